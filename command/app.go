@@ -1,0 +1,94 @@
+package command
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Version is the nomadlike version, overridable at link time.
+var Version = "0.1.0-dev"
+
+// exitError carries an exit code out of a command's action.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// userError marks a mistake by the user: exit code 1 with the message on stderr.
+func userError(format string, args ...any) error {
+	return &exitError{code: 1, err: fmt.Errorf(format, args...)}
+}
+
+// withCode returns an error that makes the process exit with code.
+func withCode(code int, err error) error {
+	return &exitError{code: code, err: err}
+}
+
+// NewApp builds the CLI application writing to the given streams.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:                 "nomadlike",
+		Usage:                "a cluster job scheduler in the spirit of Nomad",
+		Version:              Version,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		HideVersion:          true,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			jobCommand(),
+			allocCommand(),
+			nodeCommand(),
+			evalCommand(),
+			agentCommand(),
+			serverCommand(),
+			operatorCommand(),
+			statusCommand(),
+			versionCommand(),
+			driverCommand(),
+		},
+	}
+	return app
+}
+
+// Run runs the CLI with args and returns the process exit code.
+func Run(args []string) int {
+	return RunWith(args, os.Stdout, os.Stderr)
+}
+
+// RunWith is Run with explicit output streams, for tests.
+func RunWith(args []string, stdout, stderr io.Writer) int {
+	app := NewApp(stdout, stderr)
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "Error:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var ce cli.ExitCoder
+	if errors.As(err, &ce) {
+		return ce.ExitCode()
+	}
+	return 1
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "Print the nomadlike version",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(c.App.Writer, "nomadlike v%s\n", Version)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,297 @@
+package nomadlike
+
+// Desired statuses, set by servers.
+const (
+	AllocDesiredStatusRun   = "run"
+	AllocDesiredStatusStop  = "stop"
+	AllocDesiredStatusEvict = "evict"
+)
+
+// Client statuses, set by client agents (lost by servers).
+const (
+	AllocClientStatusPending  = "pending"
+	AllocClientStatusRunning  = "running"
+	AllocClientStatusComplete = "complete"
+	AllocClientStatusFailed   = "failed"
+	AllocClientStatusLost     = "lost"
+	AllocClientStatusUnknown  = "unknown"
+)
+
+// Task states.
+const (
+	TaskStatePending = "pending"
+	TaskStateRunning = "running"
+	TaskStateDead    = "dead"
+)
+
+// Allocation is one placed copy of a task group on a node.
+type Allocation struct {
+	ID                 string                `json:"ID"`
+	Namespace          string                `json:"Namespace"`
+	EvalID             string                `json:"EvalID"`
+	Name               string                `json:"Name"`
+	NodeID             string                `json:"NodeID"`
+	NodeName           string                `json:"NodeName"`
+	JobID              string                `json:"JobID"`
+	Job                *Job                  `json:"Job"`
+	TaskGroup          string                `json:"TaskGroup"`
+	AllocatedResources *AllocatedResources   `json:"AllocatedResources"`
+	Metrics            *AllocMetric          `json:"Metrics"`
+	DesiredStatus      string                `json:"DesiredStatus"`
+	DesiredDescription string                `json:"DesiredDescription"`
+	DesiredTransition  DesiredTransition     `json:"DesiredTransition"`
+	ClientStatus       string                `json:"ClientStatus"`
+	ClientDescription  string                `json:"ClientDescription"`
+	TaskStates         map[string]*TaskState `json:"TaskStates"`
+	PreviousAllocation string                `json:"PreviousAllocation"`
+	NextAllocation     string                `json:"NextAllocation"`
+	RescheduleTracker  *RescheduleTracker    `json:"RescheduleTracker"`
+	FollowupEvalID     string                `json:"FollowupEvalID"`
+	CreateIndex        uint64                `json:"CreateIndex"`
+	ModifyIndex        uint64                `json:"ModifyIndex"`
+	AllocModifyIndex   uint64                `json:"AllocModifyIndex"`
+	CreateTime         int64                 `json:"CreateTime"`
+	ModifyTime         int64                 `json:"ModifyTime"`
+}
+
+// AllocatedResources is what the scheduler gave an allocation.
+type AllocatedResources struct {
+	Tasks  map[string]*AllocatedTaskResources `json:"Tasks"`
+	Shared AllocatedSharedResources           `json:"Shared"`
+}
+
+// AllocatedTaskResources is one task's share.
+type AllocatedTaskResources struct {
+	Cpu      AllocatedCpuResources    `json:"Cpu"`
+	Memory   AllocatedMemoryResources `json:"Memory"`
+	Networks []*NetworkResource       `json:"Networks"`
+}
+
+// AllocatedCpuResources is CPU in MHz shares.
+type AllocatedCpuResources struct {
+	CpuShares int64 `json:"CpuShares"`
+}
+
+// AllocatedMemoryResources is memory with an optional oversubscription max.
+type AllocatedMemoryResources struct {
+	MemoryMB    int64 `json:"MemoryMB"`
+	MemoryMaxMB int64 `json:"MemoryMaxMB"`
+}
+
+// AllocatedSharedResources is shared by the group's tasks.
+type AllocatedSharedResources struct {
+	DiskMB   int64              `json:"DiskMB"`
+	Networks []*NetworkResource `json:"Networks"`
+	Ports    []AllocatedPort    `json:"Ports"`
+}
+
+// AllocatedPort is a port label bound to a host value.
+type AllocatedPort struct {
+	Label  string `json:"Label"`
+	Value  int    `json:"Value"`
+	To     int    `json:"To"`
+	HostIP string `json:"HostIP"`
+}
+
+// DesiredTransition marks an allocation for migration or rescheduling.
+type DesiredTransition struct {
+	Migrate         *bool `json:"Migrate"`
+	Reschedule      *bool `json:"Reschedule"`
+	ForceReschedule *bool `json:"ForceReschedule"`
+}
+
+// RescheduleTracker records the reschedule history of an allocation chain.
+type RescheduleTracker struct {
+	Events []*RescheduleEvent `json:"Events"`
+}
+
+// RescheduleEvent is one reschedule.
+type RescheduleEvent struct {
+	RescheduleTime int64  `json:"RescheduleTime"`
+	PrevAllocID    string `json:"PrevAllocID"`
+	PrevNodeID     string `json:"PrevNodeID"`
+	Delay          int64  `json:"Delay"`
+}
+
+// TaskState is the client's view of one task.
+type TaskState struct {
+	State       string       `json:"State"`
+	Failed      bool         `json:"Failed"`
+	Restarts    uint64       `json:"Restarts"`
+	LastRestart int64        `json:"LastRestart"`
+	StartedAt   int64        `json:"StartedAt"`
+	FinishedAt  int64        `json:"FinishedAt"`
+	Events      []*TaskEvent `json:"Events"`
+}
+
+// Task event types, shown to users by `alloc status`.
+const (
+	TaskEventReceived               = "Received"
+	TaskEventSetup                  = "Task Setup"
+	TaskEventSetupFailure           = "Setup Failure"
+	TaskEventDriverFailure          = "Driver Failure"
+	TaskEventStarted                = "Started"
+	TaskEventTerminated             = "Terminated"
+	TaskEventKilling                = "Killing"
+	TaskEventKilled                 = "Killed"
+	TaskEventRestarting             = "Restarting"
+	TaskEventNotRestarting          = "Not Restarting"
+	TaskEventRestartSignal          = "Restart Signaled"
+	TaskEventSignaling              = "Signaling"
+	TaskEventDownloadingArtifacts   = "Downloading Artifacts"
+	TaskEventArtifactDownloadFailed = "Failed Artifact Download"
+	TaskEventSiblingFailed          = "Sibling Task Failed"
+	TaskEventLeaderDead             = "Leader Task Dead"
+	TaskEventTemplateFailed         = "Template Failed"
+	TaskEventOOMKilled              = "OOM Killed"
+)
+
+// TaskEvent is one thing that happened to a task, with its reason.
+type TaskEvent struct {
+	Type           string            `json:"Type"`
+	Time           int64             `json:"Time"`
+	Message        string            `json:"Message"`
+	DisplayMessage string            `json:"DisplayMessage"`
+	Details        map[string]string `json:"Details"`
+	FailsTask      bool              `json:"FailsTask"`
+	ExitCode       int               `json:"ExitCode"`
+	Signal         int               `json:"Signal"`
+	KillTimeout    int64             `json:"KillTimeout"`
+	RestartReason  string            `json:"RestartReason"`
+	DriverError    string            `json:"DriverError"`
+	OOMKilled      bool              `json:"OOMKilled"`
+}
+
+// TerminalStatus reports whether the allocation will not run again: its
+// desired status is stop or evict, or its client status is terminal.
+func (a *Allocation) TerminalStatus() bool {
+	switch a.DesiredStatus {
+	case AllocDesiredStatusStop, AllocDesiredStatusEvict:
+		return true
+	}
+	return a.ClientTerminalStatus()
+}
+
+// ClientTerminalStatus reports whether the client finished with it.
+func (a *Allocation) ClientTerminalStatus() bool {
+	switch a.ClientStatus {
+	case AllocClientStatusComplete, AllocClientStatusFailed, AllocClientStatusLost:
+		return true
+	}
+	return false
+}
+
+// Comparable returns the resources the allocation holds on its node.
+func (a *Allocation) Comparable() ComparableResources {
+	var c ComparableResources
+	if a.AllocatedResources == nil {
+		return c
+	}
+	for _, t := range a.AllocatedResources.Tasks {
+		c.CPU += t.Cpu.CpuShares
+		c.MemoryMB += t.Memory.MemoryMB
+	}
+	c.DiskMB = a.AllocatedResources.Shared.DiskMB
+	return c
+}
+
+// Index returns the allocation's index within its group, parsed from its
+// name "job.group[3]"; -1 when the name has no index.
+func (a *Allocation) Index() int {
+	n := a.Name
+	if len(n) < 3 || n[len(n)-1] != ']' {
+		return -1
+	}
+	i := len(n) - 2
+	for i >= 0 && n[i] >= '0' && n[i] <= '9' {
+		i--
+	}
+	if i < 0 || n[i] != '[' || i == len(n)-2 {
+		return -1
+	}
+	v := 0
+	for _, ch := range n[i+1 : len(n)-1] {
+		v = v*10 + int(ch-'0')
+	}
+	return v
+}
+
+// AllocName returns the canonical allocation name.
+func AllocName(job, group string, index int) string {
+	return job + "." + group + "[" + itoa(index) + "]"
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	neg := i < 0
+	if neg {
+		i = -i
+	}
+	var b [20]byte
+	p := len(b)
+	for i > 0 {
+		p--
+		b[p] = byte('0' + i%10)
+		i /= 10
+	}
+	if neg {
+		p--
+		b[p] = '-'
+	}
+	return string(b[p:])
+}
+
+// AllocListStub is the short form of an allocation used in lists.
+type AllocListStub struct {
+	ID                 string                `json:"ID"`
+	EvalID             string                `json:"EvalID"`
+	Name               string                `json:"Name"`
+	Namespace          string                `json:"Namespace"`
+	NodeID             string                `json:"NodeID"`
+	NodeName           string                `json:"NodeName"`
+	JobID              string                `json:"JobID"`
+	JobType            string                `json:"JobType"`
+	JobVersion         uint64                `json:"JobVersion"`
+	TaskGroup          string                `json:"TaskGroup"`
+	DesiredStatus      string                `json:"DesiredStatus"`
+	DesiredDescription string                `json:"DesiredDescription"`
+	ClientStatus       string                `json:"ClientStatus"`
+	ClientDescription  string                `json:"ClientDescription"`
+	TaskStates         map[string]*TaskState `json:"TaskStates"`
+	FollowupEvalID     string                `json:"FollowupEvalID"`
+	CreateIndex        uint64                `json:"CreateIndex"`
+	ModifyIndex        uint64                `json:"ModifyIndex"`
+	CreateTime         int64                 `json:"CreateTime"`
+	ModifyTime         int64                 `json:"ModifyTime"`
+}
+
+// Stub returns the list form of the allocation.
+func (a *Allocation) Stub() *AllocListStub {
+	s := &AllocListStub{
+		ID:                 a.ID,
+		EvalID:             a.EvalID,
+		Name:               a.Name,
+		Namespace:          a.Namespace,
+		NodeID:             a.NodeID,
+		NodeName:           a.NodeName,
+		JobID:              a.JobID,
+		TaskGroup:          a.TaskGroup,
+		DesiredStatus:      a.DesiredStatus,
+		DesiredDescription: a.DesiredDescription,
+		ClientStatus:       a.ClientStatus,
+		ClientDescription:  a.ClientDescription,
+		TaskStates:         a.TaskStates,
+		FollowupEvalID:     a.FollowupEvalID,
+		CreateIndex:        a.CreateIndex,
+		ModifyIndex:        a.ModifyIndex,
+		CreateTime:         a.CreateTime,
+		ModifyTime:         a.ModifyTime,
+	}
+	if a.Job != nil {
+		s.JobType = a.Job.Type
+		s.JobVersion = a.Job.Version
+	}
+	return s
+}

@@ -1,0 +1,47 @@
+package scheduler
+
+import "github.com/nomadlike/nomadlike/nomadlike"
+
+// State is the read-only view of the cluster a scheduler works on. The
+// state store's snapshots implement it. Returned objects are shared with the
+// store and must not be modified; copy before changing.
+type State interface {
+	// JobByID returns the job or nil when it does not exist.
+	JobByID(namespace, id string) (*nomadlike.Job, error)
+	// Nodes returns every node.
+	Nodes() ([]*nomadlike.Node, error)
+	// NodeByID returns the node or nil.
+	NodeByID(id string) (*nomadlike.Node, error)
+	// AllocsByJob returns the job's allocations, terminal ones included.
+	AllocsByJob(namespace, jobID string) ([]*nomadlike.Allocation, error)
+	// AllocsByNode returns the node's allocations, terminal ones included.
+	AllocsByNode(nodeID string) ([]*nomadlike.Allocation, error)
+	// EvalByID returns the evaluation or nil.
+	EvalByID(id string) (*nomadlike.Evaluation, error)
+	// LatestIndex is the raft index the snapshot reflects.
+	LatestIndex() (uint64, error)
+}
+
+// Planner is how a scheduler changes the cluster. The leader's worker
+// implements it over the plan queue and raft; tests record calls.
+type Planner interface {
+	// SubmitPlan submits a plan for commit. It returns what was committed
+	// and, when the plan was only partly committed because the state moved,
+	// a newer State to retry against (nil otherwise).
+	SubmitPlan(plan *nomadlike.Plan) (*nomadlike.PlanResult, State, error)
+	// UpdateEval updates the evaluation being processed (status, failed
+	// allocations, queued counts).
+	UpdateEval(eval *nomadlike.Evaluation) error
+	// CreateEval creates a follow-up evaluation (blocked or delayed).
+	CreateEval(eval *nomadlike.Evaluation) error
+	// ReblockEval puts a blocked evaluation back in the blocked set.
+	ReblockEval(eval *nomadlike.Evaluation) error
+}
+
+// Scheduler processes evaluations of one job type.
+type Scheduler interface {
+	Process(eval *nomadlike.Evaluation) error
+}
+
+// Factory builds a scheduler for a snapshot and a planner.
+type Factory func(state State, planner Planner) Scheduler

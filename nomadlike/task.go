@@ -1,0 +1,101 @@
+package nomadlike
+
+import "time"
+
+// Lifecycle hooks.
+const (
+	TaskLifecycleHookPrestart  = "prestart"
+	TaskLifecycleHookPoststart = "poststart"
+	TaskLifecycleHookPoststop  = "poststop"
+)
+
+// TaskLifecycleConfig runs a task before, beside or after the main tasks.
+type TaskLifecycleConfig struct {
+	Hook    string `json:"Hook"`
+	Sidecar bool   `json:"Sidecar"`
+}
+
+// LogConfig bounds a task's rotated log files.
+type LogConfig struct {
+	MaxFiles      int  `json:"MaxFiles"`
+	MaxFileSizeMB int  `json:"MaxFileSizeMB"`
+	Disabled      bool `json:"Disabled"`
+}
+
+// TaskArtifact is a file the client fetches into the task dir before start.
+type TaskArtifact struct {
+	GetterSource  string            `json:"GetterSource"`
+	GetterOptions map[string]string `json:"GetterOptions"`
+	GetterHeaders map[string]string `json:"GetterHeaders"`
+	GetterMode    string            `json:"GetterMode"`
+	RelativeDest  string            `json:"RelativeDest"`
+}
+
+// Template is a file rendered into the task dir before start.
+type Template struct {
+	SourcePath   string        `json:"SourcePath"`
+	DestPath     string        `json:"DestPath"`
+	EmbeddedTmpl string        `json:"EmbeddedTmpl"`
+	ChangeMode   string        `json:"ChangeMode"`
+	ChangeSignal string        `json:"ChangeSignal"`
+	Splay        time.Duration `json:"Splay"`
+	Perms        string        `json:"Perms"`
+	LeftDelim    string        `json:"LeftDelim"`
+	RightDelim   string        `json:"RightDelim"`
+	Envvars      bool          `json:"Envvars"`
+}
+
+// DispatchPayloadConfig names the file a dispatched payload is written to.
+type DispatchPayloadConfig struct {
+	File string `json:"File"`
+}
+
+// VolumeRequest is a group-level request for a host or CSI volume.
+type VolumeRequest struct {
+	Name     string `json:"Name"`
+	Type     string `json:"Type"`
+	Source   string `json:"Source"`
+	ReadOnly bool   `json:"ReadOnly"`
+	PerAlloc bool   `json:"PerAlloc"`
+}
+
+// VolumeMount mounts a group volume into a task.
+type VolumeMount struct {
+	Volume          string `json:"Volume"`
+	Destination     string `json:"Destination"`
+	ReadOnly        bool   `json:"ReadOnly"`
+	PropagationMode string `json:"PropagationMode"`
+}
+
+// Service registers a task or group with service discovery.
+type Service struct {
+	Name        string            `json:"Name"`
+	TaskName    string            `json:"TaskName"`
+	PortLabel   string            `json:"PortLabel"`
+	AddressMode string            `json:"AddressMode"`
+	Address     string            `json:"Address"`
+	Tags        []string          `json:"Tags"`
+	CanaryTags  []string          `json:"CanaryTags"`
+	Checks      []*ServiceCheck   `json:"Checks"`
+	Provider    string            `json:"Provider"`
+	Meta        map[string]string `json:"Meta"`
+}
+
+// ServiceCheck is a health check of a service.
+type ServiceCheck struct {
+	Name          string              `json:"Name"`
+	Type          string              `json:"Type"`
+	Command       string              `json:"Command"`
+	Args          []string            `json:"Args"`
+	Path          string              `json:"Path"`
+	Protocol      string              `json:"Protocol"`
+	PortLabel     string              `json:"PortLabel"`
+	AddressMode   string              `json:"AddressMode"`
+	Interval      time.Duration       `json:"Interval"`
+	Timeout       time.Duration       `json:"Timeout"`
+	InitialStatus string              `json:"InitialStatus"`
+	Method        string              `json:"Method"`
+	Header        map[string][]string `json:"Header"`
+	Body          string              `json:"Body"`
+	TaskName      string              `json:"TaskName"`
+}
