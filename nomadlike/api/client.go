@@ -1,0 +1,224 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config configures a Client.
+type Config struct {
+	// Address is the agent's HTTP address, "http://127.0.0.1:4646" by default;
+	// a bare "host:port" gets http://.
+	Address string
+	// HTTPClient is used when set; the default has no overall timeout so that
+	// blocking queries can wait.
+	HTTPClient *http.Client
+}
+
+// Client talks to one agent.
+type Client struct {
+	base *url.URL
+	http *http.Client
+}
+
+// NewClient returns a client for cfg.Address.
+func NewClient(cfg Config) (*Client, error) {
+	addr := cfg.Address
+	if addr == "" {
+		addr = "http://127.0.0.1:4646"
+	}
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		return nil, fmt.Errorf("agent address %q: %w", cfg.Address, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("agent address %q: scheme must be http or https", cfg.Address)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: &http.Transport{
+			Proxy:               nil,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+		}}
+	}
+	return &Client{base: u, http: hc}, nil
+}
+
+// Address returns the agent address the client talks to.
+func (c *Client) Address() string { return c.base.String() }
+
+// QueryOptions shape a read.
+type QueryOptions struct {
+	// WaitIndex makes the read block until the result's index exceeds it.
+	WaitIndex uint64
+	// WaitTime bounds a blocking read (the server caps it at 10 minutes).
+	WaitTime time.Duration
+	// AllowStale lets any server answer from its local state.
+	AllowStale bool
+	// Prefix filters list results by ID prefix.
+	Prefix string
+	// Namespace defaults to "default"; "*" lists every namespace.
+	Namespace string
+	// Params are extra query parameters.
+	Params map[string]string
+}
+
+// QueryMeta is what the X-Nomad-* headers of a read said.
+type QueryMeta struct {
+	LastIndex   uint64
+	KnownLeader bool
+	LastContact time.Duration
+	RequestTime time.Duration
+}
+
+// WriteMeta is what a write returned.
+type WriteMeta struct {
+	LastIndex   uint64
+	RequestTime time.Duration
+}
+
+// StatusError is returned for a non-2xx reply.
+type StatusError struct {
+	Code int
+	Body string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("Unexpected response code: %d (%s)", e.Code, strings.TrimSpace(e.Body))
+}
+
+// ErrNotFound is matched (errors.Is) by a 404 reply.
+var ErrNotFound = errors.New("not found")
+
+// Is makes errors.Is(err, ErrNotFound) true for 404s.
+func (e *StatusError) Is(target error) bool { return target == ErrNotFound && e.Code == http.StatusNotFound }
+
+func (c *Client) url(path string, q *QueryOptions) string {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	vals := url.Values{}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		u.Path = strings.TrimRight(c.base.Path, "/") + path[:i]
+		vals, _ = url.ParseQuery(path[i+1:])
+	}
+	if q != nil {
+		if q.WaitIndex > 0 {
+			vals.Set("index", strconv.FormatUint(q.WaitIndex, 10))
+		}
+		if q.WaitTime > 0 {
+			vals.Set("wait", q.WaitTime.String())
+		}
+		if q.AllowStale {
+			vals.Set("stale", "")
+		}
+		if q.Prefix != "" {
+			vals.Set("prefix", q.Prefix)
+		}
+		if q.Namespace != "" {
+			vals.Set("namespace", q.Namespace)
+		}
+		for k, v := range q.Params {
+			vals.Set(k, v)
+		}
+	}
+	u.RawQuery = vals.Encode()
+	return u.String()
+}
+
+// Do sends a request with an optional JSON body and returns the raw response
+// for the caller to read and close. Non-2xx replies become *StatusError.
+func (c *Client) Do(ctx context.Context, method, path string, q *QueryOptions, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		if r, ok := body.(io.Reader); ok {
+			rd = r
+		} else {
+			b, err := json.Marshal(body)
+			if err != nil {
+				return nil, fmt.Errorf("encode request: %w", err)
+			}
+			rd = bytes.NewReader(b)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.url(path, q), rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		return nil, &StatusError{Code: resp.StatusCode, Body: string(b)}
+	}
+	return resp, nil
+}
+
+// Query GETs path into out and returns the query metadata.
+func (c *Client) Query(ctx context.Context, path string, out any, q *QueryOptions) (*QueryMeta, error) {
+	start := time.Now()
+	resp, err := c.Do(ctx, http.MethodGet, path, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	qm := parseQueryMeta(resp)
+	qm.RequestTime = time.Since(start)
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", path, err)
+		}
+	}
+	return qm, nil
+}
+
+// Write sends method (PUT, POST or DELETE) to path with in as JSON, decodes the
+// reply into out when non-nil, and returns the write metadata.
+func (c *Client) Write(ctx context.Context, method, path string, in, out any, q *QueryOptions) (*WriteMeta, error) {
+	start := time.Now()
+	resp, err := c.Do(ctx, method, path, q, in)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	wm := &WriteMeta{RequestTime: time.Since(start)}
+	if idx, err := strconv.ParseUint(resp.Header.Get("X-Nomad-Index"), 10, 64); err == nil {
+		wm.LastIndex = idx
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("decode %s: %w", path, err)
+		}
+	}
+	return wm, nil
+}
+
+func parseQueryMeta(resp *http.Response) *QueryMeta {
+	qm := &QueryMeta{}
+	if idx, err := strconv.ParseUint(resp.Header.Get("X-Nomad-Index"), 10, 64); err == nil {
+		qm.LastIndex = idx
+	}
+	qm.KnownLeader = resp.Header.Get("X-Nomad-KnownLeader") == "true"
+	if ms, err := strconv.ParseUint(resp.Header.Get("X-Nomad-LastContact"), 10, 64); err == nil {
+		qm.LastContact = time.Duration(ms) * time.Millisecond
+	}
+	return qm
+}
