@@ -104,7 +104,9 @@ func (e *StatusError) Error() string {
 var ErrNotFound = errors.New("not found")
 
 // Is makes errors.Is(err, ErrNotFound) true for 404s.
-func (e *StatusError) Is(target error) bool { return target == ErrNotFound && e.Code == http.StatusNotFound }
+func (e *StatusError) Is(target error) bool {
+	return target == ErrNotFound && e.Code == http.StatusNotFound
+}
 
 func (c *Client) url(path string, q *QueryOptions) string {
 	u := *c.base
