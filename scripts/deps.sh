@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Installs what nomadlike's tests and dev agent need on a Debian host, when
-# missing. Idempotent; a no-op when everything is present.
+# Installs what nomadlike's tests and dev agent need on a Debian host when it
+# is missing: busybox-static (exec driver chroots and test images), containerd
+# and runc (containerd driver). Idempotent: a no-op when everything is present.
 set -euo pipefail
-need=()
-for pkg in "$@"; do need+=("$pkg"); done
-if [ "$(id -u)" != 0 ]; then
-	echo "deps: not root, skipping package installs" >&2
+pkgs=(busybox-static containerd runc "$@")
+if ! command -v dpkg >/dev/null 2>&1; then
+	echo "deps: not a Debian host; install ${pkgs[*]} yourself" >&2
 	exit 0
 fi
-if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null; then
-	missing=()
-	for pkg in "${need[@]}"; do
-		dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		echo "deps: installing ${missing[*]}" >&2
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-	fi
+missing=()
+for pkg in "${pkgs[@]}"; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
 fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing ${missing[*]} and not root; install them with apt-get" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
