@@ -1,0 +1,254 @@
+package state
+
+import (
+	"fmt"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// ApplyPlanResultsRequest is a committed plan: what the plan applier
+// accepted of a scheduler's plan, written in one transaction.
+type ApplyPlanResultsRequest struct {
+	// Job is denormalized onto updated allocations that have Job == nil.
+	Job *nomadlike.Job `json:"Job"`
+	// AllocsUpdated are new and updated (placed) allocations.
+	AllocsUpdated []*nomadlike.Allocation `json:"AllocsUpdated"`
+	// AllocsStopped are stops: DesiredStatus stop or evict, with
+	// DesiredDescription, maybe ClientStatus lost, FollowupEvalID and
+	// NextAllocation. Other fields come from the stored allocation.
+	AllocsStopped []*nomadlike.Allocation `json:"AllocsStopped"`
+	// EvalID is the evaluation whose plan this is.
+	EvalID string `json:"EvalID"`
+	// Evals are upserted with the plan (follow-ups, blocked evals).
+	Evals []*nomadlike.Evaluation `json:"Evals"`
+}
+
+// UpsertAllocs stores allocations written by servers (plans, the server
+// marking allocations lost) at raft index. For an existing allocation the
+// client-owned fields (ClientStatus, ClientDescription, TaskStates) are kept
+// from the stored one, unless the incoming allocation has ClientStatus lost.
+// Job, when nil, is the stored allocation's, else the current stored job's;
+// a new allocation with no job to take fails with nomadlike.ErrJobNotFound.
+// CreateIndex and CreateTime are kept; ModifyIndex and AllocModifyIndex
+// become index; ModifyTime comes from the request. Job summaries and job
+// statuses follow.
+func (s *StateStore) UpsertAllocs(index uint64, allocs []*nomadlike.Allocation) error {
+	return s.writeTxn(func(txn *memdb.Txn) error {
+		js := jobSet{}
+		for _, a := range allocs {
+			if err := upsertAllocTxn(txn, index, a, nil, js); err != nil {
+				return err
+			}
+		}
+		if len(allocs) > 0 {
+			if err := bumpIndex(txn, TableAllocs, index); err != nil {
+				return err
+			}
+		}
+		return refreshStatuses(txn, index, js)
+	})
+}
+
+// UpsertPlanResults writes a committed plan in one transaction: stops, then
+// placements and in-place updates (which take req.Job when their Job is
+// nil), then req.Evals.
+func (s *StateStore) UpsertPlanResults(index uint64, req *ApplyPlanResultsRequest) error {
+	if req == nil {
+		return fmt.Errorf("upsert plan results: nil request")
+	}
+	return s.writeTxn(func(txn *memdb.Txn) error {
+		js := jobSet{}
+		planJob, err := storedJobVersion(txn, req.Job)
+		if err != nil {
+			return err
+		}
+		for _, a := range req.AllocsStopped {
+			if err := stopAllocTxn(txn, index, a, js); err != nil {
+				return err
+			}
+		}
+		for _, a := range req.AllocsUpdated {
+			if err := upsertAllocTxn(txn, index, a, planJob, js); err != nil {
+				return err
+			}
+		}
+		if len(req.AllocsStopped)+len(req.AllocsUpdated) > 0 {
+			if err := bumpIndex(txn, TableAllocs, index); err != nil {
+				return err
+			}
+		}
+		if err := upsertEvalsTxn(txn, index, req.Evals, js); err != nil {
+			return err
+		}
+		if err := refreshStatuses(txn, index, js); err != nil {
+			return fmt.Errorf("upsert plan results of eval %q: %w", req.EvalID, err)
+		}
+		return nil
+	})
+}
+
+// storedJobVersion returns the stored version of job (same version and
+// JobModifyIndex) so allocations share it, or a copy of job.
+func storedJobVersion(txn *memdb.Txn, job *nomadlike.Job) (*nomadlike.Job, error) {
+	if job == nil {
+		return nil, nil
+	}
+	v, err := first[nomadlike.Job](txn, nil, TableJobVersions, indexID, job.Namespace, job.ID, job.Version)
+	if err != nil {
+		return nil, err
+	}
+	if v != nil && v.JobModifyIndex == job.JobModifyIndex {
+		return v, nil
+	}
+	return job.Copy(), nil
+}
+
+func upsertAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, planJob *nomadlike.Job, js jobSet) error {
+	if in == nil || in.ID == "" {
+		return fmt.Errorf("upsert alloc: %w: allocation needs an ID", nomadlike.ErrValidation)
+	}
+	alloc := in.Copy()
+	existing, err := first[nomadlike.Allocation](txn, nil, TableAllocs, indexID, alloc.ID)
+	if err != nil {
+		return err
+	}
+	if alloc.Job == nil {
+		alloc.Job = planJob
+	}
+	if existing == nil {
+		alloc.CreateIndex = index
+		if alloc.CreateTime == 0 {
+			alloc.CreateTime = alloc.ModifyTime
+		}
+		if alloc.ClientStatus == "" {
+			alloc.ClientStatus = nomadlike.AllocClientStatusPending
+		}
+	} else {
+		alloc.CreateIndex = existing.CreateIndex
+		alloc.CreateTime = existing.CreateTime
+		if alloc.ClientStatus != nomadlike.AllocClientStatusLost {
+			alloc.ClientStatus = existing.ClientStatus
+			alloc.ClientDescription = existing.ClientDescription
+			alloc.TaskStates = existing.TaskStates
+		} else if alloc.TaskStates == nil {
+			alloc.TaskStates = existing.TaskStates
+		}
+		if alloc.Job == nil {
+			alloc.Job = existing.Job
+		}
+	}
+	if alloc.ModifyTime == 0 {
+		alloc.ModifyTime = alloc.CreateTime
+	}
+	if alloc.Job == nil {
+		job, err := first[nomadlike.Job](txn, nil, TableJobs, indexID, alloc.Namespace, alloc.JobID)
+		if err != nil {
+			return err
+		}
+		if job == nil {
+			return fmt.Errorf("upsert alloc %q of job %q: %w", alloc.ID, alloc.JobID, nomadlike.ErrJobNotFound)
+		}
+		alloc.Job = job
+	}
+	alloc.ModifyIndex = index
+	alloc.AllocModifyIndex = index
+	if err := txn.Insert(TableAllocs, alloc); err != nil {
+		return fmt.Errorf("upsert alloc %q: %w", alloc.ID, err)
+	}
+	if err := summarizeAlloc(txn, index, existing, alloc); err != nil {
+		return err
+	}
+	js.add(alloc.Namespace, alloc.JobID)
+	return nil
+}
+
+// stopAllocTxn applies a plan's stop to the stored allocation; unknown IDs
+// are skipped.
+func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js jobSet) error {
+	if in == nil {
+		return nil
+	}
+	existing, err := first[nomadlike.Allocation](txn, nil, TableAllocs, indexID, in.ID)
+	if err != nil || existing == nil {
+		return err
+	}
+	alloc := existing.Copy()
+	alloc.DesiredStatus = in.DesiredStatus
+	if alloc.DesiredStatus == "" || alloc.DesiredStatus == nomadlike.AllocDesiredStatusRun {
+		alloc.DesiredStatus = nomadlike.AllocDesiredStatusStop
+	}
+	alloc.DesiredDescription = in.DesiredDescription
+	alloc.DesiredTransition = in.DesiredTransition
+	if in.ClientStatus == nomadlike.AllocClientStatusLost {
+		alloc.ClientStatus = in.ClientStatus
+		alloc.ClientDescription = in.ClientDescription
+	}
+	if in.FollowupEvalID != "" {
+		alloc.FollowupEvalID = in.FollowupEvalID
+	}
+	if in.NextAllocation != "" {
+		alloc.NextAllocation = in.NextAllocation
+	}
+	if in.ModifyTime != 0 {
+		alloc.ModifyTime = in.ModifyTime
+	}
+	alloc.ModifyIndex = index
+	alloc.AllocModifyIndex = index
+	if err := txn.Insert(TableAllocs, alloc); err != nil {
+		return fmt.Errorf("stop alloc %q: %w", alloc.ID, err)
+	}
+	if err := summarizeAlloc(txn, index, existing, alloc); err != nil {
+		return err
+	}
+	js.add(alloc.Namespace, alloc.JobID)
+	return nil
+}
+
+// UpdateAllocsFromClient applies client updates at raft index: only
+// ClientStatus (when not empty), ClientDescription and TaskStates change,
+// with ModifyIndex and ModifyTime (from the request, kept when zero).
+// Unknown allocation IDs are skipped. Job summaries and statuses follow.
+func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Allocation) error {
+	return s.writeTxn(func(txn *memdb.Txn) error {
+		js := jobSet{}
+		written := false
+		for _, in := range allocs {
+			if in == nil {
+				continue
+			}
+			existing, err := first[nomadlike.Allocation](txn, nil, TableAllocs, indexID, in.ID)
+			if err != nil {
+				return err
+			}
+			if existing == nil {
+				continue
+			}
+			alloc := existing.Copy()
+			if in.ClientStatus != "" {
+				alloc.ClientStatus = in.ClientStatus
+			}
+			alloc.ClientDescription = in.ClientDescription
+			alloc.TaskStates = in.Copy().TaskStates
+			if in.ModifyTime != 0 {
+				alloc.ModifyTime = in.ModifyTime
+			}
+			alloc.ModifyIndex = index
+			if err := txn.Insert(TableAllocs, alloc); err != nil {
+				return fmt.Errorf("update alloc %q from client: %w", alloc.ID, err)
+			}
+			if err := summarizeAlloc(txn, index, existing, alloc); err != nil {
+				return err
+			}
+			js.add(alloc.Namespace, alloc.JobID)
+			written = true
+		}
+		if written {
+			if err := bumpIndex(txn, TableAllocs, index); err != nil {
+				return err
+			}
+		}
+		return refreshStatuses(txn, index, js)
+	})
+}

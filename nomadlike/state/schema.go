@@ -1,0 +1,115 @@
+package state
+
+import (
+	"fmt"
+
+	memdb "github.com/hashicorp/go-memdb"
+)
+
+// Table names, also the keys of the index table.
+const (
+	TableJobs        = "jobs"
+	TableJobVersions = "job_versions"
+	TableJobSummary  = "job_summary"
+	TableEvals       = "evals"
+	TableAllocs      = "allocs"
+	TableNodes       = "nodes"
+	TableIndex       = "index"
+)
+
+// dataTables lists the tables that hold domain objects, in dump order.
+var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes}
+
+// Index names.
+const (
+	indexID       = "id"
+	indexJob      = "job"
+	indexNode     = "node"
+	indexEval     = "eval"
+	indexSecretID = "secret_id"
+)
+
+// IndexEntry is a row of the index table: the latest raft index that wrote
+// the table named Key.
+type IndexEntry struct {
+	Key   string `json:"Key"`
+	Value uint64 `json:"Value"`
+}
+
+func nsIDIndex(idField string) *memdb.CompoundIndex {
+	return &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+		&memdb.StringFieldIndex{Field: "Namespace"},
+		&memdb.StringFieldIndex{Field: idField},
+	}}
+}
+
+func schema() *memdb.DBSchema {
+	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
+		TableJobs: {
+			Name: TableJobs,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID: {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
+			},
+		},
+		TableJobVersions: {
+			Name: TableJobVersions,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID: {Name: indexID, Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+					&memdb.StringFieldIndex{Field: "Namespace"},
+					&memdb.StringFieldIndex{Field: "ID"},
+					&memdb.UintFieldIndex{Field: "Version"},
+				}}},
+			},
+		},
+		TableJobSummary: {
+			Name: TableJobSummary,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID: {Name: indexID, Unique: true, Indexer: nsIDIndex("JobID")},
+			},
+		},
+		TableEvals: {
+			Name: TableEvals,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID:  {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+				indexJob: {Name: indexJob, Indexer: nsIDIndex("JobID")},
+			},
+		},
+		TableAllocs: {
+			Name: TableAllocs,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID:   {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+				indexNode: {Name: indexNode, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "NodeID"}},
+				indexJob:  {Name: indexJob, Indexer: nsIDIndex("JobID")},
+				indexEval: {Name: indexEval, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "EvalID"}},
+			},
+		},
+		TableNodes: {
+			Name: TableNodes,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID:       {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+				indexSecretID: {Name: indexSecretID, Unique: true, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "SecretID"}},
+			},
+		},
+		TableIndex: {
+			Name: TableIndex,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Key"}},
+			},
+		},
+	}}
+}
+
+// bumpIndex raises the index table entry of table to index.
+func bumpIndex(txn *memdb.Txn, table string, index uint64) error {
+	raw, err := txn.First(TableIndex, indexID, table)
+	if err != nil {
+		return fmt.Errorf("read index of %q: %w", table, err)
+	}
+	if raw != nil && raw.(*IndexEntry).Value >= index {
+		return nil
+	}
+	if err := txn.Insert(TableIndex, &IndexEntry{Key: table, Value: index}); err != nil {
+		return fmt.Errorf("update index of %q: %w", table, err)
+	}
+	return nil
+}
