@@ -1,0 +1,333 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole agent configuration after files and flags are merged.
+type Config struct {
+	// Name is the node name of this agent, the host name by default. Server
+	// names must be unique in a cluster: they are the raft server IDs.
+	Name string
+	// Region and Datacenter place the agent; "global" and "dc1" by default.
+	Region     string
+	Datacenter string
+	// DataDir holds raft data, the client's state and allocation
+	// directories. Required unless DevMode (which uses a temporary dir).
+	DataDir string
+	// BindAddr is the address every listener binds unless Addresses says
+	// otherwise; "0.0.0.0" by default, "127.0.0.1" in dev mode.
+	BindAddr string
+	// LogLevel is TRACE, DEBUG, INFO, WARN, ERROR or OFF; INFO by default.
+	LogLevel string
+	// Ports are the listener ports.
+	Ports Ports
+	// Addresses overrides BindAddr per listener.
+	Addresses Addresses
+	// Advertise is the address other agents should use to reach this one;
+	// by default the bound address, or the first private IP when bound to
+	// 0.0.0.0.
+	Advertise Addresses
+	// Server configures the server role.
+	Server ServerConfig
+	// Client configures the client role.
+	Client ClientConfig
+	// PluginDir is where third-party driver plugins are looked up.
+	PluginDir string
+	// Plugins maps a driver name to its configuration as JSON
+	// (plugin "NAME" { config { ... } }).
+	Plugins map[string]json.RawMessage
+	// DevMode runs an in-memory server and a client together on loopback.
+	DevMode bool
+	// Files lists the configuration files that were loaded, in order.
+	Files []string
+}
+
+// Ports are the agent's listener ports.
+type Ports struct {
+	// HTTP serves the HTTP API (4646).
+	HTTP int
+	// RPC is the raft transport between servers (4647).
+	RPC int
+	// Serf is accepted for compatibility with Nomad configs (4648); nomadlike
+	// has no gossip layer and does not listen on it.
+	Serf int
+}
+
+// Addresses are per-listener bind or advertise addresses (host only).
+type Addresses struct {
+	HTTP string
+	RPC  string
+	Serf string
+}
+
+// ServerConfig configures the server role.
+type ServerConfig struct {
+	Enabled bool
+	// BootstrapExpect is how many servers must join before the first leader
+	// election; 1 for a single server. 0 means 1.
+	BootstrapExpect int
+	// NumSchedulers is the number of scheduler workers (one per core by
+	// default); more workers evaluate more jobs at once but contend more in
+	// the plan applier.
+	NumSchedulers int
+	// RetryJoin lists other servers' HTTP addresses ("host:port") to join.
+	RetryJoin []string
+	// RetryInterval is the wait between join attempts (30s).
+	RetryInterval time.Duration
+}
+
+// ClientConfig configures the client role.
+type ClientConfig struct {
+	Enabled bool
+	// Servers are the HTTP addresses ("host:port") of servers the client
+	// talks to; empty means this agent's own HTTP address (it must then be a
+	// server too).
+	Servers   []string
+	NodeClass string
+	Meta      map[string]string
+	Options   map[string]string
+	Reserved  Reserved
+}
+
+// Reserved are the node resources held back for the host itself.
+type Reserved struct {
+	CPU      int
+	MemoryMB int
+	DiskMB   int
+	// ReservedPorts is a port list like "22,80,8000-8100".
+	ReservedPorts string
+}
+
+// Log levels accepted in log_level.
+var logLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF"}
+
+// DefaultConfig returns the configuration an agent uses for everything the
+// files and flags leave unset.
+func DefaultConfig() *Config {
+	name, _ := os.Hostname()
+	if name == "" {
+		name = "nomadlike"
+	}
+	return &Config{
+		Name:       name,
+		Region:     "global",
+		Datacenter: "dc1",
+		BindAddr:   "0.0.0.0",
+		LogLevel:   "INFO",
+		Ports:      Ports{HTTP: 4646, RPC: 4647, Serf: 4648},
+		Server: ServerConfig{
+			NumSchedulers: runtime.NumCPU(),
+			RetryInterval: 30 * time.Second,
+		},
+		Client: ClientConfig{
+			Meta:    map[string]string{},
+			Options: map[string]string{},
+		},
+		Plugins: map[string]json.RawMessage{},
+	}
+}
+
+// DevConfig is DefaultConfig for `agent -dev`: server and client on
+// 127.0.0.1, raw_exec enabled, data in a temporary directory chosen at start.
+func DevConfig() *Config {
+	c := DefaultConfig()
+	c.DevMode = true
+	c.BindAddr = "127.0.0.1"
+	c.Server.Enabled = true
+	c.Server.BootstrapExpect = 1
+	c.Client.Enabled = true
+	c.Plugins["raw_exec"] = json.RawMessage(`{"enabled":true}`)
+	return c
+}
+
+// Validate reports every problem of the merged configuration, each naming
+// its field, as one error. It changes nothing.
+func (c *Config) Validate() error {
+	var errs []string
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, field+": "+fmt.Sprintf(format, args...))
+	}
+	if c.Name == "" {
+		fail("name", "must not be empty")
+	}
+	if c.Region == "" {
+		fail("region", "must not be empty")
+	}
+	if c.Datacenter == "" {
+		fail("datacenter", "must not be empty")
+	}
+	if !c.DevMode && c.DataDir == "" {
+		fail("data_dir", "must be set (or run with -dev)")
+	}
+	if err := checkLogLevel(c.LogLevel); err != nil {
+		fail("log_level", "%v", err)
+	}
+	if net.ParseIP(c.BindAddr) == nil {
+		fail("bind_addr", "%q is not an IP address", c.BindAddr)
+	}
+	for _, a := range []struct{ field, v string }{
+		{"addresses.http", c.Addresses.HTTP}, {"addresses.rpc", c.Addresses.RPC},
+		{"advertise.http", c.Advertise.HTTP}, {"advertise.rpc", c.Advertise.RPC},
+	} {
+		if a.v != "" && net.ParseIP(hostOnly(a.v)) == nil {
+			fail(a.field, "%q is not an IP address", a.v)
+		}
+	}
+	for _, p := range []struct {
+		field string
+		v     int
+	}{{"ports.http", c.Ports.HTTP}, {"ports.rpc", c.Ports.RPC}, {"ports.serf", c.Ports.Serf}} {
+		if p.v < 0 || p.v > 65535 {
+			fail(p.field, "%d is not a port (0-65535; 0 picks a free port)", p.v)
+		}
+	}
+	if c.Ports.HTTP != 0 && c.Ports.HTTP == c.Ports.RPC {
+		fail("ports.rpc", "must differ from ports.http (%d)", c.Ports.HTTP)
+	}
+	if !c.Server.Enabled && !c.Client.Enabled {
+		fail("server.enabled", "neither server nor client is enabled; set server { enabled = true }, client { enabled = true }, -server, -client or -dev")
+	}
+	if c.Server.BootstrapExpect < 0 {
+		fail("server.bootstrap_expect", "must be >= 0, got %d", c.Server.BootstrapExpect)
+	}
+	if c.DevMode && c.Server.BootstrapExpect > 1 {
+		fail("server.bootstrap_expect", "must be 1 in dev mode, got %d", c.Server.BootstrapExpect)
+	}
+	if c.Server.NumSchedulers < 0 {
+		fail("server.num_schedulers", "must be >= 0, got %d", c.Server.NumSchedulers)
+	}
+	if c.Server.RetryInterval <= 0 {
+		fail("server.server_join.retry_interval", "must be > 0, got %s", c.Server.RetryInterval)
+	}
+	for i, a := range c.Server.RetryJoin {
+		if err := checkHostPort(a); err != nil {
+			fail(fmt.Sprintf("server.server_join.retry_join[%d]", i), "%v", err)
+		}
+	}
+	for i, a := range c.Client.Servers {
+		if err := checkHostPort(a); err != nil {
+			fail(fmt.Sprintf("client.servers[%d]", i), "%v", err)
+		}
+	}
+	if c.Client.Enabled && !c.Server.Enabled && len(c.Client.Servers) == 0 {
+		fail("client.servers", "a client-only agent needs at least one server address")
+	}
+	r := c.Client.Reserved
+	for _, v := range []struct {
+		field string
+		v     int
+	}{{"client.reserved.cpu", r.CPU}, {"client.reserved.memory", r.MemoryMB}, {"client.reserved.disk", r.DiskMB}} {
+		if v.v < 0 {
+			fail(v.field, "must be >= 0, got %d", v.v)
+		}
+	}
+	if _, err := ParsePortRanges(r.ReservedPorts); err != nil {
+		fail("client.reserved.reserved_ports", "%v", err)
+	}
+	for _, name := range sortedKeys(c.Plugins) {
+		if !json.Valid(c.Plugins[name]) {
+			fail(fmt.Sprintf("plugin[%q].config", name), "is not valid JSON")
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	if len(errs) == 1 {
+		return errors.New("invalid agent configuration: " + errs[0])
+	}
+	return fmt.Errorf("invalid agent configuration, %d problems:\n  * %s", len(errs), strings.Join(errs, "\n  * "))
+}
+
+func checkLogLevel(l string) error {
+	for _, v := range logLevels {
+		if strings.EqualFold(l, v) {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown level %q (want one of %s)", l, strings.Join(logLevels, ", "))
+}
+
+func checkHostPort(a string) error {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", a)
+	}
+	if host == "" {
+		return fmt.Errorf("%q has no host", a)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 {
+		return fmt.Errorf("%q has a bad port", a)
+	}
+	return nil
+}
+
+func hostOnly(a string) string {
+	if h, _, err := net.SplitHostPort(a); err == nil {
+		return h
+	}
+	return a
+}
+
+// ParsePortRanges parses a port list such as "22,80,8000-8100".
+func ParsePortRanges(s string) ([]int, error) {
+	var out []int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil || a <= 0 || a > 65535 {
+			return nil, fmt.Errorf("%q is not a port", part)
+		}
+		b := a
+		if isRange {
+			b, err = strconv.Atoi(strings.TrimSpace(hi))
+			if err != nil || b <= 0 || b > 65535 || b < a {
+				return nil, fmt.Errorf("%q is not a port range", part)
+			}
+		}
+		for p := a; p <= b; p++ {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// HTTPBindAddr is the host:port the HTTP listener binds.
+func (c *Config) HTTPBindAddr() string {
+	host := c.BindAddr
+	if c.Addresses.HTTP != "" {
+		host = hostOnly(c.Addresses.HTTP)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.Ports.HTTP))
+}
+
+// RPCBindAddr is the host:port the raft transport binds.
+func (c *Config) RPCBindAddr() string {
+	host := c.BindAddr
+	if c.Addresses.RPC != "" {
+		host = hostOnly(c.Addresses.RPC)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.Ports.RPC))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
