@@ -1,0 +1,198 @@
+package localstate
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// Layout of the bolt file:
+//
+//	node/      id, secret
+//	allocs/    <alloc id>/ alloc, task_runner/<task>, task_state/<task>
+//	plugins/   <name> = reattach config JSON
+var (
+	nodeBucket    = []byte("node")
+	allocsBucket  = []byte("allocs")
+	pluginsBucket = []byte("plugins")
+	allocKey      = []byte("alloc")
+	runnerBucket  = []byte("task_runner")
+	stateBucket   = []byte("task_state")
+)
+
+// BoltDB is the on-disk DB.
+type BoltDB struct {
+	db *bolt.DB
+}
+
+// OpenBolt opens (creating when needed) the state file at path. It fails
+// after a few seconds when another process holds the file.
+func OpenBolt(path string) (*BoltDB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("local state dir: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open local state %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{nodeBucket, allocsBucket, pluginsBucket} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init local state: %w", err)
+	}
+	return &BoltDB{db: db}, nil
+}
+
+// NodeIdentity implements DB.
+func (b *BoltDB) NodeIdentity() (id, secret string, err error) {
+	err = b.db.View(func(tx *bolt.Tx) error {
+		nb := tx.Bucket(nodeBucket)
+		id = string(nb.Get([]byte("id")))
+		secret = string(nb.Get([]byte("secret")))
+		return nil
+	})
+	return id, secret, err
+}
+
+// PutNodeIdentity implements DB.
+func (b *BoltDB) PutNodeIdentity(id, secret string) error {
+	return b.db.Update(func(tx *bolt.Tx) error {
+		nb := tx.Bucket(nodeBucket)
+		if err := nb.Put([]byte("id"), []byte(id)); err != nil {
+			return err
+		}
+		return nb.Put([]byte("secret"), []byte(secret))
+	})
+}
+
+// Allocs implements DB. An allocation whose record cannot be decoded is
+// skipped with its error returned alongside the others.
+func (b *BoltDB) Allocs() ([]*AllocState, error) {
+	var out []*AllocState
+	var bad error
+	err := b.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(allocsBucket).ForEachBucket(func(k []byte) error {
+			ab := tx.Bucket(allocsBucket).Bucket(k)
+			as := &AllocState{Tasks: map[string]*TaskRunnerState{}, TaskStates: map[string]*nomadlike.TaskState{}}
+			raw := ab.Get(allocKey)
+			if raw == nil {
+				return nil
+			}
+			if err := json.Unmarshal(raw, &as.Alloc); err != nil {
+				bad = fmt.Errorf("decode alloc %s: %w", k, err)
+				return nil
+			}
+			if rb := ab.Bucket(runnerBucket); rb != nil {
+				_ = rb.ForEach(func(task, v []byte) error {
+					var s TaskRunnerState
+					if err := json.Unmarshal(v, &s); err == nil {
+						as.Tasks[string(task)] = &s
+					}
+					return nil
+				})
+			}
+			if sb := ab.Bucket(stateBucket); sb != nil {
+				_ = sb.ForEach(func(task, v []byte) error {
+					var s nomadlike.TaskState
+					if err := json.Unmarshal(v, &s); err == nil {
+						as.TaskStates[string(task)] = &s
+					}
+					return nil
+				})
+			}
+			out = append(out, as)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, bad
+}
+
+func (b *BoltDB) putAllocValue(allocID string, sub []byte, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode local state: %w", err)
+	}
+	return b.db.Update(func(tx *bolt.Tx) error {
+		ab, err := tx.Bucket(allocsBucket).CreateBucketIfNotExists([]byte(allocID))
+		if err != nil {
+			return err
+		}
+		if sub != nil {
+			if ab, err = ab.CreateBucketIfNotExists(sub); err != nil {
+				return err
+			}
+		}
+		return ab.Put(key, raw)
+	})
+}
+
+// PutAlloc implements DB.
+func (b *BoltDB) PutAlloc(a *nomadlike.Allocation) error {
+	return b.putAllocValue(a.ID, nil, allocKey, a)
+}
+
+// PutTaskRunnerState implements DB.
+func (b *BoltDB) PutTaskRunnerState(allocID, task string, s *TaskRunnerState) error {
+	return b.putAllocValue(allocID, runnerBucket, []byte(task), s)
+}
+
+// PutTaskState implements DB.
+func (b *BoltDB) PutTaskState(allocID, task string, s *nomadlike.TaskState) error {
+	return b.putAllocValue(allocID, stateBucket, []byte(task), s)
+}
+
+// DeleteAlloc implements DB.
+func (b *BoltDB) DeleteAlloc(allocID string) error {
+	return b.db.Update(func(tx *bolt.Tx) error {
+		err := tx.Bucket(allocsBucket).DeleteBucket([]byte(allocID))
+		if err == bolt.ErrBucketNotFound {
+			return nil
+		}
+		return err
+	})
+}
+
+// DriverPlugins implements DB.
+func (b *BoltDB) DriverPlugins() (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	err := b.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(pluginsBucket).ForEach(func(k, v []byte) error {
+			out[string(k)] = append(json.RawMessage(nil), v...)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PutDriverPlugin implements DB.
+func (b *BoltDB) PutDriverPlugin(name string, reattach json.RawMessage) error {
+	return b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(pluginsBucket).Put([]byte(name), reattach)
+	})
+}
+
+// DeleteDriverPlugin implements DB.
+func (b *BoltDB) DeleteDriverPlugin(name string) error {
+	return b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(pluginsBucket).Delete([]byte(name))
+	})
+}
+
+// Close implements DB.
+func (b *BoltDB) Close() error { return b.db.Close() }
