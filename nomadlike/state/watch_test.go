@@ -26,31 +26,52 @@ func TestWatchSets(t *testing.T) {
 		want  bool
 	}{
 		{"job fires on its update",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.JobByID(ws, w.job.Namespace, w.job.ID); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.JobByID(ws, w.job.Namespace, w.job.ID)
+				return err
+			},
 			func(s *StateStore, w *world) error { j := w.job.Copy(); j.Priority = 99; return s.UpsertJob(20, j) }, true},
 		{"job quiet on another job",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.JobByID(ws, w.job.Namespace, w.job.ID); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.JobByID(ws, w.job.Namespace, w.job.ID)
+				return err
+			},
 			func(s *StateStore, w *world) error { j := w.other.Copy(); j.Priority = 99; return s.UpsertJob(20, j) }, false},
 		{"jobs list fires on new job",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.Jobs(ws, AllNamespaces, ""); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.Jobs(ws, AllNamespaces, "")
+				return err
+			},
 			func(s *StateStore, w *world) error { return s.UpsertJob(20, fixture.Job()) }, true},
 		{"alloc fires on client update",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.AllocByID(ws, w.alloc.ID); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocByID(ws, w.alloc.ID)
+				return err
+			},
 			func(s *StateStore, w *world) error {
 				return s.UpdateAllocsFromClient(20, []*nomadlike.Allocation{{ID: w.alloc.ID, ClientStatus: nomadlike.AllocClientStatusFailed}})
 			}, true},
 		{"node allocs fire on placement",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.AllocsByNode(ws, w.node.ID); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, w.node.ID)
+				return err
+			},
 			func(s *StateStore, w *world) error {
 				return s.UpsertAllocs(20, []*nomadlike.Allocation{allocFor(w.job, w.node, 5, "")})
 			}, true},
 		{"node allocs quiet on other node",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.AllocsByNode(ws, w.node.ID); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, w.node.ID)
+				return err
+			},
 			func(s *StateStore, w *world) error {
 				return s.UpsertAllocs(20, []*nomadlike.Allocation{allocFor(w.other, fixture.Node(), 5, "")})
 			}, false},
 		{"eval fires on update",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.EvalByID(ws, w.eval.ID); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.EvalByID(ws, w.eval.ID)
+				return err
+			},
 			func(s *StateStore, w *world) error {
 				e := w.eval.Copy()
 				e.Status = nomadlike.EvalStatusComplete
@@ -65,15 +86,24 @@ func TestWatchSets(t *testing.T) {
 				return s.UpdateAllocsFromClient(20, []*nomadlike.Allocation{{ID: w.alloc.ID, ClientStatus: nomadlike.AllocClientStatusComplete}})
 			}, true},
 		{"node fires on drain",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.NodeByID(ws, w.node.ID); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.NodeByID(ws, w.node.ID)
+				return err
+			},
 			func(s *StateStore, w *world) error {
 				return s.UpdateNodeDrain(20, w.node.ID, &nomadlike.DrainStrategy{}, false)
 			}, true},
 		{"table index fires on any node",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.IndexWatch(ws, TableNodes); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.IndexWatch(ws, TableNodes)
+				return err
+			},
 			func(s *StateStore, w *world) error { return s.UpsertNode(20, fixture.Node()) }, true},
 		{"abandon fires every watch",
-			func(s *StateStore, w *world, ws memdb.WatchSet) error { _, err := s.EvalByID(ws, w.eval.ID); return err },
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.EvalByID(ws, w.eval.ID)
+				return err
+			},
 			func(s *StateStore, w *world) error { s.Abandon(); return nil }, true},
 	}
 	for _, tc := range cases {
