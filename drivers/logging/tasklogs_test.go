@@ -87,6 +87,24 @@ func TestTaskLogsSurviveReaderDeath(t *testing.T) {
 	if _, err := os.Stat(FIFOPath(dir, "web", "stdout")); err != nil {
 		t.Fatalf("fifo removed while the task runs: %v", err)
 	}
+	// With no reader, the task must block on the full pipe, not fail.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		wchan, err := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", cmd.Process.Pid))
+		if err != nil {
+			t.Fatalf("task gone while no reader: %v", err)
+		}
+		if strings.Contains(string(wchan), "pipe_write") {
+			break
+		}
+		if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)); strings.Contains(string(st), ") Z") {
+			t.Fatal("task exited while no reader, want it blocked writing")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task never blocked writing; wchan %q", wchan)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 
 	tl2, err := Reopen(cfg, "web")
 	if err != nil {
