@@ -30,11 +30,12 @@ type dumpRecord struct {
 	Object json.RawMessage `json:"Object"`
 }
 
-// WriteTo writes every object of the store, as of one point in time, to w
-// and returns the number of bytes written (io.WriterTo).
-func (s *StateStore) WriteTo(w io.Writer) (int64, error) {
+// WriteTo writes every object the reader sees, as of one point in time, to
+// w and returns the number of bytes written (io.WriterTo). On a StateStore
+// it dumps the latest state; on a Snapshot, the snapshot's.
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	cw := &countingWriter{w: w}
-	err := s.dump(cw)
+	err := dump(r.db.Txn(false), cw)
 	return cw.n, err
 }
 
@@ -49,8 +50,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *StateStore) dump(w io.Writer) error {
-	txn := s.db.Snapshot().Txn(false)
+func dump(txn *memdb.Txn, w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	if err := enc.Encode(dumpHeader{Format: dumpFormat, Version: dumpVersion}); err != nil {

@@ -1,0 +1,134 @@
+package fsm
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
+)
+
+// MessageType is the first byte of every raft log entry; the rest of the
+// entry is the JSON of the request.
+type MessageType uint8
+
+// Message types. Never renumber: they are stored in raft logs.
+const (
+	JobRegisterRequestType MessageType = iota
+	JobDeregisterRequestType
+	EvalUpdateRequestType
+	EvalDeleteRequestType
+	AllocUpdateRequestType // server-side alloc changes (e.g. marking lost)
+	AllocClientUpdateRequestType
+	NodeRegisterRequestType
+	NodeDeregisterRequestType
+	NodeUpdateStatusRequestType
+	NodeUpdateEligibilityRequestType
+	NodeUpdateDrainRequestType
+	ApplyPlanResultsRequestType
+)
+
+var typeNames = [...]string{
+	"JobRegister", "JobDeregister", "EvalUpdate", "EvalDelete", "AllocUpdate", "AllocClientUpdate",
+	"NodeRegister", "NodeDeregister", "NodeUpdateStatus", "NodeUpdateEligibility", "NodeUpdateDrain",
+	"ApplyPlanResults",
+}
+
+func (t MessageType) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("MessageType(%d)", uint8(t))
+}
+
+// Encode returns the raft log entry for a request: the type byte, then the
+// request as JSON.
+func Encode(t MessageType, req any) ([]byte, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s request: %w", t, err)
+	}
+	return append([]byte{byte(t)}, body...), nil
+}
+
+// JobRegisterRequest registers or updates a job, with the evaluation that
+// schedules it (optional). The eval's JobModifyIndex is set to the stored
+// job's.
+type JobRegisterRequest struct {
+	Job  *nomadlike.Job        `json:"Job"`
+	Eval *nomadlike.Evaluation `json:"Eval"`
+}
+
+// JobDeregisterRequest stops a job (Purge false: a new version with Stop
+// set, as Nomad does) or purges it, with an optional evaluation.
+type JobDeregisterRequest struct {
+	Namespace string                `json:"Namespace"`
+	JobID     string                `json:"JobID"`
+	Purge     bool                  `json:"Purge"`
+	Eval      *nomadlike.Evaluation `json:"Eval"`
+}
+
+// EvalUpdateRequest creates or updates evaluations.
+type EvalUpdateRequest struct {
+	Evals []*nomadlike.Evaluation `json:"Evals"`
+}
+
+// EvalDeleteRequest garbage collects evaluations and allocations by ID.
+type EvalDeleteRequest struct {
+	Evals  []string `json:"Evals"`
+	Allocs []string `json:"Allocs"`
+}
+
+// AllocUpdateRequest is a server-side allocation change outside a plan
+// (marking allocations lost, desired transitions). Allocs with a nil Job
+// take Job, then their stored job.
+type AllocUpdateRequest struct {
+	Allocs []*nomadlike.Allocation `json:"Allocs"`
+	Job    *nomadlike.Job          `json:"Job"`
+	Evals  []*nomadlike.Evaluation `json:"Evals"`
+}
+
+// AllocClientUpdateRequest carries clients' allocation updates (ID,
+// ClientStatus, ClientDescription, TaskStates) and the evaluations they
+// cause (e.g. rescheduling failed allocations).
+type AllocClientUpdateRequest struct {
+	Allocs []*nomadlike.Allocation `json:"Allocs"`
+	Evals  []*nomadlike.Evaluation `json:"Evals"`
+}
+
+// NodeRegisterRequest registers or updates a node.
+type NodeRegisterRequest struct {
+	Node *nomadlike.Node `json:"Node"`
+}
+
+// NodeDeregisterRequest removes nodes.
+type NodeDeregisterRequest struct {
+	NodeIDs []string `json:"NodeIDs"`
+}
+
+// NodeUpdateStatusRequest changes a node's status (UpdatedAt in unix nanos),
+// with the evaluations of the jobs on the node.
+type NodeUpdateStatusRequest struct {
+	NodeID    string                  `json:"NodeID"`
+	Status    string                  `json:"Status"`
+	UpdatedAt int64                   `json:"UpdatedAt"`
+	Evals     []*nomadlike.Evaluation `json:"Evals"`
+}
+
+// NodeUpdateEligibilityRequest changes a node's scheduling eligibility.
+type NodeUpdateEligibilityRequest struct {
+	NodeID      string                  `json:"NodeID"`
+	Eligibility string                  `json:"Eligibility"`
+	Evals       []*nomadlike.Evaluation `json:"Evals"`
+}
+
+// NodeUpdateDrainRequest starts (DrainStrategy set) or ends a drain.
+type NodeUpdateDrainRequest struct {
+	NodeID        string                   `json:"NodeID"`
+	DrainStrategy *nomadlike.DrainStrategy `json:"DrainStrategy"`
+	MarkEligible  bool                     `json:"MarkEligible"`
+	Evals         []*nomadlike.Evaluation  `json:"Evals"`
+}
+
+// ApplyPlanResultsRequest is a committed plan; see state.ApplyPlanResultsRequest.
+type ApplyPlanResultsRequest = state.ApplyPlanResultsRequest
