@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -92,31 +91,4 @@ func waitPidfd(pidfd int, stop *os.File) (bool, error) {
 			return false, nil
 		}
 	}
-}
-
-// signalByName maps signal names ("SIGINT", "INT", "sigterm") to signals.
-var signalByName = map[string]syscall.Signal{
-	"SIGABRT": unix.SIGABRT, "SIGALRM": unix.SIGALRM, "SIGBUS": unix.SIGBUS, "SIGCHLD": unix.SIGCHLD,
-	"SIGCONT": unix.SIGCONT, "SIGFPE": unix.SIGFPE, "SIGHUP": unix.SIGHUP, "SIGILL": unix.SIGILL,
-	"SIGINT": unix.SIGINT, "SIGIO": unix.SIGIO, "SIGKILL": unix.SIGKILL, "SIGPIPE": unix.SIGPIPE,
-	"SIGPROF": unix.SIGPROF, "SIGPWR": unix.SIGPWR, "SIGQUIT": unix.SIGQUIT, "SIGSEGV": unix.SIGSEGV,
-	"SIGSTOP": unix.SIGSTOP, "SIGSYS": unix.SIGSYS, "SIGTERM": unix.SIGTERM, "SIGTRAP": unix.SIGTRAP,
-	"SIGTSTP": unix.SIGTSTP, "SIGTTIN": unix.SIGTTIN, "SIGTTOU": unix.SIGTTOU, "SIGURG": unix.SIGURG,
-	"SIGUSR1": unix.SIGUSR1, "SIGUSR2": unix.SIGUSR2, "SIGVTALRM": unix.SIGVTALRM, "SIGWINCH": unix.SIGWINCH,
-	"SIGXCPU": unix.SIGXCPU, "SIGXFSZ": unix.SIGXFSZ,
-}
-
-// parseSignal parses a signal name; empty means def.
-func parseSignal(name string, def syscall.Signal) (syscall.Signal, error) {
-	if name == "" {
-		return def, nil
-	}
-	n := strings.ToUpper(strings.TrimSpace(name))
-	if !strings.HasPrefix(n, "SIG") {
-		n = "SIG" + n
-	}
-	if s, ok := signalByName[n]; ok {
-		return s, nil
-	}
-	return 0, fmt.Errorf("signal %q: unknown signal", name)
 }

@@ -9,12 +9,13 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/drivers/logging"
+	"github.com/nomadlike/nomadlike/drivers/proc"
 )
 
 // exitUnknown is the ExitResult.Err of a recovered task whose exit status
 // could not be observed: only a process's parent can read it, and the parent
-// was an earlier driver process.
-const exitUnknown = "task exited while recovered by a new driver process; exit status unknown"
+// was an earlier driver process. Shared with the other host-process drivers.
+const exitUnknown = proc.UnknownExitErr
 
 // RecoverTask reattaches to a task started by an earlier driver process: the
 // process (checked by PID and start time, so a reused PID is never taken for

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/drivers/logging"
+	"github.com/nomadlike/nomadlike/drivers/proc"
 )
 
 // logDrainTimeout bounds how long an exited task's result waits for the log
@@ -36,9 +37,9 @@ type task struct {
 	mu          sync.Mutex
 	exit        *drivers.ExitResult
 	completedAt time.Time
-	pidfd       int // recovered tasks: a pidfd to signal through; -1 otherwise
-	proc        *os.Process
-	lastCPU     uint64 // cgroup CPU time at lastSample, for CPUPercent
+	pidfd       int         // recovered tasks: a pidfd to signal through; -1 otherwise
+	child       *os.Process // tasks this driver process started
+	lastCPU     uint64      // cgroup CPU time at lastSample, for CPUPercent
 	lastSample  time.Time
 }
 
@@ -57,15 +58,15 @@ func newTask(cfg *drivers.TaskConfig, st driverState, cg taskCgroup, logs *loggi
 
 // waitChild reaps a task this driver process started and records how it
 // ended.
-func (t *task) waitChild(proc *os.Process) {
+func (t *task) waitChild(child *os.Process) {
 	t.mu.Lock()
-	t.proc = proc
+	t.child = child
 	t.mu.Unlock()
-	ps, err := proc.Wait()
+	ps, err := child.Wait()
 	res := &drivers.ExitResult{}
 	switch {
 	case err != nil:
-		res.Err = fmt.Sprintf("wait for pid %d: %v", proc.Pid, err)
+		res.Err = fmt.Sprintf("wait for pid %d: %v", child.Pid, err)
 		res.ExitCode = -1
 	default:
 		ws, _ := ps.Sys().(syscall.WaitStatus)
@@ -123,12 +124,12 @@ func (t *task) signal(sig syscall.Signal) error {
 		return nil
 	}
 	t.mu.Lock()
-	proc, pidfd := t.proc, t.pidfd
+	child, pidfd := t.child, t.pidfd
 	t.mu.Unlock()
 	var err error
 	switch {
-	case proc != nil:
-		err = proc.Signal(sig)
+	case child != nil:
+		err = child.Signal(sig)
 		if errors.Is(err, os.ErrProcessDone) {
 			err = nil
 		}
@@ -196,7 +197,7 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	if signal == "" {
 		signal = t.cfg.KillSignal
 	}
-	sig, err := parseSignal(signal, syscall.SIGINT)
+	sig, err := proc.ParseSignal(signal, syscall.SIGINT)
 	if err != nil {
 		return fmt.Errorf("stop task %s: %w", taskID, err)
 	}
@@ -225,7 +226,7 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 	if signal == "" {
 		return fmt.Errorf("signal task %s: signal: required", taskID)
 	}
-	sig, err := parseSignal(signal, 0)
+	sig, err := proc.ParseSignal(signal, 0)
 	if err != nil {
 		return fmt.Errorf("signal task %s: %w", taskID, err)
 	}
