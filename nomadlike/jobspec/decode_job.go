@@ -1,0 +1,167 @@
+package jobspec
+
+import (
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+var jobSpec = blockSpec{
+	fields: []field{
+		{"region", "Region"},
+		{"namespace", "Namespace"},
+		{"name", "Name"},
+		{"type", "Type"},
+		{"priority", "Priority"},
+		{"datacenters", "Datacenters"},
+		{"node_pool", "NodePool"},
+		{"all_at_once", "AllAtOnce"},
+	},
+	attrs: []string{"meta"},
+	blocks: []hcl.BlockHeaderSchema{
+		{Type: "group", LabelNames: []string{"name"}},
+		{Type: "meta"},
+		{Type: "constraint"},
+		{Type: "affinity"},
+		{Type: "spread"},
+		{Type: "update"},
+		{Type: "periodic"},
+		{Type: "parameterized"},
+		{Type: "reschedule"},
+	},
+}.build()
+
+var groupSpec = blockSpec{
+	fields: []field{
+		{"count", "Count"},
+		{"shutdown_delay", "ShutdownDelay"},
+	},
+	attrs: []string{"meta"},
+	blocks: []hcl.BlockHeaderSchema{
+		{Type: "task", LabelNames: []string{"name"}},
+		{Type: "meta"},
+		{Type: "constraint"},
+		{Type: "affinity"},
+		{Type: "spread"},
+		{Type: "restart"},
+		{Type: "reschedule"},
+		{Type: "update"},
+		{Type: "ephemeral_disk"},
+		{Type: "network"},
+		{Type: "service"},
+		{Type: "volume", LabelNames: []string{"name"}},
+	},
+}.build()
+
+var ephemeralDiskSpec = blockSpec{
+	fields: []field{{"size", "SizeMB"}, {"sticky", "Sticky"}, {"migrate", "Migrate"}},
+}.build()
+
+var volumeSpec = blockSpec{
+	fields: []field{{"type", "Type"}, {"source", "Source"}, {"read_only", "ReadOnly"}, {"per_alloc", "PerAlloc"}},
+}.build()
+
+// decodeJob decodes the job block. The job's type is read before its blocks
+// because the defaults of restart, reschedule and update depend on it.
+func (p *parser) decodeJob(block *hcl.Block) *nomadlike.Job {
+	job := &nomadlike.Job{ID: block.Labels[0]}
+	p.jobRange = block.DefRange
+	p.ranges[""] = block.DefRange
+	p.ranges["ID"] = block.LabelRanges[0]
+	c := p.content(block.Body, jobSpec)
+	p.decodeFields(c, jobSpec, "", job)
+	job.Meta = p.stringMap(c, "meta", "Meta")
+	jobType := job.Type
+	if jobType == "" {
+		jobType = nomadlike.JobTypeService
+	}
+
+	job.Constraints = p.constraints(c, "")
+	job.Affinities = p.affinities(c, "")
+	job.Spreads = p.spreads(c, "")
+	if b := p.single(c, "update"); b != nil {
+		job.Update = p.update(b, nomadlike.DefaultUpdateStrategy(), "Update")
+	}
+	if b := p.single(c, "periodic"); b != nil {
+		job.Periodic = p.periodic(b)
+	}
+	if b := p.single(c, "parameterized"); b != nil {
+		job.ParameterizedJob = p.parameterized(b)
+	}
+	var reschedule *nomadlike.ReschedulePolicy
+	if b := p.single(c, "reschedule"); b != nil {
+		reschedule = p.reschedule(b, nomadlike.DefaultReschedulePolicy(jobType), "")
+	}
+	for _, gb := range c.Blocks.OfType("group") {
+		job.TaskGroups = append(job.TaskGroups, p.decodeGroup(gb, job, jobType, reschedule))
+	}
+	return job
+}
+
+func (p *parser) decodeGroup(block *hcl.Block, job *nomadlike.Job, jobType string, jobReschedule *nomadlike.ReschedulePolicy) *nomadlike.TaskGroup {
+	tg := &nomadlike.TaskGroup{Name: block.Labels[0], Count: 1}
+	path := item("", "TaskGroups", tg.Name)
+	p.ranges[path] = block.DefRange
+	p.ranges[joinPath(path, "Name")] = block.LabelRanges[0]
+	c := p.content(block.Body, groupSpec)
+	p.decodeFields(c, groupSpec, path, tg)
+	tg.Meta = p.stringMap(c, "meta", joinPath(path, "Meta"))
+	tg.Constraints = p.constraints(c, path)
+	tg.Affinities = p.affinities(c, path)
+	tg.Spreads = p.spreads(c, path)
+
+	if b := p.single(c, "restart"); b != nil {
+		tg.RestartPolicy = p.restart(b, nomadlike.DefaultRestartPolicy(jobType), joinPath(path, "RestartPolicy"))
+	}
+	reschedule := nomadlike.DefaultReschedulePolicy(jobType)
+	if jobReschedule != nil {
+		r := *jobReschedule
+		reschedule = &r
+		tg.ReschedulePolicy = reschedule
+	}
+	if b := p.single(c, "reschedule"); b != nil {
+		tg.ReschedulePolicy = p.reschedule(b, reschedule, joinPath(path, "ReschedulePolicy"))
+	}
+	if b := p.single(c, "update"); b != nil {
+		base := nomadlike.DefaultUpdateStrategy()
+		if job.Update != nil {
+			u := *job.Update
+			base = &u
+		}
+		tg.Update = p.update(b, base, joinPath(path, "Update"))
+	}
+	if b := p.single(c, "ephemeral_disk"); b != nil {
+		disk := &nomadlike.EphemeralDisk{SizeMB: nomadlike.DefaultDiskMB}
+		dpath := joinPath(path, "EphemeralDisk")
+		p.ranges[dpath] = b.DefRange
+		dc := p.content(b.Body, ephemeralDiskSpec)
+		p.decodeFields(dc, ephemeralDiskSpec, dpath, disk)
+		tg.EphemeralDisk = disk
+	}
+	for i, b := range c.Blocks.OfType("network") {
+		tg.Networks = append(tg.Networks, p.network(b, item(path, "Networks", itoa(i))))
+	}
+	for i, b := range c.Blocks.OfType("service") {
+		tg.Services = append(tg.Services, p.service(b, item(path, "Services", itoa(i)), job.ID+"-"+tg.Name))
+	}
+	for _, b := range c.Blocks.OfType("volume") {
+		name := b.Labels[0]
+		vpath := item(path, "Volumes", name)
+		if _, dup := tg.Volumes[name]; dup {
+			p.errorAt(b.DefRange, "Duplicate volume block", "The group already has a volume named %q.", name)
+			continue
+		}
+		p.ranges[vpath] = b.DefRange
+		vol := &nomadlike.VolumeRequest{Name: name}
+		vc := p.content(b.Body, volumeSpec)
+		p.decodeFields(vc, volumeSpec, vpath, vol)
+		if tg.Volumes == nil {
+			tg.Volumes = map[string]*nomadlike.VolumeRequest{}
+		}
+		tg.Volumes[name] = vol
+	}
+	for _, b := range c.Blocks.OfType("task") {
+		tg.Tasks = append(tg.Tasks, p.decodeTask(b, job, tg, path))
+	}
+	return tg
+}

@@ -1,0 +1,185 @@
+package jobspec
+
+import (
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+var taskSpec = blockSpec{
+	fields: []field{
+		{"driver", "Driver"},
+		{"user", "User"},
+		{"kill_timeout", "KillTimeout"},
+		{"kill_signal", "KillSignal"},
+		{"leader", "Leader"},
+		{"shutdown_delay", "ShutdownDelay"},
+	},
+	attrs: []string{"env", "meta"},
+	blocks: []hcl.BlockHeaderSchema{
+		{Type: "config"},
+		{Type: "env"},
+		{Type: "meta"},
+		{Type: "resources"},
+		{Type: "constraint"},
+		{Type: "affinity"},
+		{Type: "service"},
+		{Type: "template"},
+		{Type: "artifact"},
+		{Type: "lifecycle"},
+		{Type: "logs"},
+		{Type: "dispatch_payload"},
+		{Type: "volume_mount"},
+		{Type: "restart"},
+	},
+}.build()
+
+var resourcesSpec = blockSpec{
+	fields: []field{
+		{"cpu", "CPU"},
+		{"cores", "Cores"},
+		{"memory", "MemoryMB"},
+		{"memory_max", "MemoryMaxMB"},
+		{"disk", "DiskMB"},
+	},
+	blocks: []hcl.BlockHeaderSchema{{Type: "network"}},
+}.build()
+
+var lifecycleSpec = blockSpec{
+	fields: []field{{"hook", "Hook"}, {"sidecar", "Sidecar"}},
+}.build()
+
+var logsSpec = blockSpec{
+	fields: []field{{"max_files", "MaxFiles"}, {"max_file_size", "MaxFileSizeMB"}, {"disabled", "Disabled"}},
+}.build()
+
+var dispatchPayloadSpec = blockSpec{
+	fields: []field{{"file", "File"}},
+}.build()
+
+var volumeMountSpec = blockSpec{
+	fields: []field{
+		{"volume", "Volume"},
+		{"destination", "Destination"},
+		{"read_only", "ReadOnly"},
+		{"propagation_mode", "PropagationMode"},
+	},
+}.build()
+
+var artifactSpec = blockSpec{
+	fields: []field{{"source", "GetterSource"}, {"destination", "RelativeDest"}, {"mode", "GetterMode"}},
+	attrs:  []string{"options", "headers"},
+	blocks: []hcl.BlockHeaderSchema{{Type: "options"}, {Type: "headers"}},
+}.build()
+
+var templateSpec = blockSpec{
+	fields: []field{
+		{"data", "EmbeddedTmpl"},
+		{"source", "SourcePath"},
+		{"destination", "DestPath"},
+		{"change_mode", "ChangeMode"},
+		{"change_signal", "ChangeSignal"},
+		{"perms", "Perms"},
+		{"splay", "Splay"},
+		{"env", "Envvars"},
+		{"left_delimiter", "LeftDelim"},
+		{"right_delimiter", "RightDelim"},
+	},
+}.build()
+
+func (p *parser) decodeTask(block *hcl.Block, job *nomadlike.Job, tg *nomadlike.TaskGroup, groupPath string) *nomadlike.Task {
+	t := &nomadlike.Task{Name: block.Labels[0]}
+	path := item(groupPath, "Tasks", t.Name)
+	p.ranges[path] = block.DefRange
+	p.ranges[joinPath(path, "Name")] = block.LabelRanges[0]
+	c := p.content(block.Body, taskSpec)
+	p.decodeFields(c, taskSpec, path, t)
+	t.Env = p.stringMap(c, "env", joinPath(path, "Env"))
+	t.Meta = p.stringMap(c, "meta", joinPath(path, "Meta"))
+	if b := p.single(c, "config"); b != nil {
+		cpath := joinPath(path, "Config")
+		p.ranges[cpath] = b.DefRange
+		t.Config = p.freeForm(b.Body, cpath)
+	}
+	if b := p.single(c, "resources"); b != nil {
+		t.Resources = p.resources(b, joinPath(path, "Resources"))
+	}
+	t.Constraints = p.constraints(c, path)
+	t.Affinities = p.affinities(c, path)
+	for i, b := range c.Blocks.OfType("service") {
+		t.Services = append(t.Services, p.service(b, item(path, "Services", itoa(i)), job.ID+"-"+tg.Name+"-"+t.Name))
+	}
+	for i, b := range c.Blocks.OfType("template") {
+		tpath := item(path, "Templates", itoa(i))
+		p.ranges[tpath] = b.DefRange
+		tmpl := &nomadlike.Template{}
+		p.decodeFields(p.content(b.Body, templateSpec), templateSpec, tpath, tmpl)
+		t.Templates = append(t.Templates, tmpl)
+	}
+	for i, b := range c.Blocks.OfType("artifact") {
+		apath := item(path, "Artifacts", itoa(i))
+		p.ranges[apath] = b.DefRange
+		a := &nomadlike.TaskArtifact{}
+		ac := p.content(b.Body, artifactSpec)
+		p.decodeFields(ac, artifactSpec, apath, a)
+		a.GetterOptions = p.stringMap(ac, "options", joinPath(apath, "GetterOptions"))
+		a.GetterHeaders = p.stringMap(ac, "headers", joinPath(apath, "GetterHeaders"))
+		t.Artifacts = append(t.Artifacts, a)
+	}
+	if b := p.single(c, "lifecycle"); b != nil {
+		lpath := joinPath(path, "Lifecycle")
+		p.ranges[lpath] = b.DefRange
+		t.Lifecycle = &nomadlike.TaskLifecycleConfig{}
+		p.decodeFields(p.content(b.Body, lifecycleSpec), lifecycleSpec, lpath, t.Lifecycle)
+	}
+	if b := p.single(c, "logs"); b != nil {
+		lpath := joinPath(path, "LogConfig")
+		p.ranges[lpath] = b.DefRange
+		t.LogConfig = &nomadlike.LogConfig{MaxFiles: nomadlike.DefaultLogMaxFiles, MaxFileSizeMB: nomadlike.DefaultLogMaxFileSizeMB}
+		p.decodeFields(p.content(b.Body, logsSpec), logsSpec, lpath, t.LogConfig)
+	}
+	if b := p.single(c, "dispatch_payload"); b != nil {
+		dpath := joinPath(path, "DispatchPayload")
+		p.ranges[dpath] = b.DefRange
+		t.DispatchPayload = &nomadlike.DispatchPayloadConfig{}
+		p.decodeFields(p.content(b.Body, dispatchPayloadSpec), dispatchPayloadSpec, dpath, t.DispatchPayload)
+	}
+	for i, b := range c.Blocks.OfType("volume_mount") {
+		vpath := item(path, "VolumeMounts", itoa(i))
+		p.ranges[vpath] = b.DefRange
+		vm := &nomadlike.VolumeMount{}
+		p.decodeFields(p.content(b.Body, volumeMountSpec), volumeMountSpec, vpath, vm)
+		t.VolumeMounts = append(t.VolumeMounts, vm)
+	}
+	if b := p.single(c, "restart"); b != nil {
+		base := tg.RestartPolicy
+		if base == nil {
+			base = nomadlike.DefaultRestartPolicy(jobTypeOf(job))
+		}
+		rp := *base
+		t.RestartPolicy = p.restart(b, &rp, joinPath(path, "RestartPolicy"))
+	}
+	return t
+}
+
+func (p *parser) resources(b *hcl.Block, path string) *nomadlike.Resources {
+	p.ranges[path] = b.DefRange
+	r := &nomadlike.Resources{}
+	c := p.content(b.Body, resourcesSpec)
+	p.decodeFields(c, resourcesSpec, path, r)
+	for i, nb := range c.Blocks.OfType("network") {
+		r.Networks = append(r.Networks, p.network(nb, item(path, "Networks", itoa(i))))
+	}
+	return r
+}
+
+func jobTypeOf(job *nomadlike.Job) string {
+	if job.Type == "" {
+		return nomadlike.JobTypeService
+	}
+	return job.Type
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,214 @@
+package jobspec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/dynblock"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// ParseOptions are the inputs of a job file besides its text.
+type ParseOptions struct {
+	// Vars are -var name=value settings; they win over every other source.
+	Vars map[string]string
+	// VarFiles are -var-file paths (HCL, or JSON when named *.json), applied
+	// in order after the environment and before Vars.
+	VarFiles []string
+	// Environ is the environment searched for NOMAD_VAR_name and
+	// NOMADLIKE_VAR_name (which wins); nil means os.Environ().
+	Environ []string
+	// BaseDir is the directory the file function resolves relative paths
+	// against; empty means the job file's directory.
+	BaseDir string
+}
+
+// ParseFile reads and parses the job file at path; see Parse.
+func ParseFile(path string, opts *ParseOptions) (*nomadlike.Job, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read job file: %w", err)
+	}
+	return Parse(path, src, opts)
+}
+
+// Parse parses the HCL job file src, named filename in diagnostics, and
+// returns the canonicalized and validated job. Any problem comes back as an
+// *Error listing every positioned diagnostic found.
+func Parse(filename string, src []byte, opts *ParseOptions) (*nomadlike.Job, error) {
+	if opts == nil {
+		opts = &ParseOptions{}
+	}
+	p := newParser(filename, src, opts)
+	job := p.parse()
+	if p.diags.HasErrors() {
+		return nil, newError(p.diags, p.sources)
+	}
+	return job, nil
+}
+
+// parser holds the state of one Parse call. It is not safe for concurrent use.
+type parser struct {
+	filename string
+	opts     *ParseOptions
+	sources  map[string][]byte
+	funcs    map[string]function.Function
+
+	vars     map[string]*variable
+	varOrder []string
+	locals   map[string]cty.Value
+	ctx      *hcl.EvalContext
+
+	diags     hcl.Diagnostics
+	ranges    map[string]hcl.Range        // job field path -> source range
+	rawBodies map[bodyKey]*hclsyntax.Body // for free-form config blocks
+	jobRange  hcl.Range
+}
+
+type bodyKey struct {
+	file string
+	byte int
+}
+
+func newParser(filename string, src []byte, opts *ParseOptions) *parser {
+	base := opts.BaseDir
+	if base == "" {
+		base = filepath.Dir(filename)
+	}
+	return &parser{
+		filename:  filename,
+		opts:      opts,
+		sources:   map[string][]byte{filename: src},
+		funcs:     functions(base),
+		vars:      map[string]*variable{},
+		locals:    map[string]cty.Value{},
+		ranges:    map[string]hcl.Range{},
+		rawBodies: map[bodyKey]*hclsyntax.Body{},
+	}
+}
+
+var fileSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "job", LabelNames: []string{"id"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "variables"},
+		{Type: "locals"},
+	},
+}
+
+func (p *parser) parse() *nomadlike.Job {
+	src := p.sources[p.filename]
+	file, diags := hclsyntax.ParseConfig(src, p.filename, hcl.InitialPos)
+	if p.addDiags(diags) {
+		return nil
+	}
+	body := file.Body.(*hclsyntax.Body)
+	keepRuntimeInterpolations(body, src)
+	p.indexBodies(body)
+
+	content, diags := body.Content(fileSchema)
+	if p.addDiags(diags) {
+		return nil
+	}
+	p.declareVariables(content.Blocks)
+	p.assignVariables()
+	if p.diags.HasErrors() {
+		return nil
+	}
+	p.validateVariables()
+	p.evalLocals(content.Blocks.OfType("locals"))
+	if p.diags.HasErrors() {
+		return nil
+	}
+
+	jobs := content.Blocks.OfType("job")
+	switch len(jobs) {
+	case 0:
+		p.addDiags(hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Missing job block",
+			Detail:   `A job file needs one job "ID" { ... } block.`,
+			Subject:  &hcl.Range{Filename: p.filename, Start: hcl.InitialPos, End: hcl.InitialPos},
+		}})
+		return nil
+	case 1:
+	default:
+		p.addDiags(hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate job block",
+			Detail:   fmt.Sprintf("A job file holds one job; another was defined at %s.", jobs[0].DefRange),
+			Subject:  &jobs[1].DefRange,
+		}})
+		return nil
+	}
+
+	p.ctx = p.evalContext()
+	block := jobs[0]
+	block.Body = dynblock.Expand(block.Body, p.ctx)
+	job := p.decodeJob(block)
+	if p.diags.HasErrors() {
+		return nil
+	}
+	job.Canonicalize()
+	if err := job.Validate(); err != nil {
+		p.addValidation(err)
+		return nil
+	}
+	return job
+}
+
+// addDiags records diags and reports whether any is an error.
+func (p *parser) addDiags(diags hcl.Diagnostics) bool {
+	p.diags = append(p.diags, diags...)
+	return diags.HasErrors()
+}
+
+// errorAt records an error diagnostic at rng.
+func (p *parser) errorAt(rng hcl.Range, summary, detail string, args ...any) {
+	r := rng
+	p.diags = append(p.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(detail, args...),
+		Subject:  &r,
+	})
+}
+
+// evalContext is the context job attributes are evaluated in: var, local
+// and the functions.
+func (p *parser) evalContext() *hcl.EvalContext {
+	vals := make(map[string]cty.Value, len(p.vars))
+	for name, v := range p.vars {
+		vals[name] = v.value
+	}
+	return &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"var":   cty.ObjectVal(vals),
+			"local": cty.ObjectVal(p.locals),
+		},
+		Functions: p.funcs,
+	}
+}
+
+// indexBodies remembers every syntax body by its start, so a free-form
+// config block reached through dynblock's wrappers can find its structure.
+func (p *parser) indexBodies(body *hclsyntax.Body) {
+	p.rawBodies[bodyKey{body.SrcRange.Filename, body.SrcRange.Start.Byte}] = body
+	for _, b := range body.Blocks {
+		p.indexBodies(b.Body)
+	}
+}
+
+func (p *parser) rawBody(body hcl.Body) *hclsyntax.Body {
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		return sb
+	}
+	r := body.MissingItemRange()
+	return p.rawBodies[bodyKey{r.Filename, r.Start.Byte}]
+}

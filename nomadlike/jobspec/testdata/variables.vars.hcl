@@ -1,0 +1,2 @@
+image = "busybox:1.36"
+count = 3
