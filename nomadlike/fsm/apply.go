@@ -156,14 +156,13 @@ func applyEvalDelete(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, err
 
 func applyAllocUpdate(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {
 	req := decode[AllocUpdateRequest](e)
-	stampAllocs(e, req.Allocs)
-	stampEvals(e, req.Evals)
-	err := s.UpsertPlanResults(e.index, &state.ApplyPlanResultsRequest{
-		Job: req.Job, AllocsUpdated: req.Allocs, Evals: req.Evals})
-	if err != nil {
-		return nil, err
-	}
-	return req.Evals, nil
+	return applyPlanRequest(s, e, &state.ApplyPlanResultsRequest{
+		Job:           req.Job,
+		AllocsUpdated: append(append([]*nomadlike.Allocation(nil), req.Allocs...), req.AllocsUpdated...),
+		AllocsStopped: req.AllocsStopped,
+		EvalID:        req.EvalID,
+		Evals:         req.Evals,
+	})
 }
 
 func applyAllocClientUpdate(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {
@@ -216,7 +215,10 @@ func applyNodeUpdateDrain(s *state.StateStore, e entry) ([]*nomadlike.Evaluation
 }
 
 func applyPlanResults(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {
-	req := decode[ApplyPlanResultsRequest](e)
+	return applyPlanRequest(s, e, decode[ApplyPlanResultsRequest](e))
+}
+
+func applyPlanRequest(s *state.StateStore, e entry, req *state.ApplyPlanResultsRequest) ([]*nomadlike.Evaluation, error) {
 	stampAllocs(e, req.AllocsUpdated)
 	stampAllocs(e, req.AllocsStopped)
 	stampEvals(e, req.Evals)

@@ -395,3 +395,21 @@ func TestRestoreRejectsGarbage(t *testing.T) {
 type readCloser struct{ *bytes.Reader }
 
 func (readCloser) Close() error { return nil }
+
+func TestAllocUpdateAcceptsPlanResultBody(t *testing.T) {
+	f := newFSM(t)
+	w := setup(t, f)
+	stop := w.alloc.Copy()
+	stop.DesiredStatus = nomadlike.AllocDesiredStatusStop
+	place := fixture.Alloc(w.job, w.node, 1)
+	place.Job = nil
+	// A plan result sent under AllocUpdateRequestType must not lose fields.
+	apply(t, f, 5, AllocUpdateRequestType, &ApplyPlanResultsRequest{Job: w.job, EvalID: w.eval.ID,
+		AllocsStopped: []*nomadlike.Allocation{stop}, AllocsUpdated: []*nomadlike.Allocation{place}})
+	if a, _ := f.State().AllocByID(nil, w.alloc.ID); a.DesiredStatus != nomadlike.AllocDesiredStatusStop {
+		t.Errorf("stopped alloc desired status = %q, want stop", a.DesiredStatus)
+	}
+	if a, _ := f.State().AllocByID(nil, place.ID); a == nil || a.Job == nil {
+		t.Errorf("placed alloc = %v, want stored with its job", a)
+	}
+}

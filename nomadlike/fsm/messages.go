@@ -79,13 +79,19 @@ type EvalDeleteRequest struct {
 	Allocs []string `json:"Allocs"`
 }
 
-// AllocUpdateRequest is a server-side allocation change outside a plan
-// (marking allocations lost, desired transitions). Allocs with a nil Job
-// take Job, then their stored job.
+// AllocUpdateRequest is a server-side allocation change (marking
+// allocations lost, desired transitions). Allocs with a nil Job take Job,
+// then their stored job. It also carries the fields of an
+// ApplyPlanResultsRequest, so a plan result sent with this type is applied
+// in full: Allocs and AllocsUpdated are upserted alike.
 type AllocUpdateRequest struct {
 	Allocs []*nomadlike.Allocation `json:"Allocs"`
 	Job    *nomadlike.Job          `json:"Job"`
 	Evals  []*nomadlike.Evaluation `json:"Evals"`
+
+	AllocsUpdated []*nomadlike.Allocation `json:"AllocsUpdated,omitempty"`
+	AllocsStopped []*nomadlike.Allocation `json:"AllocsStopped,omitempty"`
+	EvalID        string                  `json:"EvalID,omitempty"`
 }
 
 // AllocClientUpdateRequest carries clients' allocation updates (ID,
