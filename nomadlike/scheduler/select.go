@@ -1,0 +1,179 @@
+package scheduler
+
+import (
+	"math"
+	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/scheduler/feasible"
+	"github.com/nomadlike/nomadlike/nomadlike/scheduler/rank"
+)
+
+// selector picks a node for each placement: static feasibility once per
+// group, then per placement the job-aware checks, fit and scores over the
+// candidates, visiting the shuffled feasible nodes from a rotating cursor.
+type selector struct {
+	job     *nomadlike.Job
+	limit   int
+	spread  bool // services spread copies with job anti-affinity; batch packs
+	ctx     *planContext
+	checker *feasible.Checker
+	fitter  *rank.Fitter
+	nodes   []*nomadlike.Node // ready nodes, shuffled
+	groups  map[string]*groupState
+}
+
+// groupState is what the selector keeps per task group.
+type groupState struct {
+	tg         *nomadlike.TaskGroup
+	ask        nomadlike.ComparableResources
+	feasible   []*nomadlike.Node
+	base       nomadlike.AllocMetric // static filtering, copied into every metric
+	cursor     int
+	affinities []*nomadlike.Affinity
+	spreads    []*nomadlike.Spread
+	failed     *nomadlike.AllocMetric // first failure; later ones coalesce
+}
+
+// choice is a selected node with what it was granted.
+type choice struct {
+	node   *nomadlike.Node
+	offer  *rank.Offer
+	metric *nomadlike.AllocMetric
+}
+
+func (s *selector) group(tg *nomadlike.TaskGroup) *groupState {
+	if g, ok := s.groups[tg.Name]; ok {
+		return g
+	}
+	g := &groupState{tg: tg, ask: tg.ComparableResources(), affinities: rank.Affinities(s.job, tg)}
+	g.spreads = append(append([]*nomadlike.Spread(nil), s.job.Spreads...), tg.Spreads...)
+	g.base.NodesInPool = len(s.nodes)
+	for _, n := range s.nodes {
+		if ok, why := s.checker.Static(n, s.job, tg); !ok {
+			g.base.FilterNode("", why)
+			continue
+		}
+		g.feasible = append(g.feasible, n)
+	}
+	s.groups[tg.Name] = g
+	return g
+}
+
+// selectNode picks the best-scoring node among up to limit candidates that
+// pass the job checks and fit. It returns nil and the failure metric when
+// none fits.
+func (s *selector) selectNode(tg *nomadlike.TaskGroup) (*choice, *nomadlike.AllocMetric) {
+	start := time.Now()
+	g := s.group(tg)
+	if g.failed != nil {
+		// The cluster has not changed within this plan except by our own
+		// placements, so a group that did not fit once will not fit again.
+		g.failed.CoalescedFailures++
+		return nil, g.failed
+	}
+	m := g.base.Copy()
+	jobCheck := feasible.JobChecks(s.job, tg, s.ctx)
+	n := len(g.feasible)
+	limit := s.limit
+	if limit <= 0 || limit > n {
+		limit = n
+	}
+	var spreadIn []rank.SpreadInput
+	if len(g.spreads) > 0 {
+		spreadIn = s.spreadInputs(g)
+	}
+	var best *choice
+	var bestScores map[string]float64
+	bestScore := math.Inf(-1)
+	found, i := 0, 0
+	for ; i < n && found < limit; i++ {
+		node := g.feasible[(g.cursor+i)%n]
+		m.NodesEvaluated++
+		if jobCheck != nil {
+			if ok, why := jobCheck(node); !ok {
+				m.FilterNode("", why)
+				continue
+			}
+		}
+		usage := s.ctx.nodeUsage(node.ID)
+		ok, dim, offer := s.fitter.Fit(node, usage, tg, g.ask)
+		if !ok {
+			m.ExhaustedNode("", dim)
+			continue
+		}
+		found++
+		score, parts := s.score(g, node, usage, spreadIn)
+		if score > bestScore {
+			bestScore, bestScores = score, parts
+			best = &choice{node: node, offer: offer}
+		}
+	}
+	if n > 0 {
+		g.cursor = (g.cursor + i) % n
+	}
+	m.AllocationTime = time.Since(start)
+	if best == nil {
+		g.failed = m
+		return nil, m
+	}
+	m.ScoreMetaData = []*nomadlike.NodeScoreMeta{{NodeID: best.node.ID, Scores: bestScores, NormScore: bestScore}}
+	best.metric = m
+	return best, nil
+}
+
+// score combines the scores that apply to the node as their mean, as Nomad
+// does: bin-pack always, anti-affinity when the node already runs copies
+// (services only), affinity and spread when the job asks for them.
+func (s *selector) score(g *groupState, node *nomadlike.Node, usage *rank.NodeUsage, spreadIn []rank.SpreadInput) (float64, map[string]float64) {
+	used := usage.Used
+	used.Add(g.ask)
+	parts := map[string]float64{rank.ScoreBinPack: rank.BinPackScore(node, used)}
+	if s.spread {
+		if c := s.ctx.groupCount(node.ID, g.tg.Name); c > 0 {
+			parts[rank.ScoreAntiAffinity] = rank.AntiAffinityScore(c, g.tg.Count)
+		}
+	}
+	if len(g.affinities) > 0 {
+		parts[rank.ScoreAffinity] = rank.AffinityScore(s.checker, node, g.affinities)
+	}
+	if len(spreadIn) > 0 {
+		parts[rank.ScoreSpread] = rank.SpreadScore(node, spreadIn, g.tg.Count)
+	}
+	sum := 0.0
+	for _, v := range parts {
+		sum += v
+	}
+	return sum / float64(len(parts)), parts
+}
+
+// spreadInputs counts the group's proposed allocations per value of each
+// spread attribute.
+func (s *selector) spreadInputs(g *groupState) []rank.SpreadInput {
+	out := make([]rank.SpreadInput, len(g.spreads))
+	for i, sp := range g.spreads {
+		out[i] = rank.SpreadInput{Spread: sp, Counts: map[string]int{}}
+	}
+	s.ctx.Each(func(a *nomadlike.Allocation, n *nomadlike.Node) {
+		if n == nil || a.TaskGroup != g.tg.Name {
+			return
+		}
+		for i, sp := range g.spreads {
+			if v, ok := feasible.ResolveTarget(sp.Attribute, n); ok {
+				out[i].Counts[v]++
+			}
+		}
+	})
+	return out
+}
+
+// classEligibility reports, per computed node class, whether any ready node
+// of the class passed the group's static checks; a blocked evaluation keeps
+// it so only node changes that could help wake it.
+func classEligibility(nodes []*nomadlike.Node, job *nomadlike.Job, tg *nomadlike.TaskGroup, c *feasible.Checker, into map[string]bool) {
+	for _, n := range nodes {
+		class := feasible.ComputedClass(n)
+		ok, _ := c.Static(n, job, tg)
+		into[class] = into[class] || ok
+	}
+}
