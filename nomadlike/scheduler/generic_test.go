@@ -418,7 +418,7 @@ func TestRescheduleFailedAlloc(t *testing.T) {
 		u.TaskStates = map[string]*nomadlike.TaskState{"app": {State: nomadlike.TaskStateDead, Failed: true, FinishedAt: at.UnixNano()}}
 		h.UpdateAllocsFromClient(u)
 	}
-	fail(live[0], testNow.Add(-time.Minute))     // past its delay: now
+	fail(live[0], testNow.Add(-time.Minute))    // past its delay: now
 	fail(live[1], testNow.Add(-10*time.Second)) // 20s to go: later
 
 	eval := fixture.Eval(stored)
