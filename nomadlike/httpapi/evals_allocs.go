@@ -1,0 +1,149 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
+)
+
+// byIDOrPrefix returns the one object whose ID is id or, failing that, the
+// only one whose ID starts with id. Several matches are a 400 listing them.
+func byIDOrPrefix[T any](what, id string, exact func() (*T, error), prefix func() ([]*T, error), idOf func(*T) string) (*T, error) {
+	obj, err := exact()
+	if err != nil || obj != nil {
+		return obj, err
+	}
+	if id == "" {
+		return nil, notFound(what, id)
+	}
+	matches, err := prefix()
+	if err != nil {
+		return nil, err
+	}
+	switch len(matches) {
+	case 0:
+		return nil, notFound(what, id)
+	case 1:
+		return matches[0], nil
+	}
+	ids := make([]string, 0, len(matches))
+	for _, m := range matches {
+		ids = append(ids, idOf(m))
+	}
+	sort.Strings(ids)
+	return nil, badRequest("%s ID prefix %q is ambiguous; it matches %s", what, id, strings.Join(ids, ", "))
+}
+
+func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		allocs, err := st.Allocs(ws, q.prefix)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
+		for _, a := range allocs {
+			out = append(out, a.Stub())
+		}
+		idx, err := tableIndex(st, state.TableAllocs)
+		return out, idx, err
+	})
+}
+
+func allocByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike.Allocation, error) {
+	return byIDOrPrefix("allocation", id,
+		func() (*nomadlike.Allocation, error) { return st.AllocByID(ws, id) },
+		func() ([]*nomadlike.Allocation, error) { return st.Allocs(ws, id) },
+		func(a *nomadlike.Allocation) string { return a.ID })
+}
+
+func (h *Handler) allocInfo(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		idx, err := tableIndex(st, state.TableAllocs)
+		if err != nil {
+			return nil, 0, err
+		}
+		a, err := allocByPath(ws, st, r.PathValue("id"))
+		return a, idx, err
+	})
+}
+
+func (h *Handler) allocStop(w http.ResponseWriter, r *http.Request) {
+	if _, err := readBody(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		st := h.cfg.Server.State()
+		a, err := allocByPath(nil, st, r.PathValue("id"))
+		if err != nil {
+			return nil, 0, err
+		}
+		evalID, index, err := h.cfg.Server.StopAlloc(a.ID)
+		if err != nil {
+			return nil, 0, fmt.Errorf("stop allocation %q: %w", a.ID, err)
+		}
+		return &api.AllocStopResponse{EvalID: evalID, Index: index}, index, nil
+	})
+}
+
+func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
+	jobFilter := r.URL.Query().Get("job")
+	statusFilter := r.URL.Query().Get("status")
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		evals, err := st.Evals(ws, q.prefix)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]*nomadlike.Evaluation, 0, len(evals))
+		for _, e := range evals {
+			if (jobFilter != "" && e.JobID != jobFilter) || (statusFilter != "" && e.Status != statusFilter) {
+				continue
+			}
+			out = append(out, e)
+		}
+		sortEvals(out)
+		idx, err := tableIndex(st, state.TableEvals)
+		return out, idx, err
+	})
+}
+
+func evalByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike.Evaluation, error) {
+	return byIDOrPrefix("evaluation", id,
+		func() (*nomadlike.Evaluation, error) { return st.EvalByID(ws, id) },
+		func() ([]*nomadlike.Evaluation, error) { return st.Evals(ws, id) },
+		func(e *nomadlike.Evaluation) string { return e.ID })
+}
+
+func (h *Handler) evalInfo(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		idx, err := tableIndex(st, state.TableEvals)
+		if err != nil {
+			return nil, 0, err
+		}
+		e, err := evalByPath(ws, st, r.PathValue("id"))
+		return e, idx, err
+	})
+}
+
+func (h *Handler) evalAllocations(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		allocs, err := st.AllocsByEval(ws, r.PathValue("id"))
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
+		for _, a := range allocs {
+			out = append(out, a.Stub())
+		}
+		sortAllocStubs(out)
+		idx, err := tableIndex(st, state.TableAllocs)
+		return out, idx, err
+	})
+}

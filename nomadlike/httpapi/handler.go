@@ -1,0 +1,251 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
+)
+
+// Backend is what the HTTP API needs from a server. *server.Server satisfies
+// it through a thin adapter in package agent. Writes return after raft
+// commit with the committed index; on a follower they return an error
+// wrapping nomadlike.ErrNotLeader and the handler forwards the request.
+type Backend interface {
+	// State returns the current state store (a restore replaces it).
+	State() *state.StateStore
+	IsLeader() bool
+	// Leader returns the leader's raft and HTTP addresses, "" when unknown.
+	Leader() (rpcAddr, httpAddr string)
+	Peers() []Peer
+	// LastContact is the time since the last contact with the leader (0 on
+	// the leader).
+	LastContact() time.Duration
+
+	RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyIndex uint64) (evalID string, index uint64, warnings string, err error)
+	DeregisterJob(ns, jobID string, purge bool) (evalID string, index uint64, err error)
+	// PlanJob dry-runs the scheduler. The handler fills Diff when the
+	// backend leaves it nil and a diff was asked for.
+	PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResponse, error)
+	ForceEvaluate(ns, jobID string) (evalID string, index uint64, err error)
+	RegisterNode(node *nomadlike.Node) (heartbeatTTL time.Duration, index uint64, err error)
+	NodeHeartbeat(nodeID, status string) (heartbeatTTL time.Duration, index uint64, err error)
+	UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (index uint64, err error)
+	UpdateNodeDrain(nodeID string, drain *nomadlike.DrainStrategy, markEligible bool) (uint64, error)
+	UpdateNodeEligibility(nodeID, eligibility string) (uint64, error)
+	StopAlloc(allocID string) (evalID string, index uint64, err error)
+	SnapshotSave(w io.Writer) error
+	SnapshotRestore(r io.Reader) error
+	AddPeer(id, addr string) error
+}
+
+// Peer is one raft server.
+type Peer struct {
+	ID      string
+	Address string
+	Leader  bool
+	Voter   bool
+}
+
+// BrokerStatser is implemented by backends that can report their eval
+// broker's queue depths for /v1/metrics (optional).
+type BrokerStatser interface {
+	BrokerStats() map[string]int
+}
+
+// AgentInfo is what /v1/agent/* reports; the agent implements it.
+type AgentInfo interface {
+	Self() *api.AgentSelf
+	Members() (*api.ServerMembers, error)
+	// Health reports the health of the server and client halves; ok is
+	// false when a half that runs is unhealthy (the reply is then a 500).
+	Health() (resp *api.AgentHealthResponse, ok bool)
+}
+
+// Config configures the handler.
+type Config struct {
+	// Server is the local server; nil on a client-only agent, which then
+	// forwards every server request to Servers.
+	Server Backend
+	// Servers are server HTTP addresses ("host:port") a client-only agent
+	// forwards to.
+	Servers []string
+	// Agent answers /v1/agent/*.
+	Agent AgentInfo
+	// Client serves /v1/client/... for allocations on this node; nil when
+	// the agent runs no client.
+	Client http.Handler
+	// NodeID returns the local client's node ID ("" when none).
+	NodeID func() string
+	// Logger defaults to a null logger.
+	Logger hclog.Logger
+	// MaxWait caps a blocking query's wait (10m) and DefaultWait is used
+	// when ?wait is absent (5m).
+	MaxWait, DefaultWait time.Duration
+}
+
+// Handler is the HTTP API. Safe for concurrent use.
+type Handler struct {
+	cfg     Config
+	mux     *http.ServeMux
+	logger  hclog.Logger
+	metrics *metrics
+	proxy   *forwarder
+}
+
+// New returns the handler for cfg.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 10 * time.Minute
+	}
+	if cfg.DefaultWait <= 0 {
+		cfg.DefaultWait = 5 * time.Minute
+	}
+	if cfg.NodeID == nil {
+		cfg.NodeID = func() string { return "" }
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: newMetrics()}
+	h.proxy = newForwarder(h.logger)
+	h.routes()
+	return h
+}
+
+// writes lists the methods that write: Nomad accepts PUT and POST alike.
+var writes = []string{http.MethodPut, http.MethodPost}
+
+func (h *Handler) handle(methods []string, pattern string, fn http.HandlerFunc) {
+	for _, m := range methods {
+		h.mux.HandleFunc(m+" "+pattern, fn)
+	}
+}
+
+func (h *Handler) get(pattern string, fn http.HandlerFunc)   { h.handle([]string{http.MethodGet}, pattern, fn) }
+func (h *Handler) write(pattern string, fn http.HandlerFunc) { h.handle(writes, pattern, fn) }
+
+func (h *Handler) routes() {
+	h.get("/v1/jobs", h.serverOnly(h.jobList))
+	h.write("/v1/jobs", h.serverOnly(h.jobRegister))
+	h.get("/v1/job/{id}", h.serverOnly(h.jobInfo))
+	h.write("/v1/job/{id}", h.serverOnly(h.jobRegister))
+	h.handle([]string{http.MethodDelete}, "/v1/job/{id}", h.serverOnly(h.jobDeregister))
+	h.get("/v1/job/{id}/allocations", h.serverOnly(h.jobAllocations))
+	h.get("/v1/job/{id}/evaluations", h.serverOnly(h.jobEvaluations))
+	h.get("/v1/job/{id}/summary", h.serverOnly(h.jobSummary))
+	h.get("/v1/job/{id}/versions", h.serverOnly(h.jobVersions))
+	h.write("/v1/job/{id}/plan", h.serverOnly(h.jobPlan))
+	h.write("/v1/job/{id}/evaluate", h.serverOnly(h.jobEvaluate))
+
+	h.get("/v1/allocations", h.serverOnly(h.allocList))
+	h.get("/v1/allocation/{id}", h.serverOnly(h.allocInfo))
+	h.write("/v1/allocation/{id}/stop", h.serverOnly(h.allocStop))
+
+	h.get("/v1/evaluations", h.serverOnly(h.evalList))
+	h.get("/v1/evaluation/{id}", h.serverOnly(h.evalInfo))
+	h.get("/v1/evaluation/{id}/allocations", h.serverOnly(h.evalAllocations))
+
+	h.get("/v1/nodes", h.serverOnly(h.nodeList))
+	h.get("/v1/node/{id}", h.serverOnly(h.nodeInfo))
+	h.get("/v1/node/{id}/allocations", h.serverOnly(h.nodeAllocations))
+	h.write("/v1/node/{id}/drain", h.serverOnly(h.nodeDrain))
+	h.write("/v1/node/{id}/eligibility", h.serverOnly(h.nodeEligibility))
+
+	h.write("/v1/client/register", h.serverOnly(h.clientRegister))
+	h.write("/v1/client/heartbeat/{id}", h.serverOnly(h.clientHeartbeat))
+	h.write("/v1/client/allocations/update", h.serverOnly(h.clientAllocsUpdate))
+	h.mux.HandleFunc("/v1/client/", h.clientRoute)
+
+	h.get("/v1/status/leader", h.serverOnly(h.statusLeader))
+	h.get("/v1/status/peers", h.serverOnly(h.statusPeers))
+	h.get("/v1/agent/self", h.agentSelf)
+	h.get("/v1/agent/members", h.agentMembers)
+	h.get("/v1/agent/health", h.agentHealth)
+	h.get("/v1/operator/raft/configuration", h.serverOnly(h.raftConfiguration))
+	h.write("/v1/operator/raft/join", h.serverOnly(h.raftJoin))
+	h.get("/v1/operator/snapshot", h.serverOnly(h.snapshotSave))
+	h.write("/v1/operator/snapshot", h.serverOnly(h.snapshotRestore))
+	h.write("/v1/search", h.serverOnly(h.search))
+	h.get("/v1/metrics", h.metricsHandler)
+}
+
+// ServeHTTP serves the API, counting requests and their latency by route.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	_, pattern := h.mux.Handler(r)
+	h.mux.ServeHTTP(rec, r)
+	if pattern == "" {
+		pattern = "unmatched"
+	}
+	h.metrics.observeRequest(pattern, rec.code, time.Since(start))
+	h.logger.Trace("request", "method", r.Method, "path", r.URL.Path, "code", rec.code, "duration", time.Since(start))
+}
+
+// statusRecorder remembers the status code written.
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.code, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Flush lets streamed replies (forwarded logs) through.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// serverOnly forwards the request to a server when this agent runs none.
+func (h *Handler) serverOnly(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.cfg.Server == nil {
+			h.forwardToServers(w, r)
+			return
+		}
+		fn(w, r)
+	}
+}
+
+// writeJSON writes v as JSON (indented with ?pretty).
+func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	if _, ok := r.URL.Query()["pretty"]; ok {
+		enc.SetIndent("", "    ")
+	}
+	if err := enc.Encode(v); err != nil {
+		// The status line is gone; nothing else to do.
+		return
+	}
+}
+
+func setIndex(w http.ResponseWriter, index uint64) {
+	if index == 0 {
+		index = 1
+	}
+	w.Header().Set("X-Nomad-Index", strconv.FormatUint(index, 10))
+}

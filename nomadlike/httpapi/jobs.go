@@ -1,0 +1,268 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
+)
+
+func (h *Handler) jobList(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		jobs, err := st.Jobs(ws, q.namespace, q.prefix)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]*nomadlike.JobListStub, 0, len(jobs))
+		for _, j := range jobs {
+			sum, err := st.JobSummaryByID(ws, j.Namespace, j.ID)
+			if err != nil {
+				return nil, 0, err
+			}
+			out = append(out, j.Stub(sum))
+		}
+		idx, err := tableIndex(st, state.TableJobs, state.TableJobSummary)
+		return out, idx, err
+	})
+}
+
+// jobByPath reads the job named by the {id} path value in q's namespace.
+func jobByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request, q queryOptions) (*nomadlike.Job, error) {
+	id := r.PathValue("id")
+	job, err := st.JobByID(ws, q.namespace, id)
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+	}
+	return job, nil
+}
+
+func (h *Handler) jobInfo(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		idx, err := tableIndex(st, state.TableJobs)
+		if err != nil {
+			return nil, 0, err
+		}
+		job, err := jobByPath(ws, st, r, q)
+		return job, idx, err
+	})
+}
+
+func (h *Handler) jobRegister(w http.ResponseWriter, r *http.Request) {
+	var req api.JobRegisterRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Job == nil {
+		writeError(w, badRequest("Job: missing; the body must be {\"Job\": {...}}"))
+		return
+	}
+	if id := r.PathValue("id"); id != "" && id != req.Job.ID {
+		writeError(w, badRequest("Job.ID: %q does not match the job ID %q in the path", req.Job.ID, id))
+		return
+	}
+	if req.Job.Namespace == "" {
+		req.Job.Namespace = namespaceParam(r)
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		evalID, index, warnings, err := h.cfg.Server.RegisterJob(req.Job, req.EnforceIndex, req.JobModifyIndex)
+		if err != nil {
+			return nil, 0, fmt.Errorf("register job %q: %w", req.Job.ID, err)
+		}
+		return &api.JobRegisterResponse{
+			EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Warnings: warnings, Index: index,
+		}, index, nil
+	})
+}
+
+func namespaceParam(r *http.Request) string {
+	if ns := r.URL.Query().Get("namespace"); ns != "" {
+		return ns
+	}
+	return nomadlike.DefaultNamespace
+}
+
+func (h *Handler) jobDeregister(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	purge := r.URL.Query().Get("purge") == "true"
+	ns := namespaceParam(r)
+	h.writeOp(w, r, func() (any, uint64, error) {
+		evalID, index, err := h.cfg.Server.DeregisterJob(ns, id, purge)
+		if err != nil {
+			return nil, 0, fmt.Errorf("deregister job %q: %w", id, err)
+		}
+		return &api.JobDeregisterResponse{EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Index: index}, index, nil
+	})
+}
+
+func (h *Handler) jobAllocations(w http.ResponseWriter, r *http.Request) {
+	all := r.URL.Query().Get("all") == "true"
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		id := r.PathValue("id")
+		allocs, err := st.AllocsByJob(ws, q.namespace, id)
+		if err != nil {
+			return nil, 0, err
+		}
+		var createIndex uint64
+		if !all {
+			// Without ?all, allocations of an earlier job that had the
+			// same ID (purged, then registered again) are left out.
+			job, err := st.JobByID(ws, q.namespace, id)
+			if err != nil {
+				return nil, 0, err
+			}
+			if job != nil {
+				createIndex = job.CreateIndex
+			}
+		}
+		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
+		for _, a := range allocs {
+			if createIndex != 0 && a.Job != nil && a.Job.CreateIndex != 0 && a.Job.CreateIndex != createIndex {
+				continue
+			}
+			out = append(out, a.Stub())
+		}
+		sortAllocStubs(out)
+		idx, err := tableIndex(st, state.TableAllocs)
+		return out, idx, err
+	})
+}
+
+// sortAllocStubs orders newest first, as Nomad lists them.
+func sortAllocStubs(s []*nomadlike.AllocListStub) {
+	sort.SliceStable(s, func(i, j int) bool {
+		if s[i].CreateIndex != s[j].CreateIndex {
+			return s[i].CreateIndex > s[j].CreateIndex
+		}
+		return s[i].ID < s[j].ID
+	})
+}
+
+func sortEvals(s []*nomadlike.Evaluation) {
+	sort.SliceStable(s, func(i, j int) bool {
+		if s[i].CreateIndex != s[j].CreateIndex {
+			return s[i].CreateIndex > s[j].CreateIndex
+		}
+		return s[i].ID < s[j].ID
+	})
+}
+
+func (h *Handler) jobEvaluations(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		evals, err := st.EvalsByJob(ws, q.namespace, r.PathValue("id"))
+		if err != nil {
+			return nil, 0, err
+		}
+		out := append([]*nomadlike.Evaluation{}, evals...)
+		sortEvals(out)
+		idx, err := tableIndex(st, state.TableEvals)
+		return out, idx, err
+	})
+}
+
+func (h *Handler) jobSummary(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		idx, err := tableIndex(st, state.TableJobSummary)
+		if err != nil {
+			return nil, 0, err
+		}
+		id := r.PathValue("id")
+		sum, err := st.JobSummaryByID(ws, q.namespace, id)
+		if err != nil {
+			return nil, idx, err
+		}
+		if sum == nil {
+			return nil, idx, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+		}
+		return sum, idx, nil
+	})
+}
+
+func (h *Handler) jobVersions(w http.ResponseWriter, r *http.Request) {
+	withDiffs := r.URL.Query().Get("diffs") == "true"
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		idx, err := tableIndex(st, state.TableJobVersions)
+		if err != nil {
+			return nil, 0, err
+		}
+		id := r.PathValue("id")
+		versions, err := st.JobVersionsByID(ws, q.namespace, id)
+		if err != nil {
+			return nil, idx, err
+		}
+		if len(versions) == 0 {
+			return nil, idx, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+		}
+		out := &api.JobVersionsResponse{Versions: versions, Index: idx}
+		if withDiffs {
+			for i := 0; i+1 < len(versions); i++ {
+				out.Diffs = append(out.Diffs, DiffJobs(versions[i+1], versions[i]))
+			}
+		}
+		return out, idx, nil
+	})
+}
+
+func (h *Handler) jobPlan(w http.ResponseWriter, r *http.Request) {
+	var req api.JobPlanRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Job == nil {
+		writeError(w, badRequest("Job: missing; the body must be {\"Job\": {...}, \"Diff\": true}"))
+		return
+	}
+	if id := r.PathValue("id"); id != req.Job.ID {
+		writeError(w, badRequest("Job.ID: %q does not match the job ID %q in the path", req.Job.ID, id))
+		return
+	}
+	if req.Job.Namespace == "" {
+		req.Job.Namespace = namespaceParam(r)
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		srv := h.cfg.Server
+		resp, err := srv.PlanJob(req.Job, req.Diff)
+		if err != nil {
+			return nil, 0, fmt.Errorf("plan job %q: %w", req.Job.ID, err)
+		}
+		st := srv.State()
+		if req.Diff && resp.Diff == nil {
+			old, err := st.JobByID(nil, req.Job.Namespace, req.Job.ID)
+			if err != nil {
+				return nil, 0, err
+			}
+			resp.Diff = DiffJobs(old, req.Job)
+		}
+		if resp.Index == 0 {
+			resp.Index, _ = st.LatestIndex()
+		}
+		return resp, resp.Index, nil
+	})
+}
+
+func (h *Handler) jobEvaluate(w http.ResponseWriter, r *http.Request) {
+	// The body is optional ({"JobID", "EvalOptions"}); read it so that the
+	// request can be forwarded.
+	if _, err := readBody(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	ns := namespaceParam(r)
+	h.writeOp(w, r, func() (any, uint64, error) {
+		evalID, index, err := h.cfg.Server.ForceEvaluate(ns, id)
+		if err != nil {
+			return nil, 0, fmt.Errorf("evaluate job %q: %w", id, err)
+		}
+		return &api.JobRegisterResponse{EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Index: index}, index, nil
+	})
+}

@@ -1,0 +1,265 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
+)
+
+func (h *Handler) nodeList(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		nodes, err := st.Nodes(ws, q.prefix)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]*nomadlike.NodeListStub, 0, len(nodes))
+		for _, n := range nodes {
+			out = append(out, n.Stub())
+		}
+		idx, err := tableIndex(st, state.TableNodes)
+		return out, idx, err
+	})
+}
+
+func nodeByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike.Node, error) {
+	return byIDOrPrefix("node", id,
+		func() (*nomadlike.Node, error) { return st.NodeByID(ws, id) },
+		func() ([]*nomadlike.Node, error) { return st.Nodes(ws, id) },
+		func(n *nomadlike.Node) string { return n.ID })
+}
+
+func (h *Handler) nodeInfo(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		idx, err := tableIndex(st, state.TableNodes)
+		if err != nil {
+			return nil, 0, err
+		}
+		n, err := nodeByPath(ws, st, r.PathValue("id"))
+		if err != nil {
+			return nil, idx, err
+		}
+		// The secret authenticates the node's own client; never show it.
+		cp := *n
+		cp.SecretID = ""
+		return &cp, idx, nil
+	})
+}
+
+func (h *Handler) nodeAllocations(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		allocs, err := st.AllocsByNode(ws, r.PathValue("id"))
+		if err != nil {
+			return nil, 0, err
+		}
+		if allocs == nil {
+			allocs = []*nomadlike.Allocation{}
+		}
+		idx, err := tableIndex(st, state.TableAllocs)
+		return allocs, idx, err
+	})
+}
+
+func (h *Handler) nodeDrain(w http.ResponseWriter, r *http.Request) {
+	var req api.NodeUpdateDrainRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	var drain *nomadlike.DrainStrategy
+	if s := req.DrainSpec; s != nil {
+		now := time.Now().UTC()
+		drain = &nomadlike.DrainStrategy{Deadline: s.Deadline, IgnoreSystemJobs: s.IgnoreSystemJobs, StartedAt: now}
+		switch {
+		case s.Deadline < 0:
+			drain.ForceDeadline = now
+		case s.Deadline > 0:
+			drain.ForceDeadline = now.Add(s.Deadline)
+		}
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		if err := nodeExists(h.cfg.Server.State(), id); err != nil {
+			return nil, 0, err
+		}
+		index, err := h.cfg.Server.UpdateNodeDrain(id, drain, req.MarkEligible)
+		if err != nil {
+			return nil, 0, fmt.Errorf("drain node %q: %w", id, err)
+		}
+		return &api.NodeUpdateResponse{NodeModifyIndex: index, Index: index}, index, nil
+	})
+}
+
+func nodeExists(st *state.StateStore, id string) error {
+	n, err := st.NodeByID(nil, id)
+	if err != nil {
+		return err
+	}
+	if n == nil {
+		return notFound("node", id)
+	}
+	return nil
+}
+
+func (h *Handler) nodeEligibility(w http.ResponseWriter, r *http.Request) {
+	var req api.NodeUpdateEligibilityRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	switch req.Eligibility {
+	case nomadlike.NodeSchedulingEligible, nomadlike.NodeSchedulingIneligible:
+	default:
+		writeError(w, badRequest("Eligibility: %q is not %q or %q", req.Eligibility,
+			nomadlike.NodeSchedulingEligible, nomadlike.NodeSchedulingIneligible))
+		return
+	}
+	id := r.PathValue("id")
+	h.writeOp(w, r, func() (any, uint64, error) {
+		if err := nodeExists(h.cfg.Server.State(), id); err != nil {
+			return nil, 0, err
+		}
+		index, err := h.cfg.Server.UpdateNodeEligibility(id, req.Eligibility)
+		if err != nil {
+			return nil, 0, fmt.Errorf("set eligibility of node %q: %w", id, err)
+		}
+		return &api.NodeUpdateResponse{NodeModifyIndex: index, Index: index}, index, nil
+	})
+}
+
+// Client-agent endpoints.
+
+func (h *Handler) clientRegister(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Node *nomadlike.Node `json:"Node"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Node == nil || req.Node.ID == "" {
+		writeError(w, badRequest("Node.ID: missing"))
+		return
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		ttl, index, err := h.cfg.Server.RegisterNode(req.Node)
+		if err != nil {
+			return nil, 0, fmt.Errorf("register node %q: %w", req.Node.ID, err)
+		}
+		return &api.RegisterNodeResponse{NodeID: req.Node.ID, HeartbeatTTL: ttl, Index: index}, index, nil
+	})
+}
+
+func (h *Handler) clientHeartbeat(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Status string `json:"Status"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	h.writeOp(w, r, func() (any, uint64, error) {
+		ttl, index, err := h.cfg.Server.NodeHeartbeat(id, req.Status)
+		if err != nil {
+			return nil, 0, fmt.Errorf("heartbeat of node %q: %w", id, err)
+		}
+		return &api.HeartbeatResponse{HeartbeatTTL: ttl, Index: index}, index, nil
+	})
+}
+
+func (h *Handler) clientAllocsUpdate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Allocs []*nomadlike.Allocation `json:"Allocs"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	for i, a := range req.Allocs {
+		if a == nil || a.ID == "" {
+			writeError(w, badRequest("Allocs[%d].ID: missing", i))
+			return
+		}
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		index, err := h.cfg.Server.UpdateAllocsFromClient(req.Allocs)
+		if err != nil {
+			return nil, 0, fmt.Errorf("update allocations: %w", err)
+		}
+		return &api.AllocUpdateResponse{Index: index}, index, nil
+	})
+}
+
+// clientRoute serves the client's own endpoints (/v1/client/fs/...,
+// /v1/client/allocation/:id/..., /v1/client/stats): from the local client
+// when the allocation (or ?node_id) is on this node, else forwarded to the
+// node's HTTP address; a client-only agent asks its servers, which route it.
+func (h *Handler) clientRoute(w http.ResponseWriter, r *http.Request) {
+	local := h.cfg.Client
+	if local != nil && r.Header.Get(forwardedHeader) != "" {
+		local.ServeHTTP(w, r)
+		return
+	}
+	nodeID, err := h.clientTarget(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if local != nil && (nodeID == "" || nodeID == h.cfg.NodeID()) {
+		local.ServeHTTP(w, r)
+		return
+	}
+	if h.cfg.Server == nil {
+		h.forwardToServers(w, r)
+		return
+	}
+	if nodeID == "" {
+		writeError(w, badRequest("this agent runs no client; name the node with ?node_id="))
+		return
+	}
+	n, err := h.cfg.Server.State().NodeByID(nil, nodeID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if n == nil {
+		writeError(w, notFound("node", nodeID))
+		return
+	}
+	if n.HTTPAddr == "" {
+		writeError(w, fmt.Errorf("node %q has no HTTP address", nodeID))
+		return
+	}
+	h.proxy.forward(w, r, n.HTTPAddr, nil)
+}
+
+// clientTarget returns the node a client request is for: the node of the
+// allocation in the path, or ?node_id; "" when neither names one.
+func (h *Handler) clientTarget(r *http.Request) (string, error) {
+	if n := r.URL.Query().Get("node_id"); n != "" {
+		return n, nil
+	}
+	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/v1/client/"), "/"), "/")
+	allocID := ""
+	switch {
+	case len(parts) >= 3 && parts[0] == "fs":
+		allocID = parts[2]
+	case len(parts) >= 2 && parts[0] == "allocation":
+		allocID = parts[1]
+	}
+	if allocID == "" || h.cfg.Server == nil {
+		return "", nil
+	}
+	a, err := allocByPath(nil, h.cfg.Server.State(), allocID)
+	if err != nil {
+		return "", err
+	}
+	return a.NodeID, nil
+}

@@ -1,0 +1,230 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
+)
+
+func (h *Handler) statusLeader(w http.ResponseWriter, r *http.Request) {
+	rpc, _ := h.cfg.Server.Leader()
+	h.setReadHeaders(w, latest(h.cfg.Server.State()))
+	writeJSON(w, r, rpc)
+}
+
+func (h *Handler) statusPeers(w http.ResponseWriter, r *http.Request) {
+	peers := h.cfg.Server.Peers()
+	out := make([]string, 0, len(peers))
+	for _, p := range peers {
+		out = append(out, p.Address)
+	}
+	sort.Strings(out)
+	h.setReadHeaders(w, latest(h.cfg.Server.State()))
+	writeJSON(w, r, out)
+}
+
+func latest(st *state.StateStore) uint64 {
+	i, _ := st.LatestIndex()
+	return i
+}
+
+func (h *Handler) agentSelf(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Agent == nil {
+		writeError(w, notFound("agent endpoint", r.URL.Path))
+		return
+	}
+	writeJSON(w, r, h.cfg.Agent.Self())
+}
+
+func (h *Handler) agentMembers(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Agent == nil {
+		writeError(w, notFound("agent endpoint", r.URL.Path))
+		return
+	}
+	m, err := h.cfg.Agent.Members()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, r, m)
+}
+
+func (h *Handler) agentHealth(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Agent == nil {
+		writeError(w, notFound("agent endpoint", r.URL.Path))
+		return
+	}
+	resp, ok := h.cfg.Agent.Health()
+	if !ok {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_ = json.NewEncoder(w).Encode(resp)
+		return
+	}
+	writeJSON(w, r, resp)
+}
+
+func (h *Handler) raftConfiguration(w http.ResponseWriter, r *http.Request) {
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		peers := h.cfg.Server.Peers()
+		out := &api.RaftConfiguration{Servers: make([]*api.RaftServer, 0, len(peers))}
+		for _, p := range peers {
+			out.Servers = append(out.Servers, &api.RaftServer{
+				ID: p.ID, Node: p.ID, Address: p.Address, Leader: p.Leader, Voter: p.Voter, RaftProtocol: "3",
+			})
+		}
+		sort.Slice(out.Servers, func(i, j int) bool { return out.Servers[i].ID < out.Servers[j].ID })
+		out.Index = latest(st)
+		return out, out.Index, nil
+	})
+}
+
+// RaftJoinRequest is the body of PUT /v1/operator/raft/join, which a server
+// sends to a member of the cluster it wants to join (retry_join).
+type RaftJoinRequest struct {
+	ID      string `json:"ID"`
+	Address string `json:"Address"`
+}
+
+func (h *Handler) raftJoin(w http.ResponseWriter, r *http.Request) {
+	var req RaftJoinRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.ID == "" || req.Address == "" {
+		writeError(w, badRequest("ID and Address: both are required"))
+		return
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		if err := h.cfg.Server.AddPeer(req.ID, req.Address); err != nil {
+			return nil, 0, fmt.Errorf("add raft peer %q at %s: %w", req.ID, req.Address, err)
+		}
+		return map[string]any{}, latest(h.cfg.Server.State()), nil
+	})
+}
+
+func (h *Handler) snapshotSave(w http.ResponseWriter, r *http.Request) {
+	q, err := h.parseQuery(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	srv := h.cfg.Server
+	if !q.stale && !srv.IsLeader() {
+		h.forwardToLeader(w, r)
+		return
+	}
+	index := latest(srv.State())
+	var buf bytes.Buffer
+	if err := srv.SnapshotSave(&buf); err != nil {
+		writeError(w, fmt.Errorf("save snapshot: %w", err))
+		return
+	}
+	h.setReadHeaders(w, index)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = buf.WriteTo(w)
+}
+
+func (h *Handler) snapshotRestore(w http.ResponseWriter, r *http.Request) {
+	srv := h.cfg.Server
+	if !srv.IsLeader() {
+		h.forwardToLeader(w, r)
+		return
+	}
+	if err := srv.SnapshotRestore(http.MaxBytesReader(w, r.Body, 1<<30)); err != nil {
+		writeError(w, fmt.Errorf("restore snapshot: %w", err))
+		return
+	}
+	setIndex(w, latest(srv.State()))
+	writeJSON(w, r, map[string]any{})
+}
+
+// searchLimit is how many IDs each search context returns at most.
+const searchLimit = 20
+
+func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
+	var req api.SearchRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	contexts := []string{api.SearchJobs, api.SearchEvals, api.SearchAllocs, api.SearchNodes}
+	switch req.Context {
+	case "", api.SearchAll:
+	case api.SearchJobs, api.SearchEvals, api.SearchAllocs, api.SearchNodes:
+		contexts = []string{req.Context}
+	default:
+		writeError(w, badRequest("Context: %q is not one of all, jobs, evals, allocs, nodes", req.Context))
+		return
+	}
+	ns := req.Namespace
+	if ns == "" {
+		ns = namespaceParam(r)
+	}
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		out := &api.SearchResponse{Matches: map[string][]string{}, Truncations: map[string]bool{}}
+		for _, c := range contexts {
+			ids, err := searchContext(ws, st, c, ns, req.Prefix)
+			if err != nil {
+				return nil, 0, err
+			}
+			if len(ids) > searchLimit {
+				ids = ids[:searchLimit]
+				out.Truncations[c] = true
+			} else {
+				out.Truncations[c] = false
+			}
+			out.Matches[c] = ids
+		}
+		idx, err := tableIndex(st, state.TableJobs, state.TableEvals, state.TableAllocs, state.TableNodes)
+		out.Index = idx
+		return out, idx, err
+	})
+}
+
+func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix string) ([]string, error) {
+	ids := []string{}
+	switch context {
+	case api.SearchJobs:
+		jobs, err := st.Jobs(ws, ns, prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range jobs {
+			ids = append(ids, j.ID)
+		}
+	case api.SearchEvals:
+		evals, err := st.Evals(ws, prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evals {
+			ids = append(ids, e.ID)
+		}
+	case api.SearchAllocs:
+		allocs, err := st.Allocs(ws, prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range allocs {
+			ids = append(ids, a.ID)
+		}
+	case api.SearchNodes:
+		nodes, err := st.Nodes(ws, prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range nodes {
+			ids = append(ids, n.ID)
+		}
+	}
+	return ids, nil
+}
