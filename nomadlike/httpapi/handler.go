@@ -129,7 +129,9 @@ func (h *Handler) handle(methods []string, pattern string, fn http.HandlerFunc) 
 	}
 }
 
-func (h *Handler) get(pattern string, fn http.HandlerFunc)   { h.handle([]string{http.MethodGet}, pattern, fn) }
+func (h *Handler) get(pattern string, fn http.HandlerFunc) {
+	h.handle([]string{http.MethodGet}, pattern, fn)
+}
 func (h *Handler) write(pattern string, fn http.HandlerFunc) { h.handle(writes, pattern, fn) }
 
 func (h *Handler) routes() {
