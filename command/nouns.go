@@ -36,7 +36,3 @@ func statusCommand() *cli.Command {
 func driverCommand() *cli.Command {
 	return &cli.Command{Name: "driver", Usage: "Serve a built-in driver plugin", Hidden: true}
 }
-
-func jobCommand() *cli.Command {
-	return &cli.Command{Name: "job", Usage: "Interact with jobs"}
-}
