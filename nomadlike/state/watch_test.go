@@ -65,7 +65,12 @@ func TestWatchSets(t *testing.T) {
 				return err
 			},
 			func(s *StateStore, w *world) error {
-				return s.UpsertAllocs(20, []*nomadlike.Allocation{allocFor(w.other, fixture.Node(), 5, "")})
+				// Watches are per radix node: a key sharing a leading
+				// character with the watched one may wake it spuriously
+				// (callers re-check), so the other node ID differs in the first.
+				other := fixture.Node()
+				other.ID = "f" + w.node.ID[1:]
+				return s.UpsertAllocs(20, []*nomadlike.Allocation{allocFor(w.other, other, 5, "")})
 			}, false},
 		{"eval fires on update",
 			func(s *StateStore, w *world, ws memdb.WatchSet) error {
@@ -110,6 +115,7 @@ func TestWatchSets(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
 			w := &world{node: fixture.Node()}
+			w.node.ID = "0" + w.node.ID[1:]
 			must(t, s.UpsertNode(9, w.node))
 			w.job = storeJob(t, s, 10, fixture.Job())
 			w.other = storeJob(t, s, 11, fixture.Job())
