@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -130,5 +131,42 @@ func TestRaftClusterReplicatesState(t *testing.T) {
 		if nd, _ := snap.NodeByID(node.ID); nd == nil {
 			t.Errorf("server %d lacks the node", i)
 		}
+	}
+}
+
+func TestRaftSnapshotRestoresIntoNewFSM(t *testing.T) {
+	leader, _ := newCluster(t, 3)
+	node := fixture.Node()
+	job := fixture.Job()
+	for _, e := range []struct {
+		typ MessageType
+		req any
+	}{
+		{NodeRegisterRequestType, &NodeRegisterRequest{Node: node}},
+		{JobRegisterRequestType, &JobRegisterRequest{Job: job, Eval: fixture.Eval(job)}},
+	} {
+		data, err := Encode(e.typ, e.req)
+		must(t, err)
+		must(t, leader.raft.Apply(data, 5*time.Second).Error())
+	}
+	fut := leader.raft.Snapshot()
+	must(t, fut.Error())
+	meta, rc, err := fut.Open()
+	must(t, err)
+	if meta.Index == 0 {
+		t.Fatal("snapshot has index 0")
+	}
+	fresh := newFSM(t)
+	must(t, fresh.Restore(rc))
+	var want, got bytes.Buffer
+	_, err = leader.fsm.State().WriteTo(&want)
+	must(t, err)
+	_, err = fresh.State().WriteTo(&got)
+	must(t, err)
+	if !bytes.Equal(want.Bytes(), got.Bytes()) {
+		t.Error("FSM restored from the raft snapshot differs from the leader's state")
+	}
+	if j, _ := fresh.State().JobByID(nil, job.Namespace, job.ID); j == nil {
+		t.Error("restored FSM lacks the job")
 	}
 }
