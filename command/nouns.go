@@ -32,7 +32,3 @@ func operatorCommand() *cli.Command {
 func statusCommand() *cli.Command {
 	return &cli.Command{Name: "status", Usage: "Show the status of jobs"}
 }
-
-func driverCommand() *cli.Command {
-	return &cli.Command{Name: "driver", Usage: "Serve a built-in driver plugin", Hidden: true}
-}
