@@ -1,0 +1,676 @@
+package allocrunner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
+	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
+	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
+)
+
+// Sentinel errors of the task runner's user-facing operations.
+var (
+	ErrTaskNotRunning = errors.New("task is not running")
+	ErrUnknownTask    = errors.New("unknown task")
+)
+
+// DriverGetter returns a driver by name; drivermanager.Manager satisfies it.
+type DriverGetter interface {
+	Driver(name string) (drivers.Driver, error)
+}
+
+// NodeGetter returns the node the client runs as, for interpolation.
+type NodeGetter func() *nomadlike.Node
+
+type waitOutcome int
+
+const (
+	outcomeExited waitOutcome = iota
+	outcomeKilled
+	outcomeRestart
+	outcomeShutdown
+)
+
+// TaskRunner runs one task of an allocation. Its Run goroutine owns the
+// task's lifecycle; the other methods are safe to call from any goroutine.
+type TaskRunner struct {
+	allocID  string
+	name     string
+	ad       *allocdir.AllocDir
+	drivers  DriverGetter
+	db       localstate.DB
+	node     NodeGetter
+	hooks    []TaskPrestartHook
+	logger   hclog.Logger
+	onUpdate func()
+
+	mu       sync.Mutex
+	alloc    *nomadlike.Allocation
+	task     *nomadlike.Task
+	state    *nomadlike.TaskState
+	local    *localstate.TaskRunnerState
+	driver   drivers.Driver
+	started  bool
+	killNote string
+
+	restarts *restartTracker // Run goroutine only
+
+	killCtx        context.Context
+	killCancel     context.CancelFunc
+	shutdownCtx    context.Context
+	shutdownCancel context.CancelFunc
+	restartCh      chan struct{}
+	waitCh         chan struct{}
+}
+
+// TaskRunnerConfig configures a task runner.
+type TaskRunnerConfig struct {
+	Alloc    *nomadlike.Allocation
+	Task     *nomadlike.Task
+	AllocDir *allocdir.AllocDir
+	Drivers  DriverGetter
+	DB       localstate.DB
+	Node     NodeGetter
+	Hooks    []TaskPrestartHook
+	Logger   hclog.Logger
+	// OnUpdate is called after every change of the task's state.
+	OnUpdate func()
+	// Restored state from a previous agent (nil for a new task).
+	State *nomadlike.TaskState
+	Local *localstate.TaskRunnerState
+}
+
+// NewTaskRunner returns a runner; nothing happens until Run.
+func NewTaskRunner(cfg TaskRunnerConfig) *TaskRunner {
+	tr := &TaskRunner{
+		allocID:   cfg.Alloc.ID,
+		name:      cfg.Task.Name,
+		ad:        cfg.AllocDir,
+		drivers:   cfg.Drivers,
+		db:        cfg.DB,
+		node:      cfg.Node,
+		hooks:     cfg.Hooks,
+		logger:    cfg.Logger.With("task", cfg.Task.Name),
+		onUpdate:  cfg.OnUpdate,
+		alloc:     cfg.Alloc,
+		task:      cfg.Task,
+		state:     cfg.State,
+		local:     cfg.Local,
+		restartCh: make(chan struct{}, 1),
+		waitCh:    make(chan struct{}),
+	}
+	tr.killCtx, tr.killCancel = context.WithCancel(context.Background())
+	tr.shutdownCtx, tr.shutdownCancel = context.WithCancel(context.Background())
+	jobType := ""
+	if cfg.Alloc.Job != nil {
+		jobType = cfg.Alloc.Job.Type
+	}
+	tr.restarts = newRestartTracker(cfg.Task.RestartPolicy, jobType)
+	if tr.local == nil {
+		tr.local = &localstate.TaskRunnerState{}
+	}
+	tr.restarts.count = tr.local.RestartCount
+	if tr.local.RestartWindowNS != 0 {
+		tr.restarts.window = time.Unix(0, tr.local.RestartWindowNS)
+	}
+	if tr.state == nil {
+		tr.state = &nomadlike.TaskState{State: nomadlike.TaskStatePending}
+		tr.appendEventLocked(newEvent(nomadlike.TaskEventReceived, "Task received by client"))
+		tr.persistLocked()
+	}
+	return tr
+}
+
+// Name returns the task's name.
+func (tr *TaskRunner) Name() string { return tr.name }
+
+// Task returns the task's current definition.
+func (tr *TaskRunner) Task() *nomadlike.Task {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.task
+}
+
+// State returns a copy of the task's state.
+func (tr *TaskRunner) State() *nomadlike.TaskState {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.state.Copy()
+}
+
+// WaitCh is closed when Run returns.
+func (tr *TaskRunner) WaitCh() <-chan struct{} { return tr.waitCh }
+
+// IsDead reports whether the task finished for good.
+func (tr *TaskRunner) IsDead() bool {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.state.State == nomadlike.TaskStateDead
+}
+
+// UpdateAlloc hands the runner a newer version of its allocation; the task
+// definition it carries is used from the next start on.
+func (tr *TaskRunner) UpdateAlloc(a *nomadlike.Allocation) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.alloc = a
+	if a.Job != nil {
+		if tg := a.Job.LookupTaskGroup(a.TaskGroup); tg != nil {
+			if t := tg.LookupTask(tr.name); t != nil {
+				tr.task = t
+			}
+		}
+	}
+}
+
+func (tr *TaskRunner) appendEventLocked(ev *nomadlike.TaskEvent) {
+	tr.state.Events = append(tr.state.Events, ev)
+	if n := len(tr.state.Events); n > maxTaskEvents {
+		tr.state.Events = tr.state.Events[n-maxTaskEvents:]
+	}
+	tr.logger.Debug("task event", "type", ev.Type, "msg", ev.DisplayMessage)
+}
+
+func (tr *TaskRunner) persistLocked() {
+	if err := tr.db.PutTaskState(tr.allocID, tr.name, tr.state); err != nil {
+		tr.logger.Error("persist task state", "error", err)
+	}
+	if err := tr.db.PutTaskRunnerState(tr.allocID, tr.name, tr.local); err != nil {
+		tr.logger.Error("persist task runner state", "error", err)
+	}
+}
+
+// update applies f to the state under the lock, persists and notifies.
+func (tr *TaskRunner) update(f func()) {
+	tr.mu.Lock()
+	f()
+	tr.persistLocked()
+	tr.mu.Unlock()
+	if tr.onUpdate != nil {
+		tr.onUpdate()
+	}
+}
+
+func (tr *TaskRunner) emit(ev *nomadlike.TaskEvent) {
+	tr.update(func() { tr.appendEventLocked(ev) })
+}
+
+func (tr *TaskRunner) setState(state string, failed bool, ev *nomadlike.TaskEvent) {
+	tr.update(func() {
+		if ev != nil {
+			tr.appendEventLocked(ev)
+		}
+		now := time.Now().UnixNano()
+		switch state {
+		case nomadlike.TaskStateRunning:
+			tr.state.StartedAt = now
+			tr.state.FinishedAt = 0
+		case nomadlike.TaskStateDead:
+			if tr.state.State != nomadlike.TaskStateDead {
+				tr.state.FinishedAt = now
+			}
+			tr.local.Handle = nil
+		}
+		tr.state.State = state
+		if failed {
+			tr.state.Failed = true
+		}
+	})
+}
+
+// MarkDead finishes a task that never ran (its allocation stopped first).
+func (tr *TaskRunner) MarkDead() {
+	tr.mu.Lock()
+	started := tr.started
+	tr.mu.Unlock()
+	if !started {
+		tr.setState(nomadlike.TaskStateDead, false, nil)
+	}
+}
+
+// Kill stops the task (or keeps it from starting). cause, when set, is
+// recorded first (Sibling Task Failed, Leader Task Dead) and its message is
+// shown in the Killing event. Kill returns at once; WaitCh says when done.
+func (tr *TaskRunner) Kill(cause *nomadlike.TaskEvent) {
+	first := false
+	tr.mu.Lock()
+	if tr.killCtx.Err() == nil {
+		first = true
+		if cause != nil {
+			tr.killNote = cause.DisplayMessage
+		}
+	}
+	dead := tr.state.State == nomadlike.TaskStateDead
+	tr.mu.Unlock()
+	if first && cause != nil && !dead {
+		tr.emit(cause)
+	}
+	tr.killCancel()
+}
+
+// Shutdown detaches the runner from the task, which keeps running; a later
+// agent recovers it from the persisted handle.
+func (tr *TaskRunner) Shutdown() { tr.shutdownCancel() }
+
+// Restart asks the runner to stop the task and start it again at once; it
+// does not count against the restart policy.
+func (tr *TaskRunner) Restart() error {
+	tr.mu.Lock()
+	running := tr.state.State == nomadlike.TaskStateRunning
+	tr.mu.Unlock()
+	if !running {
+		return fmt.Errorf("restart %s: %w", tr.name, ErrTaskNotRunning)
+	}
+	select {
+	case tr.restartCh <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// running returns the driver and handle of the task's current run.
+func (tr *TaskRunner) running() (drivers.Driver, *drivers.TaskHandle, error) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.state.State != nomadlike.TaskStateRunning || tr.local.Handle == nil || tr.driver == nil {
+		return nil, nil, fmt.Errorf("task %s: %w", tr.name, ErrTaskNotRunning)
+	}
+	return tr.driver, tr.local.Handle, nil
+}
+
+// Signal sends a signal to the running task.
+func (tr *TaskRunner) Signal(sig string) error {
+	d, h, err := tr.running()
+	if err != nil {
+		return err
+	}
+	s, ok := d.(drivers.Signaler)
+	if !ok {
+		return fmt.Errorf("signal %s: %w", tr.name, drivers.ErrNotSupported)
+	}
+	ev := newEvent(nomadlike.TaskEventSignaling, "Task being sent signal "+sig)
+	ev.Details["signal"] = sig
+	tr.emit(ev)
+	return s.SignalTask(h.Config.ID, sig)
+}
+
+// Exec runs cmd inside the running task.
+func (tr *TaskRunner) Exec(cmd []string, timeout time.Duration) (*drivers.ExecResult, error) {
+	d, h, err := tr.running()
+	if err != nil {
+		return nil, err
+	}
+	e, ok := d.(drivers.Execer)
+	if !ok {
+		return nil, fmt.Errorf("exec in %s: %w", tr.name, drivers.ErrNotSupported)
+	}
+	return e.ExecTask(h.Config.ID, cmd, timeout)
+}
+
+// Stats samples the running task's resource usage.
+func (tr *TaskRunner) Stats(ctx context.Context) (*drivers.TaskResourceUsage, error) {
+	d, h, err := tr.running()
+	if err != nil {
+		return nil, err
+	}
+	return d.TaskStats(ctx, h.Config.ID)
+}
+
+// Run drives the task until it is dead, killed, or the runner is shut down.
+//
+// Why it is shaped this way: a task's life is a loop of (prestart hooks →
+// start → wait) turns separated by restart-policy delays, and three things
+// can interrupt any step: a kill (the allocation stops, a sibling failed,
+// the leader died), a user restart, and the agent shutting down. Kill and
+// shutdown are contexts so that a download or a delay in progress ends at
+// once; they differ in what they leave behind: a kill stops the process and
+// marks the task dead, a shutdown only stops watching, leaving the process
+// and its persisted handle for the next agent, which enters this loop at
+// "wait" through RecoverTask instead of starting the task again. Every state
+// change is persisted before the alloc runner hears of it, so what the
+// servers are told is never ahead of what a restarted agent would know.
+func (tr *TaskRunner) Run() {
+	defer close(tr.waitCh)
+	tr.mu.Lock()
+	tr.started = true
+	dead := tr.state.State == nomadlike.TaskStateDead
+	handle := tr.local.Handle
+	tr.mu.Unlock()
+	if dead {
+		return
+	}
+	resumed := handle != nil && tr.recoverHandle(handle)
+
+	for {
+		var res *drivers.ExitResult
+		var startErr error
+		recoverable := true
+		if !resumed {
+			if tr.shutdownCtx.Err() != nil {
+				return
+			}
+			if tr.killCtx.Err() != nil {
+				tr.setState(nomadlike.TaskStateDead, false, nil)
+				return
+			}
+			var ev *nomadlike.TaskEvent
+			ev, recoverable, startErr = tr.prestartAndStart()
+			if startErr != nil {
+				if tr.shutdownCtx.Err() != nil {
+					return
+				}
+				if tr.killCtx.Err() != nil {
+					tr.setState(nomadlike.TaskStateDead, false, nil)
+					return
+				}
+				tr.emit(ev)
+				tr.logger.Warn("task failed to start", "error", startErr)
+			}
+		}
+		resumed = false
+
+		if startErr == nil {
+			var outcome waitOutcome
+			res, outcome = tr.wait()
+			switch outcome {
+			case outcomeShutdown:
+				return
+			case outcomeKilled:
+				tr.setState(nomadlike.TaskStateDead, false, nil)
+				return
+			case outcomeRestart:
+				tr.update(func() {
+					tr.local.Handle = nil
+					tr.state.State = nomadlike.TaskStatePending
+					tr.state.Restarts++
+					tr.state.LastRestart = time.Now().UnixNano()
+					tr.appendEventLocked(restartingEvent(0, ReasonUserRestart))
+				})
+				continue
+			}
+			ev := terminatedEvent(res)
+			tr.update(func() {
+				tr.appendEventLocked(ev)
+				tr.local.Handle = nil
+			})
+			if res.OOMKilled {
+				tr.emit(newEvent(nomadlike.TaskEventOOMKilled, "OOM Killed"))
+			}
+		}
+
+		dec := tr.restarts.next(res, startErr, recoverable)
+		tr.update(func() {
+			tr.local.RestartCount = tr.restarts.count
+			tr.local.RestartWindowNS = tr.restarts.window.UnixNano()
+		})
+		if !dec.restart {
+			var ev *nomadlike.TaskEvent
+			if dec.failed {
+				ev = notRestartingEvent(dec.reason, true)
+			}
+			tr.setState(nomadlike.TaskStateDead, dec.failed, ev)
+			return
+		}
+		tr.update(func() {
+			tr.state.State = nomadlike.TaskStatePending
+			tr.state.Restarts++
+			tr.state.LastRestart = time.Now().UnixNano()
+			tr.appendEventLocked(restartingEvent(dec.delay, dec.reason))
+		})
+		timer := time.NewTimer(dec.delay)
+		select {
+		case <-timer.C:
+		case <-tr.killCtx.Done():
+			timer.Stop()
+			tr.setState(nomadlike.TaskStateDead, false, nil)
+			return
+		case <-tr.shutdownCtx.Done():
+			timer.Stop()
+			return
+		}
+	}
+}
+
+// recoverHandle reattaches to a task a previous agent started.
+func (tr *TaskRunner) recoverHandle(h *drivers.TaskHandle) bool {
+	task := tr.Task()
+	d, err := tr.drivers.Driver(task.Driver)
+	if err == nil {
+		err = d.RecoverTask(h)
+	}
+	if err != nil {
+		tr.logger.Warn("cannot recover task, starting it again", "error", err)
+		tr.update(func() {
+			tr.local.Handle = nil
+			tr.appendEventLocked(driverFailureEvent(fmt.Errorf("failed to recover task: %w", err), false))
+		})
+		return false
+	}
+	tr.logger.Info("recovered task", "task_id", h.Config.ID)
+	tr.mu.Lock()
+	tr.driver = d
+	tr.mu.Unlock()
+	if tr.State().State != nomadlike.TaskStateRunning {
+		tr.setState(nomadlike.TaskStateRunning, false, nil)
+	}
+	return true
+}
+
+// prestartAndStart runs the prestart hooks and starts the task. On failure
+// it returns the error, whether a restart may fix it, and the event to show.
+func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
+	tr.mu.Lock()
+	alloc, task, artifactsDone := tr.alloc, tr.task, tr.local.ArtifactsDone
+	tr.mu.Unlock()
+
+	d, err := tr.drivers.Driver(task.Driver)
+	if err != nil {
+		return driverFailureEvent(fmt.Errorf("failed to get driver %q: %w", task.Driver, err), true), false, err
+	}
+	td := tr.ad.TaskDir(task.Name)
+	paths := taskenv.Paths{AllocDir: tr.ad.SharedDir(), TaskDir: td.LocalDir, SecretsDir: td.SecretsDir}
+	if iso := d.Info().Capabilities.FSIsolation; iso != "" && iso != drivers.FSIsolationNone {
+		paths = taskenv.Paths{AllocDir: "/" + allocdir.SharedAllocName, TaskDir: "/" + allocdir.TaskLocal, SecretsDir: "/" + allocdir.TaskSecrets}
+	}
+	env := taskenv.Build(tr.node(), alloc, task, paths)
+
+	tr.emit(newEvent(nomadlike.TaskEventSetup, "Building Task Directory"))
+	req := &TaskPrestartRequest{Alloc: alloc, Task: task, AllocDir: tr.ad, TaskDir: td, Env: env, ArtifactsDone: artifactsDone, Emit: tr.emit}
+	for _, h := range tr.hooks {
+		resp := &TaskPrestartResponse{}
+		if err := h.Prestart(tr.killCtx, req, resp); err != nil {
+			var he *HookError
+			if errors.As(err, &he) {
+				return he.Event, he.Recoverable, err
+			}
+			return newEvent(nomadlike.TaskEventSetupFailure, fmt.Sprintf("%s: %v", h.Name(), err)), false, err
+		}
+		if len(resp.Env) > 0 {
+			req.Env = req.Env.With(resp.Env)
+		}
+		if resp.ArtifactsDone {
+			req.ArtifactsDone = true
+			tr.update(func() { tr.local.ArtifactsDone = true })
+		}
+	}
+	env = req.Env
+
+	cfg, err := tr.taskConfig(alloc, task, td, env)
+	if err != nil {
+		return driverFailureEvent(err, true), false, err
+	}
+	if err := d.ValidateTaskConfig(cfg.Config); err != nil {
+		return driverFailureEvent(fmt.Errorf("failed to validate task config: %w", err), true), false, err
+	}
+	handle, err := d.StartTask(cfg)
+	if err != nil {
+		return driverFailureEvent(fmt.Errorf("failed to start task: %w", err), false), true, err
+	}
+	if handle.Config == nil {
+		handle.Config = cfg
+	}
+	tr.update(func() {
+		tr.local.Handle = handle
+		tr.driver = d
+	})
+	tr.setState(nomadlike.TaskStateRunning, false, newEvent(nomadlike.TaskEventStarted, "Task started by client"))
+	return nil, true, nil
+}
+
+func (tr *TaskRunner) taskConfig(alloc *nomadlike.Allocation, task *nomadlike.Task, td allocdir.TaskDir, env *taskenv.Env) (*drivers.TaskConfig, error) {
+	raw, err := json.Marshal(env.ReplaceConfig(task.Config))
+	if err != nil {
+		return nil, fmt.Errorf("encode task config: %w", err)
+	}
+	if task.Config == nil {
+		raw = json.RawMessage(`{}`)
+	}
+	var suffix [4]byte
+	_, _ = rand.Read(suffix[:])
+	cfg := &drivers.TaskConfig{
+		ID:            fmt.Sprintf("%s/%s/%s", alloc.ID, task.Name, hex.EncodeToString(suffix[:])),
+		TaskGroupName: alloc.TaskGroup,
+		Name:          task.Name,
+		AllocID:       alloc.ID,
+		Namespace:     alloc.Namespace,
+		User:          task.User,
+		Env:           env.Map(),
+		Config:        raw,
+		AllocDir:      tr.ad.Dir,
+		TaskDir: drivers.TaskDir{
+			Dir: td.Dir, SharedDir: tr.ad.SharedDir(), LocalDir: td.LocalDir,
+			SecretsDir: td.SecretsDir, LogDir: tr.ad.LogDir(),
+		},
+		Logs:       drivers.LogConfig{Dir: tr.ad.LogDir(), MaxFiles: nomadlike.DefaultLogMaxFiles, MaxFileSizeMB: nomadlike.DefaultLogMaxFileSizeMB},
+		KillSignal: task.KillSignal,
+	}
+	if alloc.Job != nil {
+		cfg.JobName = alloc.Job.Name
+	}
+	if lc := task.LogConfig; lc != nil {
+		if lc.MaxFiles > 0 {
+			cfg.Logs.MaxFiles = lc.MaxFiles
+		}
+		if lc.MaxFileSizeMB > 0 {
+			cfg.Logs.MaxFileSizeMB = lc.MaxFileSizeMB
+		}
+		cfg.Logs.Disabled = lc.Disabled
+	}
+	if ar := alloc.AllocatedResources; ar != nil {
+		if r := ar.Tasks[task.Name]; r != nil {
+			cfg.Resources = drivers.Resources{CPUShares: r.Cpu.CpuShares, MemoryMB: r.Memory.MemoryMB, MemoryMaxMB: r.Memory.MemoryMaxMB}
+		}
+		cfg.Resources.DiskMB = ar.Shared.DiskMB
+	} else if r := task.Resources; r != nil {
+		cfg.Resources = drivers.Resources{CPUShares: int64(r.CPU), MemoryMB: int64(r.MemoryMB), MemoryMaxMB: int64(r.MemoryMaxMB), DiskMB: int64(r.DiskMB)}
+	}
+	return cfg, nil
+}
+
+type waitResult struct {
+	res *drivers.ExitResult
+	err error
+}
+
+// wait waits for the running task to exit, to be killed or restarted, or
+// for the runner to shut down.
+func (tr *TaskRunner) wait() (*drivers.ExitResult, waitOutcome) {
+	for attempt := 0; ; attempt++ {
+		tr.mu.Lock()
+		d, h := tr.driver, tr.local.Handle
+		tr.mu.Unlock()
+		id := h.Config.ID
+		ctx, cancel := context.WithCancel(tr.shutdownCtx)
+		resCh := make(chan waitResult, 1)
+		go func() {
+			r, err := d.WaitTask(ctx, id)
+			resCh <- waitResult{r, err}
+		}()
+		select {
+		case w := <-resCh:
+			cancel()
+			if w.err == nil {
+				return w.res, outcomeExited
+			}
+			if tr.shutdownCtx.Err() != nil {
+				return nil, outcomeShutdown
+			}
+			// The plugin may have died: reconnect (relaunching it when
+			// needed) and recover the task from its handle.
+			tr.logger.Warn("lost contact with the task's driver", "error", w.err, "attempt", attempt+1)
+			if attempt < 3 {
+				if nd, err := tr.drivers.Driver(tr.Task().Driver); err == nil {
+					if err := nd.RecoverTask(h); err == nil {
+						tr.mu.Lock()
+						tr.driver = nd
+						tr.mu.Unlock()
+						continue
+					}
+				}
+			}
+			return &drivers.ExitResult{ExitCode: -1, Err: "lost track of the task: " + w.err.Error()}, outcomeExited
+		case <-tr.killCtx.Done():
+			res := tr.stop(d, id, resCh, true)
+			cancel()
+			return res, outcomeKilled
+		case <-tr.restartCh:
+			tr.emit(newEvent(nomadlike.TaskEventRestartSignal, ReasonUserRestart))
+			res := tr.stop(d, id, resCh, false)
+			cancel()
+			return res, outcomeRestart
+		case <-tr.shutdownCtx.Done():
+			cancel()
+			return nil, outcomeShutdown
+		}
+	}
+}
+
+// stop sends the kill signal, waits for the exit and releases the task.
+func (tr *TaskRunner) stop(d drivers.Driver, id string, resCh <-chan waitResult, kill bool) *drivers.ExitResult {
+	task := tr.Task()
+	tr.mu.Lock()
+	reason := tr.killNote
+	tr.mu.Unlock()
+	timeout := task.KillTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	if kill {
+		tr.emit(killingEvent(timeout, reason))
+	}
+	if err := d.StopTask(id, timeout, task.KillSignal); err != nil && !errors.Is(err, drivers.ErrTaskNotFound) {
+		tr.logger.Warn("stop task", "error", err)
+	}
+	var res *drivers.ExitResult
+	deadline := time.NewTimer(timeout + 30*time.Second)
+	defer deadline.Stop()
+	select {
+	case w := <-resCh:
+		res = w.res
+	case <-deadline.C:
+		tr.logger.Error("task did not exit after kill timeout, destroying it")
+	}
+	if err := d.DestroyTask(id, true); err != nil && !errors.Is(err, drivers.ErrTaskNotFound) {
+		tr.logger.Warn("destroy task", "error", err)
+	}
+	if res == nil {
+		res = &drivers.ExitResult{ExitCode: -1, Err: "killed"}
+	}
+	if kill {
+		ev := newEvent(nomadlike.TaskEventKilled, "Task successfully killed")
+		ev.ExitCode, ev.Signal = res.ExitCode, res.Signal
+		tr.emit(ev)
+	}
+	return res
+}

@@ -1,0 +1,300 @@
+package drivermanager
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// ErrUnknownDriver is returned by Driver for a name no plugin serves.
+var ErrUnknownDriver = errors.New("unknown driver")
+
+// Store persists plugins' reattach configs (localstate.DB satisfies it).
+type Store interface {
+	DriverPlugins() (map[string]json.RawMessage, error)
+	PutDriverPlugin(name string, reattach json.RawMessage) error
+	DeleteDriverPlugin(name string) error
+}
+
+// Config configures a Manager.
+type Config struct {
+	// Specs are the plugins to run, by driver name.
+	Specs []drivers.PluginSpec
+	// PluginConfigs are the plugin "NAME" { config {...} } blocks as JSON.
+	PluginConfigs map[string]json.RawMessage
+	Launcher      Launcher
+	Store         Store
+	// DataDir holds one directory per driver for the driver's own state.
+	DataDir      string
+	AgentVersion string
+	// FingerprintInterval is how often drivers are fingerprinted (30s by
+	// default): shorter notices broken drivers sooner at a small CPU cost.
+	FingerprintInterval time.Duration
+	Logger              hclog.Logger
+}
+
+// Manager is safe for concurrent use.
+type Manager struct {
+	cfg      Config
+	logger   hclog.Logger
+	updateCh chan struct{}
+
+	mu      sync.Mutex
+	plugins map[string]*instance
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type instance struct {
+	spec   drivers.PluginSpec
+	plugin Plugin // nil when it could not be started
+	info   *nomadlike.DriverInfo
+}
+
+// New returns a manager; nothing runs until Start.
+func New(cfg Config) *Manager {
+	if cfg.FingerprintInterval <= 0 {
+		cfg.FingerprintInterval = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{
+		cfg:      cfg,
+		logger:   cfg.Logger.Named("drivers"),
+		updateCh: make(chan struct{}, 1),
+		plugins:  map[string]*instance{},
+		ctx:      ctx,
+		cancel:   cancel,
+	}
+}
+
+// Start reattaches to the plugins a previous agent left running, launches
+// the others, configures and fingerprints every driver, then fingerprints
+// them periodically. A driver that fails to start is reported undetected;
+// Start fails only when the store cannot be read.
+func (m *Manager) Start() error {
+	saved, err := m.cfg.Store.DriverPlugins()
+	if err != nil {
+		return fmt.Errorf("read plugin reattach configs: %w", err)
+	}
+	wanted := map[string]bool{}
+	for _, spec := range m.cfg.Specs {
+		wanted[spec.Name] = true
+		inst := &instance{spec: spec}
+		m.mu.Lock()
+		m.plugins[spec.Name] = inst
+		m.mu.Unlock()
+		if rc := saved[spec.Name]; len(rc) > 0 {
+			p, err := m.cfg.Launcher.Reattach(spec.Name, rc)
+			if err == nil && !p.Exited() {
+				if err = m.configure(spec.Name, p); err == nil {
+					m.logger.Info("reattached to driver plugin", "driver", spec.Name)
+					m.mu.Lock()
+					inst.plugin = p
+					m.mu.Unlock()
+					continue
+				}
+				p.Disconnect()
+			}
+			m.logger.Info("cannot reattach to driver plugin, launching a new one", "driver", spec.Name, "error", err)
+		}
+		m.mu.Lock()
+		_, err := m.launchLocked(inst)
+		m.mu.Unlock()
+		if err != nil {
+			m.logger.Error("driver plugin failed to start", "driver", spec.Name, "error", err)
+		}
+	}
+	for name := range saved {
+		if !wanted[name] {
+			_ = m.cfg.Store.DeleteDriverPlugin(name)
+		}
+	}
+	m.fingerprintAll()
+	m.wg.Add(1)
+	go m.fingerprintLoop()
+	return nil
+}
+
+func (m *Manager) configure(name string, p Plugin) error {
+	cfg := m.cfg.PluginConfigs[name]
+	if len(cfg) == 0 {
+		cfg = json.RawMessage(`{}`)
+	}
+	err := p.Driver().SetConfig(&drivers.PluginConfig{
+		Config:       cfg,
+		AgentVersion: m.cfg.AgentVersion,
+		DataDir:      filepath.Join(m.cfg.DataDir, name),
+	})
+	if err != nil {
+		return fmt.Errorf("configure driver %q: %w", name, err)
+	}
+	return nil
+}
+
+// launchLocked starts a new plugin process for inst.
+func (m *Manager) launchLocked(inst *instance) (Plugin, error) {
+	p, err := m.cfg.Launcher.Launch(inst.spec)
+	if err != nil {
+		inst.plugin = nil
+		return nil, err
+	}
+	if err := m.configure(inst.spec.Name, p); err != nil {
+		p.Kill()
+		inst.plugin = nil
+		return nil, err
+	}
+	if rc := p.ReattachConfig(); rc != nil {
+		if err := m.cfg.Store.PutDriverPlugin(inst.spec.Name, rc); err != nil {
+			m.logger.Warn("cannot persist plugin reattach config", "driver", inst.spec.Name, "error", err)
+		}
+	}
+	inst.plugin = p
+	m.logger.Info("launched driver plugin", "driver", inst.spec.Name)
+	return p, nil
+}
+
+// Driver returns the named driver, relaunching its plugin when the process
+// has died. Tasks of a relaunched plugin must be recovered (RecoverTask).
+func (m *Manager) Driver(name string) (drivers.Driver, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	inst, ok := m.plugins[name]
+	if !ok {
+		return nil, fmt.Errorf("driver %q: %w", name, ErrUnknownDriver)
+	}
+	if inst.plugin != nil && !inst.plugin.Exited() {
+		return inst.plugin.Driver(), nil
+	}
+	if m.ctx.Err() != nil {
+		return nil, fmt.Errorf("driver %q: client is shutting down", name)
+	}
+	p, err := m.launchLocked(inst)
+	if err != nil {
+		return nil, fmt.Errorf("driver %q: %w", name, err)
+	}
+	return p.Driver(), nil
+}
+
+// Infos returns a copy of every driver's latest fingerprint.
+func (m *Manager) Infos() map[string]*nomadlike.DriverInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]*nomadlike.DriverInfo{}
+	for name, inst := range m.plugins {
+		if inst.info == nil {
+			continue
+		}
+		c := *inst.info
+		c.Attributes = maps.Clone(inst.info.Attributes)
+		out[name] = &c
+	}
+	return out
+}
+
+// UpdateCh receives a value when a driver's health or attributes changed.
+func (m *Manager) UpdateCh() <-chan struct{} { return m.updateCh }
+
+func (m *Manager) fingerprintLoop() {
+	defer m.wg.Done()
+	t := time.NewTicker(m.cfg.FingerprintInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-t.C:
+			m.fingerprintAll()
+		}
+	}
+}
+
+// fingerprintAll fingerprints every driver and signals UpdateCh on change.
+func (m *Manager) fingerprintAll() {
+	m.mu.Lock()
+	names := make([]string, 0, len(m.plugins))
+	for n := range m.plugins {
+		names = append(names, n)
+	}
+	m.mu.Unlock()
+	sort.Strings(names)
+	changed := false
+	for _, name := range names {
+		info := m.fingerprint(name)
+		m.mu.Lock()
+		inst := m.plugins[name]
+		if !sameInfo(inst.info, info) {
+			changed = true
+			if inst.info != nil {
+				m.logger.Info("driver health changed", "driver", name, "healthy", info.Healthy, "description", info.HealthDescription)
+			}
+		}
+		inst.info = info
+		m.mu.Unlock()
+	}
+	if changed {
+		select {
+		case m.updateCh <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (m *Manager) fingerprint(name string) *nomadlike.DriverInfo {
+	info := &nomadlike.DriverInfo{UpdateTime: time.Now().UTC()}
+	d, err := m.Driver(name)
+	if err != nil {
+		info.HealthDescription = fmt.Sprintf("Driver plugin not running: %v", err)
+		return info
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
+	defer cancel()
+	fp, err := d.Fingerprint(ctx)
+	if err != nil {
+		info.Detected = true
+		info.HealthDescription = fmt.Sprintf("Fingerprint failed: %v", err)
+		return info
+	}
+	info.Detected = fp.Health != drivers.HealthUndetected
+	info.Healthy = fp.Health == drivers.HealthHealthy
+	info.HealthDescription = fp.HealthDescription
+	info.Attributes = maps.Clone(fp.Attributes)
+	return info
+}
+
+func sameInfo(a, b *nomadlike.DriverInfo) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Detected == b.Detected && a.Healthy == b.Healthy &&
+		a.HealthDescription == b.HealthDescription && maps.Equal(a.Attributes, b.Attributes)
+}
+
+// Shutdown stops fingerprinting and disconnects from every plugin, leaving
+// the plugin processes (and their tasks) running for the next agent.
+func (m *Manager) Shutdown() {
+	m.cancel()
+	m.wg.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, inst := range m.plugins {
+		if inst.plugin != nil {
+			inst.plugin.Disconnect()
+		}
+	}
+}
