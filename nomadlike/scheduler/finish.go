@@ -7,6 +7,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler/feasible"
+	"github.com/nomadlike/nomadlike/nomadlike/scheduler/rank"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler/reconcile"
 )
 
@@ -33,7 +34,14 @@ func (s *genericScheduler) placeOnNode(p reconcile.Placement) (*choice, *nomadli
 			return nil, nil
 		}
 	}
-	ok, dim, offer := s.sel.fitter.Fit(node, s.ctx.nodeUsage(node.ID), p.TaskGroup, p.TaskGroup.ComparableResources())
+	usage := s.ctx.nodeUsage(node.ID)
+	ok, dim := s.sel.fitter.Fit(node, usage, p.TaskGroup, p.TaskGroup.ComparableResources())
+	var offer *rank.Offer
+	if ok {
+		if offer, ok = s.sel.fitter.Offer(node, usage, p.TaskGroup); !ok {
+			dim = nomadlike.DimensionPorts
+		}
+	}
 	if !ok {
 		m.ExhaustedNode("", dim)
 		m.AllocationTime = time.Since(start)

@@ -83,8 +83,8 @@ func (s *selector) selectNode(tg *nomadlike.TaskGroup) (*choice, *nomadlike.Allo
 	if len(g.spreads) > 0 {
 		spreadIn = s.spreadInputs(g)
 	}
-	var best *choice
-	var bestScores map[string]float64
+	var best *nomadlike.Node
+	var bestUsage *rank.NodeUsage
 	bestScore := math.Inf(-1)
 	found, i := 0, 0
 	for ; i < n && found < limit; i++ {
@@ -97,54 +97,65 @@ func (s *selector) selectNode(tg *nomadlike.TaskGroup) (*choice, *nomadlike.Allo
 			}
 		}
 		usage := s.ctx.nodeUsage(node.ID)
-		ok, dim, offer := s.fitter.Fit(node, usage, tg, g.ask)
-		if !ok {
+		if ok, dim := s.fitter.Fit(node, usage, tg, g.ask); !ok {
 			m.ExhaustedNode("", dim)
 			continue
 		}
 		found++
-		score, parts := s.score(g, node, usage, spreadIn)
-		if score > bestScore {
-			bestScore, bestScores = score, parts
-			best = &choice{node: node, offer: offer}
+		if score := s.score(g, node, usage, spreadIn, nil); score > bestScore {
+			bestScore, best, bestUsage = score, node, usage
 		}
 	}
 	if n > 0 {
 		g.cursor = (g.cursor + i) % n
+	}
+	var offer *rank.Offer
+	if best != nil {
+		var ok bool
+		if offer, ok = s.fitter.Offer(best, bestUsage, tg); !ok {
+			m.ExhaustedNode("", nomadlike.DimensionPorts)
+			best = nil
+		}
 	}
 	m.AllocationTime = time.Since(start)
 	if best == nil {
 		g.failed = m
 		return nil, m
 	}
-	m.ScoreMetaData = []*nomadlike.NodeScoreMeta{{NodeID: best.node.ID, Scores: bestScores, NormScore: bestScore}}
-	best.metric = m
-	return best, nil
+	parts := map[string]float64{}
+	s.score(g, best, bestUsage, spreadIn, parts)
+	m.ScoreMetaData = []*nomadlike.NodeScoreMeta{{NodeID: best.ID, Scores: parts, NormScore: bestScore}}
+	return &choice{node: best, offer: offer, metric: m}, nil
 }
 
 // score combines the scores that apply to the node as their mean, as Nomad
 // does: bin-pack always, anti-affinity when the node already runs copies
-// (services only), affinity and spread when the job asks for them.
-func (s *selector) score(g *groupState, node *nomadlike.Node, usage *rank.NodeUsage, spreadIn []rank.SpreadInput) (float64, map[string]float64) {
+// (services only), affinity and spread when the job asks for them. When
+// parts is not nil it receives each score by name.
+func (s *selector) score(g *groupState, node *nomadlike.Node, usage *rank.NodeUsage, spreadIn []rank.SpreadInput, parts map[string]float64) float64 {
 	used := usage.Used
 	used.Add(g.ask)
-	parts := map[string]float64{rank.ScoreBinPack: rank.BinPackScore(node, used)}
+	sum, n := 0.0, 0
+	add := func(name string, v float64) {
+		sum += v
+		n++
+		if parts != nil {
+			parts[name] = v
+		}
+	}
+	add(rank.ScoreBinPack, rank.BinPackScore(node, used))
 	if s.spread {
 		if c := s.ctx.groupCount(node.ID, g.tg.Name); c > 0 {
-			parts[rank.ScoreAntiAffinity] = rank.AntiAffinityScore(c, g.tg.Count)
+			add(rank.ScoreAntiAffinity, rank.AntiAffinityScore(c, g.tg.Count))
 		}
 	}
 	if len(g.affinities) > 0 {
-		parts[rank.ScoreAffinity] = rank.AffinityScore(s.checker, node, g.affinities)
+		add(rank.ScoreAffinity, rank.AffinityScore(s.checker, node, g.affinities))
 	}
 	if len(spreadIn) > 0 {
-		parts[rank.ScoreSpread] = rank.SpreadScore(node, spreadIn, g.tg.Count)
+		add(rank.ScoreSpread, rank.SpreadScore(node, spreadIn, g.tg.Count))
 	}
-	sum := 0.0
-	for _, v := range parts {
-		sum += v
-	}
-	return sum / float64(len(parts)), parts
+	return sum / float64(n)
 }
 
 // spreadInputs counts the group's proposed allocations per value of each

@@ -82,20 +82,88 @@ func (f *Fitter) reservedPorts(node *nomadlike.Node) map[int]bool {
 // Fit reports whether one allocation of tg, asking ask, fits on node next
 // to usage (the node's proposed allocations). It checks CPU, memory and
 // disk after the node's reservations, then ports: static ports must be
-// free and not reserved by the node; dynamic ports are picked in the
-// node's dynamic range avoiding used and reserved ones. When it does not
-// fit it names the exhausted dimension (nomadlike.Dimension*). Fit does not
-// change usage.
-func (f *Fitter) Fit(node *nomadlike.Node, usage *NodeUsage, tg *nomadlike.TaskGroup, ask nomadlike.ComparableResources) (bool, string, *Offer) {
+// free and not reserved by the node, and the node's dynamic range must
+// have enough free ports. When it does not fit it names the exhausted
+// dimension (nomadlike.Dimension*). Fit allocates nothing and changes
+// nothing; Offer then grants the ports on the chosen node.
+func (f *Fitter) Fit(node *nomadlike.Node, usage *NodeUsage, tg *nomadlike.TaskGroup, ask nomadlike.ComparableResources) (bool, string) {
 	total := usage.Used
 	total.Add(ask)
 	if ok, dim := node.Comparable().Superset(total); !ok {
-		return false, dim, nil
+		return false, dim
 	}
 	if !hasNetworks(tg) {
-		return true, "", &Offer{}
+		return true, ""
 	}
-	return f.assignPorts(node, usage, tg)
+	reserved := f.reservedPorts(node)
+	lo, hi := dynamicRange(node)
+	dynamic, staticInRange := 0, 0
+	var static []int
+	check := func(n *nomadlike.NetworkResource) string {
+		for _, p := range n.ReservedPorts {
+			switch {
+			case reserved[p.Value]:
+				return nomadlike.DimensionReservedPort
+			case usage.Ports[p.Value] > 0 || containsInt(static, p.Value):
+				return nomadlike.DimensionPorts
+			}
+			static = append(static, p.Value)
+			if p.Value >= lo && p.Value <= hi {
+				staticInRange++
+			}
+		}
+		dynamic += len(n.DynamicPorts)
+		return ""
+	}
+	for _, n := range tg.Networks {
+		if dim := check(n); dim != "" {
+			return false, dim
+		}
+	}
+	for _, t := range tg.Tasks {
+		if t.Resources == nil {
+			continue
+		}
+		for _, n := range t.Resources.Networks {
+			if dim := check(n); dim != "" {
+				return false, dim
+			}
+		}
+	}
+	if dynamic == 0 {
+		return true, ""
+	}
+	taken := staticInRange
+	for p := range usage.Ports {
+		if p >= lo && p <= hi && !reserved[p] {
+			taken++
+		}
+	}
+	for p := range reserved {
+		if p >= lo && p <= hi {
+			taken++
+		}
+	}
+	if (hi-lo+1)-taken < dynamic {
+		return false, nomadlike.DimensionPorts
+	}
+	return true, ""
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func dynamicRange(node *nomadlike.Node) (int, int) {
+	if nr := node.NodeResources; nr != nil && nr.MinDynamicPort > 0 && nr.MaxDynamicPort >= nr.MinDynamicPort {
+		return nr.MinDynamicPort, nr.MaxDynamicPort
+	}
+	return nomadlike.MinDynamicPort, nomadlike.MaxDynamicPort
 }
 
 func hasNetworks(tg *nomadlike.TaskGroup) bool {
@@ -110,12 +178,19 @@ func hasNetworks(tg *nomadlike.TaskGroup) bool {
 	return false
 }
 
-func (f *Fitter) assignPorts(node *nomadlike.Node, usage *NodeUsage, tg *nomadlike.TaskGroup) (bool, string, *Offer) {
+// Offer grants one allocation of tg its ports on node: static ports as
+// asked, dynamic ports drawn from the node's dynamic range avoiding used,
+// reserved and already granted ones. Call it after Fit accepted the node;
+// it returns false when the ports do not fit after all.
+func (f *Fitter) Offer(node *nomadlike.Node, usage *NodeUsage, tg *nomadlike.TaskGroup) (*Offer, bool) {
+	if !hasNetworks(tg) {
+		return &Offer{}, true
+	}
 	reserved := f.reservedPorts(node)
 	taken := map[int]bool{} // ports granted to this allocation so far
 	free := func(p int) bool { return usage.Ports[p] == 0 && !reserved[p] && !taken[p] }
 
-	// Static ports first, so dynamic picks cannot steal them.
+	// Static ports first, so dynamic picks cannot take them.
 	var all []*nomadlike.NetworkResource
 	all = append(all, tg.Networks...)
 	for _, t := range tg.Tasks {
@@ -125,19 +200,13 @@ func (f *Fitter) assignPorts(node *nomadlike.Node, usage *NodeUsage, tg *nomadli
 	}
 	for _, n := range all {
 		for _, p := range n.ReservedPorts {
-			switch {
-			case reserved[p.Value]:
-				return false, nomadlike.DimensionReservedPort, nil
-			case usage.Ports[p.Value] > 0 || taken[p.Value]:
-				return false, nomadlike.DimensionPorts, nil
+			if !free(p.Value) {
+				return nil, false
 			}
 			taken[p.Value] = true
 		}
 	}
-	lo, hi := nomadlike.MinDynamicPort, nomadlike.MaxDynamicPort
-	if nr := node.NodeResources; nr != nil && nr.MinDynamicPort > 0 && nr.MaxDynamicPort >= nr.MinDynamicPort {
-		lo, hi = nr.MinDynamicPort, nr.MaxDynamicPort
-	}
+	lo, hi := dynamicRange(node)
 	ip := ""
 	if nr := node.NodeResources; nr != nil && len(nr.Networks) > 0 {
 		ip = nr.Networks[0].IP
@@ -161,7 +230,7 @@ func (f *Fitter) assignPorts(node *nomadlike.Node, usage *NodeUsage, tg *nomadli
 	for _, n := range tg.Networks {
 		g, ok := grant(n)
 		if !ok {
-			return false, nomadlike.DimensionPorts, nil
+			return nil, false
 		}
 		offer.Shared = append(offer.Shared, g)
 		for _, p := range g.Ports() {
@@ -175,7 +244,7 @@ func (f *Fitter) assignPorts(node *nomadlike.Node, usage *NodeUsage, tg *nomadli
 		for _, n := range t.Resources.Networks {
 			g, ok := grant(n)
 			if !ok {
-				return false, nomadlike.DimensionPorts, nil
+				return nil, false
 			}
 			if offer.TaskNetworks == nil {
 				offer.TaskNetworks = map[string][]*nomadlike.NetworkResource{}
@@ -183,7 +252,7 @@ func (f *Fitter) assignPorts(node *nomadlike.Node, usage *NodeUsage, tg *nomadli
 			offer.TaskNetworks[t.Name] = append(offer.TaskNetworks[t.Name], g)
 		}
 	}
-	return true, "", offer
+	return offer, true
 }
 
 // pickPort draws a few random ports in [lo, hi], then scans from a random

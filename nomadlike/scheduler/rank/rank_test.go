@@ -101,12 +101,17 @@ func TestFit(t *testing.T) {
 				allocs = tc.used(node)
 			}
 			f := NewFitter(rand.New(rand.NewPCG(1, 2)))
-			ok, dim, offer := f.Fit(node, NewNodeUsage(allocs), tc.tg, tc.tg.ComparableResources())
+			usage := NewNodeUsage(allocs)
+			ok, dim := f.Fit(node, usage, tc.tg, tc.tg.ComparableResources())
 			if ok != tc.wantOK || dim != tc.wantDim {
 				t.Fatalf("Fit = %v, %q, want %v, %q", ok, dim, tc.wantOK, tc.wantDim)
 			}
 			if !ok {
 				return
+			}
+			offer, ok := f.Offer(node, usage, tc.tg)
+			if !ok {
+				t.Fatalf("Offer after Fit = false")
 			}
 			// Whatever Fit grants must pass the plan applier's check.
 			a := &nomadlike.Allocation{ID: "new", NodeID: node.ID, AllocatedResources: Resources(tc.tg, offer),
@@ -130,15 +135,19 @@ func TestFitPortsNoCollisionsAndDeterministic(t *testing.T) {
 		usage := NewNodeUsage(nil)
 		var ports []int
 		for i := range 18 { // 18*3 = 54 = 64 - 10 reserved
-			ok, dim, offer := f.Fit(node, usage, tg, nomadlike.ComparableResources{})
+			ok, dim := f.Fit(node, usage, tg, nomadlike.ComparableResources{})
 			if !ok {
 				t.Fatalf("placement %d: Fit = false (%s)", i, dim)
+			}
+			offer, ok := f.Offer(node, usage, tg)
+			if !ok {
+				t.Fatalf("placement %d: Offer = false", i)
 			}
 			a := &nomadlike.Allocation{AllocatedResources: Resources(tg, offer)}
 			usage.Add(a)
 			ports = append(ports, a.HostPorts()...)
 		}
-		if ok, _, _ := f.Fit(node, usage, tg, nomadlike.ComparableResources{}); ok {
+		if ok, _ := f.Fit(node, usage, tg, nomadlike.ComparableResources{}); ok {
 			t.Fatalf("Fit with the range full = true, want false")
 		}
 		return ports
