@@ -607,4 +607,3 @@ func (ar *AllocRunner) leader() *TaskRunner {
 	}
 	return nil
 }
-

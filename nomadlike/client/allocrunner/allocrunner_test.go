@@ -241,7 +241,7 @@ func TestLifecycleOrdering(t *testing.T) {
 		return i
 	}
 	order := [][2]string{
-		{"exit init 0", "start main"},  // prestart completes before main starts
+		{"exit init 0", "start main"},   // prestart completes before main starts
 		{"start sidecar", "start main"}, // sidecars start with prestart
 		{"start main", "start poststart"},
 		{"exit main 0", "start cleanup"},
