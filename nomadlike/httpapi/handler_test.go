@@ -1,4 +1,4 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bytes"
@@ -15,22 +15,24 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
+	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
+	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
 type testAPI struct {
-	fake   *fakeServer
+	fake   *httpapitest.Server
 	srv    *httptest.Server
 	client *api.Client
 }
 
-func newTestAPI(t *testing.T, fake *fakeServer, mutate ...func(*Config)) *testAPI {
+func newTestAPI(t *testing.T, fake *httpapitest.Server, mutate ...func(*httpapi.Config)) *testAPI {
 	t.Helper()
-	cfg := Config{Server: fake, Agent: &fakeAgent{healthy: true}}
+	cfg := httpapi.Config{Server: fake, Agent: &httpapitest.Agent{Healthy: true}}
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv := httptest.NewServer(New(cfg))
+	srv := httptest.NewServer(httpapi.New(cfg))
 	t.Cleanup(srv.Close)
 	c, err := api.NewClient(api.Config{Address: srv.URL})
 	if err != nil {
@@ -63,7 +65,7 @@ func (ta *testAPI) do(t *testing.T, method, path, body string) (int, http.Header
 }
 
 func TestJobLifecycle(t *testing.T) {
-	ta := newTestAPI(t, newFakeServer())
+	ta := newTestAPI(t, httpapitest.NewServer())
 	ctx := testCtx(t)
 	job := fixture.Job()
 
@@ -134,7 +136,7 @@ func TestJobLifecycle(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	ta := newTestAPI(t, newFakeServer())
+	ta := newTestAPI(t, httpapitest.NewServer())
 	job := fixture.Job()
 	good, _ := json.Marshal(map[string]any{"Job": job})
 	cases := []struct {
@@ -175,7 +177,7 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestBlockingQuery(t *testing.T) {
-	ta := newTestAPI(t, newFakeServer())
+	ta := newTestAPI(t, httpapitest.NewServer())
 	ctx := testCtx(t)
 	_, qm, err := ta.client.Jobs().List(ctx, nil)
 	if err != nil {
@@ -235,7 +237,7 @@ func TestBlockingQuery(t *testing.T) {
 	}()
 	upd := ev.Copy()
 	upd.Status = nomadlike.EvalStatusComplete
-	if _, err := ta.fake.apply(func(st *state.StateStore, index uint64) error {
+	if _, err := ta.fake.Apply(func(st *state.StateStore, index uint64) error {
 		return st.UpsertEvals(index, []*nomadlike.Evaluation{upd})
 	}); err != nil {
 		t.Fatal(err)
@@ -251,10 +253,9 @@ func TestBlockingQuery(t *testing.T) {
 }
 
 func TestForwarding(t *testing.T) {
-	leader := newTestAPI(t, newFakeServer())
-	followerFake := newFakeServer()
-	followerFake.leader = false
-	followerFake.leaderHTTP = leader.srv.URL
+	leader := newTestAPI(t, httpapitest.NewServer())
+	followerFake := httpapitest.NewServer()
+	followerFake.SetLeader(false, leader.srv.URL)
 	follower := newTestAPI(t, followerFake)
 	ctx := testCtx(t)
 
@@ -263,8 +264,8 @@ func TestForwarding(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Register through follower: %v", err)
 	}
-	if leader.fake.registered != 1 || followerFake.registered != 0 || wm.LastIndex != reg.Index {
-		t.Fatalf("register landed on leader %d times, follower %d; index %d/%d", leader.fake.registered, followerFake.registered, wm.LastIndex, reg.Index)
+	if leader.fake.Registered() != 1 || followerFake.Registered() != 0 || wm.LastIndex != reg.Index {
+		t.Fatalf("register landed on leader %d times, follower %d; index %d/%d", leader.fake.Registered(), followerFake.Registered(), wm.LastIndex, reg.Index)
 	}
 	// A consistent read through the follower is served by the leader.
 	if _, _, err := follower.client.Jobs().Info(ctx, job.ID, nil); err != nil {
@@ -282,9 +283,7 @@ func TestForwarding(t *testing.T) {
 	}
 
 	// No known leader: a clear 500.
-	followerFake.mu.Lock()
-	followerFake.leaderHTTP = ""
-	followerFake.mu.Unlock()
+	followerFake.SetLeader(false, "")
 	code, _, body := follower.do(t, "GET", "/v1/jobs", "")
 	if code != 500 || !strings.Contains(body, "no cluster leader") {
 		t.Errorf("read with no leader = %d %q, want 500 no cluster leader", code, body)
@@ -292,7 +291,7 @@ func TestForwarding(t *testing.T) {
 }
 
 func TestAllocsNodesEvals(t *testing.T) {
-	ta := newTestAPI(t, newFakeServer())
+	ta := newTestAPI(t, httpapitest.NewServer())
 	ctx := testCtx(t)
 	node := fixture.Node()
 	reg, err := ta.client.RegisterNode(ctx, node)
@@ -311,7 +310,7 @@ func TestAllocsNodesEvals(t *testing.T) {
 	a := fixture.Alloc(stored, node, 0)
 	a.EvalID = jr.EvalID
 	a.ClientStatus = nomadlike.AllocClientStatusPending
-	ta.fake.putAlloc(a)
+	ta.fake.PutAlloc(a)
 
 	// Node info hides the secret.
 	n, _, err := ta.client.Nodes().Info(ctx, node.ID[:8], nil)
@@ -367,7 +366,7 @@ func TestAllocsNodesEvals(t *testing.T) {
 	// Ambiguous prefixes are a 400 naming the candidates.
 	other := fixture.Alloc(stored, node, 1)
 	other.ID = a.ID[:4] + other.ID[4:]
-	ta.fake.putAlloc(other)
+	ta.fake.PutAlloc(other)
 	code, _, body := ta.do(t, "GET", "/v1/allocation/"+a.ID[:4], "")
 	if code != 400 || !strings.Contains(body, a.ID) || !strings.Contains(body, other.ID) {
 		t.Errorf("ambiguous prefix = %d %q", code, body)
@@ -385,7 +384,7 @@ func TestAllocsNodesEvals(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
-	ta := newTestAPI(t, newFakeServer())
+	ta := newTestAPI(t, httpapitest.NewServer())
 	ctx := testCtx(t)
 	job := fixture.Job()
 	resp, _, err := ta.client.Jobs().Plan(ctx, job, true, nil)
@@ -409,7 +408,7 @@ func TestPlan(t *testing.T) {
 }
 
 func TestStatusAgentOperator(t *testing.T) {
-	ta := newTestAPI(t, newFakeServer())
+	ta := newTestAPI(t, httpapitest.NewServer())
 	ctx := testCtx(t)
 	leader, err := ta.client.Status().Leader(ctx)
 	if err != nil || leader != "127.0.0.1:4647" {
@@ -435,7 +434,7 @@ func TestStatusAgentOperator(t *testing.T) {
 		t.Fatalf("Self = %+v, %v", self, err)
 	}
 	var join map[string]any
-	if _, err := ta.client.Write(ctx, "PUT", "/v1/operator/raft/join", RaftJoinRequest{ID: "s2", Address: "127.0.0.1:5647"}, &join, nil); err != nil {
+	if _, err := ta.client.Write(ctx, "PUT", "/v1/operator/raft/join", httpapi.RaftJoinRequest{ID: "s2", Address: "127.0.0.1:5647"}, &join, nil); err != nil {
 		t.Fatalf("raft join: %v", err)
 	}
 	if peers, _ := ta.client.Status().Peers(ctx); len(peers) != 2 {
@@ -467,7 +466,7 @@ func TestStatusAgentOperator(t *testing.T) {
 	}
 
 	// Metrics in JSON and Prometheus text.
-	var ms MetricsSummary
+	var ms httpapi.MetricsSummary
 	if _, err := ta.client.Query(ctx, "/v1/metrics", &ms, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +487,7 @@ func TestStatusAgentOperator(t *testing.T) {
 }
 
 func TestAgentHealthUnhealthy(t *testing.T) {
-	ta := newTestAPI(t, newFakeServer(), func(c *Config) { c.Agent = &fakeAgent{healthy: false} })
+	ta := newTestAPI(t, httpapitest.NewServer(), func(c *httpapi.Config) { c.Agent = &httpapitest.Agent{Healthy: false} })
 	code, _, body := ta.do(t, "GET", "/v1/agent/health", "")
 	if code != 500 || !strings.Contains(body, `"ok":false`) {
 		t.Errorf("unhealthy health = %d %q", code, body)
@@ -496,16 +495,16 @@ func TestAgentHealthUnhealthy(t *testing.T) {
 }
 
 func TestClientRoutes(t *testing.T) {
-	fake := newFakeServer()
+	fake := httpapitest.NewServer()
 	localNode := fixture.Node()
 	local := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "local:"+r.URL.Path)
 	})
 	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "remote:"+r.URL.Path+":"+r.Header.Get(forwardedHeader))
+		io.WriteString(w, "remote:"+r.URL.Path+":"+r.Header.Get("X-Nomadlike-Forwarded"))
 	}))
 	t.Cleanup(remote.Close)
-	ta := newTestAPI(t, fake, func(c *Config) {
+	ta := newTestAPI(t, fake, func(c *httpapi.Config) {
 		c.Client = local
 		c.NodeID = func() string { return localNode.ID }
 	})
@@ -522,8 +521,8 @@ func TestClientRoutes(t *testing.T) {
 	}
 	stored, _ := fake.State().JobByID(nil, job.Namespace, job.ID)
 	la, ra := fixture.Alloc(stored, localNode, 0), fixture.Alloc(stored, remoteNode, 1)
-	fake.putAlloc(la)
-	fake.putAlloc(ra)
+	fake.PutAlloc(la)
+	fake.PutAlloc(ra)
 
 	cases := []struct{ path, want string }{
 		{"/v1/client/allocation/" + la.ID + "/stats", "local:/v1/client/allocation/" + la.ID + "/stats"},
@@ -545,8 +544,8 @@ func TestClientRoutes(t *testing.T) {
 }
 
 func TestClientOnlyAgentForwards(t *testing.T) {
-	server := newTestAPI(t, newFakeServer())
-	clientOnly := newTestAPI(t, nil, func(c *Config) {
+	server := newTestAPI(t, httpapitest.NewServer())
+	clientOnly := newTestAPI(t, nil, func(c *httpapi.Config) {
 		c.Server = nil
 		c.Servers = []string{strings.TrimPrefix(server.srv.URL, "http://")}
 	})
@@ -555,7 +554,7 @@ func TestClientOnlyAgentForwards(t *testing.T) {
 	if _, _, err := clientOnly.client.Jobs().Register(ctx, job, nil); err != nil {
 		t.Fatalf("Register through client-only agent: %v", err)
 	}
-	if server.fake.registered != 1 {
-		t.Fatalf("server saw %d registrations, want 1", server.fake.registered)
+	if server.fake.Registered() != 1 {
+		t.Fatalf("server saw %d registrations, want 1", server.fake.Registered())
 	}
 }

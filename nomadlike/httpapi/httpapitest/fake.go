@@ -1,4 +1,6 @@
-package httpapi
+// Package httpapitest provides a fake server backend for the HTTP API over a
+// real state store, for tests of httpapi and of the CLI. Only tests import it.
+package httpapitest
 
 import (
 	"fmt"
@@ -8,43 +10,66 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
-// fakeServer is a Backend over a real state store that applies writes
+// Server is an httpapi.Backend over a real state store that applies writes
 // directly, each at the next index, the way the FSM would after a commit.
-type fakeServer struct {
+// With Schedule set, every evaluation it creates is processed at once by a
+// first-fit placement (see schedule), so that monitors see allocations and
+// placement failures. Safe for concurrent use.
+type Server struct {
 	mu         sync.Mutex
 	st         *state.StateStore
 	index      uint64
 	leader     bool
 	leaderHTTP string
-	peers      []Peer
-	registered int // RegisterJob calls that reached this server
+	peers      []httpapi.Peer
+	registered int
+
+	// Schedule makes new evaluations be processed immediately.
+	Schedule bool
 }
 
-func newFakeServer() *fakeServer {
+// NewServer returns a leader with an empty store.
+func NewServer() *Server {
 	st, err := state.NewStateStore()
 	if err != nil {
 		panic(err)
 	}
 	// Raft index 1 is the bootstrap configuration entry: writes start at 2.
-	return &fakeServer{st: st, index: 1, leader: true, peers: []Peer{{ID: "s1", Address: "127.0.0.1:4647", Leader: true, Voter: true}}}
+	return &Server{st: st, index: 1, leader: true, peers: []httpapi.Peer{{ID: "s1", Address: "127.0.0.1:4647", Leader: true, Voter: true}}}
 }
 
-func (f *fakeServer) State() *state.StateStore {
+// SetLeader makes the server the leader, or a follower that knows the
+// leader's HTTP address ("" for none).
+func (f *Server) SetLeader(leader bool, leaderHTTP string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.leader, f.leaderHTTP = leader, leaderHTTP
+}
+
+// Registered counts the RegisterJob calls that reached this server.
+func (f *Server) Registered() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.registered
+}
+
+func (f *Server) State() *state.StateStore {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.st
 }
 
-func (f *fakeServer) IsLeader() bool {
+func (f *Server) IsLeader() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.leader
 }
 
-func (f *fakeServer) Leader() (string, string) {
+func (f *Server) Leader() (string, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.leader {
@@ -56,17 +81,21 @@ func (f *fakeServer) Leader() (string, string) {
 	return "127.0.0.1:5647", f.leaderHTTP
 }
 
-func (f *fakeServer) Peers() []Peer { return f.peers }
+func (f *Server) Peers() []httpapi.Peer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]httpapi.Peer(nil), f.peers...)
+}
 
-func (f *fakeServer) LastContact() time.Duration {
+func (f *Server) LastContact() time.Duration {
 	if f.IsLeader() {
 		return 0
 	}
 	return 20 * time.Millisecond
 }
 
-// apply runs fn at the next index while holding the lock.
-func (f *fakeServer) apply(fn func(st *state.StateStore, index uint64) error) (uint64, error) {
+// Apply runs fn at the next index while holding the lock, as a commit.
+func (f *Server) Apply(fn func(st *state.StateStore, index uint64) error) (uint64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.leader {
@@ -76,14 +105,14 @@ func (f *fakeServer) apply(fn func(st *state.StateStore, index uint64) error) (u
 	return f.index, fn(f.st, f.index)
 }
 
-func (f *fakeServer) newEval(job *nomadlike.Job, trigger string) *nomadlike.Evaluation {
+func (f *Server) newEval(job *nomadlike.Job, trigger string) *nomadlike.Evaluation {
 	return &nomadlike.Evaluation{
 		ID: nomadlike.GenerateUUID(), Namespace: job.Namespace, Priority: job.Priority, Type: job.Type,
 		TriggeredBy: trigger, JobID: job.ID, Status: nomadlike.EvalStatusPending,
 	}
 }
 
-func (f *fakeServer) RegisterJob(job *nomadlike.Job, enforce bool, modifyIndex uint64) (string, uint64, string, error) {
+func (f *Server) RegisterJob(job *nomadlike.Job, enforce bool, modifyIndex uint64) (string, uint64, string, error) {
 	job = job.Copy()
 	job.Canonicalize()
 	if err := job.Validate(); err != nil {
@@ -103,17 +132,17 @@ func (f *fakeServer) RegisterJob(job *nomadlike.Job, enforce bool, modifyIndex u
 		}
 	}
 	eval := f.newEval(job, nomadlike.EvalTriggerJobRegister)
-	index, err := f.apply(func(st *state.StateStore, index uint64) error {
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
 		f.registered++
 		if err := st.UpsertJob(index, job); err != nil {
 			return err
 		}
 		return st.UpsertEvals(index, []*nomadlike.Evaluation{eval})
 	})
-	return eval.ID, index, "", err
+	return eval.ID, index, "", f.maybeProcess(eval.ID, err)
 }
 
-func (f *fakeServer) DeregisterJob(ns, id string, purge bool) (string, uint64, error) {
+func (f *Server) DeregisterJob(ns, id string, purge bool) (string, uint64, error) {
 	cur, err := f.State().JobByID(nil, ns, id)
 	if err != nil {
 		return "", 0, err
@@ -122,7 +151,7 @@ func (f *fakeServer) DeregisterJob(ns, id string, purge bool) (string, uint64, e
 		return "", 0, fmt.Errorf("job %q: %w", id, nomadlike.ErrJobNotFound)
 	}
 	eval := f.newEval(cur, nomadlike.EvalTriggerJobDeregister)
-	index, err := f.apply(func(st *state.StateStore, index uint64) error {
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
 		if purge {
 			if err := st.DeleteJob(index, ns, id); err != nil {
 				return err
@@ -136,10 +165,10 @@ func (f *fakeServer) DeregisterJob(ns, id string, purge bool) (string, uint64, e
 		}
 		return st.UpsertEvals(index, []*nomadlike.Evaluation{eval})
 	})
-	return eval.ID, index, err
+	return eval.ID, index, f.maybeProcess(eval.ID, err)
 }
 
-func (f *fakeServer) PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResponse, error) {
+func (f *Server) PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResponse, error) {
 	if !f.IsLeader() {
 		return nil, nomadlike.ErrNotLeader
 	}
@@ -155,7 +184,7 @@ func (f *fakeServer) PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanRespons
 	return &api.JobPlanResponse{Annotations: ann}, nil
 }
 
-func (f *fakeServer) ForceEvaluate(ns, id string) (string, uint64, error) {
+func (f *Server) ForceEvaluate(ns, id string) (string, uint64, error) {
 	cur, err := f.State().JobByID(nil, ns, id)
 	if err != nil {
 		return "", 0, err
@@ -164,39 +193,39 @@ func (f *fakeServer) ForceEvaluate(ns, id string) (string, uint64, error) {
 		return "", 0, fmt.Errorf("job %q: %w", id, nomadlike.ErrJobNotFound)
 	}
 	eval := f.newEval(cur, "job-evaluate")
-	index, err := f.apply(func(st *state.StateStore, index uint64) error {
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
 		return st.UpsertEvals(index, []*nomadlike.Evaluation{eval})
 	})
-	return eval.ID, index, err
+	return eval.ID, index, f.maybeProcess(eval.ID, err)
 }
 
-func (f *fakeServer) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, error) {
-	index, err := f.apply(func(st *state.StateStore, index uint64) error { return st.UpsertNode(index, node) })
+func (f *Server) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, error) {
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error { return st.UpsertNode(index, node) })
 	return 10 * time.Second, index, err
 }
 
-func (f *fakeServer) NodeHeartbeat(id, status string) (time.Duration, uint64, error) {
-	index, err := f.apply(func(st *state.StateStore, index uint64) error {
+func (f *Server) NodeHeartbeat(id, status string) (time.Duration, uint64, error) {
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
 		return st.UpdateNodeStatus(index, id, status, time.Now().Unix())
 	})
 	return 10 * time.Second, index, err
 }
 
-func (f *fakeServer) UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64, error) {
-	return f.apply(func(st *state.StateStore, index uint64) error { return st.UpdateAllocsFromClient(index, allocs) })
+func (f *Server) UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64, error) {
+	return f.Apply(func(st *state.StateStore, index uint64) error { return st.UpdateAllocsFromClient(index, allocs) })
 }
 
-func (f *fakeServer) UpdateNodeDrain(id string, drain *nomadlike.DrainStrategy, markEligible bool) (uint64, error) {
-	return f.apply(func(st *state.StateStore, index uint64) error {
+func (f *Server) UpdateNodeDrain(id string, drain *nomadlike.DrainStrategy, markEligible bool) (uint64, error) {
+	return f.Apply(func(st *state.StateStore, index uint64) error {
 		return st.UpdateNodeDrain(index, id, drain, markEligible)
 	})
 }
 
-func (f *fakeServer) UpdateNodeEligibility(id, e string) (uint64, error) {
-	return f.apply(func(st *state.StateStore, index uint64) error { return st.UpdateNodeEligibility(index, id, e) })
+func (f *Server) UpdateNodeEligibility(id, e string) (uint64, error) {
+	return f.Apply(func(st *state.StateStore, index uint64) error { return st.UpdateNodeEligibility(index, id, e) })
 }
 
-func (f *fakeServer) StopAlloc(id string) (string, uint64, error) {
+func (f *Server) StopAlloc(id string) (string, uint64, error) {
 	a, err := f.State().AllocByID(nil, id)
 	if err != nil || a == nil {
 		return "", 0, fmt.Errorf("alloc %q: %w", id, nomadlike.ErrNotFound)
@@ -205,21 +234,21 @@ func (f *fakeServer) StopAlloc(id string) (string, uint64, error) {
 	cp.DesiredStatus = nomadlike.AllocDesiredStatusStop
 	eval := &nomadlike.Evaluation{ID: nomadlike.GenerateUUID(), Namespace: a.Namespace, JobID: a.JobID,
 		TriggeredBy: nomadlike.EvalTriggerAllocStop, Status: nomadlike.EvalStatusPending, Type: nomadlike.JobTypeService, Priority: 50}
-	index, err := f.apply(func(st *state.StateStore, index uint64) error {
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
 		if err := st.UpsertAllocs(index, []*nomadlike.Allocation{cp}); err != nil {
 			return err
 		}
 		return st.UpsertEvals(index, []*nomadlike.Evaluation{eval})
 	})
-	return eval.ID, index, err
+	return eval.ID, index, f.maybeProcess(eval.ID, err)
 }
 
-func (f *fakeServer) SnapshotSave(w io.Writer) error {
+func (f *Server) SnapshotSave(w io.Writer) error {
 	_, err := f.State().WriteTo(w)
 	return err
 }
 
-func (f *fakeServer) SnapshotRestore(r io.Reader) error {
+func (f *Server) SnapshotRestore(r io.Reader) error {
 	st, err := state.RestoreFrom(r)
 	if err != nil {
 		return err
@@ -235,16 +264,16 @@ func (f *fakeServer) SnapshotRestore(r io.Reader) error {
 	return nil
 }
 
-func (f *fakeServer) AddPeer(id, addr string) error {
+func (f *Server) AddPeer(id, addr string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.peers = append(f.peers, Peer{ID: id, Address: addr, Voter: true})
+	f.peers = append(f.peers, httpapi.Peer{ID: id, Address: addr, Voter: true})
 	return nil
 }
 
-// putAlloc stores a placed allocation as a plan would.
-func (f *fakeServer) putAlloc(a *nomadlike.Allocation) uint64 {
-	index, err := f.apply(func(st *state.StateStore, index uint64) error {
+// PutAlloc stores a placed allocation as a plan would.
+func (f *Server) PutAlloc(a *nomadlike.Allocation) uint64 {
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
 		return st.UpsertAllocs(index, []*nomadlike.Allocation{a})
 	})
 	if err != nil {
@@ -253,18 +282,18 @@ func (f *fakeServer) putAlloc(a *nomadlike.Allocation) uint64 {
 	return index
 }
 
-// fakeAgent answers /v1/agent/*.
-type fakeAgent struct{ healthy bool }
+// Agent answers /v1/agent/* for a one-server cluster.
+type Agent struct{ Healthy bool }
 
-func (a *fakeAgent) Self() *api.AgentSelf {
+func (a *Agent) Self() *api.AgentSelf {
 	return &api.AgentSelf{Config: map[string]any{"Region": "global"}, Member: &api.AgentMember{Name: "s1.global", Status: "alive"}}
 }
 
-func (a *fakeAgent) Members() (*api.ServerMembers, error) {
+func (a *Agent) Members() (*api.ServerMembers, error) {
 	return &api.ServerMembers{ServerName: "s1", ServerRegion: "global", ServerDC: "dc1",
 		Members: []*api.AgentMember{{Name: "s1.global", Addr: "127.0.0.1", Port: 4647, Status: "alive"}}}, nil
 }
 
-func (a *fakeAgent) Health() (*api.AgentHealthResponse, bool) {
-	return &api.AgentHealthResponse{Server: &api.AgentHealth{OK: a.healthy, Message: "ok"}}, a.healthy
+func (a *Agent) Health() (*api.AgentHealthResponse, bool) {
+	return &api.AgentHealthResponse{Server: &api.AgentHealth{OK: a.Healthy, Message: "ok"}}, a.Healthy
 }
