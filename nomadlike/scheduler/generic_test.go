@@ -546,3 +546,59 @@ func TestNewSchedulerRejects(t *testing.T) {
 		t.Fatalf("Validate(CandidateLimit -1) = nil, want error")
 	}
 }
+
+func rackNodes(h *schedtest.Harness, racks ...string) []*nomadlike.Node {
+	ns := nodes(len(racks))
+	for i, r := range racks {
+		ns[i].Meta["rack"] = r
+	}
+	h.AddNodes(ns...)
+	return ns
+}
+
+func racksOf(h *schedtest.Harness, allocs []*nomadlike.Allocation) map[string]int {
+	out := map[string]int{}
+	for _, a := range allocs {
+		n, _ := h.Store.NodeByID(nil, a.NodeID)
+		out[n.Meta["rack"]]++
+	}
+	return out
+}
+
+func TestSpreadAndAffinity(t *testing.T) {
+	cases := []struct {
+		name  string
+		job   func() *nomadlike.Job
+		racks []string
+		want  map[string]int
+	}{
+		{"even spread over racks", func() *nomadlike.Job {
+			j := fixture.Job()
+			j.TaskGroups[0].Count = 4
+			j.Spreads = []*nomadlike.Spread{{Attribute: "${meta.rack}", Weight: 100}}
+			return j
+		}, []string{"r1", "r1", "r1", "r1", "r1", "r2", "r2"}, map[string]int{"r1": 2, "r2": 2}},
+		{"spread targets", func() *nomadlike.Job {
+			j := fixture.Job()
+			j.TaskGroups[0].Count = 4
+			j.Spreads = []*nomadlike.Spread{{Attribute: "${meta.rack}", Weight: 100,
+				SpreadTarget: []*nomadlike.SpreadTarget{{Value: "r1", Percent: 25}, {Value: "r2", Percent: 75}}}}
+			return j
+		}, []string{"r1", "r1", "r1", "r2", "r2", "r2"}, map[string]int{"r1": 1, "r2": 3}},
+		{"affinity", func() *nomadlike.Job {
+			j := fixture.BatchJob(3)
+			j.Affinities = []*nomadlike.Affinity{{LTarget: "${meta.rack}", Operand: "=", RTarget: "r2", Weight: 100}}
+			return j
+		}, []string{"r1", "r1", "r1", "r1", "r2"}, map[string]int{"r2": 3}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := schedtest.New(t)
+			rackNodes(h, tc.racks...)
+			stored, _ := run(t, h, tc.job())
+			if got := racksOf(h, h.LiveAllocs(stored)); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("allocs per rack = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -49,7 +49,11 @@ func (s *selector) group(tg *nomadlike.TaskGroup) *groupState {
 	g := &groupState{tg: tg, ask: tg.ComparableResources(), affinities: rank.Affinities(s.job, tg)}
 	g.spreads = append(append([]*nomadlike.Spread(nil), s.job.Spreads...), tg.Spreads...)
 	g.base.NodesInPool = len(s.nodes)
+	g.base.NodesAvailable = map[string]int{}
 	for _, n := range s.nodes {
+		if ok, _ := feasible.Datacenter(n, s.job.Datacenters); ok {
+			g.base.NodesAvailable[n.Datacenter]++
+		}
 		if ok, why := s.checker.Static(n, s.job, tg); !ok {
 			g.base.FilterNode("", why)
 			continue
