@@ -68,6 +68,11 @@ func TestParseBroken(t *testing.T) {
 			want: []string{`broken.nomad.hcl:5:19: Undefined variable: There is no variable named "owner"; declare it with a variable "owner" block.`},
 		},
 		{
+			name: "undefined variable in a dynamic for_each",
+			src:  "job \"web\" {\n  group \"web\" {\n    network {\n      dynamic \"port\" {\n        for_each = var.ports\n        labels = [port.value]\n        content {}\n      }\n    }\n    task \"app\" {\n      driver = \"exec\"\n    }\n  }\n}\n",
+			want: []string{`broken.nomad.hcl:5:20: Undefined variable: There is no variable named "ports"; declare it with a variable "ports" block.`},
+		},
+		{
 			name: "syntax error",
 			src:  task(`      driver = = "exec"`),
 			want: []string{`broken.nomad.hcl:4:16: Invalid expression: Expected the start of an expression, but found an invalid expression token.`},

@@ -149,34 +149,7 @@ func (p *parser) duration(v cty.Value, a *hcl.Attribute) (time.Duration, bool) {
 func (p *parser) eval(expr hcl.Expression) (cty.Value, bool) {
 	ok := true
 	for _, tr := range expr.Variables() {
-		root := tr.RootName()
-		if root != "var" && root != "local" {
-			continue
-		}
-		if len(tr) < 2 {
-			continue
-		}
-		var name string
-		switch step := tr[1].(type) {
-		case hcl.TraverseAttr:
-			name = step.Name
-		case hcl.TraverseIndex:
-			if step.Key.Type() == cty.String {
-				name = step.Key.AsString()
-			}
-		}
-		if name == "" {
-			continue
-		}
-		if root == "var" {
-			if _, declared := p.vars[name]; !declared {
-				p.errorAt(tr.SourceRange(), "Undefined variable", "There is no variable named %q; declare it with a variable %q block.", name, name)
-				ok = false
-			}
-		} else if _, defined := p.locals[name]; !defined {
-			p.errorAt(tr.SourceRange(), "Undefined local", "There is no local value named %q; define it in a locals block.", name)
-			ok = false
-		}
+		ok = p.referenceDefined(tr) && ok
 	}
 	if !ok {
 		return cty.NilVal, false
@@ -193,6 +166,40 @@ func (p *parser) eval(expr hcl.Expression) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// referenceDefined reports whether a var.x or local.x traversal names a
+// declared variable or a defined local, recording a diagnostic when not.
+// Other traversals are not its business and pass.
+func (p *parser) referenceDefined(tr hcl.Traversal) bool {
+	root := tr.RootName()
+	if (root != "var" && root != "local") || len(tr) < 2 {
+		return true
+	}
+	var name string
+	switch step := tr[1].(type) {
+	case hcl.TraverseAttr:
+		name = step.Name
+	case hcl.TraverseIndex:
+		if step.Key.Type() == cty.String {
+			name = step.Key.AsString()
+		}
+	}
+	if name == "" {
+		return true
+	}
+	if root == "var" {
+		if _, declared := p.vars[name]; !declared {
+			p.errorAt(tr.SourceRange(), "Undefined variable", "There is no variable named %q; declare it with a variable %q block.", name, name)
+			return false
+		}
+		return true
+	}
+	if _, defined := p.locals[name]; !defined {
+		p.errorAt(tr.SourceRange(), "Undefined local", "There is no local value named %q; define it in a locals block.", name)
+		return false
+	}
+	return true
 }
 
 // stringMap reads an attribute or block of string values such as env or

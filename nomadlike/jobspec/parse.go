@@ -40,7 +40,8 @@ func ParseFile(path string, opts *ParseOptions) (*nomadlike.Job, error) {
 
 // Parse parses the HCL job file src, named filename in diagnostics, and
 // returns the canonicalized and validated job. Any problem comes back as an
-// *Error listing every positioned diagnostic found.
+// *Error listing every positioned diagnostic found. Parse is safe for
+// concurrent use; the returned job belongs to the caller.
 func Parse(filename string, src []byte, opts *ParseOptions) (*nomadlike.Job, error) {
 	if opts == nil {
 		opts = &ParseOptions{}
@@ -150,6 +151,9 @@ func (p *parser) parse() *nomadlike.Job {
 
 	p.ctx = p.evalContext()
 	block := jobs[0]
+	if p.checkReferences(block.Body.(*hclsyntax.Body)) {
+		return nil
+	}
 	block.Body = dynblock.Expand(block.Body, p.ctx)
 	job := p.decodeJob(block)
 	if p.diags.HasErrors() {
@@ -194,6 +198,20 @@ func (p *parser) evalContext() *hcl.EvalContext {
 		},
 		Functions: p.funcs,
 	}
+}
+
+// checkReferences reports every var.x and local.x in body that names no
+// declared variable or local, including those in dynamic blocks' for_each,
+// and whether there was any.
+func (p *parser) checkReferences(body *hclsyntax.Body) bool {
+	found := false
+	hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+		if tr, ok := n.(*hclsyntax.ScopeTraversalExpr); ok && !p.referenceDefined(tr.Traversal) {
+			found = true
+		}
+		return nil
+	})
+	return found
 }
 
 // indexBodies remembers every syntax body by its start, so a free-form

@@ -124,3 +124,21 @@ func BenchmarkParse50Groups(b *testing.B) {
 	b.ReportMetric(float64(strings.Count(src, "\n")), "lines")
 	b.ReportMetric(float64(tasks), "tasks")
 }
+
+// TestParseConcurrent parses the same files from several goroutines; run
+// with -race it shows Parse shares no mutable state.
+func TestParseConcurrent(t *testing.T) {
+	src, _ := genJob(rand.New(rand.NewSource(7)), 3)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := jobspec.Parse("c.nomad.hcl", []byte(src), &jobspec.ParseOptions{Environ: []string{}})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
