@@ -1,0 +1,179 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// NodeState is what evaluating a plan reads. scheduler.State and the state
+// store's snapshots satisfy it.
+type NodeState interface {
+	NodeByID(id string) (*nomadlike.Node, error)
+	AllocsByNode(nodeID string) ([]*nomadlike.Allocation, error)
+	LatestIndex() (uint64, error)
+}
+
+// Reasons a node's part of a plan is rejected.
+const (
+	ReasonNodeMissing  = "node does not exist"
+	ReasonNodeNotReady = "node is not ready for placements"
+)
+
+// Rejection says why one node's part of a plan was dropped.
+type Rejection struct {
+	NodeID string
+	Reason string // a Reason constant or an exhausted dimension
+}
+
+// Evaluate checks plan against st node by node and returns the part that may
+// be committed, and the rejected nodes in node ID order. Stops and updates
+// that place nothing new are always accepted. A node with placements must
+// exist, be ready unless every placement updates an allocation already on it,
+// and fit its non-terminal allocations after the plan's stops and updates
+// plus the plan's placements. For an AllAtOnce plan any rejection empties the
+// result. RefreshIndex is st's latest index when anything was rejected.
+// Evaluate does not modify plan; the result shares its allocations.
+func Evaluate(st NodeState, plan *nomadlike.Plan) (*nomadlike.PlanResult, []Rejection, error) {
+	result := &nomadlike.PlanResult{
+		NodeUpdate:     map[string][]*nomadlike.Allocation{},
+		NodeAllocation: map[string][]*nomadlike.Allocation{},
+	}
+	nodes := make([]string, 0, len(plan.NodeUpdate)+len(plan.NodeAllocation))
+	seen := map[string]bool{}
+	for _, m := range []map[string][]*nomadlike.Allocation{plan.NodeUpdate, plan.NodeAllocation} {
+		for id := range m {
+			if !seen[id] {
+				seen[id] = true
+				nodes = append(nodes, id)
+			}
+		}
+	}
+	sort.Strings(nodes)
+
+	var rejected []Rejection
+	for _, id := range nodes {
+		ok, reason, err := evaluateNode(st, plan, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			rejected = append(rejected, Rejection{NodeID: id, Reason: reason})
+			if plan.AllAtOnce {
+				break
+			}
+			continue
+		}
+		if u := plan.NodeUpdate[id]; len(u) > 0 {
+			result.NodeUpdate[id] = u
+		}
+		if a := plan.NodeAllocation[id]; len(a) > 0 {
+			result.NodeAllocation[id] = a
+		}
+	}
+	if len(rejected) > 0 {
+		if plan.AllAtOnce {
+			result.NodeUpdate = map[string][]*nomadlike.Allocation{}
+			result.NodeAllocation = map[string][]*nomadlike.Allocation{}
+		}
+		idx, err := st.LatestIndex()
+		if err != nil {
+			return nil, nil, fmt.Errorf("evaluate plan: %w", err)
+		}
+		result.RefreshIndex = idx
+	}
+	return result, rejected, nil
+}
+
+func evaluateNode(st NodeState, plan *nomadlike.Plan, nodeID string) (bool, string, error) {
+	placing := plan.NodeAllocation[nodeID]
+	if len(placing) == 0 {
+		// Only stops or evictions: always allowed, they free capacity.
+		return true, "", nil
+	}
+	node, err := st.NodeByID(nodeID)
+	if err != nil {
+		return false, "", fmt.Errorf("evaluate plan: read node %s: %w", nodeID, err)
+	}
+	if node == nil {
+		return false, ReasonNodeMissing, nil
+	}
+	existing, err := st.AllocsByNode(nodeID)
+	if err != nil {
+		return false, "", fmt.Errorf("evaluate plan: read allocations of node %s: %w", nodeID, err)
+	}
+
+	// Allocations the plan stops or replaces drop out of the node's set.
+	remove := map[string]bool{}
+	for _, a := range plan.NodeUpdate[nodeID] {
+		remove[a.ID] = true
+	}
+	for _, a := range placing {
+		remove[a.ID] = true
+	}
+	onNode := map[string]bool{}
+	proposed := make([]*nomadlike.Allocation, 0, len(existing)+len(placing))
+	for _, a := range existing {
+		if a.TerminalStatus() {
+			continue
+		}
+		onNode[a.ID] = true
+		if !remove[a.ID] {
+			proposed = append(proposed, a)
+		}
+	}
+
+	// New placements need a node that takes work; in-place updates of
+	// allocations already running there do not.
+	if !node.Ready() {
+		for _, a := range placing {
+			if !onNode[a.ID] {
+				return false, ReasonNodeNotReady, nil
+			}
+		}
+	}
+	proposed = append(proposed, placing...)
+	if ok, dim, _ := nomadlike.AllocsFit(node, proposed); !ok {
+		return false, dim, nil
+	}
+	return true, "", nil
+}
+
+// overlay is a NodeState that shows base with an in-flight plan result
+// applied: the result's allocations replace base's by ID and new ones are
+// added. It lets the applier evaluate the next plan while the previous one
+// is still being committed. Applying a result that base already includes
+// changes nothing, so the view is right whether or not the commit landed.
+type overlay struct {
+	base   NodeState
+	result *nomadlike.PlanResult
+}
+
+func (o overlay) NodeByID(id string) (*nomadlike.Node, error) { return o.base.NodeByID(id) }
+func (o overlay) LatestIndex() (uint64, error)                { return o.base.LatestIndex() }
+
+func (o overlay) AllocsByNode(nodeID string) ([]*nomadlike.Allocation, error) {
+	allocs, err := o.base.AllocsByNode(nodeID)
+	if err != nil {
+		return nil, err
+	}
+	changed := append(append([]*nomadlike.Allocation(nil), o.result.NodeUpdate[nodeID]...), o.result.NodeAllocation[nodeID]...)
+	if len(changed) == 0 {
+		return allocs, nil
+	}
+	byID := make(map[string]int, len(allocs))
+	out := append(make([]*nomadlike.Allocation, 0, len(allocs)+len(changed)), allocs...)
+	for i, a := range out {
+		byID[a.ID] = i
+	}
+	for _, a := range changed {
+		if i, ok := byID[a.ID]; ok {
+			out[i] = a
+			continue
+		}
+		byID[a.ID] = len(out)
+		out = append(out, a)
+	}
+	return out, nil
+}
