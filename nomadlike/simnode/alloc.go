@@ -1,0 +1,126 @@
+package simnode
+
+import (
+	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// simAlloc is what a simulated node knows of one allocation: the client
+// status it reported last and the pretend states of the tasks.
+type simAlloc struct {
+	id, jobID, namespace, group string
+	batch                       bool
+	status                      string
+	desc                        string
+	tasks                       map[string]*nomadlike.TaskState
+	timer                       *time.Timer
+}
+
+// newSimAlloc takes the tasks of a's group from a.Job.
+func newSimAlloc(a *nomadlike.Allocation) *simAlloc {
+	sa := &simAlloc{
+		id: a.ID, jobID: a.JobID, namespace: a.Namespace, group: a.TaskGroup,
+		tasks: map[string]*nomadlike.TaskState{},
+	}
+	if a.Job != nil {
+		sa.batch = jobIsBatch(a.Job.Type)
+		if tg := a.Job.LookupTaskGroup(a.TaskGroup); tg != nil {
+			for _, t := range tg.Tasks {
+				sa.tasks[t.Name] = &nomadlike.TaskState{State: nomadlike.TaskStatePending}
+			}
+		}
+	}
+	if len(sa.tasks) == 0 {
+		// An allocation without its job still gets one task to report on.
+		sa.tasks[a.TaskGroup] = &nomadlike.TaskState{State: nomadlike.TaskStatePending}
+	}
+	return sa
+}
+
+func event(typ, msg string, at time.Time) *nomadlike.TaskEvent {
+	return &nomadlike.TaskEvent{Type: typ, Time: at.UnixNano(), Message: msg, DisplayMessage: msg}
+}
+
+// received marks the allocation pending with a Received event per task.
+func (sa *simAlloc) received(at time.Time) {
+	sa.status = nomadlike.AllocClientStatusPending
+	sa.desc = "No tasks have started"
+	for _, ts := range sa.tasks {
+		ts.Events = append(ts.Events, event(nomadlike.TaskEventReceived, "Task received by client", at))
+	}
+}
+
+// started marks every task running.
+func (sa *simAlloc) started(at time.Time) {
+	sa.status = nomadlike.AllocClientStatusRunning
+	sa.desc = "Tasks are running"
+	for _, ts := range sa.tasks {
+		ts.State = nomadlike.TaskStateRunning
+		ts.StartedAt = at.UnixNano()
+		ts.Events = append(ts.Events,
+			event(nomadlike.TaskEventSetup, "Building Task Directory", at),
+			event(nomadlike.TaskEventStarted, "Task started by client", at))
+	}
+}
+
+// exited marks every task dead after exiting 0.
+func (sa *simAlloc) exited(at time.Time) {
+	sa.status = nomadlike.AllocClientStatusComplete
+	sa.desc = "All tasks have completed"
+	for _, ts := range sa.tasks {
+		ts.State = nomadlike.TaskStateDead
+		ts.FinishedAt = at.UnixNano()
+		ev := event(nomadlike.TaskEventTerminated, "Exit Code: 0", at)
+		ev.Details = map[string]string{"exit_code": "0"}
+		ts.Events = append(ts.Events, ev)
+	}
+}
+
+// killed marks every task dead after the server stopped the allocation.
+func (sa *simAlloc) killed(at time.Time) {
+	sa.status = nomadlike.AllocClientStatusComplete
+	sa.desc = "All tasks have completed"
+	for _, ts := range sa.tasks {
+		if ts.State == nomadlike.TaskStateDead {
+			continue
+		}
+		ts.State = nomadlike.TaskStateDead
+		ts.FinishedAt = at.UnixNano()
+		ts.Events = append(ts.Events,
+			event(nomadlike.TaskEventKilling, "Sent interrupt", at),
+			event(nomadlike.TaskEventKilled, "Task successfully killed", at))
+	}
+}
+
+// stopTimer cancels a pending start or exit.
+func (sa *simAlloc) stopTimer() {
+	if sa.timer != nil {
+		sa.timer.Stop()
+		sa.timer = nil
+	}
+}
+
+// terminal reports whether the simulated tasks are done.
+func (sa *simAlloc) terminal() bool {
+	switch sa.status {
+	case nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed, nomadlike.AllocClientStatusLost:
+		return true
+	}
+	return false
+}
+
+// update returns the client-side fields as an UpdateAllocs element; it owns
+// copies of the task states, so later transitions do not change it.
+func (sa *simAlloc) update(nodeID string) *nomadlike.Allocation {
+	states := make(map[string]*nomadlike.TaskState, len(sa.tasks))
+	for name, ts := range sa.tasks {
+		cp := *ts
+		cp.Events = append([]*nomadlike.TaskEvent(nil), ts.Events...)
+		states[name] = &cp
+	}
+	return &nomadlike.Allocation{
+		ID: sa.id, Namespace: sa.namespace, NodeID: nodeID, JobID: sa.jobID, TaskGroup: sa.group,
+		ClientStatus: sa.status, ClientDescription: sa.desc, TaskStates: states,
+	}
+}

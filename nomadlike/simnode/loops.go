@@ -1,0 +1,308 @@
+package simnode
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+)
+
+// defaultTTL is used until a server has returned a heartbeat TTL.
+const defaultTTL = 10 * time.Second
+
+// simNode is one simulated client node.
+type simNode struct {
+	sim    *Simulator
+	idx    int
+	node   *nomadlike.Node
+	server int // index of the server this node talks to; moves on errors
+
+	mu     sync.Mutex
+	ttl    time.Duration
+	allocs map[string]*simAlloc
+}
+
+func (n *simNode) client() *api.Client {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.sim.clients[n.server]
+}
+
+// failover moves the node to the next server after a failed call.
+func (n *simNode) failover() {
+	n.mu.Lock()
+	n.server = (n.server + 1) % len(n.sim.clients)
+	n.mu.Unlock()
+}
+
+// sleep waits d or until ctx is done; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// register registers the node once.
+func (n *simNode) register(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	resp, err := n.client().RegisterNode(cctx, n.node)
+	if err != nil {
+		n.sim.stats.registerErrors.Add(1)
+		n.failover()
+		return err
+	}
+	n.sim.stats.registered.Add(1)
+	n.mu.Lock()
+	n.ttl = resp.HeartbeatTTL
+	n.mu.Unlock()
+	return nil
+}
+
+// registerRetry registers the node, retrying with backoff until ctx is done.
+func (n *simNode) registerRetry(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := n.register(ctx)
+		if err == nil {
+			return nil
+		}
+		n.sim.cfg.Logger.Debug("register failed; retrying", "node", n.node.Name, "error", err)
+		if !sleep(ctx, backoff) {
+			return err
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// heartbeatLoop renews the node's TTL between half and three quarters of
+// the TTL the server returned, so that one late heartbeat does not mark the
+// node down. A server that no longer knows the node (404) gets a fresh
+// registration.
+func (n *simNode) heartbeatLoop(ctx context.Context) {
+	r := rand.New(rand.NewPCG(n.sim.cfg.Seed^0x5eed, uint64(n.idx)))
+	for {
+		n.mu.Lock()
+		ttl := n.ttl
+		n.mu.Unlock()
+		if ttl <= 0 {
+			ttl = defaultTTL
+		}
+		wait := ttl/2 + time.Duration(r.Int64N(int64(ttl/4)+1))
+		if !sleep(ctx, wait) {
+			return
+		}
+		cctx, cancel := context.WithTimeout(ctx, ttl/4+time.Second)
+		resp, err := n.client().Heartbeat(cctx, n.node.ID, nomadlike.NodeStatusReady)
+		cancel()
+		switch {
+		case err == nil:
+			n.sim.stats.heartbeats.Add(1)
+			n.mu.Lock()
+			n.ttl = resp.HeartbeatTTL
+			n.mu.Unlock()
+		case ctx.Err() != nil:
+			return
+		case isNotFound(err):
+			n.sim.stats.heartbeatErrors.Add(1)
+			_ = n.register(ctx)
+		default:
+			n.sim.stats.heartbeatErrors.Add(1)
+			n.sim.cfg.Logger.Debug("heartbeat failed", "node", n.node.Name, "error", err)
+			n.failover()
+			// Try again soon rather than after another half TTL.
+			n.mu.Lock()
+			n.ttl = min(ttl, 2*time.Second)
+			n.mu.Unlock()
+		}
+	}
+}
+
+// watchLoop follows the node's allocations with blocking queries and acts on
+// every change, as a client agent's watch loop does.
+func (n *simNode) watchLoop(ctx context.Context) {
+	cfg := &n.sim.cfg
+	var index uint64
+	backoff := time.Duration(0)
+	var last time.Time
+	for {
+		if cfg.MinWatchInterval > 0 && !last.IsZero() {
+			if !sleep(ctx, cfg.MinWatchInterval-time.Since(last)) {
+				return
+			}
+		}
+		if !sleep(ctx, backoff) {
+			return
+		}
+		last = time.Now()
+		q := &api.QueryOptions{WaitIndex: index, WaitTime: cfg.WatchWait, AllowStale: cfg.StaleReads}
+		cctx, cancel := context.WithTimeout(ctx, cfg.WatchWait+cfg.WatchWait/16+30*time.Second)
+		allocs, qm, err := n.client().NodeAllocations(cctx, n.node.ID, q)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			n.sim.stats.watchErrors.Add(1)
+			n.sim.cfg.Logger.Debug("alloc watch failed", "node", n.node.Name, "error", err)
+			n.failover()
+			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+			continue
+		}
+		backoff = 0
+		n.sim.stats.watches.Add(1)
+		n.sim.stats.allocsWatched.Add(uint64(len(allocs)))
+		// An index going backwards (a restored or lagging server) is
+		// followed, so the next query does not wait for a future that
+		// the server may never reach.
+		index = qm.LastIndex
+		n.sync(ctx, allocs)
+	}
+}
+
+// sync diffs the server's view of the node's allocations against the
+// node's own and makes the transitions.
+func (n *simNode) sync(ctx context.Context, allocs []*nomadlike.Allocation) {
+	cfg := &n.sim.cfg
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	present := make(map[string]bool, len(allocs))
+	for _, a := range allocs {
+		present[a.ID] = true
+		sa, known := n.allocs[a.ID]
+		if !known {
+			sa = newSimAlloc(a)
+			n.allocs[a.ID] = sa
+			n.sim.stats.allocsSeen.Add(1)
+			if o := cfg.Observer; o != nil {
+				o.AllocSeen(n.node.ID, a.ID, a.JobID, now)
+			}
+			switch {
+			case a.TerminalStatus():
+				// Finished before this simulator saw it (a restart):
+				// nothing to run.
+				sa.status = a.ClientStatus
+				continue
+			case a.ClientStatus == nomadlike.AllocClientStatusRunning:
+				// Running before a restart of the simulator: adopt it
+				// as a client agent recovers its tasks.
+				sa.status = a.ClientStatus
+				for _, ts := range sa.tasks {
+					ts.State = nomadlike.TaskStateRunning
+				}
+				if sa.batch {
+					n.scheduleLocked(ctx, sa, cfg.RunTime, n.exit)
+				}
+				continue
+			}
+			sa.received(now)
+			n.startLocked(ctx, sa, now)
+			continue
+		}
+		if sa.terminal() {
+			continue
+		}
+		switch {
+		case a.ClientTerminalStatus():
+			// The servers gave up on it (lost while the node was
+			// unreachable): stop pretending, report nothing.
+			sa.stopTimer()
+			sa.status = a.ClientStatus
+		case a.DesiredStatus == nomadlike.AllocDesiredStatusStop || a.DesiredStatus == nomadlike.AllocDesiredStatusEvict:
+			sa.stopTimer()
+			sa.killed(now)
+			n.sim.batch.put(sa.update(n.node.ID))
+		}
+	}
+	for id, sa := range n.allocs {
+		if !present[id] {
+			// Garbage-collected by the servers.
+			sa.stopTimer()
+			delete(n.allocs, id)
+		}
+	}
+}
+
+// startLocked reports the allocation pending and moves it on: to running
+// now or after StartDelay, then for batch jobs to complete after RunTime.
+func (n *simNode) startLocked(ctx context.Context, sa *simAlloc, now time.Time) {
+	cfg := &n.sim.cfg
+	if cfg.StartDelay > 0 {
+		n.sim.batch.put(sa.update(n.node.ID))
+		n.scheduleLocked(ctx, sa, cfg.StartDelay, n.start)
+		return
+	}
+	sa.started(now)
+	if !sa.batch {
+		n.sim.batch.put(sa.update(n.node.ID))
+		return
+	}
+	if cfg.RunTime > 0 {
+		n.sim.batch.put(sa.update(n.node.ID))
+		n.scheduleLocked(ctx, sa, cfg.RunTime, n.exit)
+		return
+	}
+	sa.exited(now)
+	n.sim.batch.put(sa.update(n.node.ID))
+}
+
+// scheduleLocked runs fn(sa) after d unless the allocation is stopped first.
+func (n *simNode) scheduleLocked(ctx context.Context, sa *simAlloc, d time.Duration, fn func(context.Context, *simAlloc)) {
+	sa.timer = time.AfterFunc(d, func() { fn(ctx, sa) })
+}
+
+// start is the StartDelay timer: the tasks start.
+func (n *simNode) start(ctx context.Context, sa *simAlloc) {
+	if ctx.Err() != nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if sa.terminal() || sa.status != nomadlike.AllocClientStatusPending {
+		return
+	}
+	sa.timer = nil
+	now := time.Now()
+	sa.started(now)
+	if sa.batch && n.sim.cfg.RunTime == 0 {
+		sa.exited(now)
+	} else if sa.batch {
+		n.scheduleLocked(ctx, sa, n.sim.cfg.RunTime, n.exit)
+	}
+	n.sim.batch.put(sa.update(n.node.ID))
+}
+
+// exit is the RunTime timer: the tasks exit 0.
+func (n *simNode) exit(ctx context.Context, sa *simAlloc) {
+	if ctx.Err() != nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if sa.terminal() {
+		return
+	}
+	sa.timer = nil
+	sa.exited(time.Now())
+	n.sim.batch.put(sa.update(n.node.ID))
+}
+
+func (n *simNode) stopTimers() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, sa := range n.allocs {
+		sa.stopTimer()
+	}
+}
