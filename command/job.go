@@ -7,10 +7,10 @@ func jobCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "job",
 		Usage: "Interact with jobs",
-		Subcommands: []*cli.Command{
+		Subcommands: append([]*cli.Command{
 			jobInitCommand(),
 			jobValidateCommand(),
 			jobRunCommand(),
-		},
+		}, jobClusterCommands()...),
 	}
 }

@@ -10,7 +10,8 @@ import (
 )
 
 func jobRunCommand() *cli.Command {
-	flags := append(jobFileFlags(),
+	flags := append(jobFileFlags(), jobSubmitFlags()...)
+	flags = append(flags,
 		addressFlag(),
 		&cli.BoolFlag{
 			Name:  "output",
@@ -22,8 +23,9 @@ func jobRunCommand() *cli.Command {
 		Usage:     "Submit a job file to the cluster",
 		ArgsUsage: "FILE",
 		Description: "Parses and validates the job file, then registers the job with the agent at\n" +
-			"-address. With -output it prints the job as JSON and submits nothing.\n" +
-			"FILE - reads the job from stdin.",
+			"-address and monitors its evaluation: exit 0 when every allocation was placed,\n" +
+			"2 when some could not be. With -output it prints the job as JSON and submits\n" +
+			"nothing. FILE - reads the job from stdin.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			path, err := jobFileArg(c)
@@ -54,7 +56,8 @@ func writeJobJSON(c *cli.Context, job *nomadlike.Job) error {
 	return err
 }
 
-// runSubmit registers the job with the agent at -address.
+// runSubmit registers the job with the agent at -address and monitors its
+// evaluation (see submitJob in job_submit.go).
 func runSubmit(c *cli.Context, job *nomadlike.Job) error {
-	return userError("submitting jobs needs a running agent: not implemented yet")
+	return submitJob(c, job)
 }

@@ -165,7 +165,7 @@ func TestJobRunErrors(t *testing.T) {
 		args       []string
 		wantStderr string
 	}{
-		{name: "submit is not there yet", args: []string{good}, wantStderr: "Error: submitting jobs needs a running agent: not implemented yet"},
+		{name: "agent unreachable", args: []string{"-address", "http://127.0.0.1:1", good}, wantStderr: "Error: register job \"hello\""},
 		{name: "broken file with -output", args: []string{"-output", broken}, wantStderr: broken + `:6:7: Unsupported argument`},
 		{name: "no file", args: []string{"-output"}, wantStderr: "takes one argument"},
 	}

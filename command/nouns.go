@@ -9,26 +9,6 @@ func allocCommand() *cli.Command {
 	return &cli.Command{Name: "alloc", Usage: "Interact with allocations"}
 }
 
-func nodeCommand() *cli.Command {
-	return &cli.Command{Name: "node", Usage: "Interact with client nodes"}
-}
-
-func evalCommand() *cli.Command {
-	return &cli.Command{Name: "eval", Usage: "Interact with evaluations"}
-}
-
 func agentCommand() *cli.Command {
 	return &cli.Command{Name: "agent", Usage: "Run a nomadlike agent"}
-}
-
-func serverCommand() *cli.Command {
-	return &cli.Command{Name: "server", Usage: "Interact with servers"}
-}
-
-func operatorCommand() *cli.Command {
-	return &cli.Command{Name: "operator", Usage: "Cluster operator tools"}
-}
-
-func statusCommand() *cli.Command {
-	return &cli.Command{Name: "status", Usage: "Show the status of jobs"}
 }

@@ -177,11 +177,34 @@ func (f *Server) PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResponse, e
 	if err := job.Validate(); err != nil {
 		return nil, err
 	}
-	ann := &nomadlike.PlanAnnotations{DesiredTGUpdates: map[string]*nomadlike.DesiredUpdates{}}
-	for _, tg := range job.TaskGroups {
-		ann.DesiredTGUpdates[tg.Name] = &nomadlike.DesiredUpdates{Place: uint64(tg.Count)}
+	st := f.State()
+	allocs, err := st.AllocsByJob(nil, job.Namespace, job.ID)
+	if err != nil {
+		return nil, err
 	}
-	return &api.JobPlanResponse{Annotations: ann}, nil
+	live := map[string]int{}
+	for _, a := range allocs {
+		if !a.TerminalStatus() {
+			live[a.TaskGroup]++
+		}
+	}
+	resp := &api.JobPlanResponse{Annotations: &nomadlike.PlanAnnotations{DesiredTGUpdates: map[string]*nomadlike.DesiredUpdates{}}}
+	if cur, _ := st.JobByID(nil, job.Namespace, job.ID); cur != nil {
+		resp.JobModifyIndex = cur.JobModifyIndex
+	}
+	for _, tg := range job.TaskGroups {
+		u := &nomadlike.DesiredUpdates{}
+		switch have := live[tg.Name]; {
+		case have < tg.Count:
+			u.Place, u.Ignore = uint64(tg.Count-have), uint64(have)
+		case have > tg.Count:
+			u.Stop, u.Ignore = uint64(have-tg.Count), uint64(tg.Count)
+		default:
+			u.Ignore = uint64(have)
+		}
+		resp.Annotations.DesiredTGUpdates[tg.Name] = u
+	}
+	return resp, nil
 }
 
 func (f *Server) ForceEvaluate(ns, id string) (string, uint64, error) {

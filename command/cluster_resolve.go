@@ -1,0 +1,86 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+)
+
+// Short ID prefixes work everywhere: each resolver lists the objects with
+// ?prefix= and wants exactly one match (or an exact one among several).
+
+// ambiguous is the error for a prefix that matches several objects.
+func ambiguous(kind, prefix string, ids []string) error {
+	sort.Strings(ids)
+	return userError("prefix %q matched multiple %s:\n  %s\nuse a longer prefix", prefix, kind, strings.Join(ids, "\n  "))
+}
+
+func resolveJob(ctx context.Context, client *api.Client, prefix string) (string, error) {
+	jobs, _, err := client.Jobs().PrefixList(ctx, prefix)
+	if err != nil {
+		return "", fmt.Errorf("list jobs: %w", err)
+	}
+	ids := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		if j.ID == prefix {
+			return j.ID, nil
+		}
+		ids = append(ids, j.ID)
+	}
+	return pickOne("jobs", prefix, ids)
+}
+
+func resolveEval(ctx context.Context, client *api.Client, prefix string) (string, error) {
+	evals, _, err := client.Evaluations().PrefixList(ctx, prefix)
+	if err != nil {
+		return "", fmt.Errorf("list evaluations: %w", err)
+	}
+	ids := make([]string, 0, len(evals))
+	for _, e := range evals {
+		ids = append(ids, e.ID)
+	}
+	return pickOne("evaluations", prefix, ids)
+}
+
+func resolveNode(ctx context.Context, client *api.Client, prefix string) (string, error) {
+	nodes, _, err := client.Nodes().PrefixList(ctx, prefix)
+	if err != nil {
+		return "", fmt.Errorf("list nodes: %w", err)
+	}
+	ids := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		ids = append(ids, n.ID)
+	}
+	return pickOne("nodes", prefix, ids)
+}
+
+func resolveAlloc(ctx context.Context, client *api.Client, prefix string) (string, error) {
+	var allocs []*nomadlike.AllocListStub
+	if _, err := client.Query(ctx, "/v1/allocations", &allocs, &api.QueryOptions{Prefix: prefix}); err != nil {
+		return "", fmt.Errorf("list allocations: %w", err)
+	}
+	ids := make([]string, 0, len(allocs))
+	for _, a := range allocs {
+		ids = append(ids, a.ID)
+	}
+	return pickOne("allocations", prefix, ids)
+}
+
+func pickOne(kind, prefix string, ids []string) (string, error) {
+	switch len(ids) {
+	case 0:
+		return "", userError("no %s with prefix %q", kind, prefix)
+	case 1:
+		return ids[0], nil
+	}
+	for _, id := range ids {
+		if id == prefix {
+			return id, nil
+		}
+	}
+	return "", ambiguous(kind, prefix, ids)
+}

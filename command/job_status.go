@@ -1,0 +1,194 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+)
+
+func jobStatusCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "Show the status of jobs, or of one job",
+		ArgsUsage: "[ID]",
+		Description: "Without an ID, lists the jobs. With an ID (or a unique prefix), shows the job,\n" +
+			"its allocation summary per task group, its latest placement failures and its\n" +
+			"allocations.",
+		Flags: []cli.Flag{addressFlag(), jsonFlag(), verboseFlag(),
+			&cli.BoolFlag{Name: "all-allocs", Usage: "include allocations of earlier jobs with the same ID"}},
+		Action: jobStatusAction,
+	}
+}
+
+func jobStatusAction(c *cli.Context) error {
+	if c.NArg() > 1 {
+		return userError("job status takes at most one argument, the job ID")
+	}
+	client, err := apiClient(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() == 0 {
+		return listJobs(c, client)
+	}
+	id, err := resolveJob(cmdContext(c), client, c.Args().First())
+	if err != nil {
+		return err
+	}
+	return showJob(c, client, id)
+}
+
+func listJobs(c *cli.Context, client *api.Client) error {
+	jobs, _, err := client.Jobs().List(cmdContext(c), nil)
+	if err != nil {
+		return agentError(c, "list jobs", err)
+	}
+	w := c.App.Writer
+	if c.Bool("json") {
+		return printJSON(w, jobs)
+	}
+	if len(jobs) == 0 {
+		fmt.Fprintln(w, "No running jobs")
+		return nil
+	}
+	rows := make([][]string, 0, len(jobs))
+	for _, j := range jobs {
+		rows = append(rows, []string{j.ID, j.Type, strconv.Itoa(j.Priority), jobStatusString(j.Status, j.Stop), formatUnixNano(j.SubmitTime)})
+	}
+	table(w, []string{"ID", "Type", "Priority", "Status", "Submit Date"}, rows)
+	return nil
+}
+
+func jobStatusString(status string, stop bool) string {
+	if stop && status != nomadlike.JobStatusDead {
+		return status + " (stopped)"
+	}
+	if stop {
+		return "dead (stopped)"
+	}
+	return status
+}
+
+func showJob(c *cli.Context, client *api.Client, id string) error {
+	ctx := cmdContext(c)
+	job, _, err := client.Jobs().Info(ctx, id, nil)
+	if err != nil {
+		return agentError(c, fmt.Sprintf("read job %q", id), err)
+	}
+	w := c.App.Writer
+	if c.Bool("json") {
+		return printJSON(w, job)
+	}
+	verbose := c.Bool("verbose")
+	kv(w, [][2]string{
+		{"ID", job.ID},
+		{"Name", job.Name},
+		{"Submit Date", formatUnixNano(job.SubmitTime)},
+		{"Type", job.Type},
+		{"Priority", strconv.Itoa(job.Priority)},
+		{"Datacenters", strings.Join(job.Datacenters, ",")},
+		{"Namespace", job.Namespace},
+		{"Node Pool", job.NodePool},
+		{"Status", jobStatusString(job.Status, job.Stop)},
+		{"Periodic", strconv.FormatBool(job.IsPeriodic())},
+		{"Parameterized", strconv.FormatBool(job.IsParameterized())},
+	})
+	sum, _, err := client.Jobs().Summary(ctx, id, nil)
+	if err != nil {
+		return agentError(c, fmt.Sprintf("read summary of job %q", id), err)
+	}
+	fmt.Fprintln(w, "\nSummary")
+	rows := [][]string{}
+	for _, tg := range sortedKeys(sum.Summary) {
+		s := sum.Summary[tg]
+		rows = append(rows, []string{tg, strconv.Itoa(s.Queued), strconv.Itoa(s.Starting), strconv.Itoa(s.Running),
+			strconv.Itoa(s.Failed), strconv.Itoa(s.Complete), strconv.Itoa(s.Lost), strconv.Itoa(s.Unknown)})
+	}
+	table(w, []string{"Task Group", "Queued", "Starting", "Running", "Failed", "Complete", "Lost", "Unknown"}, rows)
+
+	evals, _, err := client.Jobs().Evaluations(ctx, id, nil)
+	if err != nil {
+		return agentError(c, fmt.Sprintf("read evaluations of job %q", id), err)
+	}
+	if latest := latestFailedEval(evals); latest != nil {
+		fmt.Fprintln(w, "\nPlacement Failure")
+		formatFailedTGAllocs(w, latest.FailedTGAllocs, "")
+		if blocked := blockedEval(evals); blocked != nil {
+			fmt.Fprintf(w, "Evaluation %q waiting for additional capacity to place remainder\n", shortID(blocked.ID, verbose))
+		}
+	}
+
+	allocs, _, err := client.Jobs().Allocations(ctx, id, c.Bool("all-allocs"), nil)
+	if err != nil {
+		return agentError(c, fmt.Sprintf("read allocations of job %q", id), err)
+	}
+	fmt.Fprintln(w, "\nAllocations")
+	if len(allocs) == 0 {
+		fmt.Fprintln(w, "No allocations placed")
+		return nil
+	}
+	formatAllocTable(w, allocs, verbose, true)
+	return nil
+}
+
+// latestFailedEval returns the newest evaluation that has placement
+// failures, when it is newer than every evaluation that placed everything.
+func latestFailedEval(evals []*nomadlike.Evaluation) *nomadlike.Evaluation {
+	sorted := append([]*nomadlike.Evaluation{}, evals...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].CreateIndex > sorted[j].CreateIndex })
+	for _, e := range sorted {
+		if e.Status == nomadlike.EvalStatusBlocked {
+			continue
+		}
+		if len(e.FailedTGAllocs) > 0 {
+			return e
+		}
+		if e.Status == nomadlike.EvalStatusComplete {
+			return nil
+		}
+	}
+	return nil
+}
+
+func blockedEval(evals []*nomadlike.Evaluation) *nomadlike.Evaluation {
+	for _, e := range evals {
+		if e.Status == nomadlike.EvalStatusBlocked {
+			return e
+		}
+	}
+	return nil
+}
+
+// formatAllocTable writes allocations like Nomad's job and node status.
+func formatAllocTable(w io.Writer, allocs []*nomadlike.AllocListStub, verbose, withNode bool) {
+	now := time.Now()
+	header := []string{"ID"}
+	if withNode {
+		header = append(header, "Node ID")
+	}
+	header = append(header, "Task Group", "Version", "Desired", "Status", "Created", "Modified")
+	if !withNode {
+		header = []string{"ID", "Eval ID", "Job ID", "Task Group", "Version", "Desired", "Status", "Created", "Modified"}
+	}
+	rows := make([][]string, 0, len(allocs))
+	for _, a := range allocs {
+		row := []string{shortID(a.ID, verbose)}
+		if withNode {
+			row = append(row, shortID(a.NodeID, verbose))
+		} else {
+			row = append(row, shortID(a.EvalID, verbose), a.JobID)
+		}
+		row = append(row, a.TaskGroup, strconv.FormatUint(a.JobVersion, 10), a.DesiredStatus, a.ClientStatus,
+			formatAge(a.CreateTime, now), formatAge(a.ModifyTime, now))
+		rows = append(rows, row)
+	}
+	table(w, header, rows)
+}

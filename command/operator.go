@@ -1,0 +1,133 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+)
+
+func operatorCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "operator",
+		Usage: "Cluster operator tools",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "raft",
+				Usage: "Inspect the raft peer set",
+				Subcommands: []*cli.Command{{
+					Name:   "list-peers",
+					Usage:  "List the raft peers and who leads",
+					Flags:  []cli.Flag{addressFlag(), jsonFlag(), &cli.BoolFlag{Name: "stale", Usage: "answer from any server, not only the leader"}},
+					Action: raftListPeers,
+				}},
+			},
+			{
+				Name:  "snapshot",
+				Usage: "Save and restore the cluster state",
+				Subcommands: []*cli.Command{
+					{
+						Name:      "save",
+						Usage:     "Save a snapshot of the cluster state to FILE",
+						ArgsUsage: "FILE",
+						Flags:     []cli.Flag{addressFlag(), &cli.BoolFlag{Name: "stale", Usage: "take the snapshot on any server"}},
+						Action:    snapshotSave,
+					},
+					{
+						Name:      "restore",
+						Usage:     "Replace the cluster state with the snapshot in FILE",
+						ArgsUsage: "FILE",
+						Flags:     []cli.Flag{addressFlag()},
+						Action:    snapshotRestore,
+					},
+				},
+			},
+		},
+	}
+}
+
+func raftListPeers(c *cli.Context) error {
+	client, err := apiClient(c)
+	if err != nil {
+		return err
+	}
+	rc, err := client.Operator().RaftConfiguration(cmdContext(c), &api.QueryOptions{AllowStale: c.Bool("stale")})
+	if err != nil {
+		return agentError(c, "read raft configuration", err)
+	}
+	w := c.App.Writer
+	if c.Bool("json") {
+		return printJSON(w, rc)
+	}
+	rows := make([][]string, 0, len(rc.Servers))
+	for _, s := range rc.Servers {
+		st := "follower"
+		if s.Leader {
+			st = "leader"
+		}
+		rows = append(rows, []string{s.Node, s.ID, s.Address, st, strconv.FormatBool(s.Voter), s.RaftProtocol})
+	}
+	table(w, []string{"Node", "ID", "Address", "State", "Voter", "RaftProtocol"}, rows)
+	return nil
+}
+
+func snapshotSave(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return userError("operator snapshot save takes one argument, the file to write")
+	}
+	path := c.Args().First()
+	client, err := apiClient(c)
+	if err != nil {
+		return err
+	}
+	rd, err := client.Operator().SnapshotSave(cmdContext(c), &api.QueryOptions{AllowStale: c.Bool("stale")})
+	if err != nil {
+		return agentError(c, "save snapshot", err)
+	}
+	defer rd.Close()
+	// Write next to the target and rename, so a failed save leaves no
+	// half-written snapshot behind.
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return userError("create snapshot file: %v", err)
+	}
+	n, err := io.Copy(tmp, rd)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	fmt.Fprintf(c.App.Writer, "State file written to %s (%d bytes)\n", path, n)
+	return nil
+}
+
+func snapshotRestore(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return userError("operator snapshot restore takes one argument, the snapshot file")
+	}
+	f, err := os.Open(c.Args().First())
+	if err != nil {
+		return userError("open snapshot: %v", err)
+	}
+	defer f.Close()
+	client, err := apiClient(c)
+	if err != nil {
+		return err
+	}
+	if _, err := client.Operator().SnapshotRestore(cmdContext(c), f, nil); err != nil {
+		return agentError(c, "restore snapshot", err)
+	}
+	fmt.Fprintln(c.App.Writer, "Snapshot Restored")
+	return nil
+}
