@@ -38,6 +38,16 @@ func TestParseBroken(t *testing.T) {
 			want: []string{`broken.nomad.hcl:3:13: Incorrect attribute value type: Inappropriate value for attribute "count": a number is required.`},
 		},
 		{
+			name: "fractional count",
+			src:  "job \"web\" {\n  group \"web\" {\n    count = 1.5\n    task \"app\" {\n      driver = \"exec\"\n    }\n  }\n}\n",
+			want: []string{`broken.nomad.hcl:3:13: Invalid value: Inappropriate value for attribute "count": a whole number is required, not 1.5.`},
+		},
+		{
+			name: "number out of range",
+			src:  task(`      driver = "exec"` + "\n" + `      affinity {` + "\n" + `        attribute = "${meta.x}"` + "\n" + `        weight = 300` + "\n" + `      }`),
+			want: []string{`broken.nomad.hcl:7:18: Invalid value: Inappropriate value for attribute "weight": value must be a whole number, between -128 and 127.`},
+		},
+		{
 			name: "bad duration",
 			src:  task(`      driver = "exec"` + "\n" + `      kill_timeout = "5 parsecs"`),
 			want: []string{`broken.nomad.hcl:5:22: Invalid duration: "5 parsecs" is not a duration like "30s" or "1h30m" (time: unknown unit " parsecs" in duration "5 parsecs").`},

@@ -115,6 +115,10 @@ func (p *parser) setField(fv reflect.Value, a *hcl.Attribute, path string) {
 	if !ok {
 		return
 	}
+	if ty == cty.Number && !cv.IsNull() && !cv.AsBigFloat().IsInt() {
+		p.errorAt(a.Expr.Range(), "Invalid value", "Inappropriate value for attribute %q: a whole number is required, not %s.", a.Name, cv.AsBigFloat().Text('g', -1))
+		return
+	}
 	if err := gocty.FromCtyValue(cv, fv.Addr().Interface()); err != nil {
 		p.errorAt(a.Expr.Range(), "Invalid value", "Inappropriate value for attribute %q: %s.", a.Name, err)
 	}
