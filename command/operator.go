@@ -47,6 +47,7 @@ func operatorCommand() *cli.Command {
 					},
 				},
 			},
+			operatorSimNodesCommand(),
 		},
 	}
 }
