@@ -113,18 +113,19 @@ func (p *parser) parse() *nomadlike.Job {
 	keepRuntimeInterpolations(body, src)
 	p.indexBodies(body)
 
+	// Unknown top-level items are reported but do not stop the parse, so the
+	// job's own problems are reported with them.
 	content, diags := body.Content(fileSchema)
-	if p.addDiags(diags) {
-		return nil
-	}
+	p.addDiags(diags)
+	mark := len(p.diags)
 	p.declareVariables(content.Blocks)
 	p.assignVariables()
-	if p.diags.HasErrors() {
+	if p.errorsSince(mark) {
 		return nil
 	}
 	p.validateVariables()
 	p.evalLocals(content.Blocks.OfType("locals"))
-	if p.diags.HasErrors() {
+	if p.errorsSince(mark) {
 		return nil
 	}
 
@@ -157,6 +158,7 @@ func (p *parser) parse() *nomadlike.Job {
 	block.Body = dynblock.Expand(block.Body, p.ctx)
 	job := p.decodeJob(block)
 	if p.diags.HasErrors() {
+		// Validation would repeat what decoding already reported.
 		return nil
 	}
 	job.Canonicalize()
@@ -171,6 +173,12 @@ func (p *parser) parse() *nomadlike.Job {
 func (p *parser) addDiags(diags hcl.Diagnostics) bool {
 	p.diags = append(p.diags, diags...)
 	return diags.HasErrors()
+}
+
+// errorsSince reports whether an error was recorded after the first mark
+// diagnostics.
+func (p *parser) errorsSince(mark int) bool {
+	return p.diags[mark:].HasErrors()
 }
 
 // errorAt records an error diagnostic at rng.
