@@ -246,6 +246,9 @@ func (p *parser) readVarFile(path string) {
 	if p.addDiags(diags) {
 		return
 	}
+	if body, ok := file.Body.(*hclsyntax.Body); ok {
+		keepRuntimeInterpolations(body, file.Bytes)
+	}
 	attrs, diags := file.Body.JustAttributes()
 	if p.addDiags(diags) {
 		return

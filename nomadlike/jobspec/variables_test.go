@@ -48,6 +48,10 @@ func TestVariablePrecedence(t *testing.T) {
 	if err := os.WriteFile(fileA, []byte("x = \"file-a\"\nn = 4\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	fileRuntime := filepath.Join(dir, "runtime.vars.hcl")
+	if err := os.WriteFile(fileRuntime, []byte("x = \"on-${node.unique.name}\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(fileB, []byte(`{"x": "file-b", "dcs": ["dc7", "dc8"]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +83,11 @@ func TestVariablePrecedence(t *testing.T) {
 			name:  "later var files win, JSON var files work",
 			opts:  jobspec.ParseOptions{VarFiles: []string{fileA, fileB}},
 			wantX: "file-b", wantDCs: []string{"dc7", "dc8"}, wantN: 4,
+		},
+		{
+			name:  "runtime interpolations in a var file are kept",
+			opts:  jobspec.ParseOptions{VarFiles: []string{fileRuntime}},
+			wantX: "on-${node.unique.name}", wantDCs: []string{"dc1"}, wantN: 1,
 		},
 		{
 			name:  "-var wins over everything",
