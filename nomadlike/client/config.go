@@ -1,0 +1,158 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
+	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
+)
+
+// ServerAPI is how the client talks to servers; *api.Client satisfies it.
+type ServerAPI interface {
+	RegisterNode(ctx context.Context, node *nomadlike.Node) (*api.RegisterNodeResponse, error)
+	Heartbeat(ctx context.Context, nodeID, status string) (*api.HeartbeatResponse, error)
+	NodeAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) ([]*nomadlike.Allocation, *api.QueryMeta, error)
+	UpdateAllocs(ctx context.Context, allocs []*nomadlike.Allocation) (*api.WriteMeta, error)
+}
+
+// ErrInvalidConfig is wrapped by every configuration error.
+var ErrInvalidConfig = errors.New("invalid client config")
+
+// Config configures a client agent. Zero values take the defaults below.
+type Config struct {
+	// DataDir holds the local state, allocation directories and driver
+	// data. Required.
+	DataDir string
+	// NodeName defaults to the host name; Datacenter to "dc1"; NodePool to
+	// "default".
+	NodeName   string
+	Datacenter string
+	Region     string
+	NodeClass  string
+	NodePool   string
+	// HTTPAddr is the host:port the agent's HTTP API is reachable at; the
+	// servers forward client endpoints (logs...) there.
+	HTTPAddr string
+	Meta     map[string]string
+	// NetworkInterface names the interface whose address is the node's;
+	// empty picks the default route's.
+	NetworkInterface string
+	// Reserved is held back for the host (client { reserved { ... } }).
+	Reserved *nomadlike.NodeReservedResources
+
+	// PluginDir holds third-party driver plugins (one executable each,
+	// named after its driver).
+	PluginDir string
+	// Plugins are the plugin "NAME" { config { ... } } blocks as JSON.
+	// raw_exec runs only with {"enabled": true}.
+	Plugins map[string]json.RawMessage
+	// BuiltinDrivers are the drivers served by this binary; default exec
+	// and raw_exec.
+	BuiltinDrivers []string
+	// DriverBinary is the executable that serves built-in drivers with
+	// "driver NAME"; default os.Executable().
+	DriverBinary string
+	// DriverLauncher starts driver plugins; default real go-plugin
+	// processes (drivermanager.GoPlugin).
+	DriverLauncher drivermanager.Launcher
+
+	Servers ServerAPI
+	Logger  hclog.Logger
+	// AgentVersion becomes the nomad.version attribute.
+	AgentVersion string
+
+	// DB is the local state; default a BoltDB at DataDir/client/state.db.
+	DB localstate.DB
+
+	// UpdateInterval is how long allocation updates are batched (200ms):
+	// longer batches are cheaper for servers and slower to show.
+	UpdateInterval time.Duration
+	// FingerprintInterval is how often drivers are fingerprinted (30s).
+	FingerprintInterval time.Duration
+	// MinRetryInterval and MaxRetryInterval bound the backoff after failed
+	// calls to servers (1s, 30s).
+	MinRetryInterval time.Duration
+	MaxRetryInterval time.Duration
+	// BlockingQueryWait bounds each blocking query for allocations (5m).
+	BlockingQueryWait time.Duration
+}
+
+// DefaultConfig returns a config with every default filled in but DataDir
+// and Servers.
+func DefaultConfig() Config {
+	var c Config
+	c.setDefaults()
+	return c
+}
+
+func (c *Config) setDefaults() {
+	if c.Datacenter == "" {
+		c.Datacenter = "dc1"
+	}
+	if c.Region == "" {
+		c.Region = nomadlike.DefaultRegion
+	}
+	if c.NodePool == "" {
+		c.NodePool = nomadlike.DefaultNodePool
+	}
+	if c.BuiltinDrivers == nil {
+		c.BuiltinDrivers = []string{"exec", "raw_exec"}
+	}
+	if c.AgentVersion == "" {
+		c.AgentVersion = "0.1.0-dev"
+	}
+	if c.UpdateInterval <= 0 {
+		c.UpdateInterval = 200 * time.Millisecond
+	}
+	if c.FingerprintInterval <= 0 {
+		c.FingerprintInterval = 30 * time.Second
+	}
+	if c.MinRetryInterval <= 0 {
+		c.MinRetryInterval = time.Second
+	}
+	if c.MaxRetryInterval <= 0 {
+		c.MaxRetryInterval = 30 * time.Second
+	}
+	if c.BlockingQueryWait <= 0 {
+		c.BlockingQueryWait = 5 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = hclog.NewNullLogger()
+	}
+}
+
+// Validate reports the first problem with the config.
+func (c *Config) Validate() error {
+	switch {
+	case c.DataDir == "":
+		return fmt.Errorf("%w: data_dir: required", ErrInvalidConfig)
+	case c.Servers == nil:
+		return fmt.Errorf("%w: servers: required (the client talks to servers through ServerAPI)", ErrInvalidConfig)
+	case c.MaxRetryInterval < c.MinRetryInterval:
+		return fmt.Errorf("%w: MaxRetryInterval (%v) is below MinRetryInterval (%v)", ErrInvalidConfig, c.MaxRetryInterval, c.MinRetryInterval)
+	}
+	for name, raw := range c.Plugins {
+		var m map[string]any
+		if len(raw) > 0 && json.Unmarshal(raw, &m) != nil {
+			return fmt.Errorf("%w: plugin %q config: must be a JSON object", ErrInvalidConfig, name)
+		}
+	}
+	return nil
+}
+
+// rawExecEnabled reports whether plugin "raw_exec" { config { enabled = true } }.
+func (c *Config) rawExecEnabled() bool {
+	var m struct {
+		Enabled bool `json:"enabled"`
+	}
+	raw := c.Plugins["raw_exec"]
+	return len(raw) > 0 && json.Unmarshal(raw, &m) == nil && m.Enabled
+}

@@ -1,0 +1,401 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/nomadlike/client/allocrunner"
+	"github.com/nomadlike/nomadlike/nomadlike/client/logs"
+)
+
+// Handler serves the client's own endpoints for the allocations it runs:
+//
+//	GET      /v1/client/fs/logs/:alloc?task=&type=stdout|stderr&follow=&origin=start|end&offset=&plain=
+//	GET      /v1/client/allocation/:alloc/stats
+//	PUT/POST /v1/client/allocation/:alloc/restart  {"TaskName": "", "AllTasks": false}
+//	PUT/POST /v1/client/allocation/:alloc/signal   {"Task": "", "Signal": "SIGHUP"}
+//	PUT/POST /v1/client/allocation/:alloc/exec     {"Task": "", "Cmd": ["ls"], "Timeout": ns} (non-interactive)
+//	PUT/POST /v1/client/allocation/:alloc/stop     (kills the tasks here; servers stop allocs with PUT /v1/allocation/:id/stop)
+//	GET      /v1/client/stats
+//	GET      /v1/client/allocations                 (the client's own view)
+func (c *Client) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/client/fs/logs/{alloc}", c.handleLogs)
+	mux.HandleFunc("GET /v1/client/allocation/{alloc}/stats", c.handleAllocStats)
+	for _, m := range []string{"PUT", "POST"} {
+		mux.HandleFunc(m+" /v1/client/allocation/{alloc}/restart", c.handleRestart)
+		mux.HandleFunc(m+" /v1/client/allocation/{alloc}/signal", c.handleSignal)
+		mux.HandleFunc(m+" /v1/client/allocation/{alloc}/exec", c.handleExec)
+		mux.HandleFunc(m+" /v1/client/allocation/{alloc}/stop", c.handleStop)
+	}
+	mux.HandleFunc("GET /v1/client/stats", c.handleHostStats)
+	mux.HandleFunc("GET /v1/client/allocations", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, c.Allocations())
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// httpError maps an error to its status in one place.
+func httpError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, errUnknownAlloc), errors.Is(err, allocrunner.ErrUnknownTask):
+		code = http.StatusNotFound
+	case errors.Is(err, errBadRequest), errors.Is(err, logs.ErrBadType):
+		code = http.StatusBadRequest
+	case errors.Is(err, allocrunner.ErrTaskNotRunning):
+		code = http.StatusConflict
+	case errors.Is(err, drivers.ErrNotSupported):
+		code = http.StatusNotImplemented
+	}
+	http.Error(w, err.Error(), code)
+}
+
+var (
+	errUnknownAlloc = errors.New("unknown allocation")
+	errBadRequest   = errors.New("bad request")
+)
+
+func (c *Client) lookup(r *http.Request) (*allocrunner.AllocRunner, error) {
+	id := r.PathValue("alloc")
+	ar, ok := c.runner(id)
+	if !ok {
+		return nil, fmt.Errorf("%w %q", errUnknownAlloc, id)
+	}
+	return ar, nil
+}
+
+// pickTask returns the task named by the request, or the group's only task.
+func pickTask(ar *allocrunner.AllocRunner, name string) (string, error) {
+	if name != "" {
+		if _, err := ar.TaskRunner(name); err != nil {
+			return "", err
+		}
+		return name, nil
+	}
+	names := ar.TaskNames()
+	if len(names) == 1 {
+		return names[0], nil
+	}
+	return "", fmt.Errorf("%w: the group has several tasks (%s); name one", errBadRequest, strings.Join(names, ", "))
+}
+
+func (c *Client) handleLogs(w http.ResponseWriter, r *http.Request) {
+	ar, err := c.lookup(r)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	q := r.URL.Query()
+	task, err := pickTask(ar, q.Get("task"))
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	typ := q.Get("type")
+	if typ == "" {
+		typ = "stdout"
+	}
+	if typ != "stdout" && typ != "stderr" {
+		httpError(w, fmt.Errorf("%q: %w", typ, logs.ErrBadType))
+		return
+	}
+	origin := q.Get("origin")
+	if origin == "" {
+		origin = logs.OriginStart
+	}
+	if origin != logs.OriginStart && origin != logs.OriginEnd {
+		httpError(w, fmt.Errorf("%w: origin must be start or end", errBadRequest))
+		return
+	}
+	var offset int64
+	if s := q.Get("offset"); s != "" {
+		if offset, err = strconv.ParseInt(s, 10, 64); err != nil || offset < 0 {
+			httpError(w, fmt.Errorf("%w: offset must be a non-negative integer", errBadRequest))
+			return
+		}
+	}
+	follow, _ := strconv.ParseBool(q.Get("follow"))
+	plain, _ := strconv.ParseBool(q.Get("plain"))
+	opts := logs.Options{Dir: ar.AllocDir().LogDir(), Task: task, Type: typ, Origin: origin, Offset: offset, Follow: follow, Done: ar.WaitCh()}
+	if plain {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	if flusher != nil {
+		flusher.Flush()
+	}
+	enc := json.NewEncoder(w)
+	err = logs.Stream(r.Context(), opts, func(ch logs.Chunk) error {
+		var werr error
+		if plain {
+			_, werr = w.Write(ch.Data)
+		} else {
+			werr = enc.Encode(StreamFrame{Offset: ch.Offset, Data: ch.Data, File: "alloc/logs/" + ch.File})
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		return werr
+	})
+	if err != nil && r.Context().Err() == nil {
+		c.logger.Debug("log stream ended", "error", err)
+	}
+}
+
+// StreamFrame is one piece of a log in the non-plain log stream, as Nomad's.
+type StreamFrame struct {
+	Offset    int64  `json:"Offset"`
+	Data      []byte `json:"Data"`
+	File      string `json:"File"`
+	FileEvent string `json:"FileEvent,omitempty"`
+}
+
+// AllocResourceUsage is the reply of the alloc stats endpoint, as Nomad's.
+type AllocResourceUsage struct {
+	ResourceUsage *ResourceUsage                `json:"ResourceUsage"`
+	Tasks         map[string]*TaskResourceUsage `json:"Tasks"`
+	Timestamp     int64                         `json:"Timestamp"`
+}
+
+// TaskResourceUsage is one task's usage.
+type TaskResourceUsage struct {
+	ResourceUsage *ResourceUsage `json:"ResourceUsage"`
+	Timestamp     int64          `json:"Timestamp"`
+	Pids          int            `json:"Pids"`
+}
+
+// ResourceUsage holds memory and CPU usage.
+type ResourceUsage struct {
+	MemoryStats *MemoryStats `json:"MemoryStats"`
+	CpuStats    *CpuStats    `json:"CpuStats"`
+}
+
+// MemoryStats is memory usage in bytes.
+type MemoryStats struct {
+	RSS      uint64 `json:"RSS"`
+	Usage    uint64 `json:"Usage"`
+	MaxUsage uint64 `json:"MaxUsage"`
+}
+
+// CpuStats is CPU usage; Percent is of one core, modes in nanoseconds.
+type CpuStats struct {
+	Percent    float64 `json:"Percent"`
+	UserMode   float64 `json:"UserMode"`
+	SystemMode float64 `json:"SystemMode"`
+}
+
+func (c *Client) handleAllocStats(w http.ResponseWriter, r *http.Request) {
+	ar, err := c.lookup(r)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	out := &AllocResourceUsage{Tasks: map[string]*TaskResourceUsage{}, Timestamp: time.Now().UnixNano(),
+		ResourceUsage: &ResourceUsage{MemoryStats: &MemoryStats{}, CpuStats: &CpuStats{}}}
+	for name, u := range ar.Stats(ctx) {
+		ru := &ResourceUsage{
+			MemoryStats: &MemoryStats{RSS: u.MemoryRSS, Usage: u.MemoryUsage, MaxUsage: u.MemoryMax},
+			CpuStats:    &CpuStats{Percent: u.CPUPercent, UserMode: float64(u.CPUUserNS), SystemMode: float64(u.CPUSystemNS)},
+		}
+		out.Tasks[name] = &TaskResourceUsage{ResourceUsage: ru, Timestamp: u.Timestamp.UnixNano(), Pids: u.Pids}
+		t := out.ResourceUsage
+		t.MemoryStats.RSS += u.MemoryRSS
+		t.MemoryStats.Usage += u.MemoryUsage
+		t.MemoryStats.MaxUsage += u.MemoryMax
+		t.CpuStats.Percent += u.CPUPercent
+		t.CpuStats.UserMode += float64(u.CPUUserNS)
+		t.CpuStats.SystemMode += float64(u.CPUSystemNS)
+	}
+	writeJSON(w, out)
+}
+
+func decodeBody(r *http.Request, v any) error {
+	if r.Body == nil || r.ContentLength == 0 {
+		return nil
+	}
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: body: %v", errBadRequest, err)
+	}
+	return nil
+}
+
+func (c *Client) handleRestart(w http.ResponseWriter, r *http.Request) {
+	ar, err := c.lookup(r)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	var req struct {
+		TaskName string `json:"TaskName"`
+		AllTasks bool   `json:"AllTasks"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		httpError(w, err)
+		return
+	}
+	task := req.TaskName
+	if req.AllTasks {
+		task = ""
+	}
+	if err := ar.Restart(task); err != nil {
+		httpError(w, err)
+		return
+	}
+	writeJSON(w, map[string]any{})
+}
+
+func (c *Client) handleSignal(w http.ResponseWriter, r *http.Request) {
+	ar, err := c.lookup(r)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	var req struct {
+		Task   string `json:"Task"`
+		Signal string `json:"Signal"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		httpError(w, err)
+		return
+	}
+	if req.Signal == "" {
+		req.Signal = "SIGKILL"
+	}
+	if err := ar.Signal(req.Task, req.Signal); err != nil {
+		httpError(w, err)
+		return
+	}
+	writeJSON(w, map[string]any{})
+}
+
+// ExecRequest is the body of the exec endpoint.
+type ExecRequest struct {
+	Task    string        `json:"Task"`
+	Cmd     []string      `json:"Cmd"`
+	Timeout time.Duration `json:"Timeout"`
+}
+
+// ExecResponse is its reply; Stdout and Stderr are base64 in JSON.
+type ExecResponse struct {
+	ExitCode int    `json:"ExitCode"`
+	Stdout   []byte `json:"Stdout"`
+	Stderr   []byte `json:"Stderr"`
+}
+
+func (c *Client) handleExec(w http.ResponseWriter, r *http.Request) {
+	ar, err := c.lookup(r)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	var req ExecRequest
+	if err := decodeBody(r, &req); err != nil {
+		httpError(w, err)
+		return
+	}
+	if len(req.Cmd) == 0 {
+		httpError(w, fmt.Errorf("%w: Cmd: required", errBadRequest))
+		return
+	}
+	task, err := pickTask(ar, req.Task)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	tr, _ := ar.TaskRunner(task)
+	if req.Timeout <= 0 {
+		req.Timeout = time.Minute
+	}
+	res, err := tr.Exec(req.Cmd, req.Timeout)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	writeJSON(w, ExecResponse{ExitCode: res.ExitCode, Stdout: res.Stdout, Stderr: res.Stderr})
+}
+
+func (c *Client) handleStop(w http.ResponseWriter, r *http.Request) {
+	ar, err := c.lookup(r)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	ar.Kill()
+	writeJSON(w, map[string]any{})
+}
+
+// HostStats is the reply of /v1/client/stats (a subset of Nomad's).
+type HostStats struct {
+	Memory    *HostMemoryStats `json:"Memory"`
+	DiskStats []*HostDiskStats `json:"DiskStats"`
+	Uptime    uint64           `json:"Uptime"`
+	Timestamp int64            `json:"Timestamp"`
+}
+
+// HostMemoryStats is host memory in bytes.
+type HostMemoryStats struct {
+	Total     uint64 `json:"Total"`
+	Available uint64 `json:"Available"`
+	Used      uint64 `json:"Used"`
+	Free      uint64 `json:"Free"`
+}
+
+// HostDiskStats is the data dir's file system.
+type HostDiskStats struct {
+	Mountpoint string `json:"Mountpoint"`
+	Size       uint64 `json:"Size"`
+	Used       uint64 `json:"Used"`
+	Available  uint64 `json:"Available"`
+}
+
+func (c *Client) handleHostStats(w http.ResponseWriter, r *http.Request) {
+	hs := &HostStats{Timestamp: time.Now().UnixNano(), Memory: &HostMemoryStats{}}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			switch k {
+			case "MemTotal":
+				hs.Memory.Total = n * 1024
+			case "MemAvailable":
+				hs.Memory.Available = n * 1024
+			case "MemFree":
+				hs.Memory.Free = n * 1024
+			}
+		}
+		hs.Memory.Used = hs.Memory.Total - hs.Memory.Available
+	}
+	if b, err := os.ReadFile("/proc/uptime"); err == nil {
+		if f, err := strconv.ParseFloat(strings.Fields(string(b))[0], 64); err == nil {
+			hs.Uptime = uint64(f)
+		}
+	}
+	if d, err := diskStats(filepath.Join(c.cfg.DataDir)); err == nil {
+		hs.DiskStats = []*HostDiskStats{d}
+	}
+	writeJSON(w, hs)
+}
