@@ -123,7 +123,11 @@ type EvalBroker struct {
 	cancelable []*nomadlike.Evaluation
 	ready      map[string]*evalHeap
 	unack      map[string]*unackEval
-	delayed    delayHeap
+	// requeue holds evaluations enqueued again while outstanding (a
+	// scheduler re-blocked its evaluation and capacity appeared before it
+	// acked); Ack admits them again instead of losing the enqueue.
+	requeue map[string]*nomadlike.Evaluation
+	delayed delayHeap
 
 	// readyCh is closed and replaced whenever something becomes ready or the
 	// broker is disabled, waking blocked Dequeue calls.
@@ -162,6 +166,7 @@ func (b *EvalBroker) resetLocked() {
 	b.cancelable = nil
 	b.ready = map[string]*evalHeap{}
 	b.unack = map[string]*unackEval{}
+	b.requeue = map[string]*nomadlike.Evaluation{}
 	b.delayed = nil
 }
 
@@ -201,8 +206,10 @@ func (b *EvalBroker) SetEnabled(enabled bool) {
 }
 
 // Enqueue adds an evaluation. It is a no-op when the broker is disabled or
-// already holds an evaluation with this ID. An evaluation whose WaitUntil
-// (or Wait, counted from now) lies in the future is held until then.
+// already holds an evaluation with this ID, except that an evaluation
+// enqueued while it is outstanding is enqueued again when it is acked. An
+// evaluation whose WaitUntil (or Wait, counted from now) lies in the future
+// is held until then.
 func (b *EvalBroker) Enqueue(eval *nomadlike.Evaluation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -210,8 +217,15 @@ func (b *EvalBroker) Enqueue(eval *nomadlike.Evaluation) {
 		return
 	}
 	if _, held := b.deliveries[eval.ID]; held {
+		if _, out := b.unack[eval.ID]; out {
+			b.requeue[eval.ID] = eval
+		}
 		return
 	}
+	b.enqueueLocked(eval)
+}
+
+func (b *EvalBroker) enqueueLocked(eval *nomadlike.Evaluation) {
 	b.deliveries[eval.ID] = 0
 	now := time.Now()
 	until := eval.WaitUntil
@@ -361,6 +375,10 @@ func (b *EvalBroker) Ack(id, token string) error {
 	if b.jobEvals[k] == id {
 		delete(b.jobEvals, k)
 	}
+	if again, ok := b.requeue[id]; ok {
+		delete(b.requeue, id)
+		b.enqueueLocked(again)
+	}
 	waiting := b.pending[k]
 	if len(waiting) == 0 {
 		return nil
@@ -394,6 +412,7 @@ func (b *EvalBroker) Nack(id, token string) error {
 	}
 	u.timer.Stop()
 	delete(b.unack, id)
+	delete(b.requeue, id) // it is going back to the queue anyway
 	n := b.deliveries[id]
 	if n >= b.cfg.DeliveryLimit {
 		b.logger.Warn("evaluation reached its delivery limit", "eval_id", id, "deliveries", n)

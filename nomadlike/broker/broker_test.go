@@ -392,3 +392,19 @@ func TestBrokerProperty(t *testing.T) {
 		})
 	}
 }
+
+func TestEnqueueWhileOutstandingRequeuesOnAck(t *testing.T) {
+	b := newBroker(t, testConfig())
+	ev := mkEval("web", 50, 1)
+	b.Enqueue(ev)
+	e, tok := dequeue(t, b)
+	b.Enqueue(ev) // e.g. re-blocked, then unblocked before the ack
+	dequeueNone(t, b)
+	if err := b.Ack(e.ID, tok); err != nil {
+		t.Fatalf("Ack: %v", err)
+	}
+	again, _ := dequeue(t, b)
+	if again.ID != ev.ID {
+		t.Fatalf("after ack dequeued %s, want the re-enqueued eval", again.ID)
+	}
+}
