@@ -110,7 +110,7 @@ func (p *parser) parse() *nomadlike.Job {
 		return nil
 	}
 	body := file.Body.(*hclsyntax.Body)
-	keepRuntimeInterpolations(body, src)
+	refs := keepRuntimeInterpolations(body, src)
 	p.indexBodies(body)
 
 	// Unknown top-level items are reported but do not stop the parse, so the
@@ -152,7 +152,7 @@ func (p *parser) parse() *nomadlike.Job {
 
 	p.ctx = p.evalContext()
 	block := jobs[0]
-	if p.checkReferences(block.Body.(*hclsyntax.Body)) {
+	if p.checkReferences(refs, block.Body.(*hclsyntax.Body).SrcRange) {
 		return nil
 	}
 	block.Body = dynblock.Expand(block.Body, p.ctx)
@@ -208,17 +208,20 @@ func (p *parser) evalContext() *hcl.EvalContext {
 	}
 }
 
-// checkReferences reports every var.x and local.x in body that names no
-// declared variable or local, including those in dynamic blocks' for_each,
-// and whether there was any.
-func (p *parser) checkReferences(body *hclsyntax.Body) bool {
+// checkReferences reports every var.x and local.x among refs that lies in
+// rng (the job block) and names no declared variable or local, including
+// those in dynamic blocks' for_each; it returns whether there was any.
+func (p *parser) checkReferences(refs []hcl.Traversal, rng hcl.Range) bool {
 	found := false
-	hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
-		if tr, ok := n.(*hclsyntax.ScopeTraversalExpr); ok && !p.referenceDefined(tr.Traversal) {
+	for _, tr := range refs {
+		r := tr.SourceRange()
+		if r.Start.Byte < rng.Start.Byte || r.End.Byte > rng.End.Byte {
+			continue
+		}
+		if !p.referenceDefined(tr) {
 			found = true
 		}
-		return nil
-	})
+	}
 	return found
 }
 

@@ -15,18 +15,26 @@ var parseRoots = map[string]bool{"var": true, "local": true}
 // whose variables are all runtime references into the literal text
 // "${...}" of its source. Iterator names of dynamic blocks and for
 // expressions are in scope only inside them and are evaluated normally.
-func keepRuntimeInterpolations(body *hclsyntax.Body, src []byte) {
+// It returns the var.x and local.x traversals it saw, so that they can be
+// checked without walking the file again.
+func keepRuntimeInterpolations(body *hclsyntax.Body, src []byte) []hcl.Traversal {
 	r := &runtimeRewriter{src: src}
 	hclsyntax.Walk(body, r)
+	return r.refs
 }
 
 type runtimeRewriter struct {
 	src    []byte
 	scopes []map[string]bool
+	refs   []hcl.Traversal
 }
 
 func (r *runtimeRewriter) Enter(n hclsyntax.Node) hcl.Diagnostics {
 	switch n := n.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		if parseRoots[n.Traversal.RootName()] {
+			r.refs = append(r.refs, n.Traversal)
+		}
 	case hclsyntax.ChildScope:
 		names := map[string]bool{}
 		for k := range n.LocalNames {
