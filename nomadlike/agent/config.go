@@ -80,7 +80,8 @@ type ServerConfig struct {
 	// default); more workers evaluate more jobs at once but contend more in
 	// the plan applier.
 	NumSchedulers int
-	// RetryJoin lists other servers' HTTP addresses ("host:port") to join.
+	// RetryJoin lists other servers' RPC (raft) addresses ("host:port",
+	// port 4647 by default) to discover and join.
 	RetryJoin []string
 	// RetryInterval is the wait between join attempts (30s).
 	RetryInterval time.Duration
