@@ -18,6 +18,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
@@ -251,7 +252,7 @@ func TestLogsHandler(t *testing.T) {
 	}
 	// Framed (non-plain) output.
 	_, body := get("task=app")
-	var f client.StreamFrame
+	var f api.StreamFrame
 	if err := json.NewDecoder(strings.NewReader(body)).Decode(&f); err != nil || string(f.Data) != "first\n" || f.File != "alloc/logs/app.stdout.0" {
 		t.Errorf("first frame = %+v, %v", f, err)
 	}
@@ -299,7 +300,7 @@ func TestLogsHandler(t *testing.T) {
 		t.Errorf("signal = %d %s", code, body)
 	}
 	code, body := post("/exec", `{"Cmd":["echo","x"]}`)
-	var er client.ExecResponse
+	var er api.ExecResponse
 	json.Unmarshal([]byte(body), &er)
 	if code != 200 || string(er.Stdout) != "echo x\n" {
 		t.Errorf("exec = %d %s", code, body)
@@ -308,7 +309,7 @@ func TestLogsHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st client.AllocResourceUsage
+	var st api.AllocResourceUsage
 	json.NewDecoder(resp2.Body).Decode(&st)
 	resp2.Body.Close()
 	if st.Tasks["app"] == nil || st.ResourceUsage.MemoryStats.RSS != 1<<20 {

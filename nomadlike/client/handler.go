@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocrunner"
 	"github.com/nomadlike/nomadlike/nomadlike/client/logs"
 )
@@ -149,7 +150,7 @@ func (c *Client) handleLogs(w http.ResponseWriter, r *http.Request) {
 		if plain {
 			_, werr = w.Write(ch.Data)
 		} else {
-			werr = enc.Encode(StreamFrame{Offset: ch.Offset, Data: ch.Data, File: "alloc/logs/" + ch.File})
+			werr = enc.Encode(api.StreamFrame{Offset: ch.Offset, Data: ch.Data, File: "alloc/logs/" + ch.File})
 		}
 		if flusher != nil {
 			flusher.Flush()
@@ -161,48 +162,6 @@ func (c *Client) handleLogs(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// StreamFrame is one piece of a log in the non-plain log stream, as Nomad's.
-type StreamFrame struct {
-	Offset    int64  `json:"Offset"`
-	Data      []byte `json:"Data"`
-	File      string `json:"File"`
-	FileEvent string `json:"FileEvent,omitempty"`
-}
-
-// AllocResourceUsage is the reply of the alloc stats endpoint, as Nomad's.
-type AllocResourceUsage struct {
-	ResourceUsage *ResourceUsage                `json:"ResourceUsage"`
-	Tasks         map[string]*TaskResourceUsage `json:"Tasks"`
-	Timestamp     int64                         `json:"Timestamp"`
-}
-
-// TaskResourceUsage is one task's usage.
-type TaskResourceUsage struct {
-	ResourceUsage *ResourceUsage `json:"ResourceUsage"`
-	Timestamp     int64          `json:"Timestamp"`
-	Pids          int            `json:"Pids"`
-}
-
-// ResourceUsage holds memory and CPU usage.
-type ResourceUsage struct {
-	MemoryStats *MemoryStats `json:"MemoryStats"`
-	CpuStats    *CpuStats    `json:"CpuStats"`
-}
-
-// MemoryStats is memory usage in bytes.
-type MemoryStats struct {
-	RSS      uint64 `json:"RSS"`
-	Usage    uint64 `json:"Usage"`
-	MaxUsage uint64 `json:"MaxUsage"`
-}
-
-// CpuStats is CPU usage; Percent is of one core, modes in nanoseconds.
-type CpuStats struct {
-	Percent    float64 `json:"Percent"`
-	UserMode   float64 `json:"UserMode"`
-	SystemMode float64 `json:"SystemMode"`
-}
-
 func (c *Client) handleAllocStats(w http.ResponseWriter, r *http.Request) {
 	ar, err := c.lookup(r)
 	if err != nil {
@@ -211,14 +170,14 @@ func (c *Client) handleAllocStats(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	out := &AllocResourceUsage{Tasks: map[string]*TaskResourceUsage{}, Timestamp: time.Now().UnixNano(),
-		ResourceUsage: &ResourceUsage{MemoryStats: &MemoryStats{}, CpuStats: &CpuStats{}}}
+	out := &api.AllocResourceUsage{Tasks: map[string]*api.TaskResourceUsage{}, Timestamp: time.Now().UnixNano(),
+		ResourceUsage: &api.ResourceUsage{MemoryStats: &api.MemoryStats{}, CpuStats: &api.CpuStats{}}}
 	for name, u := range ar.Stats(ctx) {
-		ru := &ResourceUsage{
-			MemoryStats: &MemoryStats{RSS: u.MemoryRSS, Usage: u.MemoryUsage, MaxUsage: u.MemoryMax},
-			CpuStats:    &CpuStats{Percent: u.CPUPercent, UserMode: float64(u.CPUUserNS), SystemMode: float64(u.CPUSystemNS)},
+		ru := &api.ResourceUsage{
+			MemoryStats: &api.MemoryStats{RSS: u.MemoryRSS, Usage: u.MemoryUsage, MaxUsage: u.MemoryMax},
+			CpuStats:    &api.CpuStats{Percent: u.CPUPercent, UserMode: float64(u.CPUUserNS), SystemMode: float64(u.CPUSystemNS)},
 		}
-		out.Tasks[name] = &TaskResourceUsage{ResourceUsage: ru, Timestamp: u.Timestamp.UnixNano(), Pids: u.Pids}
+		out.Tasks[name] = &api.TaskResourceUsage{ResourceUsage: ru, Timestamp: u.Timestamp.UnixNano(), Pids: u.Pids}
 		t := out.ResourceUsage
 		t.MemoryStats.RSS += u.MemoryRSS
 		t.MemoryStats.Usage += u.MemoryUsage
@@ -289,27 +248,13 @@ func (c *Client) handleSignal(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{})
 }
 
-// ExecRequest is the body of the exec endpoint.
-type ExecRequest struct {
-	Task    string        `json:"Task"`
-	Cmd     []string      `json:"Cmd"`
-	Timeout time.Duration `json:"Timeout"`
-}
-
-// ExecResponse is its reply; Stdout and Stderr are base64 in JSON.
-type ExecResponse struct {
-	ExitCode int    `json:"ExitCode"`
-	Stdout   []byte `json:"Stdout"`
-	Stderr   []byte `json:"Stderr"`
-}
-
 func (c *Client) handleExec(w http.ResponseWriter, r *http.Request) {
 	ar, err := c.lookup(r)
 	if err != nil {
 		httpError(w, err)
 		return
 	}
-	var req ExecRequest
+	var req api.ExecRequest
 	if err := decodeBody(r, &req); err != nil {
 		httpError(w, err)
 		return
@@ -332,7 +277,7 @@ func (c *Client) handleExec(w http.ResponseWriter, r *http.Request) {
 		httpError(w, err)
 		return
 	}
-	writeJSON(w, ExecResponse{ExitCode: res.ExitCode, Stdout: res.Stdout, Stderr: res.Stderr})
+	writeJSON(w, api.ExecResponse{ExitCode: res.ExitCode, Stdout: res.Stdout, Stderr: res.Stderr})
 }
 
 func (c *Client) handleStop(w http.ResponseWriter, r *http.Request) {
