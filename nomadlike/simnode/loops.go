@@ -148,7 +148,8 @@ func (n *simNode) watchLoop(ctx context.Context) {
 		last = time.Now()
 		q := &api.QueryOptions{WaitIndex: index, WaitTime: cfg.WatchWait, AllowStale: cfg.StaleReads}
 		cctx, cancel := context.WithTimeout(ctx, cfg.WatchWait+cfg.WatchWait/16+30*time.Second)
-		allocs, qm, err := n.client().NodeAllocations(cctx, n.node.ID, q)
+		var allocs []*allocView
+		qm, err := n.client().Query(cctx, "/v1/node/"+n.node.ID+"/allocations", &allocs, q)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -173,7 +174,7 @@ func (n *simNode) watchLoop(ctx context.Context) {
 
 // sync diffs the server's view of the node's allocations against the
 // node's own and makes the transitions.
-func (n *simNode) sync(ctx context.Context, allocs []*nomadlike.Allocation) {
+func (n *simNode) sync(ctx context.Context, allocs []*allocView) {
 	cfg := &n.sim.cfg
 	now := time.Now()
 	n.mu.Lock()
@@ -190,7 +191,7 @@ func (n *simNode) sync(ctx context.Context, allocs []*nomadlike.Allocation) {
 				o.AllocSeen(n.node.ID, a.ID, a.JobID, now)
 			}
 			switch {
-			case a.TerminalStatus():
+			case a.terminal():
 				// Finished before this simulator saw it (a restart):
 				// nothing to run.
 				sa.status = a.ClientStatus
@@ -215,7 +216,7 @@ func (n *simNode) sync(ctx context.Context, allocs []*nomadlike.Allocation) {
 			continue
 		}
 		switch {
-		case a.ClientTerminalStatus():
+		case a.clientTerminal():
 			// The servers gave up on it (lost while the node was
 			// unreachable): stop pretending, report nothing.
 			sa.stopTimer()
