@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/containerd"
 	"github.com/nomadlike/nomadlike/drivers/rawexec"
 )
 
@@ -16,7 +17,8 @@ import (
 // client agent starts each as a plugin process: this binary with the
 // arguments "driver NAME". Add a built-in driver with one line here.
 var BuiltinDrivers = map[string]func(hclog.Logger) drivers.Driver{
-	rawexec.Name: func(l hclog.Logger) drivers.Driver { return rawexec.New(l) },
+	rawexec.Name:    func(l hclog.Logger) drivers.Driver { return rawexec.New(l) },
+	containerd.Name: func(l hclog.Logger) drivers.Driver { return containerd.New(l) },
 }
 
 // BuiltinDriverNames returns the built-in drivers' names, sorted.

@@ -272,6 +272,9 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	if !h.running() {
 		return nil
 	}
+	if signal == "" {
+		signal = h.cfg.KillSignal
+	}
 	sig, err := parseSignal(signal, syscall.SIGINT)
 	if err != nil {
 		return err
@@ -280,7 +283,13 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	if err != nil {
 		return err
 	}
-	if err := h.task.Kill(ctx, sig); err != nil && !errdefs.IsNotFound(err) {
+	if !catchesSignal(h.pid, sig) {
+		// The container's init is PID 1 of its namespace: the kernel drops
+		// every signal it has no handler for, so waiting kill_timeout would
+		// only delay the SIGKILL that must follow.
+		d.logger.Debug("init does not handle the stop signal, killing", "task_id", taskID, "signal", sig)
+		timeout = 0
+	} else if err := h.task.Kill(ctx, sig); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("signal task: %w", err)
 	}
 	select {
@@ -476,6 +485,26 @@ func (d *Driver) ExecTask(taskID string, cmd []string, timeout time.Duration) (*
 		io.Wait()
 	}
 	return &drivers.ExecResult{ExitCode: int(st.ExitCode()), Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil
+}
+
+// catchesSignal reports whether process pid has a handler for sig, from the
+// SigCgt mask of /proc/PID/status. When the mask cannot be read it answers
+// true, so the signal is sent as usual.
+func catchesSignal(pid uint32, sig syscall.Signal) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+			var mask uint64
+			if _, err := fmt.Sscanf(strings.TrimSpace(hex), "%x", &mask); err != nil {
+				return true
+			}
+			return mask&(1<<(uint(sig)-1)) != 0
+		}
+	}
+	return true
 }
 
 func parseSignal(name string, def syscall.Signal) (syscall.Signal, error) {
