@@ -1,17 +1,17 @@
 # A task run by the containerd driver from an image archive on the node, so
-# it needs no registry. Create the archive once with:
+# it needs no registry. `make dev` builds the archive from busybox-static:
 #
-#   ctr image pull docker.io/library/busybox:latest
-#   ctr image export /var/lib/nomadlike/images/busybox.tar docker.io/library/busybox:latest
+#   go run ./scripts/mkimage -o /var/lib/nomadlike/images/busybox.tar
+#
+# The container shares the host's network, so httpd listens on the dynamic
+# port the scheduler picked: curl http://127.0.0.1:<port>/ (see `alloc status`).
 job "containerd" {
   type        = "service"
   datacenters = ["*"]
 
   group "web" {
     network {
-      port "http" {
-        to = 8080
-      }
+      port "http" {}
     }
 
     service {
@@ -32,7 +32,8 @@ job "containerd" {
         image         = "busybox:latest"
         image_archive = "/var/lib/nomadlike/images/busybox.tar"
         command       = "httpd"
-        args          = ["-f", "-p", "8080", "-h", "/local"]
+        args          = ["-f", "-p", "${NOMAD_PORT_http}", "-h", "/local"]
+        host_network  = true
       }
 
       template {
