@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
-# Starts a dev agent. Until the agent lands, validates the example job files.
+# Starts a dev agent in the foreground: a server and a client in one process,
+# raft state in memory, HTTP API on 127.0.0.1:4646, raft on 127.0.0.1:4647,
+# raw_exec enabled. Ctrl-C stops it. Extra arguments go to the agent, e.g.
+#   make dev ARGS="-log-level DEBUG"
 set -euo pipefail
-for f in jobspecs/*.nomad.hcl; do
-	[ -e "$f" ] || continue
-	bin/nomadlike job validate "$f"
-done
+cd "$(dirname "$0")/.."
+if [ ! -x bin/nomadlike ]; then
+	echo "bin/nomadlike is missing: run make build" >&2
+	exit 1
+fi
+echo "==> nomadlike dev agent: HTTP API on http://127.0.0.1:4646 (Ctrl-C to stop)"
+echo "    try: bin/nomadlike job run jobspecs/hello.nomad.hcl"
+# exec, so that Ctrl-C and SIGTERM reach the agent itself.
+# shellcheck disable=SC2086
+exec bin/nomadlike agent -dev ${ARGS:-} "$@"
