@@ -48,10 +48,14 @@ type Backend interface {
 
 // Peer is one raft server.
 type Peer struct {
-	ID      string
-	Address string
-	Leader  bool
-	Voter   bool
+	ID string
+	// Name is the server's node name when known ("" otherwise).
+	Name string
+	// Address is the raft (RPC) address; HTTPAddr the HTTP API's, when known.
+	Address  string
+	HTTPAddr string
+	Leader   bool
+	Voter    bool
 }
 
 // BrokerStatser is implemented by backends that can report their eval

@@ -76,8 +76,12 @@ func (h *Handler) raftConfiguration(w http.ResponseWriter, r *http.Request) {
 		peers := h.cfg.Server.Peers()
 		out := &api.RaftConfiguration{Servers: make([]*api.RaftServer, 0, len(peers))}
 		for _, p := range peers {
+			node := p.Name
+			if node == "" {
+				node = p.ID
+			}
 			out.Servers = append(out.Servers, &api.RaftServer{
-				ID: p.ID, Node: p.ID, Address: p.Address, Leader: p.Leader, Voter: p.Voter, RaftProtocol: "3",
+				ID: p.ID, Node: node, Address: p.Address, Leader: p.Leader, Voter: p.Voter, RaftProtocol: "3",
 			})
 		}
 		sort.Slice(out.Servers, func(i, j int) bool { return out.Servers[i].ID < out.Servers[j].ID })
