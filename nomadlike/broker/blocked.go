@@ -165,11 +165,16 @@ func (b *BlockedEvals) Unblock(class string, index uint64) {
 }
 
 // Untrack forgets the blocked evaluation of a job, for example when the job
-// was deregistered or a later evaluation placed everything.
+// was deregistered or a later evaluation placed everything, and hands it to
+// Duplicates to be cancelled.
 func (b *BlockedEvals) Untrack(namespace, jobID string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	delete(b.jobs, jobKey{namespace, jobID})
+	k := jobKey{namespace, jobID}
+	if e := b.jobs[k]; e != nil {
+		delete(b.jobs, k)
+		b.addDuplicateLocked(e)
+	}
 }
 
 // Get returns the blocked evaluation of a job, or nil.

@@ -121,8 +121,8 @@ func TestBlockedUntrackAndDisable(t *testing.T) {
 	b.Block(blockedEval("a", 1, nil))
 	b.Block(blockedEval("b", 1, nil))
 	b.Untrack(nomadlike.DefaultNamespace, "a")
-	if s := b.Stats(); s.TotalBlocked != 1 {
-		t.Fatalf("after Untrack TotalBlocked = %d, want 1", s.TotalBlocked)
+	if s := b.Stats(); s.TotalBlocked != 1 || s.TotalDuplicates != 1 {
+		t.Fatalf("after Untrack stats = %+v, want 1 blocked and 1 to cancel", s)
 	}
 	b.SetEnabled(false)
 	b.Unblock("", 10)

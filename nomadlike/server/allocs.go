@@ -1,0 +1,196 @@
+package server
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+)
+
+// allocBatcher collects client allocation updates for ClientUpdateBatch and
+// writes them as one raft entry; every caller of a batch gets its index.
+type allocBatcher struct {
+	s       *Server
+	mu      sync.Mutex
+	cur     *allocBatch
+	stopped bool
+}
+
+type allocBatch struct {
+	updates []*nomadlike.Allocation
+	done    chan struct{}
+	index   uint64
+	err     error
+}
+
+func newAllocBatcher(s *Server) *allocBatcher { return &allocBatcher{s: s} }
+
+func (b *allocBatcher) add(updates []*nomadlike.Allocation) *allocBatch {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped {
+		return nil
+	}
+	if b.cur == nil {
+		b.cur = &allocBatch{done: make(chan struct{})}
+		time.AfterFunc(b.s.cfg.ClientUpdateBatch, b.flush)
+	}
+	b.cur.updates = append(b.cur.updates, updates...)
+	return b.cur
+}
+
+func (b *allocBatcher) flush() {
+	b.mu.Lock()
+	batch := b.cur
+	b.cur = nil
+	b.mu.Unlock()
+	if batch == nil {
+		return
+	}
+	batch.index, batch.err = b.s.applyClientUpdates(batch.updates)
+	close(batch.done)
+}
+
+// stop flushes nothing more: a pending batch is failed.
+func (b *allocBatcher) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	batch := b.cur
+	b.cur = nil
+	b.mu.Unlock()
+	if batch != nil {
+		batch.err = fmt.Errorf("server shutting down: %w", nomadlike.ErrNotLeader)
+		close(batch.done)
+	}
+}
+
+// UpdateAllocsFromClient records clients' allocation updates (ClientStatus,
+// ClientDescription, TaskStates). Updates arriving within ClientUpdateBatch
+// share one raft entry. Failed allocations of groups with a reschedule
+// policy get an evaluation; finished ones unblock blocked evaluations.
+func (s *Server) UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64, error) {
+	if !s.IsLeader() {
+		return 0, notLeader("update allocations")
+	}
+	if len(allocs) == 0 {
+		return 0, fmt.Errorf("update allocations: %w: no allocations", nomadlike.ErrValidation)
+	}
+	updates := make([]*nomadlike.Allocation, 0, len(allocs))
+	for _, a := range allocs {
+		if a == nil || a.ID == "" {
+			return 0, fmt.Errorf("update allocations: %w: allocation ID is required", nomadlike.ErrValidation)
+		}
+		u := &nomadlike.Allocation{ID: a.ID, ClientStatus: a.ClientStatus, ClientDescription: a.ClientDescription, ModifyTime: a.ModifyTime}
+		if a.TaskStates != nil {
+			u.TaskStates = make(map[string]*nomadlike.TaskState, len(a.TaskStates))
+			for k, ts := range a.TaskStates {
+				u.TaskStates[k] = ts.Copy()
+			}
+		}
+		updates = append(updates, u)
+	}
+	batch := s.batcher.add(updates)
+	if batch == nil {
+		return 0, notLeader("update allocations")
+	}
+	<-batch.done
+	return batch.index, batch.err
+}
+
+// applyClientUpdates writes one batch with the evaluations it causes.
+func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, error) {
+	st := s.fsm.State()
+	var evals []*nomadlike.Evaluation
+	seen := map[nomadlike.NamespacedID]bool{}
+	freed := map[string]bool{} // node IDs where an allocation finished
+	for _, u := range updates {
+		a, err := st.AllocByID(nil, u.ID)
+		if err != nil {
+			return 0, err
+		}
+		if a == nil {
+			continue
+		}
+		if a.ClientTerminalStatus() || !clientTerminal(u.ClientStatus) {
+			continue // no transition to terminal in this update
+		}
+		freed[a.NodeID] = true
+		if u.ClientStatus != nomadlike.AllocClientStatusFailed || a.DesiredStatus != nomadlike.AllocDesiredStatusRun || a.Job == nil {
+			continue
+		}
+		tg := a.Job.LookupTaskGroup(a.TaskGroup)
+		if tg == nil || tg.ReschedulePolicy == nil || (tg.ReschedulePolicy.Attempts == 0 && !tg.ReschedulePolicy.Unlimited) {
+			continue
+		}
+		key := nomadlike.NamespacedID{ID: a.JobID, Namespace: a.Namespace}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		job, err := st.JobByID(nil, a.Namespace, a.JobID)
+		if err != nil {
+			return 0, err
+		}
+		if job == nil || job.Stop {
+			continue
+		}
+		evals = append(evals, newEval(job, nomadlike.EvalTriggerRetryFailedAlloc))
+	}
+	index, err := s.raftApply(fsm.AllocClientUpdateRequestType, &fsm.AllocClientUpdateRequest{Allocs: updates, Evals: evals})
+	if err != nil {
+		return 0, fmt.Errorf("update allocations: %w", err)
+	}
+	for nodeID := range freed {
+		n, err := st.NodeByID(nil, nodeID)
+		if err == nil && n != nil {
+			s.unblockNode(n, index)
+		}
+	}
+	return index, nil
+}
+
+func clientTerminal(status string) bool {
+	switch status {
+	case nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed, nomadlike.AllocClientStatusLost:
+		return true
+	}
+	return false
+}
+
+// StopAlloc marks an allocation for migration and creates an evaluation
+// that stops it and places a replacement.
+func (s *Server) StopAlloc(allocID string) (string, uint64, error) {
+	if !s.IsLeader() {
+		return "", 0, notLeader("stop allocation")
+	}
+	st := s.fsm.State()
+	a, err := st.AllocByID(nil, allocID)
+	if err != nil {
+		return "", 0, err
+	}
+	if a == nil {
+		return "", 0, fmt.Errorf("stop allocation %s: %w", allocID, nomadlike.ErrNotFound)
+	}
+	job, err := st.JobByID(nil, a.Namespace, a.JobID)
+	if err != nil {
+		return "", 0, err
+	}
+	if job == nil {
+		job = a.Job
+	}
+	if job == nil {
+		return "", 0, fmt.Errorf("stop allocation %s: job %s: %w", allocID, a.JobID, nomadlike.ErrJobNotFound)
+	}
+	migrate := true
+	c := a.Copy()
+	c.Job = nil
+	c.DesiredTransition.Migrate = &migrate
+	eval := newEval(job, nomadlike.EvalTriggerAllocStop)
+	index, err := s.raftApply(fsm.AllocUpdateRequestType, &fsm.AllocUpdateRequest{Allocs: []*nomadlike.Allocation{c}, Evals: []*nomadlike.Evaluation{eval}})
+	if err != nil {
+		return "", 0, fmt.Errorf("stop allocation %s: %w", allocID, err)
+	}
+	return eval.ID, index, nil
+}

@@ -1,0 +1,190 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// ErrInvalidConfig is wrapped by Config.Validate errors.
+var ErrInvalidConfig = errors.New("invalid server config")
+
+// Config configures a Server. Start from DefaultConfig; every field has a
+// default and Validate names the first wrong one.
+type Config struct {
+	// NodeName names this server in logs and peer lists.
+	NodeName string
+	// Region and Datacenter are reported to peers.
+	Region, Datacenter string
+	// DataDir holds raft's log (raft/raft.db), snapshots (raft/snapshots)
+	// and the server's ID (server-id). Required unless Dev.
+	DataDir string
+	// Dev keeps everything in memory and bootstraps a single server.
+	Dev bool
+	// RPCAddr is the host:port the raft TCP listener binds. The same
+	// listener serves the join service.
+	RPCAddr string
+	// AdvertiseRPC is the host:port peers dial; defaults to the bound
+	// address, which must then not be unspecified (0.0.0.0).
+	AdvertiseRPC string
+	// HTTPAddr is this server's advertised HTTP address, published to peers
+	// so followers can forward writes to the leader's HTTP API.
+	HTTPAddr string
+	// BootstrapExpect is how many servers form the initial cluster; 0 or 1
+	// bootstraps alone. With N > 1 the server bootstraps once it knows N
+	// servers through RetryJoin.
+	BootstrapExpect int
+	// RetryJoin lists other servers' RPC addresses (host:port) to discover
+	// and join; RetryInterval is the pause between attempts.
+	RetryJoin     []string
+	RetryInterval time.Duration
+	// NumSchedulers is how many scheduler workers run on the leader; more
+	// plan in parallel (and conflict more in the plan applier). Default one
+	// per core. EnabledSchedulers are the job types they serve.
+	NumSchedulers     int
+	EnabledSchedulers []string
+
+	// HeartbeatMinTTL is the shortest heartbeat TTL handed to clients;
+	// MaxHeartbeatsPerSecond stretches TTLs as the cluster grows so the
+	// leader is not flooded (TTL = max(min, nodes/rate) plus up to that
+	// again of random stagger). HeartbeatGrace is added before a silent node
+	// is marked down. FailoverHeartbeatTTL is given to every node when a
+	// new leader takes over, so clients have time to find it.
+	HeartbeatMinTTL        time.Duration
+	MaxHeartbeatsPerSecond float64
+	HeartbeatGrace         time.Duration
+	FailoverHeartbeatTTL   time.Duration
+
+	// Eval broker tuning: see broker.Config.
+	EvalNackTimeout         time.Duration
+	EvalDeliveryLimit       int
+	EvalNackInitialDelay    time.Duration
+	EvalNackSubsequentDelay time.Duration
+	// EvalFailedFollowupBaseline plus a random part of
+	// EvalFailedFollowupRange is how long after an evaluation fails its
+	// delivery limit a follow-up evaluation runs.
+	EvalFailedFollowupBaseline time.Duration
+	EvalFailedFollowupRange    time.Duration
+
+	// ClientUpdateBatch is how long client allocation updates are collected
+	// into one raft entry; longer saves raft writes, shorter answers sooner.
+	ClientUpdateBatch time.Duration
+	// DrainCheckInterval is how often the leader enforces drain deadlines
+	// and marks finished drains complete.
+	DrainCheckInterval time.Duration
+
+	// RaftApplyTimeout bounds how long a write waits to enter raft.
+	RaftApplyTimeout time.Duration
+	// SnapshotThreshold, SnapshotInterval and TrailingLogs control raft's
+	// automatic snapshots and log compaction (see raft.Config).
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	TrailingLogs      uint64
+	// RaftTimeouts, when set, replaces raft's heartbeat, election, lease and
+	// commit timeouts (tests use short ones).
+	RaftTimeouts *RaftTimeouts
+
+	// RaftTransport, when set, replaces the TCP transport (tests pass
+	// raft.InmemTransport). The join service then does not run.
+	RaftTransport raft.Transport
+
+	// Logger defaults to a null logger.
+	Logger hclog.Logger
+}
+
+// RaftTimeouts are raft's timing knobs.
+type RaftTimeouts struct {
+	Heartbeat, Election, LeaderLease, Commit time.Duration
+}
+
+// DefaultConfig returns a config for a single dev-ready server listening on
+// 127.0.0.1:4647; set DataDir (or Dev) before use.
+func DefaultConfig() Config {
+	return Config{
+		NodeName:                   "server",
+		Region:                     nomadlike.DefaultRegion,
+		Datacenter:                 "dc1",
+		RPCAddr:                    "127.0.0.1:4647",
+		HTTPAddr:                   "127.0.0.1:4646",
+		BootstrapExpect:            1,
+		RetryInterval:              5 * time.Second,
+		NumSchedulers:              runtime.NumCPU(),
+		EnabledSchedulers:          []string{nomadlike.JobTypeService, nomadlike.JobTypeBatch, nomadlike.JobTypeSystem, nomadlike.JobTypeSysBatch},
+		HeartbeatMinTTL:            10 * time.Second,
+		MaxHeartbeatsPerSecond:     50,
+		HeartbeatGrace:             10 * time.Second,
+		FailoverHeartbeatTTL:       5 * time.Minute,
+		EvalNackTimeout:            60 * time.Second,
+		EvalDeliveryLimit:          3,
+		EvalNackInitialDelay:       time.Second,
+		EvalNackSubsequentDelay:    20 * time.Second,
+		EvalFailedFollowupBaseline: time.Minute,
+		EvalFailedFollowupRange:    5 * time.Minute,
+		ClientUpdateBatch:          50 * time.Millisecond,
+		DrainCheckInterval:         time.Second,
+		RaftApplyTimeout:           30 * time.Second,
+		SnapshotThreshold:          8192,
+		SnapshotInterval:           2 * time.Minute,
+		TrailingLogs:               10240,
+	}
+}
+
+// Validate reports the first invalid field.
+func (c *Config) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.NodeName == "":
+		return bad("NodeName", "must not be empty")
+	case !c.Dev && c.DataDir == "":
+		return bad("DataDir", "required unless Dev is set")
+	case c.RaftTransport == nil && c.RPCAddr == "":
+		return bad("RPCAddr", "required (host:port)")
+	case c.BootstrapExpect < 0:
+		return bad("BootstrapExpect", "must be >= 0, got %d", c.BootstrapExpect)
+	case c.Dev && c.BootstrapExpect > 1:
+		return bad("BootstrapExpect", "must be 1 in dev mode, got %d", c.BootstrapExpect)
+	case c.NumSchedulers < 0:
+		return bad("NumSchedulers", "must be >= 0, got %d", c.NumSchedulers)
+	case c.RetryInterval <= 0:
+		return bad("RetryInterval", "must be positive, got %v", c.RetryInterval)
+	case c.HeartbeatMinTTL <= 0 || c.HeartbeatGrace < 0 || c.FailoverHeartbeatTTL <= 0:
+		return bad("HeartbeatMinTTL", "heartbeat TTLs must be positive (grace >= 0)")
+	case c.MaxHeartbeatsPerSecond <= 0:
+		return bad("MaxHeartbeatsPerSecond", "must be positive, got %v", c.MaxHeartbeatsPerSecond)
+	case c.EvalFailedFollowupBaseline < 0 || c.EvalFailedFollowupRange < 0:
+		return bad("EvalFailedFollowupBaseline", "delays must be >= 0")
+	case c.ClientUpdateBatch < 0:
+		return bad("ClientUpdateBatch", "must be >= 0, got %v", c.ClientUpdateBatch)
+	case c.DrainCheckInterval <= 0:
+		return bad("DrainCheckInterval", "must be positive, got %v", c.DrainCheckInterval)
+	case c.RaftApplyTimeout <= 0:
+		return bad("RaftApplyTimeout", "must be positive, got %v", c.RaftApplyTimeout)
+	case c.SnapshotThreshold == 0 || c.SnapshotInterval <= 0:
+		return bad("SnapshotThreshold", "snapshot threshold and interval must be positive")
+	}
+	for i, a := range c.RetryJoin {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return bad(fmt.Sprintf("RetryJoin[%d]", i), "%q is not host:port: %v", a, err)
+		}
+	}
+	for i, t := range c.EnabledSchedulers {
+		switch t {
+		case nomadlike.JobTypeService, nomadlike.JobTypeBatch, nomadlike.JobTypeSystem, nomadlike.JobTypeSysBatch:
+		default:
+			return bad(fmt.Sprintf("EnabledSchedulers[%d]", i), "unknown job type %q", t)
+		}
+	}
+	if err := c.brokerConfig().Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	return nil
+}

@@ -1,0 +1,395 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+	"github.com/nomadlike/nomadlike/nomadlike/scheduler/feasible"
+)
+
+func notLeader(op string) error { return fmt.Errorf("%s: %w", op, nomadlike.ErrNotLeader) }
+
+// RegisterNode registers a new node or updates a known one (same SecretID)
+// and marks it ready. A node becoming ready gets evaluations for the system
+// jobs and unblocks blocked evaluations. It returns the heartbeat TTL.
+func (s *Server) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, error) {
+	if !s.IsLeader() {
+		return 0, 0, notLeader("register node")
+	}
+	if node == nil || node.ID == "" || node.SecretID == "" {
+		return 0, 0, fmt.Errorf("register node: %w: ID and SecretID are required", nomadlike.ErrValidation)
+	}
+	existing, err := s.fsm.State().NodeByID(nil, node.ID)
+	if err != nil {
+		return 0, 0, err
+	}
+	n := node.Copy()
+	if existing != nil {
+		if existing.SecretID != n.SecretID {
+			return 0, 0, fmt.Errorf("register node %s: %w: secret ID does not match", n.ID, nomadlike.ErrPermission)
+		}
+		// Drain and eligibility are the operator's, not the client's.
+		n.DrainStrategy, n.Drain, n.SchedulingEligibility = existing.DrainStrategy, existing.Drain, existing.SchedulingEligibility
+	}
+	if n.SchedulingEligibility == "" {
+		n.SchedulingEligibility = nomadlike.NodeSchedulingEligible
+	}
+	if n.NodePool == "" {
+		n.NodePool = nomadlike.DefaultNodePool
+	}
+	n.Status = nomadlike.NodeStatusReady
+	n.StatusUpdatedAt = time.Now().UnixNano()
+	index, err := s.raftApply(fsm.NodeRegisterRequestType, &fsm.NodeRegisterRequest{Node: n})
+	if err != nil {
+		return 0, 0, fmt.Errorf("register node %s: %w", n.ID, err)
+	}
+	if existing == nil || existing.Status != nomadlike.NodeStatusReady {
+		if index, err = s.nodeBecameReady(n, index); err != nil {
+			return 0, 0, err
+		}
+	}
+	ttl := s.heartbeats.ttl()
+	s.heartbeats.reset(n.ID, ttl)
+	return ttl, index, nil
+}
+
+// nodeBecameReady creates node-update evaluations for the system jobs and
+// the jobs with allocations on the node, and unblocks blocked evaluations
+// the node could help.
+func (s *Server) nodeBecameReady(n *nomadlike.Node, index uint64) (uint64, error) {
+	st := s.fsm.State()
+	allocs, err := st.AllocsByNode(nil, n.ID)
+	if err != nil {
+		return index, err
+	}
+	sys, err := s.systemJobs()
+	if err != nil {
+		return index, err
+	}
+	evals, err := s.jobEvals(allocs, sys, nomadlike.EvalTriggerNodeUpdate, n.ID, index)
+	if err != nil {
+		return index, err
+	}
+	if len(evals) > 0 {
+		if index, err = s.raftApply(fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: evals}); err != nil {
+			return index, fmt.Errorf("create node evaluations for %s: %w", n.ID, err)
+		}
+	}
+	s.unblockNode(n, index)
+	return index, nil
+}
+
+func (s *Server) unblockNode(n *nomadlike.Node, index uint64) {
+	if n != nil {
+		s.blocked.Unblock(feasible.ComputedClass(n), index)
+	}
+}
+
+// systemJobs returns the live system and sysbatch jobs.
+func (s *Server) systemJobs() ([]*nomadlike.Job, error) {
+	jobs, err := s.fsm.State().Jobs(nil, "*", "")
+	if err != nil {
+		return nil, err
+	}
+	var out []*nomadlike.Job
+	for _, j := range jobs {
+		if (j.Type == nomadlike.JobTypeSystem || j.Type == nomadlike.JobTypeSysBatch) && !j.Stop && !j.IsPeriodic() && !j.IsParameterized() {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// jobEvals builds one pending evaluation per job among the live allocations
+// in allocs and the extra jobs, in job order.
+func (s *Server) jobEvals(allocs []*nomadlike.Allocation, extra []*nomadlike.Job, trigger, nodeID string, nodeIndex uint64) ([]*nomadlike.Evaluation, error) {
+	jobs := map[nomadlike.NamespacedID]*nomadlike.Job{}
+	for _, j := range extra {
+		jobs[j.NamespacedID()] = j
+	}
+	st := s.fsm.State()
+	for _, a := range allocs {
+		if a.TerminalStatus() {
+			continue
+		}
+		key := nomadlike.NamespacedID{ID: a.JobID, Namespace: a.Namespace}
+		if _, ok := jobs[key]; ok {
+			continue
+		}
+		j, err := st.JobByID(nil, a.Namespace, a.JobID)
+		if err != nil {
+			return nil, err
+		}
+		if j == nil {
+			j = a.Job
+		}
+		if j != nil {
+			jobs[key] = j
+		}
+	}
+	keys := make([]nomadlike.NamespacedID, 0, len(jobs))
+	for k := range jobs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, k int) bool {
+		if keys[i].Namespace != keys[k].Namespace {
+			return keys[i].Namespace < keys[k].Namespace
+		}
+		return keys[i].ID < keys[k].ID
+	})
+	evals := make([]*nomadlike.Evaluation, 0, len(keys))
+	for _, k := range keys {
+		e := newEval(jobs[k], trigger)
+		e.NodeID, e.NodeModifyIndex = nodeID, nodeIndex
+		evals = append(evals, e)
+	}
+	return evals, nil
+}
+
+func newEval(j *nomadlike.Job, trigger string) *nomadlike.Evaluation {
+	return &nomadlike.Evaluation{
+		ID:             nomadlike.GenerateUUID(),
+		Namespace:      j.Namespace,
+		Priority:       j.Priority,
+		Type:           j.Type,
+		TriggeredBy:    trigger,
+		JobID:          j.ID,
+		JobModifyIndex: j.JobModifyIndex,
+		Status:         nomadlike.EvalStatusPending,
+	}
+}
+
+// NodeHeartbeat records a client heartbeat; a status change (a down node
+// coming back) is written through raft. It returns the next TTL.
+func (s *Server) NodeHeartbeat(nodeID, status string) (time.Duration, uint64, error) {
+	if !s.IsLeader() {
+		return 0, 0, notLeader("node heartbeat")
+	}
+	if status == "" {
+		status = nomadlike.NodeStatusReady
+	}
+	switch status {
+	case nomadlike.NodeStatusReady, nomadlike.NodeStatusInit:
+	default:
+		return 0, 0, fmt.Errorf("node heartbeat: %w: status %q (want ready or initializing)", nomadlike.ErrValidation, status)
+	}
+	st := s.fsm.State()
+	node, err := st.NodeByID(nil, nodeID)
+	if err != nil {
+		return 0, 0, err
+	}
+	if node == nil {
+		return 0, 0, fmt.Errorf("node heartbeat %s: %w", nodeID, nomadlike.ErrNotFound)
+	}
+	index, err := st.Index("nodes")
+	if err != nil {
+		return 0, 0, err
+	}
+	if node.Status != status {
+		index, err = s.raftApply(fsm.NodeUpdateStatusRequestType, &fsm.NodeUpdateStatusRequest{
+			NodeID: nodeID, Status: status, UpdatedAt: time.Now().UnixNano(),
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("update status of node %s: %w", nodeID, err)
+		}
+		if status == nomadlike.NodeStatusReady {
+			n := node.Copy()
+			n.Status = status
+			if index, err = s.nodeBecameReady(n, index); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	ttl := s.heartbeats.ttl()
+	s.heartbeats.reset(nodeID, ttl)
+	return ttl, index, nil
+}
+
+// UpdateNodeEligibility marks a node eligible or ineligible for new
+// placements. A draining node cannot be made eligible (end the drain).
+func (s *Server) UpdateNodeEligibility(nodeID, eligibility string) (uint64, error) {
+	if !s.IsLeader() {
+		return 0, notLeader("update node eligibility")
+	}
+	if eligibility != nomadlike.NodeSchedulingEligible && eligibility != nomadlike.NodeSchedulingIneligible {
+		return 0, fmt.Errorf("update node eligibility: %w: %q (want eligible or ineligible)", nomadlike.ErrValidation, eligibility)
+	}
+	node, err := s.fsm.State().NodeByID(nil, nodeID)
+	if err != nil {
+		return 0, err
+	}
+	if node == nil {
+		return 0, fmt.Errorf("update node eligibility %s: %w", nodeID, nomadlike.ErrNotFound)
+	}
+	if node.DrainStrategy != nil && eligibility == nomadlike.NodeSchedulingEligible {
+		return 0, fmt.Errorf("update node eligibility %s: %w: node is draining", nodeID, nomadlike.ErrConflict)
+	}
+	var evals []*nomadlike.Evaluation
+	if eligibility == nomadlike.NodeSchedulingEligible && node.SchedulingEligibility != eligibility {
+		sys, err := s.systemJobs()
+		if err != nil {
+			return 0, err
+		}
+		if evals, err = s.jobEvals(nil, sys, nomadlike.EvalTriggerNodeUpdate, nodeID, node.ModifyIndex); err != nil {
+			return 0, err
+		}
+	}
+	index, err := s.raftApply(fsm.NodeUpdateEligibilityRequestType, &fsm.NodeUpdateEligibilityRequest{NodeID: nodeID, Eligibility: eligibility, Evals: evals})
+	if err != nil {
+		return 0, fmt.Errorf("update node eligibility %s: %w", nodeID, err)
+	}
+	if eligibility == nomadlike.NodeSchedulingEligible {
+		s.unblockNode(node, index)
+	}
+	return index, nil
+}
+
+// UpdateNodeDrain starts (drain set) or ends (nil) a drain. Starting makes
+// the node ineligible and creates evaluations that migrate its allocations.
+// Deadline < 0 forces: remaining allocations are stopped at once; a positive
+// Deadline stops whatever remains when it passes; 0 waits without limit.
+// Ending a drain with markEligible makes the node eligible again.
+func (s *Server) UpdateNodeDrain(nodeID string, drain *nomadlike.DrainStrategy, markEligible bool) (uint64, error) {
+	if !s.IsLeader() {
+		return 0, notLeader("update node drain")
+	}
+	st := s.fsm.State()
+	node, err := st.NodeByID(nil, nodeID)
+	if err != nil {
+		return 0, err
+	}
+	if node == nil {
+		return 0, fmt.Errorf("update node drain %s: %w", nodeID, nomadlike.ErrNotFound)
+	}
+	var evals []*nomadlike.Evaluation
+	if drain != nil {
+		d := *drain
+		now := time.Now()
+		if d.StartedAt.IsZero() {
+			d.StartedAt = now
+		}
+		if d.ForceDeadline.IsZero() {
+			switch {
+			case d.Deadline < 0:
+				d.ForceDeadline = now
+			case d.Deadline > 0:
+				d.ForceDeadline = d.StartedAt.Add(d.Deadline)
+			}
+		}
+		drain = &d
+		allocs, err := st.AllocsByNode(nil, nodeID)
+		if err != nil {
+			return 0, err
+		}
+		if evals, err = s.jobEvals(allocs, nil, nomadlike.EvalTriggerNodeDrain, nodeID, node.ModifyIndex); err != nil {
+			return 0, err
+		}
+	}
+	index, err := s.raftApply(fsm.NodeUpdateDrainRequestType, &fsm.NodeUpdateDrainRequest{
+		NodeID: nodeID, DrainStrategy: drain, MarkEligible: markEligible, Evals: evals,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("update node drain %s: %w", nodeID, err)
+	}
+	if drain != nil && !drain.ForceDeadline.IsZero() && !drain.ForceDeadline.After(time.Now()) {
+		if i, err := s.enforceDrainDeadline(nodeID, drain); err != nil {
+			return index, err
+		} else if i > index {
+			index = i
+		}
+	}
+	if drain == nil && markEligible {
+		s.unblockNode(node, index)
+	}
+	return index, nil
+}
+
+// drainLoop enforces drain deadlines and completes finished drains.
+func (s *Server) drainLoop(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.DrainCheckInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		nodes, err := s.fsm.State().Nodes(nil, "")
+		if err != nil {
+			continue
+		}
+		for _, n := range nodes {
+			if n.DrainStrategy == nil {
+				continue
+			}
+			if err := s.checkDrain(n); err != nil {
+				s.logger.Warn("check drain", "node_id", n.ID, "error", err)
+			}
+		}
+	}
+}
+
+func (s *Server) drainRemaining(nodeID string, d *nomadlike.DrainStrategy) ([]*nomadlike.Allocation, error) {
+	allocs, err := s.fsm.State().AllocsByNode(nil, nodeID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*nomadlike.Allocation
+	for _, a := range allocs {
+		if a.TerminalStatus() {
+			continue
+		}
+		if d.IgnoreSystemJobs && a.Job != nil && (a.Job.Type == nomadlike.JobTypeSystem || a.Job.Type == nomadlike.JobTypeSysBatch) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (s *Server) checkDrain(n *nomadlike.Node) error {
+	d := n.DrainStrategy
+	remaining, err := s.drainRemaining(n.ID, d)
+	if err != nil {
+		return err
+	}
+	if len(remaining) == 0 {
+		// Done: the node stays ineligible until an operator says otherwise.
+		_, err := s.raftApply(fsm.NodeUpdateDrainRequestType, &fsm.NodeUpdateDrainRequest{NodeID: n.ID})
+		return err
+	}
+	if !d.ForceDeadline.IsZero() && !d.ForceDeadline.After(time.Now()) {
+		_, err := s.enforceDrainDeadline(n.ID, d)
+		return err
+	}
+	return nil
+}
+
+// enforceDrainDeadline stops every allocation left on a draining node and
+// creates evaluations to replace them.
+func (s *Server) enforceDrainDeadline(nodeID string, d *nomadlike.DrainStrategy) (uint64, error) {
+	remaining, err := s.drainRemaining(nodeID, d)
+	if err != nil || len(remaining) == 0 {
+		return 0, err
+	}
+	migrate := true
+	stops := make([]*nomadlike.Allocation, 0, len(remaining))
+	for _, a := range remaining {
+		c := a.Copy()
+		c.Job = nil
+		c.DesiredStatus = nomadlike.AllocDesiredStatusStop
+		c.DesiredDescription = "alloc stopped: node drain deadline reached"
+		c.DesiredTransition.Migrate = &migrate
+		c.ModifyTime = time.Now().UnixNano()
+		stops = append(stops, c)
+	}
+	evals, err := s.jobEvals(remaining, nil, nomadlike.EvalTriggerNodeDrain, nodeID, 0)
+	if err != nil {
+		return 0, err
+	}
+	return s.raftApply(fsm.AllocUpdateRequestType, &fsm.AllocUpdateRequest{Allocs: stops, Evals: evals})
+}

@@ -1,0 +1,303 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/scheduler"
+)
+
+// PlanJobResponse is the dry run of a job: what the scheduler would do.
+type PlanJobResponse struct {
+	// JobModifyIndex of the registered job (0 when new), for a check-index
+	// register of exactly this plan.
+	JobModifyIndex uint64
+	// Annotations count the scheduler's decisions per task group.
+	Annotations *nomadlike.PlanAnnotations
+	// FailedTGAllocs explains the placements that would fail.
+	FailedTGAllocs map[string]*nomadlike.AllocMetric
+	// CreatedEvals are evaluations the run would create (e.g. blocked).
+	CreatedEvals []*nomadlike.Evaluation
+	// Plan is the plan the scheduler proposed (not committed).
+	Plan *nomadlike.Plan
+	// Diff is the change from the registered job; nil unless asked for.
+	Diff *JobDiff
+	// Index is the state index the dry run read.
+	Index    uint64
+	Warnings string
+}
+
+// Diff types.
+const (
+	DiffNone    = "None"
+	DiffAdded   = "Added"
+	DiffDeleted = "Deleted"
+	DiffEdited  = "Edited"
+)
+
+// JobDiff is a shallow diff of two job versions: top-level fields, and per
+// task group its own fields (tasks compared whole).
+type JobDiff struct {
+	Type       string
+	ID         string
+	Fields     []FieldDiff
+	TaskGroups []TaskGroupDiff
+}
+
+// TaskGroupDiff is one group's change.
+type TaskGroupDiff struct {
+	Type   string
+	Name   string
+	Fields []FieldDiff
+}
+
+// FieldDiff is one field's change; Old and New are JSON.
+type FieldDiff struct {
+	Type string
+	Name string
+	Old  string
+	New  string
+}
+
+// PlanJob runs the scheduler for job on a snapshot of the current state
+// with a planner that records instead of committing. It writes nothing.
+func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error) {
+	if job == nil {
+		return nil, fmt.Errorf("plan job: %w: no job", nomadlike.ErrValidation)
+	}
+	cand := job.Copy()
+	cand.Canonicalize()
+	if err := cand.Validate(); err != nil {
+		return nil, fmt.Errorf("plan job %q: %w", cand.ID, err)
+	}
+	snap, err := s.fsm.State().Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	latest, err := snap.LatestIndex()
+	if err != nil {
+		return nil, err
+	}
+	existing, err := snap.JobByID(cand.Namespace, cand.ID)
+	if err != nil {
+		return nil, err
+	}
+	// Give the candidate the identity the store would give it.
+	resp := &PlanJobResponse{Index: latest}
+	if existing != nil {
+		resp.JobModifyIndex = existing.JobModifyIndex
+		cand.CreateIndex = existing.CreateIndex
+		cand.Version, cand.JobModifyIndex, cand.ModifyIndex = existing.Version, existing.JobModifyIndex, existing.ModifyIndex
+		if specChanged(existing, cand) {
+			cand.Version++
+			cand.JobModifyIndex, cand.ModifyIndex = latest+1, latest+1
+		}
+	} else {
+		cand.CreateIndex, cand.ModifyIndex, cand.JobModifyIndex = latest+1, latest+1, latest+1
+	}
+	if cand.IsPeriodic() || cand.IsParameterized() {
+		resp.Warnings = "periodic and parameterized jobs are planned as registered; their children are scheduled when launched"
+	}
+	if diff {
+		resp.Diff = diffJobs(existing, cand)
+	}
+	if cand.IsPeriodic() || cand.IsParameterized() {
+		return resp, nil
+	}
+
+	eval := newEval(cand, nomadlike.EvalTriggerJobRegister)
+	eval.AnnotatePlan = true
+	rec := &recordingPlanner{}
+	sched, err := scheduler.NewScheduler(cand.Type, &planState{State: snap, job: cand}, rec, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := sched.Process(eval); err != nil {
+		return nil, fmt.Errorf("plan job %q: %w", cand.ID, err)
+	}
+	resp.CreatedEvals = rec.created
+	if rec.plan != nil {
+		resp.Plan = rec.plan
+		resp.Annotations = rec.plan.Annotations
+	}
+	if rec.eval != nil {
+		resp.FailedTGAllocs = rec.eval.FailedTGAllocs
+	}
+	return resp, nil
+}
+
+// planState is a snapshot in which the planned job replaces the stored one.
+type planState struct {
+	scheduler.State
+	job *nomadlike.Job
+}
+
+func (p *planState) JobByID(ns, id string) (*nomadlike.Job, error) {
+	if ns == p.job.Namespace && id == p.job.ID {
+		return p.job, nil
+	}
+	return p.State.JobByID(ns, id)
+}
+
+// recordingPlanner accepts every plan without committing it.
+type recordingPlanner struct {
+	plan    *nomadlike.Plan
+	eval    *nomadlike.Evaluation
+	created []*nomadlike.Evaluation
+}
+
+func (r *recordingPlanner) SubmitPlan(p *nomadlike.Plan) (*nomadlike.PlanResult, scheduler.State, error) {
+	r.plan = p
+	return &nomadlike.PlanResult{NodeUpdate: p.NodeUpdate, NodeAllocation: p.NodeAllocation}, nil, nil
+}
+func (r *recordingPlanner) UpdateEval(e *nomadlike.Evaluation) error { r.eval = e; return nil }
+func (r *recordingPlanner) CreateEval(e *nomadlike.Evaluation) error {
+	r.created = append(r.created, e)
+	return nil
+}
+func (r *recordingPlanner) ReblockEval(e *nomadlike.Evaluation) error { r.eval = e; return nil }
+
+// specFields returns the job as a JSON object without the fields the store
+// manages (indexes, version, status, submit time).
+func specFields(j *nomadlike.Job) map[string]json.RawMessage {
+	c := j.Copy()
+	c.Status, c.StatusDescription, c.Stable, c.Version, c.SubmitTime = "", "", false, 0, 0
+	c.CreateIndex, c.ModifyIndex, c.JobModifyIndex = 0, 0, 0
+	b, _ := json.Marshal(c)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+func specChanged(old, cur *nomadlike.Job) bool {
+	a, b := specFields(old), specFields(cur)
+	if len(a) != len(b) {
+		return true
+	}
+	for k, v := range a {
+		if !bytes.Equal(v, b[k]) {
+			return true
+		}
+	}
+	return false
+}
+
+// diffJobs compares two versions; old may be nil (a new job).
+func diffJobs(old, cur *nomadlike.Job) *JobDiff {
+	d := &JobDiff{ID: cur.ID, Type: DiffNone}
+	var om map[string]json.RawMessage
+	if old == nil {
+		d.Type = DiffAdded
+		om = map[string]json.RawMessage{}
+	} else {
+		om = specFields(old)
+	}
+	nm := specFields(cur)
+	delete(om, "TaskGroups")
+	delete(nm, "TaskGroups")
+	d.Fields = diffFields(om, nm)
+
+	oldGroups := map[string]*nomadlike.TaskGroup{}
+	if old != nil {
+		for _, tg := range old.TaskGroups {
+			oldGroups[tg.Name] = tg
+		}
+	}
+	newGroups := map[string]*nomadlike.TaskGroup{}
+	for _, tg := range cur.TaskGroups {
+		newGroups[tg.Name] = tg
+	}
+	names := map[string]bool{}
+	for n := range oldGroups {
+		names[n] = true
+	}
+	for n := range newGroups {
+		names[n] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	for _, n := range sorted {
+		g := TaskGroupDiff{Name: n}
+		o, c := groupFields(oldGroups[n]), groupFields(newGroups[n])
+		switch {
+		case oldGroups[n] == nil:
+			g.Type = DiffAdded
+		case newGroups[n] == nil:
+			g.Type = DiffDeleted
+		}
+		g.Fields = diffFields(o, c)
+		if g.Type == "" {
+			if len(g.Fields) == 0 {
+				g.Type = DiffNone
+			} else {
+				g.Type = DiffEdited
+			}
+		}
+		if g.Type != DiffNone {
+			d.TaskGroups = append(d.TaskGroups, g)
+		}
+	}
+	if d.Type == DiffNone && (len(d.Fields) > 0 || len(d.TaskGroups) > 0) {
+		d.Type = DiffEdited
+	}
+	return d
+}
+
+func groupFields(tg *nomadlike.TaskGroup) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	if tg == nil {
+		return m
+	}
+	b, _ := json.Marshal(tg)
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+func diffFields(old, cur map[string]json.RawMessage) []FieldDiff {
+	keys := map[string]bool{}
+	for k := range old {
+		keys[k] = true
+	}
+	for k := range cur {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	var out []FieldDiff
+	for _, k := range sorted {
+		o, oOK := old[k]
+		n, nOK := cur[k]
+		if oOK && nOK && bytes.Equal(o, n) {
+			continue
+		}
+		if isZeroJSON(o) && isZeroJSON(n) {
+			continue
+		}
+		f := FieldDiff{Name: k, Old: string(o), New: string(n), Type: DiffEdited}
+		switch {
+		case isZeroJSON(o):
+			f.Type, f.Old = DiffAdded, ""
+		case isZeroJSON(n):
+			f.Type, f.New = DiffDeleted, ""
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func isZeroJSON(v json.RawMessage) bool {
+	switch string(v) {
+	case "", "null", `""`, "0", "false", "[]", "{}":
+		return true
+	}
+	return false
+}

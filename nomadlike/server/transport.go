@@ -1,0 +1,178 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// The first byte of every connection to the RPC port says what it carries.
+const (
+	connRaft byte = 'R'
+	connJoin byte = 'J'
+)
+
+// muxListener is raft's StreamLayer over the RPC listener. It reads the
+// first byte of each accepted connection: raft connections are handed to
+// raft through Accept, join connections to the join handler. Reading the
+// byte happens on a goroutine per connection so one slow client cannot stall
+// accepting.
+type muxListener struct {
+	ln        net.Listener
+	advertise net.Addr
+	raftCh    chan net.Conn
+	join      func(net.Conn)
+	closeOnce sync.Once
+	closed    chan struct{}
+	wg        sync.WaitGroup
+}
+
+var _ raft.StreamLayer = (*muxListener)(nil)
+
+func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn)) *muxListener {
+	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, closed: make(chan struct{})}
+	m.wg.Add(1)
+	go m.acceptLoop()
+	return m
+}
+
+func (m *muxListener) acceptLoop() {
+	defer m.wg.Done()
+	for {
+		conn, err := m.ln.Accept()
+		if err != nil {
+			select {
+			case <-m.closed:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.route(conn)
+		}()
+	}
+}
+
+func (m *muxListener) route(conn net.Conn) {
+	var b [1]byte
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(conn, b[:]); err != nil {
+		conn.Close()
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	switch b[0] {
+	case connRaft:
+		select {
+		case m.raftCh <- conn:
+		case <-m.closed:
+			conn.Close()
+		}
+	case connJoin:
+		m.join(conn)
+	default:
+		conn.Close()
+	}
+}
+
+// Accept returns the next raft connection.
+func (m *muxListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-m.raftCh:
+		return c, nil
+	case <-m.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops accepting; open connections are raft's to close.
+func (m *muxListener) Close() error {
+	var err error
+	m.closeOnce.Do(func() {
+		close(m.closed)
+		err = m.ln.Close()
+	})
+	return err
+}
+
+// Addr is the advertised address raft tells its peers.
+func (m *muxListener) Addr() net.Addr { return m.advertise }
+
+// Dial opens a raft connection to a peer.
+func (m *muxListener) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", string(address), timeout)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Write([]byte{connRaft}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// member is what servers tell each other through the join service.
+type member struct {
+	ID              string `json:"ID"`
+	Name            string `json:"Name"`
+	RPCAddr         string `json:"RPCAddr"`
+	HTTPAddr        string `json:"HTTPAddr"`
+	Region          string `json:"Region"`
+	Datacenter      string `json:"Datacenter"`
+	BootstrapExpect int    `json:"BootstrapExpect"`
+}
+
+// joinRequest introduces the caller and what it knows.
+type joinRequest struct {
+	Self  member   `json:"Self"`
+	Known []member `json:"Known"`
+}
+
+// joinResponse returns what the callee knows, itself included.
+type joinResponse struct {
+	Known  []member `json:"Known"`
+	Leader string   `json:"Leader"` // raft address of the leader, "" when unknown
+	Error  string   `json:"Error"`
+}
+
+// callJoin sends one join exchange to addr.
+func callJoin(addr string, req *joinRequest, timeout time.Duration) (*joinResponse, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	w := bufio.NewWriter(conn)
+	if err := w.WriteByte(connJoin); err != nil {
+		return nil, err
+	}
+	if err := json.NewEncoder(w).Encode(req); err != nil {
+		return nil, err
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	var resp joinResponse
+	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		return nil, fmt.Errorf("read join response from %s: %w", addr, err)
+	}
+	if resp.Error != "" {
+		return &resp, fmt.Errorf("join %s: %s", addr, resp.Error)
+	}
+	return &resp, nil
+}
