@@ -103,6 +103,15 @@ func (s *Server) handleJoin(conn net.Conn) {
 	}
 	s.mergeMembers(append(req.Known, req.Self))
 	resp := joinResponse{Known: s.knownMembers()}
+	select {
+	case <-s.raftReady:
+	case <-s.shutdownCh:
+		return
+	case <-time.After(5 * time.Second):
+		resp.Error = "raft is not running yet"
+		_ = json.NewEncoder(conn).Encode(&resp)
+		return
+	}
 	if s.IsLeader() && req.Self.ID != "" && req.Self.RPCAddr != "" && !s.inRaftConfig(req.Self.ID, req.Self.RPCAddr) {
 		if err := s.AddPeer(req.Self.ID, req.Self.RPCAddr); err != nil {
 			resp.Error = err.Error()

@@ -61,6 +61,7 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
+	raftReady    chan struct{} // closed once s.raft is set
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	wg           sync.WaitGroup
@@ -83,6 +84,7 @@ func NewServer(cfg Config) (*Server, error) {
 		members:    map[string]member{},
 		rng:        rand.New(rand.NewSource(time.Now().UnixNano())),
 		shutdownCh: make(chan struct{}),
+		raftReady:  make(chan struct{}),
 	}
 	store, err := state.NewStateStore()
 	if err != nil {
@@ -247,6 +249,7 @@ func (s *Server) setupRaft() error {
 		return fmt.Errorf("start raft: %w", err)
 	}
 	s.raft = r
+	close(s.raftReady)
 	if !existing && s.cfg.BootstrapExpect <= 1 {
 		boot := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter, ID: rc.LocalID, Address: s.trans.LocalAddr(),
