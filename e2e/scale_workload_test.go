@@ -169,3 +169,75 @@ func latencies(runs []*jobRun) []time.Duration {
 	}
 	return out
 }
+
+// submitOnly registers jobs with workers concurrent writers as fast as the
+// API takes them and returns when all are acknowledged.
+func submitOnly(ctx context.Context, c *api.Client, jobs []*nomadlike.Job, workers int) ([]*jobRun, error) {
+	runs := make([]*jobRun, len(jobs))
+	for i, j := range jobs {
+		runs[i] = &jobRun{job: j}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(runs) || ctx.Err() != nil {
+					return
+				}
+				r := runs[i]
+				r.submit = time.Now()
+				if _, _, err := c.Jobs().Register(ctx, r.job, nil); err != nil {
+					cancel(fmt.Errorf("register job %s: %w", r.job.ID, err))
+					return
+				}
+				r.acked = time.Now()
+			}
+		}()
+	}
+	wg.Wait()
+	return runs, context.Cause(ctx)
+}
+
+// completionObserver records when the servers acknowledged the first
+// "complete" report of each job's allocations (a simnode.Observer).
+type completionObserver struct {
+	mu   sync.Mutex
+	done map[string]time.Time
+}
+
+func newCompletionObserver() *completionObserver {
+	return &completionObserver{done: map[string]time.Time{}}
+}
+
+func (o *completionObserver) AllocSeen(string, string, string, time.Time) {}
+
+func (o *completionObserver) AllocReported(_, jobID, status string, at time.Time) {
+	if status != nomadlike.AllocClientStatusComplete {
+		return
+	}
+	o.mu.Lock()
+	if _, ok := o.done[jobID]; !ok {
+		o.done[jobID] = at
+	}
+	o.mu.Unlock()
+}
+
+// latencies returns, per job in submitted, the time from its submission to
+// its completion.
+func (o *completionObserver) latencies(submitted map[string]time.Time) []time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []time.Duration
+	for id, t := range submitted {
+		if d, ok := o.done[id]; ok {
+			out = append(out, d.Sub(t))
+		}
+	}
+	return out
+}
