@@ -48,6 +48,10 @@ type Config struct {
 	Plugins map[string]json.RawMessage
 	// DevMode runs an in-memory server and a client together on loopback.
 	DevMode bool
+	// DriverBinary is the executable that serves the built-in drivers with
+	// "driver NAME"; the running executable by default. Not settable from
+	// files: tests point it at a built binary.
+	DriverBinary string
 	// Files lists the configuration files that were loaded, in order.
 	Files []string
 }

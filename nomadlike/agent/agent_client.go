@@ -1,0 +1,134 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/client"
+)
+
+// startClient builds the client role. It talks to this agent's own HTTP API
+// when the agent is also a server, else to client.servers with failover.
+// The caller starts it once the HTTP API serves.
+func startClient(a *Agent) (clientRole, error) {
+	c := a.cfg
+	var servers client.ServerAPI
+	if a.server != nil {
+		local, err := api.NewClient(api.Config{Address: "http://" + a.httpAddr})
+		if err != nil {
+			return nil, err
+		}
+		servers = local
+	} else {
+		list, err := newServerList(c.Client.Servers)
+		if err != nil {
+			return nil, err
+		}
+		servers = list
+	}
+	r := c.Client.Reserved
+	cfg := client.Config{
+		DataDir:    a.dataDir,
+		NodeName:   c.Name,
+		Datacenter: c.Datacenter,
+		Region:     c.Region,
+		NodeClass:  c.Client.NodeClass,
+		HTTPAddr:   a.httpAddr,
+		Meta:       c.Client.Meta,
+		Reserved: &nomadlike.NodeReservedResources{
+			Cpu:      nomadlike.NodeCpuResources{CpuShares: int64(r.CPU)},
+			Memory:   nomadlike.NodeMemoryResources{MemoryMB: int64(r.MemoryMB)},
+			Disk:     nomadlike.NodeDiskResources{DiskMB: int64(r.DiskMB)},
+			Networks: nomadlike.NodeReservedNetwork{ReservedHostPorts: r.ReservedPorts},
+		},
+		PluginDir:    c.PluginDir,
+		Plugins:      c.Plugins,
+		DriverBinary: c.DriverBinary,
+		Servers:      servers,
+		Logger:       a.logger.Named("client"),
+		AgentVersion: Version,
+	}
+	cl, err := client.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// serverList is a client.ServerAPI over several servers: a call that cannot
+// reach a server moves on to the next one. Answers from a server (even
+// errors) are returned as they are.
+type serverList struct {
+	mu      sync.Mutex
+	clients []*api.Client
+	next    int
+}
+
+func newServerList(addrs []string) (*serverList, error) {
+	if len(addrs) == 0 {
+		return nil, errors.New("client.servers: no server address")
+	}
+	l := &serverList{}
+	for _, a := range addrs {
+		c, err := api.NewClient(api.Config{Address: a})
+		if err != nil {
+			return nil, fmt.Errorf("client.servers: %w", err)
+		}
+		l.clients = append(l.clients, c)
+	}
+	return l, nil
+}
+
+// try calls fn on each server in turn, starting with the last good one,
+// until one answers.
+func try[T any](l *serverList, fn func(*api.Client) (T, error)) (T, error) {
+	l.mu.Lock()
+	start := l.next
+	l.mu.Unlock()
+	var zero T
+	var lastErr error
+	for i := range l.clients {
+		idx := (start + i) % len(l.clients)
+		out, err := fn(l.clients[idx])
+		var ne net.Error
+		var oe *net.OpError
+		if err != nil && (errors.As(err, &oe) || errors.As(err, &ne)) && !errors.Is(err, context.Canceled) {
+			lastErr = err
+			continue
+		}
+		l.mu.Lock()
+		l.next = idx
+		l.mu.Unlock()
+		return out, err
+	}
+	return zero, fmt.Errorf("no server reachable: %w", lastErr)
+}
+
+func (l *serverList) RegisterNode(ctx context.Context, node *nomadlike.Node) (*api.RegisterNodeResponse, error) {
+	return try(l, func(c *api.Client) (*api.RegisterNodeResponse, error) { return c.RegisterNode(ctx, node) })
+}
+
+func (l *serverList) Heartbeat(ctx context.Context, nodeID, status string) (*api.HeartbeatResponse, error) {
+	return try(l, func(c *api.Client) (*api.HeartbeatResponse, error) { return c.Heartbeat(ctx, nodeID, status) })
+}
+
+func (l *serverList) NodeAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) ([]*nomadlike.Allocation, *api.QueryMeta, error) {
+	type res struct {
+		allocs []*nomadlike.Allocation
+		qm     *api.QueryMeta
+	}
+	r, err := try(l, func(c *api.Client) (res, error) {
+		a, qm, err := c.NodeAllocations(ctx, nodeID, q)
+		return res{a, qm}, err
+	})
+	return r.allocs, r.qm, err
+}
+
+func (l *serverList) UpdateAllocs(ctx context.Context, allocs []*nomadlike.Allocation) (*api.WriteMeta, error) {
+	return try(l, func(c *api.Client) (*api.WriteMeta, error) { return c.UpdateAllocs(ctx, allocs) })
+}
