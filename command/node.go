@@ -149,7 +149,11 @@ func showNode(c *cli.Context, client *api.Client, id string) error {
 		if !d.UpdateTime.IsZero() {
 			updated = d.UpdateTime.UTC().Format(time.RFC3339)
 		}
-		rows = append(rows, []string{name, strconv.FormatBool(d.Detected), strconv.FormatBool(d.Healthy), orDash(d.HealthDescription), updated})
+		msg := d.HealthDescription
+		if !verbose {
+			msg = firstLine(msg, 60)
+		}
+		rows = append(rows, []string{name, strconv.FormatBool(d.Detected), strconv.FormatBool(d.Healthy), orDash(msg), updated})
 	}
 	table(w, []string{"Driver", "Detected", "Healthy", "Message", "Time"}, rows)
 
@@ -184,6 +188,17 @@ func showNode(c *cli.Context, client *api.Client, id string) error {
 		}
 	}
 	return nil
+}
+
+// firstLine shortens a message to its first line and at most n runes.
+func firstLine(s string, n int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = strings.TrimSpace(s[:i]) + " ..."
+	}
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n-3]) + "..."
+	}
+	return s
 }
 
 func drainString(n *nomadlike.Node) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
 )
 
@@ -53,6 +55,7 @@ type clientRole interface {
 	Shutdown() error
 	NodeID() string
 	Handler() http.Handler
+	Allocations() []*nomadlike.Allocation
 }
 
 // New validates cfg and starts the agent: the HTTP listener first (so that
@@ -169,6 +172,11 @@ func (a *Agent) DataDir() string { return a.dataDir }
 func (a *Agent) Shutdown() error {
 	a.shutdownOnce.Do(func() {
 		var errs []error
+		if a.client != nil && a.removeData {
+			// Dev mode: nothing can recover these tasks once the data dir
+			// is gone, so stop them instead of leaving them running.
+			a.stopLocalAllocs()
+		}
 		if a.client != nil {
 			if err := a.client.Shutdown(); err != nil {
 				errs = append(errs, fmt.Errorf("client: %w", err))
@@ -196,6 +204,23 @@ func (a *Agent) Shutdown() error {
 		a.logger.Info("agent stopped")
 	})
 	return a.shutdownErr
+}
+
+// stopLocalAllocs kills every allocation of the local client through its
+// own stop endpoint.
+func (a *Agent) stopLocalAllocs() {
+	h := a.client.Handler()
+	for _, alloc := range a.client.Allocations() {
+		if alloc.ClientTerminalStatus() {
+			continue
+		}
+		req := httptest.NewRequest(http.MethodPut, "/v1/client/allocation/"+alloc.ID+"/stop", nil)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code/100 != 2 {
+			a.logger.Warn("stop allocation", "alloc_id", alloc.ID, "code", rec.Code, "body", rec.Body.String())
+		}
+	}
 }
 
 // subDir returns a directory under the data dir, created.

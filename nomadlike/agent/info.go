@@ -86,7 +86,12 @@ func (a *Agent) Members() (*api.ServerMembers, error) {
 				conn.Close()
 				status = "alive"
 			}
-			m := a.member(p.ID, p.Address, status, p.Leader)
+			name := p.Name
+			if name == "" {
+				name = p.ID
+			}
+			m := a.member(name, p.Address, status, p.Leader)
+			m.Tags["id"] = p.ID
 			if !p.Voter {
 				m.Tags["voter"] = "false"
 			}
