@@ -123,4 +123,3 @@ func missingStale(ctx context.Context, p *agentProc, ids []string) []string {
 	}
 	return out
 }
-
