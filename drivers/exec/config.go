@@ -189,7 +189,8 @@ type TaskConfig struct {
 	IPCMode string `json:"ipc_mode"`
 	// CapAdd are capabilities to add to the default set; each must be allowed.
 	CapAdd []string `json:"cap_add"`
-	// CapDrop are capabilities to remove ("all" removes every one).
+	// CapDrop are capabilities to remove ("all" removes every one); cap_add
+	// wins over it.
 	CapDrop []string `json:"cap_drop"`
 }
 
@@ -243,7 +244,8 @@ func parseTaskConfig(raw json.RawMessage, ps *pluginSettings) (*taskSettings, er
 		return nil, err
 	}
 	ts.caps = ps.allowCaps.minus(drop).union(add)
-	ts.ambient = add.minus(drop)
+	// Explicitly added caps win over cap_drop ("drop all, add one").
+	ts.ambient = add
 	return ts, nil
 }
 

@@ -101,12 +101,15 @@ func newTaskConfig(t *testing.T, name, user string, command string, args ...stri
 			t.Fatal(err)
 		}
 	}
-	// t.TempDir is 0700; the chroot's root and the shared dir must be
-	// reachable by the task's user.
-	for _, d := range []string{filepath.Dir(allocDir), allocDir, taskDir, shared} {
+	// t.TempDir is 0700; the chroot's root must be reachable by the task's
+	// user, and the shared dir writable by every task, as the client makes it.
+	for _, d := range []string{filepath.Dir(allocDir), allocDir, taskDir} {
 		if err := os.Chmod(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
 	}
 	cfg, err := json.Marshal(map[string]any{"command": command, "args": args})
 	if err != nil {

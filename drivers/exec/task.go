@@ -139,7 +139,8 @@ func (t *task) signal(sig syscall.Signal) error {
 			err = nil
 		}
 	default:
-		return fmt.Errorf("task %s: no process to signal", t.id)
+		// Recovered after its process was gone: it is exiting.
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("signal %v to task %s: %w", sig, t.id, err)
