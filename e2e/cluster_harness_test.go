@@ -244,3 +244,26 @@ func errString(err error) string {
 	}
 	return strings.TrimSpace(err.Error())
 }
+
+// killStrays kills every process still running this test run's binary:
+// driver plugins a client leaves running on purpose (so that a restarted
+// agent can reattach) have their own process groups. The binary's path is
+// unique to this run, so nothing else is touched.
+func killStrays(t *testing.T) {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err != nil || strings.TrimSuffix(exe, " (deleted)") != nomadlikeBin {
+			continue
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}

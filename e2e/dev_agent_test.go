@@ -1,0 +1,136 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// cliRun runs the built CLI and returns its exit code and combined output.
+func cliRun(t *testing.T, ctx context.Context, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, nomadlikeBin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String()
+	}
+	if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return 0, out.String()
+}
+
+// TestDevAgent: `agent -dev` as a process; a raw_exec job submitted with
+// `job run` gets running allocations; SIGINT stops the agent cleanly and,
+// in dev mode, its tasks.
+func TestDevAgent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an agent")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ports := loopbackPorts(t, 2)
+	dir := t.TempDir()
+	p := &agentProc{t: t, name: "dev", httpPort: ports[0], rpcPort: ports[1], logPath: filepath.Join(dir, "dev.log"),
+		args: []string{"-dev", "-http-port", strconv.Itoa(ports[0]), "-rpc-port", strconv.Itoa(ports[1])}}
+	t.Cleanup(func() {
+		p.kill(syscall.SIGKILL)
+		killStrays(t)
+		if t.Failed() {
+			t.Logf("agent log:\n%s", p.logTail())
+		}
+	})
+	p.start()
+	addr := "-address=" + p.httpAddr()
+
+	// Wait for the node to be ready.
+	for {
+		nodes, _, err := p.api().Nodes().List(ctx, nil)
+		if err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady {
+			break
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			t.Fatalf("no ready node: %v %v", nodes, err)
+		}
+	}
+
+	marker := filepath.Join(dir, "ran")
+	job := filepath.Join(dir, "touch.nomad.hcl")
+	src := `job "touch" {
+  datacenters = ["dc1"]
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "touch ` + marker + `; exec sleep 300"]
+      }
+      resources {
+        cpu    = 100
+        memory = 32
+      }
+    }
+  }
+}
+`
+	if err := os.WriteFile(job, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := cliRun(t, ctx, "job", "run", addr, job)
+	if code != 0 || !strings.Contains(out, "created: node") || !strings.Contains(out, `finished with status "complete"`) {
+		t.Fatalf("job run = %d\n%s", code, out)
+	}
+	for {
+		allocs, _, err := p.api().Jobs().Allocations(ctx, "touch", false, nil)
+		if err == nil && len(allocs) == 1 && allocs[0].ClientStatus == nomadlike.AllocClientStatusRunning {
+			break
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			t.Fatalf("allocation never ran: %v %v", allocs, err)
+		}
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("the task did not run: %v", err)
+	}
+	code, out = cliRun(t, ctx, "job", "status", addr, "touch")
+	if code != 0 || !strings.Contains(out, "running") {
+		t.Errorf("job status = %d\n%s", code, out)
+	}
+
+	// A bad request changes nothing and says where it is wrong.
+	code, out = cliRun(t, ctx, "agent", "-config", filepath.Join(dir, "missing.hcl"))
+	if code != 1 || !strings.Contains(out, "missing.hcl") {
+		t.Errorf("agent with a missing config = %d %q", code, out)
+	}
+
+	// SIGINT: graceful exit 0.
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("agent did not exit after SIGINT")
+	}
+	if !cmd.ProcessState.Success() {
+		t.Errorf("agent exit after SIGINT = %v, want 0", cmd.ProcessState)
+	}
+	p.mu.Lock()
+	p.cmd = nil
+	p.mu.Unlock()
+	if !strings.Contains(p.logTail(), "Gracefully shutting down") {
+		t.Errorf("agent log lacks the shutdown message")
+	}
+}
