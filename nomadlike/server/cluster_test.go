@@ -78,12 +78,21 @@ func TestClusterFailoverKeepsAcknowledgedJobs(t *testing.T) {
 		t.Fatalf("RegisterJob on follower = %v, want ErrNotLeader", err)
 	}
 
+	// Register jobs, retrying on whichever server leads: only the writes
+	// that returned success count as acknowledged.
 	var acked []*nomadlike.Job
+	var lastIndex uint64
 	for i := 0; i < 10; i++ {
 		j := fixture.Job()
-		if _, _, _, err := leader.RegisterJob(j, false, 0); err != nil {
-			t.Fatalf("RegisterJob: %v", err)
-		}
+		waitFor(t, 10*time.Second, "an acknowledged write", func() (bool, string) {
+			l := waitLeader(t, servers...)
+			_, idx, _, err := l.RegisterJob(j, false, 0)
+			if err != nil {
+				return false, err.Error()
+			}
+			leader, lastIndex = l, idx
+			return true, ""
+		})
 		acked = append(acked, j)
 	}
 	if err := leader.Shutdown(); err != nil {
@@ -99,6 +108,12 @@ func TestClusterFailoverKeepsAcknowledgedJobs(t *testing.T) {
 	if newLeader == leader {
 		t.Fatal("old leader still leads")
 	}
+	// The new leader has every acknowledged entry in its log; wait until
+	// its state machine has applied them.
+	waitFor(t, 10*time.Second, "new leader applies the acknowledged log", func() (bool, string) {
+		idx, _ := newLeader.State().LatestIndex()
+		return idx >= lastIndex, fmt.Sprintf("applied %d < %d", idx, lastIndex)
+	})
 	for _, j := range acked {
 		got, err := newLeader.State().JobByID(nil, j.Namespace, j.ID)
 		if err != nil || got == nil {

@@ -49,9 +49,12 @@ func (s *Server) monitorLeadership() {
 // off when ctx ends.
 func (s *Server) leaderLoop(ctx context.Context) {
 	for {
-		err := s.raft.Barrier(s.cfg.RaftApplyTimeout).Error()
+		err := s.await(s.raft.Barrier(s.cfg.RaftApplyTimeout))
 		if err == nil {
 			break
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		s.logger.Warn("leader barrier failed, retrying", "error", err)
 		select {

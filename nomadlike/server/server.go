@@ -193,7 +193,9 @@ func (s *Server) setupRaft() error {
 			Logger:  s.cfg.Logger.Named("raft-net"),
 		})
 	}
+	s.membersMu.Lock()
 	s.members[s.id] = s.self()
+	s.membersMu.Unlock()
 
 	// Stores: boltdb and snapshot files on disk, memory in dev mode.
 	var logs raft.LogStore
@@ -420,7 +422,7 @@ func (s *Server) raftApply(t fsm.MessageType, req any) (uint64, error) {
 		return 0, err
 	}
 	f := s.raft.Apply(buf, s.cfg.RaftApplyTimeout)
-	if err := f.Error(); err != nil {
+	if err := s.await(f); err != nil {
 		return 0, fmt.Errorf("%s: %w", t, raftErr(err))
 	}
 	if resp, ok := f.Response().(error); ok && resp != nil {
@@ -429,10 +431,27 @@ func (s *Server) raftApply(t fsm.MessageType, req any) (uint64, error) {
 	return f.Index(), nil
 }
 
+// await waits for a raft future, or for shutdown. raft answers a log
+// future that was queued but never applied when it shuts down only for some
+// future types, so waiting on Error alone can hang a shutdown.
+func (s *Server) await(f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-s.shutdownCh:
+		return raft.ErrRaftShutdown
+	}
+}
+
 // raftCommitter commits the plan applier's results through raft.
 type raftCommitter struct{ s *Server }
 
-type raftCommitFuture struct{ f raft.ApplyFuture }
+type raftCommitFuture struct {
+	s *Server
+	f raft.ApplyFuture
+}
 
 func (c raftCommitter) Commit(cm *plan.Commit) (plan.CommitFuture, error) {
 	if !c.s.IsLeader() {
@@ -444,11 +463,11 @@ func (c raftCommitter) Commit(cm *plan.Commit) (plan.CommitFuture, error) {
 	if err != nil {
 		return nil, err
 	}
-	return raftCommitFuture{c.s.raft.Apply(buf, c.s.cfg.RaftApplyTimeout)}, nil
+	return raftCommitFuture{c.s, c.s.raft.Apply(buf, c.s.cfg.RaftApplyTimeout)}, nil
 }
 
 func (f raftCommitFuture) Wait() (uint64, error) {
-	if err := f.f.Error(); err != nil {
+	if err := f.s.await(f.f); err != nil {
 		return 0, raftErr(err)
 	}
 	if resp, ok := f.f.Response().(error); ok && resp != nil {

@@ -22,7 +22,7 @@ func testConfig(t *testing.T) Config {
 	cfg.NumSchedulers = 2
 	_, trans := raft.NewInmemTransportWithTimeout("", 200*time.Millisecond)
 	cfg.RaftTransport = trans
-	cfg.RaftTimeouts = &RaftTimeouts{Heartbeat: 50 * time.Millisecond, Election: 50 * time.Millisecond, LeaderLease: 50 * time.Millisecond, Commit: 5 * time.Millisecond}
+	cfg.RaftTimeouts = &RaftTimeouts{Heartbeat: 100 * time.Millisecond, Election: 100 * time.Millisecond, LeaderLease: 100 * time.Millisecond, Commit: 5 * time.Millisecond}
 	cfg.RaftApplyTimeout = 5 * time.Second
 	cfg.ClientUpdateBatch = 5 * time.Millisecond
 	cfg.DrainCheckInterval = 20 * time.Millisecond
