@@ -10,6 +10,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/drivers/containerd"
+	"github.com/nomadlike/nomadlike/drivers/exec"
 	"github.com/nomadlike/nomadlike/drivers/rawexec"
 )
 
@@ -19,6 +20,7 @@ import (
 var BuiltinDrivers = map[string]func(hclog.Logger) drivers.Driver{
 	rawexec.Name:    func(l hclog.Logger) drivers.Driver { return rawexec.New(l) },
 	containerd.Name: func(l hclog.Logger) drivers.Driver { return containerd.New(l) },
+	exec.Name:       func(l hclog.Logger) drivers.Driver { return exec.New(l) },
 }
 
 // BuiltinDriverNames returns the built-in drivers' names, sorted.

@@ -92,9 +92,12 @@ func TestStopTask(t *testing.T) {
 		wantCode   int
 		wantSignal int
 	}{
-		// PID 1 of a namespace only gets signals it handles: sleep ignores
-		// SIGINT, so the stop escalates to SIGKILL after the timeout.
-		{name: "escalates to SIGKILL", script: "echo started; exec sleep 300", timeout: 200 * time.Millisecond, wantCode: 137, wantSignal: 9},
+		// An ignored signal: the stop escalates to SIGKILL after the timeout.
+		{name: "escalates to SIGKILL", script: `trap "" INT; echo started; while :; do sleep 0.05; done`, timeout: 200 * time.Millisecond, wantCode: 137, wantSignal: 9},
+		// sleep, PID 1 of its namespace, has no handler: the kernel would drop
+		// SIGTERM, so the driver applies its default action (terminate).
+		{name: "default action of unhandled signal", script: "echo started; exec sleep 300", signal: "SIGTERM", timeout: 30 * time.Second, wantCode: 143, wantSignal: 15},
+		{name: "default action of unhandled kill_signal", script: "echo started; exec sleep 300", killSignal: "SIGQUIT", timeout: 30 * time.Second, wantCode: 131, wantSignal: 3},
 		{name: "handled default SIGINT", script: `trap "exit 7" INT; echo started; while :; do sleep 0.05 & wait $!; done`, timeout: 30 * time.Second, wantCode: 7},
 		{name: "task kill_signal", script: `trap "exit 8" TERM; echo started; while :; do sleep 0.05 & wait $!; done`, killSignal: "SIGTERM", timeout: 30 * time.Second, wantCode: 8},
 		{name: "explicit signal", script: `trap "exit 9" USR1; echo started; while :; do sleep 0.05 & wait $!; done`, signal: "USR1", timeout: 30 * time.Second, wantCode: 9},

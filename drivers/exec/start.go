@@ -31,6 +31,8 @@ type driverState struct {
 	CgroupVersion int       `json:"CgroupVersion"`
 	CgroupMount   string    `json:"CgroupMount"`
 	CgroupPath    string    `json:"CgroupPath"`
+	// PIDMode is the task's pid_mode ("private" or "host").
+	PIDMode string `json:"PIDMode"`
 }
 
 // StartTask starts the task in its namespaces, chroot and cgroup.
@@ -127,6 +129,7 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		CgroupVersion: h.version,
 		CgroupMount:   h.mount,
 		CgroupPath:    cg.Path(),
+		PIDMode:       ts.pidMode,
 	}
 	t := newTask(cfg, st, cg, logs, d.logger)
 	go t.waitChild(proc)

@@ -41,6 +41,9 @@ type task struct {
 	child       *os.Process // tasks this driver process started
 	lastCPU     uint64      // cgroup CPU time at lastSample, for CPUPercent
 	lastSample  time.Time
+	// emulated is the signal whose default action the driver applied with
+	// SIGKILL (see signal.go); 0 when none.
+	emulated syscall.Signal
 }
 
 func newTask(cfg *drivers.TaskConfig, st driverState, cg taskCgroup, logs *logging.TaskLogs, logger hclog.Logger) *task {
@@ -88,6 +91,13 @@ func (t *task) finish(res *drivers.ExitResult) {
 		t.logger.Warn("cannot read the OOM kill count", "error", err)
 	} else if n > 0 {
 		res.OOMKilled = true
+	}
+	t.mu.Lock()
+	emulated := t.emulated
+	t.mu.Unlock()
+	if emulated != 0 && !res.OOMKilled && res.Signal == int(syscall.SIGKILL) {
+		res.Signal = int(emulated)
+		res.ExitCode = 128 + res.Signal
 	}
 	// With a private PID namespace the kernel has killed the rest already;
 	// with the host's, stragglers would keep the cgroup and the logs alive.
@@ -188,8 +198,9 @@ func (d *Driver) WaitTask(ctx context.Context, taskID string) (*drivers.ExitResu
 }
 
 // StopTask sends the signal (the task's kill_signal, else SIGINT) and kills
-// the whole cgroup if the task has not exited after timeout. The task being
-// PID 1 of its namespace, it only sees signals it handles.
+// the whole cgroup if the task has not exited after timeout. A task that is
+// PID 1 of its namespace and does not handle the signal gets its default
+// action applied by the driver (see signal.go).
 func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) error {
 	t, err := d.lookupTask(taskID)
 	if err != nil {
@@ -202,7 +213,7 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	if err != nil {
 		return fmt.Errorf("stop task %s: %w", taskID, err)
 	}
-	if err := t.signal(sig); err != nil {
+	if err := t.deliver(sig); err != nil {
 		return err
 	}
 	if t.waitDone(timeout) {
@@ -231,7 +242,7 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 	if err != nil {
 		return fmt.Errorf("signal task %s: %w", taskID, err)
 	}
-	return t.signal(sig)
+	return t.deliver(sig)
 }
 
 // DestroyTask kills the task when force is set, then removes its cgroup and
