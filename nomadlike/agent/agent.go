@@ -181,6 +181,9 @@ func (a *Agent) Shutdown() error {
 			if err := a.client.Shutdown(); err != nil {
 				errs = append(errs, fmt.Errorf("client: %w", err))
 			}
+			if a.removeData {
+				killDriverChildren()
+			}
 		}
 		if a.httpSrv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
