@@ -97,7 +97,7 @@ func TestStopTask(t *testing.T) {
 		// sleep, PID 1 of its namespace, has no handler: the kernel would drop
 		// SIGTERM, so the driver applies its default action (terminate).
 		{name: "default action of unhandled signal", script: "echo started; exec sleep 300", signal: "SIGTERM", timeout: 30 * time.Second, wantCode: 143, wantSignal: 15},
-		{name: "default action of unhandled kill_signal", script: "echo started; exec sleep 300", killSignal: "SIGQUIT", timeout: 30 * time.Second, wantCode: 131, wantSignal: 3},
+		{name: "default action of unhandled kill_signal", script: "echo started; exec sleep 300", killSignal: "SIGHUP", timeout: 30 * time.Second, wantCode: 129, wantSignal: 1},
 		{name: "handled default SIGINT", script: `trap "exit 7" INT; echo started; while :; do sleep 0.05 & wait $!; done`, timeout: 30 * time.Second, wantCode: 7},
 		{name: "task kill_signal", script: `trap "exit 8" TERM; echo started; while :; do sleep 0.05 & wait $!; done`, killSignal: "SIGTERM", timeout: 30 * time.Second, wantCode: 8},
 		{name: "explicit signal", script: `trap "exit 9" USR1; echo started; while :; do sleep 0.05 & wait $!; done`, signal: "USR1", timeout: 30 * time.Second, wantCode: 9},
