@@ -3,13 +3,11 @@ package command
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
@@ -79,39 +77,15 @@ func statusAction(c *cli.Context) error {
 	}
 }
 
-// allocBrief shows the status of one allocation.
+// allocBrief shows the status of one allocation as `alloc status` does.
 func allocBrief(c *cli.Context, client *api.Client, id string) error {
-	var a nomadlike.Allocation
-	if _, err := client.Query(cmdContext(c), "/v1/allocation/"+id, &a, nil); err != nil {
+	a, _, err := client.Allocations().Info(cmdContext(c), id, nil)
+	if err != nil {
 		return agentError(c, fmt.Sprintf("read allocation %q", id), err)
 	}
-	w := c.App.Writer
 	if c.Bool("json") {
-		return printJSON(w, &a)
+		return printJSON(c.App.Writer, a)
 	}
-	verbose := c.Bool("verbose")
-	kv(w, [][2]string{
-		{"ID", shortID(a.ID, verbose)},
-		{"Eval ID", shortID(a.EvalID, verbose)},
-		{"Name", a.Name},
-		{"Node ID", shortID(a.NodeID, verbose)},
-		{"Node Name", a.NodeName},
-		{"Job ID", a.JobID},
-		{"Client Status", a.ClientStatus},
-		{"Client Description", orNone(a.ClientDescription)},
-		{"Desired Status", a.DesiredStatus},
-		{"Desired Description", orNone(a.DesiredDescription)},
-		{"Created", formatAge(a.CreateTime, time.Now())},
-		{"Modified", formatAge(a.ModifyTime, time.Now())},
-	})
-	if len(a.TaskStates) > 0 {
-		fmt.Fprintln(w, "\nTasks")
-		rows := [][]string{}
-		for _, name := range sortedKeys(a.TaskStates) {
-			ts := a.TaskStates[name]
-			rows = append(rows, []string{name, ts.State, strconv.FormatBool(ts.Failed), strconv.FormatUint(ts.Restarts, 10)})
-		}
-		table(w, []string{"Task", "State", "Failed", "Restarts"}, rows)
-	}
+	formatAllocStatus(c.App.Writer, a, c.Bool("verbose"), time.Now())
 	return nil
 }
