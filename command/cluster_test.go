@@ -6,8 +6,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
@@ -285,7 +287,7 @@ func TestNodeCommands(t *testing.T) {
 	if n, _ := cl.fake.State().NodeByID(nil, id); n.DrainStrategy != nil {
 		t.Fatalf("declined drain changed the node")
 	}
-	code, out, _ = cl.cli(t, "", "node drain", "-enable", "-yes", "-deadline", "30m", id[:8])
+	code, out, _ = cl.cli(t, "", "node drain", "-enable", "-yes", "-detach", "-deadline", "30m", id[:8])
 	if code != 0 || !strings.Contains(out, "drain strategy set") {
 		t.Fatalf("node drain -enable = %d %q", code, out)
 	}
@@ -301,6 +303,34 @@ func TestNodeCommands(t *testing.T) {
 	n, _ = cl.fake.State().NodeByID(nil, id)
 	if n.DrainStrategy != nil || n.SchedulingEligibility != nomadlike.NodeSchedulingEligible {
 		t.Errorf("after drain -disable: %+v %s", n.DrainStrategy, n.SchedulingEligibility)
+	}
+	// Without -detach the drain is monitored until it ends.
+	type result struct {
+		code int
+		out  string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, _ := cl.cli(t, "", "node drain", "-enable", "-yes", "-force", id)
+		done <- result{code, out}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		n, _ := cl.fake.State().NodeByID(nil, id)
+		if n.DrainStrategy != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node drain -enable never set the drain strategy")
+		}
+		runtime.Gosched()
+	}
+	// The servers finish the drain: the strategy goes, the node stays ineligible.
+	if _, err := cl.fake.UpdateNodeDrain(id, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.out, "Drain complete for node") || !strings.Contains(r.out, "1 allocation left") {
+		t.Errorf("monitored drain = %d %q", r.code, r.out)
 	}
 	if code, _, errOut := cl.cli(t, "", "node drain", id); code != 1 || !strings.Contains(errOut, "exactly one of -enable or -disable") {
 		t.Errorf("node drain without mode = %d %q", code, errOut)

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -42,6 +43,7 @@ func nodeCommand() *cli.Command {
 					&cli.BoolFlag{Name: "ignore-system", Usage: "leave system jobs running"},
 					&cli.BoolFlag{Name: "keep-ineligible", Usage: "with -disable, leave the node ineligible"},
 					&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
+					&cli.BoolFlag{Name: "detach", Usage: "return once the drain is set instead of monitoring it"},
 				},
 				Action: nodeDrain,
 			},
@@ -279,11 +281,53 @@ func nodeDrain(c *cli.Context) error {
 	case spec.Deadline <= 0:
 		return userError("-deadline must be positive; use -force or -no-deadline")
 	}
-	if _, err := client.Nodes().UpdateDrain(ctx, id, spec, false, nil); err != nil {
+	resp, err := client.Nodes().UpdateDrain(ctx, id, spec, false, nil)
+	if err != nil {
 		return agentError(c, fmt.Sprintf("drain node %q", id), err)
 	}
 	fmt.Fprintf(w, "%s: Node %q drain strategy set\n", now(), id)
-	return nil
+	if c.Bool("detach") {
+		return nil
+	}
+	fmt.Fprintf(w, "%s: Ctrl-C to stop monitoring: will not cancel the node drain\n", now())
+	return monitorDrain(ctx, w, client, id, resp.Index)
+}
+
+// monitorDrain follows a draining node with blocking queries: the count of
+// allocations still running on it, then the end of the drain.
+func monitorDrain(ctx context.Context, w io.Writer, client *api.Client, id string, index uint64) error {
+	remaining := -1
+	for {
+		n, qm, err := client.Nodes().Info(ctx, id, &api.QueryOptions{WaitIndex: index, WaitTime: 30 * time.Second})
+		if err != nil {
+			return fmt.Errorf("monitor drain of node %q: %w", id, err)
+		}
+		allocs, _, err := client.Nodes().Allocations(ctx, id, nil)
+		if err != nil {
+			return fmt.Errorf("monitor drain of node %q: %w", id, err)
+		}
+		live := 0
+		for _, a := range allocs {
+			if !a.TerminalStatus() {
+				live++
+			}
+		}
+		if live != remaining {
+			remaining = live
+			fmt.Fprintf(w, "%s: %d %s left on node %q\n", now(), live, countNoun(live, "allocation", "allocations"), id)
+		}
+		if n.DrainStrategy == nil {
+			if n.SchedulingEligibility == nomadlike.NodeSchedulingEligible {
+				fmt.Fprintf(w, "%s: Drain of node %q was cancelled\n", now(), id)
+			} else {
+				fmt.Fprintf(w, "%s: Drain complete for node %q\n", now(), id)
+			}
+			return nil
+		}
+		if qm.LastIndex > index {
+			index = qm.LastIndex
+		}
+	}
 }
 
 func nodeEligibility(c *cli.Context) error {
