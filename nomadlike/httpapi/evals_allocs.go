@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -87,7 +86,7 @@ func (h *Handler) allocStop(w http.ResponseWriter, r *http.Request) {
 		}
 		evalID, index, err := h.cfg.Server.StopAlloc(a.ID)
 		if err != nil {
-			return nil, 0, fmt.Errorf("stop allocation %q: %w", a.ID, err)
+			return nil, 0, err
 		}
 		return &api.AllocStopResponse{EvalID: evalID, Index: index}, index, nil
 	})

@@ -75,7 +75,7 @@ func (h *Handler) jobRegister(w http.ResponseWriter, r *http.Request) {
 	h.writeOp(w, r, func() (any, uint64, error) {
 		evalID, index, warnings, err := h.cfg.Server.RegisterJob(req.Job, req.EnforceIndex, req.JobModifyIndex)
 		if err != nil {
-			return nil, 0, fmt.Errorf("register job %q: %w", req.Job.ID, err)
+			return nil, 0, err
 		}
 		return &api.JobRegisterResponse{
 			EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Warnings: warnings, Index: index,
@@ -97,7 +97,7 @@ func (h *Handler) jobDeregister(w http.ResponseWriter, r *http.Request) {
 	h.writeOp(w, r, func() (any, uint64, error) {
 		evalID, index, err := h.cfg.Server.DeregisterJob(ns, id, purge)
 		if err != nil {
-			return nil, 0, fmt.Errorf("deregister job %q: %w", id, err)
+			return nil, 0, err
 		}
 		return &api.JobDeregisterResponse{EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Index: index}, index, nil
 	})
@@ -232,7 +232,7 @@ func (h *Handler) jobPlan(w http.ResponseWriter, r *http.Request) {
 		srv := h.cfg.Server
 		resp, err := srv.PlanJob(req.Job, req.Diff)
 		if err != nil {
-			return nil, 0, fmt.Errorf("plan job %q: %w", req.Job.ID, err)
+			return nil, 0, err
 		}
 		st := srv.State()
 		if req.Diff && resp.Diff == nil {
@@ -261,7 +261,7 @@ func (h *Handler) jobEvaluate(w http.ResponseWriter, r *http.Request) {
 	h.writeOp(w, r, func() (any, uint64, error) {
 		evalID, index, err := h.cfg.Server.ForceEvaluate(ns, id)
 		if err != nil {
-			return nil, 0, fmt.Errorf("evaluate job %q: %w", id, err)
+			return nil, 0, err
 		}
 		return &api.JobRegisterResponse{EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Index: index}, index, nil
 	})

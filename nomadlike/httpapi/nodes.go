@@ -90,7 +90,7 @@ func (h *Handler) nodeDrain(w http.ResponseWriter, r *http.Request) {
 		}
 		index, err := h.cfg.Server.UpdateNodeDrain(id, drain, req.MarkEligible)
 		if err != nil {
-			return nil, 0, fmt.Errorf("drain node %q: %w", id, err)
+			return nil, 0, err
 		}
 		return &api.NodeUpdateResponse{NodeModifyIndex: index, Index: index}, index, nil
 	})
@@ -127,7 +127,7 @@ func (h *Handler) nodeEligibility(w http.ResponseWriter, r *http.Request) {
 		}
 		index, err := h.cfg.Server.UpdateNodeEligibility(id, req.Eligibility)
 		if err != nil {
-			return nil, 0, fmt.Errorf("set eligibility of node %q: %w", id, err)
+			return nil, 0, err
 		}
 		return &api.NodeUpdateResponse{NodeModifyIndex: index, Index: index}, index, nil
 	})
@@ -150,7 +150,7 @@ func (h *Handler) clientRegister(w http.ResponseWriter, r *http.Request) {
 	h.writeOp(w, r, func() (any, uint64, error) {
 		ttl, index, err := h.cfg.Server.RegisterNode(req.Node)
 		if err != nil {
-			return nil, 0, fmt.Errorf("register node %q: %w", req.Node.ID, err)
+			return nil, 0, err
 		}
 		return &api.RegisterNodeResponse{NodeID: req.Node.ID, HeartbeatTTL: ttl, Index: index}, index, nil
 	})
@@ -168,7 +168,7 @@ func (h *Handler) clientHeartbeat(w http.ResponseWriter, r *http.Request) {
 	h.writeOp(w, r, func() (any, uint64, error) {
 		ttl, index, err := h.cfg.Server.NodeHeartbeat(id, req.Status)
 		if err != nil {
-			return nil, 0, fmt.Errorf("heartbeat of node %q: %w", id, err)
+			return nil, 0, err
 		}
 		return &api.HeartbeatResponse{HeartbeatTTL: ttl, Index: index}, index, nil
 	})
@@ -191,7 +191,7 @@ func (h *Handler) clientAllocsUpdate(w http.ResponseWriter, r *http.Request) {
 	h.writeOp(w, r, func() (any, uint64, error) {
 		index, err := h.cfg.Server.UpdateAllocsFromClient(req.Allocs)
 		if err != nil {
-			return nil, 0, fmt.Errorf("update allocations: %w", err)
+			return nil, 0, err
 		}
 		return &api.AllocUpdateResponse{Index: index}, index, nil
 	})
