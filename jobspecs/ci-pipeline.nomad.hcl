@@ -1,6 +1,6 @@
 # A batch pipeline in one allocation: a prestart task fetches the sources, the
-# main task builds them with a rendered configuration, and a poststop task
-# reports the result even when the build fails.
+# main task builds and tests them with a rendered configuration, and a poststop
+# task reports the result even when the build fails. Runs offline.
 job "ci-pipeline" {
   type        = "batch"
   datacenters = ["*"]
@@ -29,15 +29,25 @@ job "ci-pipeline" {
         hook = "prestart"
       }
 
-      # Fetched into local/src before the task starts.
+      # Fetched into local/ before the task starts. Artifacts come from local
+      # paths, file:// or http(s) URLs (with options { checksum = "sha256:..." }).
       artifact {
-        source      = "https://github.com/hashicorp/go-hclog/archive/refs/tags/v1.6.3.tar.gz"
-        destination = "local/src"
+        source      = "/usr/share/common-licenses/Apache-2.0"
+        destination = "local/vendor"
       }
 
+      # "Checks out" a tiny project into the shared alloc dir, where the build
+      # task finds it.
       config {
-        command = "/bin/busybox"
-        args    = ["ls", "-R", "local/src"]
+        command = "/bin/sh"
+        args = ["-c", <<-EOT
+          set -e
+          mkdir -p "$NOMAD_ALLOC_DIR/src"
+          cp local/vendor/Apache-2.0 "$NOMAD_ALLOC_DIR/src/LICENSE"
+          printf 'wc -l LICENSE\necho "all tests passed"\n' > "$NOMAD_ALLOC_DIR/src/run-tests.sh"
+          echo "checked out into $NOMAD_ALLOC_DIR/src"
+        EOT
+        ]
       }
 
       resources {
@@ -62,7 +72,7 @@ job "ci-pipeline" {
         command = "/bin/sh"
         args = ["-c", <<-EOT
           echo "build $BUILD_ID with GOFLAGS=$GOFLAGS"
-          find ${NOMAD_ALLOC_DIR} -maxdepth 2 -type d
+          cd "$NOMAD_ALLOC_DIR/src" && sh run-tests.sh
         EOT
         ]
       }

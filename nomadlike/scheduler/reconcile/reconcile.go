@@ -167,30 +167,33 @@ func nodeDraining(tainted map[string]*nomadlike.Node, id string) bool {
 	return ok && n != nil && n.DrainStrategy != nil
 }
 
-// occupies reports whether an allocation holds its name slot: it runs or
-// will run, or it failed and awaits a reschedule decision, or (batch) it
-// completed and must not run again.
-func occupies(a *nomadlike.Allocation, batch bool) bool {
+// occupies reports whether an allocation holds its name slot in job: it runs
+// or will run, or it failed and awaits a reschedule decision, or (batch) it
+// completed and must not run again. An allocation that finished (complete or
+// failed) under an older version of the job holds nothing: submitting a
+// changed batch job runs it again, as in Nomad.
+func occupies(a *nomadlike.Allocation, job *nomadlike.Job) bool {
 	switch {
 	case a.DesiredStatus == nomadlike.AllocDesiredStatusStop || a.DesiredStatus == nomadlike.AllocDesiredStatusEvict:
 		return false
-	case a.ClientStatus == nomadlike.AllocClientStatusComplete:
-		return batch
 	case a.ClientStatus == nomadlike.AllocClientStatusLost:
 		return false
+	case a.ClientTerminalStatus() && !sameVersion(a.Job, job):
+		return false
+	case a.ClientStatus == nomadlike.AllocClientStatusComplete:
+		return job.Type == nomadlike.JobTypeBatch || job.Type == nomadlike.JobTypeSysBatch
 	}
 	return true
 }
 
 func reconcileGroup(r *Result, in Input, tg *nomadlike.TaskGroup, allocs []*nomadlike.Allocation) {
 	d := r.desired(tg.Name)
-	batch := in.Job.Type == nomadlike.JobTypeBatch
 
 	// Slots held, one allocation per name; duplicates are stopped.
 	byName := map[string]*nomadlike.Allocation{}
 	var held []*nomadlike.Allocation
 	for _, a := range allocs {
-		if !occupies(a, batch) {
+		if !occupies(a, in.Job) {
 			continue
 		}
 		prev, dup := byName[a.Name]

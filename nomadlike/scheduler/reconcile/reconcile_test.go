@@ -206,6 +206,24 @@ func TestReconcile(t *testing.T) {
 			},
 			want: want{place: []string{"web.work[1]"}, desired: nomadlike.DesiredUpdates{Place: 1, Ignore: 1}},
 		},
+		{
+			name: "batch: a new job version runs again over finished allocs",
+			job: func() *nomadlike.Job {
+				j := fixture.BatchJob(2)
+				j.ID = "web"
+				j.Version, j.JobModifyIndex = 2, 20
+				return j
+			},
+			allocs: func(j *nomadlike.Job) []*nomadlike.Allocation {
+				old := j.Copy()
+				old.Version, old.JobModifyIndex = 1, 10
+				done, failed := alloc(old, 0, "n1"), alloc(old, 1, "n1")
+				done.ClientStatus = nomadlike.AllocClientStatusComplete
+				failed.ClientStatus = nomadlike.AllocClientStatusFailed
+				return []*nomadlike.Allocation{done, failed}
+			},
+			want: want{place: []string{"web.work[0]", "web.work[1]"}, desired: nomadlike.DesiredUpdates{Place: 2}},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -374,9 +392,8 @@ func TestReconcileProperties(t *testing.T) {
 			t.Fatalf("seed %d: %d stops for %d allocs", seed, len(r.Stop), len(in.Allocs))
 		}
 		live := map[string]int{}
-		batch := in.Job.Type == nomadlike.JobTypeBatch
 		for _, a := range in.Allocs {
-			if occupies(a, batch) && !stopped[a.ID] {
+			if occupies(a, in.Job) && !stopped[a.ID] {
 				live[a.Name]++
 			}
 		}

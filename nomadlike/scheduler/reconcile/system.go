@@ -38,7 +38,6 @@ func System(in SystemInput) *Result {
 		}
 		return r
 	}
-	sysbatch := in.Job.Type == nomadlike.JobTypeSysBatch
 	nodes := make(map[string]*nomadlike.Node, len(in.Nodes))
 	for _, n := range in.Nodes {
 		nodes[n.ID] = n
@@ -46,7 +45,7 @@ func System(in SystemInput) *Result {
 	// group -> node -> slot-holding allocations
 	held := map[string]map[string][]*nomadlike.Allocation{}
 	for _, a := range in.Allocs {
-		if !occupies(a, sysbatch) {
+		if !occupies(a, in.Job) {
 			continue
 		}
 		if in.Job.LookupTaskGroup(a.TaskGroup) == nil {
