@@ -36,16 +36,16 @@ job "ci-pipeline" {
         destination = "local/vendor"
       }
 
-      # "Checks out" a tiny project into the shared alloc dir, where the build
+      # "Checks out" a tiny project into the shared alloc/data dir, where the build
       # task finds it.
       config {
         command = "/bin/sh"
         args = ["-c", <<-EOT
           set -e
-          mkdir -p "$NOMAD_ALLOC_DIR/src"
-          cp local/vendor/Apache-2.0 "$NOMAD_ALLOC_DIR/src/LICENSE"
-          printf 'wc -l LICENSE\necho "all tests passed"\n' > "$NOMAD_ALLOC_DIR/src/run-tests.sh"
-          echo "checked out into $NOMAD_ALLOC_DIR/src"
+          mkdir -p "$NOMAD_ALLOC_DIR/data/src"
+          cp local/vendor/Apache-2.0 "$NOMAD_ALLOC_DIR/data/src/LICENSE"
+          printf 'wc -l LICENSE\necho "all tests passed"\n' > "$NOMAD_ALLOC_DIR/data/src/run-tests.sh"
+          echo "checked out into $NOMAD_ALLOC_DIR/data/src"
         EOT
         ]
       }
@@ -72,7 +72,7 @@ job "ci-pipeline" {
         command = "/bin/sh"
         args = ["-c", <<-EOT
           echo "build $BUILD_ID with GOFLAGS=$GOFLAGS"
-          cd "$NOMAD_ALLOC_DIR/src" && sh run-tests.sh
+          cd "$NOMAD_ALLOC_DIR/data/src" && sh run-tests.sh
         EOT
         ]
       }
