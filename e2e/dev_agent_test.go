@@ -114,10 +114,21 @@ func TestDevAgent(t *testing.T) {
 		t.Errorf("agent with a missing config = %d %q", code, out)
 	}
 
-	// SIGINT: graceful exit 0.
+	// SIGHUP reloads the log level and keeps the agent running.
 	p.mu.Lock()
 	cmd, done := p.cmd, p.done
 	p.mu.Unlock()
+	cmd.Process.Signal(syscall.SIGHUP)
+	for !strings.Contains(p.logTail(), "reloaded log level") {
+		if !sleepCtx(ctx, 100*time.Millisecond) {
+			t.Fatal("no log level reload after SIGHUP")
+		}
+	}
+	if _, err := p.api().Agent().Self(ctx); err != nil {
+		t.Fatalf("agent gone after SIGHUP: %v", err)
+	}
+
+	// SIGINT: graceful exit 0.
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
