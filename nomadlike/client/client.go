@@ -128,7 +128,7 @@ func (c *Client) driverSpecs() ([]drivers.PluginSpec, error) {
 	var specs []drivers.PluginSpec
 	seen := map[string]bool{}
 	for _, name := range c.cfg.BuiltinDrivers {
-		if name == "raw_exec" && !c.cfg.rawExecEnabled() {
+		if name == "raw_exec" && !c.cfg.rawExecEnabled() || name == "containerd" && !c.cfg.containerdWanted() {
 			continue
 		}
 		if bin == "" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -54,8 +55,11 @@ type Config struct {
 	// Plugins are the plugin "NAME" { config { ... } } blocks as JSON.
 	// raw_exec runs only with {"enabled": true}.
 	Plugins map[string]json.RawMessage
-	// BuiltinDrivers are the drivers served by this binary; default exec
-	// and raw_exec.
+	// BuiltinDrivers are the drivers served by this binary; default exec,
+	// raw_exec and containerd. raw_exec runs only when enabled; containerd
+	// only with a plugin "containerd" block or a daemon at its default
+	// socket, since elsewhere it could only report itself
+	// unhealthy at the cost of a plugin process.
 	BuiltinDrivers []string
 	// DriverBinary is the executable that serves built-in drivers with
 	// "driver NAME"; default os.Executable().
@@ -104,7 +108,7 @@ func (c *Config) setDefaults() {
 		c.NodePool = nomadlike.DefaultNodePool
 	}
 	if c.BuiltinDrivers == nil {
-		c.BuiltinDrivers = []string{"exec", "raw_exec"}
+		c.BuiltinDrivers = []string{"exec", "raw_exec", "containerd"}
 	}
 	if c.AgentVersion == "" {
 		c.AgentVersion = "0.1.0-dev"
@@ -146,6 +150,28 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// containerdSocket is where the containerd driver finds its daemon when its
+// plugin block names no address.
+var containerdSocket = "/run/containerd/containerd.sock"
+
+// containerdWanted reports whether the containerd plugin should run: it is
+// configured (and not enabled = false), or a daemon socket is at the
+// default address.
+func (c *Config) containerdWanted() bool {
+	raw, configured := c.Plugins["containerd"]
+	if configured {
+		var m struct {
+			Enabled *bool `json:"enabled"`
+		}
+		if len(raw) > 0 && json.Unmarshal(raw, &m) == nil && m.Enabled != nil && !*m.Enabled {
+			return false
+		}
+		return true
+	}
+	fi, err := os.Stat(containerdSocket)
+	return err == nil && fi.Mode()&os.ModeSocket != 0
 }
 
 // rawExecEnabled reports whether plugin "raw_exec" { config { enabled = true } }.
