@@ -110,11 +110,18 @@ func (e *StatusError) Is(target error) bool {
 
 func (c *Client) url(path string, q *QueryOptions) string {
 	u := *c.base
-	u.Path = strings.TrimRight(u.Path, "/") + path
 	vals := url.Values{}
 	if i := strings.IndexByte(path, '?'); i >= 0 {
-		u.Path = strings.TrimRight(c.base.Path, "/") + path[:i]
 		vals, _ = url.ParseQuery(path[i+1:])
+		path = path[:i]
+	}
+	// path is already escaped (IDs go through url.PathEscape, so a "/" in a
+	// job ID is %2F): keep it as the raw path so it is not escaped twice.
+	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + path
+	if p, err := url.PathUnescape(u.RawPath); err == nil {
+		u.Path = p
+	} else {
+		u.Path, u.RawPath = strings.TrimRight(c.base.Path, "/")+path, ""
 	}
 	if q != nil {
 		if q.WaitIndex > 0 {

@@ -558,3 +558,28 @@ func TestClientOnlyAgentForwards(t *testing.T) {
 		t.Fatalf("server saw %d registrations, want 1", server.fake.Registered())
 	}
 }
+
+func TestJobIDWithSlash(t *testing.T) {
+	ta := newTestAPI(t, httpapitest.NewServer())
+	ctx := testCtx(t)
+	job := fixture.Job()
+	job.ID = "batch/periodic-1700000000"
+	job.Name = job.ID
+	if _, _, err := ta.client.Jobs().Register(ctx, job, nil); err != nil {
+		t.Fatalf("Register: %v", err)
+	}
+	got, _, err := ta.client.Jobs().Info(ctx, job.ID, nil)
+	if err != nil || got.ID != job.ID {
+		t.Fatalf("Info(%q) = %v, %v", job.ID, got, err)
+	}
+	if _, _, err := ta.client.Jobs().Summary(ctx, job.ID, nil); err != nil {
+		t.Fatalf("Summary(%q): %v", job.ID, err)
+	}
+	// Through a follower, which forwards to the leader.
+	followerFake := httpapitest.NewServer()
+	followerFake.SetLeader(false, ta.srv.URL)
+	follower := newTestAPI(t, followerFake)
+	if got, _, err := follower.client.Jobs().Info(ctx, job.ID, nil); err != nil || got.ID != job.ID {
+		t.Fatalf("Info(%q) via follower = %v, %v", job.ID, got, err)
+	}
+}
