@@ -25,6 +25,7 @@ func sleepJob(id string, count int, secs int) *nomadlike.Job {
 				Name: "sleep", Driver: "raw_exec",
 				Config:    map[string]any{"command": "/bin/sleep", "args": []any{strconv.Itoa(secs)}},
 				Resources: &nomadlike.Resources{CPU: 20, MemoryMB: 16},
+				LogConfig: &nomadlike.LogConfig{MaxFiles: 1, MaxFileSizeMB: 5},
 			}},
 		}},
 	}

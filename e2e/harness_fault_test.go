@@ -312,6 +312,15 @@ func (c *faultCluster) cleanup() {
 		a.killGroup()
 	}
 	killDescendants()
+	if dir := os.Getenv("NOMADLIKE_E2E_LOG_DIR"); dir != "" {
+		// Keep the agents' logs for a look after the run.
+		for _, a := range all {
+			if b, err := os.ReadFile(a.logPath); err == nil {
+				name := strings.NewReplacer("/", "_", " ", "_").Replace(c.tb.Name()) + "-" + a.name + ".log"
+				_ = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+			}
+		}
+	}
 	if c.tb.Failed() {
 		for _, a := range all {
 			c.tb.Logf("----- %s log (tail) -----\n%s", a.name, a.logTail(6000))

@@ -38,7 +38,11 @@ func benchAPI(tb testing.TB, addr string) *api.Client {
 // benchServer starts one server agent process and returns it.
 func benchServer(tb testing.TB) *faultAgent {
 	tb.Helper()
-	c := newFaultCluster(tb, clusterOptions{servers: 1, logLevel: "WARN"})
+	level := os.Getenv("NOMADLIKE_BENCH_LOG_LEVEL")
+	if level == "" {
+		level = "WARN"
+	}
+	c := newFaultCluster(tb, clusterOptions{servers: 1, logLevel: level})
 	return c.servers[0]
 }
 

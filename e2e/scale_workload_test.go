@@ -46,6 +46,7 @@ func benchJob(id, typ string, count, cpu, mem int, class string) *nomadlike.Job 
 				Name: "t", Driver: "exec",
 				Config:    map[string]any{"command": "/bin/true"},
 				Resources: &nomadlike.Resources{CPU: cpu, MemoryMB: mem},
+				LogConfig: &nomadlike.LogConfig{MaxFiles: 1, MaxFileSizeMB: 5},
 			}},
 		}},
 	}
