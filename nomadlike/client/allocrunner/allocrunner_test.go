@@ -202,6 +202,45 @@ func TestRestartPolicyThenFail(t *testing.T) {
 	}
 }
 
+// TestExitedTasksAreDestroyed: a task that exits on its own is destroyed in
+// its driver (cgroup, container, plugin memory) before it is restarted or
+// the allocation ends, so that finished work holds nothing on the node.
+func TestExitedTasksAreDestroyed(t *testing.T) {
+	h := newHarness(t)
+	a := batchAlloc(task("flaky", map[string]any{"exit_codes": []any{1, 0}}), task("once", nil))
+	a.Job.TaskGroups[0].Tasks[0].RestartPolicy = &nomadlike.RestartPolicy{Attempts: 1, Interval: time.Hour, Delay: time.Millisecond, Mode: "fail"}
+	ar := h.start(a)
+	waitStatus(t, ar, nomadlike.AllocClientStatusComplete)
+	if held := h.host.Held(); len(held) != 0 {
+		t.Errorf("driver still holds %v after the allocation completed", held)
+	}
+	ev := h.host.Events()
+	for _, want := range []struct {
+		event string
+		n     int
+	}{{"destroy flaky", 2}, {"destroy once", 1}} {
+		if countOf(ev, want.event) != want.n {
+			t.Errorf("%q %d times in %v, want %d", want.event, countOf(ev, want.event), ev, want.n)
+		}
+	}
+	// The first run is destroyed before the restart starts a new one.
+	first := slices.Index(ev, "destroy flaky")
+	second := slices.Index(ev[slices.Index(ev, "start flaky")+1:], "start flaky") + slices.Index(ev, "start flaky") + 1
+	if first > second {
+		t.Errorf("first run destroyed after the restart started: %v", ev)
+	}
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
+}
+
 func TestInvalidConfigFailsWithoutRestart(t *testing.T) {
 	h := newHarness(t)
 	a := batchAlloc(task("bad", map[string]any{"bogus": true}))

@@ -400,13 +400,17 @@ func (tr *TaskRunner) Run() {
 				continue
 			}
 			ev := terminatedEvent(res)
+			var d drivers.Driver
+			var h *drivers.TaskHandle
 			tr.update(func() {
 				tr.appendEventLocked(ev)
+				d, h = tr.driver, tr.local.Handle
 				tr.local.Handle = nil
 			})
 			if res.OOMKilled {
 				tr.emit(newEvent(nomadlike.TaskEventOOMKilled, "OOM Killed"))
 			}
+			tr.destroyExited(d, h)
 		}
 
 		dec := tr.restarts.next(res, startErr, recoverable)
@@ -439,6 +443,20 @@ func (tr *TaskRunner) Run() {
 			timer.Stop()
 			return
 		}
+	}
+}
+
+// destroyExited releases what the driver holds for a task that exited on
+// its own (its cgroup, container, log copiers, its entry in the plugin's
+// memory) before the restart policy decides, so that neither a restart nor
+// the end of the allocation leaves them behind. Killed tasks are destroyed
+// by stop.
+func (tr *TaskRunner) destroyExited(d drivers.Driver, h *drivers.TaskHandle) {
+	if d == nil || h == nil || h.Config == nil {
+		return
+	}
+	if err := d.DestroyTask(h.Config.ID, true); err != nil && !errors.Is(err, drivers.ErrTaskNotFound) {
+		tr.logger.Warn("destroy exited task", "task_id", h.Config.ID, "error", err)
 	}
 }
 

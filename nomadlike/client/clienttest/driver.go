@@ -54,6 +54,8 @@ type fakeTask struct {
 	result  *drivers.ExitResult
 	stopped bool
 	signals []string
+	// destroyed tasks are forgotten by the driver but kept for LastConfig.
+	destroyed bool
 }
 
 // NewFakeHost returns an empty host with a healthy driver.
@@ -75,7 +77,7 @@ func (h *FakeHost) Starts(allocID, task string) int {
 	return h.starts[allocID+"/"+task]
 }
 
-// Events returns a log of "start NAME", "recover NAME", "stop NAME SIGNAL", "exit NAME CODE".
+// Events returns a log of "start NAME", "recover NAME", "stop NAME SIGNAL", "exit NAME CODE", "destroy NAME".
 func (h *FakeHost) Events() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -96,6 +98,20 @@ func (h *FakeHost) LastConfig(allocID, task string) *drivers.TaskConfig {
 		return nil
 	}
 	return last.cfg
+}
+
+// Held returns the IDs of tasks the driver still holds: started and not
+// destroyed, whether running or exited.
+func (h *FakeHost) Held() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for id, t := range h.tasks {
+		if !t.destroyed {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Running returns the IDs of tasks that have not exited.
@@ -282,7 +298,7 @@ func (d *FakeDriver) task(id string) (*fakeTask, error) {
 	d.Host.mu.Lock()
 	defer d.Host.mu.Unlock()
 	t := d.Host.tasks[id]
-	if t == nil {
+	if t == nil || t.destroyed {
 		return nil, fmt.Errorf("task %q: %w", id, drivers.ErrTaskNotFound)
 	}
 	return t, nil
@@ -338,7 +354,8 @@ func (d *FakeDriver) DestroyTask(id string, force bool) error {
 		}
 		h.finishLocked(t, &drivers.ExitResult{Signal: 9})
 	}
-	delete(h.tasks, id)
+	t.destroyed = true
+	h.events = append(h.events, "destroy "+t.cfg.Name)
 	return nil
 }
 
