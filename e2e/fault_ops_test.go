@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -17,7 +18,11 @@ import (
 // from a server that lost its leader mid-write) leaves the outcome unknown.
 func definiteFailure(err error) bool {
 	var se *api.StatusError
-	return errors.As(err, &se) && se.Code >= 400 && se.Code < 500
+	if errors.As(err, &se) {
+		return se.Code >= 400 && se.Code < 500
+	}
+	// A refused connection never carried the request.
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // tinyJob is a valid batch job whose meta "v" carries value; it asks for
@@ -77,49 +82,57 @@ func (l *opsLoad) run(ctx context.Context, workers int, seed uint64) {
 }
 
 func (l *opsLoad) worker(ctx context.Context, w int, r *rand.Rand) {
-	c := l.clients[w%len(l.clients)]
+	ci := w % len(l.clients)
 	for n := 0; ctx.Err() == nil; n++ {
+		c := l.clients[ci]
 		opCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		var ok bool
 		switch x := r.IntN(10); {
 		case x < 3:
-			l.register(opCtx, c, w, l.keys[r.IntN(len(l.keys))], fmt.Sprintf("%d-%d", w, n))
+			ok = l.register(opCtx, c, w, l.keys[r.IntN(len(l.keys))], fmt.Sprintf("%d-%d", w, n))
 		case x < 5:
-			l.registerUnique(opCtx, c, fmt.Sprintf("uniq-%d-%d", w, n))
+			ok = l.registerUnique(opCtx, c, fmt.Sprintf("uniq-%d-%d", w, n))
 		default:
-			l.read(opCtx, c, w, l.keys[r.IntN(len(l.keys))])
+			ok = l.read(opCtx, c, w, l.keys[r.IntN(len(l.keys))])
 		}
 		cancel()
+		if !ok {
+			// Like a client with several server addresses: try the next.
+			ci = (ci + 1) % len(l.clients)
+		}
 		if ctx.Err() == nil {
 			// Pace the load a little so the cluster is not saturated.
-			sleepCtx(ctx, time.Duration(r.IntN(10))*time.Millisecond)
+			sleepCtx(ctx, time.Duration(10+r.IntN(20))*time.Millisecond)
 		}
 	}
 }
 
-func (l *opsLoad) register(ctx context.Context, c *api.Client, w int, key, value string) {
+func (l *opsLoad) register(ctx context.Context, c *api.Client, w int, key, value string) bool {
 	call := l.hist.now()
 	_, _, err := c.Jobs().Register(ctx, tinyJob(key, value), nil)
 	ret := l.hist.now()
-	if err != nil && definiteFailure(err) {
-		return
-	}
-	l.hist.add(w, jobInput{kind: opRegister, job: key, value: value}, jobOutput{}, call, ret, err != nil)
 	if err != nil {
 		l.countErr()
+		if definiteFailure(err) {
+			return false
+		}
 	}
+	l.hist.add(w, jobInput{kind: opRegister, job: key, value: value}, jobOutput{}, call, ret, err != nil)
+	return err == nil
 }
 
-func (l *opsLoad) registerUnique(ctx context.Context, c *api.Client, id string) {
+func (l *opsLoad) registerUnique(ctx context.Context, c *api.Client, id string) bool {
 	if _, _, err := c.Jobs().Register(ctx, tinyJob(id, "u"), nil); err != nil {
 		l.countErr()
-		return
+		return false
 	}
 	l.mu.Lock()
 	l.acked = append(l.acked, id)
 	l.mu.Unlock()
+	return true
 }
 
-func (l *opsLoad) read(ctx context.Context, c *api.Client, w int, key string) {
+func (l *opsLoad) read(ctx context.Context, c *api.Client, w int, key string) bool {
 	call := l.hist.now()
 	job, _, err := c.Jobs().Info(ctx, key, nil)
 	ret := l.hist.now()
@@ -134,9 +147,10 @@ func (l *opsLoad) read(ctx context.Context, c *api.Client, w int, key string) {
 	default:
 		// A failed read changed nothing: leave it out.
 		l.countErr()
-		return
+		return false
 	}
 	l.hist.add(w, jobInput{kind: opRead, job: key}, jobOutput{value: v}, call, ret, false)
+	return true
 }
 
 func (l *opsLoad) countErr() {
