@@ -14,7 +14,9 @@ import (
 func notLeader(op string) error { return fmt.Errorf("%s: %w", op, nomadlike.ErrNotLeader) }
 
 // RegisterNode registers a new node or updates a known one (same SecretID)
-// and marks it ready. A node becoming ready gets evaluations for the system
+// and marks it ready. A node becoming ready, or a ready node whose drivers,
+// attributes, meta or resources changed (a client re-registers after a
+// fingerprint or driver health change), gets evaluations for the system
 // jobs and unblocks blocked evaluations. It returns the heartbeat TTL.
 func (s *Server) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, error) {
 	if !s.IsLeader() {
@@ -47,7 +49,9 @@ func (s *Server) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, erro
 	if err != nil {
 		return 0, 0, fmt.Errorf("register node %s: %w", n.ID, err)
 	}
-	if existing == nil || existing.Status != nomadlike.NodeStatusReady {
+	if existing == nil || existing.Status != nomadlike.NodeStatusReady || capabilitiesChanged(existing, n) {
+		// A new or returning node, or a ready one whose drivers, attributes
+		// or resources changed: what was infeasible or did not fit may now.
 		if index, err = s.nodeBecameReady(n, index); err != nil {
 			return 0, 0, err
 		}
