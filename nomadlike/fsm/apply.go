@@ -35,6 +35,7 @@ var handlers = [...]handler{
 	NodeUpdateEligibilityRequestType: applyNodeUpdateEligibility,
 	NodeUpdateDrainRequestType:       applyNodeUpdateDrain,
 	ApplyPlanResultsRequestType:      applyPlanResults,
+	PeriodicLaunchRequestType:        applyPeriodicLaunch,
 }
 
 // decode unmarshals the body of e. A committed entry that does not decode
@@ -226,4 +227,17 @@ func applyPlanRequest(s *state.StateStore, e entry, req *state.ApplyPlanResultsR
 		return nil, err
 	}
 	return req.Evals, nil
+}
+
+func applyPeriodicLaunch(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {
+	req := decode[PeriodicLaunchRequest](e)
+	var evals []*nomadlike.Evaluation
+	if req.Job != nil && req.Eval != nil {
+		evals = []*nomadlike.Evaluation{req.Eval}
+		stampEvals(e, evals)
+	}
+	if err := s.UpsertPeriodicLaunch(e.index, req.Launch, req.Job, evals); err != nil {
+		return nil, err
+	}
+	return evals, nil
 }

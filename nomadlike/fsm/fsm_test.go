@@ -230,6 +230,24 @@ func TestApplyMessageTypes(t *testing.T) {
 				t.Errorf("stopped %d placed %d, want 1 and 1", stopped, placed)
 			}
 		}},
+		{"periodic launch", PeriodicLaunchRequestType, func(w *world) any {
+			child := w.job.PeriodicChild(appendedAt)
+			return &PeriodicLaunchRequest{Launch: &nomadlike.PeriodicLaunch{ID: w.job.ID, Namespace: w.job.Namespace, Launch: appendedAt},
+				Job: child, Eval: fixture.Eval(child)}
+		}, func(t *testing.T, s *state.StateStore, w *world) {
+			child, _ := s.JobByID(nil, w.job.Namespace, nomadlike.PeriodicChildID(w.job.ID, appendedAt))
+			if child == nil || child.ParentID != w.job.ID || child.CreateIndex != idx {
+				t.Fatalf("child = %+v, want one created at %d", child, idx)
+			}
+			evals, _ := s.EvalsByJob(nil, child.Namespace, child.ID)
+			if len(evals) != 1 || evals[0].JobModifyIndex != idx || evals[0].CreateTime != appendedAt.UnixNano() {
+				t.Errorf("child evals = %+v, want one at %d stamped %d", evals, idx, appendedAt.UnixNano())
+			}
+			rec, _ := s.PeriodicLaunchByID(nil, w.job.Namespace, w.job.ID)
+			if rec == nil || !rec.Launch.Equal(appendedAt) {
+				t.Errorf("launch record = %+v", rec)
+			}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,6 +273,7 @@ func TestApplyErrorIsResponse(t *testing.T) {
 		{"purge missing job", JobDeregisterRequestType, &JobDeregisterRequest{Namespace: "default", JobID: "nope", Purge: true}, nomadlike.ErrJobNotFound},
 		{"status of missing node", NodeUpdateStatusRequestType, &NodeUpdateStatusRequest{NodeID: "nope", Status: "down"}, nomadlike.ErrNotFound},
 		{"eval without ID", EvalUpdateRequestType, &EvalUpdateRequest{Evals: []*nomadlike.Evaluation{{}}}, nomadlike.ErrValidation},
+		{"launch without job ID", PeriodicLaunchRequestType, &PeriodicLaunchRequest{Launch: &nomadlike.PeriodicLaunch{Namespace: "default"}}, nomadlike.ErrValidation},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,12 +26,13 @@ const (
 	NodeUpdateEligibilityRequestType
 	NodeUpdateDrainRequestType
 	ApplyPlanResultsRequestType
+	PeriodicLaunchRequestType
 )
 
 var typeNames = [...]string{
 	"JobRegister", "JobDeregister", "EvalUpdate", "EvalDelete", "AllocUpdate", "AllocClientUpdate",
 	"NodeRegister", "NodeDeregister", "NodeUpdateStatus", "NodeUpdateEligibility", "NodeUpdateDrain",
-	"ApplyPlanResults",
+	"ApplyPlanResults", "PeriodicLaunch",
 }
 
 func (t MessageType) String() string {
@@ -134,6 +135,17 @@ type NodeUpdateDrainRequest struct {
 	DrainStrategy *nomadlike.DrainStrategy `json:"DrainStrategy"`
 	MarkEligible  bool                     `json:"MarkEligible"`
 	Evals         []*nomadlike.Evaluation  `json:"Evals"`
+}
+
+// PeriodicLaunchRequest records a launch of a periodic job: the time, and
+// the child job and its evaluation (both nil when the launch was skipped
+// because of prohibit_overlap). It is applied in one transaction, and
+// refused with an error wrapping nomadlike.ErrConflict when the child
+// already exists, so a launch cannot happen twice across leaders.
+type PeriodicLaunchRequest struct {
+	Launch *nomadlike.PeriodicLaunch `json:"Launch"`
+	Job    *nomadlike.Job            `json:"Job"`
+	Eval   *nomadlike.Evaluation     `json:"Eval"`
 }
 
 // ApplyPlanResultsRequest is a committed plan; see state.ApplyPlanResultsRequest.

@@ -21,7 +21,8 @@ var errNilJob = errors.New("nil job")
 // comparison: indexes, Status, StatusDescription, Version, SubmitTime,
 // Stable). SubmitTime is taken from job as given. The last
 // JobTrackedVersions versions are kept in job_versions, the job summary
-// gains any new task group, and Status is set by the rule of jobStatus.
+// gains any new task group, and Status is set by the rule of jobStatus. A
+// child job (ParentID set) is counted in its parent's children summary.
 func (s *StateStore) UpsertJob(index uint64, job *nomadlike.Job) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
 		if err := upsertJobTxn(txn, index, job); err != nil {
@@ -70,6 +71,13 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *nomadlike.Job) error {
 	if err != nil {
 		return err
 	}
+	oldStatus := ""
+	if existing != nil {
+		oldStatus = existing.Status
+	}
+	if err := adjustChildren(txn, index, job, oldStatus, job.Status); err != nil {
+		return err
+	}
 	if err := txn.Insert(TableJobs, job); err != nil {
 		return fmt.Errorf("insert job: %w", err)
 	}
@@ -112,8 +120,9 @@ func pruneVersions(txn *memdb.Txn, ns, id string) error {
 	return nil
 }
 
-// DeleteJob purges the job, its versions and its summary. Its evaluations
-// and allocations stay until garbage collected. It returns an error wrapping
+// DeleteJob purges the job, its versions, its summary and its periodic
+// launch record, and takes it out of its parent's children summary. Its
+// evaluations and allocations stay until garbage collected. It returns an error wrapping
 // nomadlike.ErrJobNotFound when the job does not exist.
 func (s *StateStore) DeleteJob(index uint64, ns, id string) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
@@ -132,6 +141,12 @@ func (s *StateStore) DeleteJob(index uint64, ns, id string) error {
 		}
 		if _, err := txn.DeleteAll(TableJobSummary, indexID, ns, id); err != nil {
 			return fmt.Errorf("delete summary of job %q: %w", id, err)
+		}
+		if err := deletePeriodicLaunch(txn, index, ns, id); err != nil {
+			return err
+		}
+		if err := adjustChildren(txn, index, job, job.Status, ""); err != nil {
+			return err
 		}
 		for _, t := range []string{TableJobs, TableJobVersions, TableJobSummary} {
 			if err := bumpIndex(txn, t, index); err != nil {
@@ -211,6 +226,9 @@ func refreshStatuses(txn *memdb.Txn, index uint64, js jobSet) error {
 		}
 		if status == job.Status {
 			continue
+		}
+		if err := adjustChildren(txn, index, job, job.Status, status); err != nil {
+			return err
 		}
 		updated := job.Copy()
 		updated.Status = status

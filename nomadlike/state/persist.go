@@ -129,6 +129,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.Allocation)
 	case TableNodes:
 		obj = new(nomadlike.Node)
+	case TablePeriodicLaunch:
+		obj = new(nomadlike.PeriodicLaunch)
 	case TableIndex:
 		obj = new(IndexEntry)
 	default:

@@ -70,6 +70,14 @@ func randomState(t *testing.T, seed uint64) *StateStore {
 		}
 		stored, err := s.JobByID(nil, job.Namespace, job.ID)
 		must(t, err)
+		if stored.IsPeriodic() {
+			at := time.Unix(int64(r.Uint32()), 0).UTC()
+			child := stored.PeriodicChild(at)
+			ce := fixture.Eval(child)
+			ce.ID = id()
+			must(t, s.UpsertPeriodicLaunch(next(), &nomadlike.PeriodicLaunch{ID: stored.ID, Namespace: stored.Namespace, Launch: at},
+				child, []*nomadlike.Evaluation{ce}))
+		}
 
 		eval := fixture.Eval(stored)
 		eval.ID = id()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
 // Table names, also the keys of the index table.
@@ -14,11 +16,13 @@ const (
 	TableEvals       = "evals"
 	TableAllocs      = "allocs"
 	TableNodes       = "nodes"
-	TableIndex       = "index"
+	// TablePeriodicLaunch holds each periodic job's last launch.
+	TablePeriodicLaunch = "periodic_launch"
+	TableIndex          = "index"
 )
 
 // dataTables lists the tables that hold domain objects, in dump order.
-var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes}
+var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes, TablePeriodicLaunch}
 
 // Index names.
 const (
@@ -27,6 +31,8 @@ const (
 	indexNode     = "node"
 	indexEval     = "eval"
 	indexSecretID = "secret_id"
+	indexParent   = "parent"   // jobs by (Namespace, ParentID): the children of a job
+	indexPeriodic = "periodic" // jobs by whether they are periodic parents
 )
 
 // IndexEntry is a row of the index table: the latest raft index that wrote
@@ -48,7 +54,11 @@ func schema() *memdb.DBSchema {
 		TableJobs: {
 			Name: TableJobs,
 			Indexes: map[string]*memdb.IndexSchema{
-				indexID: {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
+				indexID:     {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
+				indexParent: {Name: indexParent, AllowMissing: true, Indexer: nsIDIndex("ParentID")},
+				indexPeriodic: {Name: indexPeriodic, Indexer: &memdb.ConditionalIndex{Conditional: func(obj any) (bool, error) {
+					return obj.(*nomadlike.Job).IsPeriodic(), nil
+				}}},
 			},
 		},
 		TableJobVersions: {
@@ -88,6 +98,12 @@ func schema() *memdb.DBSchema {
 			Indexes: map[string]*memdb.IndexSchema{
 				indexID:       {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
 				indexSecretID: {Name: indexSecretID, Unique: true, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "SecretID"}},
+			},
+		},
+		TablePeriodicLaunch: {
+			Name: TablePeriodicLaunch,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID: {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
 			},
 		},
 		TableIndex: {
