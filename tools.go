@@ -19,6 +19,8 @@ import (
 	_ "github.com/hashicorp/hcl/v2/hclsyntax"
 	_ "github.com/hashicorp/raft"
 	_ "github.com/hashicorp/raft-boltdb/v2"
+	_ "github.com/moby/sys/mountinfo"
+	_ "github.com/opencontainers/runtime-spec/specs-go"
 	_ "github.com/urfave/cli/v2"
 	_ "github.com/zclconf/go-cty/cty"
 	_ "github.com/zclconf/go-cty/cty/function/stdlib"
@@ -27,6 +29,4 @@ import (
 	_ "golang.org/x/sys/unix"
 	_ "google.golang.org/grpc"
 	_ "google.golang.org/protobuf/proto"
-	_ "github.com/moby/sys/mountinfo"
-	_ "github.com/opencontainers/runtime-spec/specs-go"
 )
