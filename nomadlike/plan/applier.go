@@ -264,15 +264,34 @@ func (a *Applier) evaluate(ctx context.Context, p *nomadlike.Plan, minIndex uint
 
 // Allocs flattens the accepted result into the placed or updated
 // allocations and the stopped ones, in node ID order, as the state store's
-// plan-results request takes them.
+// plan-results request takes them. Placed allocations that carry the plan's
+// own job come back as shallow copies without it: the request carries the
+// job once and the state store gives every such allocation the one stored
+// copy of that job version, instead of a decoded copy per allocation in the
+// raft entry.
 func (c *Commit) Allocs() (updated, stopped []*nomadlike.Allocation) {
 	for _, id := range sortedKeys(c.Result.NodeAllocation) {
-		updated = append(updated, c.Result.NodeAllocation[id]...)
+		for _, a := range c.Result.NodeAllocation[id] {
+			updated = append(updated, c.withoutPlanJob(a))
+		}
 	}
 	for _, id := range sortedKeys(c.Result.NodeUpdate) {
 		stopped = append(stopped, c.Result.NodeUpdate[id]...)
 	}
 	return updated, stopped
+}
+
+// withoutPlanJob returns a, or a shallow copy without Job when its Job is
+// the plan's job version.
+func (c *Commit) withoutPlanJob(a *nomadlike.Allocation) *nomadlike.Allocation {
+	pj := c.Plan.Job
+	if a.Job == nil || pj == nil || (a.Job != pj &&
+		(a.Job.Namespace != pj.Namespace || a.Job.ID != pj.ID || a.Job.Version != pj.Version || a.Job.JobModifyIndex != pj.JobModifyIndex)) {
+		return a
+	}
+	cp := *a
+	cp.Job = nil
+	return &cp
 }
 
 func sortedKeys(m map[string][]*nomadlike.Allocation) []string {

@@ -95,6 +95,11 @@ type Config struct {
 	// raft.InmemTransport). The join service then does not run.
 	RaftTransport raft.Transport
 
+	// Clock is the time the periodic launcher goes by, and that stamps
+	// submitted, launched and dispatched jobs; nil is the wall clock.
+	// Tests pass a fake one to launch without waiting.
+	Clock Clock
+
 	// Logger defaults to a null logger.
 	Logger hclog.Logger
 }
