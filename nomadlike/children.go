@@ -75,7 +75,7 @@ type DispatchRequest struct {
 // parameterized parent gets an error wrapping ErrValidation too.
 func (j *Job) Dispatch(req DispatchRequest, t time.Time) (*Job, error) {
 	if !j.IsParameterized() {
-		return nil, fmt.Errorf("dispatch job %q: %w: not a parameterized job", j.ID, ErrValidation)
+		return nil, fmt.Errorf("%w: not a parameterized job", ErrValidation)
 	}
 	v := newValidator()
 	pj := j.ParameterizedJob

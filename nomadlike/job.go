@@ -129,8 +129,14 @@ func (tg *TaskGroup) LookupTask(name string) *Task {
 	return nil
 }
 
-// IsPeriodic reports whether the job is a periodic parent.
-func (j *Job) IsPeriodic() bool { return j.Periodic != nil && j.Periodic.Enabled }
+// IsPeriodic reports whether the job is a periodic parent: it is never run
+// itself, the servers launch children of it. A disabled schedule still makes
+// it one (paused, not run), as in Nomad.
+func (j *Job) IsPeriodic() bool { return j.Periodic != nil }
+
+// IsPeriodicActive reports whether the servers launch children of the job:
+// it is periodic, its schedule is enabled and the job is not stopped.
+func (j *Job) IsPeriodicActive() bool { return j.IsPeriodic() && j.Periodic.Enabled && !j.Stop }
 
 // IsParameterized reports whether the job is a parameterized parent that is
 // only run through dispatch.

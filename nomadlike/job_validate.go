@@ -105,7 +105,7 @@ func (j *Job) Validate() error {
 				pv.fail("MetaOptional", "key %q is also in MetaRequired", k)
 			}
 		}
-		if j.Periodic != nil && j.Periodic.Enabled {
+		if j.Periodic != nil {
 			pv.fail("", "a job cannot be both periodic and parameterized")
 		}
 	}

@@ -82,10 +82,11 @@ func Next(p *nomadlike.PeriodicConfig, after time.Time) (time.Time, error) {
 	return s.Next(after), nil
 }
 
-// Validate checks the periodic block of an enabled periodic job; other jobs
-// pass. Errors are *nomadlike.ValidationError.
+// Validate checks the schedule of a periodic job whose schedule is enabled;
+// other jobs pass (a disabled schedule may be empty). Errors are
+// *nomadlike.ValidationError.
 func Validate(job *nomadlike.Job) error {
-	if !job.IsPeriodic() {
+	if !job.IsPeriodic() || !job.Periodic.Enabled {
 		return nil
 	}
 	_, err := Parse(job.Periodic)

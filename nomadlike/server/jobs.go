@@ -6,6 +6,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+	"github.com/nomadlike/nomadlike/nomadlike/periodic"
 )
 
 // RegisterJob canonicalizes, validates and stores a job with the evaluation
@@ -13,7 +14,10 @@ import (
 // only happens when the stored job's JobModifyIndex equals jobModifyIndex
 // (0: the job must not exist); otherwise the error wraps
 // nomadlike.ErrIndexMismatch. Periodic and parameterized parents get no
-// evaluation (evalID is "").
+// evaluation (evalID is ""); the warnings say when the next child will
+// launch or how to dispatch one. A periodic job's cron spec is checked here
+// (a bad one is an error wrapping nomadlike.ErrValidation naming
+// Periodic.Spec).
 func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyIndex uint64) (string, uint64, string, error) {
 	if !s.IsLeader() {
 		return "", 0, "", notLeader("register job")
@@ -24,6 +28,9 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 	job = job.Copy()
 	job.Canonicalize()
 	if err := job.Validate(); err != nil {
+		return "", 0, "", fmt.Errorf("register job %q: %w", job.ID, err)
+	}
+	if err := periodic.Validate(job); err != nil {
 		return "", 0, "", fmt.Errorf("register job %q: %w", job.ID, err)
 	}
 	existing, err := s.fsm.State().JobByID(nil, job.Namespace, job.ID)
@@ -40,17 +47,16 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 			return "", 0, "", fmt.Errorf("register job %q: %w: job modify index is %d, not %d", job.ID, nomadlike.ErrIndexMismatch, existing.JobModifyIndex, jobModifyIndex)
 		}
 	}
-	var warnings string
 	if existing != nil && existing.Type != job.Type {
 		return "", 0, "", fmt.Errorf("register job %q: %w: cannot change type from %s to %s", job.ID, nomadlike.ErrValidation, existing.Type, job.Type)
 	}
-	job.SubmitTime = time.Now().UnixNano()
+	now := s.cfg.Clock.Now()
+	job.SubmitTime = now.UnixNano()
 	req := &fsm.JobRegisterRequest{Job: job}
 	if !job.IsPeriodic() && !job.IsParameterized() {
 		req.Eval = newEval(job, nomadlike.EvalTriggerJobRegister)
-	} else {
-		warnings = "periodic and parameterized jobs are not evaluated on register; dispatch or wait for the schedule"
 	}
+	warnings := launchWarning(job, now)
 	index, err := s.raftApply(fsm.JobRegisterRequestType, req)
 	if err != nil {
 		return "", 0, "", fmt.Errorf("register job %q: %w", job.ID, err)
@@ -120,4 +126,23 @@ func (s *Server) ForceEvaluate(ns, jobID string) (string, uint64, error) {
 		return "", 0, fmt.Errorf("evaluate job %q: %w", jobID, err)
 	}
 	return eval.ID, index, nil
+}
+
+// launchWarning tells the submitter of a periodic or parameterized job what
+// will happen instead of an evaluation; "" for other jobs.
+func launchWarning(job *nomadlike.Job, now time.Time) string {
+	switch {
+	case job.IsParameterized():
+		return fmt.Sprintf("parameterized job: it runs only when dispatched (nomadlike job dispatch %s)", job.ID)
+	case !job.IsPeriodic():
+		return ""
+	case !job.Periodic.Enabled:
+		return "periodic job with its schedule disabled: nothing launches until it is enabled (nomadlike job periodic force " + job.ID + " launches one now)"
+	}
+	next, err := periodic.Next(job.Periodic, now)
+	if err != nil || next.IsZero() {
+		return fmt.Sprintf("periodic job: the cron spec %q names no future time; it will never launch", job.Periodic.Spec)
+	}
+	return fmt.Sprintf("periodic job: the next launch is at %s (in %s); nomadlike job periodic force %s launches one now",
+		next.UTC().Format(time.RFC3339), next.Sub(now).Round(time.Second), job.ID)
 }

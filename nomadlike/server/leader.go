@@ -95,6 +95,7 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 	run(s.reapFailedEvals)
 	run(s.reapCancelledEvals)
 	run(s.drainLoop)
+	run(newPeriodicLauncher(s).run)
 }
 
 func (s *Server) revokeLeadership() {

@@ -78,6 +78,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = wallClock{}
+	}
 	s := &Server{
 		cfg:        cfg,
 		logger:     cfg.Logger.Named("server"),

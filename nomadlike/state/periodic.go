@@ -8,8 +8,8 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
-// PeriodicJobs returns the periodic parents (Periodic.Enabled) of every
-// namespace, stopped ones included. Its watch fires only when one of them
+// PeriodicJobs returns the periodic parents of every namespace, stopped and
+// disabled ones included. Its watch fires only when one of them
 // changes, so the leader's launcher can block on it cheaply.
 func (r *Reader) PeriodicJobs(ws memdb.WatchSet) ([]*nomadlike.Job, error) {
 	return list[nomadlike.Job](r.txn(ws), ws, nil, TableJobs, indexPeriodic, true)
