@@ -83,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 		reregisterCh: make(chan struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.updates = newUpdater(cfg.Servers, cfg.UpdateInterval, cfg.MinRetryInterval, cfg.MaxRetryInterval, c.logger)
+	c.updates = newUpdater(cfg.Servers, cfg.MinRetryInterval, cfg.MaxRetryInterval, c.logger)
 
 	id, secret, err := db.NodeIdentity()
 	if err != nil {

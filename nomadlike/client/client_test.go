@@ -42,8 +42,8 @@ func (e *env) config() client.Config {
 	return client.Config{
 		DataDir: e.dataDir, NodeName: "test-node", Meta: map[string]string{"rack": "r7"},
 		Servers: e.server, DriverLauncher: e.launcher, BuiltinDrivers: []string{"fake"}, DriverBinary: "/nonexistent",
-		Plugins: map[string]json.RawMessage{"fake": json.RawMessage(`{"x": 1}`)},
-		Logger:  hclog.NewNullLogger(), UpdateInterval: 20 * time.Millisecond,
+		Plugins:          map[string]json.RawMessage{"fake": json.RawMessage(`{"x": 1}`)},
+		Logger:           hclog.NewNullLogger(),
 		MinRetryInterval: 10 * time.Millisecond, MaxRetryInterval: 50 * time.Millisecond,
 		FingerprintInterval: time.Hour, BlockingQueryWait: 5 * time.Second,
 	}

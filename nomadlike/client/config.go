@@ -76,9 +76,6 @@ type Config struct {
 	// DB is the local state; default a BoltDB at DataDir/client/state.db.
 	DB localstate.DB
 
-	// UpdateInterval is how long allocation updates are batched (200ms):
-	// longer batches are cheaper for servers and slower to show.
-	UpdateInterval time.Duration
 	// FingerprintInterval is how often drivers are fingerprinted (30s).
 	FingerprintInterval time.Duration
 	// MinRetryInterval and MaxRetryInterval bound the backoff after failed
@@ -112,9 +109,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.AgentVersion == "" {
 		c.AgentVersion = "0.1.0-dev"
-	}
-	if c.UpdateInterval <= 0 {
-		c.UpdateInterval = 200 * time.Millisecond
 	}
 	if c.FingerprintInterval <= 0 {
 		c.FingerprintInterval = 30 * time.Second

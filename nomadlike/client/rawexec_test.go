@@ -42,8 +42,8 @@ func TestRawExecThroughPlugin(t *testing.T) {
 	dataDir := t.TempDir()
 	cfg := client.Config{
 		DataDir: dataDir, Servers: server, BuiltinDrivers: []string{rawexec.Name}, DriverBinary: os.Args[0],
-		Plugins:        map[string]json.RawMessage{rawexec.Name: json.RawMessage(`{"enabled": true, "no_cgroups": true}`)},
-		UpdateInterval: 20 * time.Millisecond, MinRetryInterval: 10 * time.Millisecond, MaxRetryInterval: 50 * time.Millisecond,
+		Plugins:          map[string]json.RawMessage{rawexec.Name: json.RawMessage(`{"enabled": true, "no_cgroups": true}`)},
+		MinRetryInterval: 10 * time.Millisecond, MaxRetryInterval: 50 * time.Millisecond,
 		FingerprintInterval: time.Hour, BlockingQueryWait: 5 * time.Second,
 	}
 	// Whatever happens, leave no plugin or task process behind.

@@ -10,25 +10,29 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
-// updater batches allocation status updates for the servers. Alloc runners
-// hand it every change (AllocStateUpdated never blocks); each interval the
-// latest state of every changed allocation goes out in one UpdateAllocs
-// call. A failed call puts its allocations back unless a newer state
-// arrived meanwhile, so nothing is lost and nothing goes backwards.
+// updater sends allocation status updates to the servers. Alloc runners
+// hand it every change (AllocStateUpdated never blocks). A change goes out
+// at once when no send is in flight; changes made while one is in flight
+// are coalesced (the latest state of each allocation) and go out together
+// as soon as it returns, so a busy client sends one batch per round trip
+// and an idle one adds no delay. A failed call puts its allocations back
+// unless a newer state arrived meanwhile, so nothing is lost and nothing
+// goes backwards; the next try waits out a backoff.
 type updater struct {
 	servers  ServerAPI
-	interval time.Duration
 	minRetry time.Duration
 	maxRetry time.Duration
 	logger   hclog.Logger
 
 	mu      sync.Mutex
 	pending map[string]*nomadlike.Allocation
-	sendMu  sync.Mutex // one UpdateAllocs call at a time
+	kickCh  chan struct{} // signalled when pending gains an entry
+	sendMu  sync.Mutex    // one UpdateAllocs call at a time
 }
 
-func newUpdater(s ServerAPI, interval, minRetry, maxRetry time.Duration, logger hclog.Logger) *updater {
-	return &updater{servers: s, interval: interval, minRetry: minRetry, maxRetry: maxRetry, logger: logger, pending: map[string]*nomadlike.Allocation{}}
+func newUpdater(s ServerAPI, minRetry, maxRetry time.Duration, logger hclog.Logger) *updater {
+	return &updater{servers: s, minRetry: minRetry, maxRetry: maxRetry, logger: logger,
+		pending: map[string]*nomadlike.Allocation{}, kickCh: make(chan struct{}, 1)}
 }
 
 // AllocStateUpdated implements allocrunner.StateUpdater.
@@ -42,17 +46,17 @@ func (u *updater) AllocStateUpdated(a *nomadlike.Allocation) {
 	u.mu.Lock()
 	u.pending[a.ID] = s
 	u.mu.Unlock()
+	u.kick()
 }
 
+// run sends pending changes until ctx ends.
 func (u *updater) run(ctx context.Context) {
-	t := time.NewTicker(u.interval)
-	defer t.Stop()
 	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-u.kickCh:
 		}
 		if err := u.flush(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -68,9 +72,18 @@ func (u *updater) run(ctx context.Context) {
 				return
 			case <-wait.C:
 			}
+			u.kick()
 			continue
 		}
 		failures = 0
+	}
+}
+
+// kick makes run look at pending again.
+func (u *updater) kick() {
+	select {
+	case u.kickCh <- struct{}{}:
+	default:
 	}
 }
 

@@ -9,12 +9,19 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 )
 
-// allocBatcher collects client allocation updates for ClientUpdateBatch and
-// writes them as one raft entry; every caller of a batch gets its index.
+// allocBatcher writes client allocation updates to raft, many per entry
+// (group commit). An update that finds no write in progress is written at
+// once, so an idle cluster adds no delay; updates arriving while a write is
+// in progress are collected, then for ClientUpdateBatch more once it ends,
+// and written together, so that under load raft sees one entry per
+// ClientUpdateBatch (plus the write's own time) whatever the number of
+// clients. Every caller of a batch gets its index.
 type allocBatcher struct {
 	s       *Server
+	stopCh  chan struct{}
 	mu      sync.Mutex
 	cur     *allocBatch
+	busy    bool // the writer goroutine runs
 	stopped bool
 }
 
@@ -25,7 +32,9 @@ type allocBatch struct {
 	err     error
 }
 
-func newAllocBatcher(s *Server) *allocBatcher { return &allocBatcher{s: s} }
+func newAllocBatcher(s *Server) *allocBatcher {
+	return &allocBatcher{s: s, stopCh: make(chan struct{})}
+}
 
 func (b *allocBatcher) add(updates []*nomadlike.Allocation) *allocBatch {
 	b.mu.Lock()
@@ -35,12 +44,39 @@ func (b *allocBatcher) add(updates []*nomadlike.Allocation) *allocBatch {
 	}
 	if b.cur == nil {
 		b.cur = &allocBatch{done: make(chan struct{})}
-		time.AfterFunc(b.s.cfg.ClientUpdateBatch, b.flush)
 	}
 	b.cur.updates = append(b.cur.updates, updates...)
+	if !b.busy {
+		b.busy = true
+		go b.write()
+	}
 	return b.cur
 }
 
+// write writes batches until none is pending: the first at once, each
+// later one after collecting for ClientUpdateBatch.
+func (b *allocBatcher) write() {
+	for {
+		b.flush()
+		b.mu.Lock()
+		if b.cur == nil || b.stopped {
+			b.busy = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		if d := b.s.cfg.ClientUpdateBatch; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-b.stopCh:
+				t.Stop()
+			}
+		}
+	}
+}
+
+// flush writes the collected batch, if any.
 func (b *allocBatcher) flush() {
 	b.mu.Lock()
 	batch := b.cur
@@ -56,6 +92,9 @@ func (b *allocBatcher) flush() {
 // stop flushes nothing more: a pending batch is failed.
 func (b *allocBatcher) stop() {
 	b.mu.Lock()
+	if !b.stopped {
+		close(b.stopCh)
+	}
 	b.stopped = true
 	batch := b.cur
 	b.cur = nil
@@ -67,8 +106,8 @@ func (b *allocBatcher) stop() {
 }
 
 // UpdateAllocsFromClient records clients' allocation updates (ClientStatus,
-// ClientDescription, TaskStates). Updates arriving within ClientUpdateBatch
-// share one raft entry. Failed allocations of groups with a reschedule
+// ClientDescription, TaskStates). Updates arriving while another batch is
+// written share one raft entry (see allocBatcher). Failed allocations of groups with a reschedule
 // policy get an evaluation; finished ones unblock blocked evaluations.
 func (s *Server) UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64, error) {
 	if !s.IsLeader() {

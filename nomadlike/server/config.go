@@ -74,7 +74,10 @@ type Config struct {
 	EvalFailedFollowupRange    time.Duration
 
 	// ClientUpdateBatch is how long client allocation updates are collected
-	// into one raft entry; longer saves raft writes, shorter answers sooner.
+	// into one raft entry while the servers are busy writing them: an update
+	// that finds no write in progress is written at once, later ones wait
+	// for it to end and then this long. Longer saves raft writes under load,
+	// shorter answers sooner; it adds nothing to an idle cluster.
 	ClientUpdateBatch time.Duration
 	// DrainCheckInterval is how often the leader enforces drain deadlines
 	// and marks finished drains complete.

@@ -177,8 +177,16 @@ func TestClientUpdatesAreBatched(t *testing.T) {
 		return len(liveAllocs(t, s, job)) == 3, "not placed"
 	})
 	live := liveAllocs(t, s, job)
-	// A window that never closes by itself: the test flushes it.
+	// An idle batcher writes an update at once, whatever the window.
 	s.cfg.ClientUpdateBatch = time.Hour
+	if _, err := s.UpdateAllocsFromClient([]*nomadlike.Allocation{{ID: live[0].ID, ClientStatus: nomadlike.AllocClientStatusPending}}); err != nil {
+		t.Fatal(err)
+	}
+	// While a write is in progress (the test holds the writer's place)
+	// updates are collected; the test flushes them.
+	s.batcher.mu.Lock()
+	s.batcher.busy = true
+	s.batcher.mu.Unlock()
 	indexes := make(chan uint64, len(live))
 	for _, a := range live {
 		go func(id string) {
@@ -200,6 +208,9 @@ func TestClientUpdatesAreBatched(t *testing.T) {
 	})
 	before, _ := s.State().LatestIndex()
 	s.batcher.flush()
+	s.batcher.mu.Lock()
+	s.batcher.busy = false
+	s.batcher.mu.Unlock()
 	for range live {
 		if i := <-indexes; i != before+1 {
 			t.Fatalf("update committed at index %d, want all at the single batch entry %d", i, before+1)

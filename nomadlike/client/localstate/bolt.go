@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,9 +27,76 @@ var (
 	stateBucket   = []byte("task_state")
 )
 
-// BoltDB is the on-disk DB.
+// BoltDB is the on-disk DB. Writes are group-committed: a write that
+// finds none in progress commits at once; writes made while a commit (and
+// its fsync) is in progress wait for it and then commit together in one
+// transaction, so many task runners persisting at once share fsyncs
+// instead of queueing for one each. Every write is durable when it returns.
 type BoltDB struct {
 	db *bolt.DB
+
+	mu    sync.Mutex
+	queue []*boltWrite
+	busy  bool // the committer goroutine runs
+}
+
+// boltWrite is one caller's part of a group commit.
+type boltWrite struct {
+	fn   func(*bolt.Tx) error
+	done chan error
+}
+
+// update runs fn in a write transaction shared with concurrent writers and
+// returns once it is committed.
+func (b *BoltDB) update(fn func(*bolt.Tx) error) error {
+	w := &boltWrite{fn: fn, done: make(chan error, 1)}
+	b.mu.Lock()
+	b.queue = append(b.queue, w)
+	if !b.busy {
+		b.busy = true
+		go b.commitQueued()
+	}
+	b.mu.Unlock()
+	return <-w.done
+}
+
+// commitQueued commits queued writes until none is left.
+func (b *BoltDB) commitQueued() {
+	for {
+		b.mu.Lock()
+		ws := b.queue
+		b.queue = nil
+		if len(ws) == 0 {
+			b.busy = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		b.commit(ws)
+	}
+}
+
+// commit runs ws in one transaction. When one of them fails the whole
+// transaction is rolled back and each is run again on its own, so that a
+// bad write fails alone.
+func (b *BoltDB) commit(ws []*boltWrite) {
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		for _, w := range ws {
+			if err := w.fn(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(ws) == 1 {
+		for _, w := range ws {
+			w.done <- err
+		}
+		return
+	}
+	for _, w := range ws {
+		w.done <- b.db.Update(w.fn)
+	}
 }
 
 // OpenBolt opens (creating when needed) the state file at path. It fails
@@ -69,7 +137,7 @@ func (b *BoltDB) NodeIdentity() (id, secret string, err error) {
 
 // PutNodeIdentity implements DB.
 func (b *BoltDB) PutNodeIdentity(id, secret string) error {
-	return b.db.Update(func(tx *bolt.Tx) error {
+	return b.update(func(tx *bolt.Tx) error {
 		nb := tx.Bucket(nodeBucket)
 		if err := nb.Put([]byte("id"), []byte(id)); err != nil {
 			return err
@@ -128,7 +196,7 @@ func (b *BoltDB) putAllocValue(allocID string, sub []byte, key []byte, v any) er
 	if err != nil {
 		return fmt.Errorf("encode local state: %w", err)
 	}
-	return b.db.Update(func(tx *bolt.Tx) error {
+	return b.update(func(tx *bolt.Tx) error {
 		ab, err := tx.Bucket(allocsBucket).CreateBucketIfNotExists([]byte(allocID))
 		if err != nil {
 			return err
@@ -159,7 +227,7 @@ func (b *BoltDB) PutTaskState(allocID, task string, s *nomadlike.TaskState) erro
 
 // DeleteAlloc implements DB.
 func (b *BoltDB) DeleteAlloc(allocID string) error {
-	return b.db.Update(func(tx *bolt.Tx) error {
+	return b.update(func(tx *bolt.Tx) error {
 		err := tx.Bucket(allocsBucket).DeleteBucket([]byte(allocID))
 		if err == bolt.ErrBucketNotFound {
 			return nil
@@ -182,14 +250,14 @@ func (b *BoltDB) DriverPlugins() (map[string]json.RawMessage, error) {
 
 // PutDriverPlugin implements DB.
 func (b *BoltDB) PutDriverPlugin(name string, reattach json.RawMessage) error {
-	return b.db.Update(func(tx *bolt.Tx) error {
+	return b.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(pluginsBucket).Put([]byte(name), reattach)
 	})
 }
 
 // DeleteDriverPlugin implements DB.
 func (b *BoltDB) DeleteDriverPlugin(name string) error {
-	return b.db.Update(func(tx *bolt.Tx) error {
+	return b.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(pluginsBucket).Delete([]byte(name))
 	})
 }
