@@ -65,8 +65,13 @@ func (s *Server) leaderLoop(ctx context.Context) {
 	}
 	s.logger.Info("gained leadership", "id", s.id)
 	var wg sync.WaitGroup
+	// Ready before the leader-only components start: they act as the
+	// leader (periodic launches, restored evals), and a write that commits
+	// before the broker is enabled is still picked up by restoreEvals.
+	s.leaderReady.Store(true)
 	s.establishLeadership(ctx, &wg)
 	<-ctx.Done()
+	s.leaderReady.Store(false)
 	wg.Wait()
 	s.revokeLeadership()
 	s.logger.Info("lost leadership", "id", s.id)

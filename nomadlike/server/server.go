@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -40,6 +41,10 @@ type Server struct {
 	cfg    Config
 	logger hclog.Logger
 	id     string
+
+	// leaderReady is true while this server leads and has passed the
+	// leadership barrier (see IsLeader).
+	leaderReady atomic.Bool
 
 	fsm         *fsm.FSM
 	raft        *raft.Raft
@@ -334,13 +339,22 @@ func (s *Server) RPCAddr() string { return string(s.trans.LocalAddr()) }
 // so call State again rather than keeping the result.
 func (s *Server) State() *state.StateStore { return s.fsm.State() }
 
-// IsLeader reports whether this server is the raft leader.
-func (s *Server) IsLeader() bool { return s.raft.State() == raft.Leader }
+// IsLeader reports whether this server is the raft leader and has applied
+// everything committed before its term (the leadership barrier), so that its
+// state store is complete. Between winning the election and passing the
+// barrier it is not a leader for reads and writes: serving reads from a
+// store that has not replayed the log would answer "not found" for jobs that
+// were acknowledged before a restart.
+func (s *Server) IsLeader() bool { return s.raft.State() == raft.Leader && s.leaderReady.Load() }
 
 // Leader returns the leader's raft and HTTP addresses, "" when unknown.
 func (s *Server) Leader() (rpcAddr string, httpAddr string) {
 	addr, id := s.raft.LeaderWithID()
 	if addr == "" {
+		return "", ""
+	}
+	if string(id) == s.id && !s.leaderReady.Load() {
+		// Elected but still replaying the log: no usable leader yet.
 		return "", ""
 	}
 	s.membersMu.Lock()
