@@ -159,6 +159,30 @@ func (j *Jobs) ForceEvaluate(ctx context.Context, id string, opts EvalOptions, q
 	return &out, wm, nil
 }
 
+// Dispatch runs a parameterized job once with meta and payload (either may
+// be empty); idPrefixTemplate, when set, goes into the child's ID. It
+// returns after the child job and its evaluation are committed.
+func (j *Jobs) Dispatch(ctx context.Context, id string, meta map[string]string, payload []byte, idPrefixTemplate string, q *QueryOptions) (*JobDispatchResponse, *WriteMeta, error) {
+	req := &JobDispatchRequest{JobID: id, Payload: payload, Meta: meta, IdPrefixTemplate: idPrefixTemplate}
+	var out JobDispatchResponse
+	wm, err := j.c.Write(ctx, http.MethodPut, jobPath(id, "/dispatch"), req, &out, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &out, wm, nil
+}
+
+// PeriodicForce launches a child of a periodic job now and returns the
+// child's evaluation ID.
+func (j *Jobs) PeriodicForce(ctx context.Context, id string, q *QueryOptions) (*PeriodicForceResponse, *WriteMeta, error) {
+	var out PeriodicForceResponse
+	wm, err := j.c.Write(ctx, http.MethodPut, jobPath(id, "/periodic/force"), nil, &out, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &out, wm, nil
+}
+
 // withParam returns a copy of q with one more query parameter.
 func withParam(q *QueryOptions, key, value string) *QueryOptions {
 	var cp QueryOptions

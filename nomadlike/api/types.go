@@ -115,6 +115,33 @@ type JobEvaluateRequest struct {
 	EvalOptions EvalOptions `json:"EvalOptions"`
 }
 
+// JobDispatchRequest is the body of PUT /v1/job/:id/dispatch. Payload is
+// base64 in JSON.
+type JobDispatchRequest struct {
+	JobID            string            `json:"JobID"`
+	Payload          []byte            `json:"Payload"`
+	Meta             map[string]string `json:"Meta"`
+	IdPrefixTemplate string            `json:"IdPrefixTemplate"`
+}
+
+// JobDispatchResponse is the reply to PUT /v1/job/:id/dispatch: the child
+// job and its evaluation, both created at Index.
+type JobDispatchResponse struct {
+	DispatchedJobID string `json:"DispatchedJobID"`
+	EvalID          string `json:"EvalID"`
+	EvalCreateIndex uint64 `json:"EvalCreateIndex"`
+	JobCreateIndex  uint64 `json:"JobCreateIndex"`
+	Index           uint64 `json:"Index"`
+}
+
+// PeriodicForceResponse is the reply to PUT /v1/job/:id/periodic/force:
+// the evaluation of the launched child.
+type PeriodicForceResponse struct {
+	EvalID          string `json:"EvalID"`
+	EvalCreateIndex uint64 `json:"EvalCreateIndex"`
+	Index           uint64 `json:"Index"`
+}
+
 // EvalOptions tune a forced evaluation.
 type EvalOptions struct {
 	ForceReschedule bool `json:"ForceReschedule"`

@@ -35,6 +35,11 @@ type Backend interface {
 	// backend leaves it nil and a diff was asked for.
 	PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResponse, error)
 	ForceEvaluate(ns, jobID string) (evalID string, index uint64, err error)
+	// ForcePeriodic launches a child of a periodic job now.
+	ForcePeriodic(ns, jobID string) (evalID string, index uint64, err error)
+	// DispatchJob runs a parameterized job once; the child and its
+	// evaluation are created at index.
+	DispatchJob(ns, jobID string, req nomadlike.DispatchRequest) (childID, evalID string, index uint64, err error)
 	RegisterNode(node *nomadlike.Node) (heartbeatTTL time.Duration, index uint64, err error)
 	NodeHeartbeat(nodeID, status string) (heartbeatTTL time.Duration, index uint64, err error)
 	UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (index uint64, err error)
@@ -150,6 +155,8 @@ func (h *Handler) routes() {
 	h.get("/v1/job/{id}/versions", h.serverOnly(h.jobVersions))
 	h.write("/v1/job/{id}/plan", h.serverOnly(h.jobPlan))
 	h.write("/v1/job/{id}/evaluate", h.serverOnly(h.jobEvaluate))
+	h.write("/v1/job/{id}/periodic/force", h.serverOnly(h.jobPeriodicForce))
+	h.write("/v1/job/{id}/dispatch", h.serverOnly(h.jobDispatch))
 
 	h.get("/v1/allocations", h.serverOnly(h.allocList))
 	h.get("/v1/allocation/{id}", h.serverOnly(h.allocInfo))
@@ -168,6 +175,7 @@ func (h *Handler) routes() {
 	h.write("/v1/client/register", h.serverOnly(h.clientRegister))
 	h.write("/v1/client/heartbeat/{id}", h.serverOnly(h.clientHeartbeat))
 	h.write("/v1/client/allocations/update", h.serverOnly(h.clientAllocsUpdate))
+	h.clientAllocRoutes()
 	h.mux.HandleFunc("/v1/client/", h.clientRoute)
 
 	h.get("/v1/status/leader", h.serverOnly(h.statusLeader))

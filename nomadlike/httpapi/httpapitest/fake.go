@@ -131,6 +131,14 @@ func (f *Server) RegisterJob(job *nomadlike.Job, enforce bool, modifyIndex uint6
 			return "", 0, "", fmt.Errorf("job modify index is %d, not %d: %w", have, modifyIndex, nomadlike.ErrIndexMismatch)
 		}
 	}
+	if job.IsPeriodic() || job.IsParameterized() {
+		// Launched or dispatched, never evaluated, as by the real server.
+		index, err := f.Apply(func(st *state.StateStore, index uint64) error {
+			f.registered++
+			return st.UpsertJob(index, job)
+		})
+		return "", index, "periodic or parameterized job: not evaluated", err
+	}
 	eval := f.newEval(job, nomadlike.EvalTriggerJobRegister)
 	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
 		f.registered++
@@ -220,6 +228,51 @@ func (f *Server) ForceEvaluate(ns, id string) (string, uint64, error) {
 		return st.UpsertEvals(index, []*nomadlike.Evaluation{eval})
 	})
 	return eval.ID, index, f.maybeProcess(eval.ID, err)
+}
+
+// ForcePeriodic launches a child of a periodic job at the current second.
+func (f *Server) ForcePeriodic(ns, id string) (string, uint64, error) {
+	cur, err := f.State().JobByID(nil, ns, id)
+	if err != nil {
+		return "", 0, err
+	}
+	switch {
+	case cur == nil:
+		return "", 0, fmt.Errorf("job %q: %w", id, nomadlike.ErrJobNotFound)
+	case !cur.IsPeriodic():
+		return "", 0, fmt.Errorf("job %q: %w: not a periodic job", id, nomadlike.ErrValidation)
+	}
+	now := time.Now().Truncate(time.Second)
+	child := cur.PeriodicChild(now)
+	eval := f.newEval(child, nomadlike.EvalTriggerPeriodicJob)
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
+		return st.UpsertPeriodicLaunch(index, &nomadlike.PeriodicLaunch{ID: cur.ID, Namespace: cur.Namespace, Launch: now},
+			child, []*nomadlike.Evaluation{eval})
+	})
+	return eval.ID, index, f.maybeProcess(eval.ID, err)
+}
+
+// DispatchJob dispatches a parameterized job with the domain's rules.
+func (f *Server) DispatchJob(ns, id string, req nomadlike.DispatchRequest) (string, string, uint64, error) {
+	cur, err := f.State().JobByID(nil, ns, id)
+	if err != nil {
+		return "", "", 0, err
+	}
+	if cur == nil {
+		return "", "", 0, fmt.Errorf("job %q: %w", id, nomadlike.ErrJobNotFound)
+	}
+	child, err := cur.Dispatch(req, time.Now())
+	if err != nil {
+		return "", "", 0, fmt.Errorf("dispatch job %q: %w", id, err)
+	}
+	eval := f.newEval(child, nomadlike.EvalTriggerJobRegister)
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
+		if err := st.UpsertJob(index, child); err != nil {
+			return err
+		}
+		return st.UpsertEvals(index, []*nomadlike.Evaluation{eval})
+	})
+	return child.ID, eval.ID, index, f.maybeProcess(eval.ID, err)
 }
 
 func (f *Server) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, error) {
