@@ -1,0 +1,111 @@
+package httpapi
+
+import (
+	"net/http"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
+)
+
+// clientAllocRoutes registers the cheap allocation watch of client agents:
+// an index-only blocking query per node and a batch fetch of the
+// allocations whose index moved.
+func (h *Handler) clientAllocRoutes() {
+	h.get("/v1/client/allocations/{id}", h.serverOnly(h.clientAllocations))
+	h.write("/v1/client/allocations/fetch", h.serverOnly(h.clientAllocsFetch))
+}
+
+// clientAllocations answers GET /v1/client/allocations/:node_id with the
+// node's allocation IDs and AllocModifyIndex. Its index is the largest
+// AllocModifyIndex of the node's allocations (the node's CreateIndex when
+// it has none), not the allocs table index: a blocking query therefore
+// returns only when the servers change one of this node's allocations, not
+// on every plan in the cluster nor on the client's own status updates
+// (which move ModifyIndex only). An allocation garbage-collected from the
+// node is not reported by itself; it disappears from the next answer.
+func (h *Handler) clientAllocations(w http.ResponseWriter, r *http.Request) {
+	nodeID := r.PathValue("id")
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		allocs, err := st.AllocsByNode(ws, nodeID)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := &api.ClientAllocationsResponse{Allocs: make(map[string]uint64, len(allocs))}
+		for _, a := range allocs {
+			out.Allocs[a.ID] = a.AllocModifyIndex
+			out.Index = max(out.Index, a.AllocModifyIndex)
+		}
+		if out.Index == 0 {
+			n, err := st.NodeByID(nil, nodeID)
+			if err != nil {
+				return nil, 0, err
+			}
+			if n != nil {
+				out.Index = n.CreateIndex
+			}
+			out.Index = max(out.Index, 1)
+		}
+		return out, out.Index, nil
+	})
+}
+
+// jobVersionKey names one stored job version.
+type jobVersionKey struct {
+	ns, id         string
+	version, index uint64
+}
+
+// clientAllocsFetch answers POST /v1/client/allocations/fetch: the named
+// allocations, each job version once. ?index=N waits until the allocs
+// table passes N, so a stale server does not answer from a state older
+// than the watch answer that named the allocations.
+func (h *Handler) clientAllocsFetch(w http.ResponseWriter, r *http.Request) {
+	var req api.ClientAllocsFetchRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+		idx, err := st.IndexWatch(ws, state.TableAllocs)
+		if err != nil {
+			return nil, 0, err
+		}
+		if q.index > 0 && idx <= q.index {
+			return nil, idx, nil // not there yet; the query waits
+		}
+		out := &api.ClientAllocsFetchResponse{
+			Allocs: make([]*nomadlike.Allocation, 0, len(req.AllocIDs)),
+			Jobs:   []*nomadlike.Job{},
+			JobOf:  make([]int, 0, len(req.AllocIDs)),
+			Index:  idx,
+		}
+		jobs := map[jobVersionKey]int{}
+		for _, id := range req.AllocIDs {
+			a, err := st.AllocByID(nil, id)
+			if err != nil {
+				return nil, 0, err
+			}
+			if a == nil {
+				continue
+			}
+			cp := *a
+			cp.Job = nil
+			j := -1
+			if a.Job != nil {
+				k := jobVersionKey{a.Job.Namespace, a.Job.ID, a.Job.Version, a.Job.JobModifyIndex}
+				var ok bool
+				if j, ok = jobs[k]; !ok {
+					j = len(out.Jobs)
+					jobs[k] = j
+					out.Jobs = append(out.Jobs, a.Job)
+				}
+			}
+			out.Allocs = append(out.Allocs, &cp)
+			out.JobOf = append(out.JobOf, j)
+		}
+		return out, idx, nil
+	})
+}
