@@ -27,15 +27,20 @@ type allocView struct {
 	TaskGroup     string `json:"TaskGroup"`
 	DesiredStatus string `json:"DesiredStatus"`
 	ClientStatus  string `json:"ClientStatus"`
-	Job           *struct {
-		Type       string `json:"Type"`
-		TaskGroups []struct {
-			Name  string `json:"Name"`
-			Tasks []struct {
-				Name string `json:"Name"`
-			} `json:"Tasks"`
-		} `json:"TaskGroups"`
-	} `json:"Job"`
+	// AllocModifyIndex is what the index-only watch compares.
+	AllocModifyIndex uint64   `json:"AllocModifyIndex"`
+	Job              *jobView `json:"Job"`
+}
+
+// jobView is the part of a job a simulated node needs.
+type jobView struct {
+	Type       string `json:"Type"`
+	TaskGroups []struct {
+		Name  string `json:"Name"`
+		Tasks []struct {
+			Name string `json:"Name"`
+		} `json:"Tasks"`
+	} `json:"TaskGroups"`
 }
 
 // clientTerminal reports whether the servers consider the allocation

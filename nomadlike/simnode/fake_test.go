@@ -29,6 +29,8 @@ type fakeServer struct {
 	history    map[string][]string              // client statuses received per alloc
 	calls      []int                            // allocations per update call
 	failAll    bool                             // answer 500 to everything
+	legacy     int                              // GET /v1/node/:id/allocations answered
+	fetched    map[string]int                   // times each alloc was fetched
 }
 
 func newFakeServer(t *testing.T, ttl time.Duration) *fakeServer {
@@ -37,12 +39,15 @@ func newFakeServer(t *testing.T, ttl time.Duration) *fakeServer {
 		t: t, ttl: ttl, changed: make(chan struct{}), index: 1,
 		nodes: map[string]*nomadlike.Node{}, heartbeats: map[string]int{},
 		allocs: map[string]*nomadlike.Allocation{}, history: map[string][]string{},
+		fetched: map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /v1/client/register", f.register)
 	mux.HandleFunc("PUT /v1/client/heartbeat/{id}", f.heartbeat)
 	mux.HandleFunc("GET /v1/node/{id}/allocations", f.nodeAllocs)
 	mux.HandleFunc("PUT /v1/client/allocations/update", f.update)
+	mux.HandleFunc("GET /v1/client/allocations/{id}", f.clientAllocs)
+	mux.HandleFunc("POST /v1/client/allocations/fetch", f.fetch)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		fail := f.failAll
@@ -134,6 +139,9 @@ func (f *fakeServer) nodeAllocs(w http.ResponseWriter, r *http.Request) {
 			if out == nil {
 				out = []*nomadlike.Allocation{}
 			}
+			f.mu.Lock()
+			f.legacy++
+			f.mu.Unlock()
 			writeJSON(w, idx, out)
 			return
 		}
@@ -185,7 +193,10 @@ func (f *fakeServer) place(job *nomadlike.Job, nodeID string, count int) []strin
 		f.allocs[a.ID] = a
 		ids = append(ids, a.ID)
 	}
-	f.bumpLocked()
+	idx := f.bumpLocked()
+	for _, id := range ids {
+		f.allocs[id].AllocModifyIndex = idx
+	}
 	return ids
 }
 
@@ -193,10 +204,11 @@ func (f *fakeServer) place(job *nomadlike.Job, nodeID string, count int) []strin
 func (f *fakeServer) stop(ids []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	idx := f.bumpLocked()
 	for _, id := range ids {
 		f.allocs[id].DesiredStatus = nomadlike.AllocDesiredStatusStop
+		f.allocs[id].AllocModifyIndex = idx
 	}
-	f.bumpLocked()
 }
 
 // forget drops every node, as a server that lost its state would.
@@ -241,4 +253,74 @@ func eventTypes(ts *nomadlike.TaskState) string {
 		out = append(out, e.Type)
 	}
 	return strings.Join(out, ",")
+}
+
+// clientAllocs is the index-only watch: ID -> AllocModifyIndex of the
+// node's allocations, blocking while their largest index is not above
+// ?index, up to ?wait.
+func (f *fakeServer) clientAllocs(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var minIndex uint64
+	if s := r.URL.Query().Get("index"); s != "" {
+		minIndex, _ = strconv.ParseUint(s, 10, 64)
+	}
+	wait := 5 * time.Second
+	if s := r.URL.Query().Get("wait"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil && d < wait {
+			wait = d
+		}
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		f.mu.Lock()
+		ch := f.changed
+		out := map[string]uint64{}
+		idx := uint64(1)
+		for _, a := range f.allocs {
+			if a.NodeID == id {
+				out[a.ID] = a.AllocModifyIndex
+				idx = max(idx, a.AllocModifyIndex)
+			}
+		}
+		f.mu.Unlock()
+		if idx > minIndex {
+			writeJSON(w, idx, map[string]any{"Allocs": out, "Index": idx})
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			minIndex = 0
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// fetch returns the named allocations, without Job, and their jobs.
+func (f *fakeServer) fetch(w http.ResponseWriter, r *http.Request) {
+	var req struct{ AllocIDs []string }
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var allocs []*nomadlike.Allocation
+	var jobs []*nomadlike.Job
+	var jobOf []int
+	for _, id := range req.AllocIDs {
+		a, ok := f.allocs[id]
+		if !ok {
+			continue
+		}
+		f.fetched[id]++
+		cp := *a
+		cp.Job = nil
+		allocs = append(allocs, &cp)
+		jobs = append(jobs, a.Job)
+		jobOf = append(jobOf, len(jobs)-1)
+	}
+	writeJSON(w, f.index, map[string]any{"Allocs": allocs, "Jobs": jobs, "JobOf": jobOf, "Index": f.index})
 }

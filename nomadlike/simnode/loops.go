@@ -129,9 +129,10 @@ func (n *simNode) heartbeatLoop(ctx context.Context) {
 	}
 }
 
-// watchLoop follows the node's allocations with blocking queries and acts on
-// every change, as a client agent's watch loop does.
-func (n *simNode) watchLoop(ctx context.Context) {
+// legacyWatchLoop follows the node's allocations with blocking queries of
+// GET /v1/node/:id/allocations (every allocation of the node, with its
+// job, on every change) and acts on every change.
+func (n *simNode) legacyWatchLoop(ctx context.Context) {
 	cfg := &n.sim.cfg
 	var index uint64
 	backoff := time.Duration(0)
@@ -175,13 +176,22 @@ func (n *simNode) watchLoop(ctx context.Context) {
 // sync diffs the server's view of the node's allocations against the
 // node's own and makes the transitions.
 func (n *simNode) sync(ctx context.Context, allocs []*allocView) {
+	present := make(map[string]uint64, len(allocs))
+	for _, a := range allocs {
+		present[a.ID] = a.AllocModifyIndex
+	}
+	n.apply(ctx, present, allocs)
+}
+
+// apply makes the transitions of the allocations in changed (new to the
+// node or changed by the servers) and forgets the node's allocations that
+// are not in present (the servers' whole list for the node).
+func (n *simNode) apply(ctx context.Context, present map[string]uint64, changed []*allocView) {
 	cfg := &n.sim.cfg
 	now := time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	present := make(map[string]bool, len(allocs))
-	for _, a := range allocs {
-		present[a.ID] = true
+	for _, a := range changed {
 		sa, known := n.allocs[a.ID]
 		if !known {
 			sa = newSimAlloc(a)
@@ -228,7 +238,7 @@ func (n *simNode) sync(ctx context.Context, allocs []*allocView) {
 		}
 	}
 	for id, sa := range n.allocs {
-		if !present[id] {
+		if _, ok := present[id]; !ok {
 			// Garbage-collected by the servers.
 			sa.stopTimer()
 			delete(n.allocs, id)
