@@ -20,7 +20,9 @@ import (
 // once per iteration; run them with -benchtime 1x (make bench does). Sizes
 // scale with NOMADLIKE_BENCH_SCALE; NOMADLIKE_BENCH_WATCH_INTERVAL sets the
 // simulated nodes' least time between allocation queries (0 by default, as
-// a client agent).
+// a client agent); NOMADLIKE_BENCH_LEGACY_WATCH=1 makes them follow
+// allocations with the full-object GET /v1/node/:id/allocations instead of
+// the index-only watch.
 
 // benchAPI returns an API client with a connection pool for thousands of
 // concurrent blocking queries.
@@ -60,6 +62,9 @@ func startSim(tb testing.TB, addr string, cfg simnode.Config) (*simnode.Simulato
 			tb.Fatalf("NOMADLIKE_BENCH_WATCH_INTERVAL=%q: %v", s, err)
 		}
 		cfg.MinWatchInterval = d
+	}
+	if os.Getenv("NOMADLIKE_BENCH_LEGACY_WATCH") != "" {
+		cfg.LegacyWatch = true
 	}
 	sim, err := simnode.New(cfg)
 	if err != nil {

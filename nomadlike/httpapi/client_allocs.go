@@ -25,9 +25,11 @@ func (h *Handler) clientAllocRoutes() {
 // returns only when the servers change one of this node's allocations, not
 // on every plan in the cluster nor on the client's own status updates
 // (which move ModifyIndex only). An allocation garbage-collected from the
-// node is not reported by itself; it disappears from the next answer.
+// node while the query waits also answers it, with the allocs table index;
+// one deleted between two queries shows in the next answer.
 func (h *Handler) clientAllocations(w http.ResponseWriter, r *http.Request) {
 	nodeID := r.PathValue("id")
+	var first map[string]uint64 // the first read of this request
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		allocs, err := st.AllocsByNode(ws, nodeID)
 		if err != nil {
@@ -48,8 +50,27 @@ func (h *Handler) clientAllocations(w http.ResponseWriter, r *http.Request) {
 			}
 			out.Index = max(out.Index, 1)
 		}
+		if first == nil {
+			first = out.Allocs
+		} else if anyGone(first, out.Allocs) {
+			idx, err := tableIndex(st, state.TableAllocs)
+			if err != nil {
+				return nil, 0, err
+			}
+			out.Index = max(out.Index, idx)
+		}
 		return out, out.Index, nil
 	})
+}
+
+// anyGone reports whether a key of before is missing from after.
+func anyGone(before, after map[string]uint64) bool {
+	for id := range before {
+		if _, ok := after[id]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // jobVersionKey names one stored job version.

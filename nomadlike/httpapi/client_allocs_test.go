@@ -8,6 +8,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
 func TestClientAllocationsWatchAndFetch(t *testing.T) {
@@ -79,10 +80,40 @@ func TestClientAllocationsWatchAndFetch(t *testing.T) {
 		t.Errorf("FetchAllocations jobs = %p, %p; want one shared *Job of %q", allocs[0].Job, allocs[1].Job, job.ID)
 	}
 
+	// Garbage collection of an allocation wakes a waiting watch.
+	ids, qm, err = ta.client.ClientAllocations(ctx, node.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := make(chan map[string]uint64, 1)
+	go func() {
+		// Deleted before the query started waiting, it shows when the
+		// wait ends; deleted while waiting, it ends the wait.
+		got, _, err := ta.client.ClientAllocations(ctx, node.ID, &api.QueryOptions{WaitIndex: qm.LastIndex, WaitTime: 2 * time.Second})
+		if err != nil {
+			got = nil
+		}
+		gone <- got
+	}()
+	time.Sleep(50 * time.Millisecond) // usually lets the query start waiting first
+	if _, err := ta.fake.Apply(func(st *state.StateStore, index uint64) error {
+		return st.DeleteEvals(index, nil, []string{a1.ID})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-gone:
+		if _, ok := got[a1.ID]; ok || len(got) != 2 {
+			t.Fatalf("watch after GC = %v; want 2 allocations without %s", got, a1.ID)
+		}
+	case <-ctx.Done():
+		t.Fatal("watch did not wake up on a deleted allocation")
+	}
+
 	// The old endpoint still returns full allocations.
 	full, _, err := ta.client.NodeAllocations(ctx, node.ID, nil)
-	if err != nil || len(full) != 3 || full[0].Job == nil {
-		t.Fatalf("NodeAllocations = %d allocations, %v; want 3 with their job", len(full), err)
+	if err != nil || len(full) != 2 || full[0].Job == nil {
+		t.Fatalf("NodeAllocations = %d allocations, %v; want 2 with their job", len(full), err)
 	}
 }
 
