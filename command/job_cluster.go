@@ -9,7 +9,8 @@ import (
 )
 
 // jobClusterCommands are the job subcommands that talk to an agent besides
-// run: plan, status, stop, history, inspect, eval (force evaluation).
+// run: plan, status, stop, history, inspect, eval (force evaluation),
+// dispatch and periodic force.
 func jobClusterCommands() []*cli.Command {
 	return []*cli.Command{
 		jobPlanCommand(),
@@ -18,6 +19,8 @@ func jobClusterCommands() []*cli.Command {
 		jobHistoryCommand(),
 		jobInspectCommand(),
 		jobEvalCommand(),
+		jobDispatchCommand(),
+		jobPeriodicCommand(),
 	}
 }
 

@@ -88,7 +88,7 @@ func showJob(c *cli.Context, client *api.Client, id string) error {
 		return printJSON(w, job)
 	}
 	verbose := c.Bool("verbose")
-	kv(w, [][2]string{
+	pairs := [][2]string{
 		{"ID", job.ID},
 		{"Name", job.Name},
 		{"Submit Date", formatUnixNano(job.SubmitTime)},
@@ -100,7 +100,12 @@ func showJob(c *cli.Context, client *api.Client, id string) error {
 		{"Status", jobStatusString(job.Status, job.Stop)},
 		{"Periodic", strconv.FormatBool(job.IsPeriodic())},
 		{"Parameterized", strconv.FormatBool(job.IsParameterized())},
-	})
+	}
+	kv(w, append(pairs, childPairs(job, time.Now())...))
+	if job.IsPeriodic() || job.IsParameterized() {
+		// A parent never runs itself: show its children instead.
+		return showChildren(c, client, job)
+	}
 	sum, _, err := client.Jobs().Summary(ctx, id, nil)
 	if err != nil {
 		return agentError(c, fmt.Sprintf("read summary of job %q", id), err)

@@ -243,6 +243,13 @@ func (f *Server) ForcePeriodic(ns, id string) (string, uint64, error) {
 		return "", 0, fmt.Errorf("job %q: %w: not a periodic job", id, nomadlike.ErrValidation)
 	}
 	now := time.Now().Truncate(time.Second)
+	for {
+		// One child per second, as the real server.
+		if c, _ := f.State().JobByID(nil, ns, nomadlike.PeriodicChildID(id, now)); c == nil {
+			break
+		}
+		now = now.Add(time.Second)
+	}
 	child := cur.PeriodicChild(now)
 	eval := f.newEval(child, nomadlike.EvalTriggerPeriodicJob)
 	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
