@@ -32,6 +32,10 @@ func (c *Client) watchAllocations() {
 	case <-c.ctx.Done():
 		return
 	}
+	if w, ok := c.cfg.Servers.(AllocIndexWatcher); ok {
+		c.watchAllocIndexes(w)
+		return
+	}
 	var index uint64
 	failures := 0
 	for {
@@ -68,6 +72,15 @@ func (c *Client) runAllocs(allocs []*nomadlike.Allocation) {
 	seen := make(map[string]bool, len(allocs))
 	for _, a := range allocs {
 		seen[a.ID] = true
+	}
+	c.applyAllocs(seen, allocs)
+}
+
+// applyAllocs starts or updates the runners of changed (allocations new or
+// changed on the servers) and destroys the runners of allocations not in
+// seen (every allocation the servers have for the node).
+func (c *Client) applyAllocs(seen map[string]bool, changed []*nomadlike.Allocation) {
+	for _, a := range changed {
 		c.runnersMu.RLock()
 		ar := c.runners[a.ID]
 		c.runnersMu.RUnlock()

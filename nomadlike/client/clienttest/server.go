@@ -28,6 +28,7 @@ type FakeServer struct {
 	heartbeats  int
 	updates     [][]*nomadlike.Allocation
 	failUpdates int
+	fetched     int
 }
 
 // NewFakeServer returns an empty fake server.
