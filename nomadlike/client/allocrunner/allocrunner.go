@@ -134,7 +134,7 @@ func New(cfg Config) (*AllocRunner, error) {
 	if g == nil {
 		g = &getter.Getter{}
 	}
-	hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, templateHook{}}
+	hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{}, templateHook{}}
 	for _, t := range tg.Tasks {
 		trc := TaskRunnerConfig{
 			Alloc: a, Task: t, AllocDir: ar.ad, Drivers: cfg.Drivers, DB: cfg.DB, Node: cfg.Node,
