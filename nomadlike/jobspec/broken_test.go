@@ -114,6 +114,11 @@ func TestParseBroken(t *testing.T) {
 			want: []string{`broken.nomad.hcl:8:18: TaskGroups[web].Networks[0].ReservedPorts[b].Value: port 80 is also reserved by "a"`},
 		},
 		{
+			name: "bad cron spec",
+			src:  "job \"r\" {\n  type = \"batch\"\n  periodic {\n    crons = [\"61 * * * *\"]\n  }\n  group \"g\" {\n    task \"t\" {\n      driver = \"exec\"\n    }\n  }\n}\n",
+			want: []string{`broken.nomad.hcl:4:13: Periodic.Spec: invalid cron expression "61 * * * *": syntax error in minute field: '61'`},
+		},
+		{
 			name: "duplicate block",
 			src:  task(`      driver = "exec"` + "\n" + `      resources {}` + "\n" + `      resources {}`),
 			want: []string{`broken.nomad.hcl:6:7: Duplicate resources block: Only one resources block is allowed here; the first is at broken.nomad.hcl:5,7-16.`},

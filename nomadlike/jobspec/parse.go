@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/periodic"
 )
 
 // ParseOptions are the inputs of a job file besides its text.
@@ -163,6 +164,11 @@ func (p *parser) parse() *nomadlike.Job {
 	}
 	job.Canonicalize()
 	if err := job.Validate(); err != nil {
+		p.addValidation(err)
+		return nil
+	}
+	// The cron spec, checked as the servers will on register.
+	if err := periodic.Validate(job); err != nil {
 		p.addValidation(err)
 		return nil
 	}
