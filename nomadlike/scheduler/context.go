@@ -16,6 +16,7 @@ type planContext struct {
 	nodes     map[string]*nomadlike.Node
 	usage     map[string]*rank.NodeUsage
 	stopped   map[string]bool
+	stoppedOn map[string][]*nomadlike.Allocation // node -> planned stops, for usage read later
 	jobAllocs map[string][]*nomadlike.Allocation // node -> the job's proposed live allocations
 	err       error                              // first state read error
 }
@@ -26,6 +27,7 @@ func newPlanContext(state State, nodes map[string]*nomadlike.Node, jobAllocs []*
 		nodes:     nodes,
 		usage:     map[string]*rank.NodeUsage{},
 		stopped:   map[string]bool{},
+		stoppedOn: map[string][]*nomadlike.Allocation{},
 		jobAllocs: map[string][]*nomadlike.Allocation{},
 	}
 	for _, a := range jobAllocs {
@@ -40,6 +42,23 @@ func newPlanContext(state State, nodes map[string]*nomadlike.Node, jobAllocs []*
 // first use.
 func (c *planContext) nodeUsage(nodeID string) *rank.NodeUsage {
 	if u, ok := c.usage[nodeID]; ok {
+		return u
+	}
+	if us, ok := c.state.(UsageState); ok {
+		base, err := us.NodeUsage(nodeID)
+		if err != nil {
+			if c.err == nil {
+				c.err = fmt.Errorf("read usage of node %q: %w", nodeID, err)
+			}
+			base = rank.NewNodeUsage(nil)
+		}
+		u := base.Fork()
+		for _, a := range c.stoppedOn[nodeID] {
+			if !a.TerminalStatus() {
+				u.Remove(a)
+			}
+		}
+		c.usage[nodeID] = u
 		return u
 	}
 	allocs, err := c.state.AllocsByNode(nodeID)
@@ -63,6 +82,7 @@ func (c *planContext) stop(a *nomadlike.Allocation) {
 		return
 	}
 	c.stopped[a.ID] = true
+	c.stoppedOn[a.NodeID] = append(c.stoppedOn[a.NodeID], a)
 	if u, ok := c.usage[a.NodeID]; ok && !a.TerminalStatus() {
 		u.Remove(a)
 	}
@@ -75,6 +95,13 @@ func (c *planContext) unstop(a *nomadlike.Allocation) {
 		return
 	}
 	delete(c.stopped, a.ID)
+	list := c.stoppedOn[a.NodeID]
+	for i, x := range list {
+		if x.ID == a.ID {
+			c.stoppedOn[a.NodeID] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
 	if u, ok := c.usage[a.NodeID]; ok && !a.TerminalStatus() {
 		u.Add(a)
 	}

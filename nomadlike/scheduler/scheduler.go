@@ -1,6 +1,9 @@
 package scheduler
 
-import "github.com/nomadlike/nomadlike/nomadlike"
+import (
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/scheduler/rank"
+)
 
 // State is the read-only view of the cluster a scheduler works on. The
 // state store's snapshots implement it. Returned objects are shared with the
@@ -20,6 +23,16 @@ type State interface {
 	EvalByID(id string) (*nomadlike.Evaluation, error)
 	// LatestIndex is the raft index the snapshot reflects.
 	LatestIndex() (uint64, error)
+}
+
+// UsageState is an optional capability of State: the summed usage of a
+// node's non-terminal allocations, which a State may keep across
+// evaluations (the leader's workers do, per node, until the node's
+// allocations change) instead of the scheduler summing AllocsByNode for
+// every candidate node of every evaluation. The returned usage is shared:
+// the scheduler forks it before changing it.
+type UsageState interface {
+	NodeUsage(nodeID string) (*rank.NodeUsage, error)
 }
 
 // Planner is how a scheduler changes the cluster. The leader's worker

@@ -42,6 +42,9 @@ type Server struct {
 	logger hclog.Logger
 	id     string
 
+	// usage keeps node usage across the workers' evaluations.
+	usage usageCache
+
 	// leaderReady is true while this server leads and has passed the
 	// leadership barrier (see IsLeader).
 	leaderReady atomic.Bool

@@ -46,7 +46,7 @@ func (s *Server) processEval(ctx context.Context, eval *nomadlike.Evaluation, to
 		return fmt.Errorf("snapshot for eval %s: %w", eval.ID, err)
 	}
 	p := &workerPlanner{s: s, ctx: ctx, eval: eval, token: token}
-	sched, err := scheduler.NewScheduler(eval.Type, snap, p, nil)
+	sched, err := scheduler.NewScheduler(eval.Type, s.usage.Wrap(snap, snap.NodeAllocsVersion), p, nil)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (p *workerPlanner) SubmitPlan(pl *nomadlike.Plan) (*nomadlike.PlanResult, s
 	if err != nil {
 		return nil, nil, fmt.Errorf("refresh state to index %d: %w", min, err)
 	}
-	return res, snap, nil
+	return res, p.s.usage.Wrap(snap, snap.NodeAllocsVersion), nil
 }
 
 func (p *workerPlanner) writeEval(e *nomadlike.Evaluation) error {
@@ -91,3 +91,7 @@ func (p *workerPlanner) writeEval(e *nomadlike.Evaluation) error {
 func (p *workerPlanner) UpdateEval(e *nomadlike.Evaluation) error  { return p.writeEval(e) }
 func (p *workerPlanner) CreateEval(e *nomadlike.Evaluation) error  { return p.writeEval(e) }
 func (p *workerPlanner) ReblockEval(e *nomadlike.Evaluation) error { return p.writeEval(e) }
+
+// usageCache keeps node usage across the workers' evaluations: a node's
+// allocations are summed again only after they changed.
+type usageCache = scheduler.UsageCache

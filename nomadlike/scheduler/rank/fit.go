@@ -11,7 +11,27 @@ import (
 // plans stops and placements. Not safe for concurrent use.
 type NodeUsage struct {
 	Used  nomadlike.ComparableResources
-	Ports map[int]int // host port -> allocations holding it
+	Ports map[int]int // host port -> allocations holding it; read-only while shared
+
+	sharedPorts bool // Ports belongs to the usage this one was forked from
+}
+
+// Fork returns a copy of u that can be changed without changing u; the
+// port map is copied only when the copy first changes it. u itself must
+// not change while forks of it are in use.
+func (u *NodeUsage) Fork() *NodeUsage {
+	return &NodeUsage{Used: u.Used, Ports: u.Ports, sharedPorts: true}
+}
+
+func (u *NodeUsage) ownPorts() {
+	if !u.sharedPorts {
+		return
+	}
+	own := make(map[int]int, len(u.Ports)+1)
+	for p, n := range u.Ports {
+		own[p] = n
+	}
+	u.Ports, u.sharedPorts = own, false
 }
 
 // NewNodeUsage sums the non-terminal allocations of a node.
@@ -28,7 +48,11 @@ func NewNodeUsage(allocs []*nomadlike.Allocation) *NodeUsage {
 // Add counts an allocation placed on the node.
 func (u *NodeUsage) Add(a *nomadlike.Allocation) {
 	u.Used.Add(a.Comparable())
-	for _, p := range a.HostPorts() {
+	ports := a.HostPorts()
+	if len(ports) > 0 {
+		u.ownPorts()
+	}
+	for _, p := range ports {
 		u.Ports[p]++
 	}
 }
@@ -36,7 +60,11 @@ func (u *NodeUsage) Add(a *nomadlike.Allocation) {
 // Remove uncounts an allocation stopped on the node.
 func (u *NodeUsage) Remove(a *nomadlike.Allocation) {
 	u.Used.Sub(a.Comparable())
-	for _, p := range a.HostPorts() {
+	ports := a.HostPorts()
+	if len(ports) > 0 {
+		u.ownPorts()
+	}
+	for _, p := range ports {
 		if u.Ports[p] <= 1 {
 			delete(u.Ports, p)
 		} else {

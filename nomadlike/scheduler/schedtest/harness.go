@@ -21,6 +21,9 @@ type Harness struct {
 	// tests use it to change the state under the scheduler (another
 	// scheduler's plan, a node going away) and force a partial commit.
 	BeforeApply func(h *Harness, plan *nomadlike.Plan)
+	// Usage, when set, serves node usage to the schedulers from this cache
+	// (as the server's workers do) instead of their summing allocations.
+	Usage *scheduler.UsageCache
 
 	mu        sync.Mutex
 	index     uint64
@@ -57,6 +60,9 @@ func (h *Harness) Snapshot() scheduler.State {
 	snap, err := h.Store.Snapshot()
 	if err != nil {
 		h.T.Fatalf("Snapshot: %v", err)
+	}
+	if h.Usage != nil {
+		return h.Usage.Wrap(snap, snap.NodeAllocsVersion)
 	}
 	return snap
 }
@@ -224,11 +230,7 @@ func (h *Harness) SubmitPlan(plan *nomadlike.Plan) (*nomadlike.PlanResult, sched
 		return result, nil, nil
 	}
 	result.RefreshIndex = index
-	fresh, err := h.Store.Snapshot()
-	if err != nil {
-		return nil, nil, err
-	}
-	return result, fresh, nil
+	return result, h.Snapshot(), nil
 }
 
 func (h *Harness) nodeFits(snap *state.Snapshot, nodeID string, plan *nomadlike.Plan, placed []*nomadlike.Allocation) (bool, error) {
