@@ -116,7 +116,7 @@ func (a *Agent) start() error {
 		cfg.Client = cl.Handler()
 		cfg.NodeID = cl.NodeID
 	}
-	a.httpSrv = &http.Server{Handler: httpapi.New(cfg), ReadHeaderTimeout: 10 * time.Second}
+	a.httpSrv = &http.Server{Handler: withDebug(httpapi.New(cfg), a.cfg.EnableDebug || a.cfg.DevMode), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := a.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.logger.Error("HTTP server stopped", "error", err)

@@ -43,6 +43,10 @@ type Config struct {
 	Client ClientConfig
 	// PluginDir is where third-party driver plugins are looked up.
 	PluginDir string
+	// EnableDebug serves Go's profiler at /debug/pprof/ on the HTTP
+	// listener (enable_debug); always on in dev mode. Off by default: a
+	// profile shows internals and costs CPU while it runs.
+	EnableDebug bool
 	// Plugins maps a driver name to its configuration as JSON
 	// (plugin "NAME" { config { ... } }).
 	Plugins map[string]json.RawMessage

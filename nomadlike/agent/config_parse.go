@@ -36,10 +36,10 @@ type fileConfig struct {
 	Server        *fileServer    `hcl:"server,block"`
 	Client        *fileClient    `hcl:"client,block"`
 	Plugins       []*filePlugin  `hcl:"plugin,block"`
+	EnableDebug   *bool          `hcl:"enable_debug,optional"`
 	// Nomad settings nomadlike accepts and ignores.
 	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
-	EnableDebug      *bool `hcl:"enable_debug,optional"`
 }
 
 type filePorts struct {
@@ -222,6 +222,9 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 	setStr(&cfg.Datacenter, fc.Datacenter)
 	setStr(&cfg.DataDir, fc.DataDir)
 	setStr(&cfg.PluginDir, fc.PluginDir)
+	if fc.EnableDebug != nil {
+		cfg.EnableDebug = *fc.EnableDebug
+	}
 	if fc.BindAddr != nil {
 		if !isIP(*fc.BindAddr) {
 			diags = append(diags, diagAt(fc.BindAddrRange, "Invalid bind_addr", fmt.Sprintf("%q is not an IP address.", *fc.BindAddr)))
