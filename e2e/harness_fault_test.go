@@ -225,6 +225,8 @@ type clusterOptions struct {
 	servers, clients int
 	// clientConfig is extra HCL for every client agent.
 	clientConfig string
+	// serverConfig is extra HCL for every server agent.
+	serverConfig string
 	logLevel     string
 }
 
@@ -254,6 +256,13 @@ func newFaultCluster(tb testing.TB, opts clusterOptions) *faultCluster {
 			"-node", name, "-bind", "127.0.0.1", "-data-dir", filepath.Join(c.dir, name),
 			"-http-port", strconv.Itoa(ports[2*i]), "-rpc-port", strconv.Itoa(ports[2*i+1]),
 			"-log-level", opts.logLevel}
+		if opts.serverConfig != "" {
+			cfgPath := filepath.Join(c.dir, name+".hcl")
+			if err := os.WriteFile(cfgPath, []byte(opts.serverConfig), 0o644); err != nil {
+				tb.Fatal(err)
+			}
+			args = append(args, "-config", cfgPath)
+		}
 		for j, addr := range joins {
 			if j != i {
 				args = append(args, "-retry-join", addr)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -22,7 +23,8 @@ import (
 // simulated nodes' least time between allocation queries (0 by default, as
 // a client agent); NOMADLIKE_BENCH_LEGACY_WATCH=1 makes them follow
 // allocations with the full-object GET /v1/node/:id/allocations instead of
-// the index-only watch.
+// the index-only watch; NOMADLIKE_BENCH_CPUPROFILE=path writes a CPU
+// profile of the server agent (it runs with enable_debug).
 
 // benchAPI returns an API client with a connection pool for thousands of
 // concurrent blocking queries.
@@ -44,8 +46,37 @@ func benchServer(tb testing.TB) *faultAgent {
 	if level == "" {
 		level = "WARN"
 	}
-	c := newFaultCluster(tb, clusterOptions{servers: 1, logLevel: level})
-	return c.servers[0]
+	c := newFaultCluster(tb, clusterOptions{servers: 1, logLevel: level, serverConfig: "enable_debug = true\n"})
+	srv := c.servers[0]
+	if path := os.Getenv("NOMADLIKE_BENCH_CPUPROFILE"); path != "" {
+		go serverProfile(tb, srv.HTTPAddr(), path)
+	}
+	return srv
+}
+
+// serverProfile writes a CPU profile of the server agent to path: 30 s
+// (NOMADLIKE_BENCH_CPUPROFILE_SECONDS) from 5 s after it started.
+func serverProfile(tb testing.TB, addr, path string) {
+	secs := os.Getenv("NOMADLIKE_BENCH_CPUPROFILE_SECONDS")
+	if secs == "" {
+		secs = "30"
+	}
+	time.Sleep(5 * time.Second)
+	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=" + secs)
+	if err != nil {
+		tb.Logf("server CPU profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Logf("server CPU profile: %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		tb.Logf("server CPU profile: %v", err)
+	}
 }
 
 // startSim registers count simulated nodes with the server and returns the
