@@ -3,8 +3,6 @@ package exec
 import (
 	"fmt"
 	"math/bits"
-	"os"
-	"strconv"
 	"strings"
 )
 
@@ -71,17 +69,4 @@ func (s capSet) names() []string {
 		}
 	}
 	return out
-}
-
-// lastCap returns the highest capability number the kernel knows.
-func lastCap() int {
-	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
-	if err != nil {
-		return len(capNames) - 1
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || n < 0 || n > 63 {
-		return len(capNames) - 1
-	}
-	return n
 }

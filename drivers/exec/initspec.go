@@ -1,61 +1,12 @@
 package exec
 
-// initArgv0 is the argv[0] marking a re-executed binary as the task init.
-const initArgv0 = "nomadlike-exec-init"
+import "github.com/nomadlike/nomadlike/drivers/exec/execinit"
 
-// File descriptors the driver passes to the init.
-const (
-	// initSpecFD carries the JSON initSpec; the driver writes it only after
-	// the init is in the task's cgroup, so reading it is the start signal.
-	initSpecFD = 3
-	// initErrFD is close-on-exec in the init: EOF means execve succeeded,
-	// bytes are the reason the init failed.
-	initErrFD = 4
+// The task init lives in execinit, a package with few dependencies whose
+// init function runs early in the re-executed binary.
+const initArgv0 = execinit.Argv0
+
+type (
+	initSpec  = execinit.Spec
+	bindMount = execinit.BindMount
 )
-
-// initFailedCode is the init's exit code when it fails before execve.
-const initFailedCode = 127
-
-// initSpec is everything the init needs to turn itself into the task.
-type initSpec struct {
-	// Root is the host directory that becomes "/" (the task directory).
-	Root string `json:"root"`
-	// Binds are bind mounts into Root, mounted in order.
-	Binds []bindMount `json:"binds"`
-	// HostIPC bind-mounts the host's /dev/shm instead of a private tmpfs.
-	HostIPC bool `json:"host_ipc"`
-	// Hostname is set in the task's UTS namespace.
-	Hostname string `json:"hostname"`
-	// NoPivotRoot uses chroot(2) instead of pivot_root(2).
-	NoPivotRoot bool `json:"no_pivot_root"`
-
-	UID    int   `json:"uid"`
-	GID    int   `json:"gid"`
-	Groups []int `json:"groups"`
-	// Caps is the bounding set, and the permitted and effective set of a
-	// root task.
-	Caps uint64 `json:"caps"`
-	// Ambient caps are raised for a non-root task.
-	Ambient uint64 `json:"ambient"`
-
-	// Command is the program (a path in the chroot, or a name looked up in
-	// PATH); Args are argv[1:]; Env is the complete environment.
-	Command string   `json:"command"`
-	Args    []string `json:"args"`
-	Env     []string `json:"env"`
-	// Dir is the working directory in the chroot.
-	Dir string `json:"dir"`
-}
-
-// bindMount is one bind mount of a host path into the chroot.
-type bindMount struct {
-	// Source is a host path; symlinks in it are followed.
-	Source string `json:"source"`
-	// Target is an absolute, clean path in the chroot. No component may be
-	// a symlink: the init refuses to follow one.
-	Target   string `json:"target"`
-	ReadOnly bool   `json:"read_only"`
-	NoExec   bool   `json:"no_exec"`
-	// NoSuid also sets nodev.
-	NoSuid bool `json:"no_suid"`
-}

@@ -1,4 +1,4 @@
-package exec
+package execinit
 
 import (
 	"errors"
@@ -160,7 +160,7 @@ func (r *rootfs) bindSelf(rel string) error {
 func fdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
 // bind bind-mounts a host path into the chroot.
-func (r *rootfs) bind(b bindMount) error {
+func (r *rootfs) bind(b BindMount) error {
 	st, err := os.Stat(b.Source)
 	if err != nil {
 		return fmt.Errorf("bind mount source: %w", err)
@@ -266,7 +266,7 @@ func (r *rootfs) mountDev(hostIPC bool) error {
 		return fmt.Errorf("mkdir /dev/shm: %w", err)
 	}
 	if hostIPC {
-		return r.bind(bindMount{Source: "/dev/shm", Target: "/dev/shm", NoSuid: true, NoExec: true})
+		return r.bind(BindMount{Source: "/dev/shm", Target: "/dev/shm", NoSuid: true, NoExec: true})
 	}
 	return r.mountAt("dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777")
 }
@@ -274,7 +274,7 @@ func (r *rootfs) mountDev(hostIPC bool) error {
 // buildRootfs makes spec.Root the task's root filesystem: it bind-mounts it
 // onto itself (pivot_root needs a mount point), mounts the binds, /proc,
 // /dev and /tmp, then pivots (or chroots) into it.
-func buildRootfs(spec *initSpec) error {
+func buildRootfs(spec *Spec) error {
 	// Nothing mounted from here on may propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
