@@ -25,6 +25,9 @@ const (
 type Rejection struct {
 	NodeID string
 	Reason string // a Reason constant or an exhausted dimension
+	// Accepted is how many of the node's placements were kept (the ones,
+	// in plan order, that still fit); the node's stops are always kept.
+	Accepted int
 }
 
 // Evaluate checks plan against st node by node and returns the part that may
@@ -32,8 +35,11 @@ type Rejection struct {
 // that place nothing new are always accepted. A node with placements must
 // exist, be ready unless every placement updates an allocation already on it,
 // and fit its non-terminal allocations after the plan's stops and updates
-// plus the plan's placements. For an AllAtOnce plan any rejection empties the
-// result. RefreshIndex is st's latest index when anything was rejected.
+// plus the plan's placements. When they do not all fit, the placements that
+// do, taken in plan order, are kept and the node is still reported rejected
+// (with Accepted set): two workers packing onto the same node then lose
+// only the overflow, not all of that node's placements. For an AllAtOnce
+// plan any rejection empties the result. RefreshIndex is st's latest index when anything was rejected.
 // Evaluate does not modify plan; the result shares its allocations.
 func Evaluate(st NodeState, plan *nomadlike.Plan) (*nomadlike.PlanResult, []Rejection, error) {
 	result := &nomadlike.PlanResult{
@@ -54,22 +60,24 @@ func Evaluate(st NodeState, plan *nomadlike.Plan) (*nomadlike.PlanResult, []Reje
 
 	var rejected []Rejection
 	for _, id := range nodes {
-		ok, reason, err := evaluateNode(st, plan, id)
+		accepted, reason, err := evaluateNode(st, plan, id)
 		if err != nil {
 			return nil, nil, err
 		}
-		if !ok {
-			rejected = append(rejected, Rejection{NodeID: id, Reason: reason})
+		if reason != "" {
+			rejected = append(rejected, Rejection{NodeID: id, Reason: reason, Accepted: len(accepted)})
 			if plan.AllAtOnce {
 				break
 			}
-			continue
+			if len(accepted) == 0 {
+				continue
+			}
 		}
 		if u := plan.NodeUpdate[id]; len(u) > 0 {
 			result.NodeUpdate[id] = u
 		}
-		if a := plan.NodeAllocation[id]; len(a) > 0 {
-			result.NodeAllocation[id] = a
+		if len(accepted) > 0 {
+			result.NodeAllocation[id] = accepted
 		}
 	}
 	if len(rejected) > 0 {
@@ -86,22 +94,24 @@ func Evaluate(st NodeState, plan *nomadlike.Plan) (*nomadlike.PlanResult, []Reje
 	return result, rejected, nil
 }
 
-func evaluateNode(st NodeState, plan *nomadlike.Plan, nodeID string) (bool, string, error) {
+// evaluateNode returns the node's placements that may be committed and,
+// when not all of them, why the rest were dropped.
+func evaluateNode(st NodeState, plan *nomadlike.Plan, nodeID string) ([]*nomadlike.Allocation, string, error) {
 	placing := plan.NodeAllocation[nodeID]
 	if len(placing) == 0 {
 		// Only stops or evictions: always allowed, they free capacity.
-		return true, "", nil
+		return nil, "", nil
 	}
 	node, err := st.NodeByID(nodeID)
 	if err != nil {
-		return false, "", fmt.Errorf("evaluate plan: read node %s: %w", nodeID, err)
+		return nil, "", fmt.Errorf("evaluate plan: read node %s: %w", nodeID, err)
 	}
 	if node == nil {
-		return false, ReasonNodeMissing, nil
+		return nil, ReasonNodeMissing, nil
 	}
 	existing, err := st.AllocsByNode(nodeID)
 	if err != nil {
-		return false, "", fmt.Errorf("evaluate plan: read allocations of node %s: %w", nodeID, err)
+		return nil, "", fmt.Errorf("evaluate plan: read allocations of node %s: %w", nodeID, err)
 	}
 
 	// Allocations the plan stops or replaces drop out of the node's set.
@@ -129,15 +139,30 @@ func evaluateNode(st NodeState, plan *nomadlike.Plan, nodeID string) (bool, stri
 	if !node.Ready() {
 		for _, a := range placing {
 			if !onNode[a.ID] {
-				return false, ReasonNodeNotReady, nil
+				return nil, ReasonNodeNotReady, nil
 			}
 		}
 	}
+	base := len(proposed)
 	proposed = append(proposed, placing...)
-	if ok, dim, _ := nomadlike.AllocsFit(node, proposed); !ok {
-		return false, dim, nil
+	ok, dim, _ := nomadlike.AllocsFit(node, proposed)
+	if ok {
+		return placing, "", nil
 	}
-	return true, "", nil
+	if plan.AllAtOnce {
+		return nil, dim, nil
+	}
+	// Keep, in order, the placements that fit next to the ones kept so
+	// far. Only on this (rarer) path is the fit computed per placement.
+	proposed = proposed[:base]
+	var kept []*nomadlike.Allocation
+	for _, a := range placing {
+		if fits, _, _ := nomadlike.AllocsFit(node, append(proposed, a)); fits {
+			proposed = append(proposed, a)
+			kept = append(kept, a)
+		}
+	}
+	return kept, dim, nil
 }
 
 // overlay is a NodeState that shows base with an in-flight plan result

@@ -247,8 +247,9 @@ func TestEvaluate(t *testing.T) {
 	}
 
 	type want struct {
-		accepted []string // node IDs in the result's NodeAllocation
+		accepted []string // node IDs in the result's NodeAllocation, every placement
 		rejected map[string]string
+		partly   map[string]int // rejected nodes that kept this many placements
 	}
 	cases := []struct {
 		name      string
@@ -311,7 +312,18 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:  "port collision within the plan",
 			place: map[*nomadlike.Node][]*nomadlike.Allocation{ready: {withPort(alloc(job, ready, 10), 8080), withPort(alloc(job, ready, 10), 8080)}},
-			want:  want{rejected: map[string]string{ready.ID: nomadlike.DimensionPorts}},
+			want:  want{rejected: map[string]string{ready.ID: nomadlike.DimensionPorts}, partly: map[string]int{ready.ID: 1}},
+		},
+		{
+			name:  "overflow on a node keeps the placements that fit",
+			place: map[*nomadlike.Node][]*nomadlike.Allocation{ready: {alloc(job, ready, 1500), alloc(job, ready, 3000), alloc(job, ready, 1500)}},
+			want:  want{rejected: map[string]string{ready.ID: nomadlike.DimensionCPU}, partly: map[string]int{ready.ID: 2}},
+		},
+		{
+			name:      "all at once keeps nothing of an overflowing node",
+			allAtOnce: true,
+			place:     map[*nomadlike.Node][]*nomadlike.Allocation{ready: {alloc(job, ready, 1500), alloc(job, ready, 3000)}},
+			want:      want{rejected: map[string]string{ready.ID: nomadlike.DimensionCPU}},
 		},
 		{
 			name: "partial commit keeps the good node",
@@ -365,8 +377,13 @@ func TestEvaluate(t *testing.T) {
 			if fmt.Sprint(gotRej) != fmt.Sprint(orEmpty(tc.want.rejected)) {
 				t.Fatalf("rejections = %v, want %v", gotRej, tc.want.rejected)
 			}
-			if len(res.NodeAllocation) != len(tc.want.accepted) {
-				t.Fatalf("accepted %d nodes, want %v", len(res.NodeAllocation), tc.want.accepted)
+			if len(res.NodeAllocation) != len(tc.want.accepted)+len(tc.want.partly) {
+				t.Fatalf("accepted %d nodes, want %v and partly %v", len(res.NodeAllocation), tc.want.accepted, tc.want.partly)
+			}
+			for id, n := range tc.want.partly {
+				if got := len(res.NodeAllocation[id]); got != n {
+					t.Fatalf("node %s: kept %d placements, want %d", id, got, n)
+				}
 			}
 			for _, id := range tc.want.accepted {
 				if len(res.NodeAllocation[id]) != len(p.NodeAllocation[id]) {
