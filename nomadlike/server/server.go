@@ -225,7 +225,10 @@ func (s *Server) setupRaft() error {
 			return fmt.Errorf("open raft log %s: %w", filepath.Join(dir, "raft.db"), err)
 		}
 		s.bolt = bolt
-		cached, err := raft.NewLogCache(512, bolt)
+		// The cache holds whole entries, and a plan result of a thousand
+		// placements is hundreds of KB: 512 of them held ~200 MB at
+		// cluster scale. Followers that fall further behind read bolt.
+		cached, err := raft.NewLogCache(64, bolt)
 		if err != nil {
 			return err
 		}
