@@ -24,7 +24,8 @@ import (
 // a client agent); NOMADLIKE_BENCH_LEGACY_WATCH=1 makes them follow
 // allocations with the full-object GET /v1/node/:id/allocations instead of
 // the index-only watch; NOMADLIKE_BENCH_CPUPROFILE=path writes a CPU
-// profile of the server agent (it runs with enable_debug).
+// profile of the server agent (it runs with enable_debug), and
+// NOMADLIKE_BENCH_HEAPPROFILE=path a heap profile right after it.
 
 // benchAPI returns an API client with a connection pool for thousands of
 // concurrent blocking queries.
@@ -55,13 +56,18 @@ func benchServer(tb testing.TB) *faultAgent {
 }
 
 // serverProfile writes a CPU profile of the server agent to path: 30 s
-// (NOMADLIKE_BENCH_CPUPROFILE_SECONDS) from 5 s after it started.
+// (NOMADLIKE_BENCH_CPUPROFILE_SECONDS) from 5 s
+// (NOMADLIKE_BENCH_CPUPROFILE_DELAY) after it started.
 func serverProfile(tb testing.TB, addr, path string) {
 	secs := os.Getenv("NOMADLIKE_BENCH_CPUPROFILE_SECONDS")
 	if secs == "" {
 		secs = "30"
 	}
-	time.Sleep(5 * time.Second)
+	delay := 5 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("NOMADLIKE_BENCH_CPUPROFILE_DELAY")); err == nil {
+		delay = d
+	}
+	time.Sleep(delay)
 	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=" + secs)
 	if err != nil {
 		tb.Logf("server CPU profile: %v", err)
@@ -76,6 +82,21 @@ func serverProfile(tb testing.TB, addr, path string) {
 	defer f.Close()
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		tb.Logf("server CPU profile: %v", err)
+	}
+	if heap := os.Getenv("NOMADLIKE_BENCH_HEAPPROFILE"); heap != "" {
+		resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
+		if err != nil {
+			tb.Logf("server heap profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		h, err := os.Create(heap)
+		if err != nil {
+			tb.Logf("server heap profile: %v", err)
+			return
+		}
+		defer h.Close()
+		_, _ = io.Copy(h, resp.Body)
 	}
 }
 

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -45,11 +46,15 @@ func (t MessageType) String() string {
 // Encode returns the raft log entry for a request: the type byte, then the
 // request as JSON.
 func Encode(t MessageType, req any) ([]byte, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
+	// Encoding straight after the type byte saves two copies of the body
+	// (json.Marshal's and the prepend), which matter for plan results of
+	// tens of thousands of allocations.
+	var buf bytes.Buffer
+	buf.WriteByte(byte(t))
+	if err := json.NewEncoder(&buf).Encode(req); err != nil {
 		return nil, fmt.Errorf("encode %s request: %w", t, err)
 	}
-	return append([]byte{byte(t)}, body...), nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // JobRegisterRequest registers or updates a job, with the evaluation that
