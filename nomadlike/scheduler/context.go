@@ -18,6 +18,7 @@ type planContext struct {
 	stopped   map[string]bool
 	stoppedOn map[string][]*nomadlike.Allocation // node -> planned stops, for usage read later
 	jobAllocs map[string][]*nomadlike.Allocation // node -> the job's proposed live allocations
+	groupsOn  map[groupOnNode]int                // the job's proposed live allocations per node and group
 	err       error                              // first state read error
 }
 
@@ -29,10 +30,11 @@ func newPlanContext(state State, nodes map[string]*nomadlike.Node, jobAllocs []*
 		stopped:   map[string]bool{},
 		stoppedOn: map[string][]*nomadlike.Allocation{},
 		jobAllocs: map[string][]*nomadlike.Allocation{},
+		groupsOn:  map[groupOnNode]int{},
 	}
 	for _, a := range jobAllocs {
 		if !a.TerminalStatus() {
-			c.jobAllocs[a.NodeID] = append(c.jobAllocs[a.NodeID], a)
+			c.addJobAlloc(a)
 		}
 	}
 	return c
@@ -106,7 +108,7 @@ func (c *planContext) unstop(a *nomadlike.Allocation) {
 		u.Add(a)
 	}
 	if !a.TerminalStatus() {
-		c.jobAllocs[a.NodeID] = append(c.jobAllocs[a.NodeID], a)
+		c.addJobAlloc(a)
 	}
 }
 
@@ -115,6 +117,7 @@ func (c *planContext) removeJobAlloc(a *nomadlike.Allocation) {
 	for i, x := range list {
 		if x.ID == a.ID {
 			c.jobAllocs[a.NodeID] = append(list[:i:i], list[i+1:]...)
+			c.groupsOn[groupOnNode{a.NodeID, a.TaskGroup}]--
 			return
 		}
 	}
@@ -123,7 +126,7 @@ func (c *planContext) removeJobAlloc(a *nomadlike.Allocation) {
 // place takes a planned placement into account.
 func (c *planContext) place(a *nomadlike.Allocation) {
 	c.nodeUsage(a.NodeID).Add(a)
-	c.jobAllocs[a.NodeID] = append(c.jobAllocs[a.NodeID], a)
+	c.addJobAlloc(a)
 }
 
 // OnNode implements feasible.JobAllocs.
@@ -141,11 +144,13 @@ func (c *planContext) Each(fn func(*nomadlike.Allocation, *nomadlike.Node)) {
 
 // groupCount counts the job's proposed allocations of a group on a node.
 func (c *planContext) groupCount(nodeID, group string) int {
-	n := 0
-	for _, a := range c.jobAllocs[nodeID] {
-		if a.TaskGroup == group {
-			n++
-		}
-	}
-	return n
+	return c.groupsOn[groupOnNode{nodeID, group}]
+}
+
+// groupOnNode keys planContext.groupsOn.
+type groupOnNode struct{ node, group string }
+
+func (c *planContext) addJobAlloc(a *nomadlike.Allocation) {
+	c.jobAllocs[a.NodeID] = append(c.jobAllocs[a.NodeID], a)
+	c.groupsOn[groupOnNode{a.NodeID, a.TaskGroup}]++
 }
