@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -23,6 +24,11 @@ const Version = "0.1.0"
 // Driver is the exec driver. It is safe for concurrent use.
 type Driver struct {
 	logger hclog.Logger
+
+	// startSem bounds the inits building chroots at once: each is a
+	// process of this binary, and a thousand started together thrash the
+	// host (and time out) instead of finishing sooner.
+	startSem chan struct{}
 
 	mu       sync.Mutex
 	settings *pluginSettings
@@ -45,10 +51,15 @@ func New(logger hclog.Logger) drivers.Driver {
 	}
 	return &Driver{
 		logger:   logger.Named(Name),
+		startSem: make(chan struct{}, maxConcurrentStarts()),
 		settings: s,
 		tasks:    make(map[string]*task),
 	}
 }
+
+// maxConcurrentStarts is how many task inits run at once: a few per core,
+// so that one blocked in I/O does not idle a core.
+func maxConcurrentStarts() int { return 4 * runtime.NumCPU() }
 
 // Info describes the driver.
 func (d *Driver) Info() drivers.Info {

@@ -108,7 +108,9 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		_ = cg.Delete()
 		return nil, fmt.Errorf("start task %s: %w", cfg.ID, err)
 	}
+	d.startSem <- struct{}{}
 	proc, err := startInit(spec, logs.Stdout, logs.Stderr, cg, flags)
+	<-d.startSem
 	logs.CloseChildEnds()
 	if err != nil {
 		_ = logs.Close()
