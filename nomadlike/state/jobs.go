@@ -172,12 +172,16 @@ func jobStatus(txn *memdb.Txn, job *nomadlike.Job) (string, error) {
 	if job.IsPeriodic() || job.IsParameterized() {
 		return nomadlike.JobStatusRunning, nil
 	}
-	allocs, err := list[nomadlike.Allocation](txn, nil, nil, TableAllocs, indexJob, job.Namespace, job.ID)
+	// Stop at the first live allocation: this runs on every client update,
+	// and a job of thousands has some live ones until its very end.
+	it, err := txn.Get(TableAllocs, indexJob, job.Namespace, job.ID)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("list %s by %s: %w", TableAllocs, indexJob, err)
 	}
-	for _, a := range allocs {
-		if !a.TerminalStatus() {
+	hasAllocs := false
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		hasAllocs = true
+		if !raw.(*nomadlike.Allocation).TerminalStatus() {
 			return nomadlike.JobStatusRunning, nil
 		}
 	}
@@ -187,13 +191,13 @@ func jobStatus(txn *memdb.Txn, job *nomadlike.Job) (string, error) {
 	}
 	for _, e := range evals {
 		if !e.TerminalStatus() {
-			if len(allocs) > 0 {
+			if hasAllocs {
 				return nomadlike.JobStatusRunning, nil
 			}
 			return nomadlike.JobStatusPending, nil
 		}
 	}
-	if len(allocs) == 0 {
+	if !hasAllocs {
 		return nomadlike.JobStatusPending, nil
 	}
 	return nomadlike.JobStatusDead, nil
