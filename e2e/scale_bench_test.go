@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 // simulated nodes' least time between allocation queries (0 by default, as
 // a client agent); NOMADLIKE_BENCH_LEGACY_WATCH=1 makes them follow
 // allocations with the full-object GET /v1/node/:id/allocations instead of
-// the index-only watch; NOMADLIKE_BENCH_CPUPROFILE=path writes a CPU
+// the index-only watch; NOMADLIKE_BENCH_MAX_BATCH caps the allocations
+// per status update call; NOMADLIKE_BENCH_CPUPROFILE=path writes a CPU
 // profile of the server agent (it runs with enable_debug), and
 // NOMADLIKE_BENCH_HEAPPROFILE=path a heap profile right after it.
 
@@ -114,6 +116,13 @@ func startSim(tb testing.TB, addr string, cfg simnode.Config) (*simnode.Simulato
 			tb.Fatalf("NOMADLIKE_BENCH_WATCH_INTERVAL=%q: %v", s, err)
 		}
 		cfg.MinWatchInterval = d
+	}
+	if s := os.Getenv("NOMADLIKE_BENCH_MAX_BATCH"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			tb.Fatalf("NOMADLIKE_BENCH_MAX_BATCH=%q: %v", s, err)
+		}
+		cfg.MaxBatch = n
 	}
 	if os.Getenv("NOMADLIKE_BENCH_LEGACY_WATCH") != "" {
 		cfg.LegacyWatch = true
