@@ -5,8 +5,10 @@
 // capacity. The Applier serialises them: it takes one plan at a time, checks
 // every node the plan touches against the newest state (the node exists, is
 // ready for new placements, and nomadlike.AllocsFit accepts its non-terminal
-// allocations after the plan's stops and with the plan's placements), drops
-// the nodes that fail (or everything, for AllAtOnce plans), commits what is
+// allocations after the plan's stops and with the plan's placements), keeps
+// of a node that fails only the placements that still fit (nothing of a
+// missing or not-ready node, and nothing at all of an AllAtOnce plan with a
+// failure), commits what is
 // left through a Committer (raft, on the leader) and answers the submitter
 // with the nomadlike.PlanResult. A partial result carries RefreshIndex so the
 // scheduler retries against a state that shows why.
