@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -83,4 +85,22 @@ func pickOne(kind, prefix string, ids []string) (string, error) {
 		}
 	}
 	return "", ambiguous(kind, prefix, ids)
+}
+
+// jobArg checks that cmd got exactly one argument, a job ID or unique
+// prefix, and resolves it against the agent.
+func jobArg(c *cli.Context, cmd string) (*api.Client, context.Context, string, error) {
+	if c.NArg() != 1 {
+		return nil, nil, "", userError("%s takes one argument, the job ID", cmd)
+	}
+	client, err := apiClient(c)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	ctx := cmdContext(c)
+	id, err := resolveJob(ctx, client, c.Args().First())
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return client, ctx, id, nil
 }

@@ -35,15 +35,7 @@ func jobEvalCommand() *cli.Command {
 			verboseFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return userError("job eval takes one argument, the job ID")
-			}
-			client, err := apiClient(c)
-			if err != nil {
-				return err
-			}
-			ctx := cmdContext(c)
-			id, err := resolveJob(ctx, client, c.Args().First())
+			client, ctx, id, err := jobArg(c, "job eval")
 			if err != nil {
 				return err
 			}

@@ -22,15 +22,7 @@ func jobHistoryCommand() *cli.Command {
 			&cli.StringFlag{Name: "version", Usage: "show only version `N`"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return userError("job history takes one argument, the job ID")
-			}
-			client, err := apiClient(c)
-			if err != nil {
-				return err
-			}
-			ctx := cmdContext(c)
-			id, err := resolveJob(ctx, client, c.Args().First())
+			client, ctx, id, err := jobArg(c, "job history")
 			if err != nil {
 				return err
 			}

@@ -18,15 +18,7 @@ func jobInspectCommand() *cli.Command {
 			&cli.StringFlag{Name: "version", Usage: "print stored version `N` instead of the current job"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return userError("job inspect takes one argument, the job ID")
-			}
-			client, err := apiClient(c)
-			if err != nil {
-				return err
-			}
-			ctx := cmdContext(c)
-			id, err := resolveJob(ctx, client, c.Args().First())
+			client, ctx, id, err := jobArg(c, "job inspect")
 			if err != nil {
 				return err
 			}

@@ -22,15 +22,7 @@ func jobPeriodicCommand() *cli.Command {
 				verboseFlag(),
 			},
 			Action: func(c *cli.Context) error {
-				if c.NArg() != 1 {
-					return userError("job periodic force takes one argument, the job ID")
-				}
-				client, err := apiClient(c)
-				if err != nil {
-					return err
-				}
-				ctx := cmdContext(c)
-				id, err := resolveJob(ctx, client, c.Args().First())
+				client, ctx, id, err := jobArg(c, "job periodic force")
 				if err != nil {
 					return err
 				}
