@@ -225,8 +225,7 @@ func BenchmarkClientBatchCount(b *testing.B) {
 					b.Logf("%s: %d /bin/true tasks complete %v after the register call (%.0f tasks/s)", driver, count,
 						wall.Round(time.Millisecond), float64(count)/wall.Seconds())
 					b.StopTimer()
-					a.killGroup()
-					killAgentTrees()
+					a.stopAll()
 					b.StartTimer()
 				}
 			})
@@ -291,8 +290,7 @@ func BenchmarkClientPerTaskCost(b *testing.B) {
 				for _, d := range busy.helperNames {
 					b.Logf("  helper: %s", d)
 				}
-				a.killGroup()
-				killAgentTrees()
+				a.stopAll()
 			}
 		})
 	}

@@ -78,8 +78,7 @@ func startDevAgent(tb testing.TB, opts devAgentOptions, drivers ...string) *devA
 	fa.client = cl
 	a := &devAgent{faultAgent: fa, tb: tb, dir: dir}
 	tb.Cleanup(func() {
-		a.killGroup()
-		killAgentTrees()
+		a.stopAll()
 		if tb.Failed() {
 			tb.Logf("----- agent log (tail) -----\n%s", a.logTail(12000))
 		}
@@ -87,6 +86,35 @@ func startDevAgent(tb testing.TB, opts devAgentOptions, drivers ...string) *devA
 	a.Start()
 	a.waitReady(60*time.Second, drivers...)
 	return a
+}
+
+// stopAll kills the agent, its plugins and their tasks, and removes the
+// cgroups the exec driver made for its allocations (a killed plugin
+// cannot). Calling it again is harmless.
+func (a *devAgent) stopAll() {
+	a.killGroup()
+	killAgentTrees()
+	removeTaskCgroups(a.dataDir)
+}
+
+// removeTaskCgroups removes the task cgroups of the allocations under
+// dataDir ("<alloc ID>.<task>.<suffix>" below each hierarchy's nomadlike
+// parent), which are empty once their processes are killed.
+func removeTaskCgroups(dataDir string) {
+	entries, err := os.ReadDir(filepath.Join(dataDir, "alloc"))
+	if err != nil {
+		return
+	}
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*/nomadlike")
+	roots = append(roots, "/sys/fs/cgroup/nomadlike")
+	for _, e := range entries {
+		for _, r := range roots {
+			dirs, _ := filepath.Glob(filepath.Join(r, e.Name()+".*"))
+			for _, d := range dirs {
+				_ = os.Remove(d)
+			}
+		}
+	}
 }
 
 // address is the CLI flag that points at the agent.
