@@ -38,18 +38,9 @@ func (c *Client) watchAllocations() {
 	}
 	var index uint64
 	failures := 0
-	iw, indexed := c.cfg.Servers.(allocIndexWatcher)
-	known := map[string]uint64{} // AllocModifyIndex last fetched, by alloc ID
 	for {
 		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.BlockingQueryWait+time.Minute)
-		var allocs []*nomadlike.Allocation
-		var meta *api.QueryMeta
-		var err error
-		if indexed {
-			allocs, meta, err = c.changedAllocations(ctx, iw, index, known)
-		} else {
-			allocs, meta, err = c.cfg.Servers.NodeAllocations(ctx, c.NodeID(), &api.QueryOptions{WaitIndex: index, WaitTime: c.cfg.BlockingQueryWait})
-		}
+		allocs, meta, err := c.cfg.Servers.NodeAllocations(ctx, c.NodeID(), &api.QueryOptions{WaitIndex: index, WaitTime: c.cfg.BlockingQueryWait})
 		cancel()
 		if c.ctx.Err() != nil {
 			return
@@ -67,7 +58,6 @@ func (c *Client) watchAllocations() {
 		switch {
 		case meta.LastIndex < index:
 			index = 0 // the servers went back in time; resync
-			clear(known)
 			continue
 		case meta.LastIndex == index:
 			continue // the wait timed out with nothing new
@@ -75,62 +65,6 @@ func (c *Client) watchAllocations() {
 		index = meta.LastIndex
 		c.runAllocs(allocs)
 	}
-}
-
-// allocIndexWatcher is the cheaper watch *api.Client offers: the node's
-// allocations as ID -> AllocModifyIndex, woken only by server-side changes
-// (not by this client's own status updates), and a fetch of the few that
-// moved. Without it the client watches the full allocation list.
-type allocIndexWatcher interface {
-	ClientAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) (map[string]uint64, *api.QueryMeta, error)
-	FetchAllocations(ctx context.Context, ids []string, minIndex uint64, stale bool) ([]*nomadlike.Allocation, error)
-}
-
-// changedAllocations waits for the node's allocation index to pass index
-// and returns the node's allocations as runAllocs wants them: the ones
-// whose AllocModifyIndex moved since known fetched in full, the others as
-// the runner already has them. known is updated.
-func (c *Client) changedAllocations(ctx context.Context, iw allocIndexWatcher, index uint64, known map[string]uint64) ([]*nomadlike.Allocation, *api.QueryMeta, error) {
-	ids, meta, err := iw.ClientAllocations(ctx, c.NodeID(), &api.QueryOptions{WaitIndex: index, WaitTime: c.cfg.BlockingQueryWait})
-	if err != nil || meta.LastIndex <= index {
-		return nil, meta, err
-	}
-	var fetch []string
-	var out []*nomadlike.Allocation
-	for id, modify := range ids {
-		if known[id] >= modify {
-			c.runnersMu.RLock()
-			ar := c.runners[id]
-			c.runnersMu.RUnlock()
-			if ar != nil {
-				out = append(out, ar.Alloc())
-				continue
-			}
-			if known[id] != 0 {
-				// Fetched before and not run (stopped on arrival): still
-				// the node's, nothing to do.
-				out = append(out, &nomadlike.Allocation{ID: id, AllocModifyIndex: modify, DesiredStatus: nomadlike.AllocDesiredStatusStop})
-				continue
-			}
-		}
-		fetch = append(fetch, id)
-	}
-	for id := range known {
-		if _, ok := ids[id]; !ok {
-			delete(known, id)
-		}
-	}
-	if len(fetch) > 0 {
-		fetched, err := iw.FetchAllocations(ctx, fetch, meta.LastIndex, false)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, a := range fetched {
-			known[a.ID] = a.AllocModifyIndex
-			out = append(out, a)
-		}
-	}
-	return out, meta, nil
 }
 
 // runAllocs applies the servers' list of the node's allocations.
