@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what nomadlike's tests and dev agent need on a Debian host when it
 # is missing: busybox-static (exec driver chroots and test images), containerd
-# and runc (containerd driver). Idempotent: a no-op when everything is present.
+# and runc (containerd driver), iproute2 (the partition test's network
+# namespaces). Idempotent: a no-op when everything is present.
 set -euo pipefail
-pkgs=(busybox-static containerd runc "$@")
+pkgs=(busybox-static containerd runc iproute2 "$@")
 if ! command -v dpkg >/dev/null 2>&1; then
 	echo "deps: not a Debian host; install ${pkgs[*]} yourself" >&2
 	exit 0
