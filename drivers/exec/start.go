@@ -134,6 +134,10 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		PIDMode:       ts.pidMode,
 	}
 	t := newTask(cfg, st, cg, logs, d.logger)
+	// The child is known before StartTask returns: a stop or signal that
+	// comes before waitChild's goroutine runs must reach the process, not
+	// be taken for a recovered task that is already gone.
+	t.child = proc
 	go t.waitChild(proc)
 
 	raw, err := json.Marshal(st)

@@ -62,9 +62,6 @@ func newTask(cfg *drivers.TaskConfig, st driverState, cg taskCgroup, logs *loggi
 // waitChild reaps a task this driver process started and records how it
 // ended.
 func (t *task) waitChild(child *os.Process) {
-	t.mu.Lock()
-	t.child = child
-	t.mu.Unlock()
 	ps, err := child.Wait()
 	res := &drivers.ExitResult{}
 	switch {
