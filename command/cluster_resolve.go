@@ -104,3 +104,27 @@ func jobArg(c *cli.Context, cmd string) (*api.Client, context.Context, string, e
 	}
 	return client, ctx, id, nil
 }
+
+// listOrShow is the shape of the status commands: with no argument it lists
+// (list), with one it resolves the ID or prefix (resolve) and shows that
+// object (show). what names the argument in the usage error.
+func listOrShow(c *cli.Context, cmd, what string,
+	list func(*cli.Context, *api.Client) error,
+	resolve func(context.Context, *api.Client, string) (string, error),
+	show func(*cli.Context, *api.Client, string) error) error {
+	if c.NArg() > 1 {
+		return userError("%s takes at most one argument, %s", cmd, what)
+	}
+	client, err := apiClient(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() == 0 {
+		return list(c, client)
+	}
+	id, err := resolve(cmdContext(c), client, c.Args().First())
+	if err != nil {
+		return err
+	}
+	return show(c, client, id)
+}

@@ -29,21 +29,7 @@ func jobStatusCommand() *cli.Command {
 }
 
 func jobStatusAction(c *cli.Context) error {
-	if c.NArg() > 1 {
-		return userError("job status takes at most one argument, the job ID")
-	}
-	client, err := apiClient(c)
-	if err != nil {
-		return err
-	}
-	if c.NArg() == 0 {
-		return listJobs(c, client)
-	}
-	id, err := resolveJob(cmdContext(c), client, c.Args().First())
-	if err != nil {
-		return err
-	}
-	return showJob(c, client, id)
+	return listOrShow(c, "job status", "the job ID", listJobs, resolveJob, showJob)
 }
 
 func listJobs(c *cli.Context, client *api.Client) error {

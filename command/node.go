@@ -62,21 +62,7 @@ func nodeCommand() *cli.Command {
 }
 
 func nodeStatus(c *cli.Context) error {
-	if c.NArg() > 1 {
-		return userError("node status takes at most one argument, the node ID")
-	}
-	client, err := apiClient(c)
-	if err != nil {
-		return err
-	}
-	if c.NArg() == 0 {
-		return listNodes(c, client)
-	}
-	id, err := resolveNode(cmdContext(c), client, c.Args().First())
-	if err != nil {
-		return err
-	}
-	return showNode(c, client, id)
+	return listOrShow(c, "node status", "the node ID", listNodes, resolveNode, showNode)
 }
 
 func listNodes(c *cli.Context, client *api.Client) error {
