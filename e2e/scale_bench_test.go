@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,7 +50,13 @@ func benchServer(tb testing.TB) *faultAgent {
 	if level == "" {
 		level = "WARN"
 	}
-	c := newFaultCluster(tb, clusterOptions{servers: 1, logLevel: level, serverConfig: "enable_debug = true\n"})
+	// NOMADLIKE_BENCH_SERVER_CONFIG is extra agent HCL for the server, e.g.
+	// "server { num_schedulers = 4 }", to compare settings.
+	serverConfig := "enable_debug = true\n"
+	if extra := os.Getenv("NOMADLIKE_BENCH_SERVER_CONFIG"); extra != "" {
+		serverConfig += extra + "\n"
+	}
+	c := newFaultCluster(tb, clusterOptions{servers: 1, logLevel: level, serverConfig: serverConfig})
 	srv := c.servers[0]
 	if path := os.Getenv("NOMADLIKE_BENCH_CPUPROFILE"); path != "" {
 		go serverProfile(tb, srv.HTTPAddr(), path)
@@ -166,6 +173,7 @@ type placementReport struct {
 	nodesSaw, running  time.Duration // from the first submit
 	serverHWMKB        int64
 	simWatches, simGot uint64
+	plan               map[string]float64 // the server's nomadlike.plan.* gauges
 }
 
 func (r placementReport) report(b *testing.B) {
@@ -176,10 +184,31 @@ func (r placementReport) report(b *testing.B) {
 	b.ReportMetric(float64(r.serverHWMKB)/1024, "server_MiB")
 	b.Logf("%s: %d nodes registered in %v; %d placements in %v (%.0f/s); submit→placed p50 %v p99 %v; "+
 		"all seen by the nodes after %v, all reported running/complete after %v; server peak RSS %s; "+
-		"%d node allocation queries carried %d allocations",
+		"%d node allocation queries carried %d allocations; plans: %v applied in full, %v in part (%v node rejections)",
 		r.name, r.nodes, r.register.Round(time.Millisecond), r.placements, r.wall.Round(time.Millisecond),
 		float64(r.placements)/r.wall.Seconds(), r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond),
-		r.nodesSaw.Round(time.Millisecond), r.running.Round(time.Millisecond), mib(r.serverHWMKB), r.simWatches, r.simGot)
+		r.nodesSaw.Round(time.Millisecond), r.running.Round(time.Millisecond), mib(r.serverHWMKB), r.simWatches, r.simGot,
+		r.plan["applied"], r.plan["partial"], r.plan["rejected_nodes"])
+}
+
+// planGauges reads the server's plan applier counters from /v1/metrics.
+func planGauges(ctx context.Context, c *api.Client) map[string]float64 {
+	var ms struct {
+		Gauges []struct {
+			Name  string
+			Value float64
+		}
+	}
+	out := map[string]float64{}
+	if _, err := c.Query(ctx, "/v1/metrics", &ms, nil); err != nil {
+		return out
+	}
+	for _, g := range ms.Gauges {
+		if k, ok := strings.CutPrefix(g.Name, "nomadlike.plan."); ok {
+			out[k] = g.Value
+		}
+	}
+	return out
 }
 
 // runPlacement runs one placement workload: nodes simulated nodes, the jobs
@@ -224,7 +253,7 @@ func runPlacement(b *testing.B, name string, nodes int, simCfg simnode.Config, j
 		name: name, nodes: nodes, placements: total, register: reg, wall: last.Sub(start),
 		p50: percentile(lat, 50), p99: percentile(lat, 99),
 		nodesSaw: saw.Sub(start), running: reported.Sub(start), serverHWMKB: hwm,
-		simWatches: st.Watches, simGot: st.AllocsReceived,
+		simWatches: st.Watches, simGot: st.AllocsReceived, plan: planGauges(ctx, c),
 	}
 }
 

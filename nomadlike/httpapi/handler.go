@@ -69,6 +69,12 @@ type BrokerStatser interface {
 	BrokerStats() map[string]int
 }
 
+// PlanStatser is implemented by servers that report their plan applier's
+// counters in GET /v1/metrics.
+type PlanStatser interface {
+	PlanStats() map[string]int
+}
+
 // AgentInfo is what /v1/agent/* reports; the agent implements it.
 type AgentInfo interface {
 	Self() *api.AgentSelf

@@ -88,6 +88,14 @@ type MetricsSummary struct {
 	Samples   []sampledValue `json:"Samples"`
 }
 
+// appendGauges adds stats as gauges named prefix+key, in key order.
+func appendGauges(out []gaugeValue, prefix string, stats map[string]int) []gaugeValue {
+	for _, k := range sortedKeys(stats) {
+		out = append(out, gaugeValue{Name: prefix + k, Value: float64(stats[k]), Labels: map[string]string{}})
+	}
+	return out
+}
+
 func toSampled(name string, labels map[string]string, s sample) sampledValue {
 	v := sampledValue{Name: name, Count: s.Count, Sum: s.Sum, Min: s.Min, Max: s.Max, Labels: labels}
 	if s.Count > 0 {
@@ -118,10 +126,10 @@ func (h *Handler) collectMetrics() (*MetricsSummary, error) {
 			gaugeValue{Name: "nomadlike.raft.peers", Value: float64(len(srv.Peers())), Labels: map[string]string{}},
 		)
 		if bs, ok := srv.(BrokerStatser); ok {
-			stats := bs.BrokerStats()
-			for _, k := range sortedKeys(stats) {
-				out.Gauges = append(out.Gauges, gaugeValue{Name: "nomadlike.broker." + k, Value: float64(stats[k]), Labels: map[string]string{}})
-			}
+			out.Gauges = appendGauges(out.Gauges, "nomadlike.broker.", bs.BrokerStats())
+		}
+		if ps, ok := srv.(PlanStatser); ok {
+			out.Gauges = appendGauges(out.Gauges, "nomadlike.plan.", ps.PlanStats())
 		}
 	}
 	h.metrics.mu.Lock()
