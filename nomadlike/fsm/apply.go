@@ -1,7 +1,6 @@
 package fsm
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -36,16 +35,6 @@ var handlers = [...]handler{
 	NodeUpdateDrainRequestType:       applyNodeUpdateDrain,
 	ApplyPlanResultsRequestType:      applyPlanResults,
 	PeriodicLaunchRequestType:        applyPeriodicLaunch,
-}
-
-// decode unmarshals the body of e. A committed entry that does not decode
-// would make replicas diverge, so it panics.
-func decode[T any](e entry) *T {
-	req := new(T)
-	if err := json.Unmarshal(e.body, req); err != nil {
-		panic(fmt.Sprintf("fsm: decode %s entry at index %d: %v", e.typ, e.index, err))
-	}
-	return req
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

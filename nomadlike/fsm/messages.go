@@ -1,8 +1,6 @@
 package fsm
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -10,7 +8,7 @@ import (
 )
 
 // MessageType is the first byte of every raft log entry; the rest of the
-// entry is the JSON of the request.
+// entry is the JSON of the request (see Encode).
 type MessageType uint8
 
 // Message types. Never renumber: they are stored in raft logs.
@@ -41,20 +39,6 @@ func (t MessageType) String() string {
 		return typeNames[t]
 	}
 	return fmt.Sprintf("MessageType(%d)", uint8(t))
-}
-
-// Encode returns the raft log entry for a request: the type byte, then the
-// request as JSON.
-func Encode(t MessageType, req any) ([]byte, error) {
-	// Encoding straight after the type byte saves two copies of the body
-	// (json.Marshal's and the prepend), which matter for plan results of
-	// tens of thousands of allocations.
-	var buf bytes.Buffer
-	buf.WriteByte(byte(t))
-	if err := json.NewEncoder(&buf).Encode(req); err != nil {
-		return nil, fmt.Errorf("encode %s request: %w", t, err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // JobRegisterRequest registers or updates a job, with the evaluation that
