@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 )
 
 // Config configures a Client.
@@ -192,7 +194,7 @@ func (c *Client) Query(ctx context.Context, path string, out any, q *QueryOption
 	qm := parseQueryMeta(resp)
 	qm.RequestTime = time.Since(start)
 	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		if err := jsonx.NewDecoder(resp.Body).Decode(out); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", path, err)
 		}
 	}
@@ -213,7 +215,7 @@ func (c *Client) Write(ctx context.Context, method, path string, in, out any, q 
 		wm.LastIndex = idx
 	}
 	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		if err := jsonx.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("decode %s: %w", path, err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 )
 
 // errBadRequest is wrapped by errors about the request itself: malformed
@@ -90,7 +91,8 @@ func decodeBody(r *http.Request, out any) error {
 }
 
 func decodeJSON(b []byte, out any) error {
-	err := json.Unmarshal(b, out)
+	// jsonx returns encoding/json's error types, which the paths below need.
+	err := jsonx.Unmarshal(b, out)
 	if err == nil {
 		return nil
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
@@ -253,7 +253,7 @@ func (h *Handler) serverOnly(fn http.HandlerFunc) http.HandlerFunc {
 // writeJSON writes v as JSON (indented with ?pretty).
 func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
+	enc := jsonx.NewEncoder(w)
 	if _, ok := r.URL.Query()["pretty"]; ok {
 		enc.SetIndent("", "    ")
 	}
