@@ -15,7 +15,9 @@ import (
 // in progress are collected, then for ClientUpdateBatch more once it ends,
 // and written together, so that under load raft sees one entry per
 // ClientUpdateBatch (plus the write's own time) whatever the number of
-// clients. Every caller of a batch gets its index.
+// clients. A batch of more than Config.MaxAllocsPerEntry updates is written
+// as several entries, back to back. Every caller of a batch gets the index
+// of its last entry, once all are written.
 type allocBatcher struct {
 	s       *Server
 	stopCh  chan struct{}
@@ -138,7 +140,9 @@ func (s *Server) UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64,
 	return batch.index, batch.err
 }
 
-// applyClientUpdates writes one batch with the evaluations it causes.
+// applyClientUpdates writes one batch with the evaluations it causes, in
+// entries of at most MaxAllocsPerEntry updates; the evaluations go in the
+// last entry.
 func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, error) {
 	st := s.fsm.State()
 	var evals []*nomadlike.Evaluation
@@ -177,7 +181,12 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 		}
 		evals = append(evals, newEval(job, nomadlike.EvalTriggerRetryFailedAlloc))
 	}
-	index, err := s.raftApply(fsm.AllocClientUpdateRequestType, &fsm.AllocClientUpdateRequest{Allocs: updates, Evals: evals})
+	chunks := splitClientUpdates(updates, evals, s.cfg.MaxAllocsPerEntry)
+	reqs := make([]any, len(chunks))
+	for i, c := range chunks {
+		reqs[i] = c
+	}
+	index, err := s.raftApplyAll(fsm.AllocClientUpdateRequestType, reqs).Wait()
 	if err != nil {
 		return 0, fmt.Errorf("update allocations: %w", err)
 	}

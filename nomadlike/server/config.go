@@ -79,6 +79,17 @@ type Config struct {
 	// for it to end and then this long. Longer saves raft writes under load,
 	// shorter answers sooner; it adds nothing to an idle cluster.
 	ClientUpdateBatch time.Duration
+	// MaxAllocsPerEntry caps the allocations in one raft entry: a plan
+	// result or a batch of client updates with more is written as several
+	// entries, back to back. Each entry is one state store transaction, and
+	// go-immutable-radix tracks at most 8,192 changed tree nodes per index
+	// and transaction (about four per allocation written); past that, the
+	// commit walks every allocation in the store. Smaller entries also let
+	// raft store, replicate and apply a big plan as a pipeline. Too small
+	// costs a raft entry (and a job status check) per few allocations; too
+	// big brings back the walk. Measured with
+	// BenchmarkAllocTxnSize (nomadlike/state).
+	MaxAllocsPerEntry int
 	// DrainCheckInterval is how often the leader enforces drain deadlines
 	// and marks finished drains complete.
 	DrainCheckInterval time.Duration
@@ -106,6 +117,9 @@ type Config struct {
 	// Logger defaults to a null logger.
 	Logger hclog.Logger
 }
+
+// DefaultMaxAllocsPerEntry is Config.MaxAllocsPerEntry's default.
+const DefaultMaxAllocsPerEntry = 500
 
 // RaftTimeouts are raft's timing knobs.
 type RaftTimeouts struct {
@@ -136,6 +150,7 @@ func DefaultConfig() Config {
 		EvalFailedFollowupBaseline: time.Minute,
 		EvalFailedFollowupRange:    5 * time.Minute,
 		ClientUpdateBatch:          50 * time.Millisecond,
+		MaxAllocsPerEntry:          DefaultMaxAllocsPerEntry,
 		DrainCheckInterval:         time.Second,
 		RaftApplyTimeout:           30 * time.Second,
 		SnapshotThreshold:          8192,
@@ -172,6 +187,8 @@ func (c *Config) Validate() error {
 		return bad("EvalFailedFollowupBaseline", "delays must be >= 0")
 	case c.ClientUpdateBatch < 0:
 		return bad("ClientUpdateBatch", "must be >= 0, got %v", c.ClientUpdateBatch)
+	case c.MaxAllocsPerEntry <= 0:
+		return bad("MaxAllocsPerEntry", "must be positive, got %d", c.MaxAllocsPerEntry)
 	case c.DrainCheckInterval <= 0:
 		return bad("DrainCheckInterval", "must be positive, got %v", c.DrainCheckInterval)
 	case c.RaftApplyTimeout <= 0:

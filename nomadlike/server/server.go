@@ -57,6 +57,11 @@ type Server struct {
 	snapshots   raft.SnapshotStore
 	leaderNotif chan bool
 
+	// applyEntry, when set, replaces raft.Apply for the entries of plan
+	// commits and client updates (raftApplyAll); tests set it before
+	// the server leads, to fail one entry of a sequence.
+	applyEntry applyEntryFunc
+
 	broker     *broker.EvalBroker
 	blocked    *broker.BlockedEvals
 	applier    *plan.Applier
@@ -466,37 +471,6 @@ func (s *Server) await(f raft.Future) error {
 	case <-s.shutdownCh:
 		return raft.ErrRaftShutdown
 	}
-}
-
-// raftCommitter commits the plan applier's results through raft.
-type raftCommitter struct{ s *Server }
-
-type raftCommitFuture struct {
-	s *Server
-	f raft.ApplyFuture
-}
-
-func (c raftCommitter) Commit(cm *plan.Commit) (plan.CommitFuture, error) {
-	if !c.s.IsLeader() {
-		return nil, nomadlike.ErrNotLeader
-	}
-	updated, stopped := cm.Allocs()
-	req := &fsm.ApplyPlanResultsRequest{Job: cm.Plan.Job, AllocsUpdated: updated, AllocsStopped: stopped, EvalID: cm.Plan.EvalID}
-	buf, err := fsm.Encode(fsm.ApplyPlanResultsRequestType, req)
-	if err != nil {
-		return nil, err
-	}
-	return raftCommitFuture{c.s, c.s.raft.Apply(buf, c.s.cfg.RaftApplyTimeout)}, nil
-}
-
-func (f raftCommitFuture) Wait() (uint64, error) {
-	if err := f.s.await(f.f); err != nil {
-		return 0, raftErr(err)
-	}
-	if resp, ok := f.f.Response().(error); ok && resp != nil {
-		return 0, resp
-	}
-	return f.f.Index(), nil
 }
 
 func (s *Server) checkEvalToken(evalID, token string) error {
