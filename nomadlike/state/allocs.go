@@ -34,11 +34,19 @@ type ApplyPlanResultsRequest struct {
 // CreateIndex and CreateTime are kept; ModifyIndex and AllocModifyIndex
 // become index; ModifyTime comes from the request. Job summaries and job
 // statuses follow.
+//
+// Ownership (all alloc writes): the store copies the Allocation structs it
+// is given but keeps their sub-objects (AllocatedResources, Metrics,
+// TaskStates with their events, RescheduleTracker, DesiredTransition's
+// pointers) and may replace their strings with equal shared ones (see
+// intern.go). Callers must not modify those after the call; the FSM decodes
+// fresh ones per entry.
 func (s *StateStore) UpsertAllocs(index uint64, allocs []*nomadlike.Allocation) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
 		js := jobSet{}
+		in := s.newAllocInterner(txn)
 		for _, a := range allocs {
-			if err := upsertAllocTxn(txn, index, a, nil, js); err != nil {
+			if err := upsertAllocInternTxn(txn, index, a, nil, js, in); err != nil {
 				return err
 			}
 		}
@@ -60,17 +68,18 @@ func (s *StateStore) UpsertPlanResults(index uint64, req *ApplyPlanResultsReques
 	}
 	return s.writeTxn(func(txn *memdb.Txn) error {
 		js := jobSet{}
+		in := s.newAllocInterner(txn)
 		planJob, err := storedJobVersion(txn, req.Job)
 		if err != nil {
 			return err
 		}
 		for _, a := range req.AllocsStopped {
-			if err := stopAllocTxn(txn, index, a, js); err != nil {
+			if err := stopAllocTxn(txn, index, a, js, in); err != nil {
 				return err
 			}
 		}
 		for _, a := range req.AllocsUpdated {
-			if err := upsertAllocTxn(txn, index, a, planJob, js); err != nil {
+			if err := upsertAllocInternTxn(txn, index, a, planJob, js, in); err != nil {
 				return err
 			}
 		}
@@ -105,11 +114,21 @@ func storedJobVersion(txn *memdb.Txn, job *nomadlike.Job) (*nomadlike.Job, error
 	return job.Copy(), nil
 }
 
-func upsertAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, planJob *nomadlike.Job, js jobSet) error {
-	if in == nil || in.ID == "" {
+// upsertAllocTxn is upsertAllocInternTxn sharing only within this one
+// allocation's write (no string table).
+func upsertAllocTxn(txn *memdb.Txn, index uint64, a *nomadlike.Allocation, planJob *nomadlike.Job, js jobSet) error {
+	return upsertAllocInternTxn(txn, index, a, planJob, js, &allocInterner{txn: txn})
+}
+
+// upsertAllocInternTxn stores its own copy of the Allocation struct of a;
+// the sub-objects (resources, metrics, task states, reschedule tracker)
+// are kept as they are (see the ownership note on UpsertAllocs).
+func upsertAllocInternTxn(txn *memdb.Txn, index uint64, a *nomadlike.Allocation, planJob *nomadlike.Job, js jobSet, in *allocInterner) error {
+	if a == nil || a.ID == "" {
 		return fmt.Errorf("upsert alloc: %w: allocation needs an ID", nomadlike.ErrValidation)
 	}
-	alloc := in.Copy()
+	cp := *a
+	alloc := &cp
 	existing, err := first[nomadlike.Allocation](txn, nil, TableAllocs, indexID, alloc.ID)
 	if err != nil {
 		return err
@@ -154,6 +173,9 @@ func upsertAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, plan
 	}
 	alloc.ModifyIndex = index
 	alloc.AllocModifyIndex = index
+	if err := in.alloc(alloc); err != nil {
+		return err
+	}
 	if err := txn.Insert(TableAllocs, alloc); err != nil {
 		return fmt.Errorf("upsert alloc %q: %w", alloc.ID, err)
 	}
@@ -166,7 +188,7 @@ func upsertAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, plan
 
 // stopAllocTxn applies a plan's stop to the stored allocation; unknown IDs
 // are skipped.
-func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js jobSet) error {
+func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js jobSet, intern *allocInterner) error {
 	if in == nil {
 		return nil
 	}
@@ -174,7 +196,8 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js job
 	if err != nil || existing == nil {
 		return err
 	}
-	alloc := existing.Copy()
+	cp := *existing // sub-objects stay shared: none changes
+	alloc := &cp
 	alloc.DesiredStatus = in.DesiredStatus
 	if alloc.DesiredStatus == "" || alloc.DesiredStatus == nomadlike.AllocDesiredStatusRun {
 		alloc.DesiredStatus = nomadlike.AllocDesiredStatusStop
@@ -196,6 +219,9 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js job
 	}
 	alloc.ModifyIndex = index
 	alloc.AllocModifyIndex = index
+	if err := intern.alloc(alloc); err != nil {
+		return err
+	}
 	if err := txn.Insert(TableAllocs, alloc); err != nil {
 		return fmt.Errorf("stop alloc %q: %w", alloc.ID, err)
 	}
@@ -210,9 +236,11 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js job
 // ClientStatus (when not empty), ClientDescription and TaskStates change,
 // with ModifyIndex and ModifyTime (from the request, kept when zero).
 // Unknown allocation IDs are skipped. Job summaries and statuses follow.
+// The store keeps the TaskStates it is given (see UpsertAllocs).
 func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Allocation) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
 		js := jobSet{}
+		intern := s.newAllocInterner(txn)
 		written := false
 		for _, in := range allocs {
 			if in == nil {
@@ -225,12 +253,14 @@ func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Al
 			if existing == nil {
 				continue
 			}
-			alloc := existing.Copy()
+			cp := *existing // sub-objects stay shared but TaskStates, replaced
+			alloc := &cp
 			if in.ClientStatus != "" {
-				alloc.ClientStatus = in.ClientStatus
+				alloc.ClientStatus = intern.strs.intern(in.ClientStatus)
 			}
-			alloc.ClientDescription = in.ClientDescription
-			alloc.TaskStates = in.Copy().TaskStates
+			alloc.ClientDescription = intern.strs.intern(in.ClientDescription)
+			alloc.TaskStates = in.TaskStates
+			intern.taskStates(alloc.TaskStates)
 			if in.ModifyTime != 0 {
 				alloc.ModifyTime = in.ModifyTime
 			}

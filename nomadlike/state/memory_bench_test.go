@@ -175,8 +175,13 @@ func heapAfterGC() runtime.MemStats {
 // filling it (garbage the collector must chase). Run it once per
 // size: go test ./nomadlike/state -run '^$' -bench StoreMemory -benchtime 1x.
 // NOMADLIKE_STATE_HEAPPROFILE=path writes a heap profile of the filled
-// store of the largest size (go tool pprof -sample_index=inuse_space).
+// store of each size run, the last overwriting (go tool pprof
+// -sample_index=inuse_space).
 func BenchmarkStoreMemoryC1M(b *testing.B) {
+	if os.Getenv("NOMADLIKE_STATE_HEAPPROFILE") != "" {
+		defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+		runtime.MemProfileRate = 4096
+	}
 	for _, sh := range []c1mShape{
 		{allocs: 10_000, perJob: 1000, perNode: 200},
 		{allocs: 100_000, perJob: 1000, perNode: 200},
@@ -194,7 +199,7 @@ func BenchmarkStoreMemoryC1M(b *testing.B) {
 				inuse += float64(after.HeapInuse) - float64(before.HeapInuse)
 				live += float64(after.HeapAlloc) - float64(before.HeapAlloc)
 				allocated += float64(after.TotalAlloc - before.TotalAlloc)
-				if path := os.Getenv("NOMADLIKE_STATE_HEAPPROFILE"); path != "" && sh.allocs == 100_000 && i == b.N-1 {
+				if path := os.Getenv("NOMADLIKE_STATE_HEAPPROFILE"); path != "" && i == b.N-1 {
 					writeHeapProfile(b, path)
 				}
 				runtime.KeepAlive(s)

@@ -94,6 +94,7 @@ func RestoreFrom(r io.Reader) (*StateStore, error) {
 			ErrCorruptSnapshot, h.Format, h.Version, dumpFormat, dumpVersion)
 	}
 	err = s.writeTxn(func(txn *memdb.Txn) error {
+		in := s.newAllocInterner(txn)
 		for n := 1; ; n++ {
 			var rec dumpRecord
 			if err := dec.Decode(&rec); errors.Is(err, io.EOF) {
@@ -104,6 +105,15 @@ func RestoreFrom(r io.Reader) (*StateStore, error) {
 			obj, err := decodeObject(rec)
 			if err != nil {
 				return fmt.Errorf("%w: record %d: %v", ErrCorruptSnapshot, n, err)
+			}
+			if a, ok := obj.(*nomadlike.Allocation); ok {
+				// Each dumped allocation carries its job: share it.
+				if a.Job, err = in.restoredJob(a.Job); err != nil {
+					return err
+				}
+				if err := in.alloc(a); err != nil {
+					return err
+				}
 			}
 			if err := txn.Insert(rec.Table, obj); err != nil {
 				return fmt.Errorf("%w: record %d: insert into %q: %v", ErrCorruptSnapshot, n, rec.Table, err)

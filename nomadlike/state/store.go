@@ -18,6 +18,7 @@ type StateStore struct {
 	db        *memdb.MemDB
 	abandonCh chan struct{}
 	abandon   sync.Once
+	strs      *stringTable // used by write transactions only (see intern.go)
 }
 
 // NewStateStore returns an empty store.
@@ -26,7 +27,7 @@ func NewStateStore() (*StateStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create state store: %w", err)
 	}
-	s := &StateStore{db: db, abandonCh: make(chan struct{})}
+	s := &StateStore{db: db, abandonCh: make(chan struct{}), strs: newStringTable()}
 	s.Reader = &Reader{db: db, abandonCh: s.abandonCh}
 	return s, nil
 }
