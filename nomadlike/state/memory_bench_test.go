@@ -19,6 +19,8 @@ import (
 // disk 10) on nodes holding perNode allocations each.
 type c1mShape struct {
 	allocs, perJob, perNode int
+	// noMetrics leaves the placements' AllocMetric out, to weigh it.
+	noMetrics bool
 }
 
 // seededIDs makes UUID-shaped IDs from a seeded source, so runs store the
@@ -123,6 +125,11 @@ func fillC1M(tb testing.TB, s *StateStore, sh c1mShape, seed int64) uint64 {
 				CreateTime: now.UnixNano(), ModifyTime: now.UnixNano(),
 			})
 		}
+		if sh.noMetrics {
+			for _, a := range req.AllocsUpdated {
+				a.Metrics = nil
+			}
+		}
 		if err := s.UpsertPlanResults(index, roundTrip(tb, req)); err != nil {
 			tb.Fatal(err)
 		}
@@ -185,8 +192,13 @@ func BenchmarkStoreMemoryC1M(b *testing.B) {
 	for _, sh := range []c1mShape{
 		{allocs: 10_000, perJob: 1000, perNode: 200},
 		{allocs: 100_000, perJob: 1000, perNode: 200},
+		{allocs: 10_000, perJob: 1000, perNode: 200, noMetrics: true},
 	} {
-		b.Run(fmt.Sprintf("allocs=%d", sh.allocs), func(b *testing.B) {
+		name := fmt.Sprintf("allocs=%d", sh.allocs)
+		if sh.noMetrics {
+			name += "/no-metrics"
+		}
+		b.Run(name, func(b *testing.B) {
 			var inuse, live, allocated float64
 			for i := 0; i < b.N; i++ {
 				before := heapAfterGC()
