@@ -83,12 +83,14 @@ type Config struct {
 	// result or a batch of client updates with more is written as several
 	// entries, back to back. Each entry is one state store transaction, and
 	// go-immutable-radix tracks at most 8,192 changed tree nodes per index
-	// and transaction (about four per allocation written); past that, the
-	// commit walks every allocation in the store. Smaller entries also let
-	// raft store, replicate and apply a big plan as a pipeline. Too small
-	// costs a raft entry (and a job status check) per few allocations; too
-	// big brings back the walk. Measured with
-	// BenchmarkAllocTxnSize (nomadlike/state).
+	// and transaction; past that, the commit walks the whole index tree,
+	// every allocation in the store. BenchmarkAllocTxnSize
+	// (nomadlike/state) counts about 4 tracked nodes per allocation written
+	// with 10k allocations in the store and 5 with 200k (1,000 writes track
+	// 5,158; 2,000 overflow), one more per 16-fold growth. Smaller entries
+	// cost more raft entries, and every entry's commit also wakes the
+	// blocking queries of nodes that have no allocation yet (their watch is
+	// a shared tree node), so the default stays as big as is safe.
 	MaxAllocsPerEntry int
 	// DrainCheckInterval is how often the leader enforces drain deadlines
 	// and marks finished drains complete.
@@ -119,7 +121,7 @@ type Config struct {
 }
 
 // DefaultMaxAllocsPerEntry is Config.MaxAllocsPerEntry's default.
-const DefaultMaxAllocsPerEntry = 500
+const DefaultMaxAllocsPerEntry = 1000
 
 // RaftTimeouts are raft's timing knobs.
 type RaftTimeouts struct {
