@@ -1,7 +1,6 @@
 package fsm
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
@@ -16,22 +15,13 @@ import (
 // Encode returns the raft log entry for a request: the type byte, then the
 // request as JSON.
 func Encode(t MessageType, req any) ([]byte, error) {
-	// The encoder hands its whole output to one Write: the entry is
-	// allocated once, with the type byte in front, instead of a marshalled
-	// body and then a copy (plan results carry thousands of allocations).
-	w := &entryWriter{buf: []byte{byte(t)}}
-	if err := jsonx.NewEncoder(w).Encode(req); err != nil {
+	// Append writes the body after the type byte, in one allocation for
+	// plan results of thousands of allocations.
+	buf, err := jsonx.Append([]byte{byte(t)}, req)
+	if err != nil {
 		return nil, fmt.Errorf("encode %s request: %w", t, err)
 	}
-	return bytes.TrimSuffix(w.buf, []byte("\n")), nil
-}
-
-// entryWriter appends to buf.
-type entryWriter struct{ buf []byte }
-
-func (w *entryWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	return len(p), nil
+	return buf, nil
 }
 
 // decodeBody decodes the body of an entry (after the type byte) into req.

@@ -60,6 +60,10 @@ func codecRequests() []struct {
 	plan.Job = codecJob()
 	plan.AllocsStopped = []*nomadlike.Allocation{}
 	plan.AllocsUpdated[0].Metrics.ScoreMetaData[0].Scores["neg-zero"] = math.Copysign(0, -1)
+	bigPlan := planResultsRequest(200)
+	bigPlan.AllocsUpdated[7] = alloc
+	bigPlan.AllocsStopped = planResultsRequest(50).AllocsUpdated
+	bigPlan.Evals = []*nomadlike.Evaluation{eval}
 	return []struct {
 		name string
 		typ  MessageType
@@ -77,6 +81,8 @@ func codecRequests() []struct {
 		{"node eligibility", NodeUpdateEligibilityRequestType, &NodeUpdateEligibilityRequest{NodeID: "n", Eligibility: "ineligible"}},
 		{"node drain", NodeUpdateDrainRequestType, &NodeUpdateDrainRequest{NodeID: "n", DrainStrategy: &nomadlike.DrainStrategy{Deadline: time.Hour, ForceDeadline: at, StartedAt: at.UTC()}}},
 		{"plan results", ApplyPlanResultsRequestType, plan},
+		{"plan results of 200", ApplyPlanResultsRequestType, bigPlan},
+		{"client update of 200", AllocClientUpdateRequestType, clientUpdateBatch(200)},
 		{"periodic launch", PeriodicLaunchRequestType, &PeriodicLaunchRequest{Launch: &nomadlike.PeriodicLaunch{ID: "p", Namespace: "default", Launch: at}, Job: codecJob()}},
 	}
 }

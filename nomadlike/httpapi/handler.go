@@ -250,17 +250,24 @@ func (h *Handler) serverOnly(fn http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// writeJSON writes v as JSON (indented with ?pretty).
+// writeJSON writes v as JSON (indented with ?pretty), as encoding/json
+// writes it, newline included. Nothing is written if v does not encode.
 func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	enc := jsonx.NewEncoder(w)
 	if _, ok := r.URL.Query()["pretty"]; ok {
+		enc := jsonx.NewEncoder(w)
 		enc.SetIndent("", "    ")
-	}
-	if err := enc.Encode(v); err != nil {
-		// The status line is gone; nothing else to do.
+		// On an error the status line is gone; nothing else to do.
+		_ = enc.Encode(v)
 		return
 	}
+	// Append encodes big answers (allocation fetches) element by element
+	// into one buffer.
+	b, err := jsonx.Append(nil, v)
+	if err != nil {
+		return
+	}
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func setIndex(w http.ResponseWriter, index uint64) {
