@@ -22,6 +22,7 @@ const AllNamespaces = "*"
 type Reader struct {
 	db        *memdb.MemDB
 	abandonCh <-chan struct{}
+	nodes     *nodeWatches // the live store's; nil on snapshots, which never change
 }
 
 func (r *Reader) txn(ws memdb.WatchSet) *memdb.Txn {
@@ -136,7 +137,15 @@ func (r *Reader) AllocsByJob(ws memdb.WatchSet, ns, jobID string) ([]*nomadlike.
 }
 
 // AllocsByNode returns the node's allocations, terminal ones included.
+//
+// On the live store, ws watches the node's allocations only (see
+// nodeWatches), not the radix node that a node without allocations shares
+// with its neighbours.
 func (r *Reader) AllocsByNode(ws memdb.WatchSet, nodeID string) ([]*nomadlike.Allocation, error) {
+	if ws != nil && r.nodes != nil {
+		ws.Add(r.nodes.ch(nodeID)) // before the read: see nodeWatches.ch
+		return list[nomadlike.Allocation](r.txn(ws), nil, nil, TableAllocs, indexNode, nodeID)
+	}
 	return list[nomadlike.Allocation](r.txn(ws), ws, nil, TableAllocs, indexNode, nodeID)
 }
 

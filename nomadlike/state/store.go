@@ -19,6 +19,7 @@ type StateStore struct {
 	abandonCh chan struct{}
 	abandon   sync.Once
 	strs      *stringTable // used by write transactions only (see intern.go)
+	nodes     *nodeWatches
 }
 
 // NewStateStore returns an empty store.
@@ -27,8 +28,8 @@ func NewStateStore() (*StateStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create state store: %w", err)
 	}
-	s := &StateStore{db: db, abandonCh: make(chan struct{}), strs: newStringTable()}
-	s.Reader = &Reader{db: db, abandonCh: s.abandonCh}
+	s := &StateStore{db: db, abandonCh: make(chan struct{}), strs: newStringTable(), nodes: newNodeWatches()}
+	s.Reader = &Reader{db: db, abandonCh: s.abandonCh, nodes: s.nodes}
 	return s, nil
 }
 
@@ -77,10 +78,12 @@ func (s *StateStore) SnapshotMinIndex(ctx context.Context, index uint64) (*Snaps
 func (s *StateStore) writeTxn(fn func(txn *memdb.Txn) error) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
+	txn.TrackChanges()
 	if err := fn(txn); err != nil {
 		return err
 	}
 	txn.Commit()
+	s.nodes.notify(txn.Changes())
 	return nil
 }
 

@@ -72,6 +72,50 @@ func TestWatchSets(t *testing.T) {
 				other.ID = "f" + w.node.ID[1:]
 				return s.UpsertAllocs(20, []*nomadlike.Allocation{allocFor(w.other, other, 5, "")})
 			}, false},
+		{"node allocs quiet on a neighbour sharing the watched prefix",
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, w.node.ID)
+				return err
+			},
+			func(s *StateStore, w *world) error {
+				other := fixture.Node()
+				other.ID = w.node.ID[:len(w.node.ID)-1] + "z"
+				return s.UpsertAllocs(20, []*nomadlike.Allocation{allocFor(w.other, other, 5, "")})
+			}, false},
+		{"idle node's allocs quiet on placements elsewhere",
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				// A node without allocations has no radix node of its own
+				// in the node index; its watch must not be a shared ancestor.
+				_, err := s.AllocsByNode(ws, "0"+w.node.ID[1:len(w.node.ID)-1]+"y")
+				return err
+			},
+			func(s *StateStore, w *world) error {
+				var allocs []*nomadlike.Allocation
+				for i := 0; i < 50; i++ {
+					n := fixture.Node()
+					n.ID = "0" + n.ID[1:]
+					allocs = append(allocs, allocFor(w.other, n, 10+i, ""))
+				}
+				return s.UpsertAllocs(20, allocs)
+			}, false},
+		{"idle node's allocs fire on its first placement",
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, "idle-node")
+				return err
+			},
+			func(s *StateStore, w *world) error {
+				n := fixture.Node()
+				n.ID = "idle-node"
+				return s.UpsertAllocs(20, []*nomadlike.Allocation{allocFor(w.other, n, 5, "")})
+			}, true},
+		{"node allocs fire on a client update of one of them",
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, w.node.ID)
+				return err
+			},
+			func(s *StateStore, w *world) error {
+				return s.UpdateAllocsFromClient(20, []*nomadlike.Allocation{{ID: w.alloc.ID, ClientStatus: nomadlike.AllocClientStatusComplete}})
+			}, true},
 		{"eval fires on update",
 			func(s *StateStore, w *world, ws memdb.WatchSet) error {
 				_, err := s.EvalByID(ws, w.eval.ID)
