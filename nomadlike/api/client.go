@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -157,7 +156,7 @@ func (c *Client) Do(ctx context.Context, method, path string, q *QueryOptions, b
 		if r, ok := body.(io.Reader); ok {
 			rd = r
 		} else {
-			b, err := json.Marshal(body)
+			b, err := jsonx.Marshal(body)
 			if err != nil {
 				return nil, fmt.Errorf("encode request: %w", err)
 			}
