@@ -10,10 +10,17 @@ import (
 )
 
 // BenchmarkClusterRealTasks is workload 5: real tasks, not simulated: one
-// server and two real client agents run 2,000 raw_exec /bin/true tasks
-// across 20 batch jobs; timed until every allocation is complete, with the
-// client agents' peak memory (agent process, and its driver plugins).
+// server and two real client agents run 2,000 /bin/true tasks across 20
+// batch jobs, with the exec driver (namespaces, chroot, cgroups) and with
+// raw_exec; timed until every allocation is complete, with the client
+// agents' peak memory (agent process, and its driver plugins).
 func BenchmarkClusterRealTasks(b *testing.B) {
+	for _, driver := range []string{"exec", "raw_exec"} {
+		b.Run(driver, func(b *testing.B) { benchRealTasks(b, driver) })
+	}
+}
+
+func benchRealTasks(b *testing.B, driver string) {
 	scale := benchScale(b)
 	jobs, count := 20, scaled(100, scale)
 	for i := 0; i < b.N; i++ {
@@ -22,7 +29,7 @@ func BenchmarkClusterRealTasks(b *testing.B) {
 		var js []*nomadlike.Job
 		for j := 0; j < jobs; j++ {
 			job := benchJob(fmt.Sprintf("real-%d", j), nomadlike.JobTypeBatch, count, 10, 10, "")
-			job.TaskGroups[0].Tasks[0].Driver = "raw_exec"
+			job.TaskGroups[0].Tasks[0].Driver = driver
 			js = append(js, job)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -75,8 +82,8 @@ func BenchmarkClusterRealTasks(b *testing.B) {
 		b.ReportMetric(float64(jobs*count)/wall.Seconds(), "tasks/s")
 		b.ReportMetric(float64(agentKB)/1024, "client_agent_MiB")
 		b.ReportMetric(float64(pluginKB)/1024, "driver_plugin_MiB")
-		b.Logf("real tasks: %d raw_exec tasks in %d batch jobs on 2 client agents complete after %v (%.0f tasks/s); "+
-			"peak RSS: client agent %s, driver plugin %s", jobs*count, jobs, wall.Round(time.Millisecond),
+		b.Logf("real tasks: %d %s tasks in %d batch jobs on 2 client agents complete after %v (%.0f tasks/s); "+
+			"peak RSS: client agent %s, driver plugin %s", jobs*count, driver, jobs, wall.Round(time.Millisecond),
 			float64(jobs*count)/wall.Seconds(), mib(agentKB), mib(pluginKB))
 	}
 }
