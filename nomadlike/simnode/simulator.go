@@ -76,8 +76,11 @@ func New(cfg Config) (*Simulator, error) {
 		hc = &http.Client{Transport: &http.Transport{
 			Proxy:               nil,
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        cfg.Count + 256,
-			MaxIdleConnsPerHost: cfg.Count + 256,
+			// Each node holds its blocking allocation watch open while
+			// it heartbeats, fetches and reports: two connections per
+			// node stay reusable instead of being dialled again.
+			MaxIdleConns:        2*cfg.Count + 256,
+			MaxIdleConnsPerHost: 2*cfg.Count + 256,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
 		}}
