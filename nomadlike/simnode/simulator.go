@@ -74,8 +74,8 @@ func New(cfg Config) (*Simulator, error) {
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Transport: &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			Proxy:       nil,
+			DialContext: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			// Each node holds its blocking allocation watch open while
 			// it heartbeats, fetches and reports: two connections per
 			// node stay reusable instead of being dialled again.
