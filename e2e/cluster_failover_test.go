@@ -3,7 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"syscall"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,10 +31,10 @@ func failoverJob(id string) *nomadlike.Job {
 
 // registerVia registers id through agent p and reports whether the servers
 // acknowledged it.
-func registerVia(ctx context.Context, p *agentProc, id string) error {
+func registerVia(ctx context.Context, p *faultAgent, id string) error {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, _, err := p.api().Jobs().Register(rctx, failoverJob(id), nil)
+	_, _, err := p.client.Jobs().Register(rctx, failoverJob(id), nil)
 	return err
 }
 
@@ -48,15 +48,16 @@ func TestServerClusterFailover(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	c := startServerCluster(t, 3)
-	leader := c.waitLeader(ctx)
-	t.Logf("leader: %s", c.agents[leader].name)
+	deadline, _ := ctx.Deadline()
+	c := newFaultCluster(t, clusterOptions{servers: 3})
+	leader := c.waitLeader(c.servers, time.Until(deadline))
+	t.Logf("leader: %s", leader.name)
 
 	var acked []string
 	// Through every server: followers forward writes to the leader.
 	for i := 0; i < 9; i++ {
 		id := fmt.Sprintf("before-%d", i)
-		p := c.agents[i%3]
+		p := c.servers[i%3]
 		if err := registerVia(ctx, p, id); err != nil {
 			t.Fatalf("register %s via %s: %v", id, p.name, err)
 		}
@@ -64,15 +65,15 @@ func TestServerClusterFailover(t *testing.T) {
 	}
 
 	// Kill the leader hard.
-	old := c.agents[leader]
-	old.kill(syscall.SIGKILL)
-	newLeader := c.waitLeader(ctx)
-	if newLeader == leader {
+	old := leader
+	old.killGroup()
+	newLeader := c.waitLeader(c.servers, time.Until(deadline))
+	if newLeader == old {
 		t.Fatalf("leader is still %s after it was killed", old.name)
 	}
-	t.Logf("new leader: %s", c.agents[newLeader].name)
+	t.Logf("new leader: %s", newLeader.name)
 
-	for i, p := range c.running() {
+	for i, p := range c.runningServers() {
 		id := fmt.Sprintf("after-%d", i)
 		if err := registerVia(ctx, p, id); err != nil {
 			t.Fatalf("register %s via %s after failover: %v", id, p.name, err)
@@ -81,10 +82,10 @@ func TestServerClusterFailover(t *testing.T) {
 	}
 
 	// Every acknowledged job is there, read consistently through each survivor.
-	for _, p := range c.running() {
+	for _, p := range c.runningServers() {
 		for _, id := range acked {
 			rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
-			_, _, err := p.api().Jobs().Info(rctx, id, nil)
+			_, _, err := p.client.Jobs().Info(rctx, id, nil)
 			rcancel()
 			if err != nil {
 				t.Errorf("job %s via %s after failover: %v", id, p.name, err)
@@ -94,7 +95,7 @@ func TestServerClusterFailover(t *testing.T) {
 
 	// Restart the killed server on its data dir: it rejoins and its own
 	// state (read with ?stale) ends up with every job.
-	old.start()
+	old.Start()
 	for {
 		missing := missingStale(ctx, old, acked)
 		if len(missing) == 0 {
@@ -104,21 +105,21 @@ func TestServerClusterFailover(t *testing.T) {
 			t.Fatalf("restarted %s still misses %v", old.name, missing)
 		}
 	}
-	peers, err := old.api().Status().Peers(ctx)
+	peers, err := old.client.Status().Peers(ctx)
 	if err != nil || len(peers) != 3 {
 		t.Errorf("peers seen by the restarted server = %v, %v; want 3", peers, err)
 	}
 }
 
 // missingStale returns the jobs of ids that p's local state lacks.
-func missingStale(ctx context.Context, p *agentProc, ids []string) []string {
+func missingStale(ctx context.Context, p *faultAgent, ids []string) []string {
 	var out []string
 	for _, id := range ids {
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		_, _, err := p.api().Jobs().Info(rctx, id, &api.QueryOptions{AllowStale: true})
+		_, _, err := p.client.Jobs().Info(rctx, id, &api.QueryOptions{AllowStale: true})
 		cancel()
 		if err != nil {
-			out = append(out, id+" ("+errString(err)+")")
+			out = append(out, id+" ("+strings.TrimSpace(err.Error())+")")
 		}
 	}
 	return out

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,23 +39,13 @@ func TestDevAgent(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	ports := loopbackPorts(t, 2)
 	dir := t.TempDir()
-	p := &agentProc{t: t, name: "dev", httpPort: ports[0], rpcPort: ports[1], logPath: filepath.Join(dir, "dev.log"),
-		args: []string{"-dev", "-http-port", strconv.Itoa(ports[0]), "-rpc-port", strconv.Itoa(ports[1])}}
-	t.Cleanup(func() {
-		p.kill(syscall.SIGKILL)
-		killStrays(t)
-		if t.Failed() {
-			t.Logf("agent log:\n%s", p.logTail())
-		}
-	})
-	p.start()
-	addr := "-address=" + p.httpAddr()
+	p := startAgent(t, "dev", "-dev")
+	addr := "-address=http://" + p.HTTPAddr()
 
 	// Wait for the node to be ready.
 	for {
-		nodes, _, err := p.api().Nodes().List(ctx, nil)
+		nodes, _, err := p.client.Nodes().List(ctx, nil)
 		if err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady {
 			break
 		}
@@ -92,7 +81,7 @@ func TestDevAgent(t *testing.T) {
 		t.Fatalf("job run = %d\n%s", code, out)
 	}
 	for {
-		allocs, _, err := p.api().Jobs().Allocations(ctx, "touch", false, nil)
+		allocs, _, err := p.client.Jobs().Allocations(ctx, "touch", false, nil)
 		if err == nil && len(allocs) == 1 && allocs[0].ClientStatus == nomadlike.AllocClientStatusRunning {
 			break
 		}
@@ -115,33 +104,30 @@ func TestDevAgent(t *testing.T) {
 	}
 
 	// SIGHUP reloads the log level and keeps the agent running.
-	p.mu.Lock()
-	cmd, done := p.cmd, p.done
-	p.mu.Unlock()
-	cmd.Process.Signal(syscall.SIGHUP)
-	for !strings.Contains(p.logTail(), "reloaded log level") {
+	if err := p.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(p.logTail(4000), "reloaded log level") {
 		if !sleepCtx(ctx, 100*time.Millisecond) {
 			t.Fatal("no log level reload after SIGHUP")
 		}
 	}
-	if _, err := p.api().Agent().Self(ctx); err != nil {
+	if _, err := p.client.Agent().Self(ctx); err != nil {
 		t.Fatalf("agent gone after SIGHUP: %v", err)
 	}
 
 	// SIGINT: graceful exit 0.
-	cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-done:
-	case <-ctx.Done():
+	if err := p.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	state, err := p.Wait(ctx)
+	if err != nil {
 		t.Fatal("agent did not exit after SIGINT")
 	}
-	if !cmd.ProcessState.Success() {
-		t.Errorf("agent exit after SIGINT = %v, want 0", cmd.ProcessState)
+	if !state.Success() {
+		t.Errorf("agent exit after SIGINT = %v, want 0", state)
 	}
-	p.mu.Lock()
-	p.cmd = nil
-	p.mu.Unlock()
-	if !strings.Contains(p.logTail(), "Gracefully shutting down") {
+	if !strings.Contains(p.logTail(4000), "Gracefully shutting down") {
 		t.Errorf("agent log lacks the shutdown message")
 	}
 }

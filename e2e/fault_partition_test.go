@@ -146,15 +146,7 @@ func tailString(s string, n int) string {
 }
 
 // leaderSeenBy is the raft address s names as leader, "" when none or unreachable.
-func (s *nsServer) leaderSeenBy() string {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	l, err := s.client.Status().Leader(ctx)
-	if err != nil {
-		return ""
-	}
-	return l
-}
+func (s *nsServer) leaderSeenBy() string { return leaderOf(s.client) }
 
 // agreed returns the server every one of among names as leader, or nil.
 func agreed(among []*nsServer, all []*nsServer) *nsServer {

@@ -22,9 +22,33 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
-// The fault and scale tests run the real binary as separate processes on
-// loopback. Every process is started in its own process group and killed
-// with its children (driver plugins, tasks) when the test ends.
+// The agent harness: the real bin/nomadlike, built once by TestMain, run as
+// separate agent processes on loopback (a cluster of servers and clients,
+// or one agent of its own). Every process is started in its own process
+// group and killed with its children (driver plugins, tasks) when the test
+// ends.
+
+// nomadlikeBin is the binary TestMain built.
+var nomadlikeBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "nomadlike-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	nomadlikeBin = filepath.Join(dir, "nomadlike")
+	build := exec.Command("go", "build", "-o", nomadlikeBin, "github.com/nomadlike/nomadlike")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: build nomadlike:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // portsTB returns n distinct free TCP ports on 127.0.0.1 (freePorts for
 // benchmarks too).
@@ -168,6 +192,34 @@ func (a *faultAgent) Start() {
 	a.mu.Unlock()
 }
 
+// Signal sends sig to the agent process alone and does not wait.
+func (a *faultAgent) Signal(sig syscall.Signal) error {
+	a.mu.Lock()
+	cmd := a.cmd
+	a.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return fmt.Errorf("signal %s: not started", a.name)
+	}
+	return cmd.Process.Signal(sig)
+}
+
+// Wait waits until the agent process exits and returns how it exited, or
+// ctx's error first.
+func (a *faultAgent) Wait(ctx context.Context) (*os.ProcessState, error) {
+	a.mu.Lock()
+	cmd, done := a.cmd, a.done
+	a.mu.Unlock()
+	if cmd == nil {
+		return nil, fmt.Errorf("wait %s: not started", a.name)
+	}
+	select {
+	case <-done:
+		return cmd.ProcessState, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // Kill sends SIGKILL to the agent alone (its driver plugins and tasks are
 // left alone, as when the agent crashes) and waits for it to exit.
 func (a *faultAgent) Kill() { a.signal(syscall.SIGKILL, false) }
@@ -300,23 +352,50 @@ func newFaultCluster(tb testing.TB, opts clusterOptions) *faultCluster {
 }
 
 func (c *faultCluster) newAgent(name string, args []string, httpPort, rpcPort int) *faultAgent {
+	return newAgent(c.tb, c.dir, name, args, httpPort, rpcPort)
+}
+
+// newAgent returns an agent process, not started, that runs the binary
+// with args (the first is the command, "agent") and logs to dir/name.log;
+// its dataDir is dir/name, which args name with -data-dir if it needs one.
+func newAgent(tb testing.TB, dir, name string, args []string, httpPort, rpcPort int) *faultAgent {
 	a := &faultAgent{
-		tb: c.tb, name: name, args: args, dataDir: filepath.Join(c.dir, name),
-		logPath: filepath.Join(c.dir, name+".log"), httpPort: httpPort, rpcPort: rpcPort,
+		tb: tb, name: name, args: args, dataDir: filepath.Join(dir, name),
+		logPath: filepath.Join(dir, name+".log"), httpPort: httpPort, rpcPort: rpcPort,
 	}
 	cl, err := api.NewClient(api.Config{Address: a.HTTPAddr(), HTTPClient: &http.Client{Timeout: 30 * time.Second}})
 	if err != nil {
-		c.tb.Fatal(err)
+		tb.Fatal(err)
 	}
 	a.client = cl
 	return a
 }
 
-// cleanup kills every agent, then every other descendant of the test
+// startAgent starts one agent of its own on free loopback ports: args
+// (after "agent") get "-http-port" and "-rpc-port". It is killed with its
+// children when the test ends, and its log printed when the test failed.
+func startAgent(tb testing.TB, name string, args ...string) *faultAgent {
+	tb.Helper()
+	if err := becomeSubreaper(); err != nil {
+		tb.Fatalf("become child subreaper: %v", err)
+	}
+	ports := portsTB(tb, 2)
+	args = append(append([]string{"agent"}, args...),
+		"-http-port", strconv.Itoa(ports[0]), "-rpc-port", strconv.Itoa(ports[1]))
+	a := newAgent(tb, tb.TempDir(), name, args, ports[0], ports[1])
+	tb.Cleanup(func() { stopAgents(tb, []*faultAgent{a}) })
+	a.Start()
+	return a
+}
+
+func (c *faultCluster) cleanup() {
+	stopAgents(c.tb, append(append([]*faultAgent(nil), c.servers...), c.clients...))
+}
+
+// stopAgents kills every agent, then every other descendant of the test
 // process (driver plugins and tasks the agents started, which run in their
 // own sessions), and when the test failed prints the tail of each log.
-func (c *faultCluster) cleanup() {
-	all := append(append([]*faultAgent(nil), c.servers...), c.clients...)
+func stopAgents(tb testing.TB, all []*faultAgent) {
 	for _, a := range all {
 		a.killGroup()
 	}
@@ -325,14 +404,14 @@ func (c *faultCluster) cleanup() {
 		// Keep the agents' logs for a look after the run.
 		for _, a := range all {
 			if b, err := os.ReadFile(a.logPath); err == nil {
-				name := strings.NewReplacer("/", "_", " ", "_").Replace(c.tb.Name()) + "-" + a.name + ".log"
+				name := strings.NewReplacer("/", "_", " ", "_").Replace(tb.Name()) + "-" + a.name + ".log"
 				_ = os.WriteFile(filepath.Join(dir, name), b, 0o644)
 			}
 		}
 	}
-	if c.tb.Failed() {
+	if tb.Failed() {
 		for _, a := range all {
-			c.tb.Logf("----- %s log (tail) -----\n%s", a.name, a.logTail(6000))
+			tb.Logf("----- %s log (tail) -----\n%s", a.name, a.logTail(6000))
 		}
 	}
 }
@@ -352,11 +431,12 @@ func killDescendants() {
 	}
 }
 
-// leaderOf asks a server for the leader's RPC address.
-func leaderOf(a *faultAgent) string {
+// leaderOf asks a server's API for the leader's RPC address, "" when there
+// is none or the server does not answer within 2s.
+func leaderOf(cl *api.Client) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	l, err := a.client.Status().Leader(ctx)
+	l, err := cl.Status().Leader(ctx)
 	if err != nil {
 		return ""
 	}
@@ -386,7 +466,7 @@ func (c *faultCluster) agreedLeader(among []*faultAgent) *faultAgent {
 		if !s.Running() {
 			continue
 		}
-		l := leaderOf(s)
+		l := leaderOf(s.client)
 		if l == "" || (addr != "" && l != addr) {
 			return nil
 		}
@@ -398,6 +478,17 @@ func (c *faultCluster) agreedLeader(among []*faultAgent) *faultAgent {
 		}
 	}
 	return nil
+}
+
+// runningServers returns the servers whose processes are alive.
+func (c *faultCluster) runningServers() []*faultAgent {
+	var out []*faultAgent
+	for _, s := range c.servers {
+		if s.Running() {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // waitClientsReady waits until every client agent's node is ready.
