@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -191,18 +189,7 @@ func (a *devAgent) writeJob(name, src string) string {
 // cli runs the CLI against the agent: nomadlike NOUN VERB -address=... ARGS.
 func (a *devAgent) cli(ctx context.Context, noun, verb string, args ...string) (int, string) {
 	a.tb.Helper()
-	full := append([]string{noun, verb, a.address()}, args...)
-	cmd := exec.CommandContext(ctx, nomadlikeBin, full...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), out.String()
-	}
-	if err != nil {
-		a.tb.Fatalf("nomadlike %v: %v", full, err)
-	}
-	return 0, out.String()
+	return runCLI(ctx, a.tb, append([]string{noun, verb, a.address()}, args...)...)
 }
 
 // mustCLI is cli that fails the test unless the command exits 0.

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,22 +11,6 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
-
-// cliRun runs the built CLI and returns its exit code and combined output.
-func cliRun(t *testing.T, ctx context.Context, args ...string) (int, string) {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, nomadlikeBin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), out.String()
-	}
-	if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return 0, out.String()
-}
 
 // TestDevAgent: `agent -dev` as a process; a raw_exec job submitted with
 // `job run` gets running allocations; SIGINT stops the agent cleanly and,
@@ -76,7 +58,7 @@ func TestDevAgent(t *testing.T) {
 	if err := os.WriteFile(job, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out := cliRun(t, ctx, "job", "run", addr, job)
+	code, out := runCLI(ctx, t, "job", "run", addr, job)
 	if code != 0 || !strings.Contains(out, "created: node") || !strings.Contains(out, `finished with status "complete"`) {
 		t.Fatalf("job run = %d\n%s", code, out)
 	}
@@ -92,13 +74,13 @@ func TestDevAgent(t *testing.T) {
 	if _, err := os.Stat(marker); err != nil {
 		t.Fatalf("the task did not run: %v", err)
 	}
-	code, out = cliRun(t, ctx, "job", "status", addr, "touch")
+	code, out = runCLI(ctx, t, "job", "status", addr, "touch")
 	if code != 0 || !strings.Contains(out, "running") {
 		t.Errorf("job status = %d\n%s", code, out)
 	}
 
 	// A bad request changes nothing and says where it is wrong.
-	code, out = cliRun(t, ctx, "agent", "-config", filepath.Join(dir, "missing.hcl"))
+	code, out = runCLI(ctx, t, "agent", "-config", filepath.Join(dir, "missing.hcl"))
 	if code != 1 || !strings.Contains(out, "missing.hcl") {
 		t.Errorf("agent with a missing config = %d %q", code, out)
 	}

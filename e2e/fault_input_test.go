@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,21 +20,6 @@ func jobsIndex(ctx context.Context, tb testing.TB, a *faultAgent) (uint64, int) 
 		tb.Fatalf("list jobs: %v", err)
 	}
 	return qm.LastIndex, len(jobs)
-}
-
-// runCLI runs the binary with args and returns its exit code and output.
-func runCLI(ctx context.Context, args ...string) (int, string) {
-	cmd := exec.CommandContext(ctx, nomadlikeBin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), out.String()
-	}
-	if err != nil {
-		return -1, err.Error()
-	}
-	return 0, out.String()
 }
 
 // TestFaultBadInput: bad input end to end, through the CLI and raw HTTP.
@@ -91,7 +75,7 @@ func TestFaultBadInput(t *testing.T) {
 				if err := os.WriteFile(path, []byte(tc.file), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				code, text = runCLI(ctx, "job", "run", "-address", addr, path)
+				code, text = runCLI(ctx, t, "job", "run", "-address", addr, path)
 			} else {
 				body := tc.raw
 				if body == nil {
@@ -131,7 +115,7 @@ func TestFaultBadInput(t *testing.T) {
 		if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, text := runCLI(ctx, "job", "run", "-address", addr, path)
+		code, text := runCLI(ctx, t, "job", "run", "-address", addr, path)
 		if code != 2 {
 			t.Fatalf("job run exit code = %d, want 2 (placement failed); output:\n%s", code, text)
 		}

@@ -50,6 +50,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// runCLI runs the binary with args and returns its exit code and combined
+// output; it fails the test when the binary cannot be run at all.
+func runCLI(ctx context.Context, tb testing.TB, args ...string) (int, string) {
+	tb.Helper()
+	cmd := exec.CommandContext(ctx, nomadlikeBin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String()
+	}
+	if err != nil {
+		tb.Fatalf("nomadlike %v: %v", args, err)
+	}
+	return 0, out.String()
+}
+
 // portsTB returns n distinct free TCP ports on 127.0.0.1 (freePorts for
 // benchmarks too).
 func portsTB(tb testing.TB, n int) []int {
