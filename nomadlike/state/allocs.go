@@ -43,19 +43,21 @@ type ApplyPlanResultsRequest struct {
 // fresh ones per entry.
 func (s *StateStore) UpsertAllocs(index uint64, allocs []*nomadlike.Allocation) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
-		js := jobSet{}
-		in := s.newAllocInterner(txn)
+		w := s.newAllocWrite(txn, index)
 		for _, a := range allocs {
-			if err := upsertAllocInternTxn(txn, index, a, nil, js, in); err != nil {
+			if err := upsertAllocInternTxn(txn, index, a, nil, w); err != nil {
 				return err
 			}
+		}
+		if err := w.sums.flush(); err != nil {
+			return err
 		}
 		if len(allocs) > 0 {
 			if err := bumpIndex(txn, TableAllocs, index); err != nil {
 				return err
 			}
 		}
-		return refreshStatuses(txn, index, js)
+		return refreshStatuses(txn, index, w.js)
 	})
 }
 
@@ -67,31 +69,33 @@ func (s *StateStore) UpsertPlanResults(index uint64, req *ApplyPlanResultsReques
 		return fmt.Errorf("upsert plan results: nil request")
 	}
 	return s.writeTxn(func(txn *memdb.Txn) error {
-		js := jobSet{}
-		in := s.newAllocInterner(txn)
+		w := s.newAllocWrite(txn, index)
 		planJob, err := storedJobVersion(txn, req.Job)
 		if err != nil {
 			return err
 		}
 		for _, a := range req.AllocsStopped {
-			if err := stopAllocTxn(txn, index, a, js, in); err != nil {
+			if err := stopAllocTxn(txn, index, a, w); err != nil {
 				return err
 			}
 		}
 		for _, a := range req.AllocsUpdated {
-			if err := upsertAllocInternTxn(txn, index, a, planJob, js, in); err != nil {
+			if err := upsertAllocInternTxn(txn, index, a, planJob, w); err != nil {
 				return err
 			}
+		}
+		if err := w.sums.flush(); err != nil {
+			return err
 		}
 		if len(req.AllocsStopped)+len(req.AllocsUpdated) > 0 {
 			if err := bumpIndex(txn, TableAllocs, index); err != nil {
 				return err
 			}
 		}
-		if err := upsertEvalsTxn(txn, index, req.Evals, js); err != nil {
+		if err := upsertEvalsTxn(txn, index, req.Evals, w.js); err != nil {
 			return err
 		}
-		if err := refreshStatuses(txn, index, js); err != nil {
+		if err := refreshStatuses(txn, index, w.js); err != nil {
 			return fmt.Errorf("upsert plan results of eval %q: %w", req.EvalID, err)
 		}
 		return nil
@@ -114,16 +118,33 @@ func storedJobVersion(txn *memdb.Txn, job *nomadlike.Job) (*nomadlike.Job, error
 	return job.Copy(), nil
 }
 
+// allocWrite is what the allocation writes of one transaction share: the
+// jobs whose status to refresh, the interner, and the summary changes
+// (flush them before the transaction reads summaries again).
+type allocWrite struct {
+	js   jobSet
+	in   *allocInterner
+	sums *summaryBatch
+}
+
+func (s *StateStore) newAllocWrite(txn *memdb.Txn, index uint64) *allocWrite {
+	return &allocWrite{js: jobSet{}, in: s.newAllocInterner(txn), sums: newSummaryBatch(txn, index)}
+}
+
 // upsertAllocTxn is upsertAllocInternTxn sharing only within this one
-// allocation's write (no string table).
+// allocation's write (no string table), its summary change stored at once.
 func upsertAllocTxn(txn *memdb.Txn, index uint64, a *nomadlike.Allocation, planJob *nomadlike.Job, js jobSet) error {
-	return upsertAllocInternTxn(txn, index, a, planJob, js, &allocInterner{txn: txn})
+	w := &allocWrite{js: js, in: &allocInterner{txn: txn}, sums: newSummaryBatch(txn, index)}
+	if err := upsertAllocInternTxn(txn, index, a, planJob, w); err != nil {
+		return err
+	}
+	return w.sums.flush()
 }
 
 // upsertAllocInternTxn stores its own copy of the Allocation struct of a;
 // the sub-objects (resources, metrics, task states, reschedule tracker)
 // are kept as they are (see the ownership note on UpsertAllocs).
-func upsertAllocInternTxn(txn *memdb.Txn, index uint64, a *nomadlike.Allocation, planJob *nomadlike.Job, js jobSet, in *allocInterner) error {
+func upsertAllocInternTxn(txn *memdb.Txn, index uint64, a *nomadlike.Allocation, planJob *nomadlike.Job, w *allocWrite) error {
 	if a == nil || a.ID == "" {
 		return fmt.Errorf("upsert alloc: %w: allocation needs an ID", nomadlike.ErrValidation)
 	}
@@ -173,22 +194,22 @@ func upsertAllocInternTxn(txn *memdb.Txn, index uint64, a *nomadlike.Allocation,
 	}
 	alloc.ModifyIndex = index
 	alloc.AllocModifyIndex = index
-	if err := in.alloc(alloc); err != nil {
+	if err := w.in.alloc(alloc); err != nil {
 		return err
 	}
 	if err := txn.Insert(TableAllocs, alloc); err != nil {
 		return fmt.Errorf("upsert alloc %q: %w", alloc.ID, err)
 	}
-	if err := summarizeAlloc(txn, index, existing, alloc); err != nil {
+	if err := w.sums.alloc(existing, alloc); err != nil {
 		return err
 	}
-	js.add(alloc.Namespace, alloc.JobID)
+	w.js.add(alloc.Namespace, alloc.JobID)
 	return nil
 }
 
 // stopAllocTxn applies a plan's stop to the stored allocation; unknown IDs
 // are skipped.
-func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js jobSet, intern *allocInterner) error {
+func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, w *allocWrite) error {
 	if in == nil {
 		return nil
 	}
@@ -219,16 +240,16 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js job
 	}
 	alloc.ModifyIndex = index
 	alloc.AllocModifyIndex = index
-	if err := intern.alloc(alloc); err != nil {
+	if err := w.in.alloc(alloc); err != nil {
 		return err
 	}
 	if err := txn.Insert(TableAllocs, alloc); err != nil {
 		return fmt.Errorf("stop alloc %q: %w", alloc.ID, err)
 	}
-	if err := summarizeAlloc(txn, index, existing, alloc); err != nil {
+	if err := w.sums.alloc(existing, alloc); err != nil {
 		return err
 	}
-	js.add(alloc.Namespace, alloc.JobID)
+	w.js.add(alloc.Namespace, alloc.JobID)
 	return nil
 }
 
@@ -239,8 +260,8 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, js job
 // The store keeps the TaskStates it is given (see UpsertAllocs).
 func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Allocation) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
-		js := jobSet{}
-		intern := s.newAllocInterner(txn)
+		w := s.newAllocWrite(txn, index)
+		intern := w.in
 		written := false
 		for _, in := range allocs {
 			if in == nil {
@@ -268,17 +289,20 @@ func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Al
 			if err := txn.Insert(TableAllocs, alloc); err != nil {
 				return fmt.Errorf("update alloc %q from client: %w", alloc.ID, err)
 			}
-			if err := summarizeAlloc(txn, index, existing, alloc); err != nil {
+			if err := w.sums.alloc(existing, alloc); err != nil {
 				return err
 			}
-			js.add(alloc.Namespace, alloc.JobID)
+			w.js.add(alloc.Namespace, alloc.JobID)
 			written = true
+		}
+		if err := w.sums.flush(); err != nil {
+			return err
 		}
 		if written {
 			if err := bumpIndex(txn, TableAllocs, index); err != nil {
 				return err
 			}
 		}
-		return refreshStatuses(txn, index, js)
+		return refreshStatuses(txn, index, w.js)
 	})
 }

@@ -55,6 +55,7 @@ func BenchmarkAllocTxnSize(b *testing.B) {
 						b.StartTimer()
 						txn := s.db.Txn(true)
 						js := jobSet{}
+						sums := newSummaryBatch(txn, index)
 						for _, a := range req {
 							switch op {
 							case "client":
@@ -66,7 +67,7 @@ func BenchmarkAllocTxnSize(b *testing.B) {
 								c.ModifyIndex = index
 								err = txn.Insert(TableAllocs, c)
 								if err == nil {
-									err = summarizeAlloc(txn, index, a, c)
+									err = sums.alloc(a, c)
 								}
 							case "plan":
 								err = upsertAllocTxn(txn, index, a, job, js)
@@ -74,6 +75,9 @@ func BenchmarkAllocTxnSize(b *testing.B) {
 							if err != nil {
 								b.Fatal(err)
 							}
+						}
+						if err := sums.flush(); err != nil {
+							b.Fatal(err)
 						}
 						if err := bumpIndex(txn, TableAllocs, index); err != nil {
 							b.Fatal(err)

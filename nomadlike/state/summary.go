@@ -88,18 +88,70 @@ func countField(s *nomadlike.TaskGroupSummary, clientStatus string) *int {
 	}
 }
 
-// summarizeAlloc moves the allocation's count in its job summary from old's
-// client status to cur's; old is nil for a new allocation, which also takes
-// one from Queued. Allocations of jobs without a summary are not counted.
-func summarizeAlloc(txn *memdb.Txn, index uint64, old, cur *nomadlike.Allocation) error {
+// summaryBatch accumulates the summary changes of one transaction's
+// allocation writes, so a write of many allocations of a job reads, copies
+// and stores the job's summary once instead of once per allocation. The
+// result is the same as writing each change as it comes: flush stores, at
+// the transaction's index, every summary that any change reached.
+type summaryBatch struct {
+	txn   *memdb.Txn
+	index uint64
+	// sums holds the transaction's working copy of each job's summary
+	// (sum nil for a job without one); dirty lists those to store.
+	sums  map[nomadlike.NamespacedID]*batchedSummary
+	dirty []*nomadlike.JobSummary
+	// last is the most recent lookup: a batch is mostly one job.
+	lastKey nomadlike.NamespacedID
+	last    *batchedSummary
+}
+
+type batchedSummary struct {
+	sum   *nomadlike.JobSummary
+	dirty bool
+}
+
+func newSummaryBatch(txn *memdb.Txn, index uint64) *summaryBatch {
+	return &summaryBatch{txn: txn, index: index}
+}
+
+// summary returns the working copy of the job's summary, nil when the job
+// has none.
+func (b *summaryBatch) summary(ns, jobID string) (*batchedSummary, error) {
+	if b.last != nil && b.lastKey.ID == jobID && b.lastKey.Namespace == ns {
+		return b.last, nil
+	}
+	key := nomadlike.NamespacedID{Namespace: ns, ID: jobID}
+	bs, ok := b.sums[key]
+	if !ok {
+		stored, err := first[nomadlike.JobSummary](b.txn, nil, TableJobSummary, indexID, ns, jobID)
+		if err != nil {
+			return nil, err
+		}
+		bs = &batchedSummary{}
+		if stored != nil {
+			bs.sum = copySummary(stored)
+		}
+		if b.sums == nil {
+			b.sums = map[nomadlike.NamespacedID]*batchedSummary{}
+		}
+		b.sums[key] = bs
+	}
+	b.lastKey, b.last = key, bs
+	return bs, nil
+}
+
+// alloc moves the allocation's count in its job summary from old's client
+// status to cur's; old is nil for a new allocation, which also takes one
+// from Queued. Allocations of jobs without a summary are not counted.
+func (b *summaryBatch) alloc(old, cur *nomadlike.Allocation) error {
 	if old != nil && old.ClientStatus == cur.ClientStatus {
 		return nil
 	}
-	stored, err := first[nomadlike.JobSummary](txn, nil, TableJobSummary, indexID, cur.Namespace, cur.JobID)
-	if err != nil || stored == nil {
+	bs, err := b.summary(cur.Namespace, cur.JobID)
+	if err != nil || bs.sum == nil {
 		return err
 	}
-	sum := copySummary(stored)
+	sum := bs.sum
 	tg := sum.Summary[cur.TaskGroup]
 	if old == nil {
 		if tg.Queued > 0 {
@@ -110,7 +162,24 @@ func summarizeAlloc(txn *memdb.Txn, index uint64, old, cur *nomadlike.Allocation
 	}
 	*countField(&tg, cur.ClientStatus)++
 	sum.Summary[cur.TaskGroup] = tg
-	return putSummary(txn, index, sum)
+	if !bs.dirty {
+		bs.dirty = true
+		b.dirty = append(b.dirty, sum)
+	}
+	return nil
+}
+
+// flush stores the summaries the batch changed. Call it before anything
+// else in the transaction reads or writes summaries; the batch can go on
+// being used after, and starts again from the stored summaries.
+func (b *summaryBatch) flush() error {
+	for _, sum := range b.dirty {
+		if err := putSummary(b.txn, b.index, sum); err != nil {
+			return err
+		}
+	}
+	b.sums, b.dirty, b.last = nil, nil, nil
+	return nil
 }
 
 // summarizeQueued sets the Queued counts of the evaluation's job from the
