@@ -122,13 +122,30 @@ func storedJobVersion(txn *memdb.Txn, job *nomadlike.Job) (*nomadlike.Job, error
 // jobs whose status to refresh, the interner, and the summary changes
 // (flush them before the transaction reads summaries again).
 type allocWrite struct {
+	s    *StateStore // nil: no node watchers to wake
 	js   jobSet
 	in   *allocInterner
 	sums *summaryBatch
 }
 
 func (s *StateStore) newAllocWrite(txn *memdb.Txn, index uint64) *allocWrite {
-	return &allocWrite{js: jobSet{}, in: s.newAllocInterner(txn), sums: newSummaryBatch(txn, index)}
+	return &allocWrite{s: s, js: jobSet{}, in: s.newAllocInterner(txn), sums: newSummaryBatch(txn, index)}
+}
+
+// written records the write of cur over old (nil when new).
+func (w *allocWrite) written(old, cur *nomadlike.Allocation) error {
+	if w.s != nil {
+		oldNode := ""
+		if old != nil {
+			oldNode = old.NodeID
+		}
+		w.s.allocNodes(oldNode, cur.NodeID)
+	}
+	if err := w.sums.alloc(old, cur); err != nil {
+		return err
+	}
+	w.js.add(cur.Namespace, cur.JobID)
+	return nil
 }
 
 // upsertAllocTxn is upsertAllocInternTxn sharing only within this one
@@ -200,11 +217,7 @@ func upsertAllocInternTxn(txn *memdb.Txn, index uint64, a *nomadlike.Allocation,
 	if err := txn.Insert(TableAllocs, alloc); err != nil {
 		return fmt.Errorf("upsert alloc %q: %w", alloc.ID, err)
 	}
-	if err := w.sums.alloc(existing, alloc); err != nil {
-		return err
-	}
-	w.js.add(alloc.Namespace, alloc.JobID)
-	return nil
+	return w.written(existing, alloc)
 }
 
 // stopAllocTxn applies a plan's stop to the stored allocation; unknown IDs
@@ -246,11 +259,7 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, w *all
 	if err := txn.Insert(TableAllocs, alloc); err != nil {
 		return fmt.Errorf("stop alloc %q: %w", alloc.ID, err)
 	}
-	if err := w.sums.alloc(existing, alloc); err != nil {
-		return err
-	}
-	w.js.add(alloc.Namespace, alloc.JobID)
-	return nil
+	return w.written(existing, alloc)
 }
 
 // UpdateAllocsFromClient applies client updates at raft index: only
@@ -289,10 +298,9 @@ func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Al
 			if err := txn.Insert(TableAllocs, alloc); err != nil {
 				return fmt.Errorf("update alloc %q from client: %w", alloc.ID, err)
 			}
-			if err := w.sums.alloc(existing, alloc); err != nil {
+			if err := w.written(existing, alloc); err != nil {
 				return err
 			}
-			w.js.add(alloc.Namespace, alloc.JobID)
 			written = true
 		}
 		if err := w.sums.flush(); err != nil {

@@ -90,6 +90,7 @@ func (s *StateStore) DeleteEvals(index uint64, evalIDs, allocIDs []string) error
 			if err := txn.Delete(TableAllocs, a); err != nil {
 				return fmt.Errorf("delete alloc %q: %w", id, err)
 			}
+			s.allocNodes(a.NodeID, "")
 			js.add(a.Namespace, a.JobID)
 		}
 		if len(evalIDs) > 0 {

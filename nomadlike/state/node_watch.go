@@ -1,12 +1,6 @@
 package state
 
-import (
-	"sync"
-
-	memdb "github.com/hashicorp/go-memdb"
-
-	"github.com/nomadlike/nomadlike/nomadlike"
-)
+import "sync"
 
 // nodeWatches gives blocking readers of one node's allocations a channel
 // that is closed by the next commit writing an allocation of that node.
@@ -40,29 +34,21 @@ func (w *nodeWatches) ch(nodeID string) <-chan struct{} {
 	return c
 }
 
-// notify closes the channels of the nodes whose allocations changes
-// wrote. It runs after the commit, so woken readers see the change.
-func (w *nodeWatches) notify(changes memdb.Changes) {
+// notify closes the channels of nodeIDs, the nodes whose allocations a
+// commit wrote. It runs after the commit, so woken readers see the change.
+func (w *nodeWatches) notify(nodeIDs []string) {
+	if len(nodeIDs) == 0 {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.chans) == 0 {
 		return
 	}
-	closeNode := func(obj any) {
-		a, ok := obj.(*nomadlike.Allocation)
-		if !ok || a == nil {
-			return
-		}
-		if c, ok := w.chans[a.NodeID]; ok {
+	for _, id := range nodeIDs {
+		if c, ok := w.chans[id]; ok {
 			close(c)
-			delete(w.chans, a.NodeID)
+			delete(w.chans, id)
 		}
-	}
-	for _, ch := range changes {
-		if ch.Table != TableAllocs {
-			continue
-		}
-		closeNode(ch.After)
-		closeNode(ch.Before)
 	}
 }

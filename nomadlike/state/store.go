@@ -20,6 +20,10 @@ type StateStore struct {
 	abandon   sync.Once
 	strs      *stringTable // used by write transactions only (see intern.go)
 	nodes     *nodeWatches
+	// touched holds the node IDs of the allocations the open write
+	// transaction wrote (before and after), for nodes.notify. Only the
+	// holder of memdb's writer lock uses it.
+	touched []string
 }
 
 // NewStateStore returns an empty store.
@@ -74,17 +78,33 @@ func (s *StateStore) SnapshotMinIndex(ctx context.Context, index uint64) (*Snaps
 }
 
 // writeTxn runs fn in one write transaction and commits it when fn returns
-// nil; on error nothing is written.
+// nil; on error nothing is written. Writers of allocations record their
+// nodes with allocNodes, so the commit wakes those nodes' watchers (memdb's
+// own change tracking would keep a record of every object written).
 func (s *StateStore) writeTxn(fn func(txn *memdb.Txn) error) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
-	txn.TrackChanges()
-	if err := fn(txn); err != nil {
+	s.touched = s.touched[:0]
+	err := fn(txn)
+	touched := s.touched // the writer lock ends with the commit
+	s.touched = nil
+	if err != nil {
 		return err
 	}
 	txn.Commit()
-	s.nodes.notify(txn.Changes())
+	s.nodes.notify(touched)
 	return nil
+}
+
+// allocNodes records that the open write transaction wrote allocations of
+// the nodes old and cur (either may be empty).
+func (s *StateStore) allocNodes(old, cur string) {
+	if cur != "" {
+		s.touched = append(s.touched, cur)
+	}
+	if old != "" && old != cur {
+		s.touched = append(s.touched, old)
+	}
 }
 
 // latestIndex returns the largest value of the index table, adding the

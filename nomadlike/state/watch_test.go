@@ -116,6 +116,45 @@ func TestWatchSets(t *testing.T) {
 			func(s *StateStore, w *world) error {
 				return s.UpdateAllocsFromClient(20, []*nomadlike.Allocation{{ID: w.alloc.ID, ClientStatus: nomadlike.AllocClientStatusComplete}})
 			}, true},
+		{"node allocs fire on a plan's stop of one of them",
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, w.node.ID)
+				return err
+			},
+			func(s *StateStore, w *world) error {
+				return s.UpsertPlanResults(20, &ApplyPlanResultsRequest{AllocsStopped: []*nomadlike.Allocation{{ID: w.alloc.ID, DesiredStatus: nomadlike.AllocDesiredStatusStop}}})
+			}, true},
+		{"node allocs fire on garbage collection of one of them",
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, w.node.ID)
+				return err
+			},
+			func(s *StateStore, w *world) error {
+				return s.DeleteEvals(20, nil, []string{w.alloc.ID})
+			}, true},
+		{"node allocs fire when one of them moves away",
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, w.node.ID)
+				return err
+			},
+			func(s *StateStore, w *world) error {
+				a := w.alloc.Copy()
+				a.NodeID = "f" + w.node.ID[1:]
+				return s.UpsertAllocs(20, []*nomadlike.Allocation{a})
+			}, true},
+		{"node allocs quiet on a failed write",
+			func(s *StateStore, w *world, ws memdb.WatchSet) error {
+				_, err := s.AllocsByNode(ws, w.node.ID)
+				return err
+			},
+			func(s *StateStore, w *world) error {
+				bad := allocFor(w.job, w.node, 6, "")
+				bad.Job, bad.JobID = nil, "no-such-job"
+				if err := s.UpsertAllocs(20, []*nomadlike.Allocation{allocFor(w.job, w.node, 5, ""), bad}); err == nil {
+					return errors.New("UpsertAllocs of an alloc of no job succeeded")
+				}
+				return nil
+			}, false},
 		{"eval fires on update",
 			func(s *StateStore, w *world, ws memdb.WatchSet) error {
 				_, err := s.EvalByID(ws, w.eval.ID)
