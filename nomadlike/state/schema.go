@@ -87,10 +87,10 @@ func schema() *memdb.DBSchema {
 		TableAllocs: {
 			Name: TableAllocs,
 			Indexes: map[string]*memdb.IndexSchema{
-				indexID:   {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
-				indexNode: {Name: indexNode, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "NodeID"}},
-				indexJob:  {Name: indexJob, Indexer: nsIDIndex("JobID")},
-				indexEval: {Name: indexEval, AllowMissing: true, Indexer: &memdb.StringFieldIndex{Field: "EvalID"}},
+				indexID:   {Name: indexID, Unique: true, Indexer: allocIndex("ID", false)},
+				indexNode: {Name: indexNode, AllowMissing: true, Indexer: allocIndex("NodeID", true)},
+				indexJob:  {Name: indexJob, Indexer: allocJobIndex{nsIDIndex("JobID")}},
+				indexEval: {Name: indexEval, AllowMissing: true, Indexer: allocIndex("EvalID", true)},
 			},
 		},
 		TableNodes: {
@@ -128,4 +128,76 @@ func bumpIndex(txn *memdb.Txn, table string, index uint64) error {
 		return fmt.Errorf("update index of %q: %w", table, err)
 	}
 	return nil
+}
+
+// Allocation indexes. They build the same keys as memdb's StringFieldIndex
+// and CompoundIndex (value, then a NUL, per field), which still serve the
+// lookups (FromArgs, PrefixFromArgs), but without reflection, and with room
+// for the primary key memdb appends to the keys of non-unique indexes: four
+// indexes per allocation write, twice for an update (old and new keys).
+
+// allocStringIndex indexes allocations by one string field.
+type allocStringIndex struct {
+	*memdb.StringFieldIndex
+	field  func(*nomadlike.Allocation) string
+	unique bool
+}
+
+func allocIndex(field string, nonUnique bool) *allocStringIndex {
+	get := map[string]func(*nomadlike.Allocation) string{
+		"ID":     func(a *nomadlike.Allocation) string { return a.ID },
+		"NodeID": func(a *nomadlike.Allocation) string { return a.NodeID },
+		"EvalID": func(a *nomadlike.Allocation) string { return a.EvalID },
+	}[field]
+	return &allocStringIndex{StringFieldIndex: &memdb.StringFieldIndex{Field: field}, field: get, unique: !nonUnique}
+}
+
+func (x *allocStringIndex) FromObject(obj any) (bool, []byte, error) {
+	a, ok := obj.(*nomadlike.Allocation)
+	if !ok {
+		return x.StringFieldIndex.FromObject(obj)
+	}
+	v := x.field(a)
+	if v == "" {
+		return false, nil, nil
+	}
+	return true, nulKey(v, "", x.primaryRoom(a)), nil
+}
+
+func (x *allocStringIndex) primaryRoom(a *nomadlike.Allocation) int {
+	if x.unique {
+		return 0
+	}
+	return len(a.ID) + 1
+}
+
+// allocJobIndex indexes allocations by (Namespace, JobID).
+type allocJobIndex struct{ *memdb.CompoundIndex }
+
+func (x allocJobIndex) FromObject(obj any) (bool, []byte, error) {
+	a, ok := obj.(*nomadlike.Allocation)
+	if !ok {
+		return x.CompoundIndex.FromObject(obj)
+	}
+	if a.Namespace == "" || a.JobID == "" {
+		return false, nil, nil
+	}
+	return true, nulKey(a.Namespace, a.JobID, len(a.ID)+1), nil
+}
+
+// nulKey returns a's bytes and a NUL, then b's and a NUL when b is not
+// empty, in a slice with room for extra more bytes.
+func nulKey(a, b string, extra int) []byte {
+	n := len(a) + 1
+	if b != "" {
+		n += len(b) + 1
+	}
+	k := make([]byte, 0, n+extra)
+	k = append(k, a...)
+	k = append(k, 0)
+	if b != "" {
+		k = append(k, b...)
+		k = append(k, 0)
+	}
+	return k
 }
