@@ -23,9 +23,16 @@ func TestDispatchJob(t *testing.T) {
 		t.Fatalf("RegisterJob(parameterized) = %q, %q, %v; want no eval and a dispatch hint", evalID, warnings, err)
 	}
 	plain := fixture.BatchJob(1)
-	if _, _, _, err := s.RegisterJob(plain, false, 0); err != nil {
+	plainEval, _, _, err := s.RegisterJob(plain, false, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
+	// The plain job's scheduling writes in the background; let it finish
+	// so that the index check below sees only what the dispatches write.
+	waitFor(t, 10*time.Second, "the plain job's evaluation complete", func() (bool, string) {
+		e, _ := s.State().EvalByID(nil, plainEval)
+		return e != nil && e.Status == nomadlike.EvalStatusComplete, fmt.Sprintf("eval %+v", e)
+	})
 
 	errCases := []struct {
 		name string
