@@ -205,7 +205,7 @@ func applyNodeUpdateDrain(s *state.StateStore, e entry) ([]*nomadlike.Evaluation
 }
 
 func applyPlanResults(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {
-	return applyPlanRequest(s, e, decode[ApplyPlanResultsRequest](e))
+	return applyPlanRequest(s, e, decode[PlanResultsEntry](e).request(e.index))
 }
 
 func applyPlanRequest(s *state.StateStore, e entry, req *state.ApplyPlanResultsRequest) ([]*nomadlike.Evaluation, error) {

@@ -13,7 +13,8 @@ import (
 
 // raftCommitter commits the plan applier's results through raft, as entries
 // of at most Config.MaxAllocsPerEntry allocations each (see
-// splitPlanResults). A big plan is thus several transactions of the state
+// splitPlanResults), with their placements in the compact form of
+// fsm.PlanResultsEntry. A big plan is thus several transactions of the state
 // store instead of one: each stays under go-immutable-radix's limit of
 // tracked changes, past which a commit walks every allocation in the store,
 // and raft stores, replicates and applies the entries as a pipeline.
@@ -29,7 +30,7 @@ func (c raftCommitter) Commit(cm *plan.Commit) (plan.CommitFuture, error) {
 	}, c.s.cfg.MaxAllocsPerEntry)
 	reqs := make([]any, len(chunks))
 	for i, ch := range chunks {
-		reqs[i] = ch
+		reqs[i] = fsm.NewPlanResultsEntry(ch)
 	}
 	w := c.s.raftApplyAll(fsm.ApplyPlanResultsRequestType, reqs)
 	if len(w.futures) == 0 {
