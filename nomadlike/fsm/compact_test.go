@@ -270,3 +270,43 @@ func TestCompactPlanResultsBadTemplatePanics(t *testing.T) {
 	e := &PlanResultsEntry{AllocRecords: []AllocRecord{{T: 1, ID: "a"}}, AllocTemplates: []*nomadlike.Allocation{{}}}
 	e.request(9)
 }
+
+// BenchmarkPlanResultsEntry encodes a chunk of 1,000 placements in the
+// plain and the compact form and decodes it as the FSM does; it reports
+// entry bytes per allocation. Placements share CreateTime as the
+// scheduler's do; "ports" gives each its own resources.
+func BenchmarkPlanResultsEntry(b *testing.B) {
+	for _, ports := range []bool{false, true} {
+		req := planResultsRequest(1000)
+		for _, a := range req.AllocsUpdated {
+			a.CreateTime, a.ModifyTime = 1_780_000_000_000_000_000, 1_780_000_000_000_000_000
+			if !ports {
+				a.AllocatedResources = req.AllocsUpdated[0].AllocatedResources
+			}
+		}
+		for _, form := range []string{"plain", "compact"} {
+			b.Run(fmt.Sprintf("ports=%v/%s", ports, form), func(b *testing.B) {
+				var size int
+				for b.Loop() {
+					var v any = req
+					if form == "compact" {
+						v = NewPlanResultsEntry(req)
+					}
+					data, err := Encode(ApplyPlanResultsRequestType, v)
+					if err != nil {
+						b.Fatal(err)
+					}
+					size = len(data)
+					e := new(PlanResultsEntry)
+					if err := decodeBody(data[1:], e); err != nil {
+						b.Fatal(err)
+					}
+					if got := len(e.request(1).AllocsUpdated); got != 1000 {
+						b.Fatalf("decoded %d allocations, want 1000", got)
+					}
+				}
+				b.ReportMetric(float64(size)/1000, "bytes/alloc")
+			})
+		}
+	}
+}
