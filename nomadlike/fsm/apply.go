@@ -34,6 +34,7 @@ var handlers = [...]handler{
 	NodeUpdateEligibilityRequestType: applyNodeUpdateEligibility,
 	NodeUpdateDrainRequestType:       applyNodeUpdateDrain,
 	ApplyPlanResultsRequestType:      applyPlanResults,
+	PlanResultsEntryType:             applyPlanResults,
 	PeriodicLaunchRequestType:        applyPeriodicLaunch,
 }
 

@@ -26,12 +26,19 @@ const (
 	NodeUpdateDrainRequestType
 	ApplyPlanResultsRequestType
 	PeriodicLaunchRequestType
+	// PlanResultsEntryType is a plan result written by this version's
+	// committer: a PlanResultsEntry, whose placements may be in the compact
+	// form (templates plus records). It is a type of its own, not a new
+	// field of ApplyPlanResults, so that an older server, which would
+	// decode the entry and ignore fields it does not know (dropping the
+	// placements and diverging silently), stops at an unknown type instead.
+	PlanResultsEntryType
 )
 
 var typeNames = [...]string{
 	"JobRegister", "JobDeregister", "EvalUpdate", "EvalDelete", "AllocUpdate", "AllocClientUpdate",
 	"NodeRegister", "NodeDeregister", "NodeUpdateStatus", "NodeUpdateEligibility", "NodeUpdateDrain",
-	"ApplyPlanResults", "PeriodicLaunch",
+	"ApplyPlanResults", "PeriodicLaunch", "PlanResultsEntry",
 }
 
 func (t MessageType) String() string {

@@ -32,7 +32,7 @@ func (c raftCommitter) Commit(cm *plan.Commit) (plan.CommitFuture, error) {
 	for i, ch := range chunks {
 		reqs[i] = fsm.NewPlanResultsEntry(ch)
 	}
-	w := c.s.raftApplyAll(fsm.ApplyPlanResultsRequestType, reqs)
+	w := c.s.raftApplyAll(fsm.PlanResultsEntryType, reqs)
 	if len(w.futures) == 0 {
 		return nil, w.err
 	}

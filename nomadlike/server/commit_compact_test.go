@@ -38,6 +38,9 @@ func TestCommitWritesCompactPlacements(t *testing.T) {
 	}
 	records := 0
 	for i, cmd := range entries {
+		if got := fsm.MessageType(cmd[0]); got != fsm.PlanResultsEntryType {
+			t.Errorf("entry %d is a %s entry, want %s (older servers must stop at it, not ignore its records)", i, got, fsm.PlanResultsEntryType)
+		}
 		var e fsm.PlanResultsEntry
 		if err := json.Unmarshal(cmd[1:], &e); err != nil {
 			t.Fatalf("entry %d: %v", i, err)

@@ -259,7 +259,7 @@ func TestCommitInChunks(t *testing.T) {
 		first := placements(job, nodes, 0, 35)
 		second := placements(job, nodes, 35, 13)
 		for _, c := range []*plan.Commit{planOf(job, first, nil), planOf(job, second, stopsOf(first[:12]))} {
-			before := rec.count(fsm.ApplyPlanResultsRequestType)
+			before := rec.count(fsm.PlanResultsEntryType)
 			index, err := commit(t, s, c)
 			if err != nil {
 				t.Fatalf("MaxAllocsPerEntry %d: commit: %v", maxPerEntry, err)
@@ -267,7 +267,7 @@ func TestCommitInChunks(t *testing.T) {
 			if latest, _ := s.State().Index("allocs"); latest != index {
 				t.Errorf("MaxAllocsPerEntry %d: commit returned index %d, want the last entry's %d", maxPerEntry, index, latest)
 			}
-			r.entries = append(r.entries, rec.count(fsm.ApplyPlanResultsRequestType)-before)
+			r.entries = append(r.entries, rec.count(fsm.PlanResultsEntryType)-before)
 		}
 		r.allocs = allocView(t, s, job, nodes)
 		sum, err := s.State().JobSummaryByID(nil, job.Namespace, job.ID)
@@ -298,13 +298,13 @@ func TestCommitInChunks(t *testing.T) {
 // with ErrNotLeader, after the entries around it were written.
 func TestCommitFailedChunk(t *testing.T) {
 	s, rec, nodes, job := committerServer(t, 10, func(mt fsm.MessageType, n int) bool {
-		return mt == fsm.ApplyPlanResultsRequestType && n == 2
+		return mt == fsm.PlanResultsEntryType && n == 2
 	})
 	_, err := commit(t, s, planOf(job, placements(job, nodes, 0, 25), nil))
 	if !errors.Is(err, nomadlike.ErrNotLeader) {
 		t.Fatalf("commit = %v, want ErrNotLeader", err)
 	}
-	if n := rec.count(fsm.ApplyPlanResultsRequestType); n != 3 {
+	if n := rec.count(fsm.PlanResultsEntryType); n != 3 {
 		t.Errorf("%d entries submitted, want 3 (all, back to back)", n)
 	}
 	if got := allocView(t, s, job, nodes); len(got) != 15 {
@@ -320,7 +320,7 @@ func TestPartlyCommittedPlanIsCompleted(t *testing.T) {
 	cfg.MaxAllocsPerEntry = 10
 	s := startServer(t, cfg)
 	rec := recordEntries(s, func(mt fsm.MessageType, n int) bool {
-		return mt == fsm.ApplyPlanResultsRequestType && n == 2
+		return mt == fsm.PlanResultsEntryType && n == 2
 	})
 	waitLeader(t, s)
 	registerNodes(t, s, 4, nil)
@@ -335,7 +335,7 @@ func TestPartlyCommittedPlanIsCompleted(t *testing.T) {
 	// The first plan wrote 4 entries, the second failed; the retry places
 	// the 10 missing allocations in one more entry.
 	waitFor(t, 10*time.Second, "the retried plan", func() (bool, string) {
-		n := rec.count(fsm.ApplyPlanResultsRequestType)
+		n := rec.count(fsm.PlanResultsEntryType)
 		return n >= 5, fmt.Sprintf("%d plan entries", n)
 	})
 	live := liveAllocs(t, s, job)
