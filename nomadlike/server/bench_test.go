@@ -19,22 +19,7 @@ func BenchmarkPlacement(b *testing.B) {
 	var elapsed time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		cfg := DefaultConfig()
-		cfg.NodeName = "bench"
-		cfg.Dev = true
-		cfg.HeartbeatMinTTL = time.Hour
-		cfg.RaftApplyTimeout = time.Minute
-		s, err := NewServer(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for !s.IsLeader() {
-			if time.Now().After(deadline) {
-				b.Fatal("no leader")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		s := benchLeader(b, func(cfg *Config) { cfg.Dev = true })
 		for n := 0; n < benchNodes; n++ {
 			if _, _, err := s.RegisterNode(fixture.Node()); err != nil {
 				b.Fatal(err)
@@ -54,7 +39,7 @@ func BenchmarkPlacement(b *testing.B) {
 			}
 		}
 		want := benchJobs * benchCount
-		deadline = time.Now().Add(5 * time.Minute)
+		deadline := time.Now().Add(5 * time.Minute)
 		for {
 			allocs, err := s.State().Allocs(nil, "")
 			if err != nil {
@@ -79,4 +64,28 @@ func BenchmarkPlacement(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "placements/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// benchLeader starts a single server for a benchmark, with heartbeats that
+// never expire and a long raft apply timeout, changed by mutate, and waits
+// until it leads.
+func benchLeader(b *testing.B, mutate func(*Config)) *Server {
+	b.Helper()
+	cfg := DefaultConfig()
+	cfg.NodeName = "bench"
+	cfg.HeartbeatMinTTL = time.Hour
+	cfg.RaftApplyTimeout = time.Minute
+	mutate(&cfg)
+	s, err := NewServer(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !s.IsLeader() {
+		if time.Now().After(deadline) {
+			b.Fatal("no leader")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return s
 }

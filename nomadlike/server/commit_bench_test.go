@@ -25,25 +25,11 @@ func BenchmarkBigPlanCommit(b *testing.B) {
 		b.Run(fmt.Sprintf("per-entry=%d", perEntry), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				cfg := DefaultConfig()
-				cfg.NodeName = "bench"
-				cfg.DataDir = b.TempDir()
-				_, trans := raft.NewInmemTransport("")
-				cfg.RaftTransport = trans
-				cfg.HeartbeatMinTTL = time.Hour
-				cfg.RaftApplyTimeout = time.Minute
-				cfg.MaxAllocsPerEntry = perEntry
-				s, err := NewServer(cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				deadline := time.Now().Add(30 * time.Second)
-				for !s.IsLeader() {
-					if time.Now().After(deadline) {
-						b.Fatal("no leader")
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				s := benchLeader(b, func(cfg *Config) {
+					cfg.DataDir = b.TempDir()
+					_, cfg.RaftTransport = raft.NewInmemTransport("")
+					cfg.MaxAllocsPerEntry = perEntry
+				})
 				var wg sync.WaitGroup
 				for w := 0; w < 50; w++ {
 					wg.Add(1)
@@ -69,7 +55,7 @@ func BenchmarkBigPlanCommit(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				deadline = time.Now().Add(10 * time.Minute)
+				deadline := time.Now().Add(10 * time.Minute)
 				for {
 					e, err := s.State().EvalByID(nil, evalID)
 					if err != nil {
