@@ -96,13 +96,19 @@ func (l *opsLoad) worker(ctx context.Context, w int, r *rand.Rand) {
 			ok = l.read(opCtx, c, w, l.keys[r.IntN(len(l.keys))])
 		}
 		cancel()
+		pause := time.Duration(10+r.IntN(20)) * time.Millisecond // pace the load a little
 		if !ok {
-			// Like a client with several server addresses: try the next.
+			// Like a client with several server addresses: try the next,
+			// after a back-off as a client waiting for a leader would.
+			// Without it the workers fill the failover with hundreds of
+			// writes of unknown outcome, each of which the checker must
+			// place anywhere after its call: the check then ran out of
+			// time instead of giving a verdict.
 			ci = (ci + 1) % len(l.clients)
+			pause = time.Duration(250+r.IntN(250)) * time.Millisecond
 		}
 		if ctx.Err() == nil {
-			// Pace the load a little so the cluster is not saturated.
-			sleepCtx(ctx, time.Duration(10+r.IntN(20))*time.Millisecond)
+			sleepCtx(ctx, pause)
 		}
 	}
 }
