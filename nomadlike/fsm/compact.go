@@ -7,8 +7,12 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
-// PlanResultsEntry is the raft entry of an ApplyPlanResultsRequestType: an
-// ApplyPlanResultsRequest whose placements may be in a compact form. The
+// PlanResultsEntry is the raft entry of a PlanResultsEntryType (and is also
+// how ApplyPlanResultsRequestType entries are decoded): an
+// ApplyPlanResultsRequest whose placements may be in a compact form. It
+// repeats the request's fields rather than embedding the request because
+// jsonx.Append, which encodes big entries element by element, walks only
+// structs without embedded fields. The
 // placements of one plan share almost every field, so instead of each
 // allocation in full the entry may carry AllocTemplates (allocations with
 // the per-allocation fields cleared) and AllocRecords (a template index
