@@ -33,7 +33,7 @@ func newCluster(t *testing.T) *cluster {
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Server: fake, Agent: &httpapitest.Agent{Healthy: true}}))
 	t.Cleanup(srv.Close)
 	node := fixture.Node()
-	if _, _, err := fake.RegisterNode(node); err != nil {
+	if _, _, err := fake.RegisterNode(node, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
 	return &cluster{fake: fake, addr: srv.URL, node: node, dir: t.TempDir()}

@@ -38,6 +38,13 @@ type Node struct {
 	StatusUpdatedAt       int64                  `json:"StatusUpdatedAt"`
 	CreateIndex           uint64                 `json:"CreateIndex"`
 	ModifyIndex           uint64                 `json:"ModifyIndex"`
+
+	// RegisteredFrom and HeartbeatFrom are the source IPs the servers saw
+	// the node's last registration and heartbeat come from. The servers
+	// set them (a client's values are ignored) and forward requests to
+	// HTTPAddr only when its host is one of them.
+	RegisteredFrom string `json:"RegisteredFrom"`
+	HeartbeatFrom  string `json:"HeartbeatFrom"`
 }
 
 // NodeResources is what a node offers.

@@ -113,8 +113,8 @@ func (l *serverList) RegisterNode(ctx context.Context, node *nomadlike.Node) (*a
 	return try(l, func(c *api.Client) (*api.RegisterNodeResponse, error) { return c.RegisterNode(ctx, node) })
 }
 
-func (l *serverList) Heartbeat(ctx context.Context, nodeID, status string) (*api.HeartbeatResponse, error) {
-	return try(l, func(c *api.Client) (*api.HeartbeatResponse, error) { return c.Heartbeat(ctx, nodeID, status) })
+func (l *serverList) Heartbeat(ctx context.Context, nodeID, secretID, status string) (*api.HeartbeatResponse, error) {
+	return try(l, func(c *api.Client) (*api.HeartbeatResponse, error) { return c.Heartbeat(ctx, nodeID, secretID, status) })
 }
 
 func (l *serverList) NodeAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) ([]*nomadlike.Allocation, *api.QueryMeta, error) {
@@ -129,6 +129,6 @@ func (l *serverList) NodeAllocations(ctx context.Context, nodeID string, q *api.
 	return r.allocs, r.qm, err
 }
 
-func (l *serverList) UpdateAllocs(ctx context.Context, allocs []*nomadlike.Allocation) (*api.WriteMeta, error) {
-	return try(l, func(c *api.Client) (*api.WriteMeta, error) { return c.UpdateAllocs(ctx, allocs) })
+func (l *serverList) UpdateAllocs(ctx context.Context, secretID string, allocs []*nomadlike.Allocation) (*api.WriteMeta, error) {
+	return try(l, func(c *api.Client) (*api.WriteMeta, error) { return c.UpdateAllocs(ctx, secretID, allocs) })
 }

@@ -75,6 +75,9 @@ type QueryOptions struct {
 	Namespace string
 	// Params are extra query parameters.
 	Params map[string]string
+	// AuthToken is sent in the X-Nomad-Token header; a client agent sends
+	// its node's SecretID this way on every node call.
+	AuthToken string
 }
 
 // QueryMeta is what the X-Nomad-* headers of a read said.
@@ -169,6 +172,9 @@ func (c *Client) Do(ctx context.Context, method, path string, q *QueryOptions, b
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if q != nil && q.AuthToken != "" {
+		req.Header.Set("X-Nomad-Token", q.AuthToken)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

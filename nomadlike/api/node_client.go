@@ -26,19 +26,25 @@ type AllocUpdateResponse struct {
 	Index uint64 `json:"Index"`
 }
 
-// RegisterNode registers or re-registers a client node.
+// nodeAuth is the options of a node call: the node's SecretID as token.
+func nodeAuth(secretID string) *QueryOptions { return &QueryOptions{AuthToken: secretID} }
+
+// RegisterNode registers or re-registers a client node; node.SecretID
+// authenticates it (a known node ID registers again only with its secret)
+// and is also sent as the token.
 func (c *Client) RegisterNode(ctx context.Context, node *nomadlike.Node) (*RegisterNodeResponse, error) {
 	var out RegisterNodeResponse
-	if _, err := c.Write(ctx, http.MethodPut, "/v1/client/register", map[string]any{"Node": node}, &out, nil); err != nil {
+	if _, err := c.Write(ctx, http.MethodPut, "/v1/client/register", map[string]any{"Node": node}, &out, nodeAuth(node.SecretID)); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// Heartbeat renews the node's TTL and reports its status.
-func (c *Client) Heartbeat(ctx context.Context, nodeID, status string) (*HeartbeatResponse, error) {
+// Heartbeat renews the node's TTL and reports its status; secretID is the
+// node's SecretID (a wrong one is a 403).
+func (c *Client) Heartbeat(ctx context.Context, nodeID, secretID, status string) (*HeartbeatResponse, error) {
 	var out HeartbeatResponse
-	if _, err := c.Write(ctx, http.MethodPut, "/v1/client/heartbeat/"+nodeID, map[string]any{"Status": status}, &out, nil); err != nil {
+	if _, err := c.Write(ctx, http.MethodPut, "/v1/client/heartbeat/"+nodeID, map[string]any{"Status": status}, &out, nodeAuth(secretID)); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -56,10 +62,12 @@ func (c *Client) NodeAllocations(ctx context.Context, nodeID string, q *QueryOpt
 }
 
 // UpdateAllocs sends client-side allocation status (ClientStatus,
-// ClientDescription, TaskStates) in one batch.
-func (c *Client) UpdateAllocs(ctx context.Context, allocs []*nomadlike.Allocation) (*WriteMeta, error) {
+// ClientDescription, TaskStates) in one batch. secretID is the SecretID of
+// the node the allocations are placed on (a wrong one, or an allocation of
+// another node, is a 403 and nothing is written).
+func (c *Client) UpdateAllocs(ctx context.Context, secretID string, allocs []*nomadlike.Allocation) (*WriteMeta, error) {
 	var out AllocUpdateResponse
-	wm, err := c.Write(ctx, http.MethodPut, "/v1/client/allocations/update", map[string]any{"Allocs": allocs}, &out, nil)
+	wm, err := c.Write(ctx, http.MethodPut, "/v1/client/allocations/update", map[string]any{"Allocs": allocs}, &out, nodeAuth(secretID))
 	if err != nil {
 		return nil, err
 	}

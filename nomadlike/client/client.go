@@ -83,8 +83,6 @@ func New(cfg Config) (*Client, error) {
 		reregisterCh: make(chan struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.updates = newUpdater(cfg.Servers, cfg.MinRetryInterval, cfg.MaxRetryInterval, c.logger)
-
 	id, secret, err := db.NodeIdentity()
 	if err != nil {
 		db.Close()
@@ -103,6 +101,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.node = node
+	c.updates = newUpdater(cfg.Servers, secret, cfg.MinRetryInterval, cfg.MaxRetryInterval, c.logger)
 
 	launcher := cfg.DriverLauncher
 	if launcher == nil {

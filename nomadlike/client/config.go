@@ -17,11 +17,13 @@ import (
 )
 
 // ServerAPI is how the client talks to servers; *api.Client satisfies it.
+// The node calls carry the node's SecretID (node.SecretID, secretID),
+// which the servers require.
 type ServerAPI interface {
 	RegisterNode(ctx context.Context, node *nomadlike.Node) (*api.RegisterNodeResponse, error)
-	Heartbeat(ctx context.Context, nodeID, status string) (*api.HeartbeatResponse, error)
+	Heartbeat(ctx context.Context, nodeID, secretID, status string) (*api.HeartbeatResponse, error)
 	NodeAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) ([]*nomadlike.Allocation, *api.QueryMeta, error)
-	UpdateAllocs(ctx context.Context, allocs []*nomadlike.Allocation) (*api.WriteMeta, error)
+	UpdateAllocs(ctx context.Context, secretID string, allocs []*nomadlike.Allocation) (*api.WriteMeta, error)
 }
 
 // ErrInvalidConfig is wrapped by every configuration error.

@@ -84,7 +84,8 @@ func (c *Client) registerAndHeartbeat() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
-		resp, err := c.cfg.Servers.Heartbeat(ctx, c.NodeID(), nomadlike.NodeStatusReady)
+		node := c.Node()
+		resp, err := c.cfg.Servers.Heartbeat(ctx, node.ID, node.SecretID, nomadlike.NodeStatusReady)
 		cancel()
 		switch {
 		case err == nil:

@@ -20,6 +20,7 @@ import (
 // goes backwards; the next try waits out a backoff.
 type updater struct {
 	servers  ServerAPI
+	secretID string // the node's, which authenticates the updates
 	minRetry time.Duration
 	maxRetry time.Duration
 	logger   hclog.Logger
@@ -30,8 +31,8 @@ type updater struct {
 	sendMu  sync.Mutex    // one UpdateAllocs call at a time
 }
 
-func newUpdater(s ServerAPI, minRetry, maxRetry time.Duration, logger hclog.Logger) *updater {
-	return &updater{servers: s, minRetry: minRetry, maxRetry: maxRetry, logger: logger,
+func newUpdater(s ServerAPI, secretID string, minRetry, maxRetry time.Duration, logger hclog.Logger) *updater {
+	return &updater{servers: s, secretID: secretID, minRetry: minRetry, maxRetry: maxRetry, logger: logger,
 		pending: map[string]*nomadlike.Allocation{}, kickCh: make(chan struct{}, 1)}
 }
 
@@ -106,7 +107,7 @@ func (u *updater) flush(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := u.servers.UpdateAllocs(cctx, list); err != nil {
+	if _, err := u.servers.UpdateAllocs(cctx, u.secretID, list); err != nil {
 		u.mu.Lock()
 		for id, a := range batch {
 			if _, newer := u.pending[id]; !newer {

@@ -41,7 +41,7 @@ func TestClientAllocationsWatchAndFetch(t *testing.T) {
 
 	// The client's own status update does not move the watch's index.
 	up := &nomadlike.Allocation{ID: a0.ID, ClientStatus: nomadlike.AllocClientStatusRunning}
-	if _, err := ta.client.UpdateAllocs(ctx, []*nomadlike.Allocation{up}); err != nil {
+	if _, err := ta.client.UpdateAllocs(ctx, node.SecretID, []*nomadlike.Allocation{up}); err != nil {
 		t.Fatal(err)
 	}
 	same, qm2, err := ta.client.ClientAllocations(ctx, node.ID, &api.QueryOptions{WaitIndex: qm.LastIndex, WaitTime: 50 * time.Millisecond})

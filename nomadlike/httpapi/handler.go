@@ -40,9 +40,14 @@ type Backend interface {
 	// DispatchJob runs a parameterized job once; the child and its
 	// evaluation are created at index.
 	DispatchJob(ns, jobID string, req nomadlike.DispatchRequest) (childID, evalID string, index uint64, err error)
-	RegisterNode(node *nomadlike.Node) (heartbeatTTL time.Duration, index uint64, err error)
-	NodeHeartbeat(nodeID, status string) (heartbeatTTL time.Duration, index uint64, err error)
-	UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (index uint64, err error)
+	// RegisterNode, NodeHeartbeat and UpdateAllocsFromClient are the node
+	// calls: a known node is authenticated by its SecretID (node.SecretID,
+	// secretID), a wrong one fails with nomadlike.ErrPermission; sourceIP
+	// is where the request came from ("" when unknown), which the servers
+	// record for forwarding to the node.
+	RegisterNode(node *nomadlike.Node, sourceIP string) (heartbeatTTL time.Duration, index uint64, err error)
+	NodeHeartbeat(nodeID, secretID, status, sourceIP string) (heartbeatTTL time.Duration, index uint64, err error)
+	UpdateAllocsFromClient(secretID string, allocs []*nomadlike.Allocation) (index uint64, err error)
 	UpdateNodeDrain(nodeID string, drain *nomadlike.DrainStrategy, markEligible bool) (uint64, error)
 	UpdateNodeEligibility(nodeID, eligibility string) (uint64, error)
 	StopAlloc(allocID string) (evalID string, index uint64, err error)
@@ -131,6 +136,7 @@ func New(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: newMetrics()}
 	h.proxy = newForwarder(h.logger)
+	h.proxy.sourceIP = h.sourceIP
 	h.routes()
 	return h
 }

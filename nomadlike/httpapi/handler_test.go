@@ -298,7 +298,7 @@ func TestAllocsNodesEvals(t *testing.T) {
 	if err != nil || reg.NodeID != node.ID || reg.HeartbeatTTL != 10*time.Second {
 		t.Fatalf("RegisterNode = %+v, %v", reg, err)
 	}
-	if _, err := ta.client.Heartbeat(ctx, node.ID, nomadlike.NodeStatusReady); err != nil {
+	if _, err := ta.client.Heartbeat(ctx, node.ID, node.SecretID, nomadlike.NodeStatusReady); err != nil {
 		t.Fatalf("Heartbeat: %v", err)
 	}
 	job := fixture.Job()
@@ -332,7 +332,7 @@ func TestAllocsNodesEvals(t *testing.T) {
 
 	// Client update, then alloc info by prefix.
 	upd := &nomadlike.Allocation{ID: a.ID, ClientStatus: nomadlike.AllocClientStatusRunning}
-	if _, err := ta.client.UpdateAllocs(ctx, []*nomadlike.Allocation{upd}); err != nil {
+	if _, err := ta.client.UpdateAllocs(ctx, node.SecretID, []*nomadlike.Allocation{upd}); err != nil {
 		t.Fatalf("UpdateAllocs: %v", err)
 	}
 	var got nomadlike.Allocation
@@ -511,7 +511,7 @@ func TestClientRoutes(t *testing.T) {
 	remoteNode := fixture.Node()
 	remoteNode.HTTPAddr = strings.TrimPrefix(remote.URL, "http://")
 	for _, n := range []*nomadlike.Node{localNode, remoteNode} {
-		if _, _, err := fake.RegisterNode(n); err != nil {
+		if _, _, err := fake.RegisterNode(n, "127.0.0.1"); err != nil {
 			t.Fatal(err)
 		}
 	}

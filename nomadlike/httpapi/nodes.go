@@ -147,8 +147,19 @@ func (h *Handler) clientRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("Node.ID: missing"))
 		return
 	}
+	if req.Node.SecretID == "" {
+		writeError(w, badRequest("Node.SecretID: missing"))
+		return
+	}
+	// The body's SecretID authenticates a known node; a token, when sent,
+	// must be the same secret.
+	if tok := requestToken(r); tok != "" && tok != req.Node.SecretID {
+		writeError(w, fmt.Errorf("register node %s: %w: the %s header is not the node's SecretID", req.Node.ID, nomadlike.ErrPermission, tokenHeader))
+		return
+	}
+	from := h.sourceIP(r)
 	h.writeOp(w, r, func() (any, uint64, error) {
-		ttl, index, err := h.cfg.Server.RegisterNode(req.Node)
+		ttl, index, err := h.cfg.Server.RegisterNode(req.Node, from)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -164,9 +175,9 @@ func (h *Handler) clientHeartbeat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	id := r.PathValue("id")
+	id, secret, from := r.PathValue("id"), requestToken(r), h.sourceIP(r)
 	h.writeOp(w, r, func() (any, uint64, error) {
-		ttl, index, err := h.cfg.Server.NodeHeartbeat(id, req.Status)
+		ttl, index, err := h.cfg.Server.NodeHeartbeat(id, secret, req.Status, from)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -188,8 +199,9 @@ func (h *Handler) clientAllocsUpdate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	secret := requestToken(r)
 	h.writeOp(w, r, func() (any, uint64, error) {
-		index, err := h.cfg.Server.UpdateAllocsFromClient(req.Allocs)
+		index, err := h.cfg.Server.UpdateAllocsFromClient(secret, req.Allocs)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -200,7 +212,8 @@ func (h *Handler) clientAllocsUpdate(w http.ResponseWriter, r *http.Request) {
 // clientRoute serves the client's own endpoints (/v1/client/fs/...,
 // /v1/client/allocation/:id/..., /v1/client/stats): from the local client
 // when the allocation (or ?node_id) is on this node, else forwarded to the
-// node's HTTP address; a client-only agent asks its servers, which route it.
+// node's HTTP address, only when nodeForwardAddr allows it; a client-only
+// agent asks its servers, which route it.
 func (h *Handler) clientRoute(w http.ResponseWriter, r *http.Request) {
 	local := h.cfg.Client
 	if local != nil && r.Header.Get(forwardedHeader) != "" {
@@ -237,7 +250,12 @@ func (h *Handler) clientRoute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("node %q has no HTTP address", nodeID))
 		return
 	}
-	h.proxy.forward(w, r, n.HTTPAddr, nil)
+	addr, err := nodeForwardAddr(n)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	h.proxy.forward(w, r, addr, nil)
 }
 
 // clientTarget returns the node a client request is for: the node of the

@@ -200,6 +200,9 @@ type forwarder struct {
 	logger    hclog.Logger
 	transport http.RoundTripper
 	next      atomic.Uint64
+	// sourceIP names the request's source in X-Nomadlike-Forwarded-For
+	// (nil: none is sent).
+	sourceIP func(*http.Request) string
 }
 
 func newForwarder(logger hclog.Logger) *forwarder {
@@ -221,11 +224,19 @@ func (f *forwarder) forward(w http.ResponseWriter, r *http.Request, addr string,
 		writeError(w, fmt.Errorf("forward to %q: %w", addr, err))
 		return
 	}
+	src := ""
+	if f.sourceIP != nil {
+		src = f.sourceIP(r)
+	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.Out.Host = target.Host
 			pr.Out.Header.Set(forwardedHeader, "1")
+			pr.Out.Header.Del(forwardedForHeader)
+			if src != "" {
+				pr.Out.Header.Set(forwardedForHeader, src)
+			}
 		},
 		Transport:     f.transport,
 		FlushInterval: -1,

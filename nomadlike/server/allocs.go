@@ -107,14 +107,30 @@ func (b *allocBatcher) stop() {
 	}
 }
 
-// UpdateAllocsFromClient records clients' allocation updates (ClientStatus,
-// ClientDescription, TaskStates). Updates arriving while another batch is
-// written share one raft entry (see allocBatcher). Failed allocations of groups with a reschedule
+// UpdateAllocsFromClient records a client's allocation updates
+// (ClientStatus, ClientDescription, TaskStates; other fields are ignored).
+// secretID must be the SecretID of the node every allocation is placed on
+// (else an error wrapping nomadlike.ErrPermission, nothing written).
+// Updates arriving while another batch is written share one raft entry
+// (see allocBatcher). Failed allocations of groups with a reschedule
 // policy get an evaluation; finished ones unblock blocked evaluations.
-func (s *Server) UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64, error) {
+func (s *Server) UpdateAllocsFromClient(secretID string, allocs []*nomadlike.Allocation) (uint64, error) {
 	if !s.IsLeader() {
 		return 0, notLeader("update allocations")
 	}
+	node, err := s.nodeBySecret("update allocations", secretID)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.checkClientAllocs(node, allocs); err != nil {
+		return 0, err
+	}
+	return s.updateAllocsFromClient(allocs)
+}
+
+// updateAllocsFromClient is UpdateAllocsFromClient once the caller is
+// authenticated.
+func (s *Server) updateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64, error) {
 	if len(allocs) == 0 {
 		return 0, fmt.Errorf("update allocations: %w: no allocations", nomadlike.ErrValidation)
 	}

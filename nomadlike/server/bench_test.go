@@ -21,7 +21,7 @@ func BenchmarkPlacement(b *testing.B) {
 		b.StopTimer()
 		s := benchLeader(b, func(cfg *Config) { cfg.Dev = true })
 		for n := 0; n < benchNodes; n++ {
-			if _, _, err := s.RegisterNode(fixture.Node()); err != nil {
+			if _, _, err := s.RegisterNode(fixture.Node(), "127.0.0.1"); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -36,7 +36,7 @@ func BenchmarkBigPlanCommit(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						for n := 0; n < nodes/50; n++ {
-							if _, _, err := s.RegisterNode(fixture.Node()); err != nil {
+							if _, _, err := s.RegisterNode(fixture.Node(), "127.0.0.1"); err != nil {
 								b.Error(err)
 								return
 							}

@@ -361,7 +361,7 @@ func TestClientUpdatesInChunks(t *testing.T) {
 	for _, a := range placed {
 		updates = append(updates, &nomadlike.Allocation{ID: a.ID, ClientStatus: nomadlike.AllocClientStatusRunning})
 	}
-	index, err := s.UpdateAllocsFromClient(updates)
+	index, err := s.updateAllocsFromClient(updates)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,12 +13,17 @@ import (
 
 func notLeader(op string) error { return fmt.Errorf("%s: %w", op, nomadlike.ErrNotLeader) }
 
-// RegisterNode registers a new node or updates a known one (same SecretID)
-// and marks it ready. A node becoming ready, or a ready node whose drivers,
-// attributes, meta or resources changed (a client re-registers after a
-// fingerprint or driver health change), gets evaluations for the system
-// jobs and unblocks blocked evaluations. It returns the heartbeat TTL.
-func (s *Server) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, error) {
+// RegisterNode registers a new node or updates a known one and marks it
+// ready. A new node ID may register with any SecretID; a known one only
+// with the SecretID it registered with (else an error wrapping
+// nomadlike.ErrPermission, nothing written). sourceIP is the address the
+// request came from; it is recorded as the node's RegisteredFrom and
+// HeartbeatFrom (see Node), whatever the client sent. A node becoming
+// ready, or a ready node whose drivers, attributes, meta or resources
+// changed (a client re-registers after a fingerprint or driver health
+// change), gets evaluations for the system jobs and unblocks blocked
+// evaluations. It returns the heartbeat TTL.
+func (s *Server) RegisterNode(node *nomadlike.Node, sourceIP string) (time.Duration, uint64, error) {
 	if !s.IsLeader() {
 		return 0, 0, notLeader("register node")
 	}
@@ -30,9 +35,10 @@ func (s *Server) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, erro
 		return 0, 0, err
 	}
 	n := node.Copy()
+	n.RegisteredFrom, n.HeartbeatFrom = sourceIP, sourceIP
 	if existing != nil {
-		if existing.SecretID != n.SecretID {
-			return 0, 0, fmt.Errorf("register node %s: %w: secret ID does not match", n.ID, nomadlike.ErrPermission)
+		if !sameSecret(existing.SecretID, n.SecretID) {
+			return 0, 0, fmt.Errorf("register node %s: %w: the node is registered with another SecretID", n.ID, nomadlike.ErrPermission)
 		}
 		// Drain and eligibility are the operator's, not the client's.
 		n.DrainStrategy, n.Drain, n.SchedulingEligibility = existing.DrainStrategy, existing.Drain, existing.SchedulingEligibility
@@ -168,8 +174,11 @@ func newEval(j *nomadlike.Job, trigger string) *nomadlike.Evaluation {
 }
 
 // NodeHeartbeat records a client heartbeat; a status change (a down node
-// coming back) is written through raft. It returns the next TTL.
-func (s *Server) NodeHeartbeat(nodeID, status string) (time.Duration, uint64, error) {
+// coming back) is written through raft. secretID must be the node's
+// SecretID (else an error wrapping nomadlike.ErrPermission, nothing
+// written); sourceIP, the address the heartbeat came from, becomes the
+// node's HeartbeatFrom. It returns the next TTL.
+func (s *Server) NodeHeartbeat(nodeID, secretID, status, sourceIP string) (time.Duration, uint64, error) {
 	if !s.IsLeader() {
 		return 0, 0, notLeader("node heartbeat")
 	}
@@ -181,14 +190,20 @@ func (s *Server) NodeHeartbeat(nodeID, status string) (time.Duration, uint64, er
 	default:
 		return 0, 0, fmt.Errorf("node heartbeat: %w: status %q (want ready or initializing)", nomadlike.ErrValidation, status)
 	}
-	st := s.fsm.State()
-	node, err := st.NodeByID(nil, nodeID)
+	node, err := s.authenticateNode("node heartbeat", nodeID, secretID)
 	if err != nil {
 		return 0, 0, err
 	}
-	if node == nil {
-		return 0, 0, fmt.Errorf("node heartbeat %s: %w", nodeID, nomadlike.ErrNotFound)
+	if sourceIP != "" && node.HeartbeatFrom != sourceIP {
+		// Rare (a client that moved or talks to another server): the
+		// address servers may forward to follows the node.
+		n := node.Copy()
+		n.HeartbeatFrom = sourceIP
+		if _, err := s.raftApply(fsm.NodeRegisterRequestType, &fsm.NodeRegisterRequest{Node: n}); err != nil {
+			return 0, 0, fmt.Errorf("record heartbeat address of node %s: %w", nodeID, err)
+		}
 	}
+	st := s.fsm.State()
 	index, err := st.Index("nodes")
 	if err != nil {
 		return 0, 0, err

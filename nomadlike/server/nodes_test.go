@@ -24,7 +24,7 @@ func TestHeartbeatExpiryMarksAllocsLost(t *testing.T) {
 	}
 	// Keep the node alive until the allocations are placed.
 	waitFor(t, 10*time.Second, "placements", func() (bool, string) {
-		if _, _, err := s.NodeHeartbeat(node.ID, nomadlike.NodeStatusReady); err != nil {
+		if _, _, err := s.NodeHeartbeat(node.ID, node.SecretID, nomadlike.NodeStatusReady, "127.0.0.1"); err != nil {
 			return false, err.Error()
 		}
 		n := len(liveAllocs(t, s, job))
@@ -56,7 +56,7 @@ func TestHeartbeatExpiryMarksAllocsLost(t *testing.T) {
 		t.Fatalf("no node-update eval for job %s after its node went down", job.ID)
 	}
 	// The node comes back: it is ready again and gets a TTL.
-	ttl, _, err := s.NodeHeartbeat(node.ID, nomadlike.NodeStatusReady)
+	ttl, _, err := s.NodeHeartbeat(node.ID, node.SecretID, nomadlike.NodeStatusReady, "127.0.0.1")
 	if err != nil || ttl < cfg.HeartbeatMinTTL {
 		t.Fatalf("NodeHeartbeat after down = %v, %v; want ttl >= %v", ttl, err, cfg.HeartbeatMinTTL)
 	}
@@ -73,7 +73,7 @@ func TestHeartbeatTTLGrowsWithNodes(t *testing.T) {
 	waitLeader(t, s)
 	var last time.Duration
 	for i := 0; i < 5; i++ {
-		ttl, _, err := s.RegisterNode(fixture.Node())
+		ttl, _, err := s.RegisterNode(fixture.Node(), "127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,10 +92,10 @@ func TestRegisterNodeSecretMismatch(t *testing.T) {
 	n := registerNodes(t, s, 1, nil)[0]
 	imposter := n.Copy()
 	imposter.SecretID = nomadlike.GenerateUUID()
-	if _, _, err := s.RegisterNode(imposter); !errors.Is(err, nomadlike.ErrPermission) {
+	if _, _, err := s.RegisterNode(imposter, "127.0.0.1"); !errors.Is(err, nomadlike.ErrPermission) {
 		t.Fatalf("RegisterNode with another secret = %v, want ErrPermission", err)
 	}
-	if _, _, err := s.NodeHeartbeat("missing", ""); !errors.Is(err, nomadlike.ErrNotFound) {
+	if _, _, err := s.NodeHeartbeat("missing", "x", "", "127.0.0.1"); !errors.Is(err, nomadlike.ErrNotFound) {
 		t.Fatalf("NodeHeartbeat(unknown) = %v, want ErrNotFound", err)
 	}
 }
@@ -146,7 +146,7 @@ func TestClientFailureReschedules(t *testing.T) {
 		return len(liveAllocs(t, s, job)) == 1, "not placed"
 	})
 	first := liveAllocs(t, s, job)[0]
-	index, err := s.UpdateAllocsFromClient([]*nomadlike.Allocation{{ID: first.ID, ClientStatus: nomadlike.AllocClientStatusFailed}})
+	index, err := s.UpdateAllocsFromClient(secretOf(t, s, first.NodeID), []*nomadlike.Allocation{{ID: first.ID, ClientStatus: nomadlike.AllocClientStatusFailed}})
 	if err != nil || index == 0 {
 		t.Fatalf("UpdateAllocsFromClient = %d, %v", index, err)
 	}
@@ -179,7 +179,7 @@ func TestClientUpdatesAreBatched(t *testing.T) {
 	live := liveAllocs(t, s, job)
 	// An idle batcher writes an update at once, whatever the window.
 	s.cfg.ClientUpdateBatch = time.Hour
-	if _, err := s.UpdateAllocsFromClient([]*nomadlike.Allocation{{ID: live[0].ID, ClientStatus: nomadlike.AllocClientStatusPending}}); err != nil {
+	if _, err := s.UpdateAllocsFromClient(secretOf(t, s, live[0].NodeID), []*nomadlike.Allocation{{ID: live[0].ID, ClientStatus: nomadlike.AllocClientStatusPending}}); err != nil {
 		t.Fatal(err)
 	}
 	// While a write is in progress (the test holds the writer's place)
@@ -188,9 +188,10 @@ func TestClientUpdatesAreBatched(t *testing.T) {
 	s.batcher.busy = true
 	s.batcher.mu.Unlock()
 	indexes := make(chan uint64, len(live))
+	secret := secretOf(t, s, live[0].NodeID)
 	for _, a := range live {
 		go func(id string) {
-			i, err := s.UpdateAllocsFromClient([]*nomadlike.Allocation{{ID: id, ClientStatus: nomadlike.AllocClientStatusRunning}})
+			i, err := s.UpdateAllocsFromClient(secret, []*nomadlike.Allocation{{ID: id, ClientStatus: nomadlike.AllocClientStatusRunning}})
 			if err != nil {
 				t.Error(err)
 			}

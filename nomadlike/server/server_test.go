@@ -130,12 +130,22 @@ func registerNodes(t *testing.T, s *Server, n int, mutate func(*nomadlike.Node))
 		if mutate != nil {
 			mutate(node)
 		}
-		if _, _, err := s.RegisterNode(node); err != nil {
+		if _, _, err := s.RegisterNode(node, "127.0.0.1"); err != nil {
 			t.Fatalf("RegisterNode: %v", err)
 		}
 		out = append(out, node)
 	}
 	return out
+}
+
+// secretOf returns the SecretID of a registered node.
+func secretOf(t *testing.T, s *Server, nodeID string) string {
+	t.Helper()
+	n, err := s.State().NodeByID(nil, nodeID)
+	if err != nil || n == nil {
+		t.Fatalf("node %s: %v, %v", nodeID, n, err)
+	}
+	return n.SecretID
 }
 
 func TestEndToEndPlacement(t *testing.T) {

@@ -61,7 +61,7 @@ func TestNodeUpdateUnblocksEvals(t *testing.T) {
 			if tc.before != nil {
 				tc.before(node)
 			}
-			if _, _, err := s.RegisterNode(node); err != nil {
+			if _, _, err := s.RegisterNode(node, "127.0.0.1"); err != nil {
 				t.Fatalf("RegisterNode: %v", err)
 			}
 			job := fixture.BatchJob(1)
@@ -82,7 +82,7 @@ func TestNodeUpdateUnblocksEvals(t *testing.T) {
 
 			updated := node.Copy()
 			tc.after(updated)
-			if _, _, err := s.RegisterNode(updated); err != nil {
+			if _, _, err := s.RegisterNode(updated, "127.0.0.1"); err != nil {
 				t.Fatalf("RegisterNode (update): %v", err)
 			}
 			waitFor(t, 10*time.Second, "the blocked job placed", func() (bool, string) {

@@ -13,7 +13,8 @@ import (
 )
 
 // batcher coalesces allocation status updates of all simulated nodes and
-// sends them in batched UpdateAllocs calls.
+// sends them in batched UpdateAllocs calls, one node's allocations per
+// call since the call is authenticated by that node's SecretID.
 //
 // Why one goroutine that takes everything queued at each tick and waits for
 // the batches it sent: an allocation's updates then reach the servers in
@@ -28,6 +29,8 @@ type batcher struct {
 	logger   hclog.Logger
 	observer Observer
 	stats    *counters
+	// secrets maps node IDs to their SecretID; filled before run.
+	secrets map[string]string
 
 	mu      sync.Mutex
 	pending map[string]*nomadlike.Allocation
@@ -40,6 +43,7 @@ func newBatcher(clients []*api.Client, cfg *Config, stats *counters) *batcher {
 		clients: clients, interval: cfg.UpdateInterval, maxBatch: cfg.MaxBatch, workers: cfg.UpdateWorkers,
 		logger: cfg.Logger.Named("updates"), observer: cfg.Observer, stats: stats,
 		pending: map[string]*nomadlike.Allocation{}, kickCh: make(chan struct{}, 1),
+		secrets: map[string]string{},
 	}
 }
 
@@ -127,8 +131,7 @@ func (b *batcher) flush(ctx context.Context) bool {
 	sem := make(chan struct{}, b.workers)
 	var wg sync.WaitGroup
 	var failed atomic.Bool
-	for start := 0; start < len(all); start += b.maxBatch {
-		batch := all[start:min(start+b.maxBatch, len(all))]
+	for _, batch := range b.perNode(all) {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -147,11 +150,33 @@ func (b *batcher) flush(ctx context.Context) bool {
 	return !failed.Load()
 }
 
+// perNode splits updates into batches of at most maxBatch allocations of
+// one node each.
+func (b *batcher) perNode(all []*nomadlike.Allocation) [][]*nomadlike.Allocation {
+	byNode := map[string][]*nomadlike.Allocation{}
+	var order []string
+	for _, u := range all {
+		if _, ok := byNode[u.NodeID]; !ok {
+			order = append(order, u.NodeID)
+		}
+		byNode[u.NodeID] = append(byNode[u.NodeID], u)
+	}
+	var out [][]*nomadlike.Allocation
+	for _, id := range order {
+		us := byNode[id]
+		for start := 0; start < len(us); start += b.maxBatch {
+			out = append(out, us[start:min(start+b.maxBatch, len(us))])
+		}
+	}
+	return out
+}
+
+// send sends one node's batch with the node's secret.
 func (b *batcher) send(ctx context.Context, batch []*nomadlike.Allocation) error {
 	c := b.clients[b.next.Add(1)%uint64(len(b.clients))]
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if _, err := c.UpdateAllocs(cctx, batch); err != nil {
+	if _, err := c.UpdateAllocs(cctx, b.secrets[batch[0].NodeID], batch); err != nil {
 		return err
 	}
 	now := time.Now()

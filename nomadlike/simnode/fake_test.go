@@ -94,7 +94,12 @@ func (f *fakeServer) register(w http.ResponseWriter, r *http.Request) {
 func (f *fakeServer) heartbeat(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	f.mu.Lock()
-	_, ok := f.nodes[id]
+	n, ok := f.nodes[id]
+	if ok && n.SecretID != r.Header.Get("X-Nomad-Token") {
+		f.mu.Unlock()
+		http.Error(w, "node heartbeat: permission denied", http.StatusForbidden)
+		return
+	}
 	if ok {
 		f.heartbeats[id]++
 	}
@@ -162,6 +167,13 @@ func (f *fakeServer) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
+	for _, u := range req.Allocs {
+		if a, ok := f.allocs[u.ID]; ok && (f.nodes[a.NodeID] == nil || f.nodes[a.NodeID].SecretID != r.Header.Get("X-Nomad-Token")) {
+			f.mu.Unlock()
+			http.Error(w, "update allocations: permission denied", http.StatusForbidden)
+			return
+		}
+	}
 	f.calls = append(f.calls, len(req.Allocs))
 	for _, u := range req.Allocs {
 		a, ok := f.allocs[u.ID]

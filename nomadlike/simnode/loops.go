@@ -104,7 +104,7 @@ func (n *simNode) heartbeatLoop(ctx context.Context) {
 			return
 		}
 		cctx, cancel := context.WithTimeout(ctx, ttl/4+time.Second)
-		resp, err := n.client().Heartbeat(cctx, n.node.ID, nomadlike.NodeStatusReady)
+		resp, err := n.client().Heartbeat(cctx, n.node.ID, n.node.SecretID, nomadlike.NodeStatusReady)
 		cancel()
 		switch {
 		case err == nil:

@@ -99,6 +99,7 @@ func New(cfg Config) (*Simulator, error) {
 			sim: s, idx: i, node: buildNode(&s.cfg, i), server: i % len(s.clients),
 			allocs: map[string]*simAlloc{},
 		})
+		s.batch.secrets[s.nodes[i].node.ID] = s.nodes[i].node.SecretID
 	}
 	return s, nil
 }

@@ -56,19 +56,26 @@ func (s *FakeServer) RegisterNode(_ context.Context, node *nomadlike.Node) (*api
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old := s.nodes[node.ID]; old != nil && old.SecretID != node.SecretID {
+		return nil, &api.StatusError{Code: http.StatusForbidden, Body: "register node: permission denied"}
+	}
 	s.nodes[node.ID] = node.Copy()
 	s.registers++
 	idx := s.bumpLocked()
 	return &api.RegisterNodeResponse{NodeID: node.ID, HeartbeatTTL: s.TTL, Index: idx}, nil
 }
 
-// Heartbeat implements client.ServerAPI; unknown nodes get a 404.
-func (s *FakeServer) Heartbeat(_ context.Context, nodeID, status string) (*api.HeartbeatResponse, error) {
+// Heartbeat implements client.ServerAPI; unknown nodes get a 404, a
+// wrong secret a 403 as from the servers.
+func (s *FakeServer) Heartbeat(_ context.Context, nodeID, secretID, status string) (*api.HeartbeatResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := s.nodes[nodeID]
 	if n == nil {
 		return nil, &api.StatusError{Code: http.StatusNotFound, Body: "node not found"}
+	}
+	if secretID == "" || secretID != n.SecretID {
+		return nil, &api.StatusError{Code: http.StatusForbidden, Body: "node heartbeat: permission denied"}
 	}
 	n.Status = status
 	s.heartbeats++
@@ -113,13 +120,23 @@ func (s *FakeServer) NodeAllocations(ctx context.Context, nodeID string, q *api.
 	}
 }
 
-// UpdateAllocs implements client.ServerAPI.
-func (s *FakeServer) UpdateAllocs(_ context.Context, allocs []*nomadlike.Allocation) (*api.WriteMeta, error) {
+// UpdateAllocs implements client.ServerAPI: as the servers, it takes
+// updates only with the secret of the node the allocations are on.
+func (s *FakeServer) UpdateAllocs(_ context.Context, secretID string, allocs []*nomadlike.Allocation) (*api.WriteMeta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failUpdates > 0 {
 		s.failUpdates--
 		return nil, errors.New("fake server: update failed")
+	}
+	for _, u := range allocs {
+		a := s.allocs[u.ID]
+		if a == nil {
+			continue
+		}
+		if n := s.nodes[a.NodeID]; n == nil || secretID == "" || n.SecretID != secretID {
+			return nil, &api.StatusError{Code: http.StatusForbidden, Body: "update allocations: permission denied"}
+		}
 	}
 	var batch []*nomadlike.Allocation
 	for _, u := range allocs {

@@ -282,19 +282,52 @@ func (f *Server) DispatchJob(ns, id string, req nomadlike.DispatchRequest) (stri
 	return child.ID, eval.ID, index, f.maybeProcess(eval.ID, err)
 }
 
-func (f *Server) RegisterNode(node *nomadlike.Node) (time.Duration, uint64, error) {
-	index, err := f.Apply(func(st *state.StateStore, index uint64) error { return st.UpsertNode(index, node) })
+// RegisterNode registers node as the server does: a known node only with
+// its SecretID; sourceIP becomes RegisteredFrom and HeartbeatFrom.
+func (f *Server) RegisterNode(node *nomadlike.Node, sourceIP string) (time.Duration, uint64, error) {
+	if old, _ := f.State().NodeByID(nil, node.ID); old != nil && old.SecretID != node.SecretID {
+		return 0, 0, fmt.Errorf("register node %s: %w", node.ID, nomadlike.ErrPermission)
+	}
+	n := node.Copy()
+	n.RegisteredFrom, n.HeartbeatFrom = sourceIP, sourceIP
+	index, err := f.Apply(func(st *state.StateStore, index uint64) error { return st.UpsertNode(index, n) })
 	return 10 * time.Second, index, err
 }
 
-func (f *Server) NodeHeartbeat(id, status string) (time.Duration, uint64, error) {
+// NodeHeartbeat sets the node's status when secretID is its secret.
+func (f *Server) NodeHeartbeat(id, secretID, status, _ string) (time.Duration, uint64, error) {
+	n, err := f.State().NodeByID(nil, id)
+	if err != nil {
+		return 0, 0, err
+	}
+	if n == nil {
+		return 0, 0, fmt.Errorf("node heartbeat %s: %w", id, nomadlike.ErrNotFound)
+	}
+	if secretID == "" || n.SecretID != secretID {
+		return 0, 0, fmt.Errorf("node heartbeat %s: %w", id, nomadlike.ErrPermission)
+	}
 	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
 		return st.UpdateNodeStatus(index, id, status, time.Now().Unix())
 	})
 	return 10 * time.Second, index, err
 }
 
-func (f *Server) UpdateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64, error) {
+// UpdateAllocsFromClient writes the updates when secretID is the secret of
+// the node every allocation is on.
+func (f *Server) UpdateAllocsFromClient(secretID string, allocs []*nomadlike.Allocation) (uint64, error) {
+	st := f.State()
+	n, err := st.NodeBySecretID(nil, secretID)
+	if err != nil {
+		return 0, err
+	}
+	if secretID == "" || n == nil {
+		return 0, fmt.Errorf("update allocations: %w: unknown node secret", nomadlike.ErrPermission)
+	}
+	for _, u := range allocs {
+		if a, _ := st.AllocByID(nil, u.ID); a != nil && a.NodeID != n.ID {
+			return 0, fmt.Errorf("update allocations: %w: %s is not on node %s", nomadlike.ErrPermission, u.ID, n.ID)
+		}
+	}
 	return f.Apply(func(st *state.StateStore, index uint64) error { return st.UpdateAllocsFromClient(index, allocs) })
 }
 
