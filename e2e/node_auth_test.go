@@ -171,3 +171,46 @@ func TestNodeCallsNeedSecret(t *testing.T) {
 	a.mustCLI(ctx, "job", "stop", "-detach", "victim")
 	a.waitOneAlloc(ctx, "victim", nomadlike.AllocClientStatusComplete)
 }
+
+// TestNodeForwardingInCluster: in a cluster of three servers and a
+// client-only agent (which registers and heartbeats through whichever
+// server it reaches, followers forwarding to the leader), every server
+// still forwards client requests to the node, whose recorded address is
+// the one it came from.
+func TestNodeForwardingInCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	c := newFaultCluster(t, clusterOptions{servers: 3, clients: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	job := sleepJob("fwd", 1, 3119)
+	if _, _, err := c.api().Jobs().Register(ctx, job, nil); err != nil {
+		t.Fatal(err)
+	}
+	var allocID, nodeID string
+	c.waitFor(60*time.Second, "a running allocation", func() bool {
+		allocs, err := jobAllocs(ctx, c.api(), "fwd")
+		if err != nil || len(allocs) != 1 || allocs[0].ClientStatus != nomadlike.AllocClientStatusRunning {
+			return false
+		}
+		allocID, nodeID = allocs[0].ID, allocs[0].NodeID
+		return true
+	})
+	node, _, err := c.api().Nodes().Info(ctx, nodeID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if node.RegisteredFrom != "127.0.0.1" {
+		t.Errorf("node RegisteredFrom = %q, want 127.0.0.1", node.RegisteredFrom)
+	}
+	for _, s := range c.servers {
+		if _, err := s.client.Allocations().Stats(ctx, allocID); err != nil {
+			t.Errorf("allocation stats through %s: %v", s.name, err)
+		}
+		code, body := nodeCall(ctx, t, "GET", "http://"+s.HTTPAddr()+"/v1/client/stats?node_id="+nodeID, "", nil)
+		if code != http.StatusOK {
+			t.Errorf("node stats through %s = %d %s", s.name, code, body)
+		}
+	}
+}

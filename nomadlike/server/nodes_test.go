@@ -100,6 +100,52 @@ func TestRegisterNodeSecretMismatch(t *testing.T) {
 	}
 }
 
+// TestNodeCallsNeedSecret: heartbeats and allocation updates are refused,
+// writing nothing, without the node's secret; a node reports only its own
+// allocations; the source addresses of registrations and heartbeats are
+// recorded, not taken from the client.
+func TestNodeCallsNeedSecret(t *testing.T) {
+	s := startServer(t, testConfig(t))
+	waitLeader(t, s)
+	nodes := registerNodes(t, s, 2, func(n *nomadlike.Node) { n.RegisteredFrom, n.HeartbeatFrom = "10.9.9.9", "10.9.9.9" })
+	victim, other := nodes[0], nodes[1]
+	job := fixture.Job()
+	job.TaskGroups[0].Count = 1
+	job.Constraints = append(job.Constraints, &nomadlike.Constraint{LTarget: "${node.unique.id}", RTarget: victim.ID, Operand: "="})
+	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "placement", func() (bool, string) {
+		return len(liveAllocs(t, s, job)) == 1, "not placed"
+	})
+	alloc := liveAllocs(t, s, job)[0]
+	fail := []*nomadlike.Allocation{{ID: alloc.ID, ClientStatus: nomadlike.AllocClientStatusFailed}}
+	for name, secret := range map[string]string{"none": "", "wrong": nomadlike.GenerateUUID(), "other node's": other.SecretID} {
+		if _, err := s.UpdateAllocsFromClient(secret, fail); !errors.Is(err, nomadlike.ErrPermission) {
+			t.Errorf("UpdateAllocsFromClient(%s secret) = %v, want ErrPermission", name, err)
+		}
+		if _, _, err := s.NodeHeartbeat(victim.ID, secret, "", "10.0.0.1"); !errors.Is(err, nomadlike.ErrPermission) {
+			t.Errorf("NodeHeartbeat(%s secret) = %v, want ErrPermission", name, err)
+		}
+	}
+	if a, _ := s.State().AllocByID(nil, alloc.ID); a.ClientStatus == nomadlike.AllocClientStatusFailed {
+		t.Fatalf("allocation marked failed without the node's secret")
+	}
+	n, _ := s.State().NodeByID(nil, victim.ID)
+	if n.RegisteredFrom != "127.0.0.1" || n.HeartbeatFrom != "127.0.0.1" {
+		t.Fatalf("addresses after register = %q, %q; want the source 127.0.0.1, not the client's", n.RegisteredFrom, n.HeartbeatFrom)
+	}
+	if _, _, err := s.NodeHeartbeat(victim.ID, victim.SecretID, "", "10.0.0.7"); err != nil {
+		t.Fatalf("NodeHeartbeat(secret) = %v", err)
+	}
+	if n, _ = s.State().NodeByID(nil, victim.ID); n.RegisteredFrom != "127.0.0.1" || n.HeartbeatFrom != "10.0.0.7" {
+		t.Fatalf("addresses after a heartbeat from 10.0.0.7 = %q, %q", n.RegisteredFrom, n.HeartbeatFrom)
+	}
+	if _, err := s.UpdateAllocsFromClient(victim.SecretID, []*nomadlike.Allocation{{ID: alloc.ID, ClientStatus: nomadlike.AllocClientStatusRunning}}); err != nil {
+		t.Fatalf("UpdateAllocsFromClient(node's secret) = %v", err)
+	}
+}
+
 // TestBlockedEvalUnblocksOnNewNode fills the cluster, so the job blocks,
 // then adds a node: the blocked evaluation runs and places the rest.
 func TestBlockedEvalUnblocksOnNewNode(t *testing.T) {
