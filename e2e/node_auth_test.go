@@ -2,16 +2,13 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
 )
 
 // Node calls are authenticated by the node's SecretID, and servers forward
@@ -19,58 +16,14 @@ import (
 // from (issue #10, item 5). These tests make the attacks over HTTP against
 // real agents.
 
-// nodeCall sends one raw request as an attacker would: body as JSON, the
-// token (if any) in X-Nomad-Token, extra headers as given.
+// nodeCall sends one raw request as an attacker would, the token (if
+// any) in X-Nomad-Token.
 func nodeCall(ctx context.Context, t *testing.T, method, url, token string, body any, hdr ...string) (int, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = strings.NewReader(string(b))
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if token != "" {
-		req.Header.Set("X-Nomad-Token", token)
+		hdr = append(hdr, "X-Nomad-Token", token)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(b))
-}
-
-// trapListener is an HTTP listener the test owns at addr; it counts the
-// connections made to it.
-func trapListener(t *testing.T, addr string) (string, *atomic.Int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatalf("listen on %s: %v", addr, err)
-	}
-	var conns atomic.Int64
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "{}") }),
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				conns.Add(1)
-			}
-		},
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ln.Addr().String(), &conns
+	return httpapitest.Do(ctx, t, method, url, body, hdr...)
 }
 
 // TestNodeCallsNeedSecret: on a real dev agent running a raw_exec task, an
@@ -113,7 +66,7 @@ func TestNodeCallsNeedSecret(t *testing.T) {
 	// an HTTP address on a listener the test owns at 127.0.0.2 while the
 	// request comes from 127.0.0.1. A forged forwarded-for header does not
 	// make the server believe it came from 127.0.0.2.
-	trapAddr, trapConns := trapListener(t, "127.0.0.2:0")
+	trapAddr, trapConns := httpapitest.TrapListener(t, "127.0.0.2:0")
 	rogue := &nomadlike.Node{ID: nomadlike.GenerateUUID(), SecretID: nomadlike.GenerateUUID(), Name: "rogue",
 		Datacenter: "dc1", HTTPAddr: trapAddr, Status: nomadlike.NodeStatusReady}
 	if code, body := nodeCall(ctx, t, "PUT", base+"/v1/client/register", "", map[string]any{"Node": rogue},

@@ -1,12 +1,8 @@
 package httpapi_test
 
 import (
-	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -14,53 +10,10 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
 )
 
-// send makes one request with headers (name, value pairs) and returns the
-// status and body.
+// send makes one raw request to the API with headers (name, value pairs).
 func (ta *testAPI) send(t *testing.T, method, path string, body any, hdr ...string) (int, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = strings.NewReader(string(b))
-	}
-	req, err := http.NewRequest(method, ta.srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(b))
-}
-
-// countingListener serves {} at addr and counts connections.
-func countingListener(t *testing.T, addr string) (string, *atomic.Int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "{}") }),
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				n.Add(1)
-			}
-		},
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ln.Addr().String(), &n
+	return httpapitest.Do(testCtx(t), t, method, ta.srv.URL+path, body, hdr...)
 }
 
 // TestNodeCallsAuthenticated: heartbeats need the node's secret (header or
@@ -145,8 +98,8 @@ func TestRegisterSourceAddress(t *testing.T) {
 func TestClientRouteForwardsOnlyToNodeAddress(t *testing.T) {
 	ta := newTestAPI(t, httpapitest.NewServer())
 	ctx := testCtx(t)
-	goodAddr, goodConns := countingListener(t, "127.0.0.1:0")
-	trapAddr, trapConns := countingListener(t, "127.0.0.2:0")
+	goodAddr, goodConns := httpapitest.TrapListener(t, "127.0.0.1:0")
+	trapAddr, trapConns := httpapitest.TrapListener(t, "127.0.0.2:0")
 	good, rogue := fixture.Node(), fixture.Node()
 	good.HTTPAddr, rogue.HTTPAddr = goodAddr, trapAddr
 	for _, n := range []*nomadlike.Node{good, rogue} {

@@ -9,7 +9,9 @@
 //
 // Status updates of all nodes go through one batcher that coalesces the
 // transitions of an allocation and sends them in batched
-// PUT /v1/client/allocations/update calls, as a client agent batches its own.
+// PUT /v1/client/allocations/update calls, as a client agent batches its own:
+// one node's allocations per call, with that node's SecretID, which the
+// servers require.
 //
 // The simulator is safe for concurrent use once started; Stats may be read
 // at any time.
