@@ -20,6 +20,10 @@ import (
 var testCgroupParent = fmt.Sprintf("nomadlike-exectest-%d", os.Getpid())
 
 func TestMain(m *testing.M) {
+	if os.Getenv(suidHelperEnv) != "" {
+		// A copy of this binary run as a task (see TestSetuidNoPrivilege).
+		os.Exit(suidHelper())
+	}
 	code := m.Run()
 	removeTestCgroupParents()
 	os.Exit(code)
@@ -43,6 +47,16 @@ func requireRoot(t *testing.T) {
 	if _, err := detectHierarchy(); err != nil {
 		t.Skipf("exec driver tests need cgroups: %v", err)
 	}
+}
+
+// allowRoot returns a copy of a plugin config with empty uid and gid
+// denylists, for tests whose tasks run as root.
+func allowRoot(pluginConfig map[string]any) map[string]any {
+	out := map[string]any{"denied_host_uids": "", "denied_host_gids": ""}
+	for k, v := range pluginConfig {
+		out[k] = v
+	}
+	return out
 }
 
 // newTestDriver returns a configured driver whose tasks are destroyed when

@@ -1,0 +1,368 @@
+package exec
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nomadlike/nomadlike/drivers"
+)
+
+// These tests perform the attacks of issue #10 item 4 with real tasks: run
+// as root, fork without bound, gain root through a setuid binary, open a
+// host disk through a device node the task made.
+
+func TestUserDenylist(t *testing.T) {
+	requireRoot(t)
+	cases := []struct {
+		name    string
+		plugin  map[string]any
+		user    string
+		want    string   // "uid:gid" printed by the task
+		wantErr []string // substrings of the StartTask error
+	}{
+		{name: "root refused by default", user: "root", wantErr: []string{`user: "root" has uid 0`, "denied_host_uids", `plugin "exec"`}},
+		{name: "nobody allowed by default", user: "", want: "65534:65534"},
+		{name: "root allowed when both lists are cleared", plugin: allowRoot(nil), user: "root", want: "0:0"},
+		{name: "root group still refused", plugin: map[string]any{"denied_host_uids": ""}, user: "root", wantErr: []string{`user: "root" is in group 0`, "denied_host_gids"}},
+		{name: "uid range", plugin: map[string]any{"denied_host_uids": "0, 60000-65534"}, user: "nobody", wantErr: []string{"uid 65534", `denied_host_uids ("0, 60000-65534")`}},
+		{name: "uid outside the ranges", plugin: map[string]any{"denied_host_uids": "0,1-100,65535"}, user: "nobody", want: "65534:65534"},
+		{name: "gid range", plugin: map[string]any{"denied_host_gids": "0,65000-65534"}, user: "nobody", wantErr: []string{"group 65534", "denied_host_gids"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newTestDriver(t, tc.plugin)
+			cmd, args := sh(`echo "$(id -u):$(id -g)"`)
+			cfg := newTaskConfig(t, "deny", tc.user, cmd, args...)
+			if len(tc.wantErr) > 0 {
+				_, err := d.StartTask(cfg)
+				if !errors.Is(err, ErrUserDenied) {
+					t.Fatalf("StartTask() = %v, want %v", err, ErrUserDenied)
+				}
+				for _, want := range tc.wantErr {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("StartTask() = %q, want it to contain %q", err, want)
+					}
+				}
+				if _, err := d.lookupTask(cfg.ID); !errors.Is(err, drivers.ErrTaskNotFound) {
+					t.Errorf("a refused task is known to the driver: %v", err)
+				}
+				if _, err := os.Stat(readLogPath(cfg, "stdout")); err == nil {
+					t.Errorf("a refused task has a log file")
+				}
+				return
+			}
+			res, out := runTask(t, d, cfg)
+			if !res.Successful() || strings.TrimSpace(out) != tc.want {
+				t.Errorf("result %+v, uid:gid = %q, want %q (stderr %q)", res, out, tc.want, readLog(t, cfg, "stderr"))
+			}
+		})
+	}
+}
+
+func readLogPath(cfg *drivers.TaskConfig, stream string) string {
+	return filepath.Join(cfg.Logs.Dir, cfg.Name+"."+stream+".0")
+}
+
+// forkBomb forks background sleeps from a subshell until a fork fails, at
+// most 64 times, then says whether a fork failed; the task lives on.
+const forkBomb = `( i=0; while [ $i -lt 64 ]; do sleep 120 & i=$((i+1)); echo "started $i"; done; echo not-contained )
+echo subshell-ended
+sleep 120`
+
+func TestForkBombContained(t *testing.T) {
+	requireRoot(t)
+	cases := []struct {
+		name      string
+		plugin    map[string]any
+		taskLimit int64
+		want      int
+	}{
+		{name: "task pids_limit", taskLimit: 16, want: 16},
+		{name: "plugin pids_limit", plugin: map[string]any{"pids_limit": 12}, want: 12},
+		{name: "task lowers the plugin's", plugin: map[string]any{"pids_limit": 40}, taskLimit: 10, want: 10},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newTestDriver(t, tc.plugin)
+			cmd, args := sh(forkBomb)
+			cfg := newTaskConfig(t, "forkbomb", "", cmd, args...)
+			task := map[string]any{"command": cmd, "args": args}
+			if tc.taskLimit > 0 {
+				task["pids_limit"] = tc.taskLimit
+			}
+			setTaskConfig(t, cfg, task)
+			if _, err := d.StartTask(cfg); err != nil {
+				t.Fatalf("StartTask() = %v", err)
+			}
+			eventually(t, 60*time.Second, "the fork loop to end", func() bool {
+				return strings.Contains(readLog(t, cfg, "stdout"), "subshell-ended")
+			})
+			out := readLog(t, cfg, "stdout")
+			if strings.Contains(out, "not-contained") {
+				t.Fatalf("the task forked 64 processes with pids_limit %d:\n%s", tc.want, out)
+			}
+			if got := cgroupFile(t, d, cfg.ID, "pids", "pids.max"); got != strconv.Itoa(tc.want) {
+				t.Errorf("pids.max = %s, want %d", got, tc.want)
+			}
+			tk, err := d.lookupTask(cfg.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			procs, err := tk.cg.Procs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The shell, its sleep and the subshell's sleeps that got a pid.
+			if len(procs) > tc.want || len(procs) < tc.want/2 {
+				t.Errorf("the task cgroup has %d processes, want at most %d (and most of them)", len(procs), tc.want)
+			}
+			if !strings.Contains(readLog(t, cfg, "stderr"), "fork") {
+				t.Errorf("stderr does not report a failed fork: %q", readLog(t, cfg, "stderr"))
+			}
+			// The host still forks.
+			if err := osexec.Command("/bin/true").Run(); err != nil {
+				t.Errorf("the host cannot start a process: %v", err)
+			}
+		})
+	}
+}
+
+func TestPidsLimitAbovePlugin(t *testing.T) {
+	requireRoot(t)
+	d := newTestDriver(t, map[string]any{"pids_limit": 100})
+	cmd, args := sh("true")
+	cfg := newTaskConfig(t, "pids", "", cmd, args...)
+	setTaskConfig(t, cfg, map[string]any{"command": cmd, "args": args, "pids_limit": 101})
+	_, err := d.StartTask(cfg)
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "config.pids_limit: 101 is above the plugin's pids_limit (100)") {
+		t.Fatalf("StartTask() = %v, want config.pids_limit above the plugin's", err)
+	}
+}
+
+// suidHelperEnv makes a run of this test binary the setuid helper task.
+const suidHelperEnv = "NOMADLIKE_EXEC_TEST_SUID_HELPER"
+
+// suidHelper prints its credentials (the Uid, Gid and NoNewPrivs lines of
+// /proc/self/status) and returns the exit code.
+func suidHelper() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, key := range []string{"Uid:", "Gid:", "NoNewPrivs:"} {
+			if strings.HasPrefix(line, key) {
+				fmt.Println(line)
+			}
+		}
+	}
+	return 0
+}
+
+// installSetuidRoot copies this test binary to dst, owned by root with the
+// setuid and setgid bits.
+func installSetuidRoot(t *testing.T, dst string) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// chown clears the set-id bits: set them after.
+	if err := os.Chown(dst, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dst, 0o755|os.ModeSetuid|os.ModeSetgid); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// statusIDs returns the real and effective ids of a "Uid:" or "Gid:" line.
+func statusIDs(t *testing.T, out, key string) (real, effective string) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			f := strings.Fields(v)
+			if len(f) < 2 {
+				t.Fatalf("bad %s line %q", key, line)
+			}
+			return f[0], f[1]
+		}
+	}
+	t.Fatalf("no %s line in %q", key, out)
+	return "", ""
+}
+
+func TestSetuidNoPrivilege(t *testing.T) {
+	requireRoot(t)
+	cases := []struct {
+		name    string
+		hostDir func(cfg *drivers.TaskConfig) string
+		inTask  string // the helper's directory inside the chroot
+	}{
+		{name: "task dir", hostDir: func(cfg *drivers.TaskConfig) string { return cfg.TaskDir.Dir }, inTask: "/"},
+		{name: "local dir", hostDir: func(cfg *drivers.TaskConfig) string { return cfg.TaskDir.LocalDir }, inTask: "/local"},
+		{name: "shared alloc dir", hostDir: func(cfg *drivers.TaskConfig) string { return cfg.TaskDir.SharedDir }, inTask: "/alloc"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newTestDriver(t, nil)
+			cfg := newTaskConfig(t, "suid", "", "/suid-helper")
+			installSetuidRoot(t, filepath.Join(tc.hostDir(cfg), "suid-helper"))
+			setTaskConfig(t, cfg, map[string]any{"command": filepath.Join(tc.inTask, "suid-helper")})
+			cfg.Env[suidHelperEnv] = "1"
+			res, out := runTask(t, d, cfg)
+			if !res.Successful() {
+				t.Fatalf("task result = %+v, stderr %q", res, readLog(t, cfg, "stderr"))
+			}
+			if ruid, euid := statusIDs(t, out, "Uid"); ruid != "65534" || euid != "65534" {
+				t.Errorf("a setuid-root binary run by nobody has real/effective uid %s/%s, want 65534/65534", ruid, euid)
+			}
+			if rgid, egid := statusIDs(t, out, "Gid"); rgid != "65534" || egid != "65534" {
+				t.Errorf("a setgid-root binary run by nobody has real/effective gid %s/%s, want 65534/65534", rgid, egid)
+			}
+			if !strings.Contains(out, "NoNewPrivs:\t1") {
+				t.Errorf("no_new_privs is not set:\n%s", out)
+			}
+		})
+	}
+}
+
+// hostDisk returns the device number of the host's first block device.
+func hostDisk(t *testing.T) (major, minor int) {
+	t.Helper()
+	f, err := os.Open("/proc/partitions")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) != 4 {
+			continue
+		}
+		maj, err1 := strconv.Atoi(fields[0])
+		mnr, err2 := strconv.Atoi(fields[1])
+		if err1 == nil && err2 == nil {
+			return maj, mnr
+		}
+	}
+	t.Skip("no block device in /proc/partitions")
+	return 0, 0
+}
+
+// deviceScript tries to make and read a node of the host disk in each
+// writable place of the chroot, and to use the allowed devices. Each step
+// prints "ok:<label>" or "fail:<label>".
+func deviceScript(major, minor int) string {
+	var b strings.Builder
+	b.WriteString(`try() { l=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok:$l"; else echo "fail:$l"; fi; }` + "\n")
+	for _, dir := range []string{"/tmp", "/dev", "/local", "/alloc", "/dev/shm"} {
+		fmt.Fprintf(&b, "try mknod%s mknod %s/disk b %d %d\n", dir, dir, major, minor)
+		fmt.Fprintf(&b, "try read%s dd if=%s/disk of=/dev/null bs=512 count=1\n", dir, dir)
+	}
+	b.WriteString(`try null sh -c 'echo x > /dev/null'
+try zero dd if=/dev/zero of=/dev/null bs=4 count=1
+try urandom dd if=/dev/urandom of=/dev/null bs=4 count=1
+try ptmx sh -c 'exec 3<>/dev/ptmx'
+try fifo mkfifo /tmp/fifo
+`)
+	return b.String()
+}
+
+// checkDeviceResults asserts the outcome of deviceScript.
+func checkDeviceResults(t *testing.T, out string) {
+	t.Helper()
+	got := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		if l, ok := strings.CutPrefix(line, "ok:"); ok {
+			got[l] = true
+		} else if l, ok := strings.CutPrefix(line, "fail:"); ok {
+			got[l] = false
+		}
+	}
+	for _, dir := range []string{"/tmp", "/dev", "/local", "/alloc", "/dev/shm"} {
+		if ok, seen := got["mknod"+dir]; !seen || ok {
+			t.Errorf("mknod of the host disk in %s: ok=%v seen=%v, want a failure", dir, ok, seen)
+		}
+		if ok, seen := got["read"+dir]; !seen || ok {
+			t.Errorf("read of the host disk through %s: ok=%v seen=%v, want a failure", dir, ok, seen)
+		}
+	}
+	for _, l := range []string{"null", "zero", "urandom", "ptmx", "fifo"} {
+		if !got[l] {
+			t.Errorf("%s: failed, want it to work", l)
+		}
+	}
+	if t.Failed() {
+		t.Logf("task output:\n%s", out)
+	}
+}
+
+func TestDeviceNodes(t *testing.T) {
+	requireRoot(t)
+	major, minor := hostDisk(t)
+	d := newTestDriver(t, allowRoot(nil))
+	cmd, args := sh(deviceScript(major, minor))
+	cfg := newTaskConfig(t, "devices", "root", cmd, args...)
+	res, out := runTask(t, d, cfg)
+	if !res.Successful() {
+		t.Fatalf("task result = %+v, stderr %q", res, readLog(t, cfg, "stderr"))
+	}
+	checkDeviceResults(t, out)
+}
+
+// TestDeviceNodesCgroupV2 runs the same attack with the task in a cgroup v2
+// hierarchy (the hybrid host's /sys/fs/cgroup/unified, which has no
+// controllers: no memory or pids limit there), where the device rules are an
+// eBPF program.
+func TestDeviceNodesCgroupV2(t *testing.T) {
+	requireRoot(t)
+	h, err := detectHierarchy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.version == 2 {
+		t.Skip("the driver uses cgroup v2 here: TestDeviceNodes covers it")
+	}
+	unified := filepath.Join(cgroupFSRoot, "unified")
+	if !isCgroup2(unified) {
+		t.Skip("no cgroup2 mount on this v1 host")
+	}
+	major, minor := hostDisk(t)
+	d := newTestDriver(t, allowRoot(map[string]any{"pids_limit": 0}))
+	d.hier = &hierarchy{version: 2, mount: unified}
+	cmd, args := sh(deviceScript(major, minor))
+	cfg := newTaskConfig(t, "devicesv2", "root", cmd, args...)
+	cfg.Resources = drivers.Resources{}
+	res, out := runTask(t, d, cfg)
+	if !res.Successful() {
+		t.Fatalf("task result = %+v, stderr %q", res, readLog(t, cfg, "stderr"))
+	}
+	checkDeviceResults(t, out)
+}
