@@ -8,6 +8,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -276,15 +277,23 @@ func hostDisk(t *testing.T) (major, minor int) {
 	return 0, 0
 }
 
-// deviceScript tries to make and read a node of the host disk in each
-// writable place of the chroot, and to use the allowed devices. Each step
-// prints "ok:<label>" or "fail:<label>".
+// deviceDirs are the places in the chroot where a task might make a node.
+var deviceDirs = []string{"/tmp", "/dev", "/local", "/alloc", "/dev/shm"}
+
+// deviceScript tries, in each of deviceDirs, to make a node of the host's
+// disk and of /dev/kmsg (1:11, which root on the host may open for writing)
+// and to open them (without reading or writing a byte; a failed mknod
+// fails the open step too, which must not open a regular file), then uses the
+// devices a task should have. Each step prints "ok:<label>" or
+// "fail:<label>".
 func deviceScript(major, minor int) string {
 	var b strings.Builder
 	b.WriteString(`try() { l=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok:$l"; else echo "fail:$l"; fi; }` + "\n")
-	for _, dir := range []string{"/tmp", "/dev", "/local", "/alloc", "/dev/shm"} {
-		fmt.Fprintf(&b, "try mknod%s mknod %s/disk b %d %d\n", dir, dir, major, minor)
-		fmt.Fprintf(&b, "try read%s dd if=%s/disk of=/dev/null bs=512 count=1\n", dir, dir)
+	for _, dir := range deviceDirs {
+		fmt.Fprintf(&b, "try mknod-disk%s mknod %s/disk b %d %d\n", dir, dir, major, minor)
+		fmt.Fprintf(&b, "try open-disk%s sh -c 'test -b %s/disk && : < %s/disk'\n", dir, dir, dir)
+		fmt.Fprintf(&b, "try mknod-kmsg%s mknod %s/kmsg c 1 11\n", dir, dir)
+		fmt.Fprintf(&b, "try open-kmsg%s sh -c 'test -c %s/kmsg && : > %s/kmsg'\n", dir, dir, dir)
 	}
 	b.WriteString(`try null sh -c 'echo x > /dev/null'
 try zero dd if=/dev/zero of=/dev/null bs=4 count=1
@@ -306,12 +315,11 @@ func checkDeviceResults(t *testing.T, out string) {
 			got[l] = false
 		}
 	}
-	for _, dir := range []string{"/tmp", "/dev", "/local", "/alloc", "/dev/shm"} {
-		if ok, seen := got["mknod"+dir]; !seen || ok {
-			t.Errorf("mknod of the host disk in %s: ok=%v seen=%v, want a failure", dir, ok, seen)
-		}
-		if ok, seen := got["read"+dir]; !seen || ok {
-			t.Errorf("read of the host disk through %s: ok=%v seen=%v, want a failure", dir, ok, seen)
+	for _, dir := range deviceDirs {
+		for _, step := range []string{"mknod-disk", "open-disk", "mknod-kmsg", "open-kmsg"} {
+			if ok, seen := got[step+dir]; !seen || ok {
+				t.Errorf("%s in %s: ok=%v seen=%v, want a failure", step, dir, ok, seen)
+			}
 		}
 	}
 	for _, l := range []string{"null", "zero", "urandom", "ptmx", "fifo"} {
@@ -365,4 +373,46 @@ func TestDeviceNodesCgroupV2(t *testing.T) {
 		t.Fatalf("task result = %+v, stderr %q", res, readLog(t, cfg, "stderr"))
 	}
 	checkDeviceResults(t, out)
+}
+
+// TestMountFlags checks the filesystem layer of the device and setuid
+// defences, which holds whatever the cgroup version: every mount of the
+// chroot is nosuid, every one but /dev and its devpts is nodev, and /dev is
+// read-only.
+func TestMountFlags(t *testing.T) {
+	requireRoot(t)
+	d := newTestDriver(t, allowRoot(nil))
+	cfg := newTaskConfig(t, "mounts", "root", busybox, "cat", "/proc/self/mountinfo")
+	res, out := runTask(t, d, cfg)
+	if !res.Successful() {
+		t.Fatalf("task result = %+v, stderr %q", res, readLog(t, cfg, "stderr"))
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 {
+			t.Fatalf("bad mountinfo line %q", line)
+		}
+		point, opts := f[4], map[string]bool{}
+		for _, o := range strings.Split(f[5], ",") {
+			opts[o] = true
+		}
+		seen[point] = true
+		if !opts["nosuid"] {
+			t.Errorf("%s is mounted without nosuid (%s)", point, f[5])
+		}
+		// The /proc files the driver masks are binds of /dev/null.
+		masked := slices.Contains([]string{"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats"}, point)
+		if point != "/dev" && point != "/dev/pts" && !masked && !opts["nodev"] {
+			t.Errorf("%s is mounted without nodev (%s)", point, f[5])
+		}
+		if point == "/dev" && !opts["ro"] {
+			t.Errorf("/dev is writable (%s)", f[5])
+		}
+	}
+	for _, p := range []string{"/", "/usr", "/alloc", "/local", "/secrets", "/dev", "/dev/pts", "/dev/shm", "/proc"} {
+		if !seen[p] {
+			t.Errorf("no mount at %s in the task's mountinfo:\n%s", p, out)
+		}
+	}
 }

@@ -209,7 +209,14 @@ func (r *rootfs) mountProc() error {
 		return err
 	}
 	for _, p := range procMasked {
-		if err := r.mountAt(p, "/dev/null", "", unix.MS_BIND, ""); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := r.mountAt(p, "/dev/null", "", unix.MS_BIND, ""); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue
+			}
+			return err
+		}
+		// The mask is the null device: readable as empty, nothing more.
+		if err := r.setAttr(p, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC); err != nil {
 			return err
 		}
 	}
