@@ -332,17 +332,26 @@ func checkDeviceResults(t *testing.T, out string) {
 	}
 }
 
-func TestDeviceNodes(t *testing.T) {
-	requireRoot(t)
+// runDeviceAttack runs deviceScript as a root task of d, with resources
+// when not nil, and checks its outcome.
+func runDeviceAttack(t *testing.T, d *Driver, resources *drivers.Resources) {
+	t.Helper()
 	major, minor := hostDisk(t)
-	d := newTestDriver(t, allowRoot(nil))
 	cmd, args := sh(deviceScript(major, minor))
 	cfg := newTaskConfig(t, "devices", "root", cmd, args...)
+	if resources != nil {
+		cfg.Resources = *resources
+	}
 	res, out := runTask(t, d, cfg)
 	if !res.Successful() {
 		t.Fatalf("task result = %+v, stderr %q", res, readLog(t, cfg, "stderr"))
 	}
 	checkDeviceResults(t, out)
+}
+
+func TestDeviceNodes(t *testing.T) {
+	requireRoot(t)
+	runDeviceAttack(t, newTestDriver(t, allowRoot(nil)), nil)
 }
 
 // TestDeviceNodesCgroupV2 runs the same attack with the task in a cgroup v2
@@ -362,17 +371,9 @@ func TestDeviceNodesCgroupV2(t *testing.T) {
 	if !isCgroup2(unified) {
 		t.Skip("no cgroup2 mount on this v1 host")
 	}
-	major, minor := hostDisk(t)
 	d := newTestDriver(t, allowRoot(map[string]any{"pids_limit": 0}))
 	d.hier = &hierarchy{version: 2, mount: unified}
-	cmd, args := sh(deviceScript(major, minor))
-	cfg := newTaskConfig(t, "devicesv2", "root", cmd, args...)
-	cfg.Resources = drivers.Resources{}
-	res, out := runTask(t, d, cfg)
-	if !res.Successful() {
-		t.Fatalf("task result = %+v, stderr %q", res, readLog(t, cfg, "stderr"))
-	}
-	checkDeviceResults(t, out)
+	runDeviceAttack(t, d, &drivers.Resources{})
 }
 
 // TestMountFlags checks the filesystem layer of the device and setuid
