@@ -334,7 +334,7 @@ func checkDeviceResults(t *testing.T, out string) {
 
 // runDeviceAttack runs deviceScript as a root task of d, with resources
 // when not nil, and checks its outcome.
-func runDeviceAttack(t *testing.T, d *Driver, resources *drivers.Resources) {
+func runDeviceAttack(t *testing.T, d drivers.Driver, resources *drivers.Resources) {
 	t.Helper()
 	major, minor := hostDisk(t)
 	cmd, args := sh(deviceScript(major, minor))
