@@ -20,6 +20,14 @@ import (
 // the memory controller.
 var ErrNoCgroup = errors.New("no cgroup hierarchy with the memory controller")
 
+// ErrNoPidsController is returned when a task has a pids limit and the
+// hierarchy has no pids controller.
+var ErrNoPidsController = errors.New("the cgroup pids controller is not available")
+
+// ErrNoDevicesController is returned on a cgroup v1 host without the devices
+// controller mounted: tasks are not started without a device cgroup.
+var ErrNoDevicesController = errors.New("the cgroup v1 devices controller is not mounted")
+
 // cgroupFSRoot is where cgroup filesystems are mounted.
 const cgroupFSRoot = "/sys/fs/cgroup"
 
@@ -91,6 +99,8 @@ type cgroupLimits struct {
 	memorySoft int64
 	// cpuShares is the relative CPU weight in v1 shares (0 = default).
 	cpuShares uint64
+	// pidsMax is the most processes and threads at once (0 = no limit).
+	pidsMax int64
 }
 
 // limitsFor converts task resources: MemoryMaxMB, when set, is the hard limit

@@ -13,7 +13,7 @@ import (
 )
 
 // v1Controllers are the cgroup v1 controllers a task cgroup joins.
-var v1Controllers = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Cpuacct, cgroup1.Pids, cgroup1.Freezer}
+var v1Controllers = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Cpuacct, cgroup1.Pids, cgroup1.Freezer, cgroup1.Devices}
 
 // v1Hierarchy is containerd's default v1 hierarchy limited to v1Controllers.
 func v1Hierarchy() ([]cgroup1.Subsystem, error) {
@@ -55,14 +55,30 @@ func newV1Cgroup(rel string, l cgroupLimits) (*v1Cgroup, error) {
 		shares := l.cpuShares
 		res.CPU = &specs.LinuxCPU{Shares: &shares}
 	}
+	if l.pidsMax > 0 {
+		pids := l.pidsMax
+		res.Pids = &specs.LinuxPids{Limit: &pids}
+	}
+	res.Devices = taskDeviceRules()
 	cg, err := cgroup1.New(cgroup1.StaticPath(rel), res, cgroup1.WithHierarchy(v1Hierarchy))
 	if err != nil {
 		return nil, fmt.Errorf("create cgroup v1 %s: %w", rel, err)
 	}
 	c := &v1Cgroup{rel: rel, cg: cg}
-	if !c.hasMemory() {
+	// Fail closed: a limit whose controller is not mounted would be
+	// silently absent.
+	var missing error
+	switch {
+	case !c.has(cgroup1.Memory):
+		missing = ErrNoCgroup
+	case l.pidsMax > 0 && !c.has(cgroup1.Pids):
+		missing = fmt.Errorf("%w (pids_limit %d needs it; the plugin's pids_limit = 0 disables the limit)", ErrNoPidsController, l.pidsMax)
+	case !c.has(cgroup1.Devices):
+		missing = ErrNoDevicesController
+	}
+	if missing != nil {
 		_ = cg.Delete()
-		return nil, fmt.Errorf("create cgroup v1 %s: %w", rel, ErrNoCgroup)
+		return nil, fmt.Errorf("create cgroup v1 %s: %w", rel, missing)
 	}
 	return c, nil
 }
@@ -75,9 +91,10 @@ func loadV1Cgroup(rel string) (*v1Cgroup, error) {
 	return &v1Cgroup{rel: rel, cg: cg}, nil
 }
 
-func (c *v1Cgroup) hasMemory() bool {
+// has reports whether the cgroup joined controller name.
+func (c *v1Cgroup) has(name cgroup1.Name) bool {
 	for _, s := range c.cg.Subsystems() {
-		if s.Name() == cgroup1.Memory {
+		if s.Name() == name {
 			return true
 		}
 	}

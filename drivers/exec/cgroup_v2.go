@@ -36,6 +36,16 @@ func newV2Cgroup(mount, rel string, l cgroupLimits) (*v2Cgroup, error) {
 		w := sharesToWeight(l.cpuShares)
 		res.CPU = &cgroup2.CPU{Weight: &w}
 	}
+	if l.pidsMax > 0 {
+		if !hasV2Controller(mount, "pids") {
+			return nil, fmt.Errorf("create cgroup v2 %s: %w (pids_limit %d needs it; the plugin's pids_limit = 0 disables the limit)", rel, ErrNoPidsController, l.pidsMax)
+		}
+		res.Pids = &cgroup2.Pids{Max: l.pidsMax}
+	}
+	// cgroup v2 has no devices controller: the library attaches an eBPF
+	// program to the cgroup that applies these rules. A kernel that cannot
+	// load it fails the start.
+	res.Devices = taskDeviceRules()
 	m, err := cgroup2.NewManager(mount, rel, res)
 	if err != nil {
 		return nil, fmt.Errorf("create cgroup v2 %s: %w", rel, err)

@@ -58,7 +58,24 @@ type PluginConfig struct {
 	// CgroupParent is the cgroup under which task cgroups are created, relative
 	// to the hierarchy root; "nomadlike" by default.
 	CgroupParent string `json:"cgroup_parent"`
+	// DeniedHostUIDs are the host uids tasks may not run as: comma-separated
+	// ids and inclusive ranges ("0,10-15"). Unset means "0" (no root tasks);
+	// "" allows every uid (Nomad's default).
+	DeniedHostUIDs *string `json:"denied_host_uids"`
+	// DeniedHostGIDs are the host gids a task's user may not have as its
+	// primary or a supplementary group, in the same form. Unset means "0".
+	DeniedHostGIDs *string `json:"denied_host_gids"`
+	// PidsLimit is the most processes and threads a task may have at once
+	// (the cgroup's pids limit). Unset means defaultPidsLimit; 0 means no
+	// limit. A task may set a lower pids_limit.
+	PidsLimit *int64 `json:"pids_limit"`
 }
+
+// defaultPidsLimit bounds a task's processes and threads when the plugin
+// config sets no pids_limit: enough for thread-heavy servers, few enough
+// that a fork bomb stays a small fraction of the host's pid_max (32768 by
+// default). It is podman's default.
+const defaultPidsLimit = 2048
 
 // defaultAllowCaps is Nomad's default exec capability list (no NET_RAW).
 var defaultAllowCaps = []string{
@@ -74,6 +91,9 @@ type pluginSettings struct {
 	allowCaps      capSet
 	noPivotRoot    bool
 	cgroupParent   string
+	deniedUIDs     idRanges
+	deniedGIDs     idRanges
+	pidsLimit      int64 // 0: no limit
 }
 
 // chrootEntry is one chroot_env mapping.
@@ -131,7 +151,28 @@ func parsePluginConfig(raw json.RawMessage) (*pluginSettings, error) {
 		}
 		s.cgroupParent = path.Clean(p)
 	}
+	if s.deniedUIDs, err = parseIDRanges(stringOr(pc.DeniedHostUIDs, defaultDeniedIDs), "config.denied_host_uids"); err != nil {
+		return nil, err
+	}
+	if s.deniedGIDs, err = parseIDRanges(stringOr(pc.DeniedHostGIDs, defaultDeniedIDs), "config.denied_host_gids"); err != nil {
+		return nil, err
+	}
+	s.pidsLimit = defaultPidsLimit
+	if pc.PidsLimit != nil {
+		if *pc.PidsLimit < 0 {
+			return nil, fmt.Errorf("%w: config.pids_limit: %d must be 0 (no limit) or positive", ErrInvalidConfig, *pc.PidsLimit)
+		}
+		s.pidsLimit = *pc.PidsLimit
+	}
 	return s, nil
+}
+
+// stringOr returns *p, or def when p is nil (the option is not set).
+func stringOr(p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 // cleanChrootPath validates a destination inside the chroot: absolute,
@@ -192,6 +233,9 @@ type TaskConfig struct {
 	// CapDrop are capabilities to remove ("all" removes every one); cap_add
 	// wins over it.
 	CapDrop []string `json:"cap_drop"`
+	// PidsLimit lowers the plugin's pids_limit for this task; 0 means the
+	// plugin's. It may not exceed the plugin's limit.
+	PidsLimit int64 `json:"pids_limit"`
 }
 
 // taskSettings is a validated TaskConfig under a plugin config.
@@ -202,6 +246,8 @@ type taskSettings struct {
 	ipcMode string
 	caps    capSet // bounding, effective and permitted set for root tasks
 	ambient capSet // caps explicitly added, raised as ambient for other users
+	// pidsLimit is the task cgroup's pids limit (0: none).
+	pidsLimit int64
 }
 
 // parseTaskConfig decodes and validates a task config against the plugin
@@ -246,7 +292,24 @@ func parseTaskConfig(raw json.RawMessage, ps *pluginSettings) (*taskSettings, er
 	ts.caps = ps.allowCaps.minus(drop).union(add)
 	// Explicitly added caps win over cap_drop ("drop all, add one").
 	ts.ambient = add
+	if ts.pidsLimit, err = taskPidsLimit(tc.PidsLimit, ps.pidsLimit); err != nil {
+		return nil, err
+	}
 	return ts, nil
+}
+
+// taskPidsLimit resolves a task's pids_limit against the plugin's: a task may
+// lower the limit, never raise or remove it.
+func taskPidsLimit(v, plugin int64) (int64, error) {
+	switch {
+	case v < 0:
+		return 0, fmt.Errorf("%w: config.pids_limit: %d must be positive (0 or unset: the plugin's pids_limit)", ErrInvalidConfig, v)
+	case v == 0:
+		return plugin, nil
+	case plugin > 0 && v > plugin:
+		return 0, fmt.Errorf("%w: config.pids_limit: %d is above the plugin's pids_limit (%d)", ErrInvalidConfig, v, plugin)
+	}
+	return v, nil
 }
 
 // taskMode resolves a task's pid_mode or ipc_mode against the plugin default:
@@ -321,6 +384,10 @@ func goTypeName(t string) string {
 		return "a string"
 	case "bool":
 		return "a boolean"
+	case "int64", "*int64":
+		return "an integer"
+	case "*string":
+		return "a string"
 	default:
 		return t
 	}

@@ -30,6 +30,14 @@ func TestParsePluginConfig(t *testing.T) {
 		{name: "bad ipc mode", json: `{"default_ipc_mode":"none"}`, wantErr: "config.default_ipc_mode"},
 		{name: "unknown cap", json: `{"allow_caps":["chown","fly"]}`, wantErr: `config.allow_caps[1]: unknown capability "fly"`},
 		{name: "cgroup parent escapes", json: `{"cgroup_parent":"../x"}`, wantErr: "config.cgroup_parent"},
+		{name: "denylists and pids", json: `{"denied_host_uids":"0,10-15","denied_host_gids":"","pids_limit":0}`},
+		{name: "bad uid", json: `{"denied_host_uids":"root"}`, wantErr: `config.denied_host_uids: element 0 "root": "root" is not a uid/gid`},
+		{name: "reversed range", json: `{"denied_host_gids":"0,15-10"}`, wantErr: `config.denied_host_gids: element 1 "15-10": range end is below its start`},
+		{name: "empty element", json: `{"denied_host_uids":"0,,1"}`, wantErr: `config.denied_host_uids: element 1 "": want an id`},
+		{name: "negative id", json: `{"denied_host_uids":"-1"}`, wantErr: `config.denied_host_uids: element 0 "-1"`},
+		{name: "uids not a string", json: `{"denied_host_uids":0}`, wantErr: "config.denied_host_uids: cannot use a JSON number as a string"},
+		{name: "negative pids limit", json: `{"pids_limit":-1}`, wantErr: "config.pids_limit: -1 must be 0 (no limit) or positive"},
+		{name: "pids limit not a number", json: `{"pids_limit":"100"}`, wantErr: "config.pids_limit: cannot use a JSON string as an integer"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +74,43 @@ func TestDefaultPluginConfig(t *testing.T) {
 	if s.cgroupParent != "nomadlike" {
 		t.Errorf("default cgroup_parent = %q", s.cgroupParent)
 	}
+	if !s.deniedUIDs.contains(0) || !s.deniedGIDs.contains(0) || s.deniedUIDs.contains(65534) {
+		t.Errorf("default denylists = %q / %q, want root and the root group only", s.deniedUIDs.spec, s.deniedGIDs.spec)
+	}
+	if s.pidsLimit != defaultPidsLimit {
+		t.Errorf("default pids_limit = %d, want %d", s.pidsLimit, defaultPidsLimit)
+	}
+}
+
+func TestIDRanges(t *testing.T) {
+	cases := []struct {
+		name    string
+		spec    string
+		in, out []int
+	}{
+		{name: "empty allows all", spec: "", out: []int{0, 1, 65534}},
+		{name: "root", spec: "0", in: []int{0}, out: []int{1, 65534, -1}},
+		{name: "ids and ranges", spec: " 0 , 10-15,100-100", in: []int{0, 10, 12, 15, 100}, out: []int{1, 9, 16, 99, 101}},
+		{name: "top of the range", spec: "4294967294-4294967295", in: []int{4294967295}, out: []int{0, 4294967293}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := parseIDRanges(tc.spec, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range tc.in {
+				if !r.contains(id) {
+					t.Errorf("parseIDRanges(%q).contains(%d) = false, want true", tc.spec, id)
+				}
+			}
+			for _, id := range tc.out {
+				if r.contains(id) {
+					t.Errorf("parseIDRanges(%q).contains(%d) = true, want false", tc.spec, id)
+				}
+			}
+		})
+	}
 }
 
 func TestParseTaskConfig(t *testing.T) {
@@ -77,6 +122,10 @@ func TestParseTaskConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlimited, err := parsePluginConfig([]byte(`{"pids_limit":0}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name     string
 		plugin   *pluginSettings
@@ -85,6 +134,7 @@ func TestParseTaskConfig(t *testing.T) {
 		wantCaps []string // when set, the resulting capability set
 		wantAmb  []string
 		wantPID  string
+		wantPids int64 // when set, the resulting pids limit
 	}{
 		{name: "minimal", plugin: private, json: `{"command":"/bin/true"}`, wantCaps: defaultAllowCaps, wantAmb: []string{}, wantPID: modePrivate},
 		{name: "missing command", plugin: private, json: `{"args":["x"]}`, wantErr: "config.command: required"},
@@ -102,6 +152,12 @@ func TestParseTaskConfig(t *testing.T) {
 		{name: "unknown cap", plugin: private, json: `{"command":"x","cap_drop":["nope"]}`, wantErr: `config.cap_drop[0]: unknown capability "nope"`},
 		{name: "drop all add one", plugin: hostOK, json: `{"command":"x","cap_drop":["ALL"],"cap_add":["CAP_NET_RAW"]}`, wantCaps: []string{"net_raw"}, wantAmb: []string{"net_raw"}},
 		{name: "drop one", plugin: hostOK, json: `{"command":"x","cap_drop":["kill"]}`, wantCaps: []string{"chown", "net_raw"}, wantAmb: []string{}},
+		{name: "pids limit default", plugin: private, json: `{"command":"x"}`, wantPids: defaultPidsLimit},
+		{name: "pids limit lowered", plugin: private, json: `{"command":"x","pids_limit":64}`, wantPids: 64},
+		{name: "pids limit at the plugin's", plugin: private, json: `{"command":"x","pids_limit":2048}`, wantPids: 2048},
+		{name: "pids limit raised", plugin: private, json: `{"command":"x","pids_limit":2049}`, wantErr: "config.pids_limit: 2049 is above the plugin's pids_limit (2048)"},
+		{name: "pids limit negative", plugin: private, json: `{"command":"x","pids_limit":-5}`, wantErr: "config.pids_limit: -5 must be positive"},
+		{name: "pids limit under an unlimited plugin", plugin: unlimited, json: `{"command":"x","pids_limit":100000}`, wantPids: 100000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,6 +178,9 @@ func TestParseTaskConfig(t *testing.T) {
 			}
 			if tc.wantPID != "" && ts.pidMode != tc.wantPID {
 				t.Errorf("pid mode = %s, want %s", ts.pidMode, tc.wantPID)
+			}
+			if tc.wantPids != 0 && ts.pidsLimit != tc.wantPids {
+				t.Errorf("pids limit = %d, want %d", ts.pidsLimit, tc.wantPids)
 			}
 		})
 	}

@@ -3,9 +3,12 @@
 //
 // Each task gets private PID, IPC, mount and UTS namespaces, a chroot built
 // from the task directory and the agent's chroot_env (bind mounts, read-only),
-// a fresh /proc and a minimal /dev, a reduced capability set and a cgroup
-// (v1 or v2, whichever hierarchy has the memory controller) that enforces the
-// task's memory and CPU shares.
+// a fresh /proc and a minimal read-only /dev, every mount nosuid and all but
+// /dev nodev, no_new_privs, a reduced capability set and a cgroup (v1 or v2,
+// whichever hierarchy has the memory controller) that enforces the task's
+// memory, CPU shares, pids limit and device allow-list. Tasks may not run as
+// a uid or with a gid in the plugin's denied_host_uids/denied_host_gids
+// (root by default).
 //
 // There is no helper process per task. The driver re-executes its own binary
 // (/proc/self/exe) with a marker in argv[0] and the namespace clone flags; the

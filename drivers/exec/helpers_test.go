@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/drivertest"
 )
 
 // testCgroupParent keeps this package's test cgroups apart from real ones and
@@ -20,6 +21,11 @@ import (
 var testCgroupParent = fmt.Sprintf("nomadlike-exectest-%d", os.Getpid())
 
 func TestMain(m *testing.M) {
+	drivertest.ServeIfPlugin(New)
+	if os.Getenv(suidHelperEnv) != "" {
+		// A copy of this binary run as a task (see TestSetuidNoPrivilege).
+		os.Exit(suidHelper())
+	}
 	code := m.Run()
 	removeTestCgroupParents()
 	os.Exit(code)
@@ -43,6 +49,16 @@ func requireRoot(t *testing.T) {
 	if _, err := detectHierarchy(); err != nil {
 		t.Skipf("exec driver tests need cgroups: %v", err)
 	}
+}
+
+// allowRoot returns a copy of a plugin config with empty uid and gid
+// denylists, for tests whose tasks run as root.
+func allowRoot(pluginConfig map[string]any) map[string]any {
+	out := map[string]any{"denied_host_uids": "", "denied_host_gids": ""}
+	for k, v := range pluginConfig {
+		out[k] = v
+	}
+	return out
 }
 
 // newTestDriver returns a configured driver whose tasks are destroyed when
@@ -148,7 +164,7 @@ func setTaskConfig(t *testing.T, cfg *drivers.TaskConfig, c map[string]any) {
 }
 
 // waitTask waits (bounded) for the task's exit.
-func waitTask(t *testing.T, d *Driver, id string) *drivers.ExitResult {
+func waitTask(t *testing.T, d drivers.Driver, id string) *drivers.ExitResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -160,7 +176,7 @@ func waitTask(t *testing.T, d *Driver, id string) *drivers.ExitResult {
 }
 
 // runTask starts a task, waits for it and returns its result and stdout.
-func runTask(t *testing.T, d *Driver, cfg *drivers.TaskConfig) (*drivers.ExitResult, string) {
+func runTask(t *testing.T, d drivers.Driver, cfg *drivers.TaskConfig) (*drivers.ExitResult, string) {
 	t.Helper()
 	if _, err := d.StartTask(cfg); err != nil {
 		t.Fatalf("StartTask(%s) = %v", cfg.ID, err)

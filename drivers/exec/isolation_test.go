@@ -87,7 +87,11 @@ func TestChrootConfinement(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newTestDriver(t, tc.plugin)
+			plugin := tc.plugin
+			if tc.user == "root" {
+				plugin = allowRoot(plugin)
+			}
+			d := newTestDriver(t, plugin)
 			cmd, args := sh(tc.script)
 			cfg := newTaskConfig(t, "chroot", tc.user, cmd, args...)
 			res, out := runTask(t, d, cfg)
@@ -175,7 +179,11 @@ func TestCapabilities(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newTestDriver(t, tc.plugin)
+			plugin := tc.plugin
+			if tc.user == "root" {
+				plugin = allowRoot(plugin)
+			}
+			d := newTestDriver(t, plugin)
 			cfg := newTaskConfig(t, "caps", tc.user, busybox, "cat", "/proc/self/status")
 			task := map[string]any{"command": busybox, "args": []string{"cat", "/proc/self/status"}}
 			for k, v := range tc.task {
@@ -216,7 +224,7 @@ func TestUser(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newTestDriver(t, nil)
+			d := newTestDriver(t, allowRoot(nil))
 			cmd, args := sh(`echo "$(id -u):$(id -g)"`)
 			cfg := newTaskConfig(t, "user", tc.user, cmd, args...)
 			if tc.wantErr != "" {
@@ -275,9 +283,9 @@ func TestSymlinkEscapes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newTestDriver(t, map[string]any{"chroot_env": map[string]string{
+			d := newTestDriver(t, allowRoot(map[string]any{"chroot_env": map[string]string{
 				"/usr": "/usr", "/bin": "/bin", "/lib": "/lib", "/lib64": "/lib64", "/etc": "/etc", "/etc/hostname": "/run/x/hostname",
-			}})
+			}}))
 			outside := t.TempDir()
 			cmd, args := sh("true")
 			cfg := newTaskConfig(t, "escape", "root", cmd, args...)

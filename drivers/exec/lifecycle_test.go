@@ -195,12 +195,14 @@ func TestCgroupLimitsAndStats(t *testing.T) {
 			{"memory", "memory.limit_in_bytes", strconv.Itoa(96 << 20)},
 			{"memory", "memory.soft_limit_in_bytes", strconv.Itoa(48 << 20)},
 			{"cpu", "cpu.shares", "250"},
+			{"pids", "pids.max", strconv.Itoa(defaultPidsLimit)},
 		}
 	} else {
 		checks = []check{
 			{"memory", "memory.max", strconv.Itoa(96 << 20)},
 			{"memory", "memory.low", strconv.Itoa(48 << 20)},
 			{"cpu", "cpu.weight", strconv.FormatUint(sharesToWeight(250), 10)},
+			{"pids", "pids.max", strconv.Itoa(defaultPidsLimit)},
 		}
 	}
 	for _, c := range checks {

@@ -147,7 +147,7 @@ func taskBinds(cfg *drivers.TaskConfig, ps *pluginSettings, cred credential) ([]
 				return nil, fmt.Errorf("%s: %w", d.field, err)
 			}
 		}
-		binds = append(binds, bindMount{Source: d.host, Target: d.target, NoSuid: true, NoExec: d.noExec})
+		binds = append(binds, bindMount{Source: d.host, Target: d.target, NoExec: d.noExec})
 	}
 	return binds, nil
 }

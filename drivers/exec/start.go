@@ -53,6 +53,9 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkUserAllowed(cred, ps); err != nil {
+		return nil, err
+	}
 	binds, err := taskBinds(cfg, ps, cred)
 	if err != nil {
 		return nil, err
@@ -99,7 +102,9 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		flags |= syscall.CLONE_NEWIPC
 	}
 
-	cg, err := newTaskCgroup(h, cgroupRel(ps.cgroupParent, cfg.ID), limitsFor(cfg.Resources.MemoryMB, cfg.Resources.MemoryMaxMB, cfg.Resources.CPUShares))
+	limits := limitsFor(cfg.Resources.MemoryMB, cfg.Resources.MemoryMaxMB, cfg.Resources.CPUShares)
+	limits.pidsMax = ts.pidsLimit
+	cg, err := newTaskCgroup(h, cgroupRel(ps.cgroupParent, cfg.ID), limits)
 	if err != nil {
 		return nil, fmt.Errorf("start task %s: %w", cfg.ID, err)
 	}

@@ -154,9 +154,9 @@ func checkExecutable(p string) error {
 }
 
 // dropPrivileges shrinks the bounding set, switches to the task's user and
-// groups and sets the capability sets: a root task keeps spec.Caps; another
-// user keeps only spec.Ambient (as ambient capabilities, which survive
-// execve).
+// groups, sets the capability sets (a root task keeps spec.Caps; another
+// user keeps only spec.Ambient, as ambient capabilities, which survive
+// execve) and sets no_new_privs.
 func dropPrivileges(spec *Spec) error {
 	caps := spec.Caps
 	for c := 0; c <= lastCap(); c++ {
@@ -201,6 +201,13 @@ func dropPrivileges(spec *Spec) error {
 				return fmt.Errorf("raise ambient capability %d: %w", c, err)
 			}
 		}
+	}
+	// no_new_privs: no execve by the task or its children gains privileges,
+	// neither through a setuid or setgid bit nor through file capabilities,
+	// even on a filesystem that would honour them. It is inherited and
+	// cannot be unset.
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set no_new_privs: %w", err)
 	}
 	return nil
 }

@@ -112,6 +112,16 @@ func (r *rootfs) mountAt(rel, source, fstype string, flags uintptr, data string)
 
 // setAttr applies mount attributes recursively to the mount at rel.
 func (r *rootfs) setAttr(rel string, attr uint64) error {
+	return r.setMountAttr(rel, attr, unix.AT_RECURSIVE)
+}
+
+// setAttrTop applies mount attributes to the mount at rel only, not to the
+// mounts below it.
+func (r *rootfs) setAttrTop(rel string, attr uint64) error {
+	return r.setMountAttr(rel, attr, 0)
+}
+
+func (r *rootfs) setMountAttr(rel string, attr uint64, recursive uint) error {
 	if attr == 0 {
 		return nil
 	}
@@ -120,7 +130,7 @@ func (r *rootfs) setAttr(rel string, attr uint64) error {
 		return err
 	}
 	defer unix.Close(fd)
-	err = unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: attr})
+	err = unix.MountSetattr(fd, "", uint(unix.AT_EMPTY_PATH)|recursive, &unix.MountAttr{Attr_set: attr})
 	if errors.Is(err, unix.ENOSYS) {
 		// Kernels before 5.12: remount the top mount only.
 		var flags uintptr = unix.MS_REMOUNT | unix.MS_BIND
@@ -171,12 +181,11 @@ func (r *rootfs) bind(b BindMount) error {
 	if err := r.mountAt(b.Target, b.Source, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
 	}
-	var attr uint64
+	// No bind gives the task a setuid program or a device node: nosuid and
+	// nodev always.
+	attr := uint64(unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV)
 	if b.ReadOnly {
 		attr |= unix.MOUNT_ATTR_RDONLY
-	}
-	if b.NoSuid {
-		attr |= unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV
 	}
 	if b.NoExec {
 		attr |= unix.MOUNT_ATTR_NOEXEC
@@ -200,7 +209,14 @@ func (r *rootfs) mountProc() error {
 		return err
 	}
 	for _, p := range procMasked {
-		if err := r.mountAt(p, "/dev/null", "", unix.MS_BIND, ""); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := r.mountAt(p, "/dev/null", "", unix.MS_BIND, ""); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue
+			}
+			return err
+		}
+		// The mask is the null device: readable as empty, nothing more.
+		if err := r.setAttr(p, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC); err != nil {
 			return err
 		}
 	}
@@ -218,11 +234,16 @@ func (r *rootfs) mountProc() error {
 	return nil
 }
 
-// devNodes are the character devices of the task's /dev.
-var devNodes = []struct {
-	name         string
-	major, minor uint32
-}{
+// DevNode is a character device of the task's /dev.
+type DevNode struct {
+	Name         string
+	Major, Minor uint32
+}
+
+// DevNodes are the character devices the init creates in the task's /dev.
+// The driver's device cgroup allows exactly these (and the task's own
+// pseudo-terminals); the list is the driver's to read, not to change.
+var DevNodes = []DevNode{
 	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 }
 
@@ -246,9 +267,9 @@ func (r *rootfs) mountDev(hostIPC bool) error {
 		return err
 	}
 	defer unix.Close(devfd)
-	for _, n := range devNodes {
-		if err := unix.Mknodat(devfd, n.name, unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor))); err != nil {
-			return fmt.Errorf("mknod /dev/%s: %w", n.name, err)
+	for _, n := range DevNodes {
+		if err := unix.Mknodat(devfd, n.Name, unix.S_IFCHR|0o666, int(unix.Mkdev(n.Major, n.Minor))); err != nil {
+			return fmt.Errorf("mknod /dev/%s: %w", n.Name, err)
 		}
 	}
 	for _, l := range devLinks {
@@ -266,9 +287,18 @@ func (r *rootfs) mountDev(hostIPC bool) error {
 		return fmt.Errorf("mkdir /dev/shm: %w", err)
 	}
 	if hostIPC {
-		return r.bind(BindMount{Source: "/dev/shm", Target: "/dev/shm", NoSuid: true, NoExec: true})
+		err = r.bind(BindMount{Source: "/dev/shm", Target: "/dev/shm", NoExec: true})
+	} else {
+		err = r.mountAt("dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777")
 	}
-	return r.mountAt("dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777")
+	if err != nil {
+		return err
+	}
+	// /dev is the one mount where device nodes work: make it read-only so
+	// that no task, root included, adds one (its own /dev/pts and /dev/shm
+	// mounts stay writable). With nodev on every other mount, a device node
+	// the task creates elsewhere cannot be opened.
+	return r.setAttrTop("dev", unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
 }
 
 // buildRootfs makes spec.Root the task's root filesystem: it bind-mounts it
@@ -288,6 +318,11 @@ func buildRootfs(spec *Spec) error {
 	}
 	r := &rootfs{dir: spec.Root, fd: fd}
 	defer unix.Close(fd)
+	// The task directory, and its /tmp, hold files the task or its job
+	// wrote: no setuid program and no device node there works.
+	if err := r.setAttr(".", unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV); err != nil {
+		return err
+	}
 
 	for _, b := range spec.Binds {
 		if err := r.bind(b); err != nil {

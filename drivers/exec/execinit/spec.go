@@ -64,6 +64,5 @@ type BindMount struct {
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"read_only"`
 	NoExec   bool   `json:"no_exec"`
-	// NoSuid also sets nodev.
-	NoSuid bool `json:"no_suid"`
+	// Every bind is nosuid and nodev.
 }
