@@ -1,0 +1,90 @@
+package getter
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
+)
+
+// localSource is a local file or directory opened for reading: exactly one
+// of file and dir is set.
+type localSource struct {
+	file *os.File
+	dir  *os.Root
+	name string
+	mode fs.FileMode
+}
+
+func (s *localSource) Close() {
+	if s.file != nil {
+		s.file.Close()
+	}
+	if s.dir != nil {
+		s.dir.Close()
+	}
+}
+
+// openLocal opens a path or file:// source. A relative path is taken from
+// the task directory, as Nomad's getter does. With filesystem isolation on
+// (the default) the path must lie inside the task directory or the shared
+// alloc directory, and it is opened below that directory without following
+// a link out of it; anything else is ErrSourceNotAllowed. With isolation
+// off any host path is opened. Only regular files and directories are
+// fetched: a FIFO or device would block or never end.
+func (g *Getter) openLocal(p string, ad *allocdir.AllocDir, taskDir string) (*localSource, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(taskDir, p)
+	}
+	p = filepath.Clean(p)
+	if g.cfg.DisableFilesystemIsolation {
+		return openLocalIn(nil, p)
+	}
+	for _, dir := range []string{taskDir, ad.SharedDir()} {
+		rel, err := filepath.Rel(dir, p)
+		if err != nil || !filepath.IsLocal(rel) && rel != "." {
+			continue
+		}
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			return nil, err
+		}
+		defer root.Close()
+		return openLocalIn(root, rel)
+	}
+	return nil, fmt.Errorf("%w: it is outside the task directory (%s) and the alloc directory (%s); "+
+		"the client config client { artifact { disable_filesystem_isolation = true } } allows host paths", ErrSourceNotAllowed, taskDir, ad.SharedDir())
+}
+
+// openLocalIn opens name below root, or anywhere when root is nil.
+func openLocalIn(root *os.Root, name string) (*localSource, error) {
+	openFile, openRoot := os.OpenFile, os.OpenRoot
+	if root != nil {
+		openFile, openRoot = root.OpenFile, root.OpenRoot
+	}
+	f, err := openFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	switch {
+	case fi.Mode().IsRegular():
+		return &localSource{file: f, name: filepath.Base(name), mode: fi.Mode()}, nil
+	case fi.IsDir():
+		f.Close()
+		r, err := openRoot(name)
+		if err != nil {
+			return nil, err
+		}
+		return &localSource{dir: r, name: filepath.Base(name), mode: fi.Mode()}, nil
+	}
+	f.Close()
+	return nil, fmt.Errorf("%w: %s is %v, not a regular file or a directory", ErrUnsupportedSource, name, fi.Mode().Type())
+}
