@@ -115,30 +115,28 @@ func (g *Getter) Get(ctx context.Context, a *nomadlike.TaskArtifact, env *tasken
 }
 
 // openDestination creates the destination directory (for mode "file", the
-// parent of the destination file) below the allocation directory and opens
-// it as a root: links in it are followed only while they stay inside. It
-// returns the file name to write for mode "file".
+// parent of the destination file) in the task directory or the shared
+// alloc directory and opens it as a root: links in it are followed only
+// while they stay inside. It returns the file name to write for mode
+// "file".
 func openDestination(ad *allocdir.AllocDir, taskDir, destRel string, fileMode bool) (*os.Root, string, error) {
-	rel, err := filepath.Rel(ad.Dir, filepath.Join(taskDir, destRel))
-	if err != nil || !filepath.IsLocal(rel) && rel != "." {
-		return nil, "", fmt.Errorf("artifact destination %q: %w: %w", destRel, ErrDestination, allocdir.ErrEscapes)
-	}
+	p := filepath.Join(taskDir, destRel)
 	var file string
 	if fileMode {
-		rel, file = filepath.Dir(rel), filepath.Base(rel)
-		if rel == "." || file == "." {
-			return nil, "", fmt.Errorf("artifact destination %q: mode \"file\" needs a file path below a task directory: %w", destRel, ErrDestination)
-		}
+		p, file = filepath.Dir(p), filepath.Base(p)
 	}
-	root, err := os.OpenRoot(ad.Dir)
+	base, rel, err := sandboxRoot(ad, taskDir, p)
 	if err != nil {
 		return nil, "", fmt.Errorf("artifact destination: %w", err)
 	}
-	defer root.Close()
-	if err := root.MkdirAll(rel, 0o755); err != nil {
+	if base == nil || fileMode && p == taskDir {
+		return nil, "", fmt.Errorf("artifact destination %q: %w: %w (want a path in the task directory or the alloc directory)", destRel, ErrDestination, allocdir.ErrEscapes)
+	}
+	defer base.Close()
+	if err := base.MkdirAll(rel, 0o755); err != nil {
 		return nil, "", fmt.Errorf("artifact destination %q: %w: %w", destRel, ErrDestination, err)
 	}
-	dest, err := root.OpenRoot(rel)
+	dest, err := base.OpenRoot(rel)
 	if err != nil {
 		return nil, "", fmt.Errorf("artifact destination %q: %w: %w", destRel, ErrDestination, err)
 	}

@@ -1,6 +1,7 @@
 package getter
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -43,15 +44,9 @@ func (g *Getter) openLocal(p string, ad *allocdir.AllocDir, taskDir string) (*lo
 	if g.cfg.DisableFilesystemIsolation {
 		return openLocalIn(nil, p)
 	}
-	for _, dir := range []string{taskDir, ad.SharedDir()} {
-		rel, err := filepath.Rel(dir, p)
-		if err != nil || !filepath.IsLocal(rel) && rel != "." {
-			continue
-		}
-		root, err := os.OpenRoot(dir)
-		if err != nil {
-			return nil, err
-		}
+	if root, rel, err := sandboxRoot(ad, taskDir, p); err != nil {
+		return nil, err
+	} else if root != nil {
 		defer root.Close()
 		return openLocalIn(root, rel)
 	}
@@ -67,6 +62,10 @@ func openLocalIn(root *os.Root, name string) (*localSource, error) {
 	}
 	f, err := openFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
+		if root != nil && !errors.Is(err, fs.ErrNotExist) {
+			// Below a root, the open fails this way for a link out of it.
+			return nil, fmt.Errorf("%w: %w", ErrSourceNotAllowed, err)
+		}
 		return nil, err
 	}
 	fi, err := f.Stat()
@@ -87,4 +86,24 @@ func openLocalIn(root *os.Root, name string) (*localSource, error) {
 	}
 	f.Close()
 	return nil, fmt.Errorf("%w: %s is %v, not a regular file or a directory", ErrUnsupportedSource, name, fi.Mode().Type())
+}
+
+// sandboxRoot opens the directory that holds the host path p and may be
+// used for a task's artifacts, the task directory or the shared alloc
+// directory, and returns p relative to it. Both are chosen by name: links
+// are then followed only inside the returned root. It returns a nil root
+// when p is in neither.
+func sandboxRoot(ad *allocdir.AllocDir, taskDir, p string) (*os.Root, string, error) {
+	for _, dir := range []string{taskDir, ad.SharedDir()} {
+		rel, err := filepath.Rel(dir, p)
+		if err != nil || !filepath.IsLocal(rel) && rel != "." {
+			continue
+		}
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			return nil, "", err
+		}
+		return root, rel, nil
+	}
+	return nil, "", nil
 }
