@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
@@ -420,5 +421,32 @@ func TestTaskPlantedLinks(t *testing.T) {
 				t.Errorf("local/run.sh = %v, %v, want the downloaded file in place of the link", fi, err)
 			}
 		})
+	}
+}
+
+// TestHTTPReadTimeout: a server that sends a little and then stalls is cut
+// off at http_read_timeout, and nothing is left behind.
+func TestHTTPReadTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("partial"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	cfg := DefaultConfig()
+	cfg.HTTPReadTimeout = 200 * time.Millisecond
+	g := New(cfg)
+	g.HTTP = srv.Client()
+	tt := newTestTask(t)
+	err := tt.get(g, nomadlike.TaskArtifact{GetterSource: srv.URL + "/slow"})
+	if err == nil || !strings.Contains(err.Error(), "exceeds http_read_timeout of 200ms") {
+		t.Fatalf("Get() = %v, want exceeds http_read_timeout of 200ms", err)
+	}
+	if got := files(t, tt.td.LocalDir); len(got) != 0 {
+		t.Errorf("stalled download left %v", got)
 	}
 }
