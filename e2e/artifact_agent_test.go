@@ -150,3 +150,24 @@ func TestArtifactHostPathAllowed(t *testing.T) {
 		t.Errorf("copied artifact mode = %v, want 0600 (the source's)", fi.Mode().Perm())
 	}
 }
+
+// TestArtifactFromAllocDir: the ci-pipeline example passes a tarball from
+// its prestart task to its build task through the shared alloc dir, as a
+// relative artifact source; the default isolation allows it.
+func TestArtifactFromAllocDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an agent")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	a := startDevAgent(t, devAgentOptions{}, "exec")
+	a.mustCLI(ctx, "job", "run", "-detach", filepath.Join(repoRoot(t), "jobspecs", "ci-pipeline.nomad.hcl"))
+	stub := a.waitOneAlloc(ctx, "ci-pipeline", nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed)
+	if stub.ClientStatus != nomadlike.AllocClientStatusComplete {
+		_, status := a.cli(ctx, "alloc", "status", stub.ID)
+		t.Fatalf("alloc = %s, want complete\n%s", stub.ClientStatus, status)
+	}
+	if logs := a.mustCLI(ctx, "alloc", "logs", stub.ID, "build"); !strings.Contains(logs, "all tests passed") {
+		t.Errorf("build logs = %q, want the unpacked project's tests to pass", logs)
+	}
+}
