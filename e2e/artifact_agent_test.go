@@ -133,7 +133,10 @@ func TestArtifactHostPathAllowed(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	a := startDevAgent(t, devAgentOptions{config: "client {\n  artifact {\n    disable_filesystem_isolation = true\n  }\n}\n"}, "raw_exec")
+	a := startDevAgent(t, devAgentOptions{config: "client {\n  artifact {\n    disable_filesystem_isolation = true\n    git_timeout = \"1m\"\n  }\n}\n"}, "raw_exec")
+	if log := a.logTail(20000); !strings.Contains(log, "client.artifact.git_timeout has no effect") {
+		t.Errorf("agent log lacks the warning for git_timeout:\n%s", log)
+	}
 	secret := hostSecret(t)
 	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("trusted", artifactJob("trusted", map[string]string{"copy": "file://" + secret})))
 	stub := a.waitOneAlloc(ctx, "trusted", nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed)

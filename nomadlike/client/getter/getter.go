@@ -34,9 +34,6 @@ type Getter struct {
 // New returns a Getter enforcing cfg.
 func New(cfg Config) *Getter { return &Getter{cfg: cfg} }
 
-// Config returns the policy the getter enforces.
-func (g *Getter) Config() Config { return g.cfg }
-
 // httpMode is the mode of a file downloaded over HTTP, which has none.
 const httpMode fs.FileMode = 0o644
 
@@ -129,7 +126,7 @@ func openDestination(ad *allocdir.AllocDir, taskDir, destRel string, fileMode bo
 	if err != nil {
 		return nil, "", fmt.Errorf("artifact destination: %w", err)
 	}
-	if base == nil || fileMode && p == taskDir {
+	if base == nil {
 		return nil, "", fmt.Errorf("artifact destination %q: %w: %w (want a path in the task directory or the alloc directory)", destRel, ErrDestination, allocdir.ErrEscapes)
 	}
 	defer base.Close()
