@@ -77,7 +77,7 @@ func (j *job) copyDir(src *os.Root) error {
 			case d.IsDir():
 				return u.dir(p)
 			case d.Type().IsRegular():
-				ls, err := openLocalIn(src, p)
+				ls, err := openLocalIn(src, p, !j.g.cfg.DisableFilesystemIsolation)
 				if err != nil {
 					return err
 				}

@@ -42,20 +42,23 @@ func (g *Getter) openLocal(p string, ad *allocdir.AllocDir, taskDir string) (*lo
 	}
 	p = filepath.Clean(p)
 	if g.cfg.DisableFilesystemIsolation {
-		return openLocalIn(nil, p)
+		return openLocalIn(nil, p, false)
 	}
 	if root, rel, err := sandboxRoot(ad, taskDir, p); err != nil {
 		return nil, err
 	} else if root != nil {
 		defer root.Close()
-		return openLocalIn(root, rel)
+		return openLocalIn(root, rel, true)
 	}
 	return nil, fmt.Errorf("%w: it is outside the task directory (%s) and the alloc directory (%s); "+
 		"the client config client { artifact { disable_filesystem_isolation = true } } allows host paths", ErrSourceNotAllowed, taskDir, ad.SharedDir())
 }
 
-// openLocalIn opens name below root, or anywhere when root is nil.
-func openLocalIn(root *os.Root, name string) (*localSource, error) {
+// openLocalIn opens name below root, or anywhere when root is nil. When
+// sandboxed, a file with more than one hard link is refused: the task may
+// have linked a host file into its directory (fs.protected_hardlinks off),
+// and no link check can see where else a hard link's inode is named.
+func openLocalIn(root *os.Root, name string, sandboxed bool) (*localSource, error) {
 	openFile, openRoot := os.OpenFile, os.OpenRoot
 	if root != nil {
 		openFile, openRoot = root.OpenFile, root.OpenRoot
@@ -75,6 +78,10 @@ func openLocalIn(root *os.Root, name string) (*localSource, error) {
 	}
 	switch {
 	case fi.Mode().IsRegular():
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && sandboxed && st.Nlink > 1 {
+			f.Close()
+			return nil, fmt.Errorf("%w: %s has %d hard links, and one may name a file outside the allocation", ErrSourceNotAllowed, name, st.Nlink)
+		}
 		return &localSource{file: f, name: filepath.Base(name), mode: fi.Mode()}, nil
 	case fi.IsDir():
 		f.Close()

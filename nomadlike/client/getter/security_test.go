@@ -108,6 +108,13 @@ func TestLocalSourcePolicy(t *testing.T) {
 			plant: func(tt *testTask) { os.Symlink(secret, filepath.Join(tt.td.LocalDir, "link")) }},
 		{name: "task link in the alloc dir", src: "ALLOC/data/link", wantErr: ErrSourceNotAllowed,
 			plant: func(tt *testTask) { os.Symlink(secret, filepath.Join(tt.ad.SharedDir(), "data", "link")) }},
+		{name: "task hard link to a host file", src: "local/hard", wantErr: ErrSourceNotAllowed,
+			plant: func(tt *testTask) { os.Link(secret, filepath.Join(tt.td.LocalDir, "hard")) }},
+		{name: "hard link inside a copied directory", src: "local/dir", wantErr: ErrSourceNotAllowed,
+			plant: func(tt *testTask) {
+				os.Mkdir(filepath.Join(tt.td.LocalDir, "dir"), 0o755)
+				os.Link(secret, filepath.Join(tt.td.LocalDir, "dir", "hard"))
+			}},
 		{name: "fifo is not read", src: "local/fifo", wantErr: ErrUnsupportedSource,
 			plant: func(tt *testTask) { syscall.Mkfifo(filepath.Join(tt.td.LocalDir, "fifo"), 0o666) }},
 		{name: "file in the task dir", src: "TASK/local/in.txt", wantFile: "in.txt", wantMode: 0o640,
