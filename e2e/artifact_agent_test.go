@@ -109,6 +109,7 @@ func TestArtifactHostPathRefused(t *testing.T) {
 				msg = e.DisplayMessage
 			}
 		}
+		t.Logf("task %s event: %s", task, msg)
 		if !strings.Contains(msg, src) || !strings.Contains(msg, "disable_filesystem_isolation") {
 			t.Errorf("task %s: artifact event = %q, want one naming %s and disable_filesystem_isolation (events %v)", task, msg, src, taskEvents(ts))
 		}
