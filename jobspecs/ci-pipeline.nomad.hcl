@@ -29,23 +29,18 @@ job "ci-pipeline" {
         hook = "prestart"
       }
 
-      # Fetched into local/ before the task starts. Artifacts come from local
-      # paths, file:// or http(s) URLs (with options { checksum = "sha256:..." }).
-      artifact {
-        source      = "/usr/share/common-licenses/Apache-2.0"
-        destination = "local/vendor"
-      }
-
-      # "Checks out" a tiny project into the shared alloc/data dir, where the build
-      # task finds it.
+      # "Checks out" a tiny project and packs it into the shared alloc/data dir,
+      # where the build task fetches it as an artifact.
       config {
         command = "/bin/sh"
         args = ["-c", <<-EOT
           set -e
-          mkdir -p "$NOMAD_ALLOC_DIR/data/src"
-          cp local/vendor/Apache-2.0 "$NOMAD_ALLOC_DIR/data/src/LICENSE"
-          printf 'wc -l LICENSE\necho "all tests passed"\n' > "$NOMAD_ALLOC_DIR/data/src/run-tests.sh"
-          echo "checked out into $NOMAD_ALLOC_DIR/data/src"
+          cd "$NOMAD_TASK_DIR"
+          mkdir -p src
+          cp /usr/share/common-licenses/Apache-2.0 src/LICENSE
+          printf 'wc -l LICENSE\necho "all tests passed"\n' > src/run-tests.sh
+          tar -czf "$NOMAD_ALLOC_DIR/data/src.tar.gz" src
+          echo "checked out into $NOMAD_ALLOC_DIR/data/src.tar.gz"
         EOT
         ]
       }
@@ -58,6 +53,16 @@ job "ci-pipeline" {
 
     task "build" {
       driver = "exec"
+
+      # Fetched and unpacked into local/ before the task starts. Artifacts come
+      # from http(s) URLs (with options { checksum = "sha256:..." }) or from
+      # paths inside the task's directory or the shared alloc directory, here
+      # relative to the task directory. Host paths need the client setting
+      # artifact { disable_filesystem_isolation = true }.
+      artifact {
+        source      = "../alloc/data/src.tar.gz"
+        destination = "local/"
+      }
 
       template {
         destination = "local/build.env"
@@ -72,7 +77,7 @@ job "ci-pipeline" {
         command = "/bin/sh"
         args = ["-c", <<-EOT
           echo "build $BUILD_ID with GOFLAGS=$GOFLAGS"
-          cd "$NOMAD_ALLOC_DIR/data/src" && sh run-tests.sh
+          cd "$NOMAD_TASK_DIR/src" && sh run-tests.sh
         EOT
         ]
       }

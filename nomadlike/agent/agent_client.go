@@ -52,6 +52,10 @@ func startClient(a *Agent) (clientRole, error) {
 		Servers:      servers,
 		Logger:       a.logger.Named("client"),
 		AgentVersion: Version,
+		Artifact:     c.Client.Artifact,
+	}
+	for _, w := range c.Client.ArtifactWarnings {
+		a.logger.Warn("client.artifact setting has no effect", "setting", w)
 	}
 	cl, err := client.New(cfg)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 )
 
 // Config is the whole agent configuration after files and flags are merged.
@@ -106,6 +108,13 @@ type ClientConfig struct {
 	Meta      map[string]string
 	Options   map[string]string
 	Reserved  Reserved
+	// Artifact is the client { artifact { } } block: getter.DefaultConfig
+	// with what the files set; nil when no file has the block.
+	Artifact *getter.Config
+	// ArtifactWarnings name the artifact settings accepted for Nomad
+	// compatibility that have no effect here (file:line: setting: why); the
+	// agent logs them when the client starts.
+	ArtifactWarnings []string
 }
 
 // Reserved are the node resources held back for the host itself.

@@ -81,6 +81,7 @@ type fileClient struct {
 	Servers   []string      `hcl:"servers,optional"`
 	NodeClass *string       `hcl:"node_class,optional"`
 	Reserved  *fileReserved `hcl:"reserved,block"`
+	Artifact  *fileArtifact `hcl:"artifact,block"`
 	// Remain holds meta and options, accepted both as blocks
 	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }).
 	Remain hcl.Body `hcl:",remain"`
@@ -325,6 +326,9 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 		for k, v := range maps["options"] {
 			dst.Options[k] = v
 		}
+	}
+	if c.Artifact != nil {
+		diags = append(diags, applyArtifact(dst, c.Artifact)...)
 	}
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {

@@ -77,7 +77,7 @@ func New(cfg Config) (*Client, error) {
 		cfg:          cfg,
 		logger:       cfg.Logger.Named("client"),
 		db:           db,
-		getter:       &getter.Getter{},
+		getter:       getter.New(*cfg.Artifact),
 		runners:      map[string]*allocrunner.AllocRunner{},
 		registeredCh: make(chan struct{}),
 		reregisterCh: make(chan struct{}, 1),

@@ -13,6 +13,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
+	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
 )
 
@@ -75,6 +76,11 @@ type Config struct {
 	// AgentVersion becomes the nomad.version attribute.
 	AgentVersion string
 
+	// Artifact is the artifact policy (client { artifact { } }); nil takes
+	// getter.DefaultConfig: local sources only inside the allocation,
+	// Nomad's size limits.
+	Artifact *getter.Config
+
 	// DB is the local state; default a BoltDB at DataDir/client/state.db.
 	DB localstate.DB
 
@@ -127,6 +133,10 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()
 	}
+	if c.Artifact == nil {
+		def := getter.DefaultConfig()
+		c.Artifact = &def
+	}
 }
 
 // Validate reports the first problem with the config.
@@ -138,6 +148,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: servers: required (the client talks to servers through ServerAPI)", ErrInvalidConfig)
 	case c.MaxRetryInterval < c.MinRetryInterval:
 		return fmt.Errorf("%w: MaxRetryInterval (%v) is below MinRetryInterval (%v)", ErrInvalidConfig, c.MaxRetryInterval, c.MinRetryInterval)
+	}
+	if c.Artifact != nil {
+		if err := c.Artifact.Validate(); err != nil {
+			return fmt.Errorf("%w: artifact: %w", ErrInvalidConfig, err)
+		}
 	}
 	for name, raw := range c.Plugins {
 		var m map[string]any

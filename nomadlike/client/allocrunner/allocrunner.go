@@ -132,7 +132,7 @@ func New(cfg Config) (*AllocRunner, error) {
 	}
 	g := cfg.Getter
 	if g == nil {
-		g = &getter.Getter{}
+		g = getter.New(getter.DefaultConfig())
 	}
 	hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{}, templateHook{}}
 	for _, t := range tg.Tasks {

@@ -475,3 +475,31 @@ func TestRecoverTaskThatExitedWhileAway(t *testing.T) {
 		t.Errorf("task started %d times, want 1", n)
 	}
 }
+
+// TestArtifactRefusedFailsTask: a local artifact source outside the
+// allocation (a host file) fails the task at once, without restarts, with
+// an event that names the source, and nothing is copied.
+func TestArtifactRefusedFailsTask(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(secret, []byte("root:secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	tk := task("web", nil)
+	tk.Artifacts = []*nomadlike.TaskArtifact{{GetterSource: "file://" + secret}}
+	a := batchAlloc(tk)
+	a.Job.TaskGroups[0].RestartPolicy = &nomadlike.RestartPolicy{Attempts: 3, Interval: time.Minute, Delay: time.Millisecond, Mode: "fail"}
+	ar := h.start(a)
+	got := waitStatus(t, ar, nomadlike.AllocClientStatusFailed)
+	ts := got.TaskStates["web"]
+	ev := findEvent(ts, nomadlike.TaskEventArtifactDownloadFailed)
+	if ev == nil || !ev.FailsTask || !strings.Contains(ev.DisplayMessage, secret) || !strings.Contains(ev.DisplayMessage, "disable_filesystem_isolation") {
+		t.Fatalf("artifact event = %+v, want one that fails the task and names %s: %s", ev, secret, describe(got))
+	}
+	if ts.Restarts != 0 || h.host.Starts(a.ID, "web") != 0 {
+		t.Errorf("restarts = %d, starts = %d, want 0 and 0", ts.Restarts, h.host.Starts(a.ID, "web"))
+	}
+	if _, err := os.Lstat(filepath.Join(ar.AllocDir().TaskDir("web").LocalDir, "shadow")); !os.IsNotExist(err) {
+		t.Errorf("host file copied into the task dir (%v)", err)
+	}
+}

@@ -100,7 +100,11 @@ func (h artifactHook) Prestart(ctx context.Context, req *TaskPrestartRequest, re
 		if err := h.getter.Get(ctx, a, req.Env, req.AllocDir, req.TaskDir.Dir); err != nil {
 			ev := newEvent(nomadlike.TaskEventArtifactDownloadFailed, fmt.Sprintf("failed to download artifact %q: %v", a.GetterSource, err))
 			ev.Details["download_error"] = err.Error()
-			return &HookError{Event: ev, Recoverable: true, Err: err}
+			// A refused source, an unsafe archive or a limit fails the
+			// same way every time: fail the task instead of retrying.
+			permanent := getter.Permanent(err)
+			ev.FailsTask = permanent
+			return &HookError{Event: ev, Recoverable: !permanent, Err: err}
 		}
 	}
 	resp.ArtifactsDone = true

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,29 +24,29 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
 )
 
-// Sentinel errors.
-var (
-	// ErrChecksum is returned when a download does not match its checksum.
-	ErrChecksum = errors.New("checksum mismatch")
-	// ErrUnsupportedSource is returned for a source scheme nomadlike cannot fetch.
-	ErrUnsupportedSource = errors.New("unsupported artifact source")
-)
-
-// Getter fetches artifacts. The zero value uses http.DefaultClient.
+// Getter fetches artifacts under a Config. It is safe for concurrent use.
 type Getter struct {
+	// HTTP is the client for http(s) sources; http.DefaultClient when nil.
 	HTTP *http.Client
+	cfg  Config
 }
 
-// Get fetches one artifact for a task whose host directory is taskDir.
+// New returns a Getter enforcing cfg.
+func New(cfg Config) *Getter { return &Getter{cfg: cfg} }
+
+// httpMode is the mode of a file downloaded over HTTP, which has none.
+const httpMode fs.FileMode = 0o644
+
+// Get fetches one artifact for a task whose host directory is taskDir. The
+// files it writes are owned by the agent's user (root) and keep their
+// source's permission bits, without setuid, setgid or sticky bits (0644 for
+// HTTP downloads). Nothing is written outside the destination, whatever
+// links the destination holds; on failure nothing new is left in it.
 func (g *Getter) Get(ctx context.Context, a *nomadlike.TaskArtifact, env *taskenv.Env, ad *allocdir.AllocDir, taskDir string) error {
 	src := env.ReplaceEnv(a.GetterSource)
 	destRel := env.ReplaceEnv(a.RelativeDest)
 	if destRel == "" {
 		destRel = "local/"
-	}
-	dest, err := ad.Resolve(taskDir, destRel)
-	if err != nil {
-		return fmt.Errorf("artifact destination: %w", err)
 	}
 	opts := map[string]string{}
 	for k, v := range a.GetterOptions {
@@ -55,100 +56,195 @@ func (g *Getter) Get(ctx context.Context, a *nomadlike.TaskArtifact, env *tasken
 	if err != nil {
 		return err
 	}
+	fileMode := a.GetterMode == "file"
+	dest, target, err := openDestination(ad, taskDir, destRel, fileMode)
+	if err != nil {
+		return err
+	}
+	defer dest.Close()
 
 	u, err := url.Parse(src)
 	if err != nil {
 		return fmt.Errorf("artifact source %q: %w", src, err)
 	}
-	var name string // base name of the source file
-	var open func() (io.ReadCloser, error)
+	j := &job{g: g, dest: dest, src: src, sum: sum}
 	switch {
-	case u.Scheme == "" && filepath.IsAbs(src), u.Scheme == "file":
+	case u.Scheme == "" || u.Scheme == "file":
 		p := src
 		if u.Scheme == "file" {
 			p = u.Path
 		}
-		fi, err := os.Stat(p)
+		ls, err := g.openLocal(p, ad, taskDir)
 		if err != nil {
-			return fmt.Errorf("artifact source: %w", err)
+			return err
 		}
-		if fi.IsDir() {
-			if sum != nil {
-				return fmt.Errorf("artifact source %s: a checksum needs a file, not a directory", p)
+		defer ls.Close()
+		if ls.dir != nil {
+			if sum != nil || fileMode {
+				return fmt.Errorf("artifact source %q is a directory: a checksum or mode = \"file\" needs a file", src)
 			}
-			return copyDir(ad, p, dest)
+			return j.copyDir(ls.dir)
 		}
-		name = filepath.Base(p)
-		open = func() (io.ReadCloser, error) { return os.Open(p) }
+		j.name, j.mode = ls.name, ls.mode
+		err = j.download(func(w io.Writer) error {
+			_, err := io.Copy(w, ls.file)
+			return err
+		})
 	case u.Scheme == "http" || u.Scheme == "https":
-		name = path.Base(u.Path)
-		open = func() (io.ReadCloser, error) { return g.httpGet(ctx, u.String(), a.GetterHeaders) }
+		j.name, j.mode = path.Base(u.Path), httpMode
+		err = j.download(func(w io.Writer) error { return g.httpGet(ctx, u.String(), a.GetterHeaders, w) })
 	default:
-		return fmt.Errorf("artifact source %q: %w (want an absolute path, file://, http:// or https://)", src, ErrUnsupportedSource)
+		return fmt.Errorf("artifact source %q: %w (want a path, file://, http:// or https://)", src, ErrUnsupportedSource)
 	}
-	if name == "" || name == "/" || name == "." {
-		name = "artifact"
-	}
-
-	// Download into the destination's parent first: a failed checksum leaves
-	// nothing where the task would find it.
-	stageDir := dest
-	if a.GetterMode == "file" {
-		stageDir = filepath.Dir(dest)
-	}
-	if err := os.MkdirAll(stageDir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(stageDir, ".artifact-*")
 	if err != nil {
 		return err
 	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	rc, err := open()
-	if err != nil {
-		tmp.Close()
-		return err
-	}
-	var h hash.Hash
-	w := io.Writer(tmp)
-	if sum != nil {
-		h = sum.newHash()
-		w = io.MultiWriter(tmp, h)
-	}
-	_, err = io.Copy(w, rc)
-	rc.Close()
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("download %s: %w", src, err)
-	}
-	if sum != nil {
-		if got := hex.EncodeToString(h.Sum(nil)); got != sum.hex {
-			return fmt.Errorf("%s: %w: %s is %s, want %s", src, ErrChecksum, sum.kind, got, sum.hex)
+	defer j.removeTemp()
+	if !fileMode && opts["archive"] != "false" {
+		if kind := archiveKind(j.name); kind != "" {
+			return j.unpack(kind)
 		}
 	}
-
-	if a.GetterMode != "file" && opts["archive"] != "false" {
-		if kind := archiveKind(name); kind != "" {
-			return extract(ad, kind, tmpName, dest)
-		}
+	if target == "" {
+		target = j.name
 	}
-	target := dest
-	if a.GetterMode != "file" {
-		target = filepath.Join(dest, name)
-	}
-	if err := os.Chmod(tmpName, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmpName, target)
+	return j.place(target)
 }
 
-func (g *Getter) httpGet(ctx context.Context, u string, headers map[string]string) (io.ReadCloser, error) {
+// openDestination creates the destination directory (for mode "file", the
+// parent of the destination file) in the task directory or the shared
+// alloc directory and opens it as a root: links in it are followed only
+// while they stay inside. It returns the file name to write for mode
+// "file".
+func openDestination(ad *allocdir.AllocDir, taskDir, destRel string, fileMode bool) (*os.Root, string, error) {
+	p := filepath.Join(taskDir, destRel)
+	var file string
+	if fileMode {
+		p, file = filepath.Dir(p), filepath.Base(p)
+	}
+	base, rel, err := sandboxRoot(ad, taskDir, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("artifact destination: %w", err)
+	}
+	if base == nil {
+		return nil, "", fmt.Errorf("artifact destination %q: %w: %w (want a path in the task directory or the alloc directory)", destRel, ErrDestination, allocdir.ErrEscapes)
+	}
+	defer base.Close()
+	if err := base.MkdirAll(rel, 0o755); err != nil {
+		return nil, "", fmt.Errorf("artifact destination %q: %w: %w", destRel, ErrDestination, err)
+	}
+	dest, err := base.OpenRoot(rel)
+	if err != nil {
+		return nil, "", fmt.Errorf("artifact destination %q: %w: %w", destRel, ErrDestination, err)
+	}
+	return dest, file, nil
+}
+
+// job is one artifact being fetched into dest.
+type job struct {
+	g    *Getter
+	dest *os.Root
+	src  string
+	sum  *checksum
+	name string      // base name of the source
+	mode fs.FileMode // mode the fetched file gets
+	tmp  string      // the downloaded file, a temporary name in dest
+	file *os.File    // tmp, open: it is read and chmod'ed through this
+}
+
+// stagePrefix starts the names of temporary files and directories in a
+// destination.
+const stagePrefix = ".artifact-"
+
+// download writes the source into a temporary file in the destination and
+// checks its checksum.
+func (j *job) download(fetch func(io.Writer) error) error {
+	if j.name == "" || j.name == "/" || j.name == "." || !filepath.IsLocal(j.name) {
+		j.name = "artifact"
+	}
+	f, name, err := createTemp(j.dest, "")
+	if err != nil {
+		return err
+	}
+	j.tmp, j.file = name, f
+	var h hash.Hash
+	w := io.Writer(f)
+	if j.sum != nil {
+		h = j.sum.newHash()
+		w = io.MultiWriter(f, h)
+	}
+	if err := fetch(w); err != nil {
+		j.removeTemp()
+		return fmt.Errorf("download %s: %w", j.src, err)
+	}
+	if j.sum != nil {
+		if got := hex.EncodeToString(h.Sum(nil)); got != j.sum.hex {
+			j.removeTemp()
+			return fmt.Errorf("%s: %w: %s is %s, want %s", j.src, ErrChecksum, j.sum.kind, got, j.sum.hex)
+		}
+	}
+	return nil
+}
+
+func (j *job) removeTemp() {
+	if j.file != nil {
+		j.file.Close()
+		j.file = nil
+	}
+	if j.tmp != "" {
+		_ = j.dest.Remove(j.tmp)
+		j.tmp = ""
+	}
+}
+
+// place gives the downloaded file its mode and renames it to target; a
+// rename replaces a link at target instead of writing through it.
+func (j *job) place(target string) error {
+	err := j.file.Chmod(j.mode.Perm())
+	if cerr := j.file.Close(); err == nil {
+		err = cerr
+	}
+	j.file = nil
+	if err != nil {
+		return err
+	}
+	if err := j.dest.Rename(j.tmp, target); err != nil {
+		return fmt.Errorf("artifact %s: %w", target, err)
+	}
+	j.tmp = ""
+	return nil
+}
+
+// createTemp creates a new file (suffix "" ) or directory (suffix ".d")
+// with a random name in root, mode 0600 or 0700.
+func createTemp(root *os.Root, suffix string) (*os.File, string, error) {
+	for range 100 {
+		name := stagePrefix + nomadlike.GenerateUUID()[:8] + suffix
+		if suffix != "" {
+			err := root.Mkdir(name, 0o700)
+			if errors.Is(err, fs.ErrExist) {
+				continue
+			}
+			return nil, name, err
+		}
+		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, name, err
+	}
+	return nil, "", errors.New("cannot create a temporary name in the artifact destination")
+}
+
+func (g *Getter) httpGet(ctx context.Context, u string, headers map[string]string, w io.Writer) error {
+	if t := g.cfg.HTTPReadTimeout; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, t, fmt.Errorf("exceeds http_read_timeout of %s", t))
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
@@ -159,13 +255,40 @@ func (g *Getter) httpGet(ctx context.Context, u string, headers map[string]strin
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", u, err)
+		return timeoutCause(ctx, err)
 	}
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, fmt.Errorf("download %s: bad response code: %d", u, resp.StatusCode)
+		return fmt.Errorf("bad response code: %d", resp.StatusCode)
 	}
-	return resp.Body, nil
+	max := g.cfg.HTTPMaxSize
+	if max > 0 && resp.ContentLength > max {
+		return tooLarge(max)
+	}
+	var body io.Reader = resp.Body
+	if max > 0 {
+		body = io.LimitReader(resp.Body, max+1)
+	}
+	n, err := io.Copy(w, body)
+	if err != nil {
+		return timeoutCause(ctx, err)
+	}
+	if max > 0 && n > max {
+		return tooLarge(max)
+	}
+	return nil
+}
+
+func tooLarge(max int64) error {
+	return fmt.Errorf("exceeds http_max_size of %d bytes: %w", max, ErrLimitExceeded)
+}
+
+// timeoutCause names http_read_timeout when it is what ended the download.
+func timeoutCause(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (%v)", cause, err)
+	}
+	return err
 }
 
 type checksum struct {
@@ -203,54 +326,4 @@ func parseChecksum(s string) (*checksum, error) {
 		return nil, fmt.Errorf("artifact checksum %q: want %d hex digits", s, n)
 	}
 	return &checksum{kind: kind, hex: sum}, nil
-}
-
-// copyDir copies a local directory tree into dest, confining every entry.
-func copyDir(ad *allocdir.AllocDir, src, dest string) error {
-	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target, err := ad.Resolve(dest, rel)
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case d.Type().IsRegular():
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			in, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
-			return writeFile(target, in, fi.Mode().Perm())
-		}
-		return nil // links and devices are not copied
-	})
-}
-
-func writeFile(target string, r io.Reader, mode os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	// Remove first so an existing symbolic link is replaced, not followed.
-	_ = os.Remove(target)
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -90,6 +90,7 @@ func TestGet(t *testing.T) {
 		wantFiles map[string]string // relative to the task dir
 		wantErr   error
 		errText   string
+		hostPaths bool // disable_filesystem_isolation
 	}{
 		{name: "http with checksum", art: nomadlike.TaskArtifact{GetterSource: srv.URL + "/run.sh", GetterOptions: map[string]string{"checksum": sha(payload)}},
 			wantFiles: map[string]string{"local/run.sh": string(payload)}},
@@ -101,17 +102,18 @@ func TestGet(t *testing.T) {
 			wantFiles: map[string]string{"local/app.tar.gz": string(archive)}},
 		{name: "zip unpacked", art: nomadlike.TaskArtifact{GetterSource: srv.URL + "/z.zip"},
 			wantFiles: map[string]string{"local/z/one.txt": "1"}},
-		{name: "zip slip", art: nomadlike.TaskArtifact{GetterSource: srv.URL + "/evil.tar.gz"}, wantErr: allocdir.ErrEscapes},
+		{name: "zip slip", art: nomadlike.TaskArtifact{GetterSource: srv.URL + "/evil.tar.gz"}, wantErr: ErrUnsafeArchive},
 		{name: "file mode", art: nomadlike.TaskArtifact{GetterSource: srv.URL + "/run.sh", GetterMode: "file", RelativeDest: "local/bin/renamed"},
 			wantFiles: map[string]string{"local/bin/renamed": string(payload)}},
 		{name: "headers", art: nomadlike.TaskArtifact{GetterSource: srv.URL + "/private", GetterHeaders: map[string]string{"Authorization": "Bearer t"}},
 			wantFiles: map[string]string{"local/private": string(payload)}},
 		{name: "404", art: nomadlike.TaskArtifact{GetterSource: srv.URL + "/missing"}, errText: "bad response code: 404"},
-		{name: "local absolute path", art: nomadlike.TaskArtifact{GetterSource: localSrc},
+		{name: "local absolute path", art: nomadlike.TaskArtifact{GetterSource: localSrc}, hostPaths: true,
 			wantFiles: map[string]string{"local/local.txt": "local"}},
-		{name: "local file url", art: nomadlike.TaskArtifact{GetterSource: "file://" + localSrc, RelativeDest: "${NOMAD_TASK_NAME}-files"},
+		{name: "local file url", art: nomadlike.TaskArtifact{GetterSource: "file://" + localSrc, RelativeDest: "${NOMAD_TASK_NAME}-files"}, hostPaths: true,
 			wantFiles: map[string]string{"app-files/local.txt": "local"}},
-		{name: "destination traversal", art: nomadlike.TaskArtifact{GetterSource: localSrc, RelativeDest: "../../../x"}, wantErr: allocdir.ErrEscapes},
+		{name: "host path refused", art: nomadlike.TaskArtifact{GetterSource: localSrc}, wantErr: ErrSourceNotAllowed, errText: "disable_filesystem_isolation"},
+		{name: "destination traversal", art: nomadlike.TaskArtifact{GetterSource: localSrc, RelativeDest: "../../../x"}, hostPaths: true, wantErr: allocdir.ErrEscapes},
 		{name: "unsupported scheme", art: nomadlike.TaskArtifact{GetterSource: "s3://bucket/x"}, wantErr: ErrUnsupportedSource},
 		{name: "bad checksum option", art: nomadlike.TaskArtifact{GetterSource: localSrc, GetterOptions: map[string]string{"checksum": "sha256:zz"}}, errText: "hex digits"},
 	}
@@ -124,7 +126,10 @@ func TestGet(t *testing.T) {
 			ad.Build()
 			td, _ := ad.BuildTask("app")
 			env := taskenv.Build(node, alloc, job.TaskGroups[0].Tasks[0], taskenv.Paths{})
-			g := &Getter{HTTP: srv.Client()}
+			cfg := DefaultConfig()
+			cfg.DisableFilesystemIsolation = tc.hostPaths
+			g := New(cfg)
+			g.HTTP = srv.Client()
 			err := g.Get(context.Background(), &tc.art, env, ad, td.Dir)
 			if tc.wantErr != nil || tc.errText != "" {
 				if err == nil || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) || !strings.Contains(err.Error(), tc.errText) {
