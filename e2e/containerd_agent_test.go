@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,11 +47,12 @@ func startContainerdEnv(tb testing.TB, logLevel string) *containerdEnv {
 	e.archive = ctrdtest.BusyboxArchive(tb, tb.TempDir(), ctrdImage)
 	e.agent = startDevAgent(tb, devAgentOptions{persistent: true, logLevel: logLevel, config: fmt.Sprintf(`plugin "containerd" {
   config {
-    address   = %q
-    namespace = %q
+    address            = %q
+    namespace          = %q
+    image_archive_dirs = [%q]
   }
 }
-`, e.daemon.Address, ctrdNamespace)}, "containerd")
+`, e.daemon.Address, ctrdNamespace, filepath.Dir(e.archive))}, "containerd")
 	return e
 }
 
@@ -207,6 +209,14 @@ func TestContainerdAgent(t *testing.T) {
         comand = "true"`, "config.comand"},
 			{"wrong type", `image = "busybox:e2e"
         args = "not a list"`, "config.args"},
+			// Issue #10: the host's / and SYS_ADMIN read /etc/shadow.
+			{"host root bind", `image = "busybox:e2e"
+        command = "cat"
+        args    = ["/host/etc/shadow"]
+        mounts  = [{ type = "bind", source = "/", target = "/host" }]`, `config.mounts[0].source: host path "/" needs`},
+			{"cap_add outside allow_caps", `image = "busybox:e2e"
+        command = "true"
+        cap_add = ["SYS_ADMIN"]`, `config.cap_add[0]: capability "SYS_ADMIN" is not in the plugin's allow_caps`},
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -206,7 +206,7 @@ func TestContainerdHardening(t *testing.T) {
 			wantOut    []string
 			wantNotOut []string
 		}{
-			{name: "default set is Nomad's, without NET_RAW", cfg: map[string]any{}, want: defaults,
+			{name: "default set is Nomads without NET_RAW", cfg: map[string]any{}, want: defaults,
 				wantOut:    []string{"hostname=1", "chown=0", "Seccomp:\t2", "ermission denied"},
 				wantNotOut: []string{"unreachable"}},
 			{name: "allow_caps narrows the default set", plugin: map[string]any{"allow_caps": []string{"kill", "setuid", "setgid"}},
