@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	containerd "github.com/containerd/containerd/v2/client"
-	"github.com/containerd/containerd/v2/pkg/namespaces"
-
 	"github.com/nomadlike/nomadlike/drivers/containerd/ctrdtest"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
@@ -92,22 +89,7 @@ func (e *containerdEnv) job(name, typ, config, extra string) string {
 // containersOf lists the daemon's containers of an allocation.
 func (e *containerdEnv) containersOf(tb testing.TB, allocID string) []string {
 	tb.Helper()
-	c, err := containerd.New(e.daemon.Address, containerd.WithTimeout(5*time.Second))
-	if err != nil {
-		tb.Fatalf("connect to containerd: %v", err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(namespaces.WithNamespace(context.Background(), ctrdNamespace), 10*time.Second)
-	defer cancel()
-	ctrs, err := c.Containers(ctx, fmt.Sprintf(`labels."nomadlike.alloc_id"==%q`, allocID))
-	if err != nil {
-		tb.Fatalf("list containers: %v", err)
-	}
-	var ids []string
-	for _, ctr := range ctrs {
-		ids = append(ids, ctr.ID())
-	}
-	return ids
+	return e.daemon.Containers(tb, ctrdNamespace, allocID)
 }
 
 // waitLogs waits until the allocation's logs contain want.

@@ -1,7 +1,6 @@
 package containerd_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,10 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	containerd "github.com/containerd/containerd/v2/client"
-	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"golang.org/x/sys/unix"
 
 	"github.com/nomadlike/nomadlike/drivers"
@@ -297,22 +293,7 @@ func TestContainerdHardening(t *testing.T) {
 // containers lists the daemon's containers of an allocation.
 func (e *env) containers(t *testing.T, allocID string) []string {
 	t.Helper()
-	c, err := containerd.New(e.daemon.Address, containerd.WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatalf("connect to containerd: %v", err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(namespaces.WithNamespace(context.Background(), testNamespace), 10*time.Second)
-	defer cancel()
-	ctrs, err := c.Containers(ctx, fmt.Sprintf(`labels."nomadlike.alloc_id"==%q`, allocID))
-	if err != nil {
-		t.Fatalf("list containers: %v", err)
-	}
-	var ids []string
-	for _, ctr := range ctrs {
-		ids = append(ids, ctr.ID())
-	}
-	return ids
+	return e.daemon.Containers(t, testNamespace, allocID)
 }
 
 var capBits = map[string]uint{
