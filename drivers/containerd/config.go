@@ -9,6 +9,7 @@ import (
 	"net"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -315,11 +316,11 @@ func (tc *TaskConfig) validate(pol taskPolicy) ConfigErrors {
 	}
 	for i, h := range tc.ExtraHosts {
 		host, ip, ok := strings.Cut(h, ":")
-		if !ok || host == "" || net.ParseIP(ip) == nil {
+		if !ok || !hostnameRE.MatchString(host) || net.ParseIP(ip) == nil {
 			fail(fmt.Sprintf("extra_hosts[%d]", i), "want \"hostname:ip\", got %q", h)
 		}
 	}
-	if tc.Hostname != "" && (len(tc.Hostname) > 63 || strings.ContainsAny(tc.Hostname, " /\t")) {
+	if tc.Hostname != "" && (len(tc.Hostname) > 63 || !hostnameRE.MatchString(tc.Hostname)) {
 		fail("hostname", "invalid hostname %q", tc.Hostname)
 	}
 	return errs
@@ -388,6 +389,10 @@ func validateMount(f string, m Mount, pol taskPolicy) ConfigErrors {
 	}
 	return errs
 }
+
+// hostnameRE is what /etc/hosts may hold as a name: no spaces or line
+// breaks that would add entries of their own.
+var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252}[A-Za-z0-9_])?$`)
 
 var mountOptions = map[string]bool{
 	"ro": true, "rw": true, "bind": true, "rbind": true, "nosuid": true, "suid": true,

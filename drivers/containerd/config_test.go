@@ -77,6 +77,9 @@ func TestTaskConfigGates(t *testing.T) {
 		{"archive in image_archive_dirs", img + `"image_archive": "/var/lib/nomadlike/images/busybox.tar"`, "", true},
 		{"archive dir lookalike", img + `"image_archive": "/var/lib/nomadlike/images-other/x.tar"`, "config.image_archive", true},
 		{"relative archive", img + `"image_archive": "local/x.tar"`, "", true},
+		{"extra host", img + `"extra_hosts": ["db:10.0.0.9", "v6:::1"]`, "", true},
+		{"extra host adding a line", img + `"extra_hosts": ["db\n1.2.3.4 evil:10.0.0.9"]`, "config.extra_hosts[0]", false},
+		{"hostname with a line break", img + `"hostname": "a\nb"`, "config.hostname", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -148,6 +148,42 @@ func TestContainerdHardening(t *testing.T) {
 		})
 	})
 
+	t.Run("the hosts file is never written through a planted symlink", func(t *testing.T) {
+		d := e.driver(t, nil)
+		victim := filepath.Join(t.TempDir(), "victim")
+		if err := os.WriteFile(victim, []byte("host file\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The task binds its own task directory (a relative source, always
+		// allowed) and plants a symlink where the driver writes /etc/hosts.
+		plant := e.task(t, "hosts", map[string]any{"command": "ln", "args": []string{"-s", victim, "/t/hosts"},
+			"mounts": []map[string]any{{"source": ".", "target": "/t"}}})
+		if _, err := d.StartTask(plant); err != nil {
+			t.Fatal(err)
+		}
+		if res := wait(t, d, plant.ID); !res.Successful() {
+			t.Fatalf("planting task exit = %+v, stderr %q", res, readLog(t, plant, "stderr"))
+		}
+		destroy(t, d, plant.ID)
+		if fi, err := os.Lstat(filepath.Join(plant.TaskDir.Dir, "hosts")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("planted link: %v, %v", fi, err)
+		}
+
+		cfg := e.task(t, "hosts2", map[string]any{"command": "cat", "args": []string{"/etc/hosts"}, "extra_hosts": []string{"db:10.0.0.9"}})
+		cfg.AllocDir, cfg.TaskDir, cfg.Logs = plant.AllocDir, plant.TaskDir, plant.Logs
+		if _, err := d.StartTask(cfg); err != nil {
+			t.Fatal(err)
+		}
+		defer destroy(t, d, cfg.ID)
+		wait(t, d, cfg.ID)
+		if b, _ := os.ReadFile(victim); string(b) != "host file\n" {
+			t.Errorf("host file written through the planted link: %q", b)
+		}
+		if out := readLog(t, cfg, "stdout"); !strings.Contains(out, "10.0.0.9\tdb") {
+			t.Errorf("container /etc/hosts = %q, want the extra host", out)
+		}
+	})
+
 	t.Run("a tmpfs cannot carry a bind of a host path", func(t *testing.T) {
 		d := e.driver(t, nil)
 		cfg := e.task(t, "tmpfs", map[string]any{"command": "cat", "args": []string{"/host/etc/shadow"},

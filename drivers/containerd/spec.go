@@ -2,7 +2,9 @@ package containerd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -219,8 +221,21 @@ func writeHostsFile(dir, hostname string, extra []string) (string, error) {
 		host, ip, _ := strings.Cut(h, ":")
 		fmt.Fprintf(&b, "%s\t%s\n", ip, host)
 	}
+	// A task that can write its task directory (a relative bind of ".")
+	// may have left a symlink here: replace it, never write through it.
 	p := filepath.Join(dir, "hosts")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("write hosts file: %w", err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("write hosts file: %w", err)
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return "", fmt.Errorf("write hosts file: %w", err)
+	}
+	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("write hosts file: %w", err)
 	}
 	return p, nil
