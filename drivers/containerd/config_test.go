@@ -1,13 +1,9 @@
 package containerd
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestEffectiveCaps(t *testing.T) {
@@ -94,58 +90,6 @@ func TestTaskConfigGates(t *testing.T) {
 			}
 			if _, err := ParseTaskConfig([]byte("{"+tc.raw+"}"), open); (err == nil) != tc.opened {
 				t.Errorf("gates open: ParseTaskConfig() = %v, want allowed %v", err, tc.opened)
-			}
-		})
-	}
-}
-
-func TestOpenBeneath(t *testing.T) {
-	root := t.TempDir()
-	for _, d := range []string{"task/local/data", "alloc/data"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	links := map[string]string{
-		"task/local/abs":    "/",
-		"task/local/up":     "../../..",
-		"task/local/inside": "../../alloc/data",
-		"task/local/etc":    "/etc",
-		"task/local/proc":   "/proc/self/root",
-	}
-	for name, target := range links {
-		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cases := []struct {
-		src     string
-		escapes bool
-	}{
-		{"local/data", false},
-		{"local/inside", false},
-		{"../alloc/data", false},
-		{".", false},
-		{"local/abs", true},
-		{"local/etc", true},
-		{"local/proc", true},
-		{"local/up", true},
-		{"local/up/etc/shadow", true},
-		{"../..", true},
-		{"local/../../../etc", true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.src, func(t *testing.T) {
-			r, rel := taskRelative(root, filepath.Join(root, "task"), tc.src)
-			f, err := openBeneath(r, rel, unix.O_PATH)
-			if err == nil {
-				f.Close()
-			}
-			if escaped := err != nil && strings.Contains(err.Error(), ErrPathEscapes.Error()); escaped != tc.escapes {
-				t.Errorf("openBeneath(%s) = %v, want escape %v", tc.src, err, tc.escapes)
-			}
-			if !tc.escapes && err != nil {
-				t.Errorf("openBeneath(%s) = %v, want it opened", tc.src, err)
 			}
 		})
 	}
