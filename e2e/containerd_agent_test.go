@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	containerd "github.com/containerd/containerd/v2/client"
-	"github.com/containerd/containerd/v2/pkg/namespaces"
 
 	"github.com/nomadlike/nomadlike/drivers/containerd/ctrdtest"
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -46,11 +44,12 @@ func startContainerdEnv(tb testing.TB, logLevel string) *containerdEnv {
 	e.archive = ctrdtest.BusyboxArchive(tb, tb.TempDir(), ctrdImage)
 	e.agent = startDevAgent(tb, devAgentOptions{persistent: true, logLevel: logLevel, config: fmt.Sprintf(`plugin "containerd" {
   config {
-    address   = %q
-    namespace = %q
+    address            = %q
+    namespace          = %q
+    image_archive_dirs = [%q]
   }
 }
-`, e.daemon.Address, ctrdNamespace)}, "containerd")
+`, e.daemon.Address, ctrdNamespace, filepath.Dir(e.archive))}, "containerd")
 	return e
 }
 
@@ -90,22 +89,7 @@ func (e *containerdEnv) job(name, typ, config, extra string) string {
 // containersOf lists the daemon's containers of an allocation.
 func (e *containerdEnv) containersOf(tb testing.TB, allocID string) []string {
 	tb.Helper()
-	c, err := containerd.New(e.daemon.Address, containerd.WithTimeout(5*time.Second))
-	if err != nil {
-		tb.Fatalf("connect to containerd: %v", err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(namespaces.WithNamespace(context.Background(), ctrdNamespace), 10*time.Second)
-	defer cancel()
-	ctrs, err := c.Containers(ctx, fmt.Sprintf(`labels."nomadlike.alloc_id"==%q`, allocID))
-	if err != nil {
-		tb.Fatalf("list containers: %v", err)
-	}
-	var ids []string
-	for _, ctr := range ctrs {
-		ids = append(ids, ctr.ID())
-	}
-	return ids
+	return e.daemon.Containers(tb, ctrdNamespace, allocID)
 }
 
 // waitLogs waits until the allocation's logs contain want.
@@ -207,6 +191,14 @@ func TestContainerdAgent(t *testing.T) {
         comand = "true"`, "config.comand"},
 			{"wrong type", `image = "busybox:e2e"
         args = "not a list"`, "config.args"},
+			// Issue #10: the host's / and SYS_ADMIN read /etc/shadow.
+			{"host root bind", `image = "busybox:e2e"
+        command = "cat"
+        args    = ["/host/etc/shadow"]
+        mounts  = [{ type = "bind", source = "/", target = "/host" }]`, `config.mounts[0].source: host path "/" needs`},
+			{"cap_add outside allow_caps", `image = "busybox:e2e"
+        command = "true"
+        cap_add = ["SYS_ADMIN"]`, `config.cap_add[0]: capability "SYS_ADMIN" is not in the plugin's allow_caps`},
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,9 @@
 #
 #   go run ./scripts/mkimage -o /var/lib/nomadlike/images/busybox.tar
 #
+# The archive lies in /var/lib/nomadlike/images, the plugin's default
+# image_archive_dirs, so no host-path gate (volumes) has to be opened.
+#
 # The container shares the host's network, so httpd listens on the dynamic
 # port the scheduler picked: curl http://127.0.0.1:<port>/ (see `alloc status`).
 job "containerd" {

@@ -3,6 +3,7 @@ package containerd_test
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -24,7 +25,8 @@ func TestMain(m *testing.M) {
 func TestConformance(t *testing.T) {
 	daemon := ctrdtest.Start(t, testNamespace)
 	archive := ctrdtest.BusyboxArchive(t, t.TempDir(), testImage)
-	pluginCfg, _ := json.Marshal(map[string]any{"address": daemon.Address, "namespace": testNamespace})
+	pluginCfg, _ := json.Marshal(map[string]any{"address": daemon.Address, "namespace": testNamespace,
+		"image_archive_dirs": []string{filepath.Dir(archive)}})
 	drivertest.Run(t, drivertest.Harness{
 		Plugin:       drivertest.SelfPlugin(ctrd.Name),
 		PluginConfig: pluginCfg,

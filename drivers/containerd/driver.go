@@ -72,10 +72,8 @@ func (d *Driver) SetConfig(cfg *drivers.PluginConfig) error {
 			return err
 		}
 	}
-	if pc.PullTimeout != "" {
-		if _, err := time.ParseDuration(pc.PullTimeout); err != nil {
-			return &FieldError{Field: "config.pull_timeout", Message: fmt.Sprintf("invalid duration %q", pc.PullTimeout)}
-		}
+	if err := pc.validate(); err != nil {
+		return err
 	}
 	pc.setDefaults()
 	d.mu.Lock()
@@ -165,7 +163,7 @@ func (d *Driver) Fingerprint(ctx context.Context) (*drivers.Fingerprint, error) 
 
 // ValidateTaskConfig checks a task config without starting anything.
 func (d *Driver) ValidateTaskConfig(config json.RawMessage) error {
-	_, err := ParseTaskConfig(config, d.config().AllowPrivileged)
+	_, err := ParseTaskConfig(config, d.config())
 	return err
 }
 

@@ -33,7 +33,8 @@ type env struct {
 
 func (e *env) driver(t *testing.T, extra map[string]any) drivers.Driver {
 	t.Helper()
-	cfg := map[string]any{"address": e.daemon.Address, "namespace": testNamespace, "pull_timeout": "3s"}
+	cfg := map[string]any{"address": e.daemon.Address, "namespace": testNamespace, "pull_timeout": "3s",
+		"image_archive_dirs": []string{filepath.Dir(e.archive)}}
 	for k, v := range extra {
 		cfg[k] = v
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	apievents "github.com/containerd/containerd/api/events"
@@ -14,6 +15,9 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/containerd/typeurl/v2"
 	"github.com/distribution/reference"
+	"golang.org/x/sys/unix"
+
+	"github.com/nomadlike/nomadlike/drivers"
 )
 
 // ErrImageUnavailable is returned when an image is not present, has no
@@ -22,7 +26,7 @@ var ErrImageUnavailable = errors.New("image unavailable")
 
 // ensureImage returns the task's image, importing image_archive or pulling
 // when it is not present, and unpacks it for the snapshotter.
-func (d *Driver) ensureImage(ctx context.Context, c *containerd.Client, tc *TaskConfig, taskDir string) (containerd.Image, error) {
+func (d *Driver) ensureImage(ctx context.Context, c *containerd.Client, tc *TaskConfig, task *drivers.TaskConfig) (containerd.Image, error) {
 	cfg := d.config()
 	named, err := reference.ParseDockerRef(tc.Image)
 	if err != nil {
@@ -39,7 +43,7 @@ func (d *Driver) ensureImage(ctx context.Context, c *containerd.Client, tc *Task
 	case !errdefs.IsNotFound(err):
 		return nil, fmt.Errorf("look up image %s: %w", ref, err)
 	case tc.ImageArchive != "":
-		img, err = d.importArchive(ctx, c, ref, tc.ImageArchive, taskDir)
+		img, err = d.importArchive(ctx, c, ref, tc.ImageArchive, task)
 		if err != nil {
 			return nil, err
 		}
@@ -69,16 +73,13 @@ func (d *Driver) ensureImage(ctx context.Context, c *containerd.Client, tc *Task
 
 // importArchive imports an OCI or docker-archive tarball and returns the
 // image named ref from it.
-func (d *Driver) importArchive(ctx context.Context, c *containerd.Client, ref, archive, taskDir string) (containerd.Image, error) {
-	p := archive
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(taskDir, p)
-	}
-	f, err := os.Open(p)
+func (d *Driver) importArchive(ctx context.Context, c *containerd.Client, ref, archive string, task *drivers.TaskConfig) (containerd.Image, error) {
+	f, err := d.openArchive(archive, task)
 	if err != nil {
-		return nil, fmt.Errorf("%w: config.image_archive: %v", ErrImageUnavailable, err)
+		return nil, fmt.Errorf("%w: config.image_archive: %w", ErrImageUnavailable, err)
 	}
 	defer f.Close()
+	p := f.Name()
 	imgs, err := c.Import(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("%w: import %s: %v", ErrImageUnavailable, p, err)
@@ -93,6 +94,32 @@ func (d *Driver) importArchive(ctx context.Context, c *containerd.Client, ref, a
 		return nil, fmt.Errorf("%w: archive %s holds %v, not %s", ErrImageUnavailable, p, names, ref)
 	}
 	return img, nil
+}
+
+// openArchive opens image_archive for reading. A relative path is resolved
+// beneath the allocation directory from the task directory, and an absolute
+// one beneath its image_archive_dirs entry, so a planted symlink cannot make
+// the driver import a host file; an absolute path outside those needs
+// volumes.enabled (checked by the validation) and is opened as it is.
+func (d *Driver) openArchive(archive string, task *drivers.TaskConfig) (*os.File, error) {
+	root, rel := taskRelative(task.AllocDir, task.TaskDir.Dir, archive)
+	if filepath.IsAbs(archive) {
+		pc := d.config()
+		dir := pc.policy().archiveDir(archive)
+		if dir == "" {
+			return os.Open(archive)
+		}
+		root, rel = dir, strings.TrimPrefix(filepath.Clean(archive)[len(dir):], "/")
+	}
+	f, err := openBeneath(root, rel, unix.O_RDONLY|unix.O_NONBLOCK)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", archive)
+	}
+	return f, nil
 }
 
 // oomContainerID extracts the container ID of a /tasks/oom event.

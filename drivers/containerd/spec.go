@@ -2,7 +2,9 @@ package containerd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +15,7 @@ import (
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/nomadlike/nomadlike/drivers"
 )
@@ -24,8 +27,9 @@ const (
 	containerSecretsDir = "/secrets"
 )
 
-// specOpts turns a task into OCI spec options.
-func specOpts(cfg *drivers.TaskConfig, tc *TaskConfig, img containerd.Image, hostsFile string) ([]oci.SpecOpts, error) {
+// specOpts turns a task into OCI spec options. Relative bind sources are
+// staged in stage, which the caller releases once the task is created.
+func specOpts(cfg *drivers.TaskConfig, tc *TaskConfig, pol taskPolicy, img containerd.Image, hostsFile string, stage *bindStage) ([]oci.SpecOpts, error) {
 	opts := []oci.SpecOpts{oci.WithImageConfig(img)}
 
 	switch {
@@ -55,7 +59,7 @@ func specOpts(cfg *drivers.TaskConfig, tc *TaskConfig, img containerd.Image, hos
 	}
 	opts = append(opts, oci.WithHostname(hostname))
 
-	mounts, err := taskMounts(cfg, tc, hostsFile)
+	mounts, err := taskMounts(cfg, tc, hostsFile, stage)
 	if err != nil {
 		return nil, err
 	}
@@ -72,19 +76,15 @@ func specOpts(cfg *drivers.TaskConfig, tc *TaskConfig, img containerd.Image, hos
 	}
 	if tc.Privileged {
 		opts = append(opts, oci.WithPrivileged, oci.WithAllDevicesAllowed, oci.WithHostDevices)
-	}
-	if len(tc.CapAdd) > 0 {
-		opts = append(opts, oci.WithAddedCapabilities(normalizeCaps(tc.CapAdd)))
-	}
-	if len(tc.CapDrop) > 0 {
-		if containsAll(tc.CapDrop) {
-			opts = append(opts, oci.WithCapabilities(normalizeCaps(tc.CapAdd)))
-		} else {
-			opts = append(opts, oci.WithDroppedCapabilities(normalizeCaps(tc.CapDrop)))
+	} else {
+		// Set every capability list, not a delta of containerd's default
+		// (which holds NET_RAW).
+		opts = append(opts, oci.WithCapabilities(effectiveCaps(tc, pol)))
+		if tc.seccomp() {
+			// After the capabilities: the profile allows the syscalls of
+			// the capabilities the container has.
+			opts = append(opts, seccomp.WithDefaultProfile())
 		}
-	}
-	if tc.Seccomp {
-		opts = append(opts, seccomp.WithDefaultProfile())
 	}
 
 	// Resources: memory_max (when set) is the hard limit, else memory; CPU
@@ -124,7 +124,7 @@ func withMemorySwapLimit(bytes int64) oci.SpecOpts {
 	}
 }
 
-func taskMounts(cfg *drivers.TaskConfig, tc *TaskConfig, hostsFile string) ([]specs.Mount, error) {
+func taskMounts(cfg *drivers.TaskConfig, tc *TaskConfig, hostsFile string, stage *bindStage) ([]specs.Mount, error) {
 	var mounts []specs.Mount
 	bind := func(src, dst string, ro bool) {
 		opts := []string{"rbind", "rprivate"}
@@ -155,26 +155,41 @@ func taskMounts(cfg *drivers.TaskConfig, tc *TaskConfig, hostsFile string) ([]sp
 		opts := append([]string(nil), m.Options...)
 		src := m.Source
 		if typ == "bind" {
-			if !filepath.IsAbs(src) {
-				// Relative sources are inside the task directory, never outside it.
-				src = filepath.Join(cfg.TaskDir.Dir, src)
-				if !within(cfg.TaskDir.Dir, src) {
-					return nil, &FieldError{Field: fmt.Sprintf("config.mounts[%d].source", i), Message: "escapes the task directory"}
-				}
-			}
-			if _, err := os.Stat(src); err != nil {
-				return nil, &FieldError{Field: fmt.Sprintf("config.mounts[%d].source", i), Message: err.Error()}
+			var err error
+			if src, err = bindSource(cfg, src, stage); err != nil {
+				return nil, &FieldError{Field: fmt.Sprintf("config.mounts[%d].source", i), Message: err.Error(), Err: err}
 			}
 			if !hasOption(opts, "bind") && !hasOption(opts, "rbind") {
 				opts = append(opts, "rbind")
 			}
 		}
-		if typ == "tmpfs" && src == "" {
+		if typ == "tmpfs" {
 			src = "tmpfs"
 		}
 		mounts = append(mounts, specs.Mount{Type: typ, Source: src, Destination: m.Target, Options: opts})
 	}
 	return mounts, nil
+}
+
+// bindSource returns the host path runc binds. A relative source is
+// resolved beneath the allocation directory, starting in the task
+// directory, and staged from its opened handle, so that neither a symlink
+// nor a rename can swap in a host path. An absolute source is a host path
+// the validation let through (volumes.enabled).
+func bindSource(cfg *drivers.TaskConfig, src string, stage *bindStage) (string, error) {
+	if filepath.IsAbs(src) {
+		if _, err := os.Stat(src); err != nil {
+			return "", err
+		}
+		return src, nil
+	}
+	root, rel := taskRelative(cfg.AllocDir, cfg.TaskDir.Dir, src)
+	f, err := openBeneath(root, rel, unix.O_PATH)
+	if err != nil {
+		return "", fmt.Errorf("relative source %q: %w", src, err)
+	}
+	defer f.Close()
+	return stage.add(f)
 }
 
 func within(base, p string) bool {
@@ -206,8 +221,21 @@ func writeHostsFile(dir, hostname string, extra []string) (string, error) {
 		host, ip, _ := strings.Cut(h, ":")
 		fmt.Fprintf(&b, "%s\t%s\n", ip, host)
 	}
+	// A task that can write its task directory (a relative bind of ".")
+	// may have left a symlink here: replace it, never write through it.
 	p := filepath.Join(dir, "hosts")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("write hosts file: %w", err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("write hosts file: %w", err)
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return "", fmt.Errorf("write hosts file: %w", err)
+	}
+	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("write hosts file: %w", err)
 	}
 	return p, nil
@@ -230,24 +258,4 @@ func envList(env map[string]string, dirs drivers.TaskDir) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func normalizeCaps(caps []string) []string {
-	out := make([]string, 0, len(caps))
-	for _, c := range caps {
-		if strings.ToUpper(c) == "ALL" {
-			continue
-		}
-		out = append(out, normalizeCap(c))
-	}
-	return out
-}
-
-func containsAll(caps []string) bool {
-	for _, c := range caps {
-		if strings.ToUpper(c) == "ALL" {
-			return true
-		}
-	}
-	return false
 }

@@ -64,16 +64,20 @@ func (h *taskHandle) running() bool {
 	}
 }
 
-var unsafeIDChars = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+var (
+	unsafeIDChars = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+	idSeparators  = regexp.MustCompile(`[_.-]{2,}`)
+)
 
-// containerID derives a containerd ID from the task ID ("alloc/task/suffix").
+// containerID derives a containerd ID from the task ID ("alloc/task/suffix"):
+// containerd wants alphanumeric runs joined by single separators.
 func containerID(taskID string) string {
 	id := unsafeIDChars.ReplaceAllString(taskID, "-")
-	id = strings.Trim(id, "-.")
+	id = idSeparators.ReplaceAllString(id, "-")
 	if len(id) > 76 {
 		id = id[len(id)-76:]
 	}
-	return id
+	return strings.Trim(id, "-._")
 }
 
 // StartTask imports or finds the image, creates the container and starts it.
@@ -82,7 +86,7 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 	if !pc.enabled() {
 		return nil, errors.New(`containerd driver is disabled: set plugin "containerd" { config { enabled = true } }`)
 	}
-	tc, err := ParseTaskConfig(cfg.Config, pc.AllowPrivileged)
+	tc, err := ParseTaskConfig(cfg.Config, pc)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +101,7 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 	if err != nil {
 		return nil, err
 	}
-	img, err := d.ensureImage(ctx, c, tc, cfg.TaskDir.Dir)
+	img, err := d.ensureImage(ctx, c, tc, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +110,11 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 	if err != nil {
 		return nil, err
 	}
-	opts, err := specOpts(cfg, tc, img, hostsFile)
+	// runc has its own mounts of the staged bind sources once the task is
+	// created.
+	stage := newBindStage(d.stageDir(id))
+	defer stage.release()
+	opts, err := specOpts(cfg, tc, pc.policy(), img, hostsFile, stage)
 	if err != nil {
 		return nil, err
 	}
@@ -170,11 +178,22 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 }
 
 func (d *Driver) fifoDir(containerID string) string {
-	base := d.dataDir
-	if base == "" {
-		base = filepath.Join(os.TempDir(), "nomadlike-containerd")
+	return filepath.Join(d.baseDir(), "fifo", containerID)
+}
+
+// stageDir is where the relative bind sources of a container being created
+// are staged (see bindStage).
+func (d *Driver) stageDir(containerID string) string {
+	return filepath.Join(d.baseDir(), "stage", containerID)
+}
+
+func (d *Driver) baseDir() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dataDir == "" {
+		return filepath.Join(os.TempDir(), "nomadlike-containerd")
 	}
-	return filepath.Join(base, "fifo", containerID)
+	return d.dataDir
 }
 
 // awaitExit records the task's exit when containerd reports it.

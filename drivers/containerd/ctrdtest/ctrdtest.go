@@ -145,6 +145,28 @@ func (d *Daemon) cleanNamespace(t testing.TB, namespace string) {
 	}
 }
 
+// Containers lists the IDs of the daemon's containers in namespace whose
+// nomadlike.alloc_id label is allocID.
+func (d *Daemon) Containers(tb testing.TB, namespace, allocID string) []string {
+	tb.Helper()
+	c, err := containerd.New(d.Address, containerd.WithTimeout(5*time.Second))
+	if err != nil {
+		tb.Fatalf("connect to containerd: %v", err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(namespaces.WithNamespace(context.Background(), namespace), 10*time.Second)
+	defer cancel()
+	ctrs, err := c.Containers(ctx, fmt.Sprintf(`labels."nomadlike.alloc_id"==%q`, allocID))
+	if err != nil {
+		tb.Fatalf("list containers: %v", err)
+	}
+	var ids []string
+	for _, ctr := range ctrs {
+		ids = append(ids, ctr.ID())
+	}
+	return ids
+}
+
 // unmountUnder unmounts every mount point below dir, deepest first.
 func unmountUnder(dir string) {
 	b, err := os.ReadFile("/proc/self/mountinfo")
