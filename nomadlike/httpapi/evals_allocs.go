@@ -9,6 +9,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
@@ -37,7 +38,7 @@ func byIDOrPrefix[T any](what, id string, exact func() (*T, error), prefix func(
 		ids = append(ids, idOf(m))
 	}
 	sort.Strings(ids)
-	return nil, badRequest("%s ID prefix %q is ambiguous; it matches %s", what, id, strings.Join(ids, ", "))
+	return nil, badRequest("%s ID prefix %s is ambiguous; it matches %s", what, reqlimit.Quote(id), strings.Join(ids, ", "))
 }
 
 func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
@@ -39,7 +40,7 @@ func jobByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request, q query
 		return nil, err
 	}
 	if job == nil {
-		return nil, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+		return nil, jobNotFound(id, q.namespace)
 	}
 	return job, nil
 }
@@ -66,7 +67,7 @@ func (h *Handler) jobRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id := r.PathValue("id"); id != "" && id != req.Job.ID {
-		writeError(w, badRequest("Job.ID: %q does not match the job ID %q in the path", req.Job.ID, id))
+		writeError(w, badRequest("Job.ID: %s does not match the job ID %s in the path", reqlimit.Quote(req.Job.ID), reqlimit.Quote(id)))
 		return
 	}
 	if req.Job.Namespace == "" {
@@ -180,7 +181,7 @@ func (h *Handler) jobSummary(w http.ResponseWriter, r *http.Request) {
 			return nil, idx, err
 		}
 		if sum == nil {
-			return nil, idx, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+			return nil, idx, jobNotFound(id, q.namespace)
 		}
 		return sum, idx, nil
 	})
@@ -199,7 +200,7 @@ func (h *Handler) jobVersions(w http.ResponseWriter, r *http.Request) {
 			return nil, idx, err
 		}
 		if len(versions) == 0 {
-			return nil, idx, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+			return nil, idx, jobNotFound(id, q.namespace)
 		}
 		out := &api.JobVersionsResponse{Versions: versions, Index: idx}
 		if withDiffs {
@@ -222,7 +223,7 @@ func (h *Handler) jobPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id := r.PathValue("id"); id != req.Job.ID {
-		writeError(w, badRequest("Job.ID: %q does not match the job ID %q in the path", req.Job.ID, id))
+		writeError(w, badRequest("Job.ID: %s does not match the job ID %s in the path", reqlimit.Quote(req.Job.ID), reqlimit.Quote(id)))
 		return
 	}
 	if req.Job.Namespace == "" {
@@ -265,4 +266,9 @@ func (h *Handler) jobEvaluate(w http.ResponseWriter, r *http.Request) {
 		}
 		return &api.JobRegisterResponse{EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Index: index}, index, nil
 	})
+}
+
+// jobNotFound is the 404 for a job ID (quoted short) in a namespace.
+func jobNotFound(id, ns string) error {
+	return fmt.Errorf("job %s in namespace %s: %w", reqlimit.Quote(id), reqlimit.Quote(ns), nomadlike.ErrJobNotFound)
 }

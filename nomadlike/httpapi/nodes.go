@@ -10,6 +10,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
@@ -116,7 +117,7 @@ func (h *Handler) nodeEligibility(w http.ResponseWriter, r *http.Request) {
 	switch req.Eligibility {
 	case nomadlike.NodeSchedulingEligible, nomadlike.NodeSchedulingIneligible:
 	default:
-		writeError(w, badRequest("Eligibility: %q is not %q or %q", req.Eligibility,
+		writeError(w, badRequest("Eligibility: %s is not %q or %q", reqlimit.Quote(req.Eligibility),
 			nomadlike.NodeSchedulingEligible, nomadlike.NodeSchedulingIneligible))
 		return
 	}
@@ -234,7 +235,7 @@ func (h *Handler) clientRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n.HTTPAddr == "" {
-		writeError(w, fmt.Errorf("node %q has no HTTP address", nodeID))
+		writeError(w, fmt.Errorf("node %s has no HTTP address", reqlimit.Quote(nodeID)))
 		return
 	}
 	h.proxy.forward(w, r, n.HTTPAddr, nil)
