@@ -42,14 +42,24 @@ func byIDOrPrefix[T any](what, id string, exact func() (*T, error), prefix func(
 }
 
 func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {
+	opts, err := parseListOptions(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		allocs, err := st.Allocs(ws, q.prefix)
 		if err != nil {
 			return nil, 0, err
 		}
-		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
-		for _, a := range allocs {
-			out = append(out, a.Stub())
+		l := listing[*nomadlike.Allocation]{
+			order: byID,
+			key:   func(a *nomadlike.Allocation) listKey { return listKey{id: a.ID} },
+			wire:  allocStub,
+		}
+		out, err := l.page(allocs, opts)
+		if err != nil {
+			return nil, 0, err
 		}
 		idx, err := tableIndex(st, state.TableAllocs)
 		return out, idx, err
@@ -96,6 +106,14 @@ func (h *Handler) allocStop(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 	jobFilter := r.URL.Query().Get("job")
 	statusFilter := r.URL.Query().Get("status")
+	opts, err := parseListOptions(r)
+	if err == nil && opts.filter != nil && (jobFilter != "" || statusFilter != "") {
+		err = badRequest("filter: cannot be combined with ?job or ?status; put them in the expression (JobID == \"web\" and Status == \"pending\")")
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		evals, err := st.Evals(ws, q.prefix)
 		if err != nil {
@@ -108,9 +126,14 @@ func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, e)
 		}
-		sortEvals(out)
+		sortNewestFirst(out, evalKey)
+		l := listing[*nomadlike.Evaluation]{order: byIndexDesc, key: evalKey}
+		page, err := l.page(out, opts)
+		if err != nil {
+			return nil, 0, err
+		}
 		idx, err := tableIndex(st, state.TableEvals)
-		return out, idx, err
+		return page, idx, err
 	})
 }
 
@@ -138,12 +161,9 @@ func (h *Handler) evalAllocations(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
-		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
-		for _, a := range allocs {
-			out = append(out, a.Stub())
-		}
-		sortAllocStubs(out)
+		out := append([]*nomadlike.Allocation{}, allocs...)
+		sortNewestFirst(out, allocKey)
 		idx, err := tableIndex(st, state.TableAllocs)
-		return out, idx, err
+		return &listAnswer[*nomadlike.Allocation]{items: out, wire: allocStub}, idx, err
 	})
 }

@@ -321,9 +321,23 @@ func (h *Handler) serverOnly(fn http.HandlerFunc) http.HandlerFunc {
 
 // writeJSON writes v as JSON (indented with ?pretty), as encoding/json
 // writes it, newline included. Nothing is written if v does not encode.
+// A list answer (streamedList) is encoded element by element straight to
+// w, after its X-Nomad-NextToken header.
 func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	if _, ok := r.URL.Query()["pretty"]; ok {
+	_, pretty := r.URL.Query()["pretty"]
+	if l, ok := v.(streamedList); ok {
+		if tok := l.nextToken(); tok != "" {
+			w.Header().Set(nextTokenHeader, tok)
+		}
+		if err := l.writeTo(w, pretty); err != nil && r.Context().Err() == nil {
+			// The status line is gone: cut the connection so that the
+			// client sees a failed answer, not a short list.
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	if pretty {
 		enc := jsonx.NewEncoder(w)
 		enc.SetIndent("", "    ")
 		// On an error the status line is gone; nothing else to do.

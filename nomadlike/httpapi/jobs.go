@@ -3,7 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -14,18 +14,32 @@ import (
 )
 
 func (h *Handler) jobList(w http.ResponseWriter, r *http.Request) {
+	opts, err := parseListOptions(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		jobs, err := st.Jobs(ws, q.namespace, q.prefix)
 		if err != nil {
 			return nil, 0, err
 		}
-		out := make([]*nomadlike.JobListStub, 0, len(jobs))
-		for _, j := range jobs {
-			sum, err := st.JobSummaryByID(ws, j.Namespace, j.ID)
-			if err != nil {
-				return nil, 0, err
-			}
-			out = append(out, j.Stub(sum))
+		// Stubs carry summaries: any summary write wakes the query.
+		if _, err := st.IndexWatch(ws, state.TableJobSummary); err != nil {
+			return nil, 0, err
+		}
+		l := listing[*nomadlike.Job]{
+			order: byNamespaceID,
+			key:   func(j *nomadlike.Job) listKey { return listKey{ns: j.Namespace, id: j.ID} },
+			wire: func(j *nomadlike.Job) any {
+				// A read error leaves the summary out of the stub.
+				sum, _ := st.JobSummaryByID(nil, j.Namespace, j.ID)
+				return j.Stub(sum)
+			},
+		}
+		out, err := l.page(jobs, opts)
+		if err != nil {
+			return nil, 0, err
 		}
 		idx, err := tableIndex(st, state.TableJobs, state.TableJobSummary)
 		return out, idx, err
@@ -124,36 +138,30 @@ func (h *Handler) jobAllocations(w http.ResponseWriter, r *http.Request) {
 				createIndex = job.CreateIndex
 			}
 		}
-		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
+		out := make([]*nomadlike.Allocation, 0, len(allocs))
 		for _, a := range allocs {
 			if createIndex != 0 && a.Job != nil && a.Job.CreateIndex != 0 && a.Job.CreateIndex != createIndex {
 				continue
 			}
-			out = append(out, a.Stub())
+			out = append(out, a)
 		}
-		sortAllocStubs(out)
+		sortNewestFirst(out, allocKey)
 		idx, err := tableIndex(st, state.TableAllocs)
-		return out, idx, err
+		return &listAnswer[*nomadlike.Allocation]{items: out, wire: allocStub}, idx, err
 	})
 }
 
-// sortAllocStubs orders newest first, as Nomad lists them.
-func sortAllocStubs(s []*nomadlike.AllocListStub) {
-	sort.SliceStable(s, func(i, j int) bool {
-		if s[i].CreateIndex != s[j].CreateIndex {
-			return s[i].CreateIndex > s[j].CreateIndex
-		}
-		return s[i].ID < s[j].ID
-	})
-}
+// allocStub is an allocation as lists answer it.
+func allocStub(a *nomadlike.Allocation) any { return a.Stub() }
 
-func sortEvals(s []*nomadlike.Evaluation) {
-	sort.SliceStable(s, func(i, j int) bool {
-		if s[i].CreateIndex != s[j].CreateIndex {
-			return s[i].CreateIndex > s[j].CreateIndex
-		}
-		return s[i].ID < s[j].ID
-	})
+func allocKey(a *nomadlike.Allocation) listKey { return listKey{index: a.CreateIndex, id: a.ID} }
+
+func evalKey(e *nomadlike.Evaluation) listKey { return listKey{index: e.CreateIndex, id: e.ID} }
+
+// sortNewestFirst orders by CreateIndex, newest first, then ID, as Nomad
+// lists a job's allocations and evaluations.
+func sortNewestFirst[T any](s []T, key func(T) listKey) {
+	slices.SortStableFunc(s, func(a, b T) int { return byIndexDesc.compare(key(a), key(b)) })
 }
 
 func (h *Handler) jobEvaluations(w http.ResponseWriter, r *http.Request) {
@@ -163,9 +171,9 @@ func (h *Handler) jobEvaluations(w http.ResponseWriter, r *http.Request) {
 			return nil, 0, err
 		}
 		out := append([]*nomadlike.Evaluation{}, evals...)
-		sortEvals(out)
+		sortNewestFirst(out, evalKey)
 		idx, err := tableIndex(st, state.TableEvals)
-		return out, idx, err
+		return &listAnswer[*nomadlike.Evaluation]{items: out}, idx, err
 	})
 }
 
