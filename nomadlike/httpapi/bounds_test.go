@@ -119,9 +119,11 @@ func TestBogusIDShortError(t *testing.T) {
 	}
 }
 
-// TestNomadAPIPagination lists through Nomad's own Go client with
-// QueryOptions{PerPage, NextToken, Filter, Reverse} against the handler.
-func TestNomadAPIPagination(t *testing.T) {
+// listFixture serves 7 jobs (odd ones batch) of 3 allocations each on
+// one node, and returns the test API, Nomad's own Go client for it and
+// the node.
+func listFixture(t *testing.T) (*testAPI, *nomadapi.Client, *nomadlike.Node, []string) {
+	t.Helper()
 	fake := httpapitest.NewServer()
 	ta := newTestAPI(t, fake)
 	node := fixture.Node()
@@ -147,7 +149,13 @@ func TestNomadAPIPagination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ta, c, node, wantJobs
+}
 
+// TestNomadAPIPagination lists through Nomad's own Go client with
+// QueryOptions{PerPage, NextToken, Filter, Reverse} against the handler.
+func TestNomadAPIPagination(t *testing.T) {
+	_, c, node, wantJobs := listFixture(t)
 	// Jobs, three at a time.
 	var got []string
 	q := &nomadapi.QueryOptions{PerPage: 3}
@@ -201,6 +209,12 @@ func TestNomadAPIPagination(t *testing.T) {
 		})
 	}
 
+}
+
+// TestNomadAPIPagesAddUp walks allocations page by page with Nomad's
+// client, and reads a reversed page's own order.
+func TestNomadAPIPagesAddUp(t *testing.T) {
+	ta, c, _, _ := listFixture(t)
 	// Allocations page by page add up to the whole list, each once.
 	all, _, err := c.Allocations().List(nil)
 	if err != nil || len(all) != 21 {
@@ -234,6 +248,11 @@ func TestNomadAPIPagination(t *testing.T) {
 		t.Errorf("GET /v1/jobs?reverse=true&per_page=2 = %d %s %.300s, want job-06 then job-05", code, hdr.Get("X-Nomad-NextToken"), body)
 	}
 
+}
+
+// TestListParamErrors: bad list parameters are 400s naming the parameter.
+func TestListParamErrors(t *testing.T) {
+	ta, _, _, _ := listFixture(t)
 	bad := []struct{ name, path, want string }{
 		{"filter syntax", "/v1/jobs?filter=" + "Type%20%3D%3D", "filter:"},
 		{"unknown selector", "/v1/jobs?filter=Nope%20%3D%3D%20%22x%22", "filter:"},
@@ -252,58 +271,34 @@ func TestNomadAPIPagination(t *testing.T) {
 	}
 }
 
-func jobIDs(c *nomadapi.Client) func(q *nomadapi.QueryOptions) ([]string, string, error) {
+// listOf adapts one of Nomad's client list calls to the IDs (or other
+// field) of what it answered and the next token.
+func listOf[T any](list func(*nomadapi.QueryOptions) ([]T, *nomadapi.QueryMeta, error), field func(T) string) func(*nomadapi.QueryOptions) ([]string, string, error) {
 	return func(q *nomadapi.QueryOptions) ([]string, string, error) {
-		jobs, qm, err := c.Jobs().List(q)
+		items, qm, err := list(q)
 		if err != nil {
 			return nil, "", err
 		}
 		var out []string
-		for _, j := range jobs {
-			out = append(out, j.ID)
+		for _, it := range items {
+			out = append(out, field(it))
 		}
 		return out, qm.NextToken, nil
 	}
 }
 
-func allocJobs(c *nomadapi.Client) func(q *nomadapi.QueryOptions) ([]string, string, error) {
-	return func(q *nomadapi.QueryOptions) ([]string, string, error) {
-		allocs, qm, err := c.Allocations().List(q)
-		if err != nil {
-			return nil, "", err
-		}
-		var out []string
-		for _, a := range allocs {
-			out = append(out, a.JobID)
-		}
-		return out, qm.NextToken, nil
-	}
+func jobIDs(c *nomadapi.Client) func(*nomadapi.QueryOptions) ([]string, string, error) {
+	return listOf(c.Jobs().List, func(j *nomadapi.JobListStub) string { return j.ID })
 }
 
-func evalJobs(c *nomadapi.Client) func(q *nomadapi.QueryOptions) ([]string, string, error) {
-	return func(q *nomadapi.QueryOptions) ([]string, string, error) {
-		evals, qm, err := c.Evaluations().List(q)
-		if err != nil {
-			return nil, "", err
-		}
-		var out []string
-		for _, e := range evals {
-			out = append(out, e.JobID)
-		}
-		return out, qm.NextToken, nil
-	}
+func allocJobs(c *nomadapi.Client) func(*nomadapi.QueryOptions) ([]string, string, error) {
+	return listOf(c.Allocations().List, func(a *nomadapi.AllocationListStub) string { return a.JobID })
 }
 
-func nodeIDs(c *nomadapi.Client) func(q *nomadapi.QueryOptions) ([]string, string, error) {
-	return func(q *nomadapi.QueryOptions) ([]string, string, error) {
-		nodes, qm, err := c.Nodes().List(q)
-		if err != nil {
-			return nil, "", err
-		}
-		var out []string
-		for _, n := range nodes {
-			out = append(out, n.ID)
-		}
-		return out, qm.NextToken, nil
-	}
+func evalJobs(c *nomadapi.Client) func(*nomadapi.QueryOptions) ([]string, string, error) {
+	return listOf(c.Evaluations().List, func(e *nomadapi.Evaluation) string { return e.JobID })
+}
+
+func nodeIDs(c *nomadapi.Client) func(*nomadapi.QueryOptions) ([]string, string, error) {
+	return listOf(c.Nodes().List, func(n *nomadapi.NodeListStub) string { return n.ID })
 }

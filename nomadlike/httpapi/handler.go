@@ -120,9 +120,10 @@ type BodyLimits struct {
 	// which is several times its HCL (Nomad keeps at most 1 MB of a job's
 	// source, job_max_source_size).
 	Job int64
-	// Client caps what client agents send: node registration, heartbeats
-	// and batches of allocation updates (32 MiB: a busy node's batch holds
-	// every allocation that changed since the last one, with task events).
+	// Client caps what client agents send: node registration, heartbeats,
+	// allocation fetches (a list of IDs) and batches of allocation updates
+	// (32 MiB: a busy node's batch holds every allocation that changed
+	// since the last one, with task events).
 	Client int64
 	// Snapshot caps a snapshot restore (1 GiB), which streams to the raft
 	// snapshot store on disk rather than to memory.
@@ -154,7 +155,8 @@ func (l BodyLimits) withDefaults() BodyLimits {
 	return l
 }
 
-// bodyLimit returns the body cap of a route pattern ("PUT /v1/jobs").
+// bodyLimit returns the body cap of a route pattern ("PUT /v1/jobs"). A
+// route not named here gets the smallest cap, Other.
 func (h *Handler) bodyLimit(pattern string) int64 {
 	if _, path, ok := strings.Cut(pattern, " "); ok {
 		pattern = path
@@ -163,7 +165,7 @@ func (h *Handler) bodyLimit(pattern string) int64 {
 	switch pattern {
 	case "/v1/jobs", "/v1/job/{id}", "/v1/job/{id}/plan", "/v1/job/{id}/dispatch":
 		return l.Job
-	case "/v1/client/register", "/v1/client/heartbeat/{id}", "/v1/client/allocations/update":
+	case "/v1/client/register", "/v1/client/heartbeat/{id}", "/v1/client/allocations/update", "/v1/client/allocations/fetch":
 		return l.Client
 	case "/v1/operator/snapshot":
 		return l.Snapshot
