@@ -29,6 +29,9 @@ func startServer(a *Agent) (serverRole, string, error) {
 	if c.Server.NumSchedulers > 0 {
 		cfg.NumSchedulers = c.Server.NumSchedulers
 	}
+	if c.Server.JobMaxCount > 0 {
+		cfg.JobMaxCount = c.Server.JobMaxCount
+	}
 	cfg.Logger = a.logger.Named("server")
 	if !c.DevMode {
 		dir, err := a.subDir("server")

@@ -95,6 +95,10 @@ type ServerConfig struct {
 	RetryJoin []string
 	// RetryInterval is the wait between join attempts (30s).
 	RetryInterval time.Duration
+	// JobMaxCount (job_max_count, a nomadlike setting) caps the
+	// allocations one job may ask for; 0 means server.DefaultJobMaxCount
+	// (100,000). See server.Config.JobMaxCount.
+	JobMaxCount int
 }
 
 // ClientConfig configures the client role.
@@ -223,6 +227,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.NumSchedulers < 0 {
 		fail("server.num_schedulers", "must be >= 0, got %d", c.Server.NumSchedulers)
+	}
+	if c.Server.JobMaxCount < 0 {
+		fail("server.job_max_count", "must be > 0, got %d", c.Server.JobMaxCount)
 	}
 	if c.Server.RetryInterval <= 0 {
 		fail("server.server_join.retry_interval", "must be > 0, got %s", c.Server.RetryInterval)

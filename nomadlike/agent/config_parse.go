@@ -67,6 +67,8 @@ type fileServer struct {
 	RetryInterval        *string         `hcl:"retry_interval,optional"`
 	RetryIntervalRange   hcl.Range       `hcl:"retry_interval,attr_range"`
 	ServerJoin           *fileServerJoin `hcl:"server_join,block"`
+	JobMaxCount          *int            `hcl:"job_max_count,optional"`
+	JobMaxCountRange     hcl.Range       `hcl:"job_max_count,attr_range"`
 }
 
 type fileServerJoin struct {
@@ -288,6 +290,12 @@ func applyServer(dst *ServerConfig, s *fileServer) hcl.Diagnostics {
 			diags = append(diags, diagAt(s.NumSchedulersRange, "Invalid server.num_schedulers", fmt.Sprintf("Must be >= 0, got %d.", *s.NumSchedulers)))
 		}
 		dst.NumSchedulers = *s.NumSchedulers
+	}
+	if s.JobMaxCount != nil {
+		if *s.JobMaxCount <= 0 {
+			diags = append(diags, diagAt(s.JobMaxCountRange, "Invalid server.job_max_count", fmt.Sprintf("Must be > 0, got %d.", *s.JobMaxCount)))
+		}
+		dst.JobMaxCount = *s.JobMaxCount
 	}
 	if len(s.RetryJoin) > 0 {
 		dst.RetryJoin = append([]string(nil), s.RetryJoin...)

@@ -17,6 +17,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocrunner"
 	"github.com/nomadlike/nomadlike/nomadlike/client/logs"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 )
 
 // Handler serves the client's own endpoints for the allocations it runs:
@@ -29,6 +30,9 @@ import (
 //	PUT/POST /v1/client/allocation/:alloc/stop     (kills the tasks here; servers stop allocs with PUT /v1/allocation/:id/stop)
 //	GET      /v1/client/stats
 //	GET      /v1/client/allocations                 (the client's own view)
+//
+// Request bodies are capped at MaxRequestBody (413 past it); errors quote
+// at most a short prefix of what the request named.
 func (c *Client) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/client/fs/logs/{alloc}", c.handleLogs)
@@ -43,8 +47,16 @@ func (c *Client) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/client/allocations", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, c.Allocations())
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reqlimit.Body(w, r, MaxRequestBody) {
+			mux.ServeHTTP(w, r)
+		}
+	})
 }
+
+// MaxRequestBody caps every request body the client's handler reads: the
+// largest, an exec command line, is a few KiB.
+const MaxRequestBody = 64 << 10
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -57,8 +69,10 @@ func httpError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, errUnknownAlloc), errors.Is(err, allocrunner.ErrUnknownTask):
 		code = http.StatusNotFound
-	case errors.Is(err, errBadRequest), errors.Is(err, logs.ErrBadType):
+	case errors.Is(err, errBadRequest), errors.Is(err, logs.ErrBadType), errors.Is(err, allocrunner.ErrBadSignal):
 		code = http.StatusBadRequest
+	case reqlimit.IsTooLarge(err):
+		code = http.StatusRequestEntityTooLarge
 	case errors.Is(err, allocrunner.ErrTaskNotRunning):
 		code = http.StatusConflict
 	case errors.Is(err, drivers.ErrNotSupported):
@@ -76,7 +90,7 @@ func (c *Client) lookup(r *http.Request) (*allocrunner.AllocRunner, error) {
 	id := r.PathValue("alloc")
 	ar, ok := c.runner(id)
 	if !ok {
-		return nil, fmt.Errorf("%w %q", errUnknownAlloc, id)
+		return nil, fmt.Errorf("%w %s", errUnknownAlloc, reqlimit.Quote(id))
 	}
 	return ar, nil
 }
@@ -193,8 +207,11 @@ func decodeBody(r *http.Request, v any) error {
 	if r.Body == nil || r.ContentLength == 0 {
 		return nil
 	}
-	if err := json.NewDecoder(r.Body).Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: body: %v", errBadRequest, err)
+	var mbe *http.MaxBytesError
+	if err := json.NewDecoder(r.Body).Decode(v); errors.As(err, &mbe) {
+		return reqlimit.TooLarge(mbe.Limit)
+	} else if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: body: %s", errBadRequest, reqlimit.Clip(err.Error(), 256))
 	}
 	return nil
 }
@@ -241,7 +258,14 @@ func (c *Client) handleSignal(w http.ResponseWriter, r *http.Request) {
 	if req.Signal == "" {
 		req.Signal = "SIGKILL"
 	}
-	if err := ar.Signal(req.Task, req.Signal); err != nil {
+	// Checked before the task is looked at: nothing is recorded or sent
+	// for a signal that is not one.
+	sig, err := allocrunner.ParseSignal(req.Signal)
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	if err := ar.Signal(req.Task, sig); err != nil {
 		httpError(w, err)
 		return
 	}

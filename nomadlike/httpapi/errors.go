@@ -12,6 +12,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 )
 
 // errBadRequest is wrapped by errors about the request itself: malformed
@@ -33,10 +34,17 @@ func statusFor(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, nomadlike.ErrPermission):
 		return http.StatusForbidden
+	case reqlimit.IsTooLarge(err):
+		return http.StatusRequestEntityTooLarge
 	default:
 		return http.StatusInternalServerError
 	}
 }
+
+// maxErrorMessage caps an error body: the places that quote user input
+// quote a short prefix of it (reqlimit.Quote), and this catches the rest
+// (a validation error listing many problems stays whole).
+const maxErrorMessage = 16 << 10
 
 // writeError writes err as a plain-text body with its status, like Nomad.
 func writeError(w http.ResponseWriter, err error) {
@@ -45,6 +53,7 @@ func writeError(w http.ResponseWriter, err error) {
 	if errors.Is(err, errBadRequest) {
 		msg = strings.TrimPrefix(msg, errBadRequest.Error()+": ")
 	}
+	msg = reqlimit.Clip(msg, maxErrorMessage)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
 	fmt.Fprintln(w, msg)
@@ -52,25 +61,24 @@ func writeError(w http.ResponseWriter, err error) {
 
 // notFound returns an error that maps to 404.
 func notFound(what, id string) error {
-	return fmt.Errorf("%s %q: %w", what, id, nomadlike.ErrNotFound)
+	return fmt.Errorf("%s %s: %w", what, reqlimit.Quote(id), nomadlike.ErrNotFound)
 }
 
-// maxBody bounds request bodies (snapshots excepted).
-const maxBody = 32 << 20
-
 // readBody reads the whole request body and puts it back, so that the
-// request can still be forwarded after it was decoded.
+// request can still be forwarded after it was decoded. ServeHTTP has capped
+// the body (Config.BodyLimits); past the cap the error maps to 413.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	b, err := io.ReadAll(r.Body)
 	r.Body.Close()
-	if err != nil {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, reqlimit.TooLarge(mbe.Limit)
+	case err != nil:
 		return nil, badRequest("read body: %v", err)
-	}
-	if len(b) > maxBody {
-		return nil, badRequest("body larger than %d bytes", maxBody)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	return b, nil
@@ -107,14 +115,14 @@ func decodeJSON(b []byte, out any) error {
 		if path == "" {
 			path = "(root)"
 		}
-		return badRequest("%s: cannot unmarshal %s into %s", path, te.Value, typeName(te.Type.String()))
+		return badRequest("%s: cannot unmarshal %s into %s", reqlimit.Clip(path, 256), reqlimit.Clip(te.Value, reqlimit.QuoteMax), typeName(te.Type.String()))
 	case errors.As(err, &se):
 		line, col := lineCol(b, se.Offset)
-		return badRequest("malformed JSON at line %d, column %d: %v", line, col, se)
+		return badRequest("malformed JSON at line %d, column %d: %s", line, col, reqlimit.Clip(se.Error(), 256))
 	default:
 		// Errors from UnmarshalJSON methods (durations, times) carry no
 		// offset; name the first field path json reported if any.
-		return badRequest("malformed JSON: %v", err)
+		return badRequest("malformed JSON: %s", reqlimit.Clip(err.Error(), 256))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
@@ -37,18 +38,28 @@ func byIDOrPrefix[T any](what, id string, exact func() (*T, error), prefix func(
 		ids = append(ids, idOf(m))
 	}
 	sort.Strings(ids)
-	return nil, badRequest("%s ID prefix %q is ambiguous; it matches %s", what, id, strings.Join(ids, ", "))
+	return nil, badRequest("%s ID prefix %s is ambiguous; it matches %s", what, reqlimit.Quote(id), strings.Join(ids, ", "))
 }
 
 func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {
+	opts, err := parseListOptions(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		allocs, err := st.Allocs(ws, q.prefix)
 		if err != nil {
 			return nil, 0, err
 		}
-		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
-		for _, a := range allocs {
-			out = append(out, a.Stub())
+		l := listing[*nomadlike.Allocation]{
+			order: byID,
+			key:   func(a *nomadlike.Allocation) listKey { return listKey{id: a.ID} },
+			wire:  allocStub,
+		}
+		out, err := l.page(allocs, opts)
+		if err != nil {
+			return nil, 0, err
 		}
 		idx, err := tableIndex(st, state.TableAllocs)
 		return out, idx, err
@@ -95,6 +106,14 @@ func (h *Handler) allocStop(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 	jobFilter := r.URL.Query().Get("job")
 	statusFilter := r.URL.Query().Get("status")
+	opts, err := parseListOptions(r)
+	if err == nil && opts.filter != nil && (jobFilter != "" || statusFilter != "") {
+		err = badRequest("filter: cannot be combined with ?job or ?status; put them in the expression (JobID == \"web\" and Status == \"pending\")")
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		evals, err := st.Evals(ws, q.prefix)
 		if err != nil {
@@ -107,9 +126,14 @@ func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, e)
 		}
-		sortEvals(out)
+		sortNewestFirst(out, evalKey)
+		l := listing[*nomadlike.Evaluation]{order: byIndexDesc, key: evalKey}
+		page, err := l.page(out, opts)
+		if err != nil {
+			return nil, 0, err
+		}
 		idx, err := tableIndex(st, state.TableEvals)
-		return out, idx, err
+		return page, idx, err
 	})
 }
 
@@ -137,12 +161,9 @@ func (h *Handler) evalAllocations(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
-		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
-		for _, a := range allocs {
-			out = append(out, a.Stub())
-		}
-		sortAllocStubs(out)
+		out := append([]*nomadlike.Allocation{}, allocs...)
+		sortNewestFirst(out, allocKey)
 		idx, err := tableIndex(st, state.TableAllocs)
-		return out, idx, err
+		return &listAnswer[*nomadlike.Allocation]{items: out, wire: allocStub}, idx, err
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -11,6 +12,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
@@ -109,6 +111,71 @@ type Config struct {
 	// MaxWait caps a blocking query's wait (10m) and DefaultWait is used
 	// when ?wait is absent (5m).
 	MaxWait, DefaultWait time.Duration
+	// BodyLimits caps request bodies by route; zero fields take the
+	// defaults (see BodyLimits).
+	BodyLimits BodyLimits
+}
+
+// BodyLimits caps the request bodies the API reads, in bytes, by the kind
+// of route. A body over its cap is refused with 413 before it is read when
+// Content-Length says so, and as soon as the cap is passed otherwise; a
+// zero field takes its default.
+type BodyLimits struct {
+	// Job caps job register, plan and dispatch bodies (8 MiB): a job's JSON,
+	// which is several times its HCL (Nomad keeps at most 1 MB of a job's
+	// source, job_max_source_size).
+	Job int64
+	// Client caps what client agents send: node registration, heartbeats,
+	// allocation fetches (a list of IDs) and batches of allocation updates
+	// (32 MiB: a busy node's batch holds every allocation that changed
+	// since the last one, with task events).
+	Client int64
+	// Snapshot caps a snapshot restore (1 GiB), which streams to the raft
+	// snapshot store on disk rather than to memory.
+	Snapshot int64
+	// Other caps every other route (64 KiB): stop, evaluate, drain,
+	// eligibility, raft join, search, and the client routes (signal,
+	// restart, exec, stop) that are forwarded to a node.
+	Other int64
+}
+
+// Default body limits (see BodyLimits).
+const (
+	DefaultJobBodyLimit      = 8 << 20
+	DefaultClientBodyLimit   = 32 << 20
+	DefaultSnapshotBodyLimit = 1 << 30
+	DefaultOtherBodyLimit    = 64 << 10
+)
+
+func (l BodyLimits) withDefaults() BodyLimits {
+	set := func(v *int64, def int64) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&l.Job, DefaultJobBodyLimit)
+	set(&l.Client, DefaultClientBodyLimit)
+	set(&l.Snapshot, DefaultSnapshotBodyLimit)
+	set(&l.Other, DefaultOtherBodyLimit)
+	return l
+}
+
+// bodyLimit returns the body cap of a route pattern ("PUT /v1/jobs"). A
+// route not named here gets the smallest cap, Other.
+func (h *Handler) bodyLimit(pattern string) int64 {
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		pattern = path
+	}
+	l := h.cfg.BodyLimits
+	switch pattern {
+	case "/v1/jobs", "/v1/job/{id}", "/v1/job/{id}/plan", "/v1/job/{id}/dispatch":
+		return l.Job
+	case "/v1/client/register", "/v1/client/heartbeat/{id}", "/v1/client/allocations/update", "/v1/client/allocations/fetch":
+		return l.Client
+	case "/v1/operator/snapshot":
+		return l.Snapshot
+	}
+	return l.Other
 }
 
 // Handler is the HTTP API. Safe for concurrent use.
@@ -134,6 +201,7 @@ func New(cfg Config) *Handler {
 	if cfg.NodeID == nil {
 		cfg.NodeID = func() string { return "" }
 	}
+	cfg.BodyLimits = cfg.BodyLimits.withDefaults()
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: newMetrics()}
 	h.proxy = newForwarder(h.logger)
 	h.proxy.sourceIP = h.sourceIP
@@ -204,11 +272,14 @@ func (h *Handler) routes() {
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.
+// Every request body is capped by its route's limit (Config.BodyLimits).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	_, pattern := h.mux.Handler(r)
-	h.mux.ServeHTTP(rec, r)
+	if reqlimit.Body(rec, r, h.bodyLimit(pattern)) {
+		h.mux.ServeHTTP(rec, r)
+	}
 	if pattern == "" {
 		pattern = "unmatched"
 	}
@@ -258,9 +329,23 @@ func (h *Handler) serverOnly(fn http.HandlerFunc) http.HandlerFunc {
 
 // writeJSON writes v as JSON (indented with ?pretty), as encoding/json
 // writes it, newline included. Nothing is written if v does not encode.
+// A list answer (streamedList) is encoded element by element straight to
+// w, after its X-Nomad-NextToken header.
 func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	if _, ok := r.URL.Query()["pretty"]; ok {
+	_, pretty := r.URL.Query()["pretty"]
+	if l, ok := v.(streamedList); ok {
+		if tok := l.nextToken(); tok != "" {
+			w.Header().Set(nextTokenHeader, tok)
+		}
+		if err := l.writeTo(w, pretty); err != nil && r.Context().Err() == nil {
+			// The status line is gone: cut the connection so that the
+			// client sees a failed answer, not a short list.
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	if pretty {
 		enc := jsonx.NewEncoder(w)
 		enc.SetIndent("", "    ")
 		// On an error the status line is gone; nothing else to do.

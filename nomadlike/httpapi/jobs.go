@@ -3,28 +3,43 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
 func (h *Handler) jobList(w http.ResponseWriter, r *http.Request) {
+	opts, err := parseListOptions(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		jobs, err := st.Jobs(ws, q.namespace, q.prefix)
 		if err != nil {
 			return nil, 0, err
 		}
-		out := make([]*nomadlike.JobListStub, 0, len(jobs))
-		for _, j := range jobs {
-			sum, err := st.JobSummaryByID(ws, j.Namespace, j.ID)
-			if err != nil {
-				return nil, 0, err
-			}
-			out = append(out, j.Stub(sum))
+		// Stubs carry summaries: any summary write wakes the query.
+		if _, err := st.IndexWatch(ws, state.TableJobSummary); err != nil {
+			return nil, 0, err
+		}
+		l := listing[*nomadlike.Job]{
+			order: byNamespaceID,
+			key:   func(j *nomadlike.Job) listKey { return listKey{ns: j.Namespace, id: j.ID} },
+			wire: func(j *nomadlike.Job) any {
+				// A read error leaves the summary out of the stub.
+				sum, _ := st.JobSummaryByID(nil, j.Namespace, j.ID)
+				return j.Stub(sum)
+			},
+		}
+		out, err := l.page(jobs, opts)
+		if err != nil {
+			return nil, 0, err
 		}
 		idx, err := tableIndex(st, state.TableJobs, state.TableJobSummary)
 		return out, idx, err
@@ -39,7 +54,7 @@ func jobByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request, q query
 		return nil, err
 	}
 	if job == nil {
-		return nil, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+		return nil, jobNotFound(id, q.namespace)
 	}
 	return job, nil
 }
@@ -66,7 +81,7 @@ func (h *Handler) jobRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id := r.PathValue("id"); id != "" && id != req.Job.ID {
-		writeError(w, badRequest("Job.ID: %q does not match the job ID %q in the path", req.Job.ID, id))
+		writeError(w, badRequest("Job.ID: %s does not match the job ID %s in the path", reqlimit.Quote(req.Job.ID), reqlimit.Quote(id)))
 		return
 	}
 	if req.Job.Namespace == "" {
@@ -123,36 +138,30 @@ func (h *Handler) jobAllocations(w http.ResponseWriter, r *http.Request) {
 				createIndex = job.CreateIndex
 			}
 		}
-		out := make([]*nomadlike.AllocListStub, 0, len(allocs))
+		out := make([]*nomadlike.Allocation, 0, len(allocs))
 		for _, a := range allocs {
 			if createIndex != 0 && a.Job != nil && a.Job.CreateIndex != 0 && a.Job.CreateIndex != createIndex {
 				continue
 			}
-			out = append(out, a.Stub())
+			out = append(out, a)
 		}
-		sortAllocStubs(out)
+		sortNewestFirst(out, allocKey)
 		idx, err := tableIndex(st, state.TableAllocs)
-		return out, idx, err
+		return &listAnswer[*nomadlike.Allocation]{items: out, wire: allocStub}, idx, err
 	})
 }
 
-// sortAllocStubs orders newest first, as Nomad lists them.
-func sortAllocStubs(s []*nomadlike.AllocListStub) {
-	sort.SliceStable(s, func(i, j int) bool {
-		if s[i].CreateIndex != s[j].CreateIndex {
-			return s[i].CreateIndex > s[j].CreateIndex
-		}
-		return s[i].ID < s[j].ID
-	})
-}
+// allocStub is an allocation as lists answer it.
+func allocStub(a *nomadlike.Allocation) any { return a.Stub() }
 
-func sortEvals(s []*nomadlike.Evaluation) {
-	sort.SliceStable(s, func(i, j int) bool {
-		if s[i].CreateIndex != s[j].CreateIndex {
-			return s[i].CreateIndex > s[j].CreateIndex
-		}
-		return s[i].ID < s[j].ID
-	})
+func allocKey(a *nomadlike.Allocation) listKey { return listKey{index: a.CreateIndex, id: a.ID} }
+
+func evalKey(e *nomadlike.Evaluation) listKey { return listKey{index: e.CreateIndex, id: e.ID} }
+
+// sortNewestFirst orders by CreateIndex, newest first, then ID, as Nomad
+// lists a job's allocations and evaluations.
+func sortNewestFirst[T any](s []T, key func(T) listKey) {
+	slices.SortStableFunc(s, func(a, b T) int { return byIndexDesc.compare(key(a), key(b)) })
 }
 
 func (h *Handler) jobEvaluations(w http.ResponseWriter, r *http.Request) {
@@ -162,9 +171,9 @@ func (h *Handler) jobEvaluations(w http.ResponseWriter, r *http.Request) {
 			return nil, 0, err
 		}
 		out := append([]*nomadlike.Evaluation{}, evals...)
-		sortEvals(out)
+		sortNewestFirst(out, evalKey)
 		idx, err := tableIndex(st, state.TableEvals)
-		return out, idx, err
+		return &listAnswer[*nomadlike.Evaluation]{items: out}, idx, err
 	})
 }
 
@@ -180,7 +189,7 @@ func (h *Handler) jobSummary(w http.ResponseWriter, r *http.Request) {
 			return nil, idx, err
 		}
 		if sum == nil {
-			return nil, idx, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+			return nil, idx, jobNotFound(id, q.namespace)
 		}
 		return sum, idx, nil
 	})
@@ -199,7 +208,7 @@ func (h *Handler) jobVersions(w http.ResponseWriter, r *http.Request) {
 			return nil, idx, err
 		}
 		if len(versions) == 0 {
-			return nil, idx, fmt.Errorf("job %q in namespace %q: %w", id, q.namespace, nomadlike.ErrJobNotFound)
+			return nil, idx, jobNotFound(id, q.namespace)
 		}
 		out := &api.JobVersionsResponse{Versions: versions, Index: idx}
 		if withDiffs {
@@ -222,7 +231,7 @@ func (h *Handler) jobPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id := r.PathValue("id"); id != req.Job.ID {
-		writeError(w, badRequest("Job.ID: %q does not match the job ID %q in the path", req.Job.ID, id))
+		writeError(w, badRequest("Job.ID: %s does not match the job ID %s in the path", reqlimit.Quote(req.Job.ID), reqlimit.Quote(id)))
 		return
 	}
 	if req.Job.Namespace == "" {
@@ -265,4 +274,9 @@ func (h *Handler) jobEvaluate(w http.ResponseWriter, r *http.Request) {
 		}
 		return &api.JobRegisterResponse{EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Index: index}, index, nil
 	})
+}
+
+// jobNotFound is the 404 for a job ID (quoted short) in a namespace.
+func jobNotFound(id, ns string) error {
+	return fmt.Errorf("job %s in namespace %s: %w", reqlimit.Quote(id), reqlimit.Quote(ns), nomadlike.ErrJobNotFound)
 }

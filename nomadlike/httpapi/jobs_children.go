@@ -6,6 +6,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 )
 
 // dispatchBody is api.JobDispatchRequest with the payload left as text, so
@@ -35,13 +36,13 @@ func (h *Handler) jobDispatch(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if body.JobID != "" && body.JobID != id {
-		writeError(w, badRequest("JobID: %q does not match the job ID %q in the path", body.JobID, id))
+		writeError(w, badRequest("JobID: %s does not match the job ID %s in the path", reqlimit.Quote(body.JobID), reqlimit.Quote(id)))
 		return
 	}
 	req := nomadlike.DispatchRequest{Meta: body.Meta, IDPrefixTemplate: body.IdPrefixTemplate}
 	if body.Payload != nil && *body.Payload != "" {
 		if req.Payload, err = base64.StdEncoding.DecodeString(*body.Payload); err != nil {
-			writeError(w, badRequest("Payload: not valid base64: %v", err))
+			writeError(w, badRequest("Payload: not valid base64: %s", reqlimit.Clip(err.Error(), 256)))
 			return
 		}
 	}

@@ -10,18 +10,30 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
 func (h *Handler) nodeList(w http.ResponseWriter, r *http.Request) {
+	opts, err := parseListOptions(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		nodes, err := st.Nodes(ws, q.prefix)
 		if err != nil {
 			return nil, 0, err
 		}
-		out := make([]*nomadlike.NodeListStub, 0, len(nodes))
-		for _, n := range nodes {
-			out = append(out, n.Stub())
+		// The filter sees the stubs, which carry no secret.
+		l := listing[*nomadlike.Node]{
+			order: byID,
+			key:   func(n *nomadlike.Node) listKey { return listKey{id: n.ID} },
+			wire:  func(n *nomadlike.Node) any { return n.Stub() },
+		}
+		out, err := l.page(nodes, opts)
+		if err != nil {
+			return nil, 0, err
 		}
 		idx, err := tableIndex(st, state.TableNodes)
 		return out, idx, err
@@ -58,11 +70,9 @@ func (h *Handler) nodeAllocations(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
-		if allocs == nil {
-			allocs = []*nomadlike.Allocation{}
-		}
 		idx, err := tableIndex(st, state.TableAllocs)
-		return allocs, idx, err
+		// Whole allocations, job included, streamed one at a time.
+		return &listAnswer[*nomadlike.Allocation]{items: allocs}, idx, err
 	})
 }
 
@@ -116,7 +126,7 @@ func (h *Handler) nodeEligibility(w http.ResponseWriter, r *http.Request) {
 	switch req.Eligibility {
 	case nomadlike.NodeSchedulingEligible, nomadlike.NodeSchedulingIneligible:
 	default:
-		writeError(w, badRequest("Eligibility: %q is not %q or %q", req.Eligibility,
+		writeError(w, badRequest("Eligibility: %s is not %q or %q", reqlimit.Quote(req.Eligibility),
 			nomadlike.NodeSchedulingEligible, nomadlike.NodeSchedulingIneligible))
 		return
 	}
@@ -247,7 +257,7 @@ func (h *Handler) clientRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n.HTTPAddr == "" {
-		writeError(w, fmt.Errorf("node %q has no HTTP address", nodeID))
+		writeError(w, fmt.Errorf("node %s has no HTTP address", reqlimit.Quote(nodeID)))
 		return
 	}
 	addr, err := nodeForwardAddr(n)

@@ -10,6 +10,7 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
@@ -143,7 +144,8 @@ func (h *Handler) snapshotRestore(w http.ResponseWriter, r *http.Request) {
 		h.forwardToLeader(w, r)
 		return
 	}
-	if err := srv.SnapshotRestore(http.MaxBytesReader(w, r.Body, 1<<30)); err != nil {
+	// ServeHTTP capped the body (BodyLimits.Snapshot).
+	if err := srv.SnapshotRestore(r.Body); err != nil {
 		writeError(w, fmt.Errorf("restore snapshot: %w", err))
 		return
 	}
@@ -166,7 +168,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	case api.SearchJobs, api.SearchEvals, api.SearchAllocs, api.SearchNodes:
 		contexts = []string{req.Context}
 	default:
-		writeError(w, badRequest("Context: %q is not one of all, jobs, evals, allocs, nodes", req.Context))
+		writeError(w, badRequest("Context: %s is not one of all, jobs, evals, allocs, nodes", reqlimit.Quote(req.Context)))
 		return
 	}
 	ns := req.Namespace

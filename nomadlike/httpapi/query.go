@@ -17,6 +17,7 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
@@ -46,7 +47,7 @@ func (h *Handler) parseQuery(r *http.Request) (queryOptions, error) {
 	if s := v.Get("index"); s != "" {
 		i, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			return q, badRequest("index: %q is not a number", s)
+			return q, badRequest("index: %s is not a number", reqlimit.Quote(s))
 		}
 		q.index = i
 	}
@@ -54,7 +55,7 @@ func (h *Handler) parseQuery(r *http.Request) (queryOptions, error) {
 	if s := v.Get("wait"); s != "" {
 		d, err := parseWait(s)
 		if err != nil {
-			return q, badRequest("wait: %q is not a duration like \"30s\" or \"5m\"", s)
+			return q, badRequest("wait: %s is not a duration like \"30s\" or \"5m\"", reqlimit.Quote(s))
 		}
 		q.wait = d
 	}

@@ -92,6 +92,16 @@ type Config struct {
 	// blocking queries of nodes that have no allocation yet (their watch is
 	// a shared tree node), so the default stays as big as is safe.
 	MaxAllocsPerEntry int
+	// JobMaxCount caps the allocations one job may ask for: each group's
+	// count and their sum (agent config server.job_max_count, a nomadlike
+	// setting that Nomad does not have). Register, plan and dispatch refuse
+	// a job over it with a validation error naming the group's Count, before
+	// anything is written. A count is placements the scheduler works
+	// through in every evaluation of the job: 10,000,000 took a server to a
+	// 3.5 GB peak while it failed to place them. The default,
+	// DefaultJobMaxCount, is the largest job the benchmarks place
+	// (BENCHMARKS.md workload 2: one job of 100,000 on 5,000 nodes).
+	JobMaxCount int
 	// DrainCheckInterval is how often the leader enforces drain deadlines
 	// and marks finished drains complete.
 	DrainCheckInterval time.Duration
@@ -123,6 +133,9 @@ type Config struct {
 // DefaultMaxAllocsPerEntry is Config.MaxAllocsPerEntry's default.
 const DefaultMaxAllocsPerEntry = 1000
 
+// DefaultJobMaxCount is Config.JobMaxCount's default.
+const DefaultJobMaxCount = 100_000
+
 // RaftTimeouts are raft's timing knobs.
 type RaftTimeouts struct {
 	Heartbeat, Election, LeaderLease, Commit time.Duration
@@ -153,6 +166,7 @@ func DefaultConfig() Config {
 		EvalFailedFollowupRange:    5 * time.Minute,
 		ClientUpdateBatch:          50 * time.Millisecond,
 		MaxAllocsPerEntry:          DefaultMaxAllocsPerEntry,
+		JobMaxCount:                DefaultJobMaxCount,
 		DrainCheckInterval:         time.Second,
 		RaftApplyTimeout:           30 * time.Second,
 		SnapshotThreshold:          8192,
@@ -191,6 +205,8 @@ func (c *Config) Validate() error {
 		return bad("ClientUpdateBatch", "must be >= 0, got %v", c.ClientUpdateBatch)
 	case c.MaxAllocsPerEntry <= 0:
 		return bad("MaxAllocsPerEntry", "must be positive, got %d", c.MaxAllocsPerEntry)
+	case c.JobMaxCount <= 0:
+		return bad("JobMaxCount", "must be positive, got %d", c.JobMaxCount)
 	case c.DrainCheckInterval <= 0:
 		return bad("DrainCheckInterval", "must be positive, got %v", c.DrainCheckInterval)
 	case c.RaftApplyTimeout <= 0:

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 )
 
 // DispatchJob runs a parameterized job once: it checks req against the
@@ -29,21 +30,24 @@ func (s *Server) DispatchJob(ns, jobID string, req nomadlike.DispatchRequest) (c
 	}
 	switch {
 	case parent == nil:
-		return "", "", 0, fmt.Errorf("dispatch job %q: %w", jobID, nomadlike.ErrJobNotFound)
+		return "", "", 0, fmt.Errorf("dispatch job %s: %w", reqlimit.Quote(jobID), nomadlike.ErrJobNotFound)
 	case parent.Stop:
-		return "", "", 0, fmt.Errorf("dispatch job %q: %w: the job is stopped; run it again first", jobID, nomadlike.ErrConflict)
+		return "", "", 0, fmt.Errorf("dispatch job %s: %w: the job is stopped; run it again first", reqlimit.Quote(jobID), nomadlike.ErrConflict)
 	}
 	child, err := parent.Dispatch(req, s.cfg.Clock.Now())
 	if err != nil {
-		return "", "", 0, fmt.Errorf("dispatch job %q: %w", jobID, err)
+		return "", "", 0, fmt.Errorf("dispatch job %s: %w", reqlimit.Quote(jobID), err)
 	}
 	if err := child.Validate(); err != nil {
-		return "", "", 0, fmt.Errorf("dispatch job %q: child %q: %w", jobID, child.ID, err)
+		return "", "", 0, fmt.Errorf("dispatch job %s: child %s: %w", reqlimit.Quote(jobID), reqlimit.Quote(child.ID), err)
+	}
+	if err := s.checkJobCount(child); err != nil {
+		return "", "", 0, fmt.Errorf("dispatch job %s: %w", reqlimit.Quote(jobID), err)
 	}
 	eval := newEval(child, nomadlike.EvalTriggerJobRegister)
 	index, err = s.raftApply(fsm.JobRegisterRequestType, &fsm.JobRegisterRequest{Job: child, Eval: eval})
 	if err != nil {
-		return "", "", 0, fmt.Errorf("dispatch job %q: %w", jobID, err)
+		return "", "", 0, fmt.Errorf("dispatch job %s: %w", reqlimit.Quote(jobID), err)
 	}
 	return child.ID, eval.ID, index, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/periodic"
 )
 
@@ -28,10 +29,13 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 	job = job.Copy()
 	job.Canonicalize()
 	if err := job.Validate(); err != nil {
-		return "", 0, "", fmt.Errorf("register job %q: %w", job.ID, err)
+		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
 	}
 	if err := periodic.Validate(job); err != nil {
-		return "", 0, "", fmt.Errorf("register job %q: %w", job.ID, err)
+		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
+	}
+	if err := s.checkJobCount(job); err != nil {
+		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
 	}
 	existing, err := s.fsm.State().JobByID(nil, job.Namespace, job.ID)
 	if err != nil {
@@ -40,15 +44,15 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 	if enforceIndex {
 		switch {
 		case jobModifyIndex == 0 && existing != nil:
-			return "", 0, "", fmt.Errorf("register job %q: %w: job exists at index %d", job.ID, nomadlike.ErrIndexMismatch, existing.JobModifyIndex)
+			return "", 0, "", fmt.Errorf("register job %s: %w: job exists at index %d", reqlimit.Quote(job.ID), nomadlike.ErrIndexMismatch, existing.JobModifyIndex)
 		case jobModifyIndex != 0 && existing == nil:
-			return "", 0, "", fmt.Errorf("register job %q: %w: job does not exist", job.ID, nomadlike.ErrIndexMismatch)
+			return "", 0, "", fmt.Errorf("register job %s: %w: job does not exist", reqlimit.Quote(job.ID), nomadlike.ErrIndexMismatch)
 		case jobModifyIndex != 0 && existing.JobModifyIndex != jobModifyIndex:
-			return "", 0, "", fmt.Errorf("register job %q: %w: job modify index is %d, not %d", job.ID, nomadlike.ErrIndexMismatch, existing.JobModifyIndex, jobModifyIndex)
+			return "", 0, "", fmt.Errorf("register job %s: %w: job modify index is %d, not %d", reqlimit.Quote(job.ID), nomadlike.ErrIndexMismatch, existing.JobModifyIndex, jobModifyIndex)
 		}
 	}
 	if existing != nil && existing.Type != job.Type {
-		return "", 0, "", fmt.Errorf("register job %q: %w: cannot change type from %s to %s", job.ID, nomadlike.ErrValidation, existing.Type, job.Type)
+		return "", 0, "", fmt.Errorf("register job %s: %w: cannot change type from %s to %s", reqlimit.Quote(job.ID), nomadlike.ErrValidation, existing.Type, job.Type)
 	}
 	now := s.cfg.Clock.Now()
 	job.SubmitTime = now.UnixNano()
@@ -59,7 +63,7 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 	warnings := launchWarning(job, now)
 	index, err := s.raftApply(fsm.JobRegisterRequestType, req)
 	if err != nil {
-		return "", 0, "", fmt.Errorf("register job %q: %w", job.ID, err)
+		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
 	}
 	evalID := ""
 	if req.Eval != nil {
@@ -82,7 +86,7 @@ func (s *Server) DeregisterJob(ns, jobID string, purge bool) (string, uint64, er
 		return "", 0, err
 	}
 	if job == nil {
-		return "", 0, fmt.Errorf("deregister job %q: %w", jobID, nomadlike.ErrJobNotFound)
+		return "", 0, fmt.Errorf("deregister job %s: %w", reqlimit.Quote(jobID), nomadlike.ErrJobNotFound)
 	}
 	req := &fsm.JobDeregisterRequest{Namespace: ns, JobID: jobID, Purge: purge}
 	if !job.IsPeriodic() && !job.IsParameterized() {
@@ -90,7 +94,7 @@ func (s *Server) DeregisterJob(ns, jobID string, purge bool) (string, uint64, er
 	}
 	index, err := s.raftApply(fsm.JobDeregisterRequestType, req)
 	if err != nil {
-		return "", 0, fmt.Errorf("deregister job %q: %w", jobID, err)
+		return "", 0, fmt.Errorf("deregister job %s: %w", reqlimit.Quote(jobID), err)
 	}
 	if purge {
 		s.blocked.Untrack(ns, jobID)
@@ -115,17 +119,53 @@ func (s *Server) ForceEvaluate(ns, jobID string) (string, uint64, error) {
 		return "", 0, err
 	}
 	if job == nil {
-		return "", 0, fmt.Errorf("evaluate job %q: %w", jobID, nomadlike.ErrJobNotFound)
+		return "", 0, fmt.Errorf("evaluate job %s: %w", reqlimit.Quote(jobID), nomadlike.ErrJobNotFound)
 	}
 	if job.IsPeriodic() || job.IsParameterized() {
-		return "", 0, fmt.Errorf("evaluate job %q: %w: periodic and parameterized jobs are launched, not evaluated", jobID, nomadlike.ErrConflict)
+		return "", 0, fmt.Errorf("evaluate job %s: %w: periodic and parameterized jobs are launched, not evaluated", reqlimit.Quote(jobID), nomadlike.ErrConflict)
 	}
 	eval := newEval(job, nomadlike.EvalTriggerJobRegister)
 	index, err := s.raftApply(fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: []*nomadlike.Evaluation{eval}})
 	if err != nil {
-		return "", 0, fmt.Errorf("evaluate job %q: %w", jobID, err)
+		return "", 0, fmt.Errorf("evaluate job %s: %w", reqlimit.Quote(jobID), err)
 	}
 	return eval.ID, index, nil
+}
+
+// checkJobCount refuses a job that asks for more allocations than
+// Config.JobMaxCount, in one group or in all: a *nomadlike.ValidationError
+// naming the group's Count ("TaskGroups[web].Count: 10000000 exceeds the
+// server's job_max_count of 100000").
+func (s *Server) checkJobCount(job *nomadlike.Job) error {
+	limit := s.cfg.JobMaxCount
+	var errs []nomadlike.FieldError
+	total := 0
+	for i, tg := range job.TaskGroups {
+		if tg == nil {
+			continue
+		}
+		key := tg.Name
+		if key == "" {
+			key = fmt.Sprint(i)
+		}
+		if tg.Count > limit {
+			errs = append(errs, nomadlike.FieldError{
+				Path:    fmt.Sprintf("TaskGroups[%s].Count", key),
+				Message: fmt.Sprintf("%d exceeds the server's job_max_count of %d", tg.Count, limit),
+			})
+		}
+		total += max(tg.Count, 0)
+	}
+	if len(errs) == 0 && total > limit {
+		errs = append(errs, nomadlike.FieldError{
+			Path:    "TaskGroups",
+			Message: fmt.Sprintf("the groups' counts add up to %d, more than the server's job_max_count of %d", total, limit),
+		})
+	}
+	if len(errs) > 0 {
+		return &nomadlike.ValidationError{Errors: errs}
+	}
+	return nil
 }
 
 // launchWarning tells the submitter of a periodic or parameterized job what

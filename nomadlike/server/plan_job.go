@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler"
 )
 
@@ -71,7 +72,10 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 	cand := job.Copy()
 	cand.Canonicalize()
 	if err := cand.Validate(); err != nil {
-		return nil, fmt.Errorf("plan job %q: %w", cand.ID, err)
+		return nil, fmt.Errorf("plan job %s: %w", reqlimit.Quote(cand.ID), err)
+	}
+	if err := s.checkJobCount(cand); err != nil {
+		return nil, fmt.Errorf("plan job %s: %w", reqlimit.Quote(cand.ID), err)
 	}
 	snap, err := s.fsm.State().Snapshot()
 	if err != nil {
@@ -116,7 +120,7 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 		return nil, err
 	}
 	if err := sched.Process(eval); err != nil {
-		return nil, fmt.Errorf("plan job %q: %w", cand.ID, err)
+		return nil, fmt.Errorf("plan job %s: %w", reqlimit.Quote(cand.ID), err)
 	}
 	resp.CreatedEvals = rec.created
 	if rec.plan != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 )
 
 // ErrNoTaskGroup is returned for an allocation whose job lacks its group.
@@ -327,7 +328,7 @@ func (ar *AllocRunner) TaskRunner(name string) (*TaskRunner, error) {
 	defer ar.mu.Unlock()
 	tr := ar.tasks[name]
 	if tr == nil {
-		return nil, fmt.Errorf("task %q: %w", name, ErrUnknownTask)
+		return nil, fmt.Errorf("task %s: %w", reqlimit.Quote(name), ErrUnknownTask)
 	}
 	return tr, nil
 }
@@ -361,7 +362,12 @@ func (ar *AllocRunner) Restart(task string) error {
 }
 
 // Signal signals the named task, or every running task when task is "".
+// sig must be a signal name (see ParseSignal); anything else is refused
+// before any task is touched.
 func (ar *AllocRunner) Signal(task, sig string) error {
+	if _, err := ParseSignal(sig); err != nil {
+		return err
+	}
 	if task != "" {
 		tr, err := ar.TaskRunner(task)
 		if err != nil {

@@ -289,8 +289,13 @@ func (tr *TaskRunner) running() (drivers.Driver, *drivers.TaskHandle, error) {
 	return tr.driver, tr.local.Handle, nil
 }
 
-// Signal sends a signal to the running task.
+// Signal sends a signal to the running task. sig must be a signal name
+// (see ParseSignal); anything else is refused before an event is recorded.
 func (tr *TaskRunner) Signal(sig string) error {
+	sig, err := ParseSignal(sig)
+	if err != nil {
+		return err
+	}
 	d, h, err := tr.running()
 	if err != nil {
 		return err
