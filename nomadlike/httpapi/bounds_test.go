@@ -127,7 +127,7 @@ func listFixture(t *testing.T) (*testAPI, *nomadapi.Client, *nomadlike.Node, []s
 	fake := httpapitest.NewServer()
 	ta := newTestAPI(t, fake)
 	node := fixture.Node()
-	if _, _, err := fake.RegisterNode(node); err != nil {
+	if _, _, err := fake.RegisterNode(node, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
 	var wantJobs []string
