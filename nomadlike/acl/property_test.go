@@ -26,8 +26,8 @@ var (
 // gen builds random policies as HCL text, so Parse is exercised too.
 type gen struct {
 	r     *rand.Rand
-	deny  bool     // may emit deny rules
-	only  []string // when set, namespace and host volume labels come from here
+	deny  bool                // may emit deny rules
+	only  []string            // when set, namespace and host volume labels come from here
 	paths map[string][]string // when set, variables path labels per namespace label come from here
 }
 
