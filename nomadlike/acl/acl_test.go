@@ -11,19 +11,7 @@ import (
 // compile parses each source as policy "p<i>" and compiles them together.
 func compile(t testing.TB, srcs ...string) *ACL {
 	t.Helper()
-	var ps []*Policy
-	for i, src := range srcs {
-		p, err := Parse(fmt.Sprintf("p%d", i), []byte(src))
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", src, err)
-		}
-		ps = append(ps, p)
-	}
-	a, err := Compile(ps...)
-	if err != nil {
-		t.Fatalf("Compile: %v", err)
-	}
-	return a
+	return mustCompile(t, parseAll(t, srcs))
 }
 
 type nsCheck struct {
@@ -31,12 +19,28 @@ type nsCheck struct {
 	want   bool
 }
 
+type nsCase struct {
+	name     string
+	policies []string
+	checks   []nsCheck
+}
+
+func runNamespaceCases(t *testing.T, tests []nsCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := compile(t, tt.policies...)
+			for _, c := range tt.checks {
+				if got := a.AllowNamespaceOperation(c.ns, c.op); got != c.want {
+					t.Errorf("AllowNamespaceOperation(%q, %q) = %v, want %v", c.ns, c.op, got, c.want)
+				}
+			}
+		})
+	}
+}
+
 func TestAllowNamespaceOperationMerge(t *testing.T) {
-	tests := []struct {
-		name     string
-		policies []string
-		checks   []nsCheck
-	}{
+	tests := []nsCase{
 		{"no policies allow nothing", nil, []nsCheck{
 			{"default", "list-jobs", false},
 		}},
@@ -77,24 +81,11 @@ func TestAllowNamespaceOperationMerge(t *testing.T) {
 			{"dev", "scale-job", true}, {"dev", "read-job-scaling", true}, {"dev", "read-job", false},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a := compile(t, tt.policies...)
-			for _, c := range tt.checks {
-				if got := a.AllowNamespaceOperation(c.ns, c.op); got != c.want {
-					t.Errorf("AllowNamespaceOperation(%q, %q) = %v, want %v", c.ns, c.op, got, c.want)
-				}
-			}
-		})
-	}
+	runNamespaceCases(t, tests)
 }
 
 func TestGlobPrecedence(t *testing.T) {
-	tests := []struct {
-		name     string
-		policies []string
-		checks   []nsCheck
-	}{
+	tests := []nsCase{
 		{"docs example: *-web beats *", []string{`
 namespace "*-web" { policy = "deny" }
 namespace "*" { policy = "write" }`}, []nsCheck{
@@ -133,16 +124,7 @@ namespace "*a" { policy = "deny" }`}, []nsCheck{{"aa", "read-job", false}, {"ab"
 namespace "*" { policy = "deny" }
 namespace "dev" { policy = "write" }`}, []nsCheck{{"dev", "submit-job", true}, {"prod", "read-job", false}}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a := compile(t, tt.policies...)
-			for _, c := range tt.checks {
-				if got := a.AllowNamespaceOperation(c.ns, c.op); got != c.want {
-					t.Errorf("AllowNamespaceOperation(%q, %q) = %v, want %v", c.ns, c.op, got, c.want)
-				}
-			}
-		})
-	}
+	runNamespaceCases(t, tests)
 }
 
 func TestAllowNamespace(t *testing.T) {

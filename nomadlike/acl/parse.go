@@ -11,12 +11,24 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
+// labelSpec says what a rule block's label may be.
+type labelSpec struct {
+	required bool
+	def      string // the label of a block without one, when not required
+	re       *regexp.Regexp
+	what     string // "namespace", for messages
+	chars    string // the characters re allows, for messages
+}
+
 // Label syntax: Nomad's namespace names plus the * wildcard; host volume
 // names; variable paths.
 var (
-	namespaceLabelRE  = regexp.MustCompile(`^[a-zA-Z0-9*-]{1,128}$`)
-	hostVolumeLabelRE = regexp.MustCompile(`^[a-zA-Z0-9*._-]{1,128}$`)
-	variablePathRE    = regexp.MustCompile(`^[a-zA-Z0-9*._~/-]{1,128}$`)
+	namespaceLabel = labelSpec{def: "default", what: "namespace",
+		re: regexp.MustCompile(`^[a-zA-Z0-9*-]{1,128}$`), chars: "letters, digits, -"}
+	hostVolumeLabel = labelSpec{required: true, what: "host volume name",
+		re: regexp.MustCompile(`^[a-zA-Z0-9*._-]{1,128}$`), chars: "letters, digits, . _ -"}
+	variablesPathLabel = labelSpec{required: true, what: "variables path",
+		re: regexp.MustCompile(`^[a-zA-Z0-9*._~/-]{1,128}$`), chars: "letters, digits, . _ ~ / -"}
 )
 
 // Allowed coarse policies per rule.
@@ -132,20 +144,28 @@ func (p *parser) unique(seen map[string]hcl.Range, key, what string, rng hcl.Ran
 	return true
 }
 
-// label returns the block's one label, or def when it has none and the
-// label is optional.
-func (p *parser) label(b *hclsyntax.Block, required bool, def string) (string, bool) {
+// ruleLabel returns the block's label (spec.def when it has none and may
+// have none), checked against spec and for a duplicate under key+label.
+func (p *parser) ruleLabel(b *hclsyntax.Block, seen map[string]hcl.Range, key string, spec labelSpec) (string, bool) {
+	name := spec.def
 	switch {
-	case len(b.Labels) == 0 && required:
+	case len(b.Labels) == 0 && spec.required:
 		p.errorf(b.TypeRange, "%s block needs a label, as in %s \"name\" { ... }", b.Type, b.Type)
 		return "", false
-	case len(b.Labels) == 0:
-		return def, true
 	case len(b.Labels) > 1:
 		p.errorf(b.LabelRanges[1], "%s block takes one label, found %d", b.Type, len(b.Labels))
 		return "", false
+	case len(b.Labels) == 1:
+		name = b.Labels[0]
+		if !spec.re.MatchString(name) {
+			p.errorf(b.LabelRanges[0], "invalid %s %q: use 1 to 128 %s or the * wildcard", spec.what, name, spec.chars)
+			return "", false
+		}
 	}
-	return b.Labels[0], true
+	if !p.unique(seen, key+name, fmt.Sprintf("%s %q block", b.Type, name), b.TypeRange) {
+		return "", false
+	}
+	return name, true
 }
 
 func (p *parser) noLabels(b *hclsyntax.Block) bool {
@@ -157,15 +177,8 @@ func (p *parser) noLabels(b *hclsyntax.Block) bool {
 }
 
 func (p *parser) namespace(b *hclsyntax.Block, seen map[string]hcl.Range) *NamespaceRule {
-	name, ok := p.label(b, false, "default")
+	name, ok := p.ruleLabel(b, seen, "namespace\x00", namespaceLabel)
 	if !ok {
-		return nil
-	}
-	if !namespaceLabelRE.MatchString(name) {
-		p.errorf(b.LabelRanges[0], "invalid namespace %q: use 1 to 128 letters, digits, - or the * wildcard", name)
-		return nil
-	}
-	if !p.unique(seen, "namespace\x00"+name, fmt.Sprintf("namespace %q rule", name), b.TypeRange) {
 		return nil
 	}
 	attrs := p.attributes(b.Body, "a namespace block", "policy", "capabilities")
@@ -201,15 +214,8 @@ func (p *parser) variables(b *hclsyntax.Block) []*VariablesPathRule {
 			p.errorf(sub.TypeRange, "unknown block type %q in a variables block; want path", sub.Type)
 			continue
 		}
-		path, ok := p.label(sub, true, "")
+		path, ok := p.ruleLabel(sub, seen, "", variablesPathLabel)
 		if !ok {
-			continue
-		}
-		if !variablePathRE.MatchString(path) {
-			p.errorf(sub.LabelRanges[0], "invalid variables path %q: use 1 to 128 letters, digits, . _ ~ / - or the * wildcard", path)
-			continue
-		}
-		if !p.unique(seen, path, fmt.Sprintf("path %q block", path), sub.TypeRange) {
 			continue
 		}
 		attrs := p.attributes(sub.Body, "a path block", "capabilities")
@@ -231,15 +237,8 @@ func (p *parser) variables(b *hclsyntax.Block) []*VariablesPathRule {
 }
 
 func (p *parser) hostVolume(b *hclsyntax.Block, seen map[string]hcl.Range) *HostVolumeRule {
-	name, ok := p.label(b, true, "")
+	name, ok := p.ruleLabel(b, seen, "host_volume\x00", hostVolumeLabel)
 	if !ok {
-		return nil
-	}
-	if !hostVolumeLabelRE.MatchString(name) {
-		p.errorf(b.LabelRanges[0], "invalid host volume name %q: use 1 to 128 letters, digits, . _ - or the * wildcard", name)
-		return nil
-	}
-	if !p.unique(seen, "host_volume\x00"+name, fmt.Sprintf("host_volume %q rule", name), b.TypeRange) {
 		return nil
 	}
 	attrs := p.attributes(b.Body, "a host_volume block", "policy", "capabilities")

@@ -142,20 +142,20 @@ func (g *gen) variables(b *strings.Builder, label string) {
 	b.WriteString("  }\n")
 }
 
-func parseAll(t *testing.T, srcs []string) []*Policy {
+func parseAll(t testing.TB, srcs []string) []*Policy {
 	t.Helper()
 	var ps []*Policy
 	for i, src := range srcs {
-		p, err := Parse(fmt.Sprintf("gen%d", i), []byte(src))
+		p, err := Parse(fmt.Sprintf("p%d", i), []byte(src))
 		if err != nil {
-			t.Fatalf("Parse(generated):\n%s\n%v", src, err)
+			t.Fatalf("Parse(%q): %v", src, err)
 		}
 		ps = append(ps, p)
 	}
 	return ps
 }
 
-func mustCompile(t *testing.T, ps []*Policy) *ACL {
+func mustCompile(t testing.TB, ps []*Policy) *ACL {
 	t.Helper()
 	a, err := Compile(ps...)
 	if err != nil {
