@@ -8,7 +8,8 @@ import (
 // ACL is the compiled, merged form of a token's policies. It is immutable
 // and safe for concurrent use; lookups take a map access and, for names
 // without an exact rule, a scan of the glob rules from most to least
-// specific.
+// specific. Get one from Compile or ManagementACL; a nil *ACL is not an
+// ACL (its methods panic), so "ACLs disabled" must be ManagementACL().
 type ACL struct {
 	management bool
 

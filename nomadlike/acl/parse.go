@@ -95,6 +95,10 @@ func (p *parser) hclDiags(diags hcl.Diagnostics) {
 }
 
 func (p *parser) parse(src []byte) *Policy {
+	if trimmed := strings.TrimSpace(string(src)); strings.HasPrefix(trimmed, "{") {
+		p.errorf(hcl.Range{Start: hcl.InitialPos}, "JSON policies are not supported; write the policy in HCL")
+		return nil
+	}
 	file, diags := hclsyntax.ParseConfig(src, p.name, hcl.InitialPos)
 	if diags.HasErrors() {
 		p.hclDiags(diags)
@@ -181,11 +185,8 @@ func (p *parser) namespace(b *hclsyntax.Block, seen map[string]hcl.Range) *Names
 	if !ok {
 		return nil
 	}
-	attrs := p.attributes(b.Body, "a namespace block", "policy", "capabilities")
 	r := &NamespaceRule{Name: name}
-	var caps []string
-	r.Policy, caps = p.policyAndCaps(attrs, namespaceKind, namespacePolicies)
-	r.Capabilities = namespaceKind.expand(r.Policy, caps)
+	r.Policy, r.Capabilities = p.grant(b, namespaceKind, namespacePolicies)
 	var varsSeen bool
 	for _, sub := range b.Body.Blocks {
 		if sub.Type != "variables" {
@@ -241,14 +242,11 @@ func (p *parser) hostVolume(b *hclsyntax.Block, seen map[string]hcl.Range) *Host
 	if !ok {
 		return nil
 	}
-	attrs := p.attributes(b.Body, "a host_volume block", "policy", "capabilities")
 	for _, sub := range b.Body.Blocks {
 		p.errorf(sub.TypeRange, "unknown block type %q in a host_volume block", sub.Type)
 	}
 	r := &HostVolumeRule{Name: name}
-	var caps []string
-	r.Policy, caps = p.policyAndCaps(attrs, hostVolumeKind, hostVolumePolicies)
-	r.Capabilities = hostVolumeKind.expand(r.Policy, caps)
+	r.Policy, r.Capabilities = p.grant(b, hostVolumeKind, hostVolumePolicies)
 	return r
 }
 
@@ -270,8 +268,11 @@ func (p *parser) simple(b *hclsyntax.Block, seen map[string]hcl.Range, allowed [
 	return p.policy(a, b.Type, allowed)
 }
 
-// policyAndCaps reads the optional policy and capabilities attributes.
-func (p *parser) policyAndCaps(attrs map[string]*hclsyntax.Attribute, kind *capKind, allowed []string) (string, []string) {
+// grant reads a block's optional policy and capabilities attributes
+// (reporting any other attribute) and returns the policy as written and the
+// expanded capabilities.
+func (p *parser) grant(b *hclsyntax.Block, kind *capKind, allowed []string) (string, []string) {
+	attrs := p.attributes(b.Body, "a "+b.Type+" block", "policy", "capabilities")
 	var policy string
 	var caps []string
 	if a, ok := attrs["policy"]; ok {
@@ -280,7 +281,7 @@ func (p *parser) policyAndCaps(attrs map[string]*hclsyntax.Attribute, kind *capK
 	if a, ok := attrs["capabilities"]; ok {
 		caps = p.capabilities(a, kind)
 	}
-	return policy, caps
+	return policy, kind.expand(policy, caps)
 }
 
 func (p *parser) policy(a *hclsyntax.Attribute, what string, allowed []string) string {

@@ -146,6 +146,7 @@ func TestParseErrors(t *testing.T) {
 		want []string // each diagnostic, in order; matched as a prefix
 	}{
 		{"hcl syntax", "namespace \"a\" {\n  policy = \n}", []string{"p:2:12: Invalid expression"}},
+		{"json", `{"namespace": {"default": {"policy": "read"}}}`, []string{"p:1:1: JSON policies are not supported"}},
 		{"empty", "", []string{"p:1:1: the policy has no rules"}},
 		{"unknown block", "namespace \"a\" { policy = \"read\" }\nfoo {}", []string{`p:2:1: unknown block type "foo" in an ACL policy`}},
 		{"top-level attribute", `policy = "read"`, []string{`p:1:1: unknown attribute "policy" in an ACL policy; it takes no attributes`}},
