@@ -59,6 +59,20 @@ for p in $(go list "$mod/command/..." 2>/dev/null || true); do
 	done
 done
 
+# 6. acl imports only the standard library, hcl/v2 and what hcl/v2 itself needs
+# (go-cty, ...): it is the policy language, not a server package.
+hcldeps=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' github.com/hashicorp/hcl/v2/hclsyntax 2>/dev/null || true)
+for p in $(go list "$mod/nomadlike/acl/..." 2>/dev/null || true); do
+	for d in $(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$p"); do
+		case "$d" in
+		"$mod/nomadlike/acl" | "$mod/nomadlike/acl/"*) continue ;;
+		esac
+		if ! grep -qxF "$d" <<<"$hcldeps"; then
+			violation "$p imports $d (acl may import only the standard library and hcl/v2)"
+		fi
+	done
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi
