@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -30,6 +31,13 @@ func startServer(a *Agent) (serverRole, string, error) {
 		cfg.NumSchedulers = c.Server.NumSchedulers
 	}
 	cfg.Logger = a.logger.Named("server")
+	if c.Server.Encrypt != "" {
+		key, err := server.DecodeClusterKey(c.Server.Encrypt)
+		if err != nil {
+			return nil, "", fmt.Errorf("server.encrypt: %w", err)
+		}
+		cfg.EncryptKey = key
+	}
 	if !c.DevMode {
 		dir, err := a.subDir("server")
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike/server"
 )
 
 // Config is the whole agent configuration after files and flags are merged.
@@ -93,6 +95,13 @@ type ServerConfig struct {
 	RetryJoin []string
 	// RetryInterval is the wait between join attempts (30s).
 	RetryInterval time.Duration
+	// Encrypt is the cluster key (server.encrypt), base64 of 16, 24 or 32
+	// bytes, the same on every server; `operator gossip keyring generate`
+	// makes one. With it, servers prove the key to each other on every
+	// raft and join connection, and the operator endpoints (raft join and
+	// peer removal, snapshot save and restore) require it as the token.
+	// Empty: the RPC port is unauthenticated (a warning at startup).
+	Encrypt string
 }
 
 // ClientConfig configures the client role.
@@ -214,6 +223,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.NumSchedulers < 0 {
 		fail("server.num_schedulers", "must be >= 0, got %d", c.Server.NumSchedulers)
+	}
+	if c.Server.Encrypt != "" {
+		if _, err := server.DecodeClusterKey(c.Server.Encrypt); err != nil {
+			fail("server.encrypt", "%v", err)
+		}
 	}
 	if c.Server.RetryInterval <= 0 {
 		fail("server.server_join.retry_interval", "must be > 0, got %s", c.Server.RetryInterval)

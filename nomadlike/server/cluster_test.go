@@ -48,8 +48,8 @@ func inmemCluster(t *testing.T, n int, mutate func(i int, c *Config)) []*Server 
 	}
 	leader := waitLeader(t, servers[0])
 	for _, s := range servers[1:] {
-		if err := leader.AddPeer(s.ID(), s.RPCAddr()); err != nil {
-			t.Fatalf("AddPeer: %v", err)
+		if err := leader.addVoter(s.ID(), s.RPCAddr()); err != nil {
+			t.Fatalf("addVoter: %v", err)
 		}
 	}
 	waitFor(t, 10*time.Second, "all servers see the leader", func() (bool, string) {
