@@ -10,30 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
-
-// keyedDevServer starts a dev server with a cluster key.
-func keyedDevServer(t *testing.T, key string) (*Agent, *api.Client) {
-	t.Helper()
-	cfg := DevConfig()
-	cfg.Name = "test-" + t.Name()
-	cfg.Client.Enabled = false
-	cfg.Ports.HTTP, cfg.Ports.RPC = 0, 0
-	cfg.Server.Encrypt = key
-	a, err := New(cfg, hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}}))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { a.Shutdown() })
-	c, err := api.NewClient(api.Config{Address: a.HTTPAddr()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, c
-}
 
 // send makes one raw request with the given headers and returns the status
 // and body.
@@ -116,7 +94,7 @@ func TestOperatorEndpointsNeedTheKey(t *testing.T) {
 	defer cancel()
 	key := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))
 	wrong := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("w", 32)))
-	a, c := keyedDevServer(t, key)
+	a, c := devServer(t, func(c *Config) { c.Server.Encrypt = key })
 	waitLeader(ctx, t, c)
 	join, _ := json.Marshal(map[string]string{"ID": "evil", "Address": unusedAddr(t)})
 	for _, ep := range []struct{ method, path, body string }{
