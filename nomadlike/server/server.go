@@ -136,7 +136,15 @@ func NewServer(cfg Config) (*Server, error) {
 	s.batcher = newAllocBatcher(s)
 
 	if err := s.setupRaft(); err != nil {
+		// Release what setupRaft opened: a leaked raft log keeps its file
+		// lock, and the next start on this data dir would block on it.
+		if s.raft != nil {
+			_ = s.raft.Shutdown().Error()
+		}
 		s.closeTransport()
+		if s.bolt != nil {
+			_ = s.bolt.Close()
+		}
 		return nil, err
 	}
 	s.fsm.SetEvalHook(s.onEvals)
