@@ -33,6 +33,7 @@ func agentCommand() *cli.Command {
 			&cli.IntFlag{Name: "rpc-port", Usage: "raft `PORT` between servers (4647)"},
 			&cli.IntFlag{Name: "bootstrap-expect", Usage: "number of servers to wait for before electing a leader"},
 			&cli.GenericFlag{Name: "retry-join", Usage: "RPC `ADDRESS` (host:port, port 4647) of a server to join (repeatable)", Value: &repeatedFlag{}},
+			&cli.StringFlag{Name: "encrypt", Usage: "cluster `KEY` (server.encrypt; base64, from operator gossip keyring generate)"},
 			&cli.GenericFlag{Name: "servers", Usage: "HTTP `ADDRESS` of a server for the client (repeatable)", Value: &repeatedFlag{}},
 			&cli.StringFlag{Name: "node", Usage: "node `NAME` of this agent"},
 			&cli.StringFlag{Name: "node-class", Usage: "client node `CLASS`"},
@@ -84,6 +85,7 @@ func agentConfig(c *cli.Context) (*agent.Config, error) {
 	setString("dc", &cfg.Datacenter)
 	setString("region", &cfg.Region)
 	setString("plugin-dir", &cfg.PluginDir)
+	setString("encrypt", &cfg.Server.Encrypt)
 	if c.IsSet("log-level") {
 		cfg.LogLevel = strings.ToUpper(c.String("log-level"))
 	}

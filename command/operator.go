@@ -1,6 +1,8 @@
 package command
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
@@ -23,8 +25,28 @@ func operatorCommand() *cli.Command {
 				Subcommands: []*cli.Command{{
 					Name:   "list-peers",
 					Usage:  "List the raft peers and who leads",
-					Flags:  []cli.Flag{addressFlag(), jsonFlag(), &cli.BoolFlag{Name: "stale", Usage: "answer from any server, not only the leader"}},
+					Flags:  []cli.Flag{addressFlag(), tokenFlag(), jsonFlag(), &cli.BoolFlag{Name: "stale", Usage: "answer from any server, not only the leader"}},
 					Action: raftListPeers,
+				}, {
+					Name:  "remove-peer",
+					Usage: "Remove a server from the raft configuration (a failed server that will not come back)",
+					Flags: []cli.Flag{addressFlag(), tokenFlag(),
+						&cli.StringFlag{Name: "peer-id", Usage: "raft ID of the server to remove (see list-peers)"},
+						&cli.StringFlag{Name: "peer-address", Usage: "raft address (host:port) of the server to remove"}},
+					Action: raftRemovePeer,
+				}},
+			},
+			{
+				Name:  "gossip",
+				Usage: "Manage the cluster key",
+				Subcommands: []*cli.Command{{
+					Name:  "keyring",
+					Usage: "Manage the cluster key",
+					Subcommands: []*cli.Command{{
+						Name:   "generate",
+						Usage:  "Print a new random cluster key for server.encrypt",
+						Action: keyringGenerate,
+					}},
 				}},
 			},
 			{
@@ -35,14 +57,14 @@ func operatorCommand() *cli.Command {
 						Name:      "save",
 						Usage:     "Save a snapshot of the cluster state to FILE",
 						ArgsUsage: "FILE",
-						Flags:     []cli.Flag{addressFlag(), &cli.BoolFlag{Name: "stale", Usage: "take the snapshot on any server"}},
+						Flags:     []cli.Flag{addressFlag(), tokenFlag(), &cli.BoolFlag{Name: "stale", Usage: "take the snapshot on any server"}},
 						Action:    snapshotSave,
 					},
 					{
 						Name:      "restore",
 						Usage:     "Replace the cluster state with the snapshot in FILE",
 						ArgsUsage: "FILE",
-						Flags:     []cli.Flag{addressFlag()},
+						Flags:     []cli.Flag{addressFlag(), tokenFlag()},
 						Action:    snapshotRestore,
 					},
 				},
@@ -50,6 +72,63 @@ func operatorCommand() *cli.Command {
 			operatorSimNodesCommand(),
 		},
 	}
+}
+
+// tokenFlag is -token, as Nomad's: the token sent as X-Nomad-Token. Until
+// ACLs exist, the operator commands that need one take the servers'
+// cluster key (server.encrypt).
+func tokenFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "token",
+		Usage:   "token for the request (the cluster key, server.encrypt, for raft and snapshot operations)",
+		EnvVars: []string{"NOMADLIKE_TOKEN", "NOMAD_TOKEN"},
+	}
+}
+
+// agentToken is the -token flag of the command, else NOMADLIKE_TOKEN, else
+// NOMAD_TOKEN, else "".
+func agentToken(c *cli.Context) string {
+	if t := c.String("token"); t != "" {
+		return t
+	}
+	if t := os.Getenv("NOMADLIKE_TOKEN"); t != "" {
+		return t
+	}
+	return os.Getenv("NOMAD_TOKEN")
+}
+
+func raftRemovePeer(c *cli.Context) error {
+	id, addr := c.String("peer-id"), c.String("peer-address")
+	if (id == "") == (addr == "") {
+		return userError("operator raft remove-peer takes exactly one of -peer-id and -peer-address")
+	}
+	client, err := apiClient(c)
+	if err != nil {
+		return err
+	}
+	what := "id " + id
+	if id != "" {
+		_, err = client.Operator().RaftRemovePeerByID(cmdContext(c), id, nil)
+	} else {
+		what = "address " + addr
+		_, err = client.Operator().RaftRemovePeerByAddress(cmdContext(c), addr, nil)
+	}
+	if err != nil {
+		return agentError(c, "remove raft peer with "+what, err)
+	}
+	fmt.Fprintf(c.App.Writer, "Removed peer with %s\n", what)
+	return nil
+}
+
+// keyringGenerate prints 32 random bytes in base64, as Nomad's
+// `operator gossip keyring generate`.
+func keyringGenerate(c *cli.Context) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return fmt.Errorf("read random bytes: %w", err)
+	}
+	fmt.Fprintln(c.App.Writer, base64.StdEncoding.EncodeToString(key))
+	return nil
 }
 
 func raftListPeers(c *cli.Context) error {

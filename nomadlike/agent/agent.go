@@ -17,6 +17,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
+	"github.com/nomadlike/nomadlike/nomadlike/server"
 )
 
 // Version is reported by /v1/agent/self and server members; the CLI sets it.
@@ -104,6 +105,9 @@ func (a *Agent) start() error {
 	cfg := httpapi.Config{Agent: a, Logger: a.logger}
 	if a.server != nil {
 		cfg.Server = a.server
+		if a.cfg.Server.Encrypt != "" {
+			cfg.ClusterKey, _ = server.DecodeClusterKey(a.cfg.Server.Encrypt) // validated
+		}
 	} else {
 		cfg.Servers = a.cfg.Client.Servers
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -33,6 +34,13 @@ func startServer(a *Agent) (serverRole, string, error) {
 		cfg.JobMaxCount = c.Server.JobMaxCount
 	}
 	cfg.Logger = a.logger.Named("server")
+	if c.Server.Encrypt != "" {
+		key, err := server.DecodeClusterKey(c.Server.Encrypt)
+		if err != nil {
+			return nil, "", fmt.Errorf("server.encrypt: %w", err)
+		}
+		cfg.EncryptKey = key
+	}
 	if !c.DevMode {
 		dir, err := a.subDir("server")
 		if err != nil {

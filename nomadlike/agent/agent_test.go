@@ -13,13 +13,17 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
 
-// devServer starts an in-memory dev server (no client) on free ports.
-func devServer(t *testing.T) (*Agent, *api.Client) {
+// devServer starts an in-memory dev server (no client) on free ports,
+// with mutate applied to its config.
+func devServer(t *testing.T, mutate ...func(*Config)) (*Agent, *api.Client) {
 	t.Helper()
 	cfg := DevConfig()
 	cfg.Name = "test-" + t.Name()
 	cfg.Client.Enabled = false
 	cfg.Ports.HTTP, cfg.Ports.RPC = 0, 0
+	for _, m := range mutate {
+		m(cfg)
+	}
 	a, err := New(cfg, hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}}))
 	if err != nil {
 		t.Fatalf("New: %v", err)

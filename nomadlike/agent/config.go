@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
+	"github.com/nomadlike/nomadlike/nomadlike/server"
 )
 
 // Config is the whole agent configuration after files and flags are merged.
@@ -99,6 +100,13 @@ type ServerConfig struct {
 	// allocations one job may ask for; 0 means server.DefaultJobMaxCount
 	// (100,000). See server.Config.JobMaxCount.
 	JobMaxCount int
+	// Encrypt is the cluster key (server.encrypt), base64 of 16, 24 or 32
+	// bytes, the same on every server; `operator gossip keyring generate`
+	// makes one. With it, servers prove the key to each other on every
+	// raft and join connection, and the operator endpoints (raft join and
+	// peer removal, snapshot save and restore) require it as the token.
+	// Empty: the RPC port is unauthenticated (a warning at startup).
+	Encrypt string
 }
 
 // ClientConfig configures the client role.
@@ -230,6 +238,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.JobMaxCount < 0 {
 		fail("server.job_max_count", "must be > 0, got %d", c.Server.JobMaxCount)
+	}
+	if c.Server.Encrypt != "" {
+		if _, err := server.DecodeClusterKey(c.Server.Encrypt); err != nil {
+			fail("server.encrypt", "%v", err)
+		}
 	}
 	if c.Server.RetryInterval <= 0 {
 		fail("server.server_join.retry_interval", "must be > 0, got %s", c.Server.RetryInterval)

@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/nomadlike/nomadlike/nomadlike/server"
 )
 
 // fileConfig is one configuration file as written; pointers tell "unset"
@@ -69,6 +71,8 @@ type fileServer struct {
 	ServerJoin           *fileServerJoin `hcl:"server_join,block"`
 	JobMaxCount          *int            `hcl:"job_max_count,optional"`
 	JobMaxCountRange     hcl.Range       `hcl:"job_max_count,attr_range"`
+	Encrypt              *string         `hcl:"encrypt,optional"`
+	EncryptRange         hcl.Range       `hcl:"encrypt,attr_range"`
 }
 
 type fileServerJoin struct {
@@ -301,6 +305,12 @@ func applyServer(dst *ServerConfig, s *fileServer) hcl.Diagnostics {
 		dst.RetryJoin = append([]string(nil), s.RetryJoin...)
 	}
 	diags = append(diags, setDuration(&dst.RetryInterval, s.RetryInterval, s.RetryIntervalRange, "server.retry_interval")...)
+	if s.Encrypt != nil {
+		if _, err := server.DecodeClusterKey(*s.Encrypt); err != nil {
+			diags = append(diags, diagAt(s.EncryptRange, "Invalid server.encrypt", fmt.Sprintf("The cluster key %v.", err)))
+		}
+		dst.Encrypt = *s.Encrypt
+	}
 	if j := s.ServerJoin; j != nil {
 		if len(j.RetryJoin) > 0 {
 			dst.RetryJoin = append([]string(nil), j.RetryJoin...)

@@ -23,12 +23,17 @@ type Config struct {
 	// HTTPClient is used when set; the default has no overall timeout so that
 	// blocking queries can wait.
 	HTTPClient *http.Client
+	// Token is sent as X-Nomad-Token with every request when set (the CLI's
+	// -token and NOMAD_TOKEN). Until ACLs exist, the operator endpoints
+	// that need one take the servers' cluster key (server.encrypt).
+	Token string
 }
 
 // Client talks to one agent.
 type Client struct {
-	base *url.URL
-	http *http.Client
+	base  *url.URL
+	http  *http.Client
+	token string
 }
 
 // NewClient returns a client for cfg.Address.
@@ -55,7 +60,7 @@ func NewClient(cfg Config) (*Client, error) {
 			IdleConnTimeout:     90 * time.Second,
 		}}
 	}
-	return &Client{base: u, http: hc}, nil
+	return &Client{base: u, http: hc, token: cfg.Token}, nil
 }
 
 // Address returns the agent address the client talks to.
@@ -173,8 +178,12 @@ func (c *Client) Do(ctx context.Context, method, path string, q *QueryOptions, b
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// A per-request token (a node's SecretID on node calls) wins over the
+	// client's configured token.
 	if q != nil && q.AuthToken != "" {
 		req.Header.Set("X-Nomad-Token", q.AuthToken)
+	} else if c.token != "" {
+		req.Header.Set("X-Nomad-Token", c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 )
 
 // Operator is the /v1/operator part of the API.
@@ -19,6 +20,18 @@ func (o *Operator) RaftConfiguration(ctx context.Context, q *QueryOptions) (*Raf
 		return nil, err
 	}
 	return &out, nil
+}
+
+// RaftRemovePeerByID removes the server with raft ID id from the raft
+// configuration.
+func (o *Operator) RaftRemovePeerByID(ctx context.Context, id string, q *QueryOptions) (*WriteMeta, error) {
+	return o.c.Write(ctx, http.MethodDelete, "/v1/operator/raft/peer?id="+url.QueryEscape(id), nil, nil, q)
+}
+
+// RaftRemovePeerByAddress removes the server with raft address addr
+// ("host:port") from the raft configuration.
+func (o *Operator) RaftRemovePeerByAddress(ctx context.Context, addr string, q *QueryOptions) (*WriteMeta, error) {
+	return o.c.Write(ctx, http.MethodDelete, "/v1/operator/raft/peer?address="+url.QueryEscape(addr), nil, nil, q)
 }
 
 // SnapshotSave streams a snapshot of the cluster state; the caller closes it.

@@ -55,7 +55,11 @@ type Backend interface {
 	StopAlloc(allocID string) (evalID string, index uint64, err error)
 	SnapshotSave(w io.Writer) error
 	SnapshotRestore(r io.Reader) error
+	// AddPeer adds the server at addr as a voter once it answered the join
+	// protocol (as id, when id is not ""); RemovePeer removes one by ID or,
+	// with id "", by address.
 	AddPeer(id, addr string) error
+	RemovePeer(id, addr string) error
 }
 
 // Peer is one raft server.
@@ -108,6 +112,11 @@ type Config struct {
 	NodeID func() string
 	// Logger defaults to a null logger.
 	Logger hclog.Logger
+	// ClusterKey is the servers' cluster key (server.encrypt), nil when none
+	// is set. When set, the operator endpoints that change the raft peer set
+	// or read or replace the whole state require it as the request's token
+	// (see operatorAuth).
+	ClusterKey []byte
 	// MaxWait caps a blocking query's wait (10m) and DefaultWait is used
 	// when ?wait is absent (5m).
 	MaxWait, DefaultWait time.Duration
@@ -264,9 +273,10 @@ func (h *Handler) routes() {
 	h.get("/v1/agent/members", h.agentMembers)
 	h.get("/v1/agent/health", h.agentHealth)
 	h.get("/v1/operator/raft/configuration", h.serverOnly(h.raftConfiguration))
-	h.write("/v1/operator/raft/join", h.serverOnly(h.raftJoin))
-	h.get("/v1/operator/snapshot", h.serverOnly(h.snapshotSave))
-	h.write("/v1/operator/snapshot", h.serverOnly(h.snapshotRestore))
+	h.write("/v1/operator/raft/join", h.serverOnly(h.operatorAuth(h.raftJoin)))
+	h.handle([]string{http.MethodDelete}, "/v1/operator/raft/peer", h.serverOnly(h.operatorAuth(h.raftRemovePeer)))
+	h.get("/v1/operator/snapshot", h.serverOnly(h.operatorAuth(h.snapshotSave)))
+	h.write("/v1/operator/snapshot", h.serverOnly(h.operatorAuth(h.snapshotRestore)))
 	h.write("/v1/search", h.serverOnly(h.search))
 	h.get("/v1/metrics", h.metricsHandler)
 }

@@ -2,13 +2,18 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
+	"strings"
 
 	memdb "github.com/hashicorp/go-memdb"
 
+	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -91,8 +96,10 @@ func (h *Handler) raftConfiguration(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// RaftJoinRequest is the body of PUT /v1/operator/raft/join, which a server
-// sends to a member of the cluster it wants to join (retry_join).
+// RaftJoinRequest is the body of PUT /v1/operator/raft/join (a nomadlike
+// extension): the leader dials Address, and adds the server there as a
+// voter once it answered the join protocol (with the cluster key when one
+// is set) as ID. ID may be empty: the server's own answer names it.
 type RaftJoinRequest struct {
 	ID      string `json:"ID"`
 	Address string `json:"Address"`
@@ -104,8 +111,12 @@ func (h *Handler) raftJoin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if req.ID == "" || req.Address == "" {
-		writeError(w, badRequest("ID and Address: both are required"))
+	if req.Address == "" {
+		writeError(w, badRequest("Address: required (the server's RPC host:port)"))
+		return
+	}
+	if _, _, err := net.SplitHostPort(req.Address); err != nil {
+		writeError(w, badRequest("Address: %q is not host:port: %v", req.Address, err))
 		return
 	}
 	h.writeOp(w, r, func() (any, uint64, error) {
@@ -114,6 +125,55 @@ func (h *Handler) raftJoin(w http.ResponseWriter, r *http.Request) {
 		}
 		return map[string]any{}, latest(h.cfg.Server.State()), nil
 	})
+}
+
+// raftRemovePeer serves DELETE /v1/operator/raft/peer?id=ID (or
+// ?address=host:port), as Nomad.
+func (h *Handler) raftRemovePeer(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	id, addr := q.Get("id"), q.Get("address")
+	if (id == "") == (addr == "") {
+		writeError(w, badRequest("give exactly one of the query parameters id and address"))
+		return
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		if err := h.cfg.Server.RemovePeer(id, addr); err != nil {
+			return nil, 0, err
+		}
+		return map[string]any{}, latest(h.cfg.Server.State()), nil
+	})
+}
+
+// operatorAuth guards the operator endpoints that change the raft peer set
+// or read or replace the whole state (raft join, peer removal, snapshot
+// save and restore): when the servers have a cluster key, the request must
+// carry it as its token, in X-Nomad-Token or "Authorization: Bearer", else
+// 403. ACL management tokens are to replace this.
+func (h *Handler) operatorAuth(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if len(h.cfg.ClusterKey) > 0 && !tokenIsKey(r, h.cfg.ClusterKey) {
+			h.logger.Warn("operator request refused: no or wrong token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			writeError(w, fmt.Errorf("%s %s: %w: this operation needs the cluster key (server.encrypt) as the token (X-Nomad-Token header, or -token / NOMAD_TOKEN with the CLI)",
+				r.Method, r.URL.Path, nomadlike.ErrPermission))
+			return
+		}
+		fn(w, r)
+	}
+}
+
+// tokenIsKey reports whether the request's token is key, base64-encoded.
+func tokenIsKey(r *http.Request, key []byte) bool {
+	tok := r.Header.Get("X-Nomad-Token")
+	if tok == "" {
+		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
+			tok = strings.TrimSpace(a[7:])
+		}
+	}
+	got, err := base64.StdEncoding.DecodeString(tok)
+	if err != nil || len(got) != len(key) {
+		return false
+	}
+	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
 func (h *Handler) snapshotSave(w http.ResponseWriter, r *http.Request) {

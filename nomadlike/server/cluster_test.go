@@ -48,8 +48,8 @@ func inmemCluster(t *testing.T, n int, mutate func(i int, c *Config)) []*Server 
 	}
 	leader := waitLeader(t, servers[0])
 	for _, s := range servers[1:] {
-		if err := leader.AddPeer(s.ID(), s.RPCAddr()); err != nil {
-			t.Fatalf("AddPeer: %v", err)
+		if err := leader.addVoter(s.ID(), s.RPCAddr()); err != nil {
+			t.Fatalf("addVoter: %v", err)
 		}
 	}
 	waitFor(t, 10*time.Second, "all servers see the leader", func() (bool, string) {
@@ -198,24 +198,7 @@ func freePorts(t *testing.T, n int) []string {
 // other through the join service, bootstrap together with
 // BootstrapExpect=3, and learn each other's HTTP addresses.
 func TestTCPRetryJoinBootstrap(t *testing.T) {
-	addrs := freePorts(t, 3)
-	var servers []*Server
-	for i, a := range addrs {
-		cfg := testConfig(t)
-		cfg.RaftTransport = nil
-		cfg.Dev = false
-		cfg.DataDir = t.TempDir()
-		cfg.RPCAddr = a
-		cfg.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", 14646+i)
-		cfg.BootstrapExpect = 3
-		cfg.RetryInterval = 20 * time.Millisecond
-		for _, o := range addrs {
-			if o != a {
-				cfg.RetryJoin = append(cfg.RetryJoin, o)
-			}
-		}
-		servers = append(servers, startServer(t, cfg))
-	}
+	servers := tcpCluster(t, 3, nil)
 	leader := waitLeader(t, servers...)
 	waitFor(t, 10*time.Second, "three voters and leader HTTP address everywhere", func() (bool, string) {
 		for _, s := range servers {

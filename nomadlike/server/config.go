@@ -117,6 +117,14 @@ type Config struct {
 	// commit timeouts (tests use short ones).
 	RaftTimeouts *RaftTimeouts
 
+	// EncryptKey is the cluster key (agent config server.encrypt, 16, 24
+	// or 32 bytes): when set, every raft and join connection between
+	// servers proves it with a challenge-response in both directions, and
+	// a server without it, or with another, is refused. Nil leaves the RPC
+	// port unauthenticated (a warning is logged at startup). See
+	// DecodeClusterKey.
+	EncryptKey []byte
+
 	// RaftTransport, when set, replaces the TCP transport (tests pass
 	// raft.InmemTransport). The join service then does not run.
 	RaftTransport raft.Transport
@@ -213,6 +221,8 @@ func (c *Config) Validate() error {
 		return bad("RaftApplyTimeout", "must be positive, got %v", c.RaftApplyTimeout)
 	case c.SnapshotThreshold == 0 || c.SnapshotInterval <= 0:
 		return bad("SnapshotThreshold", "snapshot threshold and interval must be positive")
+	case len(c.EncryptKey) != 0 && !validKeySize(len(c.EncryptKey)):
+		return bad("EncryptKey", "%d bytes; want 16, 24 or 32", len(c.EncryptKey))
 	}
 	for i, a := range c.RetryJoin {
 		if _, _, err := net.SplitHostPort(a); err != nil {
@@ -230,4 +240,13 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	return nil
+}
+
+func validKeySize(n int) bool {
+	for _, k := range clusterKeySizes {
+		if n == k {
+			return true
+		}
+	}
+	return false
 }

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"sort"
-	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -91,127 +88,43 @@ func (s *Server) SnapshotRestore(r io.Reader) error {
 	return nil
 }
 
-// handleJoin serves one join exchange on the RPC port: it merges what the
-// caller knows, adds the caller to raft when this server leads, and answers
-// with what it knows.
-func (s *Server) handleJoin(conn net.Conn) {
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	var req joinRequest
-	if err := json.NewDecoder(conn).Decode(&req); err != nil {
-		return
+// RemovePeer removes a server from the raft configuration by ID or, when
+// id is "", by raft address; leader only. Removing the leader itself is
+// allowed, as in Nomad: it steps down and the others elect a new one. A
+// server that is not in the configuration is an error wrapping
+// nomadlike.ErrNotFound.
+func (s *Server) RemovePeer(id, addr string) error {
+	if (id == "") == (addr == "") {
+		return fmt.Errorf("remove peer: %w: give exactly one of id and address", nomadlike.ErrValidation)
 	}
-	s.mergeMembers(append(req.Known, req.Self))
-	resp := joinResponse{Known: s.knownMembers()}
-	select {
-	case <-s.raftReady:
-	case <-s.shutdownCh:
-		return
-	case <-time.After(5 * time.Second):
-		resp.Error = "raft is not running yet"
-		_ = json.NewEncoder(conn).Encode(&resp)
-		return
+	if !s.IsLeader() {
+		return notLeader("remove peer")
 	}
-	if s.IsLeader() && req.Self.ID != "" && req.Self.RPCAddr != "" && !s.inRaftConfig(req.Self.ID, req.Self.RPCAddr) {
-		if err := s.AddPeer(req.Self.ID, req.Self.RPCAddr); err != nil {
-			resp.Error = err.Error()
-		} else {
-			s.logger.Info("server joined", "id", req.Self.ID, "name", req.Self.Name, "addr", req.Self.RPCAddr)
-		}
-	}
-	addr, _ := s.raft.LeaderWithID()
-	resp.Leader = string(addr)
-	_ = json.NewEncoder(conn).Encode(&resp)
-}
-
-func (s *Server) inRaftConfig(id, addr string) bool {
 	f := s.raft.GetConfiguration()
-	if f.Error() != nil {
-		return false
+	if err := f.Error(); err != nil {
+		return fmt.Errorf("remove peer: %w", raftErr(err))
 	}
+	var found raft.ServerID
 	for _, srv := range f.Configuration().Servers {
-		if string(srv.ID) == id {
-			return string(srv.Address) == addr
+		if (id != "" && string(srv.ID) == id) || (addr != "" && string(srv.Address) == addr) {
+			found = srv.ID
+			break
 		}
 	}
-	return false
-}
-
-func (s *Server) mergeMembers(ms []member) {
+	if found == "" {
+		what := "id " + id
+		if id == "" {
+			what = "address " + addr
+		}
+		return fmt.Errorf("remove peer: %s: %w in the raft configuration", what, nomadlike.ErrNotFound)
+	}
+	if err := s.raft.RemoveServer(found, f.Index(), s.cfg.RaftApplyTimeout).Error(); err != nil {
+		return fmt.Errorf("remove peer %s: %w", found, raftErr(err))
+	}
 	s.membersMu.Lock()
-	defer s.membersMu.Unlock()
-	for _, m := range ms {
-		if m.ID == "" || m.ID == s.id {
-			continue
-		}
-		s.members[m.ID] = m
-	}
-}
-
-func (s *Server) knownMembers() []member {
-	s.membersMu.Lock()
-	defer s.membersMu.Unlock()
-	out := make([]member, 0, len(s.members))
-	for _, m := range s.members {
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// retryJoin contacts the RetryJoin servers every RetryInterval, for as long
-// as the server runs: it learns the other servers (and their HTTP
-// addresses), asks the leader to add it, and bootstraps the cluster once
-// BootstrapExpect servers know each other and none has raft state.
-func (s *Server) retryJoin() {
-	for {
-		for _, addr := range s.cfg.RetryJoin {
-			if addr == s.RPCAddr() {
-				continue
-			}
-			resp, err := callJoin(addr, &joinRequest{Self: s.self(), Known: s.knownMembers()}, 5*time.Second)
-			if resp != nil {
-				s.mergeMembers(resp.Known)
-			}
-			if err != nil {
-				s.logger.Debug("join attempt failed", "addr", addr, "error", err)
-			}
-		}
-		s.maybeBootstrap()
-		select {
-		case <-s.shutdownCh:
-			return
-		case <-time.After(s.cfg.RetryInterval):
-		}
-	}
-}
-
-// maybeBootstrap bootstraps raft with every known server once there are
-// BootstrapExpect of them. Every server computes the same configuration
-// from the same member set, which is what raft requires of a multi-server
-// bootstrap.
-func (s *Server) maybeBootstrap() {
-	if s.cfg.BootstrapExpect <= 1 {
-		return
-	}
-	f := s.raft.GetConfiguration()
-	if f.Error() != nil || len(f.Configuration().Servers) > 0 {
-		return // already part of a cluster
-	}
-	known := s.knownMembers()
-	var servers []raft.Server
-	for _, m := range known {
-		if m.BootstrapExpect != 0 && m.BootstrapExpect != s.cfg.BootstrapExpect {
-			s.logger.Error("servers disagree on bootstrap_expect; not bootstrapping", "peer", m.Name, "theirs", m.BootstrapExpect, "ours", s.cfg.BootstrapExpect)
-			return
-		}
-		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(m.ID), Address: raft.ServerAddress(m.RPCAddr)})
-	}
-	if len(servers) < s.cfg.BootstrapExpect {
-		return
-	}
-	s.logger.Info("bootstrapping raft", "servers", len(servers))
-	if err := s.raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
-		s.logger.Error("bootstrap raft", "error", err)
-	}
+	delete(s.members, string(found))
+	delete(s.confirmed, string(found))
+	s.membersMu.Unlock()
+	s.logger.Warn("removed raft peer", "id", found)
+	return nil
 }

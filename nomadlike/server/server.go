@@ -70,6 +70,13 @@ type Server struct {
 
 	membersMu sync.Mutex
 	members   map[string]member // by raft server ID, self included
+	// confirmed marks the members whose record came from their own
+	// answer at their own address (see join.go); the others were
+	// reported by third parties.
+	confirmed map[string]bool
+	// clusterSeen is set once a join answer came from a server that is in
+	// a cluster: this server then waits to be added, never bootstraps.
+	clusterSeen atomic.Bool
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -98,6 +105,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg:        cfg,
 		logger:     cfg.Logger.Named("server"),
 		members:    map[string]member{},
+		confirmed:  map[string]bool{},
 		rng:        rand.New(rand.NewSource(time.Now().UnixNano())),
 		shutdownCh: make(chan struct{}),
 		raftReady:  make(chan struct{}),
@@ -128,7 +136,15 @@ func NewServer(cfg Config) (*Server, error) {
 	s.batcher = newAllocBatcher(s)
 
 	if err := s.setupRaft(); err != nil {
+		// Release what setupRaft opened: a leaked raft log keeps its file
+		// lock, and the next start on this data dir would block on it.
+		if s.raft != nil {
+			_ = s.raft.Shutdown().Error()
+		}
 		s.closeTransport()
+		if s.bolt != nil {
+			_ = s.bolt.Close()
+		}
 		return nil, err
 	}
 	s.fsm.SetEvalHook(s.onEvals)
@@ -201,7 +217,10 @@ func (s *Server) setupRaft() error {
 			ln.Close()
 			return err
 		}
-		s.mux = newMuxListener(ln, adv, s.handleJoin)
+		s.mux = newMuxListener(ln, adv, s.handleJoin, s.cfg.EncryptKey, s.cfg.Logger.Named("rpc"))
+		if len(s.cfg.EncryptKey) == 0 {
+			s.logger.Warn("no cluster key (server.encrypt): any host that reaches the RPC port can take part in raft and ask to join as a server; set the same key on every server (nomadlike operator gossip keyring generate)", "rpc_addr", adv.String())
+		}
 		s.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream:  s.mux,
 			MaxPool: 3,
@@ -261,6 +280,11 @@ func (s *Server) setupRaft() error {
 		return fmt.Errorf("%w: raft: %v", ErrInvalidConfig, err)
 	}
 
+	if !s.cfg.Dev {
+		if err := s.recoverPeers(rc, logs, stable); err != nil {
+			return err
+		}
+	}
 	existing, err := raft.HasExistingState(logs, stable, s.snapshots)
 	if err != nil {
 		return fmt.Errorf("read raft state: %w", err)
@@ -406,11 +430,30 @@ func (s *Server) LastContact() time.Duration {
 	return time.Since(last)
 }
 
-// AddPeer adds a voting server to the raft configuration; leader only.
+// AddPeer adds the server at addr to the raft configuration as a voter;
+// leader only. The server there must answer the join protocol (with the
+// cluster key when one is set) and, when id is not "", say that its ID is
+// id: an address that does not answer, or answers as another server, is
+// refused with an error wrapping nomadlike.ErrValidation and nothing
+// changes.
 func (s *Server) AddPeer(id, addr string) error {
-	if id == "" || addr == "" {
-		return fmt.Errorf("add peer: %w: id and address are required", nomadlike.ErrValidation)
+	if addr == "" {
+		return fmt.Errorf("add peer: %w: Address is required", nomadlike.ErrValidation)
 	}
+	if !s.IsLeader() {
+		return fmt.Errorf("add peer %s: %w", addr, nomadlike.ErrNotLeader)
+	}
+	got, err := s.probe(addr, id)
+	if err != nil {
+		return fmt.Errorf("add peer %s: %w", addr, err)
+	}
+	s.setMember(got)
+	return s.addVoter(got.ID, addr)
+}
+
+// addVoter adds a voting server to the raft configuration without checking
+// it; callers have verified it.
+func (s *Server) addVoter(id, addr string) error {
 	if !s.IsLeader() {
 		return fmt.Errorf("add peer %s: %w", id, nomadlike.ErrNotLeader)
 	}

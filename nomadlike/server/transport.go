@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
 
@@ -23,12 +24,15 @@ const (
 // first byte of each accepted connection: raft connections are handed to
 // raft through Accept, join connections to the join handler. Reading the
 // byte happens on a goroutine per connection so one slow client cannot stall
-// accepting.
+// accepting. Raft connections pass the cluster key handshake (see
+// clusterkey.go) in both directions before raft sees them.
 type muxListener struct {
 	ln        net.Listener
 	advertise net.Addr
 	raftCh    chan net.Conn
 	join      func(net.Conn)
+	key       []byte // cluster key; nil when none is configured
+	logger    hclog.Logger
 	closeOnce sync.Once
 	closed    chan struct{}
 	wg        sync.WaitGroup
@@ -36,8 +40,8 @@ type muxListener struct {
 
 var _ raft.StreamLayer = (*muxListener)(nil)
 
-func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn)) *muxListener {
-	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, closed: make(chan struct{})}
+func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn), key []byte, logger hclog.Logger) *muxListener {
+	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, key: key, logger: logger, closed: make(chan struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -77,6 +81,11 @@ func (m *muxListener) route(conn net.Conn) {
 	_ = conn.SetReadDeadline(time.Time{})
 	switch b[0] {
 	case connRaft:
+		if err := m.authRaft(conn); err != nil {
+			m.logger.Warn("raft connection refused", "remote", conn.RemoteAddr(), "error", err)
+			conn.Close()
+			return
+		}
 		select {
 		case m.raftCh <- conn:
 		case <-m.closed:
@@ -88,6 +97,16 @@ func (m *muxListener) route(conn net.Conn) {
 		conn.Close()
 	}
 }
+
+// authRaft runs the callee's half of the cluster key handshake.
+func (m *muxListener) authRaft(conn net.Conn) error {
+	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	defer conn.SetDeadline(time.Time{})
+	return acceptRaft(conn, m.key)
+}
+
+// handshakeTimeout bounds a connection's key handshake.
+const handshakeTimeout = 10 * time.Second
 
 // Accept returns the next raft connection.
 func (m *muxListener) Accept() (net.Conn, error) {
@@ -118,10 +137,16 @@ func (m *muxListener) Dial(address raft.ServerAddress, timeout time.Duration) (n
 	if err != nil {
 		return nil, err
 	}
+	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	if _, err := conn.Write([]byte{connRaft}); err != nil {
 		conn.Close()
 		return nil, err
 	}
+	if err := dialRaft(conn, m.key); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("raft connection to %s: %w", address, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
 	return conn, nil
 }
 
@@ -136,40 +161,53 @@ type member struct {
 	BootstrapExpect int    `json:"BootstrapExpect"`
 }
 
-// joinRequest introduces the caller and what it knows.
+// joinRequest introduces the caller and what it knows. A probe asks only
+// for the callee's own record (the leader probes a server's address before
+// it adds it to raft).
 type joinRequest struct {
 	Self  member   `json:"Self"`
 	Known []member `json:"Known"`
+	Probe bool     `json:"Probe,omitempty"`
 }
 
-// joinResponse returns what the callee knows, itself included.
+// joinResponse returns the callee's own record and what it knows.
 type joinResponse struct {
-	Known  []member `json:"Known"`
-	Leader string   `json:"Leader"` // raft address of the leader, "" when unknown
-	Error  string   `json:"Error"`
+	Self      member   `json:"Self"`
+	Known     []member `json:"Known"`
+	Leader    string   `json:"Leader"`    // raft address of the leader, "" when unknown
+	InCluster bool     `json:"InCluster"` // the callee has a raft configuration
+	Error     string   `json:"Error"`
 }
 
-// callJoin sends one join exchange to addr.
-func callJoin(addr string, req *joinRequest, timeout time.Duration) (*joinResponse, error) {
+// callJoin sends one join exchange to addr, authenticated with key when it
+// is set (and refused when the two sides disagree on having one).
+func callJoin(addr string, key []byte, req *joinRequest, timeout time.Duration) (*joinResponse, error) {
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
-	w := bufio.NewWriter(conn)
-	if err := w.WriteByte(connJoin); err != nil {
+	if _, err := conn.Write([]byte{connJoin}); err != nil {
 		return nil, err
 	}
-	if err := json.NewEncoder(w).Encode(req); err != nil {
+	sess, err := clientHello(conn, key)
+	if err != nil {
+		return nil, fmt.Errorf("join %s: %w", addr, err)
+	}
+	w := bufio.NewWriter(conn)
+	if err := sess.writeSigned(w, labelJoinRequest, req); err != nil {
 		return nil, err
 	}
 	if err := w.Flush(); err != nil {
 		return nil, err
 	}
 	var resp joinResponse
-	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
-		return nil, fmt.Errorf("read join response from %s: %w", addr, err)
+	if err := sess.readSigned(json.NewDecoder(io.LimitReader(conn, maxJoinMessage)), labelJoinResponse, &resp); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("join %s: %w: the server closed the connection without answering (is server.encrypt the same on both?)", addr, ErrClusterKey)
+		}
+		return nil, fmt.Errorf("join %s: %w", addr, err)
 	}
 	if resp.Error != "" {
 		return &resp, fmt.Errorf("join %s: %s", addr, resp.Error)

@@ -387,6 +387,18 @@ func (f *Server) AddPeer(id, addr string) error {
 	return nil
 }
 
+func (f *Server) RemovePeer(id, addr string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, p := range f.peers {
+		if (id != "" && p.ID == id) || (addr != "" && p.Address == addr) {
+			f.peers = append(f.peers[:i], f.peers[i+1:]...)
+			return nil
+		}
+	}
+	return fmt.Errorf("remove peer %s%s: %w", id, addr, nomadlike.ErrNotFound)
+}
+
 // PutAlloc stores a placed allocation as a plan would.
 func (f *Server) PutAlloc(a *nomadlike.Allocation) uint64 {
 	index, err := f.Apply(func(st *state.StateStore, index uint64) error {
