@@ -35,14 +35,20 @@ const (
 	PlanResultsEntryType
 )
 
+// typeNames is indexed by MessageType (keyed, so types need not be dense:
+// new features take explicit numbers, see the constants above).
 var typeNames = [...]string{
-	"JobRegister", "JobDeregister", "EvalUpdate", "EvalDelete", "AllocUpdate", "AllocClientUpdate",
-	"NodeRegister", "NodeDeregister", "NodeUpdateStatus", "NodeUpdateEligibility", "NodeUpdateDrain",
-	"ApplyPlanResults", "PeriodicLaunch", "PlanResultsEntry",
+	JobRegisterRequestType: "JobRegister", JobDeregisterRequestType: "JobDeregister",
+	EvalUpdateRequestType: "EvalUpdate", EvalDeleteRequestType: "EvalDelete",
+	AllocUpdateRequestType: "AllocUpdate", AllocClientUpdateRequestType: "AllocClientUpdate",
+	NodeRegisterRequestType: "NodeRegister", NodeDeregisterRequestType: "NodeDeregister",
+	NodeUpdateStatusRequestType: "NodeUpdateStatus", NodeUpdateEligibilityRequestType: "NodeUpdateEligibility",
+	NodeUpdateDrainRequestType: "NodeUpdateDrain", ApplyPlanResultsRequestType: "ApplyPlanResults",
+	PeriodicLaunchRequestType: "PeriodicLaunch", PlanResultsEntryType: "PlanResultsEntry",
 }
 
 func (t MessageType) String() string {
-	if int(t) < len(typeNames) {
+	if int(t) < len(typeNames) && typeNames[t] != "" {
 		return typeNames[t]
 	}
 	return fmt.Sprintf("MessageType(%d)", uint8(t))
