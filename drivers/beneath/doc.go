@@ -22,5 +22,7 @@
 // forbids a task to make to a file it cannot both read and write.
 //
 // Names are resolved at the time of each call; a Dir is safe for concurrent
-// use. Linux only.
+// use, but Close must not race its other methods. OpenExisting and, before
+// Linux 6.6, Chmod reopen a file through /proc/self/fd, so /proc must be
+// mounted. Linux only.
 package beneath
