@@ -2,11 +2,16 @@ package logging
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nomadlike/nomadlike/drivers/beneath"
 )
 
 // files returns name -> content of every file in dir.
@@ -169,4 +174,136 @@ func TestFileRotatorManyWrites(t *testing.T) {
 	if !bytes.HasSuffix(all.Bytes(), []byte(tail)) {
 		t.Errorf("kept files are not the tail of what was written")
 	}
+}
+
+// TestFileRotatorRefusesPlantedFiles: a task that can write to the log
+// directory plants links and other files at the names the rotator continues
+// or rotates to; the rotator must write only to regular files it created,
+// and never to the victim.
+func TestFileRotatorRefusesPlantedFiles(t *testing.T) {
+	const secret = "root-only\n"
+	cases := []struct {
+		name  string
+		plant func(t *testing.T, dir, victim string) // before NewFileRotator
+		next  func(t *testing.T, dir, victim string) // after it, before the writes
+		want  map[string]string                      // regular files after writing "abcdefgh" (4-byte files)
+	}{
+		{
+			name: "symbolic link as the file to continue",
+			plant: func(t *testing.T, dir, victim string) {
+				mustDo(t, os.Symlink(victim, filepath.Join(dir, "web.stdout.0")))
+			},
+			want: map[string]string{"web.stdout.1": "abcd", "web.stdout.2": "efgh"},
+		},
+		{
+			name: "hard link as the file to continue",
+			plant: func(t *testing.T, dir, victim string) {
+				mustDo(t, os.Link(victim, filepath.Join(dir, "web.stdout.3")))
+			},
+			want: map[string]string{"web.stdout.3": secret, "web.stdout.4": "abcd", "web.stdout.5": "efgh"}, // the link is left alone
+		},
+		{
+			name: "someone else's file to continue",
+			plant: func(t *testing.T, dir, victim string) {
+				if os.Geteuid() != 0 {
+					t.Skip("chown needs root")
+				}
+				p := filepath.Join(dir, "web.stdout.0")
+				mustDo(t, os.WriteFile(p, []byte("x"), 0o666))
+				mustDo(t, os.Chown(p, 65534, 65534))
+			},
+			want: map[string]string{"web.stdout.0": "x", "web.stdout.1": "abcd", "web.stdout.2": "efgh"},
+		},
+		{
+			name: "fifo as the file to continue",
+			plant: func(t *testing.T, dir, victim string) {
+				mustDo(t, unix.Mkfifo(filepath.Join(dir, "web.stdout.0"), 0o666))
+			},
+			want: map[string]string{"web.stdout.1": "abcd", "web.stdout.2": "efgh"},
+		},
+		{
+			name: "symbolic link as the next file",
+			next: func(t *testing.T, dir, victim string) {
+				mustDo(t, os.Symlink(victim, filepath.Join(dir, "web.stdout.1")))
+			},
+			want: map[string]string{"web.stdout.0": "abcd", "web.stdout.1": "efgh"},
+		},
+		{
+			name: "fifo as the next file",
+			next: func(t *testing.T, dir, victim string) {
+				mustDo(t, unix.Mkfifo(filepath.Join(dir, "web.stdout.1"), 0o666))
+			},
+			want: map[string]string{"web.stdout.0": "abcd", "web.stdout.1": "efgh"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := filepath.Join(t.TempDir(), "victim")
+			mustDo(t, os.WriteFile(victim, []byte(secret), 0o600))
+			if tc.plant != nil {
+				tc.plant(t, dir, victim)
+			}
+			r, err := NewFileRotator(dir, "web.stdout", 10, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.next != nil {
+				tc.next(t, dir, victim)
+			}
+			if n, err := r.Write([]byte("abcdefgh")); err != nil || n != 8 {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			mustDo(t, r.Close())
+			if b, err := os.ReadFile(victim); err != nil || string(b) != secret {
+				t.Fatalf("victim = %q, %v; want it unchanged", b, err)
+			}
+			if got := regularFiles(t, dir); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("files = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFileRotatorRefusesLinkedDir(t *testing.T) {
+	real := t.TempDir()
+	link := filepath.Join(t.TempDir(), "logs")
+	mustDo(t, os.Symlink(real, link))
+	if _, err := NewFileRotator(link, "web.stdout", 1, 10); !errors.Is(err, beneath.ErrLink) {
+		t.Fatalf("NewFileRotator(link to a dir) = %v, want beneath.ErrLink", err)
+	}
+	for _, base := range []string{"", "..", "a/b"} {
+		if _, err := NewFileRotator(real, base, 1, 10); err == nil {
+			t.Errorf("NewFileRotator(base %q) succeeded", base)
+		}
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// regularFiles returns name -> content of the regular files in dir (links
+// and FIFOs are left out, and never followed).
+func regularFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
 }

@@ -6,12 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/beneath"
 )
 
 // Defaults when a LogConfig leaves a bound at zero (Nomad's).
@@ -29,7 +29,8 @@ type TaskLogs struct {
 	Stdout *os.File
 	Stderr *os.File
 
-	fifos   []string
+	dir     *beneath.Dir // the log directory, open while copying
+	fifos   []string     // names in dir
 	readers []*os.File
 	writers []*FileRotator
 	wg      sync.WaitGroup
@@ -44,8 +45,10 @@ type TaskLogs struct {
 // FIFOPath is where the FIFO of a task's stream ("stdout" or "stderr") lives:
 // a dot file next to the rotated files.
 func FIFOPath(dir, taskName, stream string) string {
-	return filepath.Join(dir, "."+taskName+"."+stream+".fifo")
+	return filepath.Join(dir, fifoName(taskName, stream))
 }
+
+func fifoName(taskName, stream string) string { return "." + taskName + "." + stream + ".fifo" }
 
 // Open creates the FIFOs for a task about to start and begins copying them
 // into dir/<task>.stdout.N and dir/<task>.stderr.N.
@@ -61,8 +64,8 @@ func Reopen(cfg drivers.LogConfig, taskName string) (*TaskLogs, error) {
 }
 
 func open(cfg drivers.LogConfig, taskName string, fresh bool) (_ *TaskLogs, err error) {
-	if taskName == "" {
-		return nil, errors.New("logs: task name: required")
+	if taskName == "" || strings.Contains(taskName, "/") {
+		return nil, fmt.Errorf("logs: task name %q: must be a non-empty file name", taskName)
 	}
 	tl := &TaskLogs{done: make(chan struct{})}
 	if cfg.Disabled {
@@ -91,25 +94,32 @@ func open(cfg drivers.LogConfig, taskName string, fresh bool) (_ *TaskLogs, err 
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("logs.dir: %w", err)
 	}
+	// Everything below is opened beneath the directory's descriptor with no
+	// link followed: a task that can write there cannot redirect it.
+	if tl.dir, err = beneath.Open(cfg.Dir); err != nil {
+		return nil, fmt.Errorf("logs.dir: %w", err)
+	}
 	defer func() {
 		if err != nil {
 			tl.closeAll()
+			_ = tl.dir.Close()
 		}
 	}()
+	fifo := beneath.Want{Type: os.ModeNamedPipe, Owner: os.Geteuid()}
 	for _, stream := range []string{"stdout", "stderr"} {
-		path := FIFOPath(cfg.Dir, taskName, stream)
+		name := fifoName(taskName, stream)
 		if fresh {
-			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := tl.dir.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("logs: remove stale fifo: %w", err)
 			}
-			if err := unix.Mkfifo(path, 0o600); err != nil {
-				return nil, fmt.Errorf("logs: create fifo %s: %w", path, err)
+			if err := tl.dir.Mkfifo(name, 0o600); err != nil {
+				return nil, fmt.Errorf("logs: create fifo: %w", err)
 			}
 		}
-		tl.fifos = append(tl.fifos, path)
+		tl.fifos = append(tl.fifos, name)
 		// Non-blocking open: it succeeds without a writer, and reads park in
 		// the runtime poller instead of a thread.
-		r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		r, err := tl.dir.OpenExisting(name, os.O_RDONLY|syscall.O_NONBLOCK, fifo)
 		if err != nil {
 			return nil, fmt.Errorf("logs: open fifo: %w", err)
 		}
@@ -117,11 +127,10 @@ func open(cfg drivers.LogConfig, taskName string, fresh bool) (_ *TaskLogs, err 
 		if fresh {
 			// A separate, blocking open file description for the child: it
 			// holds both ends, and its writes block rather than fail.
-			fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+			f, err := tl.dir.OpenExisting(name, os.O_RDWR, fifo)
 			if err != nil {
 				return nil, fmt.Errorf("logs: open fifo for the task: %w", err)
 			}
-			f := os.NewFile(uintptr(fd), path)
 			if stream == "stdout" {
 				tl.Stdout = f
 			} else {
@@ -192,9 +201,12 @@ func (tl *TaskLogs) Close() error {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	if tl.eof == len(tl.readers) {
-		for _, p := range tl.fifos {
-			_ = os.Remove(p)
+		for _, name := range tl.fifos {
+			_ = tl.dir.Remove(name)
 		}
+	}
+	if tl.dir != nil {
+		_ = tl.dir.Close()
 	}
 	if len(tl.errs) > 0 {
 		return fmt.Errorf("logs: copy: %w", tl.errs[0])

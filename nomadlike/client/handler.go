@@ -171,7 +171,11 @@ func (c *Client) handleLogs(w http.ResponseWriter, r *http.Request) {
 		}
 		return werr
 	})
-	if err != nil && r.Context().Err() == nil {
+	switch {
+	case errors.Is(err, logs.ErrRefusedFile):
+		// Only a task that can write to alloc/logs can plant such a file.
+		c.logger.Warn("log stream stopped at a file no driver wrote", "alloc_id", ar.ID(), "task", task, "error", err)
+	case err != nil && r.Context().Err() == nil:
 		c.logger.Debug("log stream ended", "error", err)
 	}
 }

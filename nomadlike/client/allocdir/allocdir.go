@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/nomadlike/nomadlike/drivers/beneath"
 )
 
 // Directory names inside an allocation directory.
@@ -58,24 +61,28 @@ func (d *AllocDir) TaskDir(task string) TaskDir {
 	}
 }
 
-// Build creates the shared directories. It is idempotent.
+// dirSpec is one directory of the tree, relative to the alloc dir.
+type dirSpec struct {
+	rel  string
+	mode os.FileMode
+}
+
+// Build creates the shared directories. It is idempotent, and sets every
+// directory's mode again (so a tree from an older version, whose logs
+// directory was 0777, gets today's modes). alloc/logs belongs to the agent's
+// user with mode 0755: tasks can read their logs but not create, remove or
+// replace a file there (drivers write logs from the plugin process).
 func (d *AllocDir) Build() error {
-	dirs := []struct {
-		path string
-		mode os.FileMode
-	}{
-		{d.Dir, 0o755},
-		{d.SharedDir(), 0o755},
-		{filepath.Join(d.SharedDir(), SharedDataName), 0o777},
-		{d.LogDir(), 0o777},
-		{filepath.Join(d.SharedDir(), TmpDirName), 0o777 | os.ModeSticky},
+	if err := os.MkdirAll(d.Dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", d.Dir, err)
 	}
-	for _, x := range dirs {
-		if err := mkdir(x.path, x.mode); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.build([]dirSpec{
+		{".", 0o755},
+		{SharedAllocName, 0o755},
+		{path.Join(SharedAllocName, SharedDataName), 0o777},
+		{path.Join(SharedAllocName, LogDirName), 0o755},
+		{path.Join(SharedAllocName, TmpDirName), 0o777 | os.ModeSticky},
+	}, path.Join(SharedAllocName, LogDirName))
 }
 
 // BuildTask creates task's directories. It is idempotent.
@@ -83,33 +90,79 @@ func (d *AllocDir) BuildTask(task string) (TaskDir, error) {
 	if task == "" || task == SharedAllocName || strings.ContainsAny(task, `/\`) || task == "." || task == ".." {
 		return TaskDir{}, fmt.Errorf("task name %q cannot name a directory", task)
 	}
-	td := d.TaskDir(task)
-	dirs := []struct {
-		path string
-		mode os.FileMode
-	}{
-		{td.Dir, 0o755},
-		{td.LocalDir, 0o777},
-		{td.SecretsDir, 0o700},
-		{td.TmpDir, 0o777 | os.ModeSticky},
+	err := d.build([]dirSpec{
+		{task, 0o755},
+		{path.Join(task, TaskLocal), 0o777},
+		{path.Join(task, TaskSecrets), 0o700},
+		{path.Join(task, TmpDirName), 0o777 | os.ModeSticky},
+	}, "")
+	if err != nil {
+		return TaskDir{}, err
 	}
-	for _, x := range dirs {
-		if err := mkdir(x.path, x.mode); err != nil {
-			return TaskDir{}, err
-		}
-	}
-	return td, nil
+	return d.TaskDir(task), nil
 }
 
-func mkdir(path string, mode os.FileMode) error {
-	if err := os.MkdirAll(path, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+// build creates and chmods dirs beneath the alloc dir's descriptor, so a
+// link a task planted in a directory it can write to is refused rather than
+// followed (a chmod 0777 through it would open up any host directory), and
+// makes own belong to the agent's user.
+func (d *AllocDir) build(dirs []dirSpec, own string) error {
+	root, err := beneath.Open(d.Dir)
+	if err != nil {
+		return fmt.Errorf("alloc dir: %w", err)
 	}
-	// MkdirAll is subject to the umask; set the intended mode explicitly.
-	if err := os.Chmod(path, mode); err != nil {
-		return fmt.Errorf("chmod %s: %w", path, err)
+	defer root.Close()
+	for _, x := range dirs {
+		if err := root.MkdirAll(x.rel, 0o755); err != nil {
+			return err
+		}
+		// MkdirAll is subject to the umask; set the intended mode explicitly.
+		if err := root.Chmod(x.rel, x.mode); err != nil {
+			return err
+		}
+		if x.rel == own {
+			if err := root.Chown(x.rel, os.Geteuid(), os.Getegid()); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// Open opens the allocation directory for work beneath it that must not
+// follow a link a task planted (see package drivers/beneath). The caller
+// closes it.
+func (d *AllocDir) Open() (*beneath.Dir, error) {
+	root, err := beneath.Open(d.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("alloc dir: %w", err)
+	}
+	return root, nil
+}
+
+// RelPath joins rel (a path from a job file, relative to base, which must be
+// inside the allocation directory; an absolute rel is taken relative to base,
+// as Nomad does for template destinations) and returns it relative to the
+// allocation directory, for the methods of the Dir that Open returns. It
+// fails with ErrEscapes when the joined path leaves the allocation
+// directory; it looks at no file, so links are for the Dir to refuse.
+func (d *AllocDir) RelPath(base, rel string) (string, error) {
+	root, err := filepath.Abs(d.Dir)
+	if err != nil {
+		return "", err
+	}
+	joined, err := filepath.Abs(filepath.Join(base, rel))
+	if err != nil {
+		return "", err
+	}
+	if !within(root, joined) {
+		return "", fmt.Errorf("%q: %w", rel, ErrEscapes)
+	}
+	out, err := filepath.Rel(root, joined)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", rel, ErrEscapes)
+	}
+	return filepath.ToSlash(out), nil
 }
 
 // Destroy removes the whole allocation directory.
@@ -123,7 +176,8 @@ func (d *AllocDir) Destroy() error {
 // Resolve joins rel (a path from a job file, relative to base, which must be
 // inside the allocation directory) and checks that the result stays inside
 // the allocation directory, following any symbolic links of the part that
-// already exists. Absolute rel paths are taken relative to base, as Nomad
+// already exists. A task can change a link after Resolve looked at it: to
+// open or create the file, use RelPath and the Dir of Open instead. Absolute rel paths are taken relative to base, as Nomad
 // does for template destinations. The returned path is absolute and clean.
 func (d *AllocDir) Resolve(base, rel string) (string, error) {
 	root, err := filepath.Abs(d.Dir)

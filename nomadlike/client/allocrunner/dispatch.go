@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/render"
 )
 
 // dispatchPayloadHook writes a dispatched job's payload to the file the
@@ -27,11 +26,19 @@ func (dispatchPayloadHook) Prestart(_ context.Context, req *TaskPrestartRequest,
 		ev.FailsTask = true
 		return &HookError{Event: ev, Err: err}
 	}
-	path, err := req.AllocDir.Resolve(req.TaskDir.LocalDir, dp.File)
+	// local/ is the task's to change (a restart finds what it left there):
+	// the file is written beneath the alloc dir's descriptor, refusing any
+	// link on the way, and replacing, not following, one at the name.
+	rel, err := req.AllocDir.RelPath(req.TaskDir.LocalDir, dp.File)
 	if err != nil {
 		return fail(err)
 	}
-	if err := render.WriteFileAtomic(path, req.Alloc.Job.Payload, 0o644); err != nil {
+	root, err := req.AllocDir.Open()
+	if err != nil {
+		return fail(err)
+	}
+	defer root.Close()
+	if err := root.WriteFileAtomic(rel, req.Alloc.Job.Payload, 0o644); err != nil {
 		return fail(err)
 	}
 	return nil

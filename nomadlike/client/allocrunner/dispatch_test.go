@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/nomadlike/nomadlike/drivers/beneath"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
 	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
@@ -81,8 +82,8 @@ func TestDispatchPayloadHook(t *testing.T) {
 			err = dispatchPayloadHook{}.Prestart(context.Background(), req, &TaskPrestartResponse{})
 			var he *HookError
 			if tc.wantError {
-				if !errors.As(err, &he) || !he.Event.FailsTask || errors.Is(err, allocdir.ErrEscapes) == false {
-					t.Fatalf("Prestart = %v, want a task-failing HookError wrapping ErrEscapes", err)
+				if !errors.As(err, &he) || !he.Event.FailsTask || !errors.Is(err, beneath.ErrLink) {
+					t.Fatalf("Prestart = %v, want a task-failing HookError wrapping beneath.ErrLink", err)
 				}
 				if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 					t.Errorf("payload written outside the alloc dir: %v", entries)

@@ -6,15 +6,22 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/beneath"
 )
 
 // ErrBadType is returned for a log type other than stdout or stderr.
 var ErrBadType = errors.New(`log type must be "stdout" or "stderr"`)
+
+// ErrRefusedFile is returned for a log file (or directory) that is not one
+// a driver wrote: a symbolic link, another kind of file, a file with more
+// than one hard link or of another user than the agent's. Only a task able
+// to write to the log directory can put one there.
+var ErrRefusedFile = errors.New("log file refused")
 
 // Origins of an offset.
 const (
@@ -48,35 +55,66 @@ type Chunk struct {
 
 type logFile struct {
 	index int
-	path  string
+	name  string
 	size  int64
 }
 
-// list returns the task's files of one type, oldest first.
-func list(dir, task, typ string) ([]logFile, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+// logDir is the log directory, opened once it exists: every file in it is
+// opened beneath its descriptor (package beneath), so a link a task planted
+// there is refused, never followed.
+type logDir struct {
+	path string
+	d    *beneath.Dir
+}
+
+// get returns the open directory, or nil while it does not exist yet.
+func (l *logDir) get() (*beneath.Dir, error) {
+	if l.d == nil {
+		d, err := beneath.Open(l.path)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, nil
 		}
+		if err != nil {
+			return nil, refused(err)
+		}
+		l.d = d
+	}
+	return l.d, nil
+}
+
+func (l *logDir) close() {
+	if l.d != nil {
+		_ = l.d.Close()
+	}
+}
+
+// list returns the task's files of one type, oldest first. Entries that are
+// not regular files (links, FIFOs, directories) are left out.
+func (l *logDir) list(task, typ string) ([]logFile, error) {
+	d, err := l.get()
+	if d == nil || err != nil {
+		return nil, err
+	}
+	entries, err := d.ReadDir(".")
+	if err != nil {
 		return nil, err
 	}
 	prefix := task + "." + typ + "."
 	var out []logFile
 	for _, e := range entries {
 		n, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok {
+		if !ok || !e.Type().IsRegular() {
 			continue
 		}
 		idx, err := strconv.Atoi(n)
 		if err != nil || idx < 0 {
 			continue
 		}
-		fi, err := e.Info()
-		if err != nil {
+		fi, err := d.Stat(e.Name())
+		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		out = append(out, logFile{index: idx, path: filepath.Join(dir, e.Name()), size: fi.Size()})
+		out = append(out, logFile{index: idx, name: e.Name(), size: fi.Size()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].index < out[j].index })
 	return out, nil
@@ -93,7 +131,9 @@ func Stream(ctx context.Context, opts Options, emit func(Chunk) error) error {
 	if poll <= 0 {
 		poll = 250 * time.Millisecond
 	}
-	files, err := list(opts.Dir, opts.Task, opts.Type)
+	dir := &logDir{path: opts.Dir}
+	defer dir.close()
+	files, err := dir.list(opts.Task, opts.Type)
 	if err != nil {
 		return err
 	}
@@ -123,8 +163,7 @@ func Stream(ctx context.Context, opts Options, emit func(Chunk) error) error {
 	buf := make([]byte, 32<<10)
 	for {
 		if cur >= 0 {
-			path := filepath.Join(opts.Dir, fmt.Sprintf("%s.%s.%d", opts.Task, opts.Type, cur))
-			n, err := drain(path, pos, buf, emit)
+			n, err := dir.drain(fileName(opts, cur), pos, buf, emit)
 			if err != nil {
 				return err
 			}
@@ -132,7 +171,7 @@ func Stream(ctx context.Context, opts Options, emit func(Chunk) error) error {
 		}
 		// Move on when a newer file exists; drain the current one again
 		// first, since it may have grown before the rotation.
-		files, err := list(opts.Dir, opts.Task, opts.Type)
+		files, err := dir.list(opts.Task, opts.Type)
 		if err != nil {
 			return err
 		}
@@ -145,8 +184,7 @@ func Stream(ctx context.Context, opts Options, emit func(Chunk) error) error {
 		}
 		if next >= 0 {
 			if cur >= 0 {
-				path := filepath.Join(opts.Dir, fmt.Sprintf("%s.%s.%d", opts.Task, opts.Type, cur))
-				if _, err := drain(path, pos, buf, emit); err != nil {
+				if _, err := dir.drain(fileName(opts, cur), pos, buf, emit); err != nil {
 					return err
 				}
 			}
@@ -167,22 +205,43 @@ func Stream(ctx context.Context, opts Options, emit func(Chunk) error) error {
 	}
 }
 
-// drain emits path from pos to its current end and returns the bytes sent.
-// A file removed by rotation is treated as empty.
-func drain(path string, pos int64, buf []byte, emit func(Chunk) error) (int64, error) {
-	f, err := os.Open(path)
+// refused wraps err with ErrRefusedFile when package beneath refused the
+// file for what it is.
+func refused(err error) error {
+	for _, e := range []error{beneath.ErrLink, beneath.ErrOutside, beneath.ErrFileType, beneath.ErrHardLinked, beneath.ErrOwner} {
+		if errors.Is(err, e) {
+			return fmt.Errorf("%w: %w", ErrRefusedFile, err)
+		}
+	}
+	return err
+}
+
+func fileName(opts Options, index int) string {
+	return fmt.Sprintf("%s.%s.%d", opts.Task, opts.Type, index)
+}
+
+// drain emits the file name from pos to its current end and returns the
+// bytes sent. A file removed by rotation is treated as empty. It opens only
+// a regular file of this process's user with a single hard link (what a
+// driver plugin the agent started creates), else fails with ErrRefusedFile.
+func (l *logDir) drain(name string, pos int64, buf []byte, emit func(Chunk) error) (int64, error) {
+	d, err := l.get()
+	if d == nil || err != nil {
+		return 0, err
+	}
+	f, err := d.OpenExisting(name, os.O_RDONLY, beneath.Want{Owner: os.Geteuid()})
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return 0, nil
 		}
-		return 0, err
+		return 0, refused(err)
 	}
 	defer f.Close()
 	var sent int64
 	for {
 		n, err := f.ReadAt(buf, pos+sent)
 		if n > 0 {
-			if eerr := emit(Chunk{File: filepath.Base(path), Offset: pos + sent, Data: append([]byte(nil), buf[:n]...)}); eerr != nil {
+			if eerr := emit(Chunk{File: name, Offset: pos + sent, Data: append([]byte(nil), buf[:n]...)}); eerr != nil {
 				return sent, eerr
 			}
 			sent += int64(n)

@@ -135,3 +135,90 @@ func TestStreamFollowDone(t *testing.T) {
 		t.Errorf("Stream() = %q, want %q", got, "ab")
 	}
 }
+
+// TestStreamRefusesPlantedFiles: files a task planted in the log directory
+// are never read through: a link is left out of the listing, and a file
+// with a second hard link, or of another user, or a linked log directory,
+// stops the stream with ErrRefusedFile. The victim's content never comes
+// out.
+func TestStreamRefusesPlantedFiles(t *testing.T) {
+	const secret = "root-only secret"
+	cases := []struct {
+		name  string
+		plant func(t *testing.T, dir, victim string) string // returns the Dir to stream
+		want  string                                        // streamed stdout
+		err   error
+	}{
+		{
+			name: "symbolic link as the first file",
+			plant: func(t *testing.T, dir, victim string) string {
+				must(t, os.Symlink(victim, filepath.Join(dir, "web.stdout.0")))
+				write(t, dir, "web.stdout.1", "real")
+				return dir
+			},
+			want: "real",
+		},
+		{
+			name: "symbolic link as the only file",
+			plant: func(t *testing.T, dir, victim string) string {
+				must(t, os.Symlink(victim, filepath.Join(dir, "web.stdout.0")))
+				return dir
+			},
+		},
+		{
+			name: "hard link",
+			plant: func(t *testing.T, dir, victim string) string {
+				must(t, os.Link(victim, filepath.Join(dir, "web.stdout.0")))
+				return dir
+			},
+			err: ErrRefusedFile,
+		},
+		{
+			name: "someone else's file",
+			plant: func(t *testing.T, dir, victim string) string {
+				if os.Geteuid() != 0 {
+					t.Skip("chown needs root")
+				}
+				write(t, dir, "web.stdout.0", "planted")
+				must(t, os.Chown(filepath.Join(dir, "web.stdout.0"), 65534, 65534))
+				return dir
+			},
+			err: ErrRefusedFile,
+		},
+		{
+			name: "linked log directory",
+			plant: func(t *testing.T, dir, victim string) string {
+				link := filepath.Join(t.TempDir(), "logs")
+				must(t, os.Symlink(filepath.Dir(victim), link))
+				return link
+			},
+			err: ErrRefusedFile,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := filepath.Join(t.TempDir(), "web.stdout.0")
+			must(t, os.WriteFile(victim, []byte(secret), 0o600))
+			streamDir := tc.plant(t, dir, victim)
+			var got bytes.Buffer
+			err := Stream(context.Background(), Options{Dir: streamDir, Task: "web", Type: "stdout"}, func(c Chunk) error {
+				got.Write(c.Data)
+				return nil
+			})
+			if !errors.Is(err, tc.err) || (err != nil) != (tc.err != nil) {
+				t.Fatalf("Stream() error = %v, want %v", err, tc.err)
+			}
+			if strings.Contains(got.String(), secret) || got.String() != tc.want {
+				t.Errorf("Stream() = %q, want %q", got.String(), tc.want)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

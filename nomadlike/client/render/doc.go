@@ -5,6 +5,10 @@
 // parseBool, base64Encode, base64Decode, timestamp. Consul and Vault lookups
 // (key, service, secret...) fail with ErrUnsupported.
 //
-// Destinations are confined to the allocation directory; a template with
-// env = true is parsed as KEY=VALUE lines for the task's environment.
+// Sources and destinations are confined to the allocation directory and
+// opened beneath its descriptor without following symbolic links (package
+// drivers/beneath): a link on the way is refused, and a link at the
+// destination itself is replaced by the rendered file (written to a
+// temporary file and renamed). A template with env = true is parsed as
+// KEY=VALUE lines for the task's environment.
 package render

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/beneath"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
 	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
@@ -31,15 +33,19 @@ type Result struct {
 
 // Render renders tmpl for a task whose host directory is taskDir. Source
 // and destination paths are interpolated with env and must stay inside the
-// allocation directory.
+// allocation directory; both are opened beneath its descriptor, so a
+// symbolic link on the way (which a task can plant in its own directories)
+// is refused rather than followed. The source must be a regular file with a
+// single hard link.
 func Render(tmpl *nomadlike.Template, env *taskenv.Env, ad *allocdir.AllocDir, taskDir string) (*Result, error) {
+	root, err := ad.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	body := tmpl.EmbeddedTmpl
 	if tmpl.SourcePath != "" {
-		src, err := ad.Resolve(taskDir, env.ReplaceEnv(tmpl.SourcePath))
-		if err != nil {
-			return nil, fmt.Errorf("template source: %w", err)
-		}
-		b, err := os.ReadFile(src)
+		b, err := readSource(root, ad, taskDir, env.ReplaceEnv(tmpl.SourcePath))
 		if err != nil {
 			return nil, fmt.Errorf("template source: %w", err)
 		}
@@ -48,7 +54,7 @@ func Render(tmpl *nomadlike.Template, env *taskenv.Env, ad *allocdir.AllocDir, t
 	if tmpl.DestPath == "" {
 		return nil, errors.New("template destination: must not be empty")
 	}
-	dest, err := ad.Resolve(taskDir, env.ReplaceEnv(tmpl.DestPath))
+	dest, err := ad.RelPath(taskDir, env.ReplaceEnv(tmpl.DestPath))
 	if err != nil {
 		return nil, fmt.Errorf("template destination: %w", err)
 	}
@@ -64,10 +70,10 @@ func Render(tmpl *nomadlike.Template, env *taskenv.Env, ad *allocdir.AllocDir, t
 	if err != nil {
 		return nil, err
 	}
-	if err := WriteFileAtomic(dest, out, mode); err != nil {
-		return nil, err
+	if err := root.WriteFileAtomic(dest, out, mode); err != nil {
+		return nil, fmt.Errorf("template destination: %w", err)
 	}
-	res := &Result{Path: dest}
+	res := &Result{Path: filepath.Join(ad.Dir, dest)}
 	if tmpl.Envvars {
 		res.Env, err = ParseEnvFile(out)
 		if err != nil {
@@ -169,33 +175,16 @@ func ParseEnvFile(b []byte) (map[string]string, error) {
 	return out, sc.Err()
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, so readers never see half a file and a symbolic
-// link at path is replaced instead of followed.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+// readSource reads a template source file, rel to taskDir.
+func readSource(root *beneath.Dir, ad *allocdir.AllocDir, taskDir, rel string) ([]byte, error) {
+	src, err := ad.RelPath(taskDir, rel)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	f, err := root.OpenExisting(src, os.O_RDONLY, beneath.Want{Owner: beneath.AnyOwner})
+	if err != nil {
+		return nil, err
 	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	defer f.Close()
+	return io.ReadAll(f)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nomadlike/nomadlike/drivers/beneath"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
 	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
@@ -33,8 +34,18 @@ func setup(t *testing.T) (*taskenv.Env, *allocdir.AllocDir, allocdir.TaskDir, *n
 func TestRender(t *testing.T) {
 	env, ad, td, alloc := setup(t)
 	outside := t.TempDir()
-	if err := os.Symlink(outside, filepath.Join(td.LocalDir, "out")); err != nil {
-		t.Fatal(err)
+	secret := filepath.Join(outside, "secret")
+	for _, err := range []error{
+		os.WriteFile(secret, []byte("root-only"), 0o600),
+		os.Symlink(outside, filepath.Join(td.LocalDir, "out")),
+		os.Symlink(ad.SharedDir(), filepath.Join(td.LocalDir, "shared")),
+		os.Symlink(secret, filepath.Join(td.LocalDir, "secret-link")),
+		os.Link(secret, filepath.Join(td.LocalDir, "secret-hard")),
+		os.WriteFile(filepath.Join(td.LocalDir, "in.tpl"), []byte(`task={{ env "NOMAD_TASK_NAME" }}`), 0o644),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	cases := []struct {
 		name     string
@@ -68,10 +79,20 @@ func TestRender(t *testing.T) {
 			wantFile: "../alloc/data/x.txt", want: "x", wantMode: 0o644,
 		},
 		{name: "traversal", tmpl: nomadlike.Template{EmbeddedTmpl: "x", DestPath: "../../../../etc/evil"}, wantErr: allocdir.ErrEscapes},
-		{name: "symlink escape", tmpl: nomadlike.Template{EmbeddedTmpl: "x", DestPath: "local/out/evil"}, wantErr: allocdir.ErrEscapes},
+		{name: "symlink escape", tmpl: nomadlike.Template{EmbeddedTmpl: "x", DestPath: "local/out/evil"}, wantErr: beneath.ErrLink},
+		{name: "symlink inside the alloc dir", tmpl: nomadlike.Template{EmbeddedTmpl: "x", DestPath: "local/shared/data/f"}, wantErr: beneath.ErrLink},
+		{name: "source through a symlink", tmpl: nomadlike.Template{SourcePath: "local/out/secret", DestPath: "local/k"}, wantErr: beneath.ErrLink},
+		{name: "source is a symlink", tmpl: nomadlike.Template{SourcePath: "local/secret-link", DestPath: "local/k"}, wantErr: beneath.ErrLink},
+		{name: "source is a hard link", tmpl: nomadlike.Template{SourcePath: "local/secret-hard", DestPath: "local/k"}, wantErr: beneath.ErrHardLinked},
+		{name: "source", tmpl: nomadlike.Template{SourcePath: "local/in.tpl", DestPath: "local/from-source"}, wantFile: "local/from-source", want: "task=app", wantMode: 0o644},
 		{name: "consul key", tmpl: nomadlike.Template{EmbeddedTmpl: `{{ key "a/b" }}`, DestPath: "local/k"}, wantErr: ErrUnsupported},
 		{name: "parse error", tmpl: nomadlike.Template{EmbeddedTmpl: `{{ env "X" `, DestPath: "local/k"}, errText: "parse template"},
 		{name: "bad perms", tmpl: nomadlike.Template{EmbeddedTmpl: "x", DestPath: "local/k", Perms: "rw"}, errText: "octal"},
+		{ // last: it replaces the link the source cases use
+			name:     "destination is a symlink",
+			tmpl:     nomadlike.Template{EmbeddedTmpl: "replaced", DestPath: "local/secret-link"},
+			wantFile: "local/secret-link", want: "replaced", wantMode: 0o644,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,7 +124,10 @@ func TestRender(t *testing.T) {
 			}
 		})
 	}
-	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
 		t.Errorf("something was written outside the alloc dir: %v", entries)
+	}
+	if b, _ := os.ReadFile(secret); string(b) != "root-only" {
+		t.Errorf("outside file = %q, want it unchanged", b)
 	}
 }
