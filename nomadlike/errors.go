@@ -20,4 +20,7 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrPermission is returned when the caller may not perform an operation.
 	ErrPermission = errors.New("permission denied")
+	// ErrTokenNotFound is returned when a request's ACL secret names no
+	// token, or an expired one (HTTP 403 "ACL token not found", as Nomad).
+	ErrTokenNotFound = errors.New("ACL token not found")
 )

@@ -32,7 +32,7 @@ func statusFor(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, nomadlike.ErrIndexMismatch), errors.Is(err, nomadlike.ErrConflict):
 		return http.StatusConflict
-	case errors.Is(err, nomadlike.ErrPermission):
+	case errors.Is(err, nomadlike.ErrPermission), errors.Is(err, nomadlike.ErrTokenNotFound):
 		return http.StatusForbidden
 	case reqlimit.IsTooLarge(err):
 		return http.StatusRequestEntityTooLarge
