@@ -12,9 +12,11 @@ import (
 	apievents "github.com/containerd/containerd/api/events"
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/events"
+	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/typeurl/v2"
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 
 	"github.com/nomadlike/nomadlike/drivers"
@@ -37,13 +39,13 @@ func (d *Driver) ensureImage(ctx context.Context, c *containerd.Client, tc *Task
 	d.importMu.Lock()
 	defer d.importMu.Unlock()
 
-	img, err := c.GetImage(ctx, ref)
+	img, err := findImage(ctx, c, named)
 	switch {
 	case err == nil:
 	case !errdefs.IsNotFound(err):
 		return nil, fmt.Errorf("look up image %s: %w", ref, err)
 	case tc.ImageArchive != "":
-		img, err = d.importArchive(ctx, c, ref, tc.ImageArchive, task)
+		img, err = d.importArchive(ctx, c, named, tc.ImageArchive, task)
 		if err != nil {
 			return nil, err
 		}
@@ -71,9 +73,67 @@ func (d *Driver) ensureImage(ctx context.Context, c *containerd.Client, tc *Task
 	return img, nil
 }
 
+// findImage returns the image want names from containerd's store: the one
+// stored under its normalized name, or else one stored under another
+// spelling of the same reference ("bars/busybox:1" for
+// docker.io/bars/busybox:1, or any tag of the repository whose manifest has
+// the wanted digest), which it then also names want. The error is NotFound
+// when no image matches.
+func findImage(ctx context.Context, c *containerd.Client, want reference.Named) (containerd.Image, error) {
+	img, err := c.GetImage(ctx, want.String())
+	if !errdefs.IsNotFound(err) {
+		return img, err
+	}
+	all, lerr := c.ImageService().List(ctx)
+	if lerr != nil {
+		return nil, lerr
+	}
+	for _, im := range all {
+		if imageMatches(want, im.Name, im.Target.Digest) {
+			return nameImage(ctx, c, want, im)
+		}
+	}
+	return nil, err
+}
+
+// imageMatches reports whether an image stored as name, whose manifest (or
+// index) has digest target, is the image want names, comparing references
+// as Docker does: "busybox" is docker.io/library/busybox:latest, and a
+// digest reference matches by repository and digest whatever the tag.
+func imageMatches(want reference.Named, name string, target digest.Digest) bool {
+	got, err := reference.ParseDockerRef(name)
+	if err != nil || got.Name() != want.Name() {
+		return false
+	}
+	if wd, ok := want.(reference.Digested); ok {
+		return wd.Digest() == target
+	}
+	wt, wok := want.(reference.Tagged)
+	gt, gok := got.(reference.Tagged)
+	return wok && gok && wt.Tag() == gt.Tag()
+}
+
+// nameImage gives im the name want in containerd's store (creating or
+// updating that record) so later lookups find it directly.
+func nameImage(ctx context.Context, c *containerd.Client, want reference.Named, im images.Image) (containerd.Image, error) {
+	if im.Name != want.String() {
+		alias := images.Image{Name: want.String(), Target: im.Target, Labels: im.Labels}
+		is := c.ImageService()
+		if _, err := is.Create(ctx, alias); errdefs.IsAlreadyExists(err) {
+			_, err = is.Update(ctx, alias, "target")
+			if err != nil {
+				return nil, fmt.Errorf("name image %s as %s: %w", im.Name, want, err)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("name image %s as %s: %w", im.Name, want, err)
+		}
+	}
+	return c.GetImage(ctx, want.String())
+}
+
 // importArchive imports an OCI or docker-archive tarball and returns the
-// image named ref from it.
-func (d *Driver) importArchive(ctx context.Context, c *containerd.Client, ref, archive string, task *drivers.TaskConfig) (containerd.Image, error) {
+// image want names from it, matching the archive's names as Docker does.
+func (d *Driver) importArchive(ctx context.Context, c *containerd.Client, want reference.Named, archive string, task *drivers.TaskConfig) (containerd.Image, error) {
 	f, err := d.openArchive(archive, task)
 	if err != nil {
 		return nil, fmt.Errorf("%w: config.image_archive: %w", ErrImageUnavailable, err)
@@ -85,15 +145,14 @@ func (d *Driver) importArchive(ctx context.Context, c *containerd.Client, ref, a
 		return nil, fmt.Errorf("%w: import %s: %v", ErrImageUnavailable, p, err)
 	}
 	d.logger.Info("imported image archive", "archive", p, "images", len(imgs))
-	img, err := c.GetImage(ctx, ref)
-	if err != nil {
-		names := make([]string, len(imgs))
-		for i, im := range imgs {
-			names[i] = im.Name
+	names := make([]string, len(imgs))
+	for i, im := range imgs {
+		if imageMatches(want, im.Name, im.Target.Digest) {
+			return nameImage(ctx, c, want, im)
 		}
-		return nil, fmt.Errorf("%w: archive %s holds %v, not %s", ErrImageUnavailable, p, names, ref)
+		names[i] = im.Name
 	}
-	return img, nil
+	return nil, fmt.Errorf("%w: archive %s holds %v, not %s", ErrImageUnavailable, p, names, want)
 }
 
 // openArchive opens image_archive for reading. A relative path is resolved

@@ -26,6 +26,23 @@ const DefaultBusybox = "/bin/busybox"
 // name from when it imports an archive.
 const AnnotationImageName = "io.containerd.image.name"
 
+// Format is the layout of the archive BuildBusybox writes.
+type Format int
+
+const (
+	// FormatOCI is an OCI image layout whose index names the image with
+	// both io.containerd.image.name and org.opencontainers.image.ref.name
+	// (as `ctr image export` writes it).
+	FormatOCI Format = iota
+	// FormatOCIRefName is an OCI image layout whose index names the image
+	// only with org.opencontainers.image.ref.name (as skopeo and buildah
+	// write a full reference there).
+	FormatOCIRefName
+	// FormatDockerSave is the `docker save` form: a manifest.json listing
+	// the image's RepoTags, its config and its layers, and no OCI layout.
+	FormatDockerSave
+)
+
 // Options describe the image to build.
 type Options struct {
 	// Ref is the image name, e.g. "docker.io/library/busybox:latest".
@@ -36,6 +53,10 @@ type Options struct {
 	Arch string
 	// Cmd is the image's default command; ["sh"] when empty.
 	Cmd []string
+	// Format is the archive layout; FormatOCI when zero. Ref is written as
+	// it is given (a familiar "bars/busybox:1" stays familiar), as the
+	// tools that write each form do.
+	Format Format
 }
 
 // fixedTime keeps archives reproducible: the same inputs give the same digests.
@@ -104,14 +125,11 @@ func BuildBusybox(w io.Writer, opts Options) error {
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageIndex,
 		Manifests: []ocispec.Descriptor{{
-			MediaType: ocispec.MediaTypeImageManifest,
-			Digest:    digest.FromBytes(manifestBlob),
-			Size:      int64(len(manifestBlob)),
-			Platform:  &ocispec.Platform{Architecture: opts.Arch, OS: "linux"},
-			Annotations: map[string]string{
-				AnnotationImageName:       opts.Ref,
-				ocispec.AnnotationRefName: refTag(opts.Ref),
-			},
+			MediaType:   ocispec.MediaTypeImageManifest,
+			Digest:      digest.FromBytes(manifestBlob),
+			Size:        int64(len(manifestBlob)),
+			Platform:    &ocispec.Platform{Architecture: opts.Arch, OS: "linux"},
+			Annotations: indexAnnotations(opts),
 		}},
 	}
 	indexBlob, err := json.Marshal(index)
@@ -120,17 +138,61 @@ func BuildBusybox(w io.Writer, opts Options) error {
 	}
 	layout, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
 
-	tw := tar.NewWriter(w)
-	files := []struct {
-		name string
-		data []byte
-	}{
+	files := []archiveFile{
 		{ocispec.ImageLayoutFile, layout},
 		{"index.json", indexBlob},
 		{blobPath(digest.FromBytes(configBlob)), configBlob},
 		{blobPath(layerDigest), layer},
 		{blobPath(digest.FromBytes(manifestBlob)), manifestBlob},
 	}
+	if opts.Format == FormatDockerSave {
+		files, err = dockerSaveFiles(opts.Ref, configBlob, layer)
+		if err != nil {
+			return err
+		}
+	}
+	return writeArchive(w, files)
+}
+
+type archiveFile struct {
+	name string
+	data []byte
+}
+
+// indexAnnotations names the image in the OCI index as opts.Format says.
+func indexAnnotations(opts Options) map[string]string {
+	if opts.Format == FormatOCIRefName {
+		return map[string]string{ocispec.AnnotationRefName: opts.Ref}
+	}
+	return map[string]string{
+		AnnotationImageName:       opts.Ref,
+		ocispec.AnnotationRefName: refTag(opts.Ref),
+	}
+}
+
+// dockerSaveFiles lays the image out as `docker save` does: manifest.json
+// names the config and layer files and tags the image with ref.
+func dockerSaveFiles(ref string, configBlob, layer []byte) ([]archiveFile, error) {
+	configPath := blobPath(digest.FromBytes(configBlob))
+	layerPath := blobPath(digest.FromBytes(layer))
+	manifest, err := json.Marshal([]struct {
+		Config   string
+		RepoTags []string
+		Layers   []string
+	}{{Config: configPath, RepoTags: []string{ref}, Layers: []string{layerPath}}})
+	if err != nil {
+		return nil, err
+	}
+	return []archiveFile{
+		{"manifest.json", manifest},
+		{configPath, configBlob},
+		{layerPath, layer},
+	}, nil
+}
+
+// writeArchive writes files, after the blob directories, as a tar to w.
+func writeArchive(w io.Writer, files []archiveFile) error {
+	tw := tar.NewWriter(w)
 	for _, dir := range []string{"blobs/", "blobs/sha256/"} {
 		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: 0o755, ModTime: fixedTime}); err != nil {
 			return err
