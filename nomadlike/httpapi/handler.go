@@ -14,6 +14,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
+	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
 )
 
 // Backend is what the HTTP API needs from a server. *server.Server satisfies
@@ -74,18 +75,6 @@ type Peer struct {
 	Voter    bool
 }
 
-// BrokerStatser is implemented by backends that can report their eval
-// broker's queue depths for /v1/metrics (optional).
-type BrokerStatser interface {
-	BrokerStats() map[string]int
-}
-
-// PlanStatser is implemented by servers that report their plan applier's
-// counters in GET /v1/metrics.
-type PlanStatser interface {
-	PlanStats() map[string]int
-}
-
 // AgentInfo is what /v1/agent/* reports; the agent implements it.
 type AgentInfo interface {
 	Self() *api.AgentSelf
@@ -123,6 +112,9 @@ type Config struct {
 	// BodyLimits caps request bodies by route; zero fields take the
 	// defaults (see BodyLimits).
 	BodyLimits BodyLimits
+	// Telemetry (metrics): the agent's, whose collection loop the handler
+	// adds its server gauges to; nil builds a private one (see metrics.go).
+	Telemetry *telemetry.Telemetry
 }
 
 // BodyLimits caps the request bodies the API reads, in bytes, by the kind
@@ -192,7 +184,7 @@ type Handler struct {
 	cfg     Config
 	mux     *http.ServeMux
 	logger  hclog.Logger
-	metrics *metrics
+	metrics *telemetry.Telemetry
 	proxy   *forwarder
 }
 
@@ -211,7 +203,11 @@ func New(cfg Config) *Handler {
 		cfg.NodeID = func() string { return "" }
 	}
 	cfg.BodyLimits = cfg.BodyLimits.withDefaults()
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: newMetrics()}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: cfg.Telemetry}
+	if h.metrics == nil {
+		h.metrics = newTelemetry()
+	}
+	h.metrics.AddCollector(h.collectServer)
 	h.proxy = newForwarder(h.logger)
 	h.proxy.sourceIP = h.sourceIP
 	h.routes()
@@ -293,7 +289,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pattern == "" {
 		pattern = "unmatched"
 	}
-	h.metrics.observeRequest(pattern, rec.code, time.Since(start))
+	h.observeRequest(pattern, rec.code, time.Since(start))
 	h.logger.Trace("request", "method", r.Method, "path", r.URL.Path, "code", rec.code, "duration", time.Since(start))
 }
 

@@ -472,16 +472,16 @@ func TestStatusAgentOperator(t *testing.T) {
 	}
 	found := false
 	for _, g := range ms.Gauges {
-		if g.Name == "nomadlike.jobs" && g.Labels["status"] == "pending" && g.Value == 1 {
+		if g.Name == "nomad.nomad.job_status.pending" && g.Value == 1 {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("metrics gauges %+v: want nomadlike.jobs{status=pending} = 1", ms.Gauges)
+		t.Errorf("metrics gauges %+v: want nomad.nomad.job_status.pending = 1", ms.Gauges)
 	}
 	code, _, body := ta.do(t, "GET", "/v1/metrics?format=prometheus", "")
-	if code != 200 || !strings.Contains(body, `nomadlike_jobs{status="pending"} 1`) ||
-		!strings.Contains(body, `nomadlike_http_requests_total{code="200",route="PUT /v1/jobs"}`) {
+	if code != 200 || !strings.Contains(body, "nomad_nomad_job_status_pending 1") ||
+		!strings.Contains(body, `nomad_http_requests{code="200",route="PUT /v1/jobs"}`) {
 		t.Errorf("prometheus metrics = %d\n%s", code, body)
 	}
 }

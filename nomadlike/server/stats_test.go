@@ -5,11 +5,34 @@ import (
 	"testing"
 	"time"
 
+	metrics "github.com/hashicorp/go-metrics"
+
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
 
-func TestStatsCountPlansAndBlockedEvals(t *testing.T) {
+// gauges runs EmitMetrics into a fresh in-memory sink and returns the
+// gauges by name ("nomad.nomad.plan.applied").
+func gauges(t *testing.T, s *Server) map[string]float32 {
+	t.Helper()
+	sink := metrics.NewInmemSink(time.Minute, time.Minute)
+	cfg := metrics.DefaultConfig("nomad")
+	cfg.EnableHostname, cfg.EnableRuntimeMetrics = false, false
+	m, err := metrics.New(cfg, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.EmitMetrics(m)
+	out := map[string]float32{}
+	for _, iv := range sink.Data() {
+		for _, g := range iv.Gauges {
+			out[g.Name] = g.Value
+		}
+	}
+	return out
+}
+
+func TestEmitMetricsCountsPlansAndBlockedEvals(t *testing.T) {
 	s := startServer(t, testConfig(t))
 	waitLeader(t, s)
 	registerNodes(t, s, 1, nil)
@@ -19,8 +42,8 @@ func TestStatsCountPlansAndBlockedEvals(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "a plan applied", func() (bool, string) {
-		st := s.PlanStats()
-		return st["applied"] >= 1, fmt.Sprintf("plan stats %v", st)
+		g := gauges(t, s)
+		return g["nomad.nomad.plan.applied"] >= 1, fmt.Sprintf("gauges %v", g)
 	})
 
 	// A job that cannot fit anywhere leaves a blocked evaluation.
@@ -31,15 +54,17 @@ func TestStatsCountPlansAndBlockedEvals(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "one blocked eval", func() (bool, string) {
-		st := s.BrokerStats()
-		return st["total_blocked"] == 1, fmt.Sprintf("broker stats %v", st)
+		g := gauges(t, s)
+		return g["nomad.nomad.blocked_evals.total_blocked"] == 1, fmt.Sprintf("gauges %v", g)
 	})
-	for _, k := range []string{"total_ready", "total_unacked", "total_delayed"} {
-		if _, ok := s.BrokerStats()[k]; !ok {
-			t.Errorf("BrokerStats() has no %q", k)
+	g := gauges(t, s)
+	for _, k := range []string{"nomad.nomad.broker.total_ready", "nomad.nomad.broker.total_unacked", "nomad.nomad.broker.total_delayed",
+		"nomad.nomad.plan.partial", "nomad.nomad.plan.rejected_nodes"} {
+		if _, ok := g[k]; !ok {
+			t.Errorf("EmitMetrics set no %s (gauges %v)", k, g)
 		}
 	}
-	if st := s.PlanStats(); st["queue_depth"] != 0 {
-		t.Errorf("PlanStats() queue_depth = %d after the plans were answered, want 0", st["queue_depth"])
+	if v := g["nomad.nomad.plan.queue_depth"]; v != 0 {
+		t.Errorf("nomad.nomad.plan.queue_depth = %v after the plans were answered, want 0", v)
 	}
 }
