@@ -18,6 +18,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
 	"github.com/nomadlike/nomadlike/nomadlike/server"
+	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
 )
 
 // Version is reported by /v1/agent/self and server members; the CLI sets it.
@@ -42,6 +43,8 @@ type Agent struct {
 
 	shutdownOnce sync.Once
 	shutdownErr  error
+
+	telemetry *telemetry.Telemetry // metrics (telemetry.go)
 }
 
 // serverRole is what the agent needs from its server (see agent_server.go).
@@ -95,6 +98,9 @@ func (a *Agent) start() error {
 	}
 	a.httpLn = ln
 	a.httpAddr = advertise(a.cfg.Advertise.HTTP, ln.Addr().(*net.TCPAddr))
+	if err := a.startTelemetry(); err != nil {
+		return err
+	}
 	if a.cfg.Server.Enabled {
 		srv, rpcAddr, err := startServer(a)
 		if err != nil {
@@ -102,7 +108,7 @@ func (a *Agent) start() error {
 		}
 		a.server, a.rpcAddr = srv, rpcAddr
 	}
-	cfg := httpapi.Config{Agent: a, Logger: a.logger}
+	cfg := httpapi.Config{Agent: a, Logger: a.logger, Telemetry: a.telemetry}
 	if a.server != nil {
 		cfg.Server = a.server
 		if a.cfg.Server.Encrypt != "" {
@@ -117,6 +123,7 @@ func (a *Agent) start() error {
 			return fmt.Errorf("start client: %w", err)
 		}
 		a.client = cl
+		a.clientMetrics(cl)
 		cfg.Client = cl.Handler()
 		cfg.NodeID = cl.NodeID
 	}
@@ -203,6 +210,9 @@ func (a *Agent) Shutdown() error {
 			if err := a.server.Shutdown(); err != nil {
 				errs = append(errs, fmt.Errorf("server: %w", err))
 			}
+		}
+		if a.telemetry != nil {
+			a.telemetry.Close()
 		}
 		if a.removeData {
 			os.RemoveAll(a.dataDir)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/server"
+	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
 )
 
 // Config is the whole agent configuration after files and flags are merged.
@@ -61,6 +62,13 @@ type Config struct {
 	DriverBinary string
 	// Files lists the configuration files that were loaded, in order.
 	Files []string
+	// Telemetry is the telemetry block (metrics); its zero value is
+	// Nomad's defaults (see telemetry.Config).
+	Telemetry telemetry.Config
+	// TelemetryWarnings name the telemetry settings accepted for Nomad
+	// compatibility that have no effect here (file:line:col: setting: why);
+	// the agent logs them when it starts.
+	TelemetryWarnings []string
 }
 
 // Ports are the agent's listener ports.
@@ -204,6 +212,9 @@ func (c *Config) Validate() error {
 	}
 	if net.ParseIP(c.BindAddr) == nil {
 		fail("bind_addr", "%q is not an IP address", c.BindAddr)
+	}
+	if err := c.Telemetry.WithDefaults().Validate(); err != nil { // telemetry
+		errs = append(errs, err.Error())
 	}
 	for _, a := range []struct{ field, v string }{
 		{"addresses.http", c.Addresses.HTTP}, {"addresses.rpc", c.Addresses.RPC},

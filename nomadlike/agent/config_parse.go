@@ -39,6 +39,8 @@ type fileConfig struct {
 	Client        *fileClient    `hcl:"client,block"`
 	Plugins       []*filePlugin  `hcl:"plugin,block"`
 	EnableDebug   *bool          `hcl:"enable_debug,optional"`
+	// Telemetry is Nomad's telemetry block (config_telemetry.go).
+	Telemetry *fileTelemetry `hcl:"telemetry,block"`
 	// Nomad settings nomadlike accepts and ignores.
 	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
@@ -264,6 +266,9 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 	}
 	if c := fc.Client; c != nil {
 		diags = append(diags, applyClient(&cfg.Client, c)...)
+	}
+	if t := fc.Telemetry; t != nil { // telemetry (config_telemetry.go)
+		diags = append(diags, applyTelemetry(cfg, t)...)
 	}
 	for _, p := range fc.Plugins {
 		raw, d := pluginConfig(p.Body)

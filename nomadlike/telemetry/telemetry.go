@@ -51,6 +51,22 @@ func DefaultConfig() Config {
 	return Config{CollectionInterval: time.Second, InMemoryInterval: 10 * time.Second, InMemoryRetention: time.Minute}
 }
 
+// WithDefaults returns c with its zero durations set to DefaultConfig's, so
+// that the zero Config is Nomad's defaults.
+func (c Config) WithDefaults() Config {
+	def := DefaultConfig()
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&c.CollectionInterval, &def.CollectionInterval},
+		{&c.InMemoryInterval, &def.InMemoryInterval},
+		{&c.InMemoryRetention, &def.InMemoryRetention},
+	} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	return c
+}
+
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
 	switch {
