@@ -173,7 +173,7 @@ type placementReport struct {
 	nodesSaw, running  time.Duration // from the first submit
 	serverHWMKB        int64
 	simWatches, simGot uint64
-	plan               map[string]float64 // the server's nomadlike.plan.* gauges
+	plan               map[string]float64 // the server's nomad.nomad.plan.* gauges
 }
 
 func (r placementReport) report(b *testing.B) {
@@ -204,8 +204,11 @@ func planGauges(ctx context.Context, c *api.Client) map[string]float64 {
 		return out
 	}
 	for _, g := range ms.Gauges {
-		if k, ok := strings.CutPrefix(g.Name, "nomadlike.plan."); ok {
-			out[k] = g.Value
+		// "nomad.nomad.plan.applied", or "nomad.<host>.nomad.plan.applied"
+		// unless telemetry.disable_hostname is set.
+		const sub = "nomad.plan."
+		if i := strings.LastIndex(g.Name, sub); i >= 0 {
+			out[g.Name[i+len(sub):]] = g.Value
 		}
 	}
 	return out
