@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
-
-	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
+	"strconv"
 )
 
 // AllNamespaces, as the namespace of a list query, lists the objects of
@@ -60,7 +59,7 @@ func (n *Namespace) Validate() error {
 		return v.err()
 	}
 	if !ValidNamespaceName(n.Name) {
-		v.fail("Name", "%s is not a valid namespace name: use 1 to 128 letters, digits and dashes", reqlimit.Quote(n.Name))
+		v.fail("Name", "%s is not a valid namespace name: use 1 to 128 letters, digits and dashes", quoteName(n.Name))
 	}
 	if len(n.Description) > MaxNamespaceDescription {
 		v.fail("Description", "is %d bytes long; at most %d are allowed", len(n.Description), MaxNamespaceDescription)
@@ -89,7 +88,7 @@ func (n *Namespace) Copy() *Namespace {
 // NamespaceMissingError is the validation error of a job (or request) that
 // names a namespace that does not exist, at field path (Job.Namespace).
 func NamespaceMissingError(path, ns string) error {
-	msg := fmt.Sprintf("namespace %s does not exist", reqlimit.Quote(ns))
+	msg := fmt.Sprintf("namespace %s does not exist", quoteName(ns))
 	if ValidNamespaceName(ns) {
 		msg += fmt.Sprintf(" (create it with: nomadlike namespace apply %s)", ns)
 	}
@@ -113,4 +112,14 @@ func ValidateNamespaces(namespaces []*Namespace) error {
 		return &ValidationError{Errors: errs}
 	}
 	return nil
+}
+
+// quoteName quotes a name for a message, cut to 130 bytes so that an error
+// never echoes a huge input.
+func quoteName(s string) string {
+	const max = 130
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:max]) + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }
