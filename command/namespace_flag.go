@@ -9,6 +9,9 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
+// namespaceEnv are the environment variables of -namespace, first wins.
+var namespaceEnv = []string{"NOMADLIKE_NAMESPACE", "NOMAD_NAMESPACE"}
+
 // namespaceFlag is -namespace, as Nomad's: the namespace of the jobs,
 // allocations and evaluations a command reads or writes. NOMADLIKE_NAMESPACE
 // wins over NOMAD_NAMESPACE; "*" makes the list commands (job status, alloc
@@ -17,7 +20,7 @@ func namespaceFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name:    "namespace",
 		Usage:   "the target namespace (\"*\": every namespace, for listing)",
-		EnvVars: []string{"NOMADLIKE_NAMESPACE", "NOMAD_NAMESPACE"},
+		EnvVars: namespaceEnv,
 		Value:   nomadlike.DefaultNamespace,
 	}
 }
@@ -51,7 +54,7 @@ func agentNamespace(c *cli.Context) string {
 	if ns := c.String("namespace"); ns != "" {
 		return ns
 	}
-	for _, env := range []string{"NOMADLIKE_NAMESPACE", "NOMAD_NAMESPACE"} {
+	for _, env := range namespaceEnv {
 		if ns := os.Getenv(env); ns != "" {
 			return ns
 		}
@@ -62,7 +65,15 @@ func agentNamespace(c *cli.Context) string {
 // namespaceExplicit reports whether the user chose a namespace (the flag
 // or a non-empty environment variable), rather than leaving the default.
 func namespaceExplicit(c *cli.Context) bool {
-	return c.IsSet("namespace") && c.String("namespace") != ""
+	if c.IsSet("namespace") && c.String("namespace") != "" {
+		return true
+	}
+	for _, env := range namespaceEnv {
+		if os.Getenv(env) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // applyJobNamespace sets the namespace of a job read from a file, as

@@ -129,3 +129,40 @@ func TestJobNamespacesCLI(t *testing.T) {
 		t.Errorf("default/web after stopping team-a/web = %+v, want running", j)
 	}
 }
+
+// TestNamespaceEnvOrder: NOMADLIKE_NAMESPACE wins over NOMAD_NAMESPACE,
+// and -namespace over both.
+func TestNamespaceEnvOrder(t *testing.T) {
+	cl := newCluster(t)
+	if code, _, errOut := cl.cli(t, "", "namespace apply", "team-a"); code != 0 {
+		t.Fatal(errOut)
+	}
+	t.Setenv("NOMADLIKE_NAMESPACE", "")
+	t.Setenv("NOMAD_NAMESPACE", "team-a")
+	if code, out, errOut := cl.cli(t, "", "job run", "-detach", cl.jobFile(t, "web.hcl", webJob("web", 1, 64))); code != 0 {
+		t.Fatalf("NOMAD_NAMESPACE=team-a job run = %d %s %s", code, out, errOut)
+	}
+	if j, _ := cl.fake.State().JobByID(nil, "team-a", "web"); j == nil {
+		t.Fatal("NOMAD_NAMESPACE=team-a job run did not register in team-a")
+	}
+	cases := []struct {
+		name, nomadlikeNS, nomadNS string
+		args                       []string
+		wantCode                   int
+	}{
+		{"NOMAD_NAMESPACE", "", "team-a", nil, 0},
+		{"NOMADLIKE_NAMESPACE wins", "team-a", "default", nil, 0},
+		{"NOMADLIKE_NAMESPACE wins the other way", "default", "team-a", nil, 1},
+		{"flag wins", "default", "default", []string{"-namespace", "team-a"}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("NOMADLIKE_NAMESPACE", tc.nomadlikeNS)
+			t.Setenv("NOMAD_NAMESPACE", tc.nomadNS)
+			code, out, errOut := cl.cli(t, "", "job status", append(tc.args, "web")...)
+			if code != tc.wantCode {
+				t.Errorf("job status web = %d, want %d\n%s%s", code, tc.wantCode, out, errOut)
+			}
+		})
+	}
+}

@@ -126,8 +126,8 @@ func deleteNamespaceTxn(txn *memdb.Txn, name string) error {
 		return err
 	}
 	if len(jobs) > 0 {
-		return fmt.Errorf("delete namespace %s: %w: it has %d non-terminal job(s), e.g. %s; stop them first (and purge them with job stop -purge to remove them)",
-			reqlimit.Quote(name), nomadlike.ErrConflict, len(jobs), reqlimit.Quote(jobs[0].ID))
+		return fmt.Errorf("delete namespace %s: %w: it has %d non-terminal job(s), e.g. %s; stop them first (job stop -namespace %s ID)",
+			reqlimit.Quote(name), nomadlike.ErrConflict, len(jobs), reqlimit.Quote(jobs[0].ID), name)
 	}
 	allocs, err := list[nomadlike.Allocation](txn, nil, func(a *nomadlike.Allocation) bool { return !a.TerminalStatus() },
 		TableAllocs, indexJob+"_prefix", name, "")
