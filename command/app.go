@@ -53,8 +53,10 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand(),
 			versionCommand(),
 			driverCommand(),
+			namespaceCommand(), // namespaces (namespace.go)
 		},
 	}
+	addNamespaceFlags(app.Commands) // namespaces (namespace_flag.go)
 	return app
 }
 

@@ -26,12 +26,30 @@ func resolveJob(ctx context.Context, client *api.Client, prefix string) (string,
 	if err != nil {
 		return "", fmt.Errorf("list jobs: %w", err)
 	}
-	ids := make([]string, 0, len(jobs))
+	// With -namespace '*' the same ID may be in several namespaces.
+	var exact []*nomadlike.JobListStub
 	for _, j := range jobs {
 		if j.ID == prefix {
-			return j.ID, nil
+			exact = append(exact, j)
 		}
-		ids = append(ids, j.ID)
+	}
+	if len(exact) > 0 {
+		jobs = exact
+	}
+	if len(jobs) == 1 {
+		useObjectNamespace(client, jobs[0].Namespace)
+		return jobs[0].ID, nil
+	}
+	ids := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		if client.Namespace() == nomadlike.AllNamespaces {
+			ids = append(ids, j.Namespace+"/"+j.ID)
+		} else {
+			ids = append(ids, j.ID)
+		}
+	}
+	if len(exact) > 0 {
+		return "", userError("job %q is in several namespaces:\n  %s\nchoose one with -namespace", prefix, strings.Join(ids, "\n  "))
 	}
 	return pickOne("jobs", prefix, ids)
 }

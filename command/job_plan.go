@@ -68,6 +68,7 @@ func jobPlan(c *cli.Context) error {
 	if err != nil {
 		return withCode(planError, err)
 	}
+	applyJobNamespace(c, client, job) // namespaces (namespace_flag.go)
 	resp, _, err := client.Jobs().Plan(cmdContext(c), job, c.Bool("diff"), nil)
 	if err != nil {
 		return withCode(planError, agentError(c, fmt.Sprintf("plan job %q", job.ID), err))

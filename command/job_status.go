@@ -45,11 +45,20 @@ func listJobs(c *cli.Context, client *api.Client) error {
 		fmt.Fprintln(w, "No running jobs")
 		return nil
 	}
+	allNS := client.Namespace() == nomadlike.AllNamespaces
 	rows := make([][]string, 0, len(jobs))
 	for _, j := range jobs {
-		rows = append(rows, []string{j.ID, j.Type, strconv.Itoa(j.Priority), jobStatusString(j.Status, j.Stop), formatUnixNano(j.SubmitTime)})
+		row := []string{j.ID, j.Type, strconv.Itoa(j.Priority), jobStatusString(j.Status, j.Stop), formatUnixNano(j.SubmitTime)}
+		if allNS {
+			row = append([]string{row[0], j.Namespace}, row[1:]...)
+		}
+		rows = append(rows, row)
 	}
-	table(w, []string{"ID", "Type", "Priority", "Status", "Submit Date"}, rows)
+	header := []string{"ID", "Type", "Priority", "Status", "Submit Date"}
+	if allNS {
+		header = []string{"ID", "Namespace", "Type", "Priority", "Status", "Submit Date"}
+	}
+	table(w, header, rows)
 	return nil
 }
 

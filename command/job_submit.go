@@ -26,6 +26,7 @@ func submitJob(c *cli.Context, job *nomadlike.Job) error {
 	if err != nil {
 		return err
 	}
+	applyJobNamespace(c, client, job) // namespaces (namespace_flag.go)
 	ctx := cmdContext(c)
 	enforce := c.IsSet("check-index")
 	resp, _, err := client.Jobs().EnforceRegister(ctx, job, enforce, c.Uint64("check-index"), nil)

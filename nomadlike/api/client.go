@@ -27,13 +27,18 @@ type Config struct {
 	// -token and NOMAD_TOKEN). Until ACLs exist, the operator endpoints
 	// that need one take the servers' cluster key (server.encrypt).
 	Token string
+	// Namespace is sent as ?namespace= with every request that sets none
+	// itself (the CLI's -namespace and NOMAD_NAMESPACE); "" sends none,
+	// which the agent reads as "default".
+	Namespace string
 }
 
 // Client talks to one agent.
 type Client struct {
-	base  *url.URL
-	http  *http.Client
-	token string
+	base      *url.URL
+	http      *http.Client
+	token     string
+	namespace string
 }
 
 // NewClient returns a client for cfg.Address.
@@ -60,8 +65,15 @@ func NewClient(cfg Config) (*Client, error) {
 			IdleConnTimeout:     90 * time.Second,
 		}}
 	}
-	return &Client{base: u, http: hc, token: cfg.Token}, nil
+	return &Client{base: u, http: hc, token: cfg.Token, namespace: cfg.Namespace}, nil
 }
+
+// SetNamespace changes the namespace sent with requests that set none (see
+// Config.Namespace). It is not safe to call while requests are in flight.
+func (c *Client) SetNamespace(ns string) { c.namespace = ns }
+
+// Namespace returns the namespace sent with requests that set none.
+func (c *Client) Namespace() string { return c.namespace }
 
 // Address returns the agent address the client talks to.
 func (c *Client) Address() string { return c.base.String() }
@@ -151,6 +163,9 @@ func (c *Client) url(path string, q *QueryOptions) string {
 		for k, v := range q.Params {
 			vals.Set(k, v)
 		}
+	}
+	if c.namespace != "" && !vals.Has("namespace") {
+		vals.Set("namespace", c.namespace)
 	}
 	u.RawQuery = vals.Encode()
 	return u.String()

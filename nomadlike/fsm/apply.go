@@ -36,6 +36,9 @@ var handlers = [...]handler{
 	ApplyPlanResultsRequestType:      applyPlanResults,
 	PlanResultsEntryType:             applyPlanResults,
 	PeriodicLaunchRequestType:        applyPeriodicLaunch,
+	// namespaces (namespaces.go)
+	NamespaceUpsertRequestType: applyNamespaceUpsert,
+	NamespaceDeleteRequestType: applyNamespaceDelete,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

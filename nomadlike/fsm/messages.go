@@ -35,6 +35,12 @@ const (
 	PlanResultsEntryType
 )
 
+// Namespace message types (namespaces.go), explicit numbers 30..34.
+const (
+	NamespaceUpsertRequestType MessageType = 30
+	NamespaceDeleteRequestType MessageType = 31
+)
+
 // typeNames is indexed by MessageType (keyed, so types need not be dense:
 // new features take explicit numbers, see the constants above).
 var typeNames = [...]string{
@@ -45,6 +51,8 @@ var typeNames = [...]string{
 	NodeUpdateStatusRequestType: "NodeUpdateStatus", NodeUpdateEligibilityRequestType: "NodeUpdateEligibility",
 	NodeUpdateDrainRequestType: "NodeUpdateDrain", ApplyPlanResultsRequestType: "ApplyPlanResults",
 	PeriodicLaunchRequestType: "PeriodicLaunch", PlanResultsEntryType: "PlanResultsEntry",
+	// namespaces
+	NamespaceUpsertRequestType: "NamespaceUpsert", NamespaceDeleteRequestType: "NamespaceDelete",
 }
 
 func (t MessageType) String() string {

@@ -52,6 +52,7 @@ func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
+		allocs = inNamespace(allocs, q.namespace, func(a *nomadlike.Allocation) string { return a.Namespace })
 		l := listing[*nomadlike.Allocation]{
 			order: byID,
 			key:   func(a *nomadlike.Allocation) listKey { return listKey{id: a.ID} },
@@ -121,7 +122,8 @@ func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 		}
 		out := make([]*nomadlike.Evaluation, 0, len(evals))
 		for _, e := range evals {
-			if (jobFilter != "" && e.JobID != jobFilter) || (statusFilter != "" && e.Status != statusFilter) {
+			if (jobFilter != "" && e.JobID != jobFilter) || (statusFilter != "" && e.Status != statusFilter) ||
+				(q.namespace != nomadlike.AllNamespaces && e.Namespace != q.namespace) {
 				continue
 			}
 			out = append(out, e)

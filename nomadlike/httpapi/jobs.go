@@ -84,9 +84,7 @@ func (h *Handler) jobRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("Job.ID: %s does not match the job ID %s in the path", reqlimit.Quote(req.Job.ID), reqlimit.Quote(id)))
 		return
 	}
-	if req.Job.Namespace == "" {
-		req.Job.Namespace = namespaceParam(r)
-	}
+	jobNamespace(r, req.Job)
 	h.writeOp(w, r, func() (any, uint64, error) {
 		evalID, index, warnings, err := h.cfg.Server.RegisterJob(req.Job, req.EnforceIndex, req.JobModifyIndex)
 		if err != nil {
@@ -96,6 +94,17 @@ func (h *Handler) jobRegister(w http.ResponseWriter, r *http.Request) {
 			EvalID: evalID, EvalCreateIndex: index, JobModifyIndex: index, Warnings: warnings, Index: index,
 		}, index, nil
 	})
+}
+
+// jobNamespace sets the namespace of a submitted job as Nomad does: the
+// ?namespace= parameter (the CLI's -namespace) wins over the body's
+// Job.Namespace, which wins over "default".
+func jobNamespace(r *http.Request, job *nomadlike.Job) {
+	if ns := r.URL.Query().Get("namespace"); ns != "" {
+		job.Namespace = ns
+	} else if job.Namespace == "" {
+		job.Namespace = nomadlike.DefaultNamespace
+	}
 }
 
 func namespaceParam(r *http.Request) string {
@@ -234,9 +243,7 @@ func (h *Handler) jobPlan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("Job.ID: %s does not match the job ID %s in the path", reqlimit.Quote(req.Job.ID), reqlimit.Quote(id)))
 		return
 	}
-	if req.Job.Namespace == "" {
-		req.Job.Namespace = namespaceParam(r)
-	}
+	jobNamespace(r, req.Job)
 	h.writeOp(w, r, func() (any, uint64, error) {
 		srv := h.cfg.Server
 		resp, err := srv.PlanJob(req.Job, req.Diff)

@@ -77,6 +77,9 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 	if err := s.checkJobCount(cand); err != nil {
 		return nil, fmt.Errorf("plan job %s: %w", reqlimit.Quote(cand.ID), err)
 	}
+	if err := s.checkNamespace(cand); err != nil {
+		return nil, fmt.Errorf("plan job %s: %w", reqlimit.Quote(cand.ID), err)
+	}
 	snap, err := s.fsm.State().Snapshot()
 	if err != nil {
 		return nil, err

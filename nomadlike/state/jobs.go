@@ -42,6 +42,9 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *nomadlike.Job) error {
 	if in.ID == "" || in.Namespace == "" {
 		return fmt.Errorf("%w: job needs an ID and a namespace", nomadlike.ErrValidation)
 	}
+	if err := checkJobNamespace(txn, in); err != nil {
+		return err
+	}
 	job := in.Copy()
 	existing, err := first[nomadlike.Job](txn, nil, TableJobs, indexID, job.Namespace, job.ID)
 	if err != nil {

@@ -95,6 +95,7 @@ func TestJobVersionsKeepsLastSix(t *testing.T) {
 
 func TestJobsListing(t *testing.T) {
 	s := newStore(t)
+	must(t, s.UpsertNamespaces(4, []*nomadlike.Namespace{{Name: "prod"}}))
 	mk := func(ns, id string) {
 		j := fixture.Job()
 		j.Namespace, j.ID, j.Name = ns, id, id

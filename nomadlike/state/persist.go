@@ -141,6 +141,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.Node)
 	case TablePeriodicLaunch:
 		obj = new(nomadlike.PeriodicLaunch)
+	case TableNamespaces: // namespaces (namespaces.go)
+		obj = new(nomadlike.Namespace)
 	case TableIndex:
 		obj = new(IndexEntry)
 	default:

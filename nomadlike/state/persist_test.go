@@ -28,6 +28,10 @@ func randomState(t *testing.T, seed uint64) *StateStore {
 	s := newStore(t)
 	index := uint64(1)
 	next := func() uint64 { index += 1 + uint64(r.IntN(3)); return index }
+	must(t, s.UpsertNamespaces(next(), []*nomadlike.Namespace{
+		{Name: "prod", Description: "production", Meta: map[string]string{"seed": fmt.Sprint(seed)}},
+		{Name: "dev", Quota: "small"},
+	}))
 
 	var nodes []*nomadlike.Node
 	for i := 0; i < 1+r.IntN(5); i++ {

@@ -11,7 +11,7 @@ import (
 )
 
 // AllNamespaces passed as the namespace of Jobs lists every namespace.
-const AllNamespaces = "*"
+const AllNamespaces = nomadlike.AllNamespaces
 
 // Reader holds the read methods shared by StateStore (latest state) and
 // Snapshot (a fixed point in time). Every method takes a WatchSet, which may

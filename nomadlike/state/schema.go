@@ -22,7 +22,9 @@ const (
 )
 
 // dataTables lists the tables that hold domain objects, in dump order.
-var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes, TablePeriodicLaunch}
+var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes, TablePeriodicLaunch,
+	TableNamespaces, // namespaces (namespaces.go)
+}
 
 // Index names.
 const (
@@ -106,6 +108,7 @@ func schema() *memdb.DBSchema {
 				indexID: {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
 			},
 		},
+		TableNamespaces: namespacesTable(), // namespaces (namespaces.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{
