@@ -53,6 +53,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand(),
 			versionCommand(),
 			driverCommand(),
+			aclCommand(), // ACL store (acl.go)
 		},
 	}
 	return app

@@ -36,6 +36,12 @@ var handlers = [...]handler{
 	ApplyPlanResultsRequestType:      applyPlanResults,
 	PlanResultsEntryType:             applyPlanResults,
 	PeriodicLaunchRequestType:        applyPeriodicLaunch,
+	// ACL store (acl.go)
+	ACLPolicyUpsertRequestType: applyACLPolicyUpsert,
+	ACLPolicyDeleteRequestType: applyACLPolicyDelete,
+	ACLTokenUpsertRequestType:  applyACLTokenUpsert,
+	ACLTokenDeleteRequestType:  applyACLTokenDelete,
+	ACLBootstrapRequestType:    applyACLBootstrap,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -35,6 +35,15 @@ const (
 	PlanResultsEntryType
 )
 
+// ACL store message types (explicit numbers 20..29 are the ACL store's).
+const (
+	ACLPolicyUpsertRequestType MessageType = 20
+	ACLPolicyDeleteRequestType MessageType = 21
+	ACLTokenUpsertRequestType  MessageType = 22
+	ACLTokenDeleteRequestType  MessageType = 23
+	ACLBootstrapRequestType    MessageType = 24
+)
+
 // typeNames is indexed by MessageType (keyed, so types need not be dense:
 // new features take explicit numbers, see the constants above).
 var typeNames = [...]string{
@@ -45,6 +54,10 @@ var typeNames = [...]string{
 	NodeUpdateStatusRequestType: "NodeUpdateStatus", NodeUpdateEligibilityRequestType: "NodeUpdateEligibility",
 	NodeUpdateDrainRequestType: "NodeUpdateDrain", ApplyPlanResultsRequestType: "ApplyPlanResults",
 	PeriodicLaunchRequestType: "PeriodicLaunch", PlanResultsEntryType: "PlanResultsEntry",
+	// ACL store
+	ACLPolicyUpsertRequestType: "ACLPolicyUpsert", ACLPolicyDeleteRequestType: "ACLPolicyDelete",
+	ACLTokenUpsertRequestType: "ACLTokenUpsert", ACLTokenDeleteRequestType: "ACLTokenDelete",
+	ACLBootstrapRequestType: "ACLBootstrap",
 }
 
 func (t MessageType) String() string {

@@ -279,6 +279,7 @@ func (h *Handler) routes() {
 	h.write("/v1/operator/snapshot", h.serverOnly(h.operatorAuth(h.snapshotRestore)))
 	h.write("/v1/search", h.serverOnly(h.search))
 	h.get("/v1/metrics", h.metricsHandler)
+	h.aclRoutes() // ACL store (acl.go)
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.
