@@ -17,14 +17,33 @@ const aclCacheMax = 4096
 
 // aclCache maps secret hashes to compiled ACLs, for as long as the ACL
 // tables do not change: it is valid for one store (a restore replaces it)
-// and one pair of table indexes, and emptied when either moves. The zero
-// value is ready. Safe for concurrent use.
+// and until the watch channels of the two tables' index entries close
+// (state.Reader.ACLWatch), when it is emptied. The zero value is ready.
+// Safe for concurrent use.
 type aclCache struct {
 	mu      sync.RWMutex
-	store   *state.StateStore
-	pIdx    uint64
-	tIdx    uint64
+	gen     aclGen
 	entries map[[sha256.Size]byte]aclCacheEntry
+}
+
+// aclGen is what a cache generation is valid for.
+type aclGen struct {
+	store            *state.StateStore
+	policies, tokens <-chan struct{}
+}
+
+// current reports whether nothing the generation depends on changed.
+func (g aclGen) current(st *state.StateStore) bool {
+	return g.store == st && g.store != nil && !closed(g.policies) && !closed(g.tokens)
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // aclCacheEntry is a resolved secret: its ACL, or notFound, and the
@@ -35,22 +54,31 @@ type aclCacheEntry struct {
 	notFound bool
 }
 
-func (c *aclCache) get(st *state.StateStore, p, t uint64, key [sha256.Size]byte) (aclCacheEntry, bool) {
+func (c *aclCache) get(st *state.StateStore, key [sha256.Size]byte) (aclCacheEntry, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if c.store != st || c.pIdx != p || c.tIdx != t {
+	if !c.gen.current(st) {
 		return aclCacheEntry{}, false
 	}
 	e, ok := c.entries[key]
 	return e, ok
 }
 
-func (c *aclCache) put(st *state.StateStore, p, t uint64, key [sha256.Size]byte, e aclCacheEntry) {
+// put caches e, resolved under generation g (whose channels were taken
+// before the read). A result of a generation that already ended is not
+// kept.
+func (c *aclCache) put(g aclGen, key [sha256.Size]byte, e aclCacheEntry) {
+	if !g.current(g.store) {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.store != st || c.pIdx != p || c.tIdx != t || len(c.entries) >= aclCacheMax {
-		c.store, c.pIdx, c.tIdx = st, p, t
+	if !c.gen.current(g.store) || c.entries == nil || len(c.entries) >= aclCacheMax {
+		c.gen = g
 		c.entries = make(map[[sha256.Size]byte]aclCacheEntry)
+	}
+	if c.gen != g {
+		return // another current generation: keep to it
 	}
 	c.entries[key] = e
 }
@@ -62,21 +90,22 @@ func (c *aclCache) put(st *state.StateStore, p, t uint64, key [sha256.Size]byte,
 // "anonymous" policy if one exists, else no rights. An unknown or expired
 // secret fails with an error wrapping nomadlike.ErrTokenNotFound. Results
 // are cached until the next write to the ACL tables, so a repeated lookup
-// costs two index reads and a hash. It works on followers too (it reads
+// costs a hash, two channel polls and a map read. It works on followers too (it reads
 // the local replica). Never a nil ACL with a nil error.
 func (s *Server) ResolveToken(secretID string) (*acl.ACL, error) {
 	st := s.fsm.State()
-	p, t, err := st.ACLIndexes()
-	if err != nil {
-		return nil, err
-	}
 	key := sha256.Sum256([]byte(secretID))
-	e, ok := s.aclCache.get(st, p, t, key)
+	e, ok := s.aclCache.get(st, key)
 	if !ok {
+		g := aclGen{store: st}
+		var err error
+		if g.policies, g.tokens, err = st.ACLWatch(); err != nil {
+			return nil, err
+		}
 		if e, err = resolveUncached(st, secretID, key); err != nil {
 			return nil, err
 		}
-		s.aclCache.put(st, p, t, key, e)
+		s.aclCache.put(g, key, e)
 	}
 	if e.notFound || (e.expires != nil && !s.cfg.Clock.Now().Before(*e.expires)) {
 		return nil, fmt.Errorf("resolve token: %w", nomadlike.ErrTokenNotFound)

@@ -70,23 +70,29 @@ func (r *Reader) ACLTokens(ws memdb.WatchSet, prefix string) ([]*nomadlike.ACLTo
 	return list[nomadlike.ACLToken](r.txn(ws), ws, nil, TableACLTokens, indexID+"_prefix", prefix)
 }
 
-// ACLIndexes returns the indexes of the two ACL tables: a compiled ACL
-// cached while both are unchanged is current. It costs two index reads.
+// ACLIndexes returns the indexes of the two ACL tables.
 func (r *Reader) ACLIndexes() (policies, tokens uint64, err error) {
+	if policies, err = r.Index(TableACLPolicies); err != nil {
+		return 0, 0, err
+	}
+	tokens, err = r.Index(TableACLTokens)
+	return policies, tokens, err
+}
+
+// ACLWatch returns channels closed when the index of the policies or the
+// tokens table changes (and maybe on other writes while a table was never
+// written). A compiled ACL cached while neither is closed is current:
+// checking costs two channel polls. Get them before reading what they
+// guard.
+func (r *Reader) ACLWatch() (policies, tokens <-chan struct{}, err error) {
 	txn := r.db.Txn(false)
-	p, err := first[IndexEntry](txn, nil, TableIndex, indexID, TableACLPolicies)
+	policies, _, err = txn.FirstWatch(TableIndex, indexID, TableACLPolicies)
 	if err != nil {
-		return 0, 0, err
+		return nil, nil, fmt.Errorf("watch ACL policies index: %w", err)
 	}
-	t, err := first[IndexEntry](txn, nil, TableIndex, indexID, TableACLTokens)
+	tokens, _, err = txn.FirstWatch(TableIndex, indexID, TableACLTokens)
 	if err != nil {
-		return 0, 0, err
-	}
-	if p != nil {
-		policies = p.Value
-	}
-	if t != nil {
-		tokens = t.Value
+		return nil, nil, fmt.Errorf("watch ACL tokens index: %w", err)
 	}
 	return policies, tokens, nil
 }
