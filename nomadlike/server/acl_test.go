@@ -371,3 +371,28 @@ func BenchmarkResolveToken(b *testing.B) {
 		}
 	})
 }
+
+// TestACLTokenGC: the leader deletes tokens that expired more than the GC
+// threshold ago, and keeps the others.
+func TestACLTokenGC(t *testing.T) {
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := newFakeClock(start)
+	s := aclServer(t, clock)
+	upsertPolicy(t, s, "p", `node { policy = "read" }`)
+	short, _, err := s.CreateACLToken(&nomadlike.ACLToken{Type: "client", Policies: []string{"p"}, ExpirationTTL: time.Minute})
+	mustACL(t, err)
+	long, _, err := s.CreateACLToken(&nomadlike.ACLToken{Type: "client", Policies: []string{"p"}, ExpirationTTL: 24 * time.Hour})
+	mustACL(t, err)
+	forever, _, err := s.CreateACLToken(&nomadlike.ACLToken{Type: "management"})
+	mustACL(t, err)
+	clock.Set(start.Add(aclTokenGCThreshold + time.Minute + aclTokenGCInterval))
+	waitFor(t, 10*time.Second, "the expired token deleted", func() (bool, string) {
+		tok, _ := s.State().ACLTokenByAccessorID(nil, short.AccessorID)
+		return tok == nil, "still there"
+	})
+	for _, keep := range []*nomadlike.ACLToken{long, forever} {
+		if tok, _ := s.State().ACLTokenByAccessorID(nil, keep.AccessorID); tok == nil {
+			t.Errorf("token %s deleted by the GC, want kept", keep.AccessorID)
+		}
+	}
+}
