@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
 // The acl command: Nomad's `nomad acl bootstrap | policy | token`. Every
@@ -119,16 +120,21 @@ func aclTokenCommand() *cli.Command {
 	}
 }
 
-// oneArg returns the command's only argument, or a usage error.
-func oneArg(c *cli.Context, what string) (string, error) {
-	if c.NArg() != 1 || c.Args().First() == "" {
-		return "", userError("this command takes one argument: %s", what)
+// aclClient returns the API client and, when arg names one, the
+// command's only argument (else a usage error).
+func aclClient(c *cli.Context, arg string) (*api.Client, string, error) {
+	if arg != "" && (c.NArg() != 1 || c.Args().First() == "") {
+		return nil, "", userError("this command takes one argument: %s", arg)
 	}
-	return c.Args().First(), nil
+	if arg == "" && c.NArg() != 0 {
+		return nil, "", userError("this command takes no arguments")
+	}
+	client, err := apiClient(c)
+	return client, c.Args().First(), err
 }
 
 func aclBootstrap(c *cli.Context) error {
-	client, err := apiClient(c)
+	client, _, err := aclClient(c, "")
 	if err != nil {
 		return err
 	}
@@ -171,7 +177,7 @@ func aclPolicyApply(c *cli.Context) error {
 }
 
 func aclPolicyList(c *cli.Context) error {
-	client, err := apiClient(c)
+	client, _, err := aclClient(c, "")
 	if err != nil {
 		return err
 	}
@@ -195,11 +201,7 @@ func aclPolicyList(c *cli.Context) error {
 }
 
 func aclPolicyInfo(c *cli.Context) error {
-	name, err := oneArg(c, "NAME")
-	if err != nil {
-		return err
-	}
-	client, err := apiClient(c)
+	client, name, err := aclClient(c, "NAME")
 	if err != nil {
 		return err
 	}
@@ -221,11 +223,7 @@ func aclPolicyInfo(c *cli.Context) error {
 }
 
 func aclPolicyDelete(c *cli.Context) error {
-	name, err := oneArg(c, "NAME")
-	if err != nil {
-		return err
-	}
-	client, err := apiClient(c)
+	client, name, err := aclClient(c, "NAME")
 	if err != nil {
 		return err
 	}
@@ -243,7 +241,7 @@ func aclTokenCreate(c *cli.Context) error {
 	}
 	t := &nomadlike.ACLToken{Name: c.String("name"), Type: typ, Policies: c.StringSlice("policy"),
 		Global: c.Bool("global"), ExpirationTTL: c.Duration("ttl")}
-	client, err := apiClient(c)
+	client, _, err := aclClient(c, "")
 	if err != nil {
 		return err
 	}
@@ -255,7 +253,7 @@ func aclTokenCreate(c *cli.Context) error {
 }
 
 func aclTokenList(c *cli.Context) error {
-	client, err := apiClient(c)
+	client, _, err := aclClient(c, "")
 	if err != nil {
 		return err
 	}
@@ -281,11 +279,7 @@ func aclTokenList(c *cli.Context) error {
 }
 
 func aclTokenInfo(c *cli.Context) error {
-	id, err := oneArg(c, "ACCESSOR_ID")
-	if err != nil {
-		return err
-	}
-	client, err := apiClient(c)
+	client, id, err := aclClient(c, "ACCESSOR_ID")
 	if err != nil {
 		return err
 	}
@@ -297,7 +291,7 @@ func aclTokenInfo(c *cli.Context) error {
 }
 
 func aclTokenSelf(c *cli.Context) error {
-	client, err := apiClient(c)
+	client, _, err := aclClient(c, "")
 	if err != nil {
 		return err
 	}
@@ -309,11 +303,7 @@ func aclTokenSelf(c *cli.Context) error {
 }
 
 func aclTokenUpdate(c *cli.Context) error {
-	id, err := oneArg(c, "ACCESSOR_ID")
-	if err != nil {
-		return err
-	}
-	client, err := apiClient(c)
+	client, id, err := aclClient(c, "ACCESSOR_ID")
 	if err != nil {
 		return err
 	}
@@ -341,11 +331,7 @@ func aclTokenUpdate(c *cli.Context) error {
 }
 
 func aclTokenDelete(c *cli.Context) error {
-	id, err := oneArg(c, "ACCESSOR_ID")
-	if err != nil {
-		return err
-	}
-	client, err := apiClient(c)
+	client, id, err := aclClient(c, "ACCESSOR_ID")
 	if err != nil {
 		return err
 	}

@@ -128,20 +128,27 @@ func (s *StateStore) UpsertACLPolicies(index uint64, policies []*nomadlike.ACLPo
 // deleted. Tokens naming a deleted policy keep the name and lose its rights.
 func (s *StateStore) DeleteACLPolicies(index uint64, names []string) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
-		for _, n := range names {
-			cur, err := first[nomadlike.ACLPolicy](txn, nil, TableACLPolicies, indexID, n)
-			if err != nil {
-				return err
-			}
-			if cur == nil {
-				return fmt.Errorf("delete ACL policy %q: %w", n, nomadlike.ErrNotFound)
-			}
-			if err := txn.Delete(TableACLPolicies, cur); err != nil {
-				return fmt.Errorf("delete ACL policy %q: %w", n, err)
-			}
-		}
-		return bumpIndex(txn, TableACLPolicies, index)
+		return deleteACLObjects[nomadlike.ACLPolicy](txn, index, TableACLPolicies, "ACL policy", names)
 	})
+}
+
+// deleteACLObjects deletes the objects of table by ID and bumps the
+// table's index; an unknown ID fails with an error wrapping
+// nomadlike.ErrNotFound.
+func deleteACLObjects[T any](txn *memdb.Txn, index uint64, table, what string, ids []string) error {
+	for _, id := range ids {
+		cur, err := first[T](txn, nil, table, indexID, id)
+		if err != nil {
+			return err
+		}
+		if cur == nil {
+			return fmt.Errorf("delete %s %q: %w", what, id, nomadlike.ErrNotFound)
+		}
+		if err := txn.Delete(table, cur); err != nil {
+			return fmt.Errorf("delete %s %q: %w", what, id, err)
+		}
+	}
+	return bumpIndex(txn, table, index)
 }
 
 // UpsertACLTokens writes tokens at index, keeping the CreateIndex,
@@ -189,19 +196,7 @@ func upsertACLTokensTxn(txn *memdb.Txn, index uint64, tokens []*nomadlike.ACLTok
 // with an error wrapping nomadlike.ErrNotFound and nothing is deleted.
 func (s *StateStore) DeleteACLTokens(index uint64, accessorIDs []string) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
-		for _, id := range accessorIDs {
-			cur, err := first[nomadlike.ACLToken](txn, nil, TableACLTokens, indexID, id)
-			if err != nil {
-				return err
-			}
-			if cur == nil {
-				return fmt.Errorf("delete ACL token %s: %w", id, nomadlike.ErrNotFound)
-			}
-			if err := txn.Delete(TableACLTokens, cur); err != nil {
-				return fmt.Errorf("delete ACL token %s: %w", id, err)
-			}
-		}
-		return bumpIndex(txn, TableACLTokens, index)
+		return deleteACLObjects[nomadlike.ACLToken](txn, index, TableACLTokens, "ACL token", accessorIDs)
 	})
 }
 
