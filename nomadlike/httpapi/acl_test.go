@@ -28,7 +28,12 @@ func (b realBackend) PlanJob(*nomadlike.Job, bool) (*api.JobPlanResponse, error)
 	return nil, errors.New("not used")
 }
 
-var _ httpapi.ACLBackend = (*server.Server)(nil)
+// The server is the ACL store behind the routes and the resolver the
+// enforcement uses.
+var (
+	_ httpapi.ACLBackend  = (*server.Server)(nil)
+	_ httpapi.ACLResolver = (*server.Server)(nil)
+)
 
 // aclAgent starts a dev server that leads and an HTTP server with the real
 // handler in front of it, and returns a Nomad API client for it.

@@ -396,3 +396,24 @@ func TestACLTokenGC(t *testing.T) {
 		}
 	}
 }
+
+// TestACLSecretsNotInSnapshot: a raft snapshot of the cluster (what
+// `operator snapshot save` writes) holds the hashes of token secrets,
+// never the secrets.
+func TestACLSecretsNotInSnapshot(t *testing.T) {
+	s := aclServer(t, nil)
+	boot, _, err := s.BootstrapACL("")
+	mustACL(t, err)
+	tok, _, err := s.CreateACLToken(&nomadlike.ACLToken{Type: "management", Name: "ops"})
+	mustACL(t, err)
+	var buf strings.Builder
+	mustACL(t, s.SnapshotSave(&buf))
+	for _, secret := range []string{boot.SecretID, tok.SecretID} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("snapshot holds the secret %s", secret)
+		}
+		if !strings.Contains(buf.String(), nomadlike.HashACLSecret(secret)) {
+			t.Errorf("snapshot lacks the hash of secret %s", secret)
+		}
+	}
+}
