@@ -54,6 +54,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 			driverCommand(),
 			namespaceCommand(), // namespaces (namespace.go)
+			aclCommand(),       // ACL store (acl.go)
 		},
 	}
 	addNamespaceFlags(app.Commands) // namespaces (namespace_flag.go)

@@ -39,6 +39,12 @@ var handlers = [...]handler{
 	// namespaces (namespaces.go)
 	NamespaceUpsertRequestType: applyNamespaceUpsert,
 	NamespaceDeleteRequestType: applyNamespaceDelete,
+	// ACL store (acl.go)
+	ACLPolicyUpsertRequestType: applyACLPolicyUpsert,
+	ACLPolicyDeleteRequestType: applyACLPolicyDelete,
+	ACLTokenUpsertRequestType:  applyACLTokenUpsert,
+	ACLTokenDeleteRequestType:  applyACLTokenDelete,
+	ACLBootstrapRequestType:    applyACLBootstrap,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -41,6 +41,15 @@ const (
 	NamespaceDeleteRequestType MessageType = 31
 )
 
+// ACL store message types (explicit numbers 20..29 are the ACL store's).
+const (
+	ACLPolicyUpsertRequestType MessageType = 20
+	ACLPolicyDeleteRequestType MessageType = 21
+	ACLTokenUpsertRequestType  MessageType = 22
+	ACLTokenDeleteRequestType  MessageType = 23
+	ACLBootstrapRequestType    MessageType = 24
+)
+
 // typeNames is indexed by MessageType (keyed, so types need not be dense:
 // new features take explicit numbers, see the constants above).
 var typeNames = [...]string{
@@ -53,6 +62,10 @@ var typeNames = [...]string{
 	PeriodicLaunchRequestType: "PeriodicLaunch", PlanResultsEntryType: "PlanResultsEntry",
 	// namespaces
 	NamespaceUpsertRequestType: "NamespaceUpsert", NamespaceDeleteRequestType: "NamespaceDelete",
+	// ACL store
+	ACLPolicyUpsertRequestType: "ACLPolicyUpsert", ACLPolicyDeleteRequestType: "ACLPolicyDelete",
+	ACLTokenUpsertRequestType: "ACLTokenUpsert", ACLTokenDeleteRequestType: "ACLTokenDelete",
+	ACLBootstrapRequestType: "ACLBootstrap",
 }
 
 func (t MessageType) String() string {

@@ -276,6 +276,7 @@ func (h *Handler) routes() {
 	h.write("/v1/search", h.serverOnly(h.search))
 	h.get("/v1/metrics", h.metricsHandler)
 	h.namespaceRoutes() // namespaces (namespaces.go)
+	h.aclRoutes()       // ACL store (acl.go)
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.

@@ -11,4 +11,9 @@
 // nomadlike.ErrNotLeader and the HTTP layer forwards them to the leader,
 // whose HTTP address Leader reports (servers learn each other's through the
 // join service on the RPC port). README.md draws the pipeline.
+//
+// The ACL store (acl*.go) writes policies and tokens through raft, keeping
+// only the SHA-256 of token secrets, and ResolveToken turns a secret into
+// its compiled ACL (httpapi.ACLResolver), cached until the ACL tables
+// change; the leader deletes long-expired tokens.
 package server

@@ -101,6 +101,7 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 	run(s.reapCancelledEvals)
 	run(s.drainLoop)
 	run(newPeriodicLauncher(s).run)
+	run(s.aclTokenGC) // ACL store: delete expired tokens (acl_gc.go)
 }
 
 func (s *Server) revokeLeadership() {

@@ -81,6 +81,9 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
+	// aclCache holds compiled ACLs by secret hash (ACL store, acl_resolve.go).
+	aclCache aclCache
+
 	raftReady    chan struct{} // closed once s.raft is set
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}

@@ -19,4 +19,8 @@
 // request (the FSM stamps them from the raft entry), so replicas agree.
 //
 // WriteTo and RestoreFrom dump and rebuild a store for raft snapshots.
+//
+// The ACL store (acl.go) keeps policies by name and tokens by accessor ID
+// and by the SHA-256 of their secret: a token's secret is never stored.
+// The index entry "acl_token_bootstrap" records the last ACL bootstrap.
 package state

@@ -145,6 +145,10 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.Namespace)
 	case TableIndex:
 		obj = new(IndexEntry)
+	case TableACLPolicies: // ACL store
+		obj = new(nomadlike.ACLPolicy)
+	case TableACLTokens: // ACL store
+		obj = new(nomadlike.ACLToken)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

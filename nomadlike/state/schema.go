@@ -23,7 +23,8 @@ const (
 
 // dataTables lists the tables that hold domain objects, in dump order.
 var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes, TablePeriodicLaunch,
-	TableNamespaces, // namespaces (namespaces.go)
+	TableNamespaces,                  // namespaces (namespaces.go)
+	TableACLPolicies, TableACLTokens, // ACL store (acl.go)
 }
 
 // Index names.
@@ -52,6 +53,15 @@ func nsIDIndex(idField string) *memdb.CompoundIndex {
 }
 
 func schema() *memdb.DBSchema {
+	s := baseSchema()
+	// ACL store: token and policy tables (acl.go).
+	for name, t := range aclTableSchemas() {
+		s.Tables[name] = t
+	}
+	return s
+}
+
+func baseSchema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
 		TableJobs: {
 			Name: TableJobs,
