@@ -126,9 +126,21 @@ func snippet(src []byte, rng hcl.Range) string {
 // newError builds an *Error from hcl diagnostics (errors only), sorted by
 // file and position so the output is stable.
 func newError(diags hcl.Diagnostics, sources map[string][]byte) *Error {
-	e := &Error{sources: sources}
+	e := &Error{sources: sources, Diagnostics: diagnostics(diags, hcl.DiagError)}
+	for _, d := range e.Diagnostics {
+		if d.Path != "" {
+			e.validation = true
+		}
+	}
+	return e
+}
+
+// diagnostics converts the hcl diagnostics of severity sev, sorted by file
+// and position so the output is stable.
+func diagnostics(diags hcl.Diagnostics, sev hcl.DiagnosticSeverity) []Diagnostic {
+	var out []Diagnostic
 	for _, hd := range diags {
-		if hd.Severity != hcl.DiagError {
+		if hd.Severity != sev {
 			continue
 		}
 		d := Diagnostic{Summary: hd.Summary, Detail: hd.Detail}
@@ -140,12 +152,11 @@ func newError(diags hcl.Diagnostics, sources map[string][]byte) *Error {
 		}
 		if p, ok := hd.Extra.(validationPath); ok {
 			d.Path = string(p)
-			e.validation = true
 		}
-		e.Diagnostics = append(e.Diagnostics, d)
+		out = append(out, d)
 	}
-	sort.SliceStable(e.Diagnostics, func(i, j int) bool {
-		a, b := e.Diagnostics[i], e.Diagnostics[j]
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
 		if a.Filename != b.Filename {
 			return a.Filename < b.Filename
 		}
@@ -154,7 +165,7 @@ func newError(diags hcl.Diagnostics, sources map[string][]byte) *Error {
 		}
 		return a.Column < b.Column
 	})
-	return e
+	return out
 }
 
 // validationPath marks a diagnostic that came from job.Validate.
