@@ -30,7 +30,7 @@ func TestParseBroken(t *testing.T) {
 		{
 			name: "unknown block",
 			src:  task(`      driver = "exec"` + "\n" + `      vaultt {}`),
-			want: []string{`broken.nomad.hcl:5:7: Unsupported block type: Blocks of type "vaultt" are not expected here. Did you mean \"vault\"?`},
+			want: []string{`broken.nomad.hcl:5:7: Unsupported block type: Blocks of type "vaultt" are not expected here. Did you mean "vault"?`},
 		},
 		{
 			name: "wrong type",
