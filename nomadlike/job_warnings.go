@@ -3,6 +3,7 @@ package nomadlike
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 	"time"
 )
@@ -120,9 +121,8 @@ func (j *Job) CheckWarnings() []FieldError {
 				logMB += t.LogConfig.MaxFiles * t.LogConfig.MaxFileSizeMB
 			}
 			for i, a := range t.Artifacts {
-				if a != nil && artifactOutsideTask(a.RelativeDest) {
-					gv.item("Tasks", t.Name).item("Artifacts", fmt.Sprint(i)).fail("RelativeDest",
-						"%q is outside the task directory and the shared alloc directory: the client refuses to fetch into it", a.RelativeDest)
+				if a != nil {
+					artifactWarnings(gv.item("Tasks", t.Name).item("Artifacts", fmt.Sprint(i)), a)
 				}
 			}
 		}
@@ -131,6 +131,48 @@ func (j *Job) CheckWarnings() []FieldError {
 		}
 	}
 	return out
+}
+
+// artifactGetterOptions are the artifact options the client reads.
+var artifactGetterOptions = map[string]bool{"checksum": true, "archive": true}
+
+func artifactWarnings(v validator, a *TaskArtifact) {
+	if artifactOutsideTask(a.RelativeDest) {
+		v.fail("RelativeDest", "%q is outside the task directory and the shared alloc directory: the client refuses to fetch into it", a.RelativeDest)
+	}
+	if scheme := artifactScheme(a.GetterSource); scheme != "" {
+		v.fail("GetterSource", "source scheme %q is not supported: the client fetches http, https and file sources only, and fails the task", scheme)
+	}
+	keys := make([]string, 0, len(a.GetterOptions))
+	for k := range a.GetterOptions {
+		if !artifactGetterOptions[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v.item("GetterOptions", k).fail("", "option %q %s: only checksum and archive are read", k, NoEffect)
+	}
+}
+
+// artifactScheme returns the scheme or go-getter forcing prefix ("git" for
+// "git::https://...") of a source the client cannot fetch, or "".
+func artifactScheme(src string) string {
+	if strings.Contains(src, "${") {
+		return ""
+	}
+	if forced, _, ok := strings.Cut(src, "::"); ok && !strings.Contains(forced, "/") {
+		return forced
+	}
+	scheme, _, ok := strings.Cut(src, "://")
+	if !ok || strings.Contains(scheme, "/") {
+		return ""
+	}
+	switch strings.ToLower(scheme) {
+	case "http", "https", "file":
+		return ""
+	}
+	return scheme
 }
 
 // artifactOutsideTask reports whether a destination relative to the task

@@ -31,6 +31,20 @@ job "nightly" {
         mode        = "file"
       }
 
+      artifact {
+        source      = "git::https://example.com/tools.git"
+        destination = "local/tools"
+
+        options {
+          ref   = "v1.2.0"
+          depth = "1"
+        }
+      }
+
+      artifact {
+        source = "s3::https://s3.amazonaws.com/bucket/tool.zip"
+      }
+
       logs {
         max_files     = 3
         max_file_size = 5
