@@ -68,7 +68,9 @@ func ignoredNetworks(v validator, nets []*NetworkResource, ignored func(validato
 		ignored(nv, "Hostname", n.Hostname != "")
 		ignored(nv, "MBits", n.MBits != 0)
 		for _, p := range append(append([]Port(nil), n.ReservedPorts...), n.DynamicPorts...) {
-			ignored(nv.item("Ports", p.Label), "HostNetwork", p.HostNetwork != "" && p.HostNetwork != "default")
+			pv := nv.item("Ports", p.Label)
+			ignored(pv, "HostNetwork", p.HostNetwork != "" && p.HostNetwork != "default")
+			ignored(pv, "To", p.To != 0)
 		}
 	}
 }

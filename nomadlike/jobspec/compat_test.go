@@ -50,7 +50,6 @@ var implemented = map[string]struct{ test, note string }{
 	"network.mode": {"TestPortsWithoutCollisions (scheduler)", `"host" only; another mode draws a warning`},
 	"network.port": {"TestPortsWithoutCollisions (scheduler)", ""},
 	"port.static":  {"TestFitPortsNoCollisionsAndDeterministic (rank)", ""},
-	"port.to":      {"TestBuild (taskenv)", "NOMAD_PORT_<label>; no port mapping (host networking)"},
 
 	"task.driver":           {"TestRegisterAndRunBatch (client)", "exec, raw_exec, containerd and plugins"},
 	"task.user":             {"TestUser (exec)", ""},
@@ -282,3 +281,36 @@ func updating() bool {
 }
 
 func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// TestJobSpecPagesMarkNoEffect: the website/job-spec page of a block names
+// each of its items that has no effect in nomadlike on a line saying so,
+// and the page of a block that has no effect as a whole says so.
+func TestJobSpecPagesMarkNoEffect(t *testing.T) {
+	const dir = "../../website/job-spec/"
+	pageOf := func(block string) string {
+		if block == "port" {
+			block = "network"
+		}
+		return dir + block + ".md"
+	}
+	for key := range noEffect {
+		block, item, _ := strings.Cut(key, ".")
+		if page, err := os.ReadFile(pageOf(item)); err == nil && !bytes.Contains(page, []byte("has no effect in nomadlike")) {
+			t.Errorf("%s does not say the block has no effect in nomadlike (%s)", pageOf(item), key)
+		}
+		page, err := os.ReadFile(pageOf(block))
+		if err != nil {
+			continue
+		}
+		found := false
+		for _, line := range strings.Split(string(page), "\n") {
+			if strings.Contains(line, "`"+item+"`") && strings.Contains(strings.ToLower(line), "no effect") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("%s has no line naming `%s` with \"no effect\" (%s)", pageOf(block), item, key)
+		}
+	}
+}

@@ -55,6 +55,8 @@ var noEffect = map[string]string{
 	"port.host_network": "nomadlike has no host networks: the port is on the node's " +
 		"fingerprinted address",
 	"port.ignore_collision": "ports are always checked for collisions",
+	"port.to": "nomadlike maps no ports (host networking only): the allocated host port does not " +
+		"forward to to, yet NOMAD_PORT_<label> names to",
 
 	"task.service":        reasonServices,
 	"task.shutdown_delay": reasonShutdown,
