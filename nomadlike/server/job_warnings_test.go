@@ -49,3 +49,28 @@ func TestRegisterJobWarnings(t *testing.T) {
 		t.Errorf("RegisterJob(plain) warnings = %q, %v; want none", warnings, err)
 	}
 }
+
+// TestPeriodicSysbatch: Nomad allows periodic on sysbatch jobs; a launch
+// makes a sysbatch child with its evaluation.
+func TestPeriodicSysbatch(t *testing.T) {
+	s := clockServer(t, newFakeClock(t0))
+	job := fixture.BatchJob(1)
+	job.Type = nomadlike.JobTypeSysBatch
+	job.Periodic = &nomadlike.PeriodicConfig{Enabled: true, Spec: "0 12 * * *"}
+	job.Canonicalize()
+	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
+		t.Fatalf("RegisterJob(periodic sysbatch) = %v", err)
+	}
+	evalID, _, err := s.ForcePeriodic(job.Namespace, job.ID)
+	if err != nil || evalID == "" {
+		t.Fatalf("ForcePeriodic = %q, %v", evalID, err)
+	}
+	eval, err := s.fsm.State().EvalByID(nil, evalID)
+	if err != nil || eval == nil {
+		t.Fatalf("EvalByID(%s) = %v, %v", evalID, eval, err)
+	}
+	child, err := s.fsm.State().JobByID(nil, eval.Namespace, eval.JobID)
+	if err != nil || child == nil || child.Type != nomadlike.JobTypeSysBatch || child.ParentID != job.ID {
+		t.Fatalf("child of %s = %+v, %v; want a sysbatch child", job.ID, child, err)
+	}
+}
