@@ -33,6 +33,19 @@ func TestParseBroken(t *testing.T) {
 			want: []string{`broken.nomad.hcl:5:7: Unsupported block type: Blocks of type "vaultt" are not expected here. Did you mean "vault"?`},
 		},
 		{
+			name: "typo in a block nomadlike ignores",
+			src:  task(`      driver = "exec"` + "\n" + `      vault {` + "\n" + `        rolee = "web"` + "\n" + `      }`),
+			want: []string{`broken.nomad.hcl:6:9: Unsupported argument: An argument named "rolee" is not expected here. Did you mean "role"?`},
+		},
+		{
+			name: "wrong type in a block nomadlike ignores",
+			src:  task(`      driver = "exec"` + "\n" + `      identity {` + "\n" + `        env = "maybe"` + "\n" + `        ttl = 60` + "\n" + `      }`),
+			want: []string{
+				`broken.nomad.hcl:6:15: Incorrect attribute value type: Inappropriate value for attribute "env": a bool is required.`,
+				`broken.nomad.hcl:7:15: Incorrect attribute value type: Inappropriate value for attribute "ttl": a duration string like "30s" or "1h30m" is required.`,
+			},
+		},
+		{
 			name: "wrong type",
 			src:  "job \"web\" {\n  group \"web\" {\n    count = \"many\"\n    task \"app\" {\n      driver = \"exec\"\n    }\n  }\n}\n",
 			want: []string{`broken.nomad.hcl:3:13: Incorrect attribute value type: Inappropriate value for attribute "count": a number is required.`},

@@ -38,7 +38,7 @@ var jobSpec = blockSpec{
 	extra: []typedAttr{strAttr("vault_token"), strAttr("consul_token")},
 	drop: []dropBlock{
 		drop("migrate", &migrateSpec), drop("multiregion", &multiregionSpec), drop("ui", &uiSpec),
-		drop("vault", &vaultSpec), drop("consul", &consulSpec),
+		drop("vault", &vaultSpec), drop("consul", &consulSpec), drop("secret", &secretSpec, "name"),
 	},
 }.build()
 
@@ -75,7 +75,7 @@ var groupSpec = blockSpec{
 	},
 	drop: []dropBlock{
 		drop("consul", &consulSpec), drop("disconnect", &disconnectSpec), drop("scaling", &scalingSpec),
-		drop("migrate", &migrateSpec), drop("vault", &vaultSpec),
+		drop("migrate", &migrateSpec), drop("vault", &vaultSpec), drop("secret", &secretSpec, "name"),
 	},
 }.build()
 

@@ -46,7 +46,7 @@ var taskSpec = blockSpec{
 	drop: []dropBlock{
 		drop("action", &actionSpec, "name"), drop("consul", &consulSpec), drop("csi_plugin", &csiPluginSpec),
 		drop("identity", &identitySpec), drop("vault", &vaultSpec), drop("scaling", &scalingSpec, "name"),
-		drop("schedule", &scheduleSpec),
+		drop("schedule", &scheduleSpec), drop("secret", &secretSpec, "name"),
 	},
 }.build()
 

@@ -77,14 +77,20 @@ func (e *Error) Is(target error) bool {
 // WriteText writes each diagnostic as "file:line:col: message" followed by
 // the source line with the problem underlined.
 func (e *Error) WriteText(w io.Writer) error {
+	return writeDiagnostics(w, e.Diagnostics, e.sources, "", "\n")
+}
+
+// writeDiagnostics writes each of diags as prefix, "file:line:col:
+// message" and the source line with the place underlined; sep goes between
+// two of them.
+func writeDiagnostics(w io.Writer, diags []Diagnostic, sources map[string][]byte, prefix, sep string) error {
 	var b strings.Builder
-	for i, d := range e.Diagnostics {
+	for i, d := range diags {
 		if i > 0 {
-			b.WriteByte('\n')
+			b.WriteString(sep)
 		}
-		b.WriteString(d.String())
-		b.WriteByte('\n')
-		b.WriteString(snippet(e.sources[d.Filename], d.Range))
+		b.WriteString(prefix + d.String() + "\n")
+		b.WriteString(snippet(sources[d.Filename], d.Range))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -15,6 +15,7 @@ const (
 	reasonRender = "templates are rendered once, before the task starts; nothing re-renders them"
 	reasonVolume = "nomadlike mounts no host or CSI volumes"
 	reasonDisk   = "a replacement allocation starts with an empty alloc/data directory"
+	reasonSecret = "nomadlike fetches no secrets: ${secret.NAME.KEY} stays unresolved"
 	reasonBridge = "nomadlike has host networking only: no network namespace is made for the group"
 )
 
@@ -32,6 +33,9 @@ var noEffect = map[string]string{
 	"job.consul":       reasonConsul,
 	"job.vault_token":  reasonVault,
 	"job.consul_token": reasonConsul,
+	"job.secret":       reasonSecret,
+	"group.secret":     reasonSecret,
+	"task.secret":      reasonSecret,
 
 	"group.update":                       reasonDeployments,
 	"group.service":                      reasonServices,

@@ -172,7 +172,7 @@ var sidecarTaskSpec = blockSpec{name: "sidecar_task",
 	},
 	drop: []dropBlock{
 		drop("config", anyBody), drop("env", mapBody), drop("meta", mapBody),
-		drop("logs", &sidecarLogsSpec), drop("resources", &sidecarResourcesSpec),
+		drop("logs", &sidecarLogsSpec), drop("resources", &sidecarResourcesSpec), drop("identity", &identitySpec),
 	},
 }.build()
 
@@ -226,4 +226,9 @@ var terminatingSpec = blockSpec{name: "terminating",
 
 var terminatingServiceSpec = blockSpec{name: "terminating.service",
 	extra: []typedAttr{strAttr("name"), strAttr("ca_file"), strAttr("cert_file"), strAttr("key_file"), strAttr("sni")},
+}.build()
+
+var secretSpec = blockSpec{name: "secret",
+	extra: []typedAttr{strAttr("provider"), strAttr("path"), mapAttr("env")},
+	drop:  []dropBlock{drop("config", anyBody), drop("env", mapBody)},
 }.build()

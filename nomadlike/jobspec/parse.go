@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/dynblock"
@@ -282,16 +281,8 @@ func (p *parser) rawBody(body hcl.Body) *hclsyntax.Body {
 	return p.rawBodies[bodyKey{r.Filename, r.Start.Byte}]
 }
 
-// WriteWarnings writes each warning as "file:line:col: Warning: message"
+// WriteWarnings writes each warning as "Warning: file:line:col: message"
 // followed by the source line with the place underlined.
 func (r *Result) WriteWarnings(w io.Writer) error {
-	var b strings.Builder
-	for _, d := range r.Warnings {
-		b.WriteString("Warning: ")
-		b.WriteString(d.String())
-		b.WriteByte('\n')
-		b.WriteString(snippet(r.sources[d.Filename], d.Range))
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return writeDiagnostics(w, r.Warnings, r.sources, "Warning: ", "")
 }

@@ -139,6 +139,10 @@ job "mesh" {
             memory     = 64
             memory_max = 128
           }
+
+          identity {
+            aud = ["consul.io"]
+          }
         }
       }
 

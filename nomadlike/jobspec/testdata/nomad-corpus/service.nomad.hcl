@@ -97,6 +97,15 @@ job "shop" {
     namespace = "shop"
   }
 
+  secret "db" {
+    provider = "vault"
+    path     = "secret/data/shop/db"
+
+    config {
+      engine = "kv_v2"
+    }
+  }
+
   group "front" {
     count                      = 2
     shutdown_delay             = "5s"
@@ -200,6 +209,11 @@ job "shop" {
 
     vault {
       cluster = "default"
+    }
+
+    secret "api" {
+      provider = "nomad"
+      path     = "nomad/jobs/shop"
     }
 
     network {
@@ -488,6 +502,14 @@ job "shop" {
 
       consul {
         namespace = "shop"
+      }
+
+      secret "tls" {
+        provider = "custom-plugin"
+        path     = "tls/shop"
+        env = {
+          STORE = "local"
+        }
       }
 
       action "flush-cache" {
