@@ -88,37 +88,16 @@ job "example" {
     value     = "linux"
   }
 
-  # The update block controls rolling updates when the job changes.
-  update {
-    max_parallel     = 1
-    min_healthy_time = "10s"
-    healthy_deadline = "3m"
-    auto_revert      = true
-  }
-
   # A group is a set of tasks placed together on one node. count says how
   # many copies of the group run.
   group "web" {
     count = 1
 
     # Ask for a port; the scheduler picks a free one and tells the task
-    # through NOMAD_PORT_http.
+    # through NOMAD_PORT_http. The task listens on the node's address
+    # (nomadlike has host networking only).
     network {
       port "http" {}
-    }
-
-    # Register the group in service discovery with an HTTP health check.
-    service {
-      name     = "example-web"
-      port     = "http"
-      provider = "nomad"
-
-      check {
-        type     = "http"
-        path     = "/"
-        interval = "10s"
-        timeout  = "2s"
-      }
     }
 
     # Restart a failed task in place up to 2 times in 30 minutes.
@@ -171,19 +150,6 @@ const exampleJobShort = `job "example" {
   group "web" {
     network {
       port "http" {}
-    }
-
-    service {
-      name     = "example-web"
-      port     = "http"
-      provider = "nomad"
-
-      check {
-        type     = "http"
-        path     = "/"
-        interval = "10s"
-        timeout  = "2s"
-      }
     }
 
     task "server" {

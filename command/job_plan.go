@@ -85,8 +85,8 @@ func jobPlan(c *cli.Context) error {
 		fmt.Fprintln(w, "- WARNING: Failed to place all allocations.")
 		formatFailedTGAllocs(w, resp.FailedTGAllocs, "  ")
 	}
-	if resp.Warnings != "" {
-		fmt.Fprintf(w, "\nJob Warnings:\n%s\n", resp.Warnings)
+	if warnings := serverWarnings(resp.Warnings, job); warnings != "" {
+		fmt.Fprintf(w, "\nJob Warnings:\n%s\n", warnings)
 	}
 	fmt.Fprintf(w, "\nJob Modify Index: %d\n", resp.JobModifyIndex)
 	fmt.Fprintf(w, "To submit the job with version verification run:\n\n")

@@ -38,8 +38,8 @@ func submitJob(c *cli.Context, job *nomadlike.Job) error {
 		return agentError(c, fmt.Sprintf("register job %q", job.ID), err)
 	}
 	w := c.App.Writer
-	if resp.Warnings != "" {
-		fmt.Fprintf(w, "Job Warnings:\n%s\n\n", resp.Warnings)
+	if warnings := serverWarnings(resp.Warnings, job); warnings != "" {
+		fmt.Fprintf(w, "Job Warnings:\n%s\n\n", warnings)
 	}
 	if resp.EvalID == "" {
 		// Periodic and parameterized jobs are registered without an evaluation.

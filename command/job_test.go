@@ -213,8 +213,9 @@ func TestJobInit(t *testing.T) {
 			if hasComments := strings.Contains(string(content), "#"); hasComments == tc.short {
 				t.Errorf("file has comments = %v, want %v", hasComments, !tc.short)
 			}
-			// What init writes passes validate.
-			if code, _, stderr := run(t, "", "job", "validate", tc.file); code != 0 {
+			// What init writes passes validate, with nothing that has no
+			// effect in nomadlike (-strict).
+			if code, _, stderr := run(t, "", "job", "validate", "-strict", tc.file); code != 0 {
 				t.Errorf("job validate %s: exit %d\n%s", tc.file, code, stderr)
 			}
 			// A second init refuses to overwrite; -force overwrites.

@@ -36,6 +36,10 @@ func jobFileFlags() []cli.Flag {
 			Usage: "read job variables from an HCL or JSON `FILE` (repeatable)",
 			Value: &repeatedFlag{},
 		},
+		&cli.BoolFlag{
+			Name:  "strict",
+			Usage: "treat warnings (settings that have no effect in nomadlike) as errors",
+		},
 	}
 }
 
@@ -79,7 +83,7 @@ func loadJobFile(c *cli.Context, path string) (*nomadlike.Job, error) {
 	if err != nil {
 		return nil, userError("read job file: %v", err)
 	}
-	job, err := jobspec.Parse(name, src, opts)
+	res, err := jobspec.ParseWarnings(name, src, opts)
 	var perr *jobspec.Error
 	if errors.As(err, &perr) {
 		if werr := perr.WriteText(c.App.ErrWriter); werr != nil {
@@ -91,7 +95,46 @@ func loadJobFile(c *cli.Context, path string) (*nomadlike.Job, error) {
 	if err != nil {
 		return nil, userError("%s: %v", name, err)
 	}
-	return job, nil
+	if err := writeParseWarnings(c, name, res); err != nil {
+		return nil, err
+	}
+	return res.Job, nil
+}
+
+// writeParseWarnings writes the warnings of a parse, with their places and
+// source lines, to the error stream; with -strict they are an error.
+func writeParseWarnings(c *cli.Context, name string, res *jobspec.Result) error {
+	n := len(res.Warnings)
+	if n == 0 {
+		return nil
+	}
+	if err := res.WriteWarnings(c.App.ErrWriter); err != nil {
+		return fmt.Errorf("write warnings: %w", err)
+	}
+	if c.Bool("strict") {
+		return userError("%s: %d %s, and -strict makes them errors", name, n, plural(n, "warning", "warnings"))
+	}
+	return nil
+}
+
+// serverWarnings drops from the Warnings of a register or plan answer the
+// lines about the job's fields (nomadlike.Job.Warnings), which the parse
+// already reported with their places in the file, and returns the rest.
+func serverWarnings(warnings string, job *nomadlike.Job) string {
+	if warnings == "" {
+		return ""
+	}
+	shown := map[string]bool{}
+	for _, w := range job.Warnings() {
+		shown[w.String()] = true
+	}
+	var rest []string
+	for _, line := range strings.Split(warnings, "\n") {
+		if !shown[line] {
+			rest = append(rest, line)
+		}
+	}
+	return strings.Join(rest, "\n")
 }
 
 func plural(n int, one, many string) string {

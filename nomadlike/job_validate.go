@@ -71,8 +71,8 @@ func (j *Job) Validate() error {
 	}
 	if j.Periodic != nil {
 		pv := v.at("Periodic")
-		if j.Type != JobTypeBatch {
-			pv.fail("", "periodic is only allowed for batch jobs, not %q", j.Type)
+		if j.Type != JobTypeBatch && j.Type != JobTypeSysBatch {
+			pv.fail("", "periodic is only allowed for batch and sysbatch jobs, not %q", j.Type)
 		}
 		if j.Periodic.Enabled && strings.TrimSpace(j.Periodic.Spec) == "" {
 			pv.fail("Spec", "must not be empty")
@@ -172,7 +172,6 @@ func (tg *TaskGroup) validate(v validator, j *Job) {
 
 	tasks := map[string]bool{}
 	leaders := 0
-	logMB := 0
 	for i, t := range tg.Tasks {
 		key := fmt.Sprint(i)
 		if t != nil && t.Name != "" {
@@ -192,17 +191,13 @@ func (tg *TaskGroup) validate(v validator, j *Job) {
 		if t.Leader {
 			leaders++
 		}
-		if t.LogConfig != nil {
-			logMB += t.LogConfig.MaxFiles * t.LogConfig.MaxFileSizeMB
-		}
 		t.validate(tv, tg, j, ports)
 	}
 	if leaders > 1 {
 		v.fail("Tasks", "only one task may be the leader, %d are", leaders)
 	}
-	if tg.EphemeralDisk != nil && tg.EphemeralDisk.SizeMB > 0 && logMB > tg.EphemeralDisk.SizeMB {
-		v.at("EphemeralDisk").fail("SizeMB", "%d MB is less than the %d MB the tasks' logs may use", tg.EphemeralDisk.SizeMB, logMB)
-	}
+	// A disk smaller than the logs' maximum is a warning (CheckWarnings), as
+	// Nomad accepts it.
 }
 
 func groupPortLabels(tg *TaskGroup) map[string]bool {
@@ -273,7 +268,7 @@ func (t *Task) validate(v validator, tg *TaskGroup, j *Job, groupPorts map[strin
 			av.fail("GetterSource", "must not be empty")
 			continue
 		}
-		if escapesDir(a.RelativeDest) {
+		if escapesAllocDir(a.RelativeDest) {
 			av.fail("RelativeDest", "%q escapes the allocation directory", a.RelativeDest)
 		}
 		switch a.GetterMode {

@@ -35,7 +35,7 @@ func TestJobValidate(t *testing.T) {
 		}, want: []string{"TaskGroups[web].RestartPolicy.Mode"}},
 		{name: "periodic service", mutate: func(j *nomadlike.Job) {
 			j.Periodic = &nomadlike.PeriodicConfig{Enabled: true, Spec: "* * * * *", SpecType: "cron"}
-		}, want: []string{"Periodic: periodic is only allowed for batch jobs"}},
+		}, want: []string{"Periodic: periodic is only allowed for batch and sysbatch jobs"}},
 		{name: "bad constraint regexp", mutate: func(j *nomadlike.Job) {
 			j.Constraints = []*nomadlike.Constraint{{LTarget: "${attr.kernel.name}", Operand: "regexp", RTarget: "("}}
 		}, want: []string{"Constraints[0].RTarget: invalid regular expression"}},

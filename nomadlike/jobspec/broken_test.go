@@ -29,8 +29,21 @@ func TestParseBroken(t *testing.T) {
 		},
 		{
 			name: "unknown block",
-			src:  task(`      driver = "exec"` + "\n" + `      vault {}`),
-			want: []string{`broken.nomad.hcl:5:7: Unsupported block type: Blocks of type "vault" are not expected here.`},
+			src:  task(`      driver = "exec"` + "\n" + `      vaultt {}`),
+			want: []string{`broken.nomad.hcl:5:7: Unsupported block type: Blocks of type "vaultt" are not expected here. Did you mean "vault"?`},
+		},
+		{
+			name: "typo in a block nomadlike ignores",
+			src:  task(`      driver = "exec"` + "\n" + `      vault {` + "\n" + `        rolee = "web"` + "\n" + `      }`),
+			want: []string{`broken.nomad.hcl:6:9: Unsupported argument: An argument named "rolee" is not expected here. Did you mean "role"?`},
+		},
+		{
+			name: "wrong type in a block nomadlike ignores",
+			src:  task(`      driver = "exec"` + "\n" + `      identity {` + "\n" + `        env = "maybe"` + "\n" + `        ttl = 60` + "\n" + `      }`),
+			want: []string{
+				`broken.nomad.hcl:6:15: Incorrect attribute value type: Inappropriate value for attribute "env": a bool is required.`,
+				`broken.nomad.hcl:7:15: Incorrect attribute value type: Inappropriate value for attribute "ttl": a duration string like "30s" or "1h30m" is required.`,
+			},
 		},
 		{
 			name: "wrong type",

@@ -7,6 +7,7 @@ import (
 )
 
 var jobSpec = blockSpec{
+	name: "job",
 	fields: []field{
 		{"region", "Region"},
 		{"namespace", "Namespace"},
@@ -29,9 +30,20 @@ var jobSpec = blockSpec{
 		{Type: "parameterized"},
 		{Type: "reschedule"},
 	},
+	children: map[string]*blockSpec{
+		"group": &groupSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
+		"spread": &spreadSpec, "update": &updateSpec, "periodic": &periodicSpec,
+		"parameterized": &parameterizedSpec, "reschedule": &rescheduleSpec,
+	},
+	extra: []typedAttr{strAttr("vault_token"), strAttr("consul_token")},
+	drop: []dropBlock{
+		drop("migrate", &migrateSpec), drop("multiregion", &multiregionSpec), drop("ui", &uiSpec),
+		drop("vault", &vaultSpec), drop("consul", &consulSpec), drop("secret", &secretSpec, "name"),
+	},
 }.build()
 
 var groupSpec = blockSpec{
+	name: "group",
 	fields: []field{
 		{"count", "Count"},
 		{"shutdown_delay", "ShutdownDelay"},
@@ -51,14 +63,32 @@ var groupSpec = blockSpec{
 		{Type: "service"},
 		{Type: "volume", LabelNames: []string{"name"}},
 	},
+	children: map[string]*blockSpec{
+		"task": &taskSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
+		"spread": &spreadSpec, "restart": &restartSpec, "reschedule": &rescheduleSpec,
+		"update": &updateSpec, "ephemeral_disk": &ephemeralDiskSpec, "network": &networkSpec,
+		"service": &serviceSpec, "volume": &volumeSpec,
+	},
+	extra: []typedAttr{
+		durAttr("max_client_disconnect"), durAttr("stop_after_client_disconnect"),
+		boolAttr("prevent_reschedule_on_lost"),
+	},
+	drop: []dropBlock{
+		drop("consul", &consulSpec), drop("disconnect", &disconnectSpec), drop("scaling", &scalingSpec),
+		drop("migrate", &migrateSpec), drop("vault", &vaultSpec), drop("secret", &secretSpec, "name"),
+	},
 }.build()
 
 var ephemeralDiskSpec = blockSpec{
+	name:   "ephemeral_disk",
 	fields: []field{{"size", "SizeMB"}, {"sticky", "Sticky"}, {"migrate", "Migrate"}},
 }.build()
 
 var volumeSpec = blockSpec{
+	name:   "volume",
 	fields: []field{{"type", "Type"}, {"source", "Source"}, {"read_only", "ReadOnly"}, {"per_alloc", "PerAlloc"}},
+	extra:  []typedAttr{boolAttr("sticky"), strAttr("attachment_mode"), strAttr("access_mode")},
+	drop:   []dropBlock{drop("mount_options", &mountOptionsSpec)},
 }.build()
 
 // decodeJob decodes the job block. The job's type is read before its blocks

@@ -8,13 +8,18 @@ import (
 )
 
 var networkSpec = blockSpec{
-	fields: []field{{"mode", "Mode"}, {"hostname", "Hostname"}, {"mbits", "MBits"}},
-	blocks: []hcl.BlockHeaderSchema{{Type: "port", LabelNames: []string{"label"}}},
+	name:     "network",
+	fields:   []field{{"mode", "Mode"}, {"hostname", "Hostname"}, {"mbits", "MBits"}},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "port", LabelNames: []string{"label"}}},
+	children: map[string]*blockSpec{"port": &portSpec},
+	drop:     []dropBlock{drop("dns", &dnsSpec), drop("cni", &cniSpec)},
 }.build()
 
 // portSpec fields land in a portBlock, then become a static or dynamic port.
 var portSpec = blockSpec{
+	name:   "port",
 	fields: []field{{"static", "Static"}, {"to", "To"}, {"host_network", "HostNetwork"}},
+	extra:  []typedAttr{boolAttr("ignore_collision")},
 }.build()
 
 type portBlock struct {
@@ -24,6 +29,7 @@ type portBlock struct {
 }
 
 var serviceSpec = blockSpec{
+	name: "service",
 	fields: []field{
 		{"name", "Name"},
 		{"port", "PortLabel"},
@@ -34,11 +40,21 @@ var serviceSpec = blockSpec{
 		{"provider", "Provider"},
 		{"task", "TaskName"},
 	},
-	attrs:  []string{"meta"},
-	blocks: []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "meta"}},
+	attrs:    []string{"meta"},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "meta"}},
+	children: map[string]*blockSpec{"check": &checkSpec, "meta": nil},
+	extra: []typedAttr{
+		boolAttr("enable_tag_override"), mapAttr("canary_meta"), mapAttr("tagged_addresses"),
+		strAttr("on_update"), strAttr("cluster"), strAttr("kind"),
+	},
+	drop: []dropBlock{
+		drop("canary_meta", mapBody), drop("check_restart", &checkRestartSpec), drop("connect", &connectSpec),
+		drop("identity", &identitySpec), drop("weights", &weightsSpec),
+	},
 }.build()
 
 var checkSpec = blockSpec{
+	name: "check",
 	fields: []field{
 		{"name", "Name"},
 		{"type", "Type"},
@@ -55,8 +71,15 @@ var checkSpec = blockSpec{
 		{"body", "Body"},
 		{"task", "TaskName"},
 	},
-	attrs:  []string{"header"},
-	blocks: []hcl.BlockHeaderSchema{{Type: "header"}},
+	attrs:    []string{"header"},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "header"}},
+	children: map[string]*blockSpec{"header": nil},
+	extra: []typedAttr{
+		strAttr("grpc_service"), boolAttr("grpc_use_tls"), numAttr("success_before_passing"),
+		numAttr("failures_before_critical"), numAttr("failures_before_warning"), boolAttr("expose"),
+		strAttr("tls_server_name"), boolAttr("tls_skip_verify"), strAttr("on_update"), strAttr("notes"),
+	},
+	drop: []dropBlock{drop("check_restart", &checkRestartSpec)},
 }.build()
 
 func (p *parser) network(b *hcl.Block, path string) *nomadlike.NetworkResource {

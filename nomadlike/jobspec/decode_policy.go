@@ -8,25 +8,31 @@ import (
 )
 
 var constraintSpec = blockSpec{
+	name:   "constraint",
 	fields: []field{{"attribute", "LTarget"}, {"operator", "Operand"}, {"value", "RTarget"}},
 	attrs:  append([]string{"distinct_hosts", "distinct_property"}, shorthandOperators...),
 }.build()
 
 var affinitySpec = blockSpec{
+	name:   "affinity",
 	fields: []field{{"attribute", "LTarget"}, {"operator", "Operand"}, {"value", "RTarget"}, {"weight", "Weight"}},
 	attrs:  shorthandOperators,
 }.build()
 
 var spreadSpec = blockSpec{
-	fields: []field{{"attribute", "Attribute"}, {"weight", "Weight"}},
-	blocks: []hcl.BlockHeaderSchema{{Type: "target", LabelNames: []string{"value"}}},
+	name:     "spread",
+	fields:   []field{{"attribute", "Attribute"}, {"weight", "Weight"}},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "target", LabelNames: []string{"value"}}},
+	children: map[string]*blockSpec{"target": &spreadTargetSpec},
 }.build()
 
 var spreadTargetSpec = blockSpec{
+	name:   "target",
 	fields: []field{{"percent", "Percent"}},
 }.build()
 
 var restartSpec = blockSpec{
+	name: "restart",
 	fields: []field{
 		{"attempts", "Attempts"},
 		{"interval", "Interval"},
@@ -37,6 +43,7 @@ var restartSpec = blockSpec{
 }.build()
 
 var rescheduleSpec = blockSpec{
+	name: "reschedule",
 	fields: []field{
 		{"attempts", "Attempts"},
 		{"interval", "Interval"},
@@ -48,6 +55,7 @@ var rescheduleSpec = blockSpec{
 }.build()
 
 var updateSpec = blockSpec{
+	name: "update",
 	fields: []field{
 		{"stagger", "Stagger"},
 		{"max_parallel", "MaxParallel"},
@@ -62,6 +70,7 @@ var updateSpec = blockSpec{
 }.build()
 
 var periodicSpec = blockSpec{
+	name: "periodic",
 	fields: []field{
 		{"cron", "Spec"},
 		{"prohibit_overlap", "ProhibitOverlap"},
@@ -72,6 +81,7 @@ var periodicSpec = blockSpec{
 }.build()
 
 var parameterizedSpec = blockSpec{
+	name:   "parameterized",
 	fields: []field{{"payload", "Payload"}, {"meta_required", "MetaRequired"}, {"meta_optional", "MetaOptional"}},
 }.build()
 

@@ -9,6 +9,7 @@ import (
 )
 
 var taskSpec = blockSpec{
+	name: "task",
 	fields: []field{
 		{"driver", "Driver"},
 		{"user", "User"},
@@ -34,9 +35,23 @@ var taskSpec = blockSpec{
 		{Type: "volume_mount"},
 		{Type: "restart"},
 	},
+	children: map[string]*blockSpec{
+		"config": nil, "env": nil, "meta": nil, "resources": &resourcesSpec,
+		"constraint": &constraintSpec, "affinity": &affinitySpec, "service": &serviceSpec,
+		"template": &templateSpec, "artifact": &artifactSpec, "lifecycle": &lifecycleSpec,
+		"logs": &logsSpec, "dispatch_payload": &dispatchPayloadSpec, "volume_mount": &volumeMountSpec,
+		"restart": &restartSpec,
+	},
+	extra: []typedAttr{strAttr("kind")},
+	drop: []dropBlock{
+		drop("action", &actionSpec, "name"), drop("consul", &consulSpec), drop("csi_plugin", &csiPluginSpec),
+		drop("identity", &identitySpec), drop("vault", &vaultSpec), drop("scaling", &scalingSpec, "name"),
+		drop("schedule", &scheduleSpec), drop("secret", &secretSpec, "name"),
+	},
 }.build()
 
 var resourcesSpec = blockSpec{
+	name: "resources",
 	fields: []field{
 		{"cpu", "CPU"},
 		{"cores", "Cores"},
@@ -44,37 +59,49 @@ var resourcesSpec = blockSpec{
 		{"memory_max", "MemoryMaxMB"},
 		{"disk", "DiskMB"},
 	},
-	blocks: []hcl.BlockHeaderSchema{{Type: "network"}},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "network"}},
+	children: map[string]*blockSpec{"network": &networkSpec},
+	extra:    []typedAttr{numAttr("secrets"), numAttr("iops")},
+	drop:     []dropBlock{drop("device", &deviceSpec, "name"), drop("numa", &numaSpec)},
 }.build()
 
 var lifecycleSpec = blockSpec{
+	name:   "lifecycle",
 	fields: []field{{"hook", "Hook"}, {"sidecar", "Sidecar"}},
 }.build()
 
 var logsSpec = blockSpec{
+	name:   "logs",
 	fields: []field{{"max_files", "MaxFiles"}, {"max_file_size", "MaxFileSizeMB"}, {"disabled", "Disabled"}},
 }.build()
 
 var dispatchPayloadSpec = blockSpec{
+	name:   "dispatch_payload",
 	fields: []field{{"file", "File"}},
 }.build()
 
 var volumeMountSpec = blockSpec{
+	name: "volume_mount",
 	fields: []field{
 		{"volume", "Volume"},
 		{"destination", "Destination"},
 		{"read_only", "ReadOnly"},
 		{"propagation_mode", "PropagationMode"},
 	},
+	extra: []typedAttr{strAttr("selinux_label")},
 }.build()
 
 var artifactSpec = blockSpec{
-	fields: []field{{"source", "GetterSource"}, {"destination", "RelativeDest"}, {"mode", "GetterMode"}},
-	attrs:  []string{"options", "headers"},
-	blocks: []hcl.BlockHeaderSchema{{Type: "options"}, {Type: "headers"}},
+	name:     "artifact",
+	fields:   []field{{"source", "GetterSource"}, {"destination", "RelativeDest"}, {"mode", "GetterMode"}},
+	attrs:    []string{"options", "headers"},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "options"}, {Type: "headers"}},
+	children: map[string]*blockSpec{"options": nil, "headers": nil},
+	extra:    []typedAttr{boolAttr("chown")},
 }.build()
 
 var templateSpec = blockSpec{
+	name: "template",
 	fields: []field{
 		{"data", "EmbeddedTmpl"},
 		{"source", "SourcePath"},
@@ -87,6 +114,10 @@ var templateSpec = blockSpec{
 		{"left_delimiter", "LeftDelim"},
 		{"right_delimiter", "RightDelim"},
 	},
+	extra: []typedAttr{
+		boolAttr("error_on_missing_key"), numAttr("uid"), numAttr("gid"), durAttr("vault_grace"), boolAttr("once"),
+	},
+	drop: []dropBlock{drop("change_script", &changeScriptSpec), drop("wait", &templateWaitSpec)},
 }.build()
 
 func (p *parser) decodeTask(block *hcl.Block, job *nomadlike.Job, tg *nomadlike.TaskGroup, groupPath string) *nomadlike.Task {

@@ -20,35 +20,52 @@ type field struct {
 }
 
 // blockSpec describes what a block may contain: attributes set by reflection
-// (fields), attributes decoded by hand (attrs) and nested blocks.
+// (fields), attributes decoded by hand (attrs), nested blocks decoded by hand
+// (blocks, with the spec of each in children when it has one), and the parts
+// of Nomad's grammar nomadlike has no field for: extra attributes and drop
+// blocks are type-checked and then dropped (see noEffect for their warning).
 type blockSpec struct {
-	fields []field
-	attrs  []string
-	blocks []hcl.BlockHeaderSchema
-	schema *hcl.BodySchema
+	// name is the block type, the first part of the keys of noEffect.
+	name     string
+	fields   []field
+	attrs    []string
+	blocks   []hcl.BlockHeaderSchema
+	children map[string]*blockSpec
+	extra    []typedAttr
+	drop     []dropBlock
+	schema   *hcl.BodySchema
 }
 
 // build fills in the schema; call once when defining the spec.
 func (s blockSpec) build() blockSpec {
-	sc := &hcl.BodySchema{Blocks: s.blocks}
+	sc := &hcl.BodySchema{Blocks: append([]hcl.BlockHeaderSchema(nil), s.blocks...)}
 	for _, f := range s.fields {
 		sc.Attributes = append(sc.Attributes, hcl.AttributeSchema{Name: f.attr})
 	}
 	for _, a := range s.attrs {
 		sc.Attributes = append(sc.Attributes, hcl.AttributeSchema{Name: a})
 	}
+	for _, a := range s.extra {
+		sc.Attributes = append(sc.Attributes, hcl.AttributeSchema{Name: a.name})
+	}
+	for _, d := range s.drop {
+		sc.Blocks = append(sc.Blocks, hcl.BlockHeaderSchema{Type: d.typ, LabelNames: d.labels})
+	}
 	s.schema = sc
 	return s
 }
 
 // content decodes body against spec; unknown attributes and blocks are
-// reported. It returns what matched even when there are errors.
+// reported, as are (as warnings) the items nomadlike does not act on.
+// Extra attributes and drop blocks are checked here. It returns what
+// matched even when there are errors.
 func (p *parser) content(body hcl.Body, spec blockSpec) *hcl.BodyContent {
 	c, diags := body.Content(spec.schema)
 	p.addDiags(diags)
 	if c == nil {
 		c = &hcl.BodyContent{Attributes: hcl.Attributes{}}
 	}
+	p.checkGrammar(c, spec)
 	return c
 }
 

@@ -77,14 +77,20 @@ func (e *Error) Is(target error) bool {
 // WriteText writes each diagnostic as "file:line:col: message" followed by
 // the source line with the problem underlined.
 func (e *Error) WriteText(w io.Writer) error {
+	return writeDiagnostics(w, e.Diagnostics, e.sources, "", "\n")
+}
+
+// writeDiagnostics writes each of diags as prefix, "file:line:col:
+// message" and the source line with the place underlined; sep goes between
+// two of them.
+func writeDiagnostics(w io.Writer, diags []Diagnostic, sources map[string][]byte, prefix, sep string) error {
 	var b strings.Builder
-	for i, d := range e.Diagnostics {
+	for i, d := range diags {
 		if i > 0 {
-			b.WriteByte('\n')
+			b.WriteString(sep)
 		}
-		b.WriteString(d.String())
-		b.WriteByte('\n')
-		b.WriteString(snippet(e.sources[d.Filename], d.Range))
+		b.WriteString(prefix + d.String() + "\n")
+		b.WriteString(snippet(sources[d.Filename], d.Range))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -126,9 +132,21 @@ func snippet(src []byte, rng hcl.Range) string {
 // newError builds an *Error from hcl diagnostics (errors only), sorted by
 // file and position so the output is stable.
 func newError(diags hcl.Diagnostics, sources map[string][]byte) *Error {
-	e := &Error{sources: sources}
+	e := &Error{sources: sources, Diagnostics: diagnostics(diags, hcl.DiagError)}
+	for _, d := range e.Diagnostics {
+		if d.Path != "" {
+			e.validation = true
+		}
+	}
+	return e
+}
+
+// diagnostics converts the hcl diagnostics of severity sev, sorted by file
+// and position so the output is stable.
+func diagnostics(diags hcl.Diagnostics, sev hcl.DiagnosticSeverity) []Diagnostic {
+	var out []Diagnostic
 	for _, hd := range diags {
-		if hd.Severity != hcl.DiagError {
+		if hd.Severity != sev {
 			continue
 		}
 		d := Diagnostic{Summary: hd.Summary, Detail: hd.Detail}
@@ -140,12 +158,11 @@ func newError(diags hcl.Diagnostics, sources map[string][]byte) *Error {
 		}
 		if p, ok := hd.Extra.(validationPath); ok {
 			d.Path = string(p)
-			e.validation = true
 		}
-		e.Diagnostics = append(e.Diagnostics, d)
+		out = append(out, d)
 	}
-	sort.SliceStable(e.Diagnostics, func(i, j int) bool {
-		a, b := e.Diagnostics[i], e.Diagnostics[j]
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
 		if a.Filename != b.Filename {
 			return a.Filename < b.Filename
 		}
@@ -154,7 +171,7 @@ func newError(diags hcl.Diagnostics, sources map[string][]byte) *Error {
 		}
 		return a.Column < b.Column
 	})
-	return e
+	return out
 }
 
 // validationPath marks a diagnostic that came from job.Validate.

@@ -16,7 +16,7 @@ import (
 // functions returns the functions a job file may call. Relative paths given
 // to file and fileexists resolve against baseDir, the job file's directory.
 func functions(baseDir string) map[string]function.Function {
-	return map[string]function.Function{
+	fs := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"base64decode":    base64DecodeFunc,
 		"base64encode":    base64EncodeFunc,
@@ -88,6 +88,10 @@ func functions(baseDir string) map[string]function.Function {
 		"values":          stdlib.ValuesFunc,
 		"zipmap":          stdlib.ZipmapFunc,
 	}
+	for name, f := range hashFunctions() {
+		fs[name] = f
+	}
+	return fs
 }
 
 func resolve(baseDir, path string) string {

@@ -2,6 +2,7 @@ package jobspec
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -32,18 +33,49 @@ type ParseOptions struct {
 
 // ParseFile reads and parses the job file at path; see Parse.
 func ParseFile(path string, opts *ParseOptions) (*nomadlike.Job, error) {
+	res, err := ParseFileWarnings(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res.Job, nil
+}
+
+// ParseFileWarnings reads and parses the job file at path; see
+// ParseWarnings.
+func ParseFileWarnings(path string, opts *ParseOptions) (*Result, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read job file: %w", err)
 	}
-	return Parse(path, src, opts)
+	return ParseWarnings(path, src, opts)
 }
 
 // Parse parses the HCL job file src, named filename in diagnostics, and
-// returns the canonicalized and validated job. Any problem comes back as an
-// *Error listing every positioned diagnostic found. Parse is safe for
-// concurrent use; the returned job belongs to the caller.
+// returns the canonicalized and validated job, dropping the warnings (see
+// ParseWarnings). Any problem comes back as an *Error listing every
+// positioned diagnostic found. Parse is safe for concurrent use; the
+// returned job belongs to the caller.
 func Parse(filename string, src []byte, opts *ParseOptions) (*nomadlike.Job, error) {
+	res, err := ParseWarnings(filename, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res.Job, nil
+}
+
+// Result is a parsed job with the warnings about it.
+type Result struct {
+	Job *nomadlike.Job
+	// Warnings name, with their place, the parts of the file nomadlike
+	// accepts but does not act on ("... has no effect in nomadlike"), and
+	// the checks Nomad does not make that nomadlike reports without failing.
+	Warnings []Diagnostic
+	sources  map[string][]byte
+}
+
+// ParseWarnings is Parse, returning the warnings too. The warnings are
+// sorted by position; they are not returned when there are errors.
+func ParseWarnings(filename string, src []byte, opts *ParseOptions) (*Result, error) {
 	if opts == nil {
 		opts = &ParseOptions{}
 	}
@@ -52,7 +84,7 @@ func Parse(filename string, src []byte, opts *ParseOptions) (*nomadlike.Job, err
 	if p.diags.HasErrors() {
 		return nil, newError(p.diags, p.sources)
 	}
-	return job, nil
+	return &Result{Job: job, Warnings: diagnostics(p.diags, hcl.DiagWarning), sources: p.sources}, nil
 }
 
 // parser holds the state of one Parse call. It is not safe for concurrent use.
@@ -163,6 +195,7 @@ func (p *parser) parse() *nomadlike.Job {
 		return nil
 	}
 	job.Canonicalize()
+	p.checkValues(job)
 	if err := job.Validate(); err != nil {
 		p.addValidation(err)
 		return nil
@@ -246,4 +279,10 @@ func (p *parser) rawBody(body hcl.Body) *hclsyntax.Body {
 	}
 	r := body.MissingItemRange()
 	return p.rawBodies[bodyKey{r.Filename, r.Start.Byte}]
+}
+
+// WriteWarnings writes each warning as "Warning: file:line:col: message"
+// followed by the source line with the place underlined.
+func (r *Result) WriteWarnings(w io.Writer) error {
+	return writeDiagnostics(w, r.Warnings, r.sources, "Warning: ", "")
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -63,7 +64,7 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 	if !job.IsPeriodic() && !job.IsParameterized() {
 		req.Eval = newEval(job, nomadlike.EvalTriggerJobRegister)
 	}
-	warnings := launchWarning(job, now)
+	warnings := jobWarnings(job, launchWarning(job, now))
 	index, err := s.raftApply(fsm.JobRegisterRequestType, req)
 	if err != nil {
 		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
@@ -73,6 +74,19 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 		evalID = req.Eval.ID
 	}
 	return evalID, index, warnings, nil
+}
+
+// jobWarnings is the Warnings text of a register or plan answer: a line per
+// warning about the job's fields (nomadlike.Job.Warnings), then extra.
+func jobWarnings(job *nomadlike.Job, extra string) string {
+	var lines []string
+	for _, w := range job.Warnings() {
+		lines = append(lines, w.String())
+	}
+	if extra != "" {
+		lines = append(lines, extra)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // DeregisterJob stops a job (a new version with Stop set) or, with purge,

@@ -105,9 +105,11 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 	} else {
 		cand.CreateIndex, cand.ModifyIndex, cand.JobModifyIndex = latest+1, latest+1, latest+1
 	}
+	var launch string
 	if cand.IsPeriodic() || cand.IsParameterized() {
-		resp.Warnings = "periodic and parameterized jobs are planned as registered; their children are scheduled when launched"
+		launch = "periodic and parameterized jobs are planned as registered; their children are scheduled when launched"
 	}
+	resp.Warnings = jobWarnings(cand, launch)
 	if diff {
 		resp.Diff = diffJobs(existing, cand)
 	}

@@ -5,6 +5,7 @@ package httpapitest
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -147,7 +148,17 @@ func (f *Server) RegisterJob(job *nomadlike.Job, enforce bool, modifyIndex uint6
 		}
 		return st.UpsertEvals(index, []*nomadlike.Evaluation{eval})
 	})
-	return eval.ID, index, "", f.maybeProcess(eval.ID, err)
+	return eval.ID, index, jobWarnings(job), f.maybeProcess(eval.ID, err)
+}
+
+// jobWarnings are the job's field warnings, one per line, as the real
+// server answers them.
+func jobWarnings(job *nomadlike.Job) string {
+	var lines []string
+	for _, w := range job.Warnings() {
+		lines = append(lines, w.String())
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (f *Server) DeregisterJob(ns, id string, purge bool) (string, uint64, error) {
@@ -196,7 +207,7 @@ func (f *Server) PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResponse, e
 			live[a.TaskGroup]++
 		}
 	}
-	resp := &api.JobPlanResponse{Annotations: &nomadlike.PlanAnnotations{DesiredTGUpdates: map[string]*nomadlike.DesiredUpdates{}}}
+	resp := &api.JobPlanResponse{Annotations: &nomadlike.PlanAnnotations{DesiredTGUpdates: map[string]*nomadlike.DesiredUpdates{}}, Warnings: jobWarnings(job)}
 	if cur, _ := st.JobByID(nil, job.Namespace, job.ID); cur != nil {
 		resp.JobModifyIndex = cur.JobModifyIndex
 	}

@@ -1,0 +1,96 @@
+package jobspec
+
+// Reasons shared by several entries of noEffect.
+const (
+	reasonDeployments = "nomadlike has no deployments: a changed job replaces its allocations at once, " +
+		"without max_parallel pacing, health checks, canaries or auto-revert"
+	reasonServices = "nomadlike has no service catalog: the service is not registered and its checks do not run"
+	reasonShutdown = "tasks are stopped right away, without the delay"
+	reasonVault    = "nomadlike has no Vault integration: no token or secret reaches the task"
+	reasonConsul   = "nomadlike has no Consul integration"
+	reasonScaling  = "nomadlike has no autoscaler: the policy is not read"
+	reasonMigrate  = "a node drain stops and replaces allocations without the migrate block's pacing or health checks"
+	reasonDisc     = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
+		"its heartbeats are marked lost and replaced"
+	reasonRender = "templates are rendered once, before the task starts; nothing re-renders them"
+	reasonVolume = "nomadlike mounts no host or CSI volumes"
+	reasonDisk   = "a replacement allocation starts with an empty alloc/data directory"
+	reasonSecret = "nomadlike fetches no secrets: ${secret.NAME.KEY} stays unresolved"
+	reasonBridge = "nomadlike has host networking only: no network namespace is made for the group"
+)
+
+// noEffect names the items of Nomad's job specification that nomadlike
+// accepts and does not act on, keyed "block.item", with the reason given in
+// the warning. Items inside a listed block draw no warning of their own.
+// website/compatibility.md is generated from this table and the schema
+// (see TestCompatibilityTable).
+var noEffect = map[string]string{
+	"job.update":       reasonDeployments,
+	"job.migrate":      reasonMigrate,
+	"job.multiregion":  "nomadlike has one region: the job is not deployed to other regions",
+	"job.ui":           "nomadlike has no web UI",
+	"job.vault":        reasonVault,
+	"job.consul":       reasonConsul,
+	"job.vault_token":  reasonVault,
+	"job.consul_token": reasonConsul,
+	"job.secret":       reasonSecret,
+	"group.secret":     reasonSecret,
+	"task.secret":      reasonSecret,
+
+	"group.update":                       reasonDeployments,
+	"group.service":                      reasonServices,
+	"group.shutdown_delay":               reasonShutdown,
+	"group.consul":                       reasonConsul,
+	"group.vault":                        reasonVault,
+	"group.disconnect":                   reasonDisc,
+	"group.max_client_disconnect":        reasonDisc,
+	"group.stop_after_client_disconnect": reasonDisc,
+	"group.prevent_reschedule_on_lost":   reasonDisc,
+	"group.scaling":                      reasonScaling,
+	"group.migrate":                      reasonMigrate,
+	"group.volume":                       reasonVolume + ": the volume is not claimed",
+	"ephemeral_disk.sticky":              reasonDisk,
+	"ephemeral_disk.migrate":             reasonDisk,
+
+	"network.hostname": reasonBridge,
+	"network.dns":      reasonBridge,
+	"network.cni":      reasonBridge,
+	"network.mbits":    "bandwidth is not scheduled (Nomad deprecated mbits too)",
+	"port.host_network": "nomadlike has no host networks: the port is on the node's " +
+		"fingerprinted address",
+	"port.ignore_collision": "ports are always checked for collisions",
+	"port.to": "nomadlike maps no ports (host networking only): the allocated host port does not " +
+		"forward to to, yet NOMAD_PORT_<label> names to",
+
+	"task.service":        reasonServices,
+	"task.shutdown_delay": reasonShutdown,
+	"task.volume_mount":   reasonVolume + ": nothing is mounted",
+	"task.consul":         reasonConsul,
+	"task.vault":          reasonVault,
+	"task.identity":       "nomadlike issues no workload identities",
+	"task.csi_plugin":     "nomadlike has no CSI support",
+	"task.action":         "nomadlike has no job actions",
+	"task.scaling":        reasonScaling,
+	"task.schedule":       "nomadlike has no time-based task schedules: the task runs all the time",
+	"task.kind":           reasonConsul,
+
+	"resources.cores":   "nomadlike does not reserve or pin whole cores: only cpu (MHz) is scheduled",
+	"resources.device":  "nomadlike has no device plugins",
+	"resources.numa":    "nomadlike does not schedule by NUMA node",
+	"resources.secrets": "the secrets directory is not size-limited",
+	"resources.iops":    "IOPS are not scheduled (Nomad deprecated iops too)",
+
+	"template.change_mode":          reasonRender,
+	"template.change_signal":        reasonRender,
+	"template.change_script":        reasonRender,
+	"template.splay":                reasonRender,
+	"template.wait":                 reasonRender,
+	"template.once":                 reasonRender,
+	"template.vault_grace":          reasonVault,
+	"template.error_on_missing_key": "a missing key renders as an empty value",
+	"template.uid":                  "rendered files are owned by the agent's user",
+	"template.gid":                  "rendered files are owned by the agent's user",
+	"restart.render_templates":      reasonRender,
+
+	"artifact.chown": "fetched files are owned by the agent's user",
+}
