@@ -8,6 +8,7 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -52,6 +53,7 @@ func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
+		allocs = filterNS(r, allocs, acl.NamespaceCapabilityReadJob, allocNS)
 		l := listing[*nomadlike.Allocation]{
 			order: byID,
 			key:   func(a *nomadlike.Allocation) listKey { return listKey{id: a.ID} },
@@ -121,6 +123,9 @@ func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 		}
 		out := make([]*nomadlike.Evaluation, 0, len(evals))
 		for _, e := range evals {
+			if !allowNS(r, e.Namespace, acl.NamespaceCapabilityReadJob) {
+				continue
+			}
 			if (jobFilter != "" && e.JobID != jobFilter) || (statusFilter != "" && e.Status != statusFilter) {
 				continue
 			}

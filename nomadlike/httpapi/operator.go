@@ -14,6 +14,7 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -146,12 +147,13 @@ func (h *Handler) raftRemovePeer(w http.ResponseWriter, r *http.Request) {
 
 // operatorAuth guards the operator endpoints that change the raft peer set
 // or read or replace the whole state (raft join, peer removal, snapshot
-// save and restore): when the servers have a cluster key, the request must
-// carry it as its token, in X-Nomad-Token or "Authorization: Bearer", else
-// 403. ACL management tokens are to replace this.
+// save and restore) while ACLs are off: when the servers have a cluster
+// key, the request must carry it as its token, in X-Nomad-Token or
+// "Authorization: Bearer", else 403. With ACLs on, the key is not a token:
+// the routes' ACL requirements (operator:write, management) apply instead.
 func (h *Handler) operatorAuth(fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if len(h.cfg.ClusterKey) > 0 && !tokenIsKey(r, h.cfg.ClusterKey) {
+		if h.cfg.ACL == nil && len(h.cfg.ClusterKey) > 0 && !tokenIsKey(r, h.cfg.ClusterKey) {
 			h.logger.Warn("operator request refused: no or wrong token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 			writeError(w, fmt.Errorf("%s %s: %w: this operation needs the cluster key (server.encrypt) as the token (X-Nomad-Token header, or -token / NOMAD_TOKEN with the CLI)",
 				r.Method, r.URL.Path, nomadlike.ErrPermission))
@@ -235,10 +237,14 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	if ns == "" {
 		ns = namespaceParam(r)
 	}
+	allow := searchFilter{
+		ns:    func(n string) bool { return allowNS(r, n, acl.NamespaceCapabilityReadJob) },
+		nodes: aclFrom(r) == nil || aclFrom(r).AllowNodeRead(),
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		out := &api.SearchResponse{Matches: map[string][]string{}, Truncations: map[string]bool{}}
 		for _, c := range contexts {
-			ids, err := searchContext(ws, st, c, ns, req.Prefix)
+			ids, err := searchContext(ws, st, c, ns, req.Prefix, allow)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -256,7 +262,14 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix string) ([]string, error) {
+// searchFilter is what a search may return with ACLs on: objects of the
+// namespaces ns allows, nodes when nodes.
+type searchFilter struct {
+	ns    func(string) bool
+	nodes bool
+}
+
+func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix string, allow searchFilter) ([]string, error) {
 	ids := []string{}
 	switch context {
 	case api.SearchJobs:
@@ -265,7 +278,9 @@ func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix 
 			return nil, err
 		}
 		for _, j := range jobs {
-			ids = append(ids, j.ID)
+			if allow.ns(j.Namespace) {
+				ids = append(ids, j.ID)
+			}
 		}
 	case api.SearchEvals:
 		evals, err := st.Evals(ws, prefix)
@@ -273,7 +288,9 @@ func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix 
 			return nil, err
 		}
 		for _, e := range evals {
-			ids = append(ids, e.ID)
+			if allow.ns(e.Namespace) {
+				ids = append(ids, e.ID)
+			}
 		}
 	case api.SearchAllocs:
 		allocs, err := st.Allocs(ws, prefix)
@@ -281,9 +298,14 @@ func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix 
 			return nil, err
 		}
 		for _, a := range allocs {
-			ids = append(ids, a.ID)
+			if allow.ns(a.Namespace) {
+				ids = append(ids, a.ID)
+			}
 		}
 	case api.SearchNodes:
+		if !allow.nodes {
+			break
+		}
 		nodes, err := st.Nodes(ws, prefix)
 		if err != nil {
 			return nil, err
