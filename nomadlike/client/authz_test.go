@@ -1,0 +1,107 @@
+package client_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/acl"
+	"github.com/nomadlike/nomadlike/nomadlike/client"
+)
+
+// policyResolver resolves a secret to the policy source of that name in
+// its map, "mgmt" to the management ACL, "" to no rights.
+type policyResolver map[string]string
+
+func (p policyResolver) ResolveToken(secret string) (*acl.ACL, error) {
+	if secret == "mgmt" {
+		return acl.ManagementACL(), nil
+	}
+	if secret == "" {
+		return acl.Compile()
+	}
+	src, ok := p[secret]
+	if !ok {
+		return nil, fmt.Errorf("resolve: %w", nomadlike.ErrTokenNotFound)
+	}
+	pol, err := acl.Parse(secret, []byte(src))
+	if err != nil {
+		return nil, err
+	}
+	return acl.Compile(pol)
+}
+
+func testResolver() policyResolver {
+	r := policyResolver{
+		"other-all":   `namespace "other" { policy = "write" }` + "\nnode { policy = \"write\" }",
+		"default-all": `namespace "default" { policy = "write" }`,
+		"node-read":   `node { policy = "read" }`,
+	}
+	for _, c := range []string{acl.NamespaceCapabilityReadLogs, acl.NamespaceCapabilityReadJob, acl.NamespaceCapabilityAllocLifecycle, acl.NamespaceCapabilityAllocExec} {
+		r["cap:"+c] = fmt.Sprintf(`namespace "default" { capabilities = [%q] }`, c)
+	}
+	return r
+}
+
+// TestClientACLRouteMatrix walks every route of the client's handler (the
+// table it is built from): without a token or with a token that grants
+// the wrong thing, 403; with one that grants just the route's need, not.
+func TestClientACLRouteMatrix(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.ACL = testResolver()
+	c := e.start(cfg)
+	a := e.alloc(c.NodeID(), map[string]any{"run_for": "1h"})
+	e.waitServerStatus(a.ID, nomadlike.AllocClientStatusRunning)
+	srv := httptest.NewServer(c.Handler())
+	t.Cleanup(srv.Close)
+	send := func(method, path, tok string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, bytes.NewReader([]byte(`{"Signal":"SIGUSR1","Cmd":["true"]}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok != "" {
+			req.Header.Set("X-Nomad-Token", tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return resp.StatusCode, string(b)
+	}
+	for _, rt := range client.Routes() {
+		right, wrong := "cap:"+rt.Need.Capability, "other-all"
+		if rt.Need.NodeRead {
+			right, wrong = "node-read", "default-all"
+		}
+		path := strings.Replace(rt.Pattern, "{alloc}", a.ID, 1)
+		for _, m := range rt.Methods {
+			t.Run(m+" "+rt.Pattern, func(t *testing.T) {
+				for _, tok := range []string{"", wrong, nomadlike.GenerateUUID()} {
+					if code, body := send(m, path, tok); code != http.StatusForbidden {
+						t.Errorf("token %q (needs %s): %d %q, want 403", tok, rt.Need, code, body)
+					}
+				}
+				if code, body := send(m, path, right); code == http.StatusForbidden {
+					t.Errorf("token %q (needs %s): 403 %q, want it allowed", right, rt.Need, body)
+				}
+			})
+		}
+	}
+	// An allocation this node does not run: 403 without rights, 404 with.
+	unknown := "/v1/client/allocation/" + nomadlike.GenerateUUID() + "/stats"
+	if code, _ := send("GET", unknown, ""); code != http.StatusForbidden {
+		t.Errorf("unknown allocation, no token = %d, want 403", code)
+	}
+	if code, _ := send("GET", unknown, "cap:read-job"); code != http.StatusNotFound {
+		t.Errorf("unknown allocation, read-job = %d, want 404", code)
+	}
+}
