@@ -39,6 +39,8 @@ type fileConfig struct {
 	Client        *fileClient    `hcl:"client,block"`
 	Plugins       []*filePlugin  `hcl:"plugin,block"`
 	EnableDebug   *bool          `hcl:"enable_debug,optional"`
+	// ACL enforcement (issue #11): the acl block (config_acl.go).
+	ACL *fileACL `hcl:"acl,block"`
 	// Nomad settings nomadlike accepts and ignores.
 	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
@@ -264,6 +266,9 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 	}
 	if c := fc.Client; c != nil {
 		diags = append(diags, applyClient(&cfg.Client, c)...)
+	}
+	if a := fc.ACL; a != nil { // ACL enforcement (issue #11)
+		diags = append(diags, applyACL(&cfg.ACL, a)...)
 	}
 	for _, p := range fc.Plugins {
 		raw, d := pluginConfig(p.Body)
