@@ -311,6 +311,17 @@ func (c *Client) handleStop(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{})
 }
 
+// StopAllocation kills the tasks of allocation id here, as PUT
+// /v1/client/allocation/:id/stop does, for the agent itself (no token).
+func (c *Client) StopAllocation(id string) error {
+	ar, ok := c.runner(id)
+	if !ok {
+		return fmt.Errorf("%w %s", errUnknownAlloc, reqlimit.Quote(id))
+	}
+	ar.Kill()
+	return nil
+}
+
 // HostStats is the reply of /v1/client/stats (a subset of Nomad's).
 type HostStats struct {
 	Memory    *HostMemoryStats `json:"Memory"`
