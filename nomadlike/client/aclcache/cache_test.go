@@ -161,7 +161,9 @@ func TestServersDown(t *testing.T) {
 func TestExpiredToken(t *testing.T) {
 	c, src, clk := newCache()
 	past := clk.t.Add(-time.Minute)
-	src.set(func() { src.tokens["old"] = &aclcache.Token{AccessorID: "a3", Type: "management", ExpirationTime: &past} })
+	src.set(func() {
+		src.tokens["old"] = &aclcache.Token{AccessorID: "a3", Type: "management", ExpirationTime: &past}
+	})
 	if _, err := c.ResolveToken("old"); !errors.Is(err, nomadlike.ErrTokenNotFound) {
 		t.Fatalf("expired token = %v, want ErrTokenNotFound", err)
 	}
