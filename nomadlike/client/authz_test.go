@@ -2,10 +2,13 @@ package client_test
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,5 +106,38 @@ func TestClientACLRouteMatrix(t *testing.T) {
 	}
 	if code, _ := send("GET", unknown, "cap:read-job"); code != http.StatusNotFound {
 		t.Errorf("unknown allocation, read-job = %d, want 404", code)
+	}
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite the generated client table in website/acl-enforcement.md")
+
+// TestClientACLDocTable: the client route table of
+// website/acl-enforcement.md is clientRoutes (-update rewrites it).
+func TestClientACLDocTable(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("| method | path | ACL required |\n|---|---|---|\n")
+	for _, rt := range client.Routes() {
+		fmt.Fprintf(&b, "| %s | `%s` | %s |\n", strings.Join(rt.Methods, ", "), rt.Pattern, rt.Need)
+	}
+	want := b.String()
+	path := filepath.Join("..", "..", "website", "acl-enforcement.md")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin, end := "<!-- BEGIN client routes -->\n", "<!-- END client routes -->"
+	s := string(src)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no client routes markers", path)
+	}
+	if s[i+len(begin):j] == want {
+		return
+	}
+	if !*updateDocs {
+		t.Fatalf("%s: the client routes table is out of date; run this test with -update. Want:\n%s", path, want)
+	}
+	if err := os.WriteFile(path, []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

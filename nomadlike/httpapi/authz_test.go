@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/base64"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -411,5 +412,56 @@ func TestACLOperatorKeyNotAToken(t *testing.T) {
 	}
 	if code, body := fx.ta.send(t, "GET", "/v1/operator/snapshot", nil, "X-Nomad-Token", "mgmt"); code != http.StatusOK {
 		t.Errorf("snapshot with a management token = %d %.100q, want 200", code, body)
+	}
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite the generated tables in website/acl-enforcement.md")
+
+// TestACLDocTable: the server route table of website/acl-enforcement.md is
+// the router's (-update rewrites it).
+func TestACLDocTable(t *testing.T) {
+	h := httpapi.New(httpapi.Config{Server: httpapitest.NewServer()})
+	var b strings.Builder
+	b.WriteString("| method | path | ACL required |\n|---|---|---|\n")
+	routes := h.Routes()
+	for i := 0; i < len(routes); i++ {
+		ri := routes[i]
+		methods := ri.Method
+		if methods == "" {
+			methods = "any"
+		}
+		// PUT and POST of the same route are one row.
+		for i+1 < len(routes) && ri.Method == "POST" && routes[i+1].Method == "PUT" && routes[i+1].Pattern == ri.Pattern && routes[i+1].Need == ri.Need {
+			i++
+			methods = routes[i].Method + ", " + methods
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %s |\n", methods, ri.Pattern, ri.Need)
+	}
+	checkDocSection(t, filepath.Join("..", "..", "website", "acl-enforcement.md"), "server routes", b.String(), *updateDocs)
+}
+
+// checkDocSection compares (or with update rewrites) the text between the
+// BEGIN and END markers named name.
+func checkDocSection(t *testing.T, path, name, want string, update bool) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin, end := "<!-- BEGIN "+name+" -->\n", "<!-- END "+name+" -->"
+	src := string(b)
+	i, j := strings.Index(src, begin), strings.Index(src, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no %q ... %q markers", path, begin, end)
+	}
+	got := src[i+len(begin) : j]
+	if got == want {
+		return
+	}
+	if !update {
+		t.Fatalf("%s: the %s table is out of date; run this test with -update. Want:\n%s", path, name, want)
+	}
+	if err := os.WriteFile(path, []byte(src[:i+len(begin)]+want+src[j:]), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
