@@ -99,6 +99,20 @@ func nsOf(src nsSource, capability string) need {
 	return need{kind: needNamespace, capability: capability, from: src}
 }
 
+// needsServerState reports whether checking n needs the server's state
+// (an object's namespace, a node's secret). Such routes must be server
+// routes (serverOnly) or /v1/client/...: a client-only agent forwards them
+// unchecked to the servers, which check them.
+func (n need) needsServerState() bool {
+	switch n.kind {
+	case needClient, needNodeSecret:
+		return true
+	case needNamespace:
+		return n.from == nsAlloc || n.from == nsEval
+	}
+	return false
+}
+
 // String is the requirement as the documentation's table shows it.
 func (n need) String() string {
 	switch n.kind {
@@ -259,6 +273,12 @@ func denied(r *http.Request, n need) error {
 // request meets n, else an error mapping to 403 (500 when the resolver
 // fails).
 func (h *Handler) check(r *http.Request, n need) (*http.Request, error) {
+	if h.cfg.Server == nil && n.needsServerState() {
+		// A client-only agent cannot tell the allocation's namespace or
+		// the node of a secret: the servers this route is forwarded to
+		// check it (and the local client handler checks /v1/client/...).
+		return r, nil
+	}
 	secret := requestToken(r)
 	if n.kind == needNodeSecret {
 		if ok, r2, err := h.checkNodeSecret(r, secret); ok || err != nil || !n.orNodeRead {
@@ -267,11 +287,6 @@ func (h *Handler) check(r *http.Request, n need) (*http.Request, error) {
 			}
 			return r2, err
 		}
-	}
-	if n.kind == needClient && h.cfg.Server == nil {
-		// A client-only agent: the local client handler checks the
-		// request, or the servers it is forwarded to do.
-		return r, nil
 	}
 	a, err := h.cfg.ACL.ResolveToken(secret)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -463,5 +464,60 @@ func checkDocSection(t *testing.T, path, name, want string, update bool) {
 	}
 	if err := os.WriteFile(path, []byte(src[:i+len(begin)]+want+src[j:]), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestACLClientOnlyAgent: an agent without a server checks locally what it
+// can (agent routes, namespace of ?namespace=) and forwards unchecked only
+// the routes whose check needs the servers' state, which check them.
+func TestACLClientOnlyAgent(t *testing.T) {
+	var forwarded []string
+	var mu sync.Mutex
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		forwarded = append(forwarded, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Nomad-Token"))
+		mu.Unlock()
+		fmt.Fprint(w, "{}")
+	}))
+	t.Cleanup(upstream.Close)
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{
+		Servers: []string{upstream.URL}, Agent: &httpapitest.Agent{Healthy: true}, ACL: newFakeResolver(t),
+	}))
+	t.Cleanup(srv.Close)
+	cases := []struct {
+		name, path, tok string
+		want            int
+		forward         bool
+	}{
+		{"agent self, anonymous", "/v1/agent/self", "", http.StatusForbidden, false},
+		{"agent self, agent:read", "/v1/agent/self", "agent-read", http.StatusOK, false},
+		{"jobs, anonymous", "/v1/jobs", "", http.StatusForbidden, false},
+		{"jobs, list-jobs", "/v1/jobs", "cap:list-jobs", http.StatusOK, true},
+		{"allocation, checked by the servers", "/v1/allocation/abcd", "prod-read", http.StatusOK, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			before := len(forwarded)
+			mu.Unlock()
+			var hdr []string
+			if tc.tok != "" {
+				hdr = []string{"X-Nomad-Token", tc.tok}
+			}
+			code, body := httpapitest.Do(testCtx(t), t, "GET", srv.URL+tc.path, nil, hdr...)
+			mu.Lock()
+			got := len(forwarded) > before
+			last := ""
+			if got {
+				last = forwarded[len(forwarded)-1]
+			}
+			mu.Unlock()
+			if code != tc.want || got != tc.forward {
+				t.Fatalf("GET %s = %d %q, forwarded %v; want %d, forwarded %v", tc.path, code, body, got, tc.want, tc.forward)
+			}
+			if got && !strings.HasSuffix(last, " "+tc.tok) {
+				t.Errorf("forwarded %q without the caller's token", last)
+			}
+		})
 	}
 }
