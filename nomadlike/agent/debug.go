@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
 )
 
@@ -39,7 +40,7 @@ func withDebug(api http.Handler, enabled bool, res httpapi.ACLResolver) http.Han
 // debugAllowed checks the request's token for agent:write and answers 403
 // (or 500 when the token cannot be resolved) when it is missing.
 func debugAllowed(w http.ResponseWriter, r *http.Request, res httpapi.ACLResolver) bool {
-	a, err := res.ResolveToken(requestToken(r))
+	a, err := res.ResolveToken(api.RequestToken(r))
 	switch {
 	case errors.Is(err, nomadlike.ErrTokenNotFound):
 		http.Error(w, err.Error(), http.StatusForbidden)
@@ -54,15 +55,3 @@ func debugAllowed(w http.ResponseWriter, r *http.Request, res httpapi.ACLResolve
 	return true
 }
 
-// requestToken is the request's secret: X-Nomad-Token, else an
-// "Authorization: Bearer" token; "" when none.
-func requestToken(r *http.Request) string {
-	if t := strings.TrimSpace(r.Header.Get("X-Nomad-Token")); t != "" {
-		return t
-	}
-	auth := strings.TrimSpace(r.Header.Get("Authorization"))
-	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-		return strings.TrimSpace(auth[7:])
-	}
-	return ""
-}

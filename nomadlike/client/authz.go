@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
@@ -98,24 +97,12 @@ func (c *Client) registerRoutes(mux *http.ServeMux) {
 	}
 }
 
-// requestToken returns the secret the request carries: X-Nomad-Token, else
-// an "Authorization: Bearer" token; "" when none.
-func requestToken(r *http.Request) string {
-	if t := strings.TrimSpace(r.Header.Get("X-Nomad-Token")); t != "" {
-		return t
-	}
-	auth := strings.TrimSpace(r.Header.Get("Authorization"))
-	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-		return strings.TrimSpace(auth[7:])
-	}
-	return ""
-}
 
 // authorize resolves the request's token and checks n. An allocation this
 // node does not run is checked in ?namespace= (default "default"), so a
 // caller without rights cannot tell it from a forbidden one.
 func (c *Client) authorize(r *http.Request, n RouteNeed) (*acl.ACL, error) {
-	a, err := c.cfg.ACL.ResolveToken(requestToken(r))
+	a, err := c.cfg.ACL.ResolveToken(api.RequestToken(r))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err)
 	}

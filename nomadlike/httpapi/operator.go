@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"sort"
-	"strings"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -165,13 +164,7 @@ func (h *Handler) operatorAuth(fn http.HandlerFunc) http.HandlerFunc {
 
 // tokenIsKey reports whether the request's token is key, base64-encoded.
 func tokenIsKey(r *http.Request, key []byte) bool {
-	tok := r.Header.Get("X-Nomad-Token")
-	if tok == "" {
-		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
-			tok = strings.TrimSpace(a[7:])
-		}
-	}
-	got, err := base64.StdEncoding.DecodeString(tok)
+	got, err := base64.StdEncoding.DecodeString(requestToken(r))
 	if err != nil || len(got) != len(key) {
 		return false
 	}
