@@ -54,4 +54,3 @@ func debugAllowed(w http.ResponseWriter, r *http.Request, res httpapi.ACLResolve
 	}
 	return true
 }
-

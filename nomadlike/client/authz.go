@@ -97,7 +97,6 @@ func (c *Client) registerRoutes(mux *http.ServeMux) {
 	}
 }
 
-
 // authorize resolves the request's token and checks n. An allocation this
 // node does not run is checked in ?namespace= (default "default"), so a
 // caller without rights cannot tell it from a forbidden one.
