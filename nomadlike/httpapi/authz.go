@@ -33,6 +33,7 @@ const (
 	needInvalid       needKind = iota // the zero value: registering it panics
 	needPublic                        // no token needed
 	needToken                         // any token that resolves, not anonymous
+	needResolved                      // any token that resolves, anonymous included; the handler decides
 	needNamespace                     // a namespace capability
 	needNodeRead                      // node:read
 	needNodeWrite                     // node:write
@@ -73,6 +74,7 @@ type need struct {
 
 func public() need           { return need{kind: needPublic} }
 func anyToken() need         { return need{kind: needToken} }
+func resolvedToken() need    { return need{kind: needResolved} }
 func nodeRead() need         { return need{kind: needNodeRead} }
 func nodeWrite() need        { return need{kind: needNodeWrite} }
 func agentRead() need        { return need{kind: needAgentRead} }
@@ -120,6 +122,8 @@ func (n need) String() string {
 		return "none"
 	case needToken:
 		return "any token (not anonymous)"
+	case needResolved:
+		return "any token, anonymous included (checked by the handler)"
 	case needNamespace:
 		s := "namespace:" + n.capability
 		switch n.from {
@@ -306,6 +310,8 @@ func (h *Handler) allows(r *http.Request, a *acl.ACL, secret string, n need) boo
 	switch n.kind {
 	case needToken:
 		return secret != ""
+	case needResolved:
+		return true
 	case needNamespace:
 		ns := h.requestNamespace(r, n.from)
 		if ns == "*" && n.list {

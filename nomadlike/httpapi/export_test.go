@@ -6,7 +6,7 @@ package httpapi
 // whether a node:read token may stand in for the node secret.
 func NeedOf(ri RouteInfo) (kind, capability string, orNodeRead bool) {
 	names := map[needKind]string{
-		needPublic: "public", needToken: "token", needNamespace: "namespace",
+		needPublic: "public", needToken: "token", needResolved: "resolved", needNamespace: "namespace",
 		needNodeRead: "node:read", needNodeWrite: "node:write", needAgentRead: "agent:read", needAgentWrite: "agent:write",
 		needOperatorRead: "operator:read", needOperatorWrite: "operator:write", needManagement: "management",
 		needNodeCall: "node-call", needNodeSecret: "node-secret", needSearch: "search", needClient: "client",

@@ -247,13 +247,17 @@ var writes = []string{http.MethodPut, http.MethodPost}
 //   - nodeCall(), nodeSecret(), nodeSecretOrRead(): client nodes' calls,
 //     authenticated by the node's SecretID, not by a user token.
 //
+//   - resolvedToken(): any token that resolves, anonymous included; the
+//     handler decides with aclFrom(r) and requestToken(r).
+//
 // Routes added by the ACL store (h.aclRoutes) declare: bootstrap =
-// public(); token self = anyToken(); policy and token list/read/write/
-// delete = management() (a policy read may also be allowed, by the
-// handler, to a token the policy is attached to: register it anyToken()
-// and check there). Namespace routes (h.namespaceRoutes): list and read =
-// anyToken() with the handler filtering by aclFrom(r).AllowNamespace;
-// write and delete = management().
+// public(); token self = anyToken(); policy read = resolvedToken(), the
+// handler allowing a management token or a token the policy is attached
+// to, and the anonymous token the "anonymous" policy (client agents
+// resolve tokens this way, see client/aclcache); everything else (policy
+// and token list, write, delete, token read) = management(). Namespace
+// routes (h.namespaceRoutes): list and read = anyToken() with the handler
+// filtering by aclFrom(r).AllowNamespace; write and delete = management().
 func (h *Handler) routes() {
 	h.get("/v1/jobs", nsList(acl.NamespaceCapabilityListJobs), h.serverOnly(h.jobList))
 	h.write("/v1/jobs", nsOf(nsJobBody, acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobRegister))
@@ -304,6 +308,8 @@ func (h *Handler) routes() {
 	// Nomad leaves /v1/metrics open; ours also reports cluster state
 	// gauges, so it needs agent:read when ACLs are on.
 	h.get("/v1/metrics", agentRead(), h.metricsHandler)
+	// Issue #11 merge: h.aclRoutes() and h.namespaceRoutes() are called
+	// here, their routes declared as the comment above says.
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.

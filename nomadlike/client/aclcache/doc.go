@@ -7,6 +7,10 @@
 // from. The anonymous token (no secret) is the policy named "anonymous",
 // or no rights when there is none.
 //
+// The servers' ACL routes must therefore let a token read itself and the
+// policies attached to it, and a request without a token read the policy
+// "anonymous" (httpapi registers the policy read with resolvedToken()).
+//
 // When the servers cannot be reached, an expired entry is used until they
 // answer again (a client keeps serving its tasks' logs while the servers
 // elect a leader); an unknown token is never cached. The package talks to
