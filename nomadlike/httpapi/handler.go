@@ -246,7 +246,6 @@ var writes = []string{http.MethodPut, http.MethodPost}
 //     operatorWrite(), management().
 //   - nodeCall(), nodeSecret(), nodeSecretOrRead(): client nodes' calls,
 //     authenticated by the node's SecretID, not by a user token.
-//
 //   - resolvedToken(): any token that resolves, anonymous included; the
 //     handler decides with aclFrom(r) and requestToken(r).
 //
