@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -10,11 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
+	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // policyResolver resolves a secret to the policy source of that name in
@@ -139,5 +144,60 @@ func TestClientACLDocTable(t *testing.T) {
 	}
 	if err := os.WriteFile(path, []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAllocReadsCarryNodeSecret: the client reads its allocations from the
+// servers with its node SecretID as the token (the servers require it when
+// ACLs are on), as it does for register and heartbeats.
+func TestAllocReadsCarryNodeSecret(t *testing.T) {
+	var mu sync.Mutex
+	tokens := map[string]string{} // path kind -> last token
+	var secret string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.URL.Path == "/v1/client/register":
+			var body struct{ Node *nomadlike.Node }
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			secret = body.Node.SecretID
+			fmt.Fprintf(w, `{"NodeID":%q,"HeartbeatTTL":10000000000,"Index":1}`, body.Node.ID)
+		case strings.HasPrefix(r.URL.Path, "/v1/client/heartbeat/"):
+			fmt.Fprint(w, `{"HeartbeatTTL":10000000000,"Index":1}`)
+		case strings.HasPrefix(r.URL.Path, "/v1/client/allocations/"):
+			tokens["allocations"] = r.Header.Get("X-Nomad-Token")
+			mu.Unlock()
+			<-r.Context().Done() // a blocking query that ends with the client
+			mu.Lock()
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	servers, err := api.NewClient(api.Config{Address: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.Servers = servers
+	c, err := client.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Shutdown() })
+	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return tokens["allocations"] != "", "the client never read its allocations"
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if tokens["allocations"] != secret || secret == "" {
+		t.Errorf("allocation read token = %q, want the node SecretID %q", tokens["allocations"], secret)
 	}
 }
