@@ -504,6 +504,8 @@ func TestACLClientOnlyAgent(t *testing.T) {
 		{"jobs, anonymous", "/v1/jobs", "", http.StatusForbidden, false},
 		{"jobs, list-jobs", "/v1/jobs", "cap:list-jobs", http.StatusOK, true},
 		{"allocation, checked by the servers", "/v1/allocation/abcd", "prod-read", http.StatusOK, true},
+		{"members, anonymous", "/v1/agent/members", "", http.StatusForbidden, false},
+		{"members, node:read, asked of a server", "/v1/agent/members", "node-read", http.StatusOK, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

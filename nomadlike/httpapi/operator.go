@@ -50,6 +50,11 @@ func (h *Handler) agentSelf(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) agentMembers(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Server == nil && len(h.cfg.Servers) > 0 {
+		// A client-only agent asks a server, with the caller's token.
+		h.forwardToServers(w, r)
+		return
+	}
 	if h.cfg.Agent == nil {
 		writeError(w, notFound("agent endpoint", r.URL.Path))
 		return
