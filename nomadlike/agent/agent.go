@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +34,9 @@ type Agent struct {
 
 	server serverRole // nil when the server role is off
 	client clientRole // nil when the client role is off
+	// acl resolves request tokens when acl.enabled (agent_acl.go); nil
+	// when ACLs are off.
+	acl httpapi.ACLResolver
 
 	httpLn   net.Listener
 	httpSrv  *http.Server
@@ -60,6 +62,7 @@ type clientRole interface {
 	NodeID() string
 	Handler() http.Handler
 	Allocations() []*nomadlike.Allocation
+	StopAllocation(id string) error
 }
 
 // New validates cfg and starts the agent: the HTTP listener first (so that
@@ -108,7 +111,10 @@ func (a *Agent) start() error {
 		}
 		a.server, a.rpcAddr = srv, rpcAddr
 	}
-	cfg := httpapi.Config{Agent: a, Logger: a.logger, Telemetry: a.telemetry}
+	if a.acl, err = a.aclResolver(); err != nil { // ACL enforcement (issue #11)
+		return err
+	}
+	cfg := httpapi.Config{Agent: a, Logger: a.logger, ACL: a.acl, Telemetry: a.telemetry}
 	if a.server != nil {
 		cfg.Server = a.server
 		if a.cfg.Server.Encrypt != "" {
@@ -127,7 +133,7 @@ func (a *Agent) start() error {
 		cfg.Client = cl.Handler()
 		cfg.NodeID = cl.NodeID
 	}
-	a.httpSrv = &http.Server{Handler: withDebug(httpapi.New(cfg), a.cfg.EnableDebug || a.cfg.DevMode), ReadHeaderTimeout: 10 * time.Second}
+	a.httpSrv = &http.Server{Handler: withDebug(httpapi.New(cfg), a.cfg.EnableDebug || a.cfg.DevMode, a.acl), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := a.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.logger.Error("HTTP server stopped", "error", err)
@@ -223,19 +229,15 @@ func (a *Agent) Shutdown() error {
 	return a.shutdownErr
 }
 
-// stopLocalAllocs kills every allocation of the local client through its
-// own stop endpoint.
+// stopLocalAllocs kills every allocation of the local client (directly:
+// with ACLs on, the client's stop endpoint needs a token).
 func (a *Agent) stopLocalAllocs() {
-	h := a.client.Handler()
 	for _, alloc := range a.client.Allocations() {
 		if alloc.ClientTerminalStatus() {
 			continue
 		}
-		req := httptest.NewRequest(http.MethodPut, "/v1/client/allocation/"+alloc.ID+"/stop", nil)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code/100 != 2 {
-			a.logger.Warn("stop allocation", "alloc_id", alloc.ID, "code", rec.Code, "body", rec.Body.String())
+		if err := a.client.StopAllocation(alloc.ID); err != nil {
+			a.logger.Warn("stop allocation", "alloc_id", alloc.ID, "error", err)
 		}
 	}
 }

@@ -54,6 +54,9 @@ func startClient(a *Agent) (clientRole, error) {
 		AgentVersion: Version,
 		Artifact:     c.Client.Artifact,
 	}
+	if a.acl != nil { // ACL enforcement (issue #11)
+		cfg.ACL = a.acl
+	}
 	for _, w := range c.Client.ArtifactWarnings {
 		a.logger.Warn("client.artifact setting has no effect", "setting", w)
 	}

@@ -45,6 +45,8 @@ type Config struct {
 	Server ServerConfig
 	// Client configures the client role.
 	Client ClientConfig
+	// ACL is the acl block (issue #11, config_acl.go).
+	ACL ACLConfig
 	// PluginDir is where third-party driver plugins are looked up.
 	PluginDir string
 	// EnableDebug serves Go's profiler at /debug/pprof/ on the HTTP
@@ -172,6 +174,7 @@ func DefaultConfig() *Config {
 			Options: map[string]string{},
 		},
 		Plugins: map[string]json.RawMessage{},
+		ACL:     defaultACLConfig(),
 	}
 }
 

@@ -41,6 +41,8 @@ type fileConfig struct {
 	EnableDebug   *bool          `hcl:"enable_debug,optional"`
 	// Telemetry is Nomad's telemetry block (config_telemetry.go).
 	Telemetry *fileTelemetry `hcl:"telemetry,block"`
+	// ACL enforcement (issue #11): the acl block (config_acl.go).
+	ACL *fileACL `hcl:"acl,block"`
 	// Nomad settings nomadlike accepts and ignores.
 	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
@@ -269,6 +271,9 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 	}
 	if t := fc.Telemetry; t != nil { // telemetry (config_telemetry.go)
 		diags = append(diags, applyTelemetry(cfg, t)...)
+	}
+	if a := fc.ACL; a != nil { // ACL enforcement (issue #11)
+		diags = append(diags, applyACL(&cfg.ACL, a)...)
 	}
 	for _, p := range fc.Plugins {
 		raw, d := pluginConfig(p.Body)

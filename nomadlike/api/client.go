@@ -194,10 +194,15 @@ func (c *Client) Do(ctx context.Context, method, path string, q *QueryOptions, b
 		req.Header.Set("Content-Type", "application/json")
 	}
 	// A per-request token (a node's SecretID on node calls) wins over the
-	// client's configured token.
-	if q != nil && q.AuthToken != "" {
+	// context's (WithAuthToken), which wins over the client's configured
+	// token.
+	ctxTok, _ := ctx.Value(authTokenKey{}).(string)
+	switch {
+	case q != nil && q.AuthToken != "":
 		req.Header.Set("X-Nomad-Token", q.AuthToken)
-	} else if c.token != "" {
+	case ctxTok != "":
+		req.Header.Set("X-Nomad-Token", ctxTok)
+	case c.token != "":
 		req.Header.Set("X-Nomad-Token", c.token)
 	}
 	resp, err := c.http.Do(req)
@@ -210,6 +215,15 @@ func (c *Client) Do(ctx context.Context, method, path string, q *QueryOptions, b
 		return nil, &StatusError{Code: resp.StatusCode, Body: string(b)}
 	}
 	return resp, nil
+}
+
+type authTokenKey struct{}
+
+// WithAuthToken returns a context whose requests carry token in
+// X-Nomad-Token (unless their QueryOptions.AuthToken names another): a
+// client agent reads its own allocations this way with its node SecretID.
+func WithAuthToken(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, authTokenKey{}, token)
 }
 
 // Query GETs path into out and returns the query metadata.

@@ -71,7 +71,7 @@ func (c *Client) watchAllocIndexes(w AllocIndexWatcher) {
 // pollAllocIndexes runs one watch query and fetches what changed. present
 // is nil when the query timed out with the same index.
 func (c *Client) pollAllocIndexes(w AllocIndexWatcher, index uint64, acted map[string]uint64) ([]*nomadlike.Allocation, map[string]bool, uint64, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.BlockingQueryWait+time.Minute)
+	ctx, cancel := context.WithTimeout(c.nodeCtx(), c.cfg.BlockingQueryWait+time.Minute)
 	defer cancel()
 	ids, meta, err := w.ClientAllocations(ctx, c.NodeID(), &api.QueryOptions{WaitIndex: index, WaitTime: c.cfg.BlockingQueryWait})
 	if err != nil {

@@ -35,6 +35,9 @@ type Config struct {
 	// DataDir holds the local state, allocation directories and driver
 	// data. Required.
 	DataDir string
+	// ACL resolves the tokens of requests to Handler when ACLs are enabled
+	// (client/aclcache on a client-only agent); nil: ACLs off.
+	ACL ACLResolver
 	// NodeName defaults to the host name; Datacenter to "dc1"; NodePool to
 	// "default".
 	NodeName   string

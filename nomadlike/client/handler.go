@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocrunner"
 	"github.com/nomadlike/nomadlike/nomadlike/client/logs"
@@ -31,22 +32,12 @@ import (
 //	GET      /v1/client/stats
 //	GET      /v1/client/allocations                 (the client's own view)
 //
+// The routes and their ACL requirements are in clientRoutes (authz.go).
 // Request bodies are capped at MaxRequestBody (413 past it); errors quote
 // at most a short prefix of what the request named.
 func (c *Client) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/client/fs/logs/{alloc}", c.handleLogs)
-	mux.HandleFunc("GET /v1/client/allocation/{alloc}/stats", c.handleAllocStats)
-	for _, m := range []string{"PUT", "POST"} {
-		mux.HandleFunc(m+" /v1/client/allocation/{alloc}/restart", c.handleRestart)
-		mux.HandleFunc(m+" /v1/client/allocation/{alloc}/signal", c.handleSignal)
-		mux.HandleFunc(m+" /v1/client/allocation/{alloc}/exec", c.handleExec)
-		mux.HandleFunc(m+" /v1/client/allocation/{alloc}/stop", c.handleStop)
-	}
-	mux.HandleFunc("GET /v1/client/stats", c.handleHostStats)
-	mux.HandleFunc("GET /v1/client/allocations", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, c.Allocations())
-	})
+	c.registerRoutes(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if reqlimit.Body(w, r, MaxRequestBody) {
 			mux.ServeHTTP(w, r)
@@ -69,6 +60,8 @@ func httpError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, errUnknownAlloc), errors.Is(err, allocrunner.ErrUnknownTask):
 		code = http.StatusNotFound
+	case errors.Is(err, nomadlike.ErrPermission), errors.Is(err, nomadlike.ErrTokenNotFound):
+		code = http.StatusForbidden
 	case errors.Is(err, errBadRequest), errors.Is(err, logs.ErrBadType), errors.Is(err, allocrunner.ErrBadSignal):
 		code = http.StatusBadRequest
 	case reqlimit.IsTooLarge(err):
@@ -316,6 +309,17 @@ func (c *Client) handleStop(w http.ResponseWriter, r *http.Request) {
 	}
 	ar.Kill()
 	writeJSON(w, map[string]any{})
+}
+
+// StopAllocation kills the tasks of allocation id here, as PUT
+// /v1/client/allocation/:id/stop does, for the agent itself (no token).
+func (c *Client) StopAllocation(id string) error {
+	ar, ok := c.runner(id)
+	if !ok {
+		return fmt.Errorf("%w %s", errUnknownAlloc, reqlimit.Quote(id))
+	}
+	ar.Kill()
+	return nil
 }
 
 // HostStats is the reply of /v1/client/stats (a subset of Nomad's).

@@ -39,7 +39,7 @@ func (c *Client) watchAllocations() {
 	var index uint64
 	failures := 0
 	for {
-		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.BlockingQueryWait+time.Minute)
+		ctx, cancel := context.WithTimeout(c.nodeCtx(), c.cfg.BlockingQueryWait+time.Minute)
 		allocs, meta, err := c.cfg.Servers.NodeAllocations(ctx, c.NodeID(), &api.QueryOptions{WaitIndex: index, WaitTime: c.cfg.BlockingQueryWait})
 		cancel()
 		if c.ctx.Err() != nil {

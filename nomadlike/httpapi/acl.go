@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
@@ -30,21 +32,43 @@ type ACLBackend interface {
 	ACLTokenBySecret(secretID string) (*nomadlike.ACLToken, error)
 }
 
-// aclRoutes registers the ACL store's routes, Nomad's. Who may call them
-// is the ACL enforcement's business, as for every route.
+// aclRoutes registers the ACL store's routes, Nomad's, with their ACL
+// requirements: bootstrap is public (it works once); a token reads itself
+// with any valid token; a policy is readable by a management token, by a
+// token that has it, and (the "anonymous" policy) by everyone, so client
+// agents can resolve tokens with the caller's own secret (aclPolicyInfo
+// checks); everything else needs a management token.
 func (h *Handler) aclRoutes() {
-	h.write("/v1/acl/bootstrap", h.aclOnly(h.aclBootstrap))
-	h.get("/v1/acl/policies", h.aclOnly(h.aclPolicyList))
-	h.get("/v1/acl/policy/{name}", h.aclOnly(h.aclPolicyInfo))
-	h.write("/v1/acl/policy/{name}", h.aclOnly(h.aclPolicyUpsert))
-	h.handle([]string{http.MethodDelete}, "/v1/acl/policy/{name}", h.aclOnly(h.aclPolicyDelete))
-	h.get("/v1/acl/tokens", h.aclOnly(h.aclTokenList))
-	h.write("/v1/acl/token", h.aclOnly(h.aclTokenCreate))
-	h.get("/v1/acl/token/self", h.aclOnly(h.aclTokenSelf))
-	h.get("/v1/acl/token/{id}", h.aclOnly(h.aclTokenInfo))
-	h.write("/v1/acl/token/{id}", h.aclOnly(h.aclTokenUpdate))
-	h.handle([]string{http.MethodDelete}, "/v1/acl/token/{id}", h.aclOnly(h.aclTokenDelete))
+	h.write("/v1/acl/bootstrap", public(), h.aclOnly(h.aclBootstrap))
+	h.get("/v1/acl/policies", management(), h.aclOnly(h.aclPolicyList))
+	h.get("/v1/acl/policy/{name}", resolvedToken(), h.aclOnly(h.aclPolicyInfo))
+	h.write("/v1/acl/policy/{name}", management(), h.aclOnly(h.aclPolicyUpsert))
+	h.del("/v1/acl/policy/{name}", management(), h.aclOnly(h.aclPolicyDelete))
+	h.get("/v1/acl/tokens", management(), h.aclOnly(h.aclTokenList))
+	h.write("/v1/acl/token", management(), h.aclOnly(h.aclTokenCreate))
+	h.get("/v1/acl/token/self", anyToken(), h.aclOnly(h.aclTokenSelf))
+	h.get("/v1/acl/token/{id}", management(), h.aclOnly(h.aclTokenInfo))
+	h.write("/v1/acl/token/{id}", management(), h.aclOnly(h.aclTokenUpdate))
+	h.del("/v1/acl/token/{id}", management(), h.aclOnly(h.aclTokenDelete))
 }
+
+// mayReadPolicy reports whether the caller may read policy name: always
+// with ACLs off or a management token; the "anonymous" policy always;
+// otherwise only a policy of the caller's own token.
+func mayReadPolicy(r *http.Request, b ACLBackend, name string) bool {
+	a := aclFrom(r)
+	if a == nil || a.IsManagement() || name == anonymousPolicy {
+		return true
+	}
+	tok, err := b.ACLTokenBySecret(api.RequestToken(r))
+	if err != nil || tok == nil {
+		return false
+	}
+	return slices.Contains(tok.Policies, name)
+}
+
+// anonymousPolicy is the policy requests without a token get.
+const anonymousPolicy = "anonymous"
 
 // errACLUnsupported answers the ACL routes on a backend without an ACL store.
 var errACLUnsupported = fmt.Errorf("this server has no ACL store")
@@ -104,8 +128,12 @@ func (h *Handler) aclPolicyList(w http.ResponseWriter, r *http.Request, _ ACLBac
 	})
 }
 
-func (h *Handler) aclPolicyInfo(w http.ResponseWriter, r *http.Request, _ ACLBackend) {
+func (h *Handler) aclPolicyInfo(w http.ResponseWriter, r *http.Request, b ACLBackend) {
 	name := r.PathValue("name")
+	if !mayReadPolicy(r, b, name) {
+		writeError(w, fmt.Errorf("read ACL policy: %w", nomadlike.ErrPermission))
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, _ queryOptions) (any, uint64, error) {
 		p, err := st.ACLPolicyByName(ws, name)
 		if err != nil {

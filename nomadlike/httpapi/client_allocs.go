@@ -14,8 +14,8 @@ import (
 // an index-only blocking query per node and a batch fetch of the
 // allocations whose index moved.
 func (h *Handler) clientAllocRoutes() {
-	h.get("/v1/client/allocations/{id}", h.serverOnly(h.clientAllocations))
-	h.write("/v1/client/allocations/fetch", h.serverOnly(h.clientAllocsFetch))
+	h.get("/v1/client/allocations/{id}", nodeSecret(), h.serverOnly(h.clientAllocations))
+	h.write("/v1/client/allocations/fetch", nodeSecret(), h.serverOnly(h.clientAllocsFetch))
 }
 
 // clientAllocations answers GET /v1/client/allocations/:node_id with the
@@ -89,6 +89,7 @@ func (h *Handler) clientAllocsFetch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	node := nodeFrom(r) // "" with ACLs off: as before, any allocation
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		idx, err := st.IndexWatch(ws, state.TableAllocs)
 		if err != nil {
@@ -109,8 +110,8 @@ func (h *Handler) clientAllocsFetch(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, 0, err
 			}
-			if a == nil {
-				continue
+			if a == nil || (node != "" && a.NodeID != node) {
+				continue // a node fetches only its own allocations
 			}
 			cp := *a
 			cp.Job = nil

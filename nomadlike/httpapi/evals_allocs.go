@@ -8,6 +8,7 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -53,6 +54,7 @@ func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {
 			return nil, 0, err
 		}
 		allocs = inNamespace(allocs, q.namespace, func(a *nomadlike.Allocation) string { return a.Namespace })
+		allocs = filterNS(r, allocs, acl.NamespaceCapabilityReadJob, allocNS)
 		l := listing[*nomadlike.Allocation]{
 			order: byID,
 			key:   func(a *nomadlike.Allocation) listKey { return listKey{id: a.ID} },
@@ -122,6 +124,9 @@ func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 		}
 		out := make([]*nomadlike.Evaluation, 0, len(evals))
 		for _, e := range evals {
+			if !allowNS(r, e.Namespace, acl.NamespaceCapabilityReadJob) {
+				continue
+			}
 			if (jobFilter != "" && e.JobID != jobFilter) || (statusFilter != "" && e.Status != statusFilter) ||
 				(q.namespace != nomadlike.AllNamespaces && e.Namespace != q.namespace) {
 				continue

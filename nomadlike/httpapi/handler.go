@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
@@ -115,6 +116,12 @@ type Config struct {
 	// Telemetry (metrics): the agent's, whose collection loop the handler
 	// adds its server gauges to; nil builds a private one (see metrics.go).
 	Telemetry *telemetry.Telemetry
+
+	// ACL enforcement (issue #11). ACL resolves the request's token when
+	// ACLs are enabled (acl.enabled); nil means ACLs are off and no route
+	// checks a token. On a server it reads the replicated ACL tables; on a
+	// client-only agent it asks the servers (client/aclcache).
+	ACL ACLResolver
 }
 
 // BodyLimits caps the request bodies the API reads, in bytes, by the kind
@@ -186,6 +193,8 @@ type Handler struct {
 	logger  hclog.Logger
 	metrics *telemetry.Telemetry
 	proxy   *forwarder
+	// registry lists every route with its requirement (see route).
+	registry []RouteInfo
 }
 
 // New returns the handler for cfg.
@@ -217,64 +226,83 @@ func New(cfg Config) *Handler {
 // writes lists the methods that write: Nomad accepts PUT and POST alike.
 var writes = []string{http.MethodPut, http.MethodPost}
 
-func (h *Handler) handle(methods []string, pattern string, fn http.HandlerFunc) {
-	for _, m := range methods {
-		h.mux.HandleFunc(m+" "+pattern, fn)
-	}
-}
-
-func (h *Handler) get(pattern string, fn http.HandlerFunc) {
-	h.handle([]string{http.MethodGet}, pattern, fn)
-}
-func (h *Handler) write(pattern string, fn http.HandlerFunc) { h.handle(writes, pattern, fn) }
-
+// routes registers every route through h.route (get, write, del), each
+// with its permission requirement (authz.go); a route without one panics.
+// The requirements follow Nomad's "ACL Required" column:
+//
+//   - public(): no token (status leader/peers, agent health, ACL
+//     bootstrap). An unknown token is not checked there.
+//   - anyToken(): any token that resolves, the anonymous one excepted
+//     (ACL token self; namespace list and read, whose handlers filter).
+//   - ns(cap), nsList(cap), nsOf(src, cap): a namespace capability, the
+//     namespace from ?namespace=, the job body or the object in the path;
+//     nsList lets ?namespace=* through and the handler filters each item
+//     with allowNS / aclFrom.
+//   - nodeRead(), nodeWrite(), agentRead(), agentWrite(), operatorRead(),
+//     operatorWrite(), management().
+//   - nodeCall(), nodeSecret(), nodeSecretOrRead(): client nodes' calls,
+//     authenticated by the node's SecretID, not by a user token.
+//   - resolvedToken(): any token that resolves, anonymous included; the
+//     handler decides with aclFrom(r) and requestToken(r).
+//
+// Routes added by the ACL store (h.aclRoutes) declare: bootstrap =
+// public(); token self = anyToken(); policy read = resolvedToken(), the
+// handler allowing a management token or a token the policy is attached
+// to, and the anonymous token the "anonymous" policy (client agents
+// resolve tokens this way, see client/aclcache); everything else (policy
+// and token list, write, delete, token read) = management(). Namespace
+// routes (h.namespaceRoutes): list and read = anyToken() with the handler
+// filtering by aclFrom(r).AllowNamespace; write and delete = management().
 func (h *Handler) routes() {
-	h.get("/v1/jobs", h.serverOnly(h.jobList))
-	h.write("/v1/jobs", h.serverOnly(h.jobRegister))
-	h.get("/v1/job/{id}", h.serverOnly(h.jobInfo))
-	h.write("/v1/job/{id}", h.serverOnly(h.jobRegister))
-	h.handle([]string{http.MethodDelete}, "/v1/job/{id}", h.serverOnly(h.jobDeregister))
-	h.get("/v1/job/{id}/allocations", h.serverOnly(h.jobAllocations))
-	h.get("/v1/job/{id}/evaluations", h.serverOnly(h.jobEvaluations))
-	h.get("/v1/job/{id}/summary", h.serverOnly(h.jobSummary))
-	h.get("/v1/job/{id}/versions", h.serverOnly(h.jobVersions))
-	h.write("/v1/job/{id}/plan", h.serverOnly(h.jobPlan))
-	h.write("/v1/job/{id}/evaluate", h.serverOnly(h.jobEvaluate))
-	h.write("/v1/job/{id}/periodic/force", h.serverOnly(h.jobPeriodicForce))
-	h.write("/v1/job/{id}/dispatch", h.serverOnly(h.jobDispatch))
+	h.get("/v1/jobs", nsList(acl.NamespaceCapabilityListJobs), h.serverOnly(h.jobList))
+	h.write("/v1/jobs", nsOf(nsJobBody, acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobRegister))
+	h.get("/v1/job/{id}", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobInfo))
+	h.write("/v1/job/{id}", nsOf(nsJobBody, acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobRegister))
+	h.del("/v1/job/{id}", ns(acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobDeregister))
+	h.get("/v1/job/{id}/allocations", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobAllocations))
+	h.get("/v1/job/{id}/evaluations", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobEvaluations))
+	h.get("/v1/job/{id}/summary", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobSummary))
+	h.get("/v1/job/{id}/versions", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobVersions))
+	h.write("/v1/job/{id}/plan", nsOf(nsJobBody, acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobPlan))
+	h.write("/v1/job/{id}/evaluate", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobEvaluate))
+	h.write("/v1/job/{id}/periodic/force", ns(acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobPeriodicForce))
+	h.write("/v1/job/{id}/dispatch", ns(acl.NamespaceCapabilityDispatchJob), h.serverOnly(h.jobDispatch))
 
-	h.get("/v1/allocations", h.serverOnly(h.allocList))
-	h.get("/v1/allocation/{id}", h.serverOnly(h.allocInfo))
-	h.write("/v1/allocation/{id}/stop", h.serverOnly(h.allocStop))
+	h.get("/v1/allocations", nsList(acl.NamespaceCapabilityReadJob), h.serverOnly(h.allocList))
+	h.get("/v1/allocation/{id}", nsOf(nsAlloc, acl.NamespaceCapabilityReadJob), h.serverOnly(h.allocInfo))
+	h.write("/v1/allocation/{id}/stop", nsOf(nsAlloc, acl.NamespaceCapabilityAllocLifecycle), h.serverOnly(h.allocStop))
 
-	h.get("/v1/evaluations", h.serverOnly(h.evalList))
-	h.get("/v1/evaluation/{id}", h.serverOnly(h.evalInfo))
-	h.get("/v1/evaluation/{id}/allocations", h.serverOnly(h.evalAllocations))
+	h.get("/v1/evaluations", nsList(acl.NamespaceCapabilityReadJob), h.serverOnly(h.evalList))
+	h.get("/v1/evaluation/{id}", nsOf(nsEval, acl.NamespaceCapabilityReadJob), h.serverOnly(h.evalInfo))
+	h.get("/v1/evaluation/{id}/allocations", nsOf(nsEval, acl.NamespaceCapabilityReadJob), h.serverOnly(h.evalAllocations))
 
-	h.get("/v1/nodes", h.serverOnly(h.nodeList))
-	h.get("/v1/node/{id}", h.serverOnly(h.nodeInfo))
-	h.get("/v1/node/{id}/allocations", h.serverOnly(h.nodeAllocations))
-	h.write("/v1/node/{id}/drain", h.serverOnly(h.nodeDrain))
-	h.write("/v1/node/{id}/eligibility", h.serverOnly(h.nodeEligibility))
+	h.get("/v1/nodes", nodeRead(), h.serverOnly(h.nodeList))
+	h.get("/v1/node/{id}", nodeRead(), h.serverOnly(h.nodeInfo))
+	// Client agents without the cheap watch read their allocations here.
+	h.get("/v1/node/{id}/allocations", nodeSecretOrRead(), h.serverOnly(h.nodeAllocations))
+	h.write("/v1/node/{id}/drain", nodeWrite(), h.serverOnly(h.nodeDrain))
+	h.write("/v1/node/{id}/eligibility", nodeWrite(), h.serverOnly(h.nodeEligibility))
 
-	h.write("/v1/client/register", h.serverOnly(h.clientRegister))
-	h.write("/v1/client/heartbeat/{id}", h.serverOnly(h.clientHeartbeat))
-	h.write("/v1/client/allocations/update", h.serverOnly(h.clientAllocsUpdate))
+	h.write("/v1/client/register", nodeCall(), h.serverOnly(h.clientRegister))
+	h.write("/v1/client/heartbeat/{id}", nodeCall(), h.serverOnly(h.clientHeartbeat))
+	h.write("/v1/client/allocations/update", nodeCall(), h.serverOnly(h.clientAllocsUpdate))
 	h.clientAllocRoutes()
-	h.mux.HandleFunc("/v1/client/", h.clientRoute)
+	h.route(nil, "/v1/client/", clientNeed(), h.clientRoute)
 
-	h.get("/v1/status/leader", h.serverOnly(h.statusLeader))
-	h.get("/v1/status/peers", h.serverOnly(h.statusPeers))
-	h.get("/v1/agent/self", h.agentSelf)
-	h.get("/v1/agent/members", h.agentMembers)
-	h.get("/v1/agent/health", h.agentHealth)
-	h.get("/v1/operator/raft/configuration", h.serverOnly(h.raftConfiguration))
-	h.write("/v1/operator/raft/join", h.serverOnly(h.operatorAuth(h.raftJoin)))
-	h.handle([]string{http.MethodDelete}, "/v1/operator/raft/peer", h.serverOnly(h.operatorAuth(h.raftRemovePeer)))
-	h.get("/v1/operator/snapshot", h.serverOnly(h.operatorAuth(h.snapshotSave)))
-	h.write("/v1/operator/snapshot", h.serverOnly(h.operatorAuth(h.snapshotRestore)))
-	h.write("/v1/search", h.serverOnly(h.search))
-	h.get("/v1/metrics", h.metricsHandler)
+	h.get("/v1/status/leader", public(), h.serverOnly(h.statusLeader))
+	h.get("/v1/status/peers", public(), h.serverOnly(h.statusPeers))
+	h.get("/v1/agent/self", agentRead(), h.agentSelf)
+	h.get("/v1/agent/members", nodeRead(), h.agentMembers)
+	h.get("/v1/agent/health", public(), h.agentHealth)
+	h.get("/v1/operator/raft/configuration", operatorRead(), h.serverOnly(h.raftConfiguration))
+	h.write("/v1/operator/raft/join", operatorWrite(), h.serverOnly(h.operatorAuth(h.raftJoin)))
+	h.del("/v1/operator/raft/peer", operatorWrite(), h.serverOnly(h.operatorAuth(h.raftRemovePeer)))
+	h.get("/v1/operator/snapshot", management(), h.serverOnly(h.operatorAuth(h.snapshotSave)))
+	h.write("/v1/operator/snapshot", management(), h.serverOnly(h.operatorAuth(h.snapshotRestore)))
+	h.write("/v1/search", searchNeed(), h.serverOnly(h.search))
+	// Nomad leaves /v1/metrics open; ours also reports cluster state
+	// gauges, so it needs agent:read when ACLs are on.
+	h.get("/v1/metrics", agentRead(), h.metricsHandler)
 	h.namespaceRoutes() // namespaces (namespaces.go)
 	h.aclRoutes()       // ACL store (acl.go)
 }

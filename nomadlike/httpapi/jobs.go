@@ -8,6 +8,7 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -24,6 +25,7 @@ func (h *Handler) jobList(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
+		jobs = filterNS(r, jobs, acl.NamespaceCapabilityListJobs, func(j *nomadlike.Job) string { return j.Namespace })
 		// Stubs carry summaries: any summary write wakes the query.
 		if _, err := st.IndexWatch(ws, state.TableJobSummary); err != nil {
 			return nil, 0, err

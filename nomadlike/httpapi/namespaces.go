@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -31,11 +32,11 @@ var errNoNamespaceWrites = errors.New("this server cannot write namespaces")
 //   - PUT/POST /v1/namespace/{name}, PUT/POST /v1/namespace (name in the
 //     body) and DELETE /v1/namespace/{name}: a management token.
 func (h *Handler) namespaceRoutes() {
-	h.get("/v1/namespaces", h.serverOnly(h.namespaceList))
-	h.get("/v1/namespace/{name}", h.serverOnly(h.namespaceInfo))
-	h.write("/v1/namespace", h.serverOnly(h.namespaceUpsert))
-	h.write("/v1/namespace/{name}", h.serverOnly(h.namespaceUpsert))
-	h.handle([]string{http.MethodDelete}, "/v1/namespace/{name}", h.serverOnly(h.namespaceDelete))
+	h.get("/v1/namespaces", anyToken(), h.serverOnly(h.namespaceList))
+	h.get("/v1/namespace/{name}", anyToken(), h.serverOnly(h.namespaceInfo))
+	h.write("/v1/namespace", management(), h.serverOnly(h.namespaceUpsert))
+	h.write("/v1/namespace/{name}", management(), h.serverOnly(h.namespaceUpsert))
+	h.del("/v1/namespace/{name}", management(), h.serverOnly(h.namespaceDelete))
 }
 
 // namespaceList answers GET /v1/namespaces (?prefix=), sorted by name,
@@ -45,6 +46,10 @@ func (h *Handler) namespaceList(w http.ResponseWriter, r *http.Request) {
 		out, err := st.Namespaces(ws, q.prefix)
 		if err != nil {
 			return nil, 0, err
+		}
+		if a := aclFrom(r); a != nil {
+			// Only the namespaces the token has some right in.
+			out = slices.DeleteFunc(out, func(ns *nomadlike.Namespace) bool { return !a.AllowNamespace(ns.Name) })
 		}
 		if out == nil {
 			out = []*nomadlike.Namespace{}
@@ -57,6 +62,10 @@ func (h *Handler) namespaceList(w http.ResponseWriter, r *http.Request) {
 // namespaceInfo answers GET /v1/namespace/{name}: 404 for an unknown name.
 func (h *Handler) namespaceInfo(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if a := aclFrom(r); a != nil && !a.AllowNamespace(name) {
+		writeError(w, fmt.Errorf("read namespace: %w", nomadlike.ErrPermission))
+		return
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableNamespaces)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
 // Node authentication at the HTTP boundary. A client agent sends its
@@ -31,16 +32,7 @@ const forwardedForHeader = "X-Nomadlike-Forwarded-For"
 
 // requestToken returns the secret the request carries: X-Nomad-Token, else
 // an "Authorization: Bearer" token; "" when none.
-func requestToken(r *http.Request) string {
-	if t := strings.TrimSpace(r.Header.Get(tokenHeader)); t != "" {
-		return t
-	}
-	auth := strings.TrimSpace(r.Header.Get("Authorization"))
-	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-		return strings.TrimSpace(auth[7:])
-	}
-	return ""
-}
+func requestToken(r *http.Request) string { return api.RequestToken(r) }
 
 // hostIP returns the IP of a "host:port" (or bare host) address, unmapped
 // from IPv4-in-IPv6; invalid when host is not an IP literal.

@@ -9,6 +9,7 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -70,6 +71,7 @@ func (h *Handler) nodeAllocations(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
+		allocs = filterNS(r, allocs, acl.NamespaceCapabilityReadJob, allocNS)
 		idx, err := tableIndex(st, state.TableAllocs)
 		// Whole allocations, job included, streamed one at a time.
 		return &listAnswer[*nomadlike.Allocation]{items: allocs}, idx, err

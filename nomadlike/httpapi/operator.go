@@ -9,11 +9,11 @@ import (
 	"net"
 	"net/http"
 	"sort"
-	"strings"
 
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -50,6 +50,11 @@ func (h *Handler) agentSelf(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) agentMembers(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Server == nil && len(h.cfg.Servers) > 0 {
+		// A client-only agent asks a server, with the caller's token.
+		h.forwardToServers(w, r)
+		return
+	}
 	if h.cfg.Agent == nil {
 		writeError(w, notFound("agent endpoint", r.URL.Path))
 		return
@@ -146,12 +151,13 @@ func (h *Handler) raftRemovePeer(w http.ResponseWriter, r *http.Request) {
 
 // operatorAuth guards the operator endpoints that change the raft peer set
 // or read or replace the whole state (raft join, peer removal, snapshot
-// save and restore): when the servers have a cluster key, the request must
-// carry it as its token, in X-Nomad-Token or "Authorization: Bearer", else
-// 403. ACL management tokens are to replace this.
+// save and restore) while ACLs are off: when the servers have a cluster
+// key, the request must carry it as its token, in X-Nomad-Token or
+// "Authorization: Bearer", else 403. With ACLs on, the key is not a token:
+// the routes' ACL requirements (operator:write, management) apply instead.
 func (h *Handler) operatorAuth(fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if len(h.cfg.ClusterKey) > 0 && !tokenIsKey(r, h.cfg.ClusterKey) {
+		if h.cfg.ACL == nil && len(h.cfg.ClusterKey) > 0 && !tokenIsKey(r, h.cfg.ClusterKey) {
 			h.logger.Warn("operator request refused: no or wrong token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 			writeError(w, fmt.Errorf("%s %s: %w: this operation needs the cluster key (server.encrypt) as the token (X-Nomad-Token header, or -token / NOMAD_TOKEN with the CLI)",
 				r.Method, r.URL.Path, nomadlike.ErrPermission))
@@ -163,13 +169,7 @@ func (h *Handler) operatorAuth(fn http.HandlerFunc) http.HandlerFunc {
 
 // tokenIsKey reports whether the request's token is key, base64-encoded.
 func tokenIsKey(r *http.Request, key []byte) bool {
-	tok := r.Header.Get("X-Nomad-Token")
-	if tok == "" {
-		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
-			tok = strings.TrimSpace(a[7:])
-		}
-	}
-	got, err := base64.StdEncoding.DecodeString(tok)
+	got, err := base64.StdEncoding.DecodeString(requestToken(r))
 	if err != nil || len(got) != len(key) {
 		return false
 	}
@@ -235,10 +235,14 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	if ns == "" {
 		ns = namespaceParam(r)
 	}
+	allow := searchFilter{
+		ns:    func(n string) bool { return allowNS(r, n, acl.NamespaceCapabilityReadJob) },
+		nodes: aclFrom(r) == nil || aclFrom(r).AllowNodeRead(),
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
 		out := &api.SearchResponse{Matches: map[string][]string{}, Truncations: map[string]bool{}}
 		for _, c := range contexts {
-			ids, err := searchContext(ws, st, c, ns, req.Prefix)
+			ids, err := searchContext(ws, st, c, ns, req.Prefix, allow)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -256,7 +260,14 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix string) ([]string, error) {
+// searchFilter is what a search may return with ACLs on: objects of the
+// namespaces ns allows, nodes when nodes.
+type searchFilter struct {
+	ns    func(string) bool
+	nodes bool
+}
+
+func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix string, allow searchFilter) ([]string, error) {
 	ids := []string{}
 	switch context {
 	case api.SearchJobs:
@@ -265,7 +276,9 @@ func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix 
 			return nil, err
 		}
 		for _, j := range jobs {
-			ids = append(ids, j.ID)
+			if allow.ns(j.Namespace) {
+				ids = append(ids, j.ID)
+			}
 		}
 	case api.SearchEvals:
 		evals, err := st.Evals(ws, prefix)
@@ -273,7 +286,9 @@ func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix 
 			return nil, err
 		}
 		for _, e := range evals {
-			ids = append(ids, e.ID)
+			if allow.ns(e.Namespace) {
+				ids = append(ids, e.ID)
+			}
 		}
 	case api.SearchAllocs:
 		allocs, err := st.Allocs(ws, prefix)
@@ -281,9 +296,14 @@ func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix 
 			return nil, err
 		}
 		for _, a := range allocs {
-			ids = append(ids, a.ID)
+			if allow.ns(a.Namespace) {
+				ids = append(ids, a.ID)
+			}
 		}
 	case api.SearchNodes:
+		if !allow.nodes {
+			break
+		}
 		nodes, err := st.Nodes(ws, prefix)
 		if err != nil {
 			return nil, err
