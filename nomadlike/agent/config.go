@@ -47,6 +47,9 @@ type Config struct {
 	// listener (enable_debug); always on in dev mode. Off by default: a
 	// profile shows internals and costs CPU while it runs.
 	EnableDebug bool
+	// Limits are the connection limits of the HTTP and RPC listeners
+	// (limits { ... }, see limits.go).
+	Limits Limits
 	// Plugins maps a driver name to its configuration as JSON
 	// (plugin "NAME" { config { ... } }).
 	Plugins map[string]json.RawMessage
@@ -142,6 +145,7 @@ func DefaultConfig() *Config {
 			Meta:    map[string]string{},
 			Options: map[string]string{},
 		},
+		Limits:  DefaultLimits(),
 		Plugins: map[string]json.RawMessage{},
 	}
 }
@@ -242,6 +246,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParsePortRanges(r.ReservedPorts); err != nil {
 		fail("client.reserved.reserved_ports", "%v", err)
+	}
+	for _, e := range c.Limits.validate() {
+		fail(e[0], "%s", e[1])
 	}
 	for _, name := range sortedKeys(c.Plugins) {
 		if !json.Valid(c.Plugins[name]) {

@@ -37,6 +37,7 @@ type fileConfig struct {
 	Client        *fileClient    `hcl:"client,block"`
 	Plugins       []*filePlugin  `hcl:"plugin,block"`
 	EnableDebug   *bool          `hcl:"enable_debug,optional"`
+	Limits        *fileLimits    `hcl:"limits,block"`
 	// Nomad settings nomadlike accepts and ignores.
 	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
@@ -257,6 +258,9 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 	}
 	if c := fc.Client; c != nil {
 		diags = append(diags, applyClient(&cfg.Client, c)...)
+	}
+	if l := fc.Limits; l != nil {
+		diags = append(diags, applyLimits(&cfg.Limits, l)...)
 	}
 	for _, p := range fc.Plugins {
 		raw, d := pluginConfig(p.Body)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/broker"
+	"github.com/nomadlike/nomadlike/nomadlike/connlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 	"github.com/nomadlike/nomadlike/nomadlike/plan"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -201,7 +202,8 @@ func (s *Server) setupRaft() error {
 			ln.Close()
 			return err
 		}
-		s.mux = newMuxListener(ln, adv, s.handleJoin)
+		ln = connlimit.Wrap(ln, connlimit.Config{MaxConnsPerIP: s.cfg.RPCMaxConnsPerClient})
+		s.mux = newMuxListener(ln, adv, s.handleJoin, s.cfg.RPCHandshakeTimeout)
 		s.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream:  s.mux,
 			MaxPool: 3,

@@ -29,6 +29,7 @@ type muxListener struct {
 	advertise net.Addr
 	raftCh    chan net.Conn
 	join      func(net.Conn)
+	handshake time.Duration // first-byte deadline; 0: none
 	closeOnce sync.Once
 	closed    chan struct{}
 	wg        sync.WaitGroup
@@ -36,8 +37,8 @@ type muxListener struct {
 
 var _ raft.StreamLayer = (*muxListener)(nil)
 
-func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn)) *muxListener {
-	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, closed: make(chan struct{})}
+func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn), handshake time.Duration) *muxListener {
+	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, handshake: handshake, closed: make(chan struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -69,7 +70,9 @@ func (m *muxListener) acceptLoop() {
 
 func (m *muxListener) route(conn net.Conn) {
 	var b [1]byte
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if m.handshake > 0 {
+		_ = conn.SetReadDeadline(time.Now().Add(m.handshake))
+	}
 	if _, err := io.ReadFull(conn, b[:]); err != nil {
 		conn.Close()
 		return
