@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
 // Config is the whole agent configuration after files and flags are merged.
@@ -170,14 +172,11 @@ func (c *Config) Validate() error {
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, field+": "+fmt.Sprintf(format, args...))
 	}
-	if c.Name == "" {
-		fail("name", "must not be empty")
-	}
-	if c.Region == "" {
-		fail("region", "must not be empty")
-	}
-	if c.Datacenter == "" {
-		fail("datacenter", "must not be empty")
+	// They are shown by node status and server members on terminals.
+	for _, n := range []struct{ field, v string }{{"name", c.Name}, {"region", c.Region}, {"datacenter", c.Datacenter}} {
+		if err := nomadlike.CheckName(n.v); err != nil {
+			fail(n.field, "%q: %v", n.v, err)
+		}
 	}
 	if !c.DevMode && c.DataDir == "" {
 		fail("data_dir", "must be set (or run with -dev)")
