@@ -83,8 +83,12 @@ func withBodyDeadline(h http.Handler, timeout time.Duration) http.Handler {
 			h.ServeHTTP(w, r) // not a connection we can bound (tests' recorders)
 			return
 		}
-		r.Body = b
-		h.ServeHTTP(w, r)
+		// A copy: net/http looks at the original request's Body after the
+		// handler (to close a connection whose body was left unread) and
+		// must still find its own body there.
+		r2 := r.WithContext(r.Context())
+		r2.Body = b
+		h.ServeHTTP(w, r2)
 	})
 }
 

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -139,5 +141,38 @@ func TestHTTPConnLimitAnswers429(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(b), "http_max_conns_per_client") {
 		t.Fatalf("answer = %d %q, want 429 naming http_max_conns_per_client", resp.StatusCode, b)
+	}
+}
+
+// A body the API refuses as too large is left partly unread: the rest
+// must not stay on a reused connection to be read as the next request
+// (which then failed with 431 Request Header Fields Too Large).
+func TestTooLargeBodyClosesConnection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a, c := devServer(t)
+	waitLeader(ctx, t, c)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	big := make([]byte, 40<<20)
+	copy(big, `{"Job": {"ID": "huge", "Meta": {"x": "`)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+a.HTTPAddr()+"/v1/jobs", bytes.NewReader(big))
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("PUT of 40 MiB = %d, want 400", resp.StatusCode)
+	}
+	resp, err = hc.Get("http://" + a.HTTPAddr() + "/v1/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/jobs after a refused large body = %d, want 200", resp.StatusCode)
 	}
 }
