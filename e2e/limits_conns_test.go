@@ -115,7 +115,9 @@ func TestConnExhaustion(t *testing.T) {
 		}
 	}
 	t.Logf("attacker: %d connections, %d answered 429, at most %d held at once", attempts, rejected, maxHeld.Load())
-	if m := maxHeld.Load(); m > limit {
+	// The one accepting goroutine holds a connection it rejects for the
+	// moment it takes to write the 429: a sample may see limit+1.
+	if m := maxHeld.Load(); m > limit+1 {
 		t.Errorf("the agent held %d connections from %s at once, more than limits.http_max_conns_per_client = %d", m, attacker, limit)
 	}
 	if rejected == 0 {
