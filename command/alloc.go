@@ -294,7 +294,7 @@ func allocLogsCommand() *cli.Command {
 				return agentError(c, "read logs", err)
 			}
 			defer rc.Close()
-			out := c.App.Writer
+			out := rawWriter(c.App.Writer) // the task's bytes, as they are
 			if c.Bool("tail") && c.Int64("c") < 0 {
 				return tailLines(out, rc, int(lines), opts.Follow)
 			}
@@ -456,8 +456,8 @@ func allocExecCommand() *cli.Command {
 			if err != nil {
 				return agentError(c, "exec", err)
 			}
-			c.App.Writer.Write(res.Stdout)
-			errw := c.App.ErrWriter
+			rawWriter(c.App.Writer).Write(res.Stdout)
+			errw := rawWriter(c.App.ErrWriter)
 			if errw == nil {
 				errw = os.Stderr
 			}

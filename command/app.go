@@ -37,8 +37,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Name:                 "nomadlike",
 		Usage:                "a cluster job scheduler in the spirit of Nomad",
 		Version:              Version,
-		Writer:               stdout,
-		ErrWriter:            stderr,
+		Writer:               &safeWriter{raw: stdout},
+		ErrWriter:            &safeWriter{raw: stderr},
 		EnableBashCompletion: true,
 		HideVersion:          true,
 		ExitErrHandler:       func(*cli.Context, error) {},
@@ -73,7 +73,7 @@ func RunWith(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "Error:", err)
+	fmt.Fprintln(&safeWriter{raw: stderr}, "Error:", err)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

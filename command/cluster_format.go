@@ -61,7 +61,7 @@ func printJSON(w io.Writer, v any) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(w, string(b))
+	_, err = fmt.Fprintln(rawWriter(w), string(b))
 	return err
 }
 
@@ -70,7 +70,11 @@ func table(w io.Writer, header []string, rows [][]string) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, v := range r {
+			cells[i] = cell(v)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }
@@ -84,7 +88,7 @@ func kv(w io.Writer, pairs [][2]string) {
 		}
 	}
 	for _, p := range pairs {
-		fmt.Fprintf(w, "%-*s = %s\n", width, p[0], p[1])
+		fmt.Fprintf(w, "%-*s = %s\n", width, p[0], cell(p[1]))
 	}
 }
 

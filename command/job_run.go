@@ -52,7 +52,7 @@ func writeJobJSON(c *cli.Context, job *nomadlike.Job) error {
 	if err != nil {
 		return fmt.Errorf("encode job %q: %w", job.ID, err)
 	}
-	_, err = fmt.Fprintln(c.App.Writer, string(b))
+	_, err = fmt.Fprintln(rawWriter(c.App.Writer), string(b))
 	return err
 }
 

@@ -17,11 +17,13 @@ import (
 
 // operatorSimNodesCommand is the hidden "operator sim-nodes" command: it runs
 // simulated client nodes against real servers until interrupted, for scale
-// tests by hand.
+// tests by hand. The nodes share one source address and hold two
+// connections each: the servers need limits { http_max_conns_per_client = 0 }
+// (or more than twice -count).
 func operatorSimNodesCommand() *cli.Command {
 	return &cli.Command{
 		Name:   "sim-nodes",
-		Usage:  "Run simulated client nodes against servers until interrupted (scale testing)",
+		Usage:  "Run simulated client nodes against servers until interrupted (scale testing; the servers need limits { http_max_conns_per_client = 0 })",
 		Hidden: true,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "count", Value: 100, Usage: "number of simulated nodes"},

@@ -52,7 +52,9 @@ func benchServer(tb testing.TB) *faultAgent {
 	}
 	// NOMADLIKE_BENCH_SERVER_CONFIG is extra agent HCL for the server, e.g.
 	// "server { num_schedulers = 4 }", to compare settings.
-	serverConfig := "enable_debug = true\n"
+	// The simulated nodes all come from 127.0.0.1, two connections each:
+	// far over the default limits.http_max_conns_per_client of 100.
+	serverConfig := "enable_debug = true\nlimits {\n  http_max_conns_per_client = 0\n}\n"
 	if extra := os.Getenv("NOMADLIKE_BENCH_SERVER_CONFIG"); extra != "" {
 		serverConfig += extra + "\n"
 	}

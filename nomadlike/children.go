@@ -103,8 +103,9 @@ func (j *Job) Dispatch(req DispatchRequest, t time.Time) (*Job, error) {
 			}
 		}
 	}
-	if tmpl := req.IDPrefixTemplate; strings.ContainsAny(tmpl, "/ \t\n\x00") {
-		v.fail("IDPrefixTemplate", "%q must not contain a slash, a space or a control character", tmpl)
+	if tmpl := req.IDPrefixTemplate; tmpl != "" {
+		// It becomes part of the child's ID.
+		checkName(v, "IDPrefixTemplate", tmpl, idRule)
 	}
 	if err := v.err(); err != nil {
 		return nil, err

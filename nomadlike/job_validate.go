@@ -11,17 +11,25 @@ import (
 // each located by its field path, or nil. It expects a canonicalized job.
 func (j *Job) Validate() error {
 	v := newValidator()
-	switch {
-	case j.ID == "":
+	if j.ID == "" {
 		v.fail("ID", "missing job ID")
-	case strings.ContainsAny(j.ID, " \t\n\x00"):
-		v.fail("ID", "job ID %q contains a space or control character", j.ID)
-	case len(j.ID) > 128:
-		v.fail("ID", "job ID is longer than 128 characters")
+	} else {
+		checkJobID(v, j)
 	}
 	if j.Name == "" {
 		v.fail("Name", "missing job name")
+	} else {
+		checkName(v, "Name", j.Name, jobNameRule)
 	}
+	if j.Namespace != "" { // "" is the default namespace
+		if p := namespaceProblem(j.Namespace); p != "" {
+			v.fail("Namespace", "%s", p)
+		}
+	}
+	if j.Region != "" {
+		checkName(v, "Region", j.Region, labelRule)
+	}
+	checkMetaKeys(v, "Meta", j.Meta)
 	switch j.Type {
 	case JobTypeService, JobTypeBatch, JobTypeSystem, JobTypeSysBatch:
 	default:
@@ -34,9 +42,7 @@ func (j *Job) Validate() error {
 		v.fail("Datacenters", "must list at least one datacenter")
 	}
 	for i, dc := range j.Datacenters {
-		if dc == "" {
-			v.item("Datacenters", fmt.Sprint(i)).fail("", "must not be empty")
-		}
+		checkName(v.item("Datacenters", fmt.Sprint(i)), "", dc, labelRule)
 	}
 	for i, c := range j.Constraints {
 		validateConstraint(v.item("Constraints", fmt.Sprint(i)), c)
@@ -53,8 +59,8 @@ func (j *Job) Validate() error {
 	groups := map[string]bool{}
 	for i, tg := range j.TaskGroups {
 		key := fmt.Sprint(i)
-		if tg != nil && tg.Name != "" {
-			key = tg.Name
+		if tg != nil {
+			key = pathKey(tg.Name, i)
 		}
 		gv := v.item("TaskGroups", key)
 		if tg == nil {
@@ -65,6 +71,8 @@ func (j *Job) Validate() error {
 			gv.fail("Name", "missing task group name")
 		} else if groups[tg.Name] {
 			gv.fail("Name", "duplicate task group %q", tg.Name)
+		} else {
+			checkName(gv, "Name", tg.Name, labelRule)
 		}
 		groups[tg.Name] = true
 		tg.validate(gv, j)
@@ -116,6 +124,7 @@ func (j *Job) Validate() error {
 }
 
 func (tg *TaskGroup) validate(v validator, j *Job) {
+	checkMetaKeys(v, "Meta", tg.Meta)
 	if tg.Count < 0 {
 		v.fail("Count", "must be >= 0, got %d", tg.Count)
 	}
@@ -174,8 +183,8 @@ func (tg *TaskGroup) validate(v validator, j *Job) {
 	leaders := 0
 	for i, t := range tg.Tasks {
 		key := fmt.Sprint(i)
-		if t != nil && t.Name != "" {
-			key = t.Name
+		if t != nil {
+			key = pathKey(t.Name, i)
 		}
 		tv := v.item("Tasks", key)
 		if t == nil {
@@ -186,6 +195,8 @@ func (tg *TaskGroup) validate(v validator, j *Job) {
 			tv.fail("Name", "missing task name")
 		} else if tasks[t.Name] {
 			tv.fail("Name", "duplicate task %q", t.Name)
+		} else {
+			checkName(tv, "Name", t.Name, labelRule)
 		}
 		tasks[t.Name] = true
 		if t.Leader {
@@ -214,9 +225,7 @@ func groupPortLabels(tg *TaskGroup) map[string]bool {
 }
 
 func (t *Task) validate(v validator, tg *TaskGroup, j *Job, groupPorts map[string]bool) {
-	if strings.ContainsAny(t.Name, "/\x00") {
-		v.fail("Name", "task name %q must not contain '/'", t.Name)
-	}
+	checkMetaKeys(v, "Meta", t.Meta)
 	if t.Driver == "" {
 		v.fail("Driver", "missing driver")
 	}

@@ -73,6 +73,12 @@ for p in $(go list "$mod/nomadlike/acl/..." 2>/dev/null || true); do
 	done
 done
 
+# 8. connlimit (a listener wrapper for the agent and the server) imports only
+# the standard library.
+for d in $(deps "$mod/nomadlike/connlimit"); do
+	violation "$mod/nomadlike/connlimit must import only the standard library, imports $d"
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

@@ -99,7 +99,7 @@ func (a *Agent) start() error {
 	if err != nil {
 		return fmt.Errorf("listen for HTTP on %s: %w", a.cfg.HTTPBindAddr(), err)
 	}
-	a.httpLn = ln
+	a.httpLn = listenHTTP(ln, a.cfg.Limits)
 	a.httpAddr = advertise(a.cfg.Advertise.HTTP, ln.Addr().(*net.TCPAddr))
 	if err := a.startTelemetry(); err != nil {
 		return err
@@ -133,9 +133,9 @@ func (a *Agent) start() error {
 		cfg.Client = cl.Handler()
 		cfg.NodeID = cl.NodeID
 	}
-	a.httpSrv = &http.Server{Handler: withDebug(httpapi.New(cfg), a.cfg.EnableDebug || a.cfg.DevMode, a.acl), ReadHeaderTimeout: 10 * time.Second}
+	a.httpSrv = newHTTPServer(withDebug(httpapi.New(cfg), a.cfg.EnableDebug || a.cfg.DevMode, a.acl), a.cfg.Limits)
 	go func() {
-		if err := a.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.logger.Error("HTTP server stopped", "error", err)
 		}
 	}()
@@ -144,8 +144,12 @@ func (a *Agent) start() error {
 			return fmt.Errorf("start client: %w", err)
 		}
 	}
+	if n := openFilesLimit(); n > 0 && n < lowOpenFiles {
+		a.logger.Warn("the open file limit is low; raise it (LimitNOFILE= in the systemd unit, ulimit -n) to serve many connections and allocations",
+			"limit", n, "recommended", lowOpenFiles, "http_max_conns_per_client", a.cfg.Limits.HTTPMaxConnsPerClient)
+	}
 	a.logger.Info("agent started", "http", a.httpAddr, "server", a.cfg.Server.Enabled, "client", a.cfg.Client.Enabled,
-		"data_dir", a.dataDir, "region", a.cfg.Region, "datacenter", a.cfg.Datacenter)
+		"data_dir", a.dataDir, "region", a.cfg.Region, "datacenter", a.cfg.Datacenter, "open_files_limit", openFilesLimit())
 	return nil
 }
 

@@ -24,6 +24,8 @@ func startServer(a *Agent) (serverRole, string, error) {
 	cfg.RPCAddr = c.RPCBindAddr()
 	cfg.AdvertiseRPC = advertiseRPC(c)
 	cfg.HTTPAddr = a.httpAddr
+	cfg.RPCMaxConnsPerClient = c.Limits.RPCMaxConnsPerClient
+	cfg.RPCHandshakeTimeout = c.Limits.RPCHandshakeTimeout
 	cfg.BootstrapExpect = max(c.Server.BootstrapExpect, 1)
 	cfg.RetryJoin = c.Server.RetryJoin
 	cfg.RetryInterval = c.Server.RetryInterval

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/server"
 	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
@@ -53,6 +54,9 @@ type Config struct {
 	// listener (enable_debug); always on in dev mode. Off by default: a
 	// profile shows internals and costs CPU while it runs.
 	EnableDebug bool
+	// Limits are the connection limits of the HTTP and RPC listeners
+	// (limits { ... }, see limits.go).
+	Limits Limits
 	// Plugins maps a driver name to its configuration as JSON
 	// (plugin "NAME" { config { ... } }).
 	Plugins map[string]json.RawMessage
@@ -173,6 +177,7 @@ func DefaultConfig() *Config {
 			Meta:    map[string]string{},
 			Options: map[string]string{},
 		},
+		Limits:  DefaultLimits(),
 		Plugins: map[string]json.RawMessage{},
 		ACL:     defaultACLConfig(),
 	}
@@ -198,14 +203,11 @@ func (c *Config) Validate() error {
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, field+": "+fmt.Sprintf(format, args...))
 	}
-	if c.Name == "" {
-		fail("name", "must not be empty")
-	}
-	if c.Region == "" {
-		fail("region", "must not be empty")
-	}
-	if c.Datacenter == "" {
-		fail("datacenter", "must not be empty")
+	// They are shown by node status and server members on terminals.
+	for _, n := range []struct{ field, v string }{{"name", c.Name}, {"region", c.Region}, {"datacenter", c.Datacenter}} {
+		if err := nomadlike.CheckName(n.v); err != nil {
+			fail(n.field, "%q: %v", n.v, err)
+		}
 	}
 	if !c.DevMode && c.DataDir == "" {
 		fail("data_dir", "must be set (or run with -dev)")
@@ -285,6 +287,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParsePortRanges(r.ReservedPorts); err != nil {
 		fail("client.reserved.reserved_ports", "%v", err)
+	}
+	for _, e := range c.Limits.validate() {
+		fail(e[0], "%s", e[1])
 	}
 	for _, name := range sortedKeys(c.Plugins) {
 		if !json.Valid(c.Plugins[name]) {

@@ -43,6 +43,8 @@ type fileConfig struct {
 	Telemetry *fileTelemetry `hcl:"telemetry,block"`
 	// ACL enforcement (issue #11): the acl block (config_acl.go).
 	ACL *fileACL `hcl:"acl,block"`
+	// Limits is Nomad's limits block (limits.go).
+	Limits *fileLimits `hcl:"limits,block"`
 	// Nomad settings nomadlike accepts and ignores.
 	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
@@ -274,6 +276,9 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 	}
 	if a := fc.ACL; a != nil { // ACL enforcement (issue #11)
 		diags = append(diags, applyACL(&cfg.ACL, a)...)
+	}
+	if l := fc.Limits; l != nil {
+		diags = append(diags, applyLimits(&cfg.Limits, l)...)
 	}
 	for _, p := range fc.Plugins {
 		raw, d := pluginConfig(p.Body)

@@ -563,6 +563,8 @@ func TestJobIDWithSlash(t *testing.T) {
 	ta := newTestAPI(t, httpapitest.NewServer())
 	ctx := testCtx(t)
 	job := fixture.Job()
+	// A periodic child: the one kind of job whose ID holds a '/'.
+	job.ParentID = "batch"
 	job.ID = "batch/periodic-1700000000"
 	job.Name = job.ID
 	if _, _, err := ta.client.Jobs().Register(ctx, job, nil); err != nil {

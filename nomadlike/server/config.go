@@ -34,6 +34,12 @@ type Config struct {
 	// AdvertiseRPC is the host:port peers dial; defaults to the bound
 	// address, which must then not be unspecified (0.0.0.0).
 	AdvertiseRPC string
+	// RPCMaxConnsPerClient caps the connections one source IP may hold
+	// open to the RPC listener (0: no cap); RPCHandshakeTimeout is how
+	// long a new RPC connection has to send its first byte (0: no limit).
+	// The agent's limits block sets both (100 and 5s).
+	RPCMaxConnsPerClient int
+	RPCHandshakeTimeout  time.Duration
 	// HTTPAddr is this server's advertised HTTP address, published to peers
 	// so followers can forward writes to the leader's HTTP API.
 	HTTPAddr string
@@ -158,6 +164,8 @@ func DefaultConfig() Config {
 		Datacenter:                 "dc1",
 		RPCAddr:                    "127.0.0.1:4647",
 		HTTPAddr:                   "127.0.0.1:4646",
+		RPCMaxConnsPerClient:       100,
+		RPCHandshakeTimeout:        5 * time.Second,
 		BootstrapExpect:            1,
 		RetryInterval:              5 * time.Second,
 		NumSchedulers:              runtime.NumCPU(),

@@ -19,6 +19,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/broker"
+	"github.com/nomadlike/nomadlike/nomadlike/connlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 	"github.com/nomadlike/nomadlike/nomadlike/plan"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -220,7 +221,8 @@ func (s *Server) setupRaft() error {
 			ln.Close()
 			return err
 		}
-		s.mux = newMuxListener(ln, adv, s.handleJoin, s.cfg.EncryptKey, s.cfg.Logger.Named("rpc"))
+		ln = connlimit.Wrap(ln, connlimit.Config{MaxConnsPerIP: s.cfg.RPCMaxConnsPerClient})
+		s.mux = newMuxListener(ln, adv, s.handleJoin, s.cfg.EncryptKey, s.cfg.Logger.Named("rpc"), s.cfg.RPCHandshakeTimeout)
 		if len(s.cfg.EncryptKey) == 0 {
 			s.logger.Warn("no cluster key (server.encrypt): any host that reaches the RPC port can take part in raft and ask to join as a server; set the same key on every server (nomadlike operator gossip keyring generate)", "rpc_addr", adv.String())
 		}

@@ -33,6 +33,7 @@ type muxListener struct {
 	join      func(net.Conn)
 	key       []byte // cluster key; nil when none is configured
 	logger    hclog.Logger
+	handshake time.Duration // first-byte deadline; 0: none
 	closeOnce sync.Once
 	closed    chan struct{}
 	wg        sync.WaitGroup
@@ -40,8 +41,8 @@ type muxListener struct {
 
 var _ raft.StreamLayer = (*muxListener)(nil)
 
-func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn), key []byte, logger hclog.Logger) *muxListener {
-	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, key: key, logger: logger, closed: make(chan struct{})}
+func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn), key []byte, logger hclog.Logger, handshake time.Duration) *muxListener {
+	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, key: key, logger: logger, handshake: handshake, closed: make(chan struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -73,7 +74,9 @@ func (m *muxListener) acceptLoop() {
 
 func (m *muxListener) route(conn net.Conn) {
 	var b [1]byte
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if m.handshake > 0 {
+		_ = conn.SetReadDeadline(time.Now().Add(m.handshake))
+	}
 	if _, err := io.ReadFull(conn, b[:]); err != nil {
 		conn.Close()
 		return
