@@ -1,5 +1,14 @@
 package nomadlike
 
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
+)
+
 // Desired statuses, set by servers.
 const (
 	AllocDesiredStatusRun   = "run"
@@ -113,15 +122,68 @@ type RescheduleEvent struct {
 	Delay          int64  `json:"Delay"`
 }
 
-// TaskState is the client's view of one task.
+// TaskState is the client's view of one task. Its times encode as RFC 3339
+// strings, as Nomad's; zero times mean "not yet".
 type TaskState struct {
 	State       string       `json:"State"`
 	Failed      bool         `json:"Failed"`
 	Restarts    uint64       `json:"Restarts"`
-	LastRestart int64        `json:"LastRestart"`
-	StartedAt   int64        `json:"StartedAt"`
-	FinishedAt  int64        `json:"FinishedAt"`
+	LastRestart time.Time    `json:"LastRestart"`
+	StartedAt   time.Time    `json:"StartedAt"`
+	FinishedAt  time.Time    `json:"FinishedAt"`
 	Events      []*TaskEvent `json:"Events"`
+}
+
+// UnmarshalJSON decodes a task state whose times are RFC 3339 strings, or
+// integers of unix nanoseconds as nomadlike wrote them before (raft log
+// entries, snapshots and client state written by older versions), 0 being
+// the zero time.
+func (s *TaskState) UnmarshalJSON(b []byte) error {
+	type plain TaskState
+	var aux struct {
+		*plain
+		LastRestart json.RawMessage `json:"LastRestart"`
+		StartedAt   json.RawMessage `json:"StartedAt"`
+		FinishedAt  json.RawMessage `json:"FinishedAt"`
+	}
+	aux.plain = (*plain)(s)
+	if err := jsonx.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  *time.Time
+	}{{"LastRestart", aux.LastRestart, &s.LastRestart}, {"StartedAt", aux.StartedAt, &s.StartedAt}, {"FinishedAt", aux.FinishedAt, &s.FinishedAt}} {
+		t, err := decodeTime(f.raw)
+		if err != nil {
+			return fmt.Errorf("TaskState.%s: %w", f.name, err)
+		}
+		*f.dst = t
+	}
+	return nil
+}
+
+// decodeTime reads a JSON time: an RFC 3339 string, or an integer of unix
+// nanoseconds (0 and null are the zero time).
+func decodeTime(raw json.RawMessage) (time.Time, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, nil
+	}
+	if raw[0] == '"' {
+		var t time.Time
+		err := json.Unmarshal(raw, &t)
+		return t, err
+	}
+	var n int64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return time.Time{}, fmt.Errorf("want an RFC 3339 string or unix nanoseconds, got %s", raw)
+	}
+	if n == 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, n).UTC(), nil
 }
 
 // Task event types, shown to users by `alloc status`.

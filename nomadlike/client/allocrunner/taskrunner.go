@@ -211,11 +211,11 @@ func (tr *TaskRunner) setState(state string, failed bool, ev *nomadlike.TaskEven
 		if ev != nil {
 			tr.appendEventLocked(ev)
 		}
-		now := time.Now().UnixNano()
+		now := time.Now().UTC()
 		switch state {
 		case nomadlike.TaskStateRunning:
 			tr.state.StartedAt = now
-			tr.state.FinishedAt = 0
+			tr.state.FinishedAt = time.Time{}
 		case nomadlike.TaskStateDead:
 			if tr.state.State != nomadlike.TaskStateDead {
 				tr.state.FinishedAt = now
@@ -399,7 +399,7 @@ func (tr *TaskRunner) Run() {
 					tr.local.Handle = nil
 					tr.state.State = nomadlike.TaskStatePending
 					tr.state.Restarts++
-					tr.state.LastRestart = time.Now().UnixNano()
+					tr.state.LastRestart = time.Now().UTC()
 					tr.appendEventLocked(restartingEvent(0, ReasonUserRestart))
 				})
 				continue
@@ -434,7 +434,7 @@ func (tr *TaskRunner) Run() {
 		tr.update(func() {
 			tr.state.State = nomadlike.TaskStatePending
 			tr.state.Restarts++
-			tr.state.LastRestart = time.Now().UnixNano()
+			tr.state.LastRestart = time.Now().UTC()
 			tr.appendEventLocked(restartingEvent(dec.delay, dec.reason))
 		})
 		timer := time.NewTimer(dec.delay)
