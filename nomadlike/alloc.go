@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 )
 
 // Desired statuses, set by servers.
@@ -147,7 +145,7 @@ func (s *TaskState) UnmarshalJSON(b []byte) error {
 		FinishedAt  json.RawMessage `json:"FinishedAt"`
 	}
 	aux.plain = (*plain)(s)
-	if err := jsonx.Unmarshal(b, &aux); err != nil {
+	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
 	}
 	for _, f := range []struct {
