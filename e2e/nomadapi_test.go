@@ -96,9 +96,10 @@ func TestNomadAPIClient(t *testing.T) {
 
 	nomadAPIReads(t, nc, jobID, info, node.ID)
 	nomadAPIDispatch(ctx, t, nc)
+	failedID := nomadAPIFailures(t, nc)
 
 	t.Run("every answer decodes into Nomad's types", func(t *testing.T) {
-		checkNomadShapes(ctx, t, a.HTTPAddr(), jobID, info.ID, node.ID, reg.EvalID)
+		checkNomadShapes(ctx, t, a.HTTPAddr(), jobID, info.ID, node.ID, reg.EvalID, failedID)
 	})
 
 	if _, _, err := nc.Jobs().Deregister(jobID, true, nil); err != nil {
@@ -176,6 +177,50 @@ func nomadAPIDispatch(ctx context.Context, t *testing.T, nc *napi.Client) {
 	if _, _, err := nc.Jobs().Deregister("param", true, nil); err != nil {
 		t.Fatalf("Jobs().Deregister(param): %v", err)
 	}
+}
+
+// nomadAPIFailures registers a job too big for the node (a blocked
+// evaluation with placement metrics) and a batch job whose task exits 3
+// with no restart or reschedule (a failed allocation with a terminated
+// event), and returns the failed allocation's ID.
+func nomadAPIFailures(t *testing.T, nc *napi.Client) string {
+	t.Helper()
+	big := nomadAPIJob("toobig")
+	huge := 1 << 30
+	big.TaskGroups[0].Tasks[0].Resources.MemoryMB = &huge
+	if _, _, err := nc.Jobs().Register(big, nil); err != nil {
+		t.Fatalf("Jobs().Register(toobig): %v", err)
+	}
+	job := napi.NewBatchJob("fails", "fails", "global", 50)
+	job.Datacenters = []string{"dc1"}
+	task := napi.NewTask("t", "raw_exec").SetConfig("command", "/bin/sh").SetConfig("args", []string{"-c", "exit 3"})
+	cpu, mem, zero := 50, 16, 0
+	task.Require(&napi.Resources{CPU: &cpu, MemoryMB: &mem})
+	tg := napi.NewTaskGroup("g", 1).AddTask(task)
+	mode := "fail"
+	tg.RestartPolicy = &napi.RestartPolicy{Attempts: &zero, Mode: &mode}
+	tg.ReschedulePolicy = &napi.ReschedulePolicy{Attempts: &zero}
+	job.AddTaskGroup(tg)
+	if _, _, err := nc.Jobs().Register(job, nil); err != nil {
+		t.Fatalf("Jobs().Register(fails): %v", err)
+	}
+	var failed string
+	waitUntil(t, 60*time.Second, "a failed allocation of fails", func() bool {
+		allocs, _, err := nc.Jobs().Allocations("fails", false, nil)
+		if err == nil && len(allocs) == 1 && allocs[0].ClientStatus == "failed" {
+			failed = allocs[0].ID
+		}
+		return failed != ""
+	})
+	al, _, err := nc.Allocations().Info(failed, nil)
+	if err != nil {
+		t.Fatalf("Allocations().Info(failed): %v", err)
+	}
+	ts := al.TaskStates["t"]
+	if ts == nil || !ts.Failed || ts.FinishedAt.Before(ts.StartedAt) || ts.FinishedAt.IsZero() {
+		t.Fatalf("failed task state = %+v, want failed with FinishedAt after StartedAt", ts)
+	}
+	return failed
 }
 
 // nomadAPIJob is a raw_exec service job built with Nomad's api types.
@@ -260,9 +305,13 @@ type shapeCase struct {
 	ours               func() any // a pointer to nomadlike's type, for the way back
 }
 
-func checkNomadShapes(ctx context.Context, t *testing.T, addr, jobID, allocID, nodeID, evalID string) {
+func checkNomadShapes(ctx context.Context, t *testing.T, addr, jobID, allocID, nodeID, evalID, failedID string) {
 	regBody := map[string]any{"Job": nomadAPIJob(jobID)}
 	planBody := map[string]any{"Job": nomadAPIJob(jobID), "Diff": true}
+	big := nomadAPIJob("toobig")
+	huge := 1 << 30
+	big.TaskGroups[0].Tasks[0].Resources.MemoryMB = &huge
+	bigPlanBody := map[string]any{"Job": big, "Diff": true}
 	cases := []shapeCase{
 		{"job list", "GET", "/v1/jobs", nil, func() any { return &[]*napi.JobListStub{} }, func() any { return &[]*nomadlike.JobListStub{} }},
 		{"job", "GET", "/v1/job/" + jobID, nil, func() any { return &napi.Job{} }, func() any { return &nomadlike.Job{} }},
@@ -272,6 +321,10 @@ func checkNomadShapes(ctx context.Context, t *testing.T, addr, jobID, allocID, n
 		{"job evaluations", "GET", "/v1/job/" + jobID + "/evaluations", nil, func() any { return &[]*napi.Evaluation{} }, func() any { return &[]*nomadlike.Evaluation{} }},
 		{"job register (same job)", "PUT", "/v1/job/" + jobID, regBody, func() any { return &napi.JobRegisterResponse{} }, func() any { return &api.JobRegisterResponse{} }},
 		{"job plan", "PUT", "/v1/job/" + jobID + "/plan", planBody, func() any { return &napi.JobPlanResponse{} }, func() any { return &api.JobPlanResponse{} }},
+		{"job plan (cannot place)", "PUT", "/v1/job/toobig/plan", bigPlanBody, func() any { return &napi.JobPlanResponse{} }, func() any { return &api.JobPlanResponse{} }},
+		{"blocked job evaluations", "GET", "/v1/job/toobig/evaluations", nil, func() any { return &[]*napi.Evaluation{} }, func() any { return &[]*nomadlike.Evaluation{} }},
+		{"failed allocation", "GET", "/v1/allocation/" + failedID, nil, func() any { return &napi.Allocation{} }, func() any { return &nomadlike.Allocation{} }},
+		{"failed job summary", "GET", "/v1/job/fails/summary", nil, func() any { return &napi.JobSummary{} }, func() any { return &nomadlike.JobSummary{} }},
 		{"allocation list", "GET", "/v1/allocations", nil, func() any { return &[]*napi.AllocationListStub{} }, func() any { return &[]*nomadlike.AllocListStub{} }},
 		{"allocation", "GET", "/v1/allocation/" + allocID, nil, func() any { return &napi.Allocation{} }, func() any { return &nomadlike.Allocation{} }},
 		{"evaluation list", "GET", "/v1/evaluations", nil, func() any { return &[]*napi.Evaluation{} }, func() any { return &[]*nomadlike.Evaluation{} }},
