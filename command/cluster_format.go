@@ -69,7 +69,27 @@ func (e *refusedError) Error() string {
 	if e.what == "" || strings.HasPrefix(msg, e.what) {
 		return msg
 	}
+	// `job "x": not periodic` under `force launch of job "x"`: the
+	// object is named once, by what.
+	if q := lastQuoted(e.what); q != "" {
+		if head, rest, ok := strings.Cut(msg, ": "); ok && strings.HasSuffix(head, q) {
+			msg = rest
+		}
+	}
 	return e.what + ": " + msg
+}
+
+// lastQuoted returns the last double-quoted part of s, quotes included.
+func lastQuoted(s string) string {
+	end := strings.LastIndexByte(s, '"')
+	if end <= 0 {
+		return ""
+	}
+	start := strings.LastIndexByte(s[:end], '"')
+	if start < 0 {
+		return ""
+	}
+	return s[start : end+1]
 }
 
 // Unwrap keeps errors.Is(err, api.ErrNotFound) and errors.As working.

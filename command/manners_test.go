@@ -72,6 +72,12 @@ func TestErrorNamesItsCauseOnce(t *testing.T) {
 		t.Fatalf("stderr names the dispatch %d times (want 1), or carries the HTTP wrapper:\n%s", n, errOut)
 	}
 	mustContain(t, "stderr", errOut, `Error: dispatch job "parameterized": `, `Meta: unknown key "colour"`)
+
+	// The server names the job in other words: still once.
+	code, _, errOut = cl.cli(t, "", "job periodic force", "parameterized")
+	if want := "Error: force launch of job \"parameterized\": validation failed: not a periodic job\n"; code != 1 || errOut != want {
+		t.Fatalf("job periodic force = %d %q, want 1 %q", code, errOut, want)
+	}
 }
 
 // TestMissingObjectMessages: a job, allocation, evaluation or node that does
