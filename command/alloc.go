@@ -149,8 +149,8 @@ func formatAllocStatus(w io.Writer, a *nomadlike.Allocation, verbose bool, now t
 			continue
 		}
 		fmt.Fprintln(w)
-		tsPairs := [][2]string{{"Restarts", fmt.Sprint(ts.Restarts)}, {"Last Restart", formatTimeOrNA(ts.LastRestart)},
-			{"Started At", formatTimeOrNA(ts.StartedAt)}, {"Finished At", formatTimeOrNA(ts.FinishedAt)}}
+		tsPairs := [][2]string{{"Restarts", fmt.Sprint(ts.Restarts)}, {"Last Restart", formatTimeOrNA(ts.LastRestart.Time)},
+			{"Started At", formatTimeOrNA(ts.StartedAt.Time)}, {"Finished At", formatTimeOrNA(ts.FinishedAt.Time)}}
 		if ts.Failed {
 			tsPairs = append(tsPairs, [2]string{"Failed", "true"})
 		}

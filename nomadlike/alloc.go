@@ -3,7 +3,8 @@ package nomadlike
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"reflect"
+	"strconv"
 	"time"
 )
 
@@ -126,62 +127,53 @@ type TaskState struct {
 	State       string       `json:"State"`
 	Failed      bool         `json:"Failed"`
 	Restarts    uint64       `json:"Restarts"`
-	LastRestart time.Time    `json:"LastRestart"`
-	StartedAt   time.Time    `json:"StartedAt"`
-	FinishedAt  time.Time    `json:"FinishedAt"`
+	LastRestart Time         `json:"LastRestart"`
+	StartedAt   Time         `json:"StartedAt"`
+	FinishedAt  Time         `json:"FinishedAt"`
 	Events      []*TaskEvent `json:"Events"`
 }
 
-// UnmarshalJSON decodes a task state whose times are RFC 3339 strings, or
-// integers of unix nanoseconds as nomadlike wrote them before (raft log
-// entries, snapshots and client state written by older versions), 0 being
-// the zero time.
-func (s *TaskState) UnmarshalJSON(b []byte) error {
-	type plain TaskState
-	var aux struct {
-		*plain
-		LastRestart json.RawMessage `json:"LastRestart"`
-		StartedAt   json.RawMessage `json:"StartedAt"`
-		FinishedAt  json.RawMessage `json:"FinishedAt"`
+// Time is a time.Time (its methods are promoted) that encodes as an RFC
+// 3339 string, as Nomad's times do, and decodes that or the integer unix
+// nanoseconds older nomadlike wrote for task state times (raft log
+// entries, snapshots, client state and updates of older agents); 0 and
+// null are the zero time.
+type Time struct{ time.Time }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		t.Time = time.Time{}
+		return nil
+	case b[0] == '"':
+		return t.Time.UnmarshalJSON(b)
 	}
-	aux.plain = (*plain)(s)
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		// A type error: the decoder adds the field path to it.
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[Time]()}
 	}
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-		dst  *time.Time
-	}{{"LastRestart", aux.LastRestart, &s.LastRestart}, {"StartedAt", aux.StartedAt, &s.StartedAt}, {"FinishedAt", aux.FinishedAt, &s.FinishedAt}} {
-		t, err := decodeTime(f.raw)
-		if err != nil {
-			return fmt.Errorf("TaskState.%s: %w", f.name, err)
-		}
-		*f.dst = t
+	if n == 0 {
+		t.Time = time.Time{}
+	} else {
+		t.Time = time.Unix(0, n).UTC()
 	}
 	return nil
 }
 
-// decodeTime reads a JSON time: an RFC 3339 string, or an integer of unix
-// nanoseconds (0 and null are the zero time).
-func decodeTime(raw json.RawMessage) (time.Time, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return time.Time{}, nil
+// jsonKind names the kind of a JSON value as encoding/json's errors do.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case 't', 'f':
+		return "bool"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
 	}
-	if raw[0] == '"' {
-		var t time.Time
-		err := json.Unmarshal(raw, &t)
-		return t, err
-	}
-	var n int64
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return time.Time{}, fmt.Errorf("want an RFC 3339 string or unix nanoseconds, got %s", raw)
-	}
-	if n == 0 {
-		return time.Time{}, nil
-	}
-	return time.Unix(0, n).UTC(), nil
+	return "number " + string(b)
 }
 
 // Task event types, shown to users by `alloc status`.

@@ -26,13 +26,14 @@ func TestTaskStateTimes(t *testing.T) {
 	}{
 		{"integer nanoseconds (old entries)",
 			`{"State":"dead","Restarts":2,"LastRestart":` + itoa64(restarted.UnixNano()) + `,"StartedAt":` + itoa64(started.UnixNano()) + `,"FinishedAt":0,"Events":[{"Type":"Started","Time":5}]}`,
-			TaskState{State: "dead", Restarts: 2, LastRestart: restarted, StartedAt: started, Events: []*TaskEvent{{Type: "Started", Time: 5}}}, ""},
+			TaskState{State: "dead", Restarts: 2, LastRestart: Time{restarted}, StartedAt: Time{started}, Events: []*TaskEvent{{Type: "Started", Time: 5}}}, ""},
 		{"RFC 3339 strings",
 			`{"State":"running","LastRestart":"0001-01-01T00:00:00Z","StartedAt":"2026-03-04T05:06:07.891011121Z","FinishedAt":null}`,
-			TaskState{State: "running", StartedAt: started}, ""},
+			TaskState{State: "running", StartedAt: Time{started}}, ""},
 		{"missing times", `{"State":"pending"}`, TaskState{State: "pending"}, ""},
-		{"a boolean is refused with the field", `{"StartedAt":true}`, TaskState{}, "TaskState.StartedAt"},
-		{"a bad string is refused", `{"FinishedAt":"yesterday"}`, TaskState{}, "FinishedAt"},
+		{"a boolean is refused with the field", `{"StartedAt":true}`, TaskState{}, "StartedAt"},
+		{"a bad string is refused", `{"FinishedAt":"yesterday"}`, TaskState{}, "yesterday"},
+		{"a fraction is refused", `{"LastRestart":1.5}`, TaskState{}, "LastRestart"},
 	}
 	decoders := map[string]func([]byte, any) error{"encoding/json": json.Unmarshal, "jsonx": jsonx.Unmarshal}
 	for _, tc := range cases {

@@ -198,7 +198,7 @@ func TestAllocLifecycle(t *testing.T) {
 					t.Errorf("alloc %s: StartedAt not set", id)
 				}
 				dead := tc.want == nomadlike.AllocClientStatusComplete
-				if dead != (ts.State == nomadlike.TaskStateDead) || dead != (!ts.FinishedAt.Before(ts.StartedAt) && !ts.FinishedAt.IsZero()) {
+				if dead != (ts.State == nomadlike.TaskStateDead) || dead != (!ts.FinishedAt.Before(ts.StartedAt.Time) && !ts.FinishedAt.IsZero()) {
 					t.Errorf("alloc %s: state %s started %v finished %v", id, ts.State, ts.StartedAt, ts.FinishedAt)
 				}
 			}

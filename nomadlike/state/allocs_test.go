@@ -60,7 +60,7 @@ func TestSummaryThroughAllocLife(t *testing.T) {
 
 func TestUpsertAllocsServerSide(t *testing.T) {
 	node := fixture.Node()
-	running := &nomadlike.TaskState{State: nomadlike.TaskStateRunning, StartedAt: time.Unix(0, 99).UTC()}
+	running := &nomadlike.TaskState{State: nomadlike.TaskStateRunning, StartedAt: nomadlike.Time{Time: time.Unix(0, 99).UTC()}}
 	cases := []struct {
 		name       string
 		update     func(a *nomadlike.Allocation)

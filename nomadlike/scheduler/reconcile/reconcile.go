@@ -365,7 +365,7 @@ func FailedAt(a *nomadlike.Allocation) time.Time {
 	var last time.Time
 	for _, ts := range a.TaskStates {
 		if ts != nil && ts.FinishedAt.After(last) {
-			last = ts.FinishedAt
+			last = ts.FinishedAt.Time
 		}
 	}
 	if last.IsZero() {
