@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -58,6 +59,12 @@ func TestNomadAPIClient(t *testing.T) {
 		t.Fatalf("register response %+v has no EvalID", reg)
 	}
 
+	// The same job again, with its defaults unset as Nomad's client sends
+	// it: nothing changes.
+	if again, _, err := nc.Jobs().Plan(nomadAPIJob(jobID), true, nil); err != nil || again.Diff == nil || again.Diff.Type != "None" {
+		t.Fatalf("Jobs().Plan(same job) = %+v, %v; want diff None", again.Diff, err)
+	}
+
 	alloc := waitRunningNomadAPI(ctx, t, nc, jobID)
 	info, _, err := nc.Allocations().Info(alloc.ID, nil)
 	if err != nil {
@@ -95,11 +102,19 @@ func TestNomadAPIClient(t *testing.T) {
 	}
 
 	nomadAPIReads(t, nc, jobID, info, node.ID)
-	nomadAPIDispatch(ctx, t, nc)
+	childID := nomadAPIDispatch(t, nc)
 	failedID := nomadAPIFailures(t, nc)
+	periodic := napi.NewBatchJob("cron", "cron", "global", 50)
+	periodic.Datacenters = []string{"dc1"}
+	periodic.Periodic = &napi.PeriodicConfig{Spec: pointer("0 0 1 1 *"), SpecType: pointer("cron"), ProhibitOverlap: pointer(true)}
+	periodic.AddTaskGroup(napi.NewTaskGroup("g", 1).AddTask(nomadAPIJob("x").TaskGroups[0].Tasks[0]))
+	if _, _, err := nc.Jobs().Register(periodic, nil); err != nil {
+		t.Fatalf("Jobs().Register(periodic): %v", err)
+	}
 
 	t.Run("every answer decodes into Nomad's types", func(t *testing.T) {
-		checkNomadShapes(ctx, t, a.HTTPAddr(), jobID, info.ID, node.ID, reg.EvalID, failedID)
+		checkNomadShapes(ctx, t, a.HTTPAddr(), shapeIDs{job: jobID, alloc: info.ID, node: node.ID, eval: reg.EvalID,
+			failedAlloc: failedID, child: childID, periodic: periodic})
 	})
 
 	if _, _, err := nc.Jobs().Deregister(jobID, true, nil); err != nil {
@@ -152,8 +167,9 @@ func nomadAPIReads(t *testing.T, nc *napi.Client, jobID string, alloc *napi.Allo
 }
 
 // nomadAPIDispatch registers a parameterized batch job and dispatches it
-// with Nomad's client; the child runs to completion.
-func nomadAPIDispatch(ctx context.Context, t *testing.T, nc *napi.Client) {
+// with Nomad's client; the child runs to completion. It returns the
+// child's ID.
+func nomadAPIDispatch(t *testing.T, nc *napi.Client) string {
 	t.Helper()
 	job := napi.NewBatchJob("param", "param", "global", 50)
 	job.Datacenters = []string{"dc1"}
@@ -174,10 +190,10 @@ func nomadAPIDispatch(ctx context.Context, t *testing.T, nc *napi.Client) {
 		allocs, _, err := nc.Jobs().Allocations(d.DispatchedJobID, false, nil)
 		return err == nil && len(allocs) == 1 && allocs[0].ClientStatus == "complete"
 	})
-	if _, _, err := nc.Jobs().Deregister("param", true, nil); err != nil {
-		t.Fatalf("Jobs().Deregister(param): %v", err)
-	}
+	return d.DispatchedJobID
 }
+
+func pointer[T any](v T) *T { return &v }
 
 // nomadAPIFailures registers a job too big for the node (a blocked
 // evaluation with placement metrics) and a batch job whose task exits 3
@@ -305,7 +321,14 @@ type shapeCase struct {
 	ours               func() any // a pointer to nomadlike's type, for the way back
 }
 
-func checkNomadShapes(ctx context.Context, t *testing.T, addr, jobID, allocID, nodeID, evalID, failedID string) {
+// shapeIDs are the objects checkNomadShapes reads.
+type shapeIDs struct {
+	job, alloc, node, eval, failedAlloc, child string
+	periodic                                   *napi.Job
+}
+
+func checkNomadShapes(ctx context.Context, t *testing.T, addr string, ids shapeIDs) {
+	jobID, allocID, nodeID, evalID, failedID := ids.job, ids.alloc, ids.node, ids.eval, ids.failedAlloc
 	regBody := map[string]any{"Job": nomadAPIJob(jobID)}
 	planBody := map[string]any{"Job": nomadAPIJob(jobID), "Diff": true}
 	big := nomadAPIJob("toobig")
@@ -325,6 +348,12 @@ func checkNomadShapes(ctx context.Context, t *testing.T, addr, jobID, allocID, n
 		{"blocked job evaluations", "GET", "/v1/job/toobig/evaluations", nil, func() any { return &[]*napi.Evaluation{} }, func() any { return &[]*nomadlike.Evaluation{} }},
 		{"failed allocation", "GET", "/v1/allocation/" + failedID, nil, func() any { return &napi.Allocation{} }, func() any { return &nomadlike.Allocation{} }},
 		{"failed job summary", "GET", "/v1/job/fails/summary", nil, func() any { return &napi.JobSummary{} }, func() any { return &nomadlike.JobSummary{} }},
+		{"parameterized job", "GET", "/v1/job/param", nil, func() any { return &napi.Job{} }, func() any { return &nomadlike.Job{} }},
+		{"dispatched child job", "GET", "/v1/job/" + url.PathEscape(ids.child), nil, func() any { return &napi.Job{} }, func() any { return &nomadlike.Job{} }},
+		{"parameterized job summary", "GET", "/v1/job/param/summary", nil, func() any { return &napi.JobSummary{} }, func() any { return &nomadlike.JobSummary{} }},
+		{"periodic job", "GET", "/v1/job/cron", nil, func() any { return &napi.Job{} }, func() any { return &nomadlike.Job{} }},
+		{"job plan (periodic)", "PUT", "/v1/job/cron/plan", map[string]any{"Job": ids.periodic, "Diff": true},
+			func() any { return &napi.JobPlanResponse{} }, func() any { return &api.JobPlanResponse{} }},
 		{"allocation list", "GET", "/v1/allocations", nil, func() any { return &[]*napi.AllocationListStub{} }, func() any { return &[]*nomadlike.AllocListStub{} }},
 		{"allocation", "GET", "/v1/allocation/" + allocID, nil, func() any { return &napi.Allocation{} }, func() any { return &nomadlike.Allocation{} }},
 		{"evaluation list", "GET", "/v1/evaluations", nil, func() any { return &[]*napi.Evaluation{} }, func() any { return &[]*nomadlike.Evaluation{} }},
