@@ -149,8 +149,8 @@ func formatAllocStatus(w io.Writer, a *nomadlike.Allocation, verbose bool, now t
 			continue
 		}
 		fmt.Fprintln(w)
-		tsPairs := [][2]string{{"Restarts", fmt.Sprint(ts.Restarts)}, {"Last Restart", formatUnixNanoOrNA(ts.LastRestart)},
-			{"Started At", formatUnixNanoOrNA(ts.StartedAt)}, {"Finished At", formatUnixNanoOrNA(ts.FinishedAt)}}
+		tsPairs := [][2]string{{"Restarts", fmt.Sprint(ts.Restarts)}, {"Last Restart", formatTimeOrNA(ts.LastRestart.Time)},
+			{"Started At", formatTimeOrNA(ts.StartedAt.Time)}, {"Finished At", formatTimeOrNA(ts.FinishedAt.Time)}}
 		if ts.Failed {
 			tsPairs = append(tsPairs, [2]string{"Failed", "true"})
 		}
@@ -179,11 +179,11 @@ func stateOf(ts *nomadlike.TaskState) string {
 	return ts.State
 }
 
-func formatUnixNanoOrNA(ns int64) string {
-	if ns == 0 {
+func formatTimeOrNA(t time.Time) string {
+	if t.IsZero() {
 		return "N/A"
 	}
-	return formatUnixNano(ns)
+	return formatUnixNano(t.UnixNano())
 }
 
 func lastExitCode(ts *nomadlike.TaskState) (int, bool) {

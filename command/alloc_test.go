@@ -33,7 +33,7 @@ func newAllocAgent(t *testing.T) *allocAgent {
 	a.ClientDescription = "Failed tasks"
 	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano()
 	a.TaskStates = map[string]*nomadlike.TaskState{"app": {
-		State: nomadlike.TaskStateDead, Failed: true, Restarts: 2, StartedAt: t0, FinishedAt: t0 + int64(time.Second),
+		State: nomadlike.TaskStateDead, Failed: true, Restarts: 2, StartedAt: nomadlike.Time{Time: time.Unix(0, t0).UTC()}, FinishedAt: nomadlike.Time{Time: time.Unix(0, t0+int64(time.Second)).UTC()},
 		Events: []*nomadlike.TaskEvent{
 			{Type: nomadlike.TaskEventStarted, Time: t0, DisplayMessage: "Task started by client"},
 			{Type: nomadlike.TaskEventTerminated, Time: t0 + 1, ExitCode: 1, DisplayMessage: "Exit Code: 1"},

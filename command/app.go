@@ -16,6 +16,9 @@ var Version = "0.1.0-dev"
 type exitError struct {
 	code int
 	err  error
+	// quiet: the code is an answer, not a failure (`job plan` exits 1 for
+	// "changes"); nothing is printed as an error.
+	quiet bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -29,6 +32,12 @@ func userError(format string, args ...any) error {
 // withCode returns an error that makes the process exit with code.
 func withCode(code int, err error) error {
 	return &exitError{code: code, err: err}
+}
+
+// quietExit makes the process exit with code and print nothing more: the
+// command has written its answer, the code is part of it.
+func quietExit(code int, why string) error {
+	return &exitError{code: code, err: errors.New(why), quiet: true}
 }
 
 // NewApp builds the CLI application writing to the given streams.
@@ -68,16 +77,24 @@ func Run(args []string) int {
 
 // RunWith is Run with explicit output streams, for tests.
 func RunWith(args []string, stdout, stderr io.Writer) int {
-	app := NewApp(stdout, stderr)
+	return runApp(NewApp(stdout, stderr), args, stderr)
+}
+
+// runApp runs app with args, prints a failure as "Error: ..." on stderr
+// (not a quiet exit code) and returns the exit code.
+func runApp(app *cli.App, args []string, stderr io.Writer) int {
 	err := app.Run(args)
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(&safeWriter{raw: stderr}, "Error:", err)
 	var ee *exitError
 	if errors.As(err, &ee) {
+		if !ee.quiet {
+			fmt.Fprintln(&safeWriter{raw: stderr}, "Error:", err)
+		}
 		return ee.code
 	}
+	fmt.Fprintln(&safeWriter{raw: stderr}, "Error:", err)
 	var ce cli.ExitCoder
 	if errors.As(err, &ce) {
 		return ce.ExitCode()

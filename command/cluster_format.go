@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -38,13 +40,61 @@ func cmdContext(c *cli.Context) context.Context {
 	return context.Background()
 }
 
-// agentError turns an API error into a user-facing one that names the agent.
+// agentError turns an API error into a user-facing one that names its
+// cause once. An answer the agent refused (an HTTP error status) is the
+// agent's own message, prefixed with what failed unless the message starts
+// with it already (the servers' messages name the object: `dispatch job
+// "x": 2 problems: ...`). An agent that gave no answer is named by address.
 func agentError(c *cli.Context, what string, err error) error {
 	if err == nil {
 		return nil
 	}
+	var se *api.StatusError
+	if errors.As(err, &se) {
+		return &refusedError{what: what, se: se}
+	}
 	return fmt.Errorf("%s: %w (agent %s)", what, err, agentAddress(c))
 }
+
+// refusedError is an agent's error answer to what the CLI asked.
+type refusedError struct {
+	what string
+	se   *api.StatusError
+}
+
+func (e *refusedError) Error() string {
+	msg := strings.TrimSpace(e.se.Body)
+	if msg == "" {
+		msg = fmt.Sprintf("the agent answered %d %s", e.se.Code, http.StatusText(e.se.Code))
+	}
+	if e.what == "" || strings.HasPrefix(msg, e.what) {
+		return msg
+	}
+	// `job "x": not periodic` under `force launch of job "x"`: the
+	// object is named once, by what.
+	if q := lastQuoted(e.what); q != "" {
+		if head, rest, ok := strings.Cut(msg, ": "); ok && strings.HasSuffix(head, q) {
+			msg = rest
+		}
+	}
+	return e.what + ": " + msg
+}
+
+// lastQuoted returns the last double-quoted part of s, quotes included.
+func lastQuoted(s string) string {
+	end := strings.LastIndexByte(s, '"')
+	if end <= 0 {
+		return ""
+	}
+	start := strings.LastIndexByte(s[:end], '"')
+	if start < 0 {
+		return ""
+	}
+	return s[start : end+1]
+}
+
+// Unwrap keeps errors.Is(err, api.ErrNotFound) and errors.As working.
+func (e *refusedError) Unwrap() error { return e.se }
 
 // jsonFlag is -json on read commands.
 func jsonFlag() cli.Flag {

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,7 +25,7 @@ func ambiguous(kind, prefix string, ids []string) error {
 func resolveJob(ctx context.Context, client *api.Client, prefix string) (string, error) {
 	jobs, _, err := client.Jobs().PrefixList(ctx, prefix)
 	if err != nil {
-		return "", fmt.Errorf("list jobs: %w", err)
+		return "", listError("list jobs", err)
 	}
 	// With -namespace '*' the same ID may be in several namespaces.
 	var exact []*nomadlike.JobListStub
@@ -57,7 +58,7 @@ func resolveJob(ctx context.Context, client *api.Client, prefix string) (string,
 func resolveEval(ctx context.Context, client *api.Client, prefix string) (string, error) {
 	evals, _, err := client.Evaluations().PrefixList(ctx, prefix)
 	if err != nil {
-		return "", fmt.Errorf("list evaluations: %w", err)
+		return "", listError("list evaluations", err)
 	}
 	ids := make([]string, 0, len(evals))
 	for _, e := range evals {
@@ -69,7 +70,7 @@ func resolveEval(ctx context.Context, client *api.Client, prefix string) (string
 func resolveNode(ctx context.Context, client *api.Client, prefix string) (string, error) {
 	nodes, _, err := client.Nodes().PrefixList(ctx, prefix)
 	if err != nil {
-		return "", fmt.Errorf("list nodes: %w", err)
+		return "", listError("list nodes", err)
 	}
 	ids := make([]string, 0, len(nodes))
 	for _, n := range nodes {
@@ -81,7 +82,7 @@ func resolveNode(ctx context.Context, client *api.Client, prefix string) (string
 func resolveAlloc(ctx context.Context, client *api.Client, prefix string) (string, error) {
 	var allocs []*nomadlike.AllocListStub
 	if _, err := client.Query(ctx, "/v1/allocations", &allocs, &api.QueryOptions{Prefix: prefix}); err != nil {
-		return "", fmt.Errorf("list allocations: %w", err)
+		return "", listError("list allocations", err)
 	}
 	ids := make([]string, 0, len(allocs))
 	for _, a := range allocs {
@@ -90,10 +91,19 @@ func resolveAlloc(ctx context.Context, client *api.Client, prefix string) (strin
 	return pickOne("allocations", prefix, ids)
 }
 
+// listError is a failed list: the agent's answer, or what failed and why.
+func listError(what string, err error) error {
+	var se *api.StatusError
+	if errors.As(err, &se) {
+		return &refusedError{what: what, se: se}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 func pickOne(kind, prefix string, ids []string) (string, error) {
 	switch len(ids) {
 	case 0:
-		return "", userError("no %s with prefix %q", kind, prefix)
+		return "", userError("No %s(s) with prefix or id %q found", strings.TrimSuffix(kind, "s"), prefix)
 	case 1:
 		return ids[0], nil
 	}

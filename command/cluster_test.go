@@ -50,14 +50,7 @@ func (cl *cluster) cli(t *testing.T, stdin, cmd string, args ...string) (int, st
 	full := append([]string{"nomadlike"}, strings.Fields(cmd)...)
 	full = append(full, "-address", cl.addr)
 	full = append(full, args...)
-	code := 0
-	if err := app.Run(full); err != nil {
-		stderr.WriteString("Error: " + err.Error() + "\n")
-		code = 1
-		if ee, ok := err.(*exitError); ok {
-			code = ee.code
-		}
-	}
+	code := runApp(app, full, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -255,7 +248,7 @@ func TestJobStatusPlanHistoryInspectStop(t *testing.T) {
 	if code, _, _ := cl.cli(t, "", "job stop", "-purge", "-detach", "web"); code != 0 {
 		t.Errorf("job stop -purge = %d", code)
 	}
-	if code, _, errOut := cl.cli(t, "", "job status", "web"); code != 1 || !strings.Contains(errOut, `no jobs with prefix "web"`) {
+	if code, _, errOut := cl.cli(t, "", "job status", "web"); code != 1 || !strings.Contains(errOut, `No job(s) with prefix or id "web" found`) {
 		t.Errorf("job status after purge = %d %q", code, errOut)
 	}
 }
@@ -343,7 +336,7 @@ func TestNodeCommands(t *testing.T) {
 	if n.SchedulingEligibility != nomadlike.NodeSchedulingIneligible {
 		t.Errorf("eligibility = %s, want ineligible", n.SchedulingEligibility)
 	}
-	if code, _, errOut := cl.cli(t, "", "node status", "ffffffff"); code != 1 || !strings.Contains(errOut, "no nodes with prefix") {
+	if code, _, errOut := cl.cli(t, "", "node status", "ffffffff"); code != 1 || !strings.Contains(errOut, `No node(s) with prefix or id "ffffffff" found`) {
 		t.Errorf("node status unknown = %d %q", code, errOut)
 	}
 }
@@ -370,7 +363,7 @@ func TestStatusServerOperator(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Client Status") {
 		t.Errorf("status <alloc> = %d %q", code, out)
 	}
-	if code, _, errOut := cl.cli(t, "", "status", "zzzz"); code != 1 || !strings.Contains(errOut, "no job, allocation, node or evaluation") {
+	if code, _, errOut := cl.cli(t, "", "status", "zzzz"); code != 1 || !strings.Contains(errOut, "No job(s), allocation(s), node(s) or evaluation(s)") {
 		t.Errorf("status unknown = %d %q", code, errOut)
 	}
 

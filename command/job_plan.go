@@ -90,13 +90,14 @@ func jobPlan(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, "\nJob Modify Index: %d\n", resp.JobModifyIndex)
 	fmt.Fprintf(w, "To submit the job with version verification run:\n\n")
-	fmt.Fprintf(w, "nomadlike job run -check-index %d %s\n\n", resp.JobModifyIndex, path)
+	fmt.Fprintf(w, "%s\n\n", checkIndexCommand(c, resp.JobModifyIndex, path))
 	fmt.Fprintln(w, "When running the job with the check-index flag, the job will only be run if the\n"+
 		"job modify index given matches the server-side version. If the index has\n"+
 		"changed, another user has modified the job and the plan's results are\n"+
 		"potentially invalid.")
 	if planHasChanges(resp) {
-		return withCode(planChanges, fmt.Errorf("job %q: the plan creates or destroys allocations", job.ID))
+		// Exit 1 answers "there are changes"; it is not an error.
+		return quietExit(planChanges, "the plan creates or destroys allocations")
 	}
 	return nil
 }

@@ -49,15 +49,8 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	app := NewApp(&stdout, &stderr)
 	app.Reader = strings.NewReader(stdin)
-	code := 0
-	if err := app.Run(append([]string{"nomadlike"}, args...)); err != nil {
-		// Mirror RunWith, with a stdin the test controls.
-		stderr.WriteString("Error: " + err.Error() + "\n")
-		code = 1
-		if ee, ok := err.(*exitError); ok {
-			code = ee.code
-		}
-	}
+	// As RunWith, with a stdin the test controls.
+	code := runApp(app, append([]string{"nomadlike"}, args...), &stderr)
 	return code, stdout.String(), stderr.String()
 }
 

@@ -48,7 +48,7 @@ func statusAction(c *cli.Context) error {
 	}
 	switch len(found) {
 	case 0:
-		return userError("no job, allocation, node or evaluation with ID prefix %q", prefix)
+		return userError("No job(s), allocation(s), node(s) or evaluation(s) with prefix or id %q found", prefix)
 	case 1:
 	default:
 		var lines []string

@@ -1,5 +1,13 @@
 package nomadlike
 
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"time"
+)
+
 // Desired statuses, set by servers.
 const (
 	AllocDesiredStatusRun   = "run"
@@ -113,15 +121,59 @@ type RescheduleEvent struct {
 	Delay          int64  `json:"Delay"`
 }
 
-// TaskState is the client's view of one task.
+// TaskState is the client's view of one task. Its times encode as RFC 3339
+// strings, as Nomad's; zero times mean "not yet".
 type TaskState struct {
 	State       string       `json:"State"`
 	Failed      bool         `json:"Failed"`
 	Restarts    uint64       `json:"Restarts"`
-	LastRestart int64        `json:"LastRestart"`
-	StartedAt   int64        `json:"StartedAt"`
-	FinishedAt  int64        `json:"FinishedAt"`
+	LastRestart Time         `json:"LastRestart"`
+	StartedAt   Time         `json:"StartedAt"`
+	FinishedAt  Time         `json:"FinishedAt"`
 	Events      []*TaskEvent `json:"Events"`
+}
+
+// Time is a time.Time (its methods are promoted) that encodes as an RFC
+// 3339 string, as Nomad's times do, and decodes that or the integer unix
+// nanoseconds older nomadlike wrote for task state times (raft log
+// entries, snapshots, client state and updates of older agents); 0 and
+// null are the zero time.
+type Time struct{ time.Time }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		t.Time = time.Time{}
+		return nil
+	case b[0] == '"':
+		return t.Time.UnmarshalJSON(b)
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		// A type error: the decoder adds the field path to it.
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[Time]()}
+	}
+	if n == 0 {
+		t.Time = time.Time{}
+	} else {
+		t.Time = time.Unix(0, n).UTC()
+	}
+	return nil
+}
+
+// jsonKind names the kind of a JSON value as encoding/json's errors do.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case 't', 'f':
+		return "bool"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "number " + string(b)
 }
 
 // Task event types, shown to users by `alloc status`.

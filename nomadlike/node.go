@@ -35,7 +35,7 @@ type Node struct {
 	SchedulingEligibility string                 `json:"SchedulingEligibility"`
 	Status                string                 `json:"Status"`
 	StatusDescription     string                 `json:"StatusDescription"`
-	StatusUpdatedAt       int64                  `json:"StatusUpdatedAt"`
+	StatusUpdatedAt       int64                  `json:"StatusUpdatedAt"` // unix seconds, as Nomad's
 	CreateIndex           uint64                 `json:"CreateIndex"`
 	ModifyIndex           uint64                 `json:"ModifyIndex"`
 

@@ -53,6 +53,9 @@ func startClient(a *Agent) (clientRole, error) {
 		Logger:       a.logger.Named("client"),
 		AgentVersion: Version,
 		Artifact:     c.Client.Artifact,
+		// A dev agent's data dir is removed: no later agent can reattach
+		// to its plugins, so they are stopped, cleanly.
+		StopDriversOnShutdown: a.removeData,
 	}
 	if a.acl != nil { // ACL enforcement (issue #11)
 		cfg.ACL = a.acl

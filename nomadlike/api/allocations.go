@@ -126,11 +126,13 @@ type AllocResourceUsage struct {
 	Timestamp     int64                         `json:"Timestamp"`
 }
 
-// TaskResourceUsage is one task's usage.
+// TaskResourceUsage is one task's usage. Nomad's Pids is a map of usage
+// by process ID, which nomadlike's drivers do not report; PidCount is the
+// number of the task's processes (a field Nomad's clients ignore).
 type TaskResourceUsage struct {
 	ResourceUsage *ResourceUsage `json:"ResourceUsage"`
 	Timestamp     int64          `json:"Timestamp"`
-	Pids          int            `json:"Pids"`
+	PidCount      int            `json:"PidCount"`
 }
 
 // ResourceUsage holds memory and CPU usage.

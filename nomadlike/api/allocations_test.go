@@ -30,7 +30,7 @@ func TestAllocations(t *testing.T) {
 		case strings.HasSuffix(r.URL.Path, "/exec"):
 			json.NewEncoder(w).Encode(&ExecResponse{ExitCode: 3, Stdout: []byte("out")})
 		case strings.HasSuffix(r.URL.Path, "/stats"):
-			json.NewEncoder(w).Encode(&AllocResourceUsage{Tasks: map[string]*TaskResourceUsage{"web": {Pids: 2}}})
+			json.NewEncoder(w).Encode(&AllocResourceUsage{Tasks: map[string]*TaskResourceUsage{"web": {PidCount: 2}}})
 		case strings.HasPrefix(r.URL.Path, "/v1/client/fs/logs/"):
 			if r.URL.Query().Get("plain") == "true" {
 				io.WriteString(w, "raw log")
@@ -83,7 +83,7 @@ func TestAllocations(t *testing.T) {
 	if er, err := a.Exec(ctx, "abcd1234-0000", "web", []string{"ls"}, 0); err != nil || er.ExitCode != 3 || string(er.Stdout) != "out" {
 		t.Errorf("Exec() = %+v, %v", er, err)
 	}
-	if st, err := a.Stats(ctx, "abcd1234-0000"); err != nil || st.Tasks["web"].Pids != 2 {
+	if st, err := a.Stats(ctx, "abcd1234-0000"); err != nil || st.Tasks["web"].PidCount != 2 {
 		t.Errorf("Stats() = %+v, %v", st, err)
 	}
 	rc, err := a.Logs(ctx, "abcd1234-0000", LogsOptions{Task: "web", Type: "stderr", Origin: "end", Offset: 10, Follow: true})

@@ -116,6 +116,7 @@ func New(cfg Config) (*Client, error) {
 		Specs: specs, PluginConfigs: cfg.Plugins, Launcher: launcher, Store: db,
 		DataDir: filepath.Join(cfg.DataDir, "plugins"), AgentVersion: cfg.AgentVersion,
 		FingerprintInterval: cfg.FingerprintInterval, Logger: c.logger,
+		StopOnShutdown: cfg.StopDriversOnShutdown,
 	})
 	return c, nil
 }

@@ -325,3 +325,34 @@ func TestLogsHandler(t *testing.T) {
 		t.Errorf("unknown alloc accepted")
 	}
 }
+
+// TestShutdownStopsDriversWhenAsked: a client leaves its driver plugins
+// running on Shutdown so that the next agent reattaches, unless
+// StopDriversOnShutdown (dev agents) asks it to stop them.
+func TestShutdownStopsDriversWhenAsked(t *testing.T) {
+	cases := []struct {
+		name                         string
+		stop                         bool
+		wantLaunches, wantReattaches int
+	}{
+		{"left running for the next agent", false, 1, 1},
+		{"stopped for a dev agent", true, 2, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			cfg := e.config()
+			cfg.StopDriversOnShutdown = tc.stop
+			c := e.start(cfg)
+			if err := c.Shutdown(); err != nil {
+				t.Fatal(err)
+			}
+			// The next client reattaches to a plugin left running, and
+			// launches one that was stopped.
+			e.start(e.config())
+			if l, r := e.launcher.Counts(); l != tc.wantLaunches || r != tc.wantReattaches {
+				t.Fatalf("plugins launched %d reattached %d, want %d and %d", l, r, tc.wantLaunches, tc.wantReattaches)
+			}
+		})
+	}
+}

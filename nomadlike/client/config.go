@@ -89,6 +89,10 @@ type Config struct {
 
 	// FingerprintInterval is how often drivers are fingerprinted (30s).
 	FingerprintInterval time.Duration
+	// StopDriversOnShutdown makes Shutdown stop the driver plugin processes
+	// (asking them to exit first) instead of leaving them running for the
+	// next agent to reattach: for dev agents, whose state is thrown away.
+	StopDriversOnShutdown bool
 	// MinRetryInterval and MaxRetryInterval bound the backoff after failed
 	// calls to servers (1s, 30s).
 	MinRetryInterval time.Duration

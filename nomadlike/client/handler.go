@@ -188,7 +188,7 @@ func (c *Client) handleAllocStats(w http.ResponseWriter, r *http.Request) {
 			MemoryStats: &api.MemoryStats{RSS: u.MemoryRSS, Usage: u.MemoryUsage, MaxUsage: u.MemoryMax},
 			CpuStats:    &api.CpuStats{Percent: u.CPUPercent, UserMode: float64(u.CPUUserNS), SystemMode: float64(u.CPUSystemNS)},
 		}
-		out.Tasks[name] = &api.TaskResourceUsage{ResourceUsage: ru, Timestamp: u.Timestamp.UnixNano(), Pids: u.Pids}
+		out.Tasks[name] = &api.TaskResourceUsage{ResourceUsage: ru, Timestamp: u.Timestamp.UnixNano(), PidCount: u.Pids}
 		t := out.ResourceUsage
 		t.MemoryStats.RSS += u.MemoryRSS
 		t.MemoryStats.Usage += u.MemoryUsage

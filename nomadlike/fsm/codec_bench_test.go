@@ -74,7 +74,7 @@ func clientUpdateBatch(n int) *AllocClientUpdateRequest {
 			ClientStatus: nomadlike.AllocClientStatusRunning,
 			TaskStates: map[string]*nomadlike.TaskState{"app": {
 				State:     nomadlike.TaskStateRunning,
-				StartedAt: t0 + 300,
+				StartedAt: nomadlike.Time{Time: time.Unix(0, t0+300).UTC()},
 				Events: []*nomadlike.TaskEvent{
 					{Type: nomadlike.TaskEventReceived, Time: t0, DisplayMessage: "Task received by client"},
 					{Type: nomadlike.TaskEventSetup, Time: t0 + 100, Message: "Building Task Directory", DisplayMessage: "Building Task Directory"},

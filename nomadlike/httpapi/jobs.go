@@ -258,7 +258,11 @@ func (h *Handler) jobPlan(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, 0, err
 			}
-			resp.Diff = DiffJobs(old, req.Job)
+			// Compare what would be stored: Nomad's clients send jobs
+			// with their defaults unset.
+			cand := req.Job.Copy()
+			cand.Canonicalize()
+			resp.Diff = DiffJobs(old, cand)
 		}
 		if resp.Index == 0 {
 			resp.Index, _ = st.LatestIndex()

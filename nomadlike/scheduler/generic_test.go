@@ -415,7 +415,7 @@ func TestRescheduleFailedAlloc(t *testing.T) {
 	fail := func(a *nomadlike.Allocation, at time.Time) {
 		u := a.Copy()
 		u.ClientStatus = nomadlike.AllocClientStatusFailed
-		u.TaskStates = map[string]*nomadlike.TaskState{"app": {State: nomadlike.TaskStateDead, Failed: true, FinishedAt: at.UnixNano()}}
+		u.TaskStates = map[string]*nomadlike.TaskState{"app": {State: nomadlike.TaskStateDead, Failed: true, FinishedAt: nomadlike.Time{Time: at}}}
 		h.UpdateAllocsFromClient(u)
 	}
 	fail(live[0], testNow.Add(-time.Minute))    // past its delay: now

@@ -124,7 +124,7 @@ func (s *Server) nodeDown(nodeID string) (uint64, error) {
 	}
 	now := time.Now()
 	index, err := s.raftApply(fsm.NodeUpdateStatusRequestType, &fsm.NodeUpdateStatusRequest{
-		NodeID: nodeID, Status: nomadlike.NodeStatusDown, UpdatedAt: now.UnixNano(),
+		NodeID: nodeID, Status: nomadlike.NodeStatusDown, UpdatedAt: now.Unix(),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark node %s down: %w", nodeID, err)

@@ -50,7 +50,7 @@ func (s *Server) RegisterNode(node *nomadlike.Node, sourceIP string) (time.Durat
 		n.NodePool = nomadlike.DefaultNodePool
 	}
 	n.Status = nomadlike.NodeStatusReady
-	n.StatusUpdatedAt = time.Now().UnixNano()
+	n.StatusUpdatedAt = time.Now().Unix()
 	index, err := s.raftApply(fsm.NodeRegisterRequestType, &fsm.NodeRegisterRequest{Node: n})
 	if err != nil {
 		return 0, 0, fmt.Errorf("register node %s: %w", n.ID, err)
@@ -210,7 +210,7 @@ func (s *Server) NodeHeartbeat(nodeID, secretID, status, sourceIP string) (time.
 	}
 	if node.Status != status {
 		index, err = s.raftApply(fsm.NodeUpdateStatusRequestType, &fsm.NodeUpdateStatusRequest{
-			NodeID: nodeID, Status: status, UpdatedAt: time.Now().UnixNano(),
+			NodeID: nodeID, Status: status, UpdatedAt: time.Now().Unix(),
 		})
 		if err != nil {
 			return 0, 0, fmt.Errorf("update status of node %s: %w", nodeID, err)

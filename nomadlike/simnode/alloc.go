@@ -102,7 +102,7 @@ func (sa *simAlloc) started(at time.Time) {
 	sa.desc = "Tasks are running"
 	for _, ts := range sa.tasks {
 		ts.State = nomadlike.TaskStateRunning
-		ts.StartedAt = at.UnixNano()
+		ts.StartedAt = nomadlike.Time{Time: at.UTC()}
 		ts.Events = append(ts.Events,
 			event(nomadlike.TaskEventSetup, "Building Task Directory", at),
 			event(nomadlike.TaskEventStarted, "Task started by client", at))
@@ -115,7 +115,7 @@ func (sa *simAlloc) exited(at time.Time) {
 	sa.desc = "All tasks have completed"
 	for _, ts := range sa.tasks {
 		ts.State = nomadlike.TaskStateDead
-		ts.FinishedAt = at.UnixNano()
+		ts.FinishedAt = nomadlike.Time{Time: at.UTC()}
 		ev := event(nomadlike.TaskEventTerminated, "Exit Code: 0", at)
 		ev.Details = map[string]string{"exit_code": "0"}
 		ts.Events = append(ts.Events, ev)
@@ -131,7 +131,7 @@ func (sa *simAlloc) killed(at time.Time) {
 			continue
 		}
 		ts.State = nomadlike.TaskStateDead
-		ts.FinishedAt = at.UnixNano()
+		ts.FinishedAt = nomadlike.Time{Time: at.UTC()}
 		ts.Events = append(ts.Events,
 			event(nomadlike.TaskEventKilling, "Sent interrupt", at),
 			event(nomadlike.TaskEventKilled, "Task successfully killed", at))

@@ -194,12 +194,12 @@ func TestAllocLifecycle(t *testing.T) {
 				if got := eventTypes(ts); got != tc.wantEvents {
 					t.Errorf("alloc %s events = %s, want %s", id, got, tc.wantEvents)
 				}
-				if ts.StartedAt == 0 {
+				if ts.StartedAt.IsZero() {
 					t.Errorf("alloc %s: StartedAt not set", id)
 				}
 				dead := tc.want == nomadlike.AllocClientStatusComplete
-				if dead != (ts.State == nomadlike.TaskStateDead) || dead != (ts.FinishedAt >= ts.StartedAt && ts.FinishedAt > 0) {
-					t.Errorf("alloc %s: state %s started %d finished %d", id, ts.State, ts.StartedAt, ts.FinishedAt)
+				if dead != (ts.State == nomadlike.TaskStateDead) || dead != (!ts.FinishedAt.Before(ts.StartedAt.Time) && !ts.FinishedAt.IsZero()) {
+					t.Errorf("alloc %s: state %s started %v finished %v", id, ts.State, ts.StartedAt, ts.FinishedAt)
 				}
 			}
 		})

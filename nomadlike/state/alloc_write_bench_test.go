@@ -81,7 +81,7 @@ func BenchmarkAllocWrites(b *testing.B) {
 				ID: a.ID, Namespace: a.Namespace, NodeID: a.NodeID, JobID: a.JobID, TaskGroup: a.TaskGroup,
 				ClientStatus: nomadlike.AllocClientStatusRunning, ClientDescription: "Tasks are running", ModifyTime: now,
 				TaskStates: map[string]*nomadlike.TaskState{"web": {
-					State: nomadlike.TaskStateRunning, StartedAt: now, Events: []*nomadlike.TaskEvent{
+					State: nomadlike.TaskStateRunning, StartedAt: nomadlike.Time{Time: time.Unix(0, now).UTC()}, Events: []*nomadlike.TaskEvent{
 						event(nomadlike.TaskEventReceived, "Task received by client"),
 						event(nomadlike.TaskEventSetup, "Building Task Directory"),
 						event(nomadlike.TaskEventStarted, "Task started by client"),

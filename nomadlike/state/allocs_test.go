@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
@@ -59,7 +60,7 @@ func TestSummaryThroughAllocLife(t *testing.T) {
 
 func TestUpsertAllocsServerSide(t *testing.T) {
 	node := fixture.Node()
-	running := &nomadlike.TaskState{State: nomadlike.TaskStateRunning, StartedAt: 99}
+	running := &nomadlike.TaskState{State: nomadlike.TaskStateRunning, StartedAt: nomadlike.Time{Time: time.Unix(0, 99).UTC()}}
 	cases := []struct {
 		name       string
 		update     func(a *nomadlike.Allocation)
@@ -101,7 +102,7 @@ func TestUpsertAllocsServerSide(t *testing.T) {
 			if got.ClientStatus != tc.wantClient || got.ClientDescription != tc.wantDesc {
 				t.Errorf("client status = %q %q, want %q %q", got.ClientStatus, got.ClientDescription, tc.wantClient, tc.wantDesc)
 			}
-			if tc.wantTasks && (got.TaskStates["app"] == nil || got.TaskStates["app"].StartedAt != 99) {
+			if tc.wantTasks && (got.TaskStates["app"] == nil || got.TaskStates["app"].StartedAt.UnixNano() != 99) {
 				t.Errorf("task states = %v, want kept", got.TaskStates)
 			}
 			if got.DesiredStatus != nomadlike.AllocDesiredStatusStop {

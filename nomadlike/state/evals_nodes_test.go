@@ -173,3 +173,34 @@ func TestNodeLookups(t *testing.T) {
 		t.Error("node present after DeleteNode")
 	}
 }
+
+// TestNodeStatusUpdatedAtSeconds: StatusUpdatedAt is unix seconds, as
+// Nomad's; raft entries written before, with unix nanoseconds, are stored
+// as seconds too.
+func TestNodeStatusUpdatedAtSeconds(t *testing.T) {
+	const secs = int64(1_780_000_000)
+	cases := []struct {
+		name string
+		in   int64
+	}{
+		{"seconds", secs},
+		{"nanoseconds from an old entry", secs*1_000_000_000 + 123},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			n := fixture.Node()
+			n.StatusUpdatedAt = tc.in
+			if err := s.UpsertNode(1, n); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.UpdateNodeStatus(2, n.ID, nomadlike.NodeStatusDown, tc.in); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.NodeByID(nil, n.ID)
+			if err != nil || got.StatusUpdatedAt != secs {
+				t.Fatalf("StatusUpdatedAt = %d, %v; want %d", got.StatusUpdatedAt, err, secs)
+			}
+		})
+	}
+}

@@ -152,7 +152,7 @@ func fillC1M(tb testing.TB, s *StateStore, sh c1mShape, seed int64) uint64 {
 			pending.Allocs = append(pending.Allocs, up(nomadlike.AllocClientStatusPending, "No tasks have started",
 				&nomadlike.TaskState{State: nomadlike.TaskStatePending, Events: []*nomadlike.TaskEvent{received}}))
 			running.Allocs = append(running.Allocs, up(nomadlike.AllocClientStatusRunning, "Tasks are running",
-				&nomadlike.TaskState{State: nomadlike.TaskStateRunning, StartedAt: now.UnixNano(), Events: []*nomadlike.TaskEvent{
+				&nomadlike.TaskState{State: nomadlike.TaskStateRunning, StartedAt: nomadlike.Time{Time: now.UTC()}, Events: []*nomadlike.TaskEvent{
 					received, event(nomadlike.TaskEventSetup, "Building Task Directory"), event(nomadlike.TaskEventStarted, "Task started by client"),
 				}}))
 		}

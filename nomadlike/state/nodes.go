@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -39,6 +40,7 @@ func (s *StateStore) UpsertNode(index uint64, node *nomadlike.Node) error {
 
 func putNode(txn *memdb.Txn, index uint64, n *nomadlike.Node) error {
 	n.ModifyIndex = index
+	n.StatusUpdatedAt = unixSeconds(n.StatusUpdatedAt)
 	if err := txn.Insert(TableNodes, n); err != nil {
 		return fmt.Errorf("upsert node %q: %w", n.ID, err)
 	}
@@ -84,7 +86,18 @@ func (s *StateStore) updateNode(index uint64, id, what string, change func(n *no
 	})
 }
 
-// UpdateNodeStatus sets the node's status and StatusUpdatedAt (unix nanos).
+// unixSeconds returns a StatusUpdatedAt in unix seconds, as Nomad's: raft
+// entries written before nomadlike used seconds hold unix nanoseconds
+// (any value past year 33658 in seconds).
+func unixSeconds(v int64) int64 {
+	if v > 1e12 {
+		return v / int64(time.Second)
+	}
+	return v
+}
+
+// UpdateNodeStatus sets the node's status and StatusUpdatedAt (unix
+// seconds, as Nomad's; unix nanoseconds from old entries are converted).
 func (s *StateStore) UpdateNodeStatus(index uint64, nodeID, status string, updatedAt int64) error {
 	return s.updateNode(index, nodeID, "status", func(n *nomadlike.Node) error {
 		n.Status = status

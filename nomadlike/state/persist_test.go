@@ -120,7 +120,7 @@ func randomState(t *testing.T, seed uint64) *StateStore {
 		case 0:
 			must(t, s.UpdateAllocsFromClient(next(), []*nomadlike.Allocation{{ID: a.ID,
 				ClientStatus: pick(nomadlike.AllocClientStatusRunning, nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed),
-				TaskStates: map[string]*nomadlike.TaskState{"app": {State: nomadlike.TaskStateDead, FinishedAt: ts(),
+				TaskStates: map[string]*nomadlike.TaskState{"app": {State: nomadlike.TaskStateDead, FinishedAt: nomadlike.Time{Time: time.Unix(0, ts()).UTC()},
 					Events: []*nomadlike.TaskEvent{{Type: nomadlike.TaskEventTerminated, Time: ts(), Details: map[string]string{"exit_code": "1"}}}}},
 				ModifyTime: ts()}}))
 		case 1:

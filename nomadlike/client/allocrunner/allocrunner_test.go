@@ -159,7 +159,7 @@ func TestBatchAllocCompletes(t *testing.T) {
 	if !slices.Equal(eventTypes(ts), want) {
 		t.Errorf("events = %v, want %v", eventTypes(ts), want)
 	}
-	if ts.State != nomadlike.TaskStateDead || ts.Failed || ts.FinishedAt == 0 {
+	if ts.State != nomadlike.TaskStateDead || ts.Failed || ts.FinishedAt.IsZero() {
 		t.Errorf("task state = %+v, want dead and not failed", ts)
 	}
 	cfg := h.host.LastConfig(a.ID, "work")

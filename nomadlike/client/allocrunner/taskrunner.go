@@ -211,14 +211,14 @@ func (tr *TaskRunner) setState(state string, failed bool, ev *nomadlike.TaskEven
 		if ev != nil {
 			tr.appendEventLocked(ev)
 		}
-		now := time.Now().UnixNano()
+		now := time.Now().UTC()
 		switch state {
 		case nomadlike.TaskStateRunning:
-			tr.state.StartedAt = now
-			tr.state.FinishedAt = 0
+			tr.state.StartedAt = nomadlike.Time{Time: now}
+			tr.state.FinishedAt = nomadlike.Time{}
 		case nomadlike.TaskStateDead:
 			if tr.state.State != nomadlike.TaskStateDead {
-				tr.state.FinishedAt = now
+				tr.state.FinishedAt = nomadlike.Time{Time: now}
 			}
 			tr.local.Handle = nil
 		}
@@ -399,7 +399,7 @@ func (tr *TaskRunner) Run() {
 					tr.local.Handle = nil
 					tr.state.State = nomadlike.TaskStatePending
 					tr.state.Restarts++
-					tr.state.LastRestart = time.Now().UnixNano()
+					tr.state.LastRestart = nomadlike.Time{Time: time.Now().UTC()}
 					tr.appendEventLocked(restartingEvent(0, ReasonUserRestart))
 				})
 				continue
@@ -434,7 +434,7 @@ func (tr *TaskRunner) Run() {
 		tr.update(func() {
 			tr.state.State = nomadlike.TaskStatePending
 			tr.state.Restarts++
-			tr.state.LastRestart = time.Now().UnixNano()
+			tr.state.LastRestart = nomadlike.Time{Time: time.Now().UTC()}
 			tr.appendEventLocked(restartingEvent(dec.delay, dec.reason))
 		})
 		timer := time.NewTimer(dec.delay)

@@ -42,6 +42,10 @@ type Config struct {
 	// default): shorter notices broken drivers sooner at a small CPU cost.
 	FingerprintInterval time.Duration
 	Logger              hclog.Logger
+	// StopOnShutdown makes Shutdown stop the plugin processes (Kill: the
+	// plugin is asked to exit, and exits cleanly, so go-plugin logs no
+	// error) instead of disconnecting from them.
+	StopOnShutdown bool
 }
 
 // Manager is safe for concurrent use.
@@ -286,14 +290,19 @@ func sameInfo(a, b *nomadlike.DriverInfo) bool {
 }
 
 // Shutdown stops fingerprinting and disconnects from every plugin, leaving
-// the plugin processes (and their tasks) running for the next agent.
+// the plugin processes (and their tasks) running for the next agent; with
+// Config.StopOnShutdown it stops the plugin processes instead.
 func (m *Manager) Shutdown() {
 	m.cancel()
 	m.wg.Wait()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, inst := range m.plugins {
-		if inst.plugin != nil {
+		switch {
+		case inst.plugin == nil:
+		case m.cfg.StopOnShutdown:
+			inst.plugin.Kill()
+		default:
 			inst.plugin.Disconnect()
 		}
 	}

@@ -362,16 +362,16 @@ func RescheduleTime(a *nomadlike.Allocation, p *nomadlike.ReschedulePolicy, now 
 // FailedAt is when an allocation failed: the latest task finish time, else
 // its last modification.
 func FailedAt(a *nomadlike.Allocation) time.Time {
-	var last int64
+	var last time.Time
 	for _, ts := range a.TaskStates {
-		if ts != nil && ts.FinishedAt > last {
-			last = ts.FinishedAt
+		if ts != nil && ts.FinishedAt.After(last) {
+			last = ts.FinishedAt.Time
 		}
 	}
-	if last == 0 {
-		last = a.ModifyTime
+	if last.IsZero() {
+		return time.Unix(0, a.ModifyTime)
 	}
-	return time.Unix(0, last)
+	return last
 }
 
 func sortedKeys[V any](m map[string]V) []string {

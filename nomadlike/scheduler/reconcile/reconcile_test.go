@@ -265,7 +265,7 @@ func TestReconcileLostMarksClientStatus(t *testing.T) {
 func failedAlloc(j *nomadlike.Job, i int, failedAt time.Time, events ...time.Time) *nomadlike.Allocation {
 	a := alloc(j, i, "n1")
 	a.ClientStatus = nomadlike.AllocClientStatusFailed
-	a.TaskStates = map[string]*nomadlike.TaskState{"app": {State: nomadlike.TaskStateDead, Failed: true, FinishedAt: failedAt.UnixNano()}}
+	a.TaskStates = map[string]*nomadlike.TaskState{"app": {State: nomadlike.TaskStateDead, Failed: true, FinishedAt: nomadlike.Time{Time: failedAt}}}
 	if len(events) > 0 {
 		a.RescheduleTracker = &nomadlike.RescheduleTracker{}
 		for _, e := range events {
@@ -470,7 +470,7 @@ func randomInput(rng *rand.Rand) Input {
 			a.DesiredStatus = nomadlike.AllocDesiredStatusStop
 		}
 		if a.ClientStatus == nomadlike.AllocClientStatusFailed {
-			a.TaskStates = map[string]*nomadlike.TaskState{"app": {FinishedAt: now.Add(-time.Duration(rng.IntN(120)) * time.Second).UnixNano()}}
+			a.TaskStates = map[string]*nomadlike.TaskState{"app": {FinishedAt: nomadlike.Time{Time: now.Add(-time.Duration(rng.IntN(120)) * time.Second)}}}
 		}
 		allocs = append(allocs, a)
 	}
