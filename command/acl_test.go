@@ -116,8 +116,8 @@ func TestACLCommands(t *testing.T) {
 		t.Errorf("acl token delete = %d %q", code, out)
 	}
 	code, _, errOut = cl.cli(t, "", "acl token self", "-token", secret)
-	if code == 0 || !strings.Contains(errOut, "403") {
-		t.Errorf("acl token self with a deleted token = %d %q, want 403", code, errOut)
+	if code == 0 || !strings.Contains(errOut, "ACL token not found") {
+		t.Errorf("acl token self with a deleted token = %d %q, want ACL token not found", code, errOut)
 	}
 	code, out, _ = cl.cli(t, "", "acl policy delete", "-token", root, "dev")
 	if code != 0 || !strings.Contains(out, `Successfully deleted "dev" ACL policy!`) {

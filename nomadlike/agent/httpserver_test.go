@@ -164,8 +164,8 @@ func TestTooLargeBodyClosesConnection(t *testing.T) {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("PUT of 40 MiB = %d, want 400", resp.StatusCode)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("PUT of 40 MiB = %d, want 413", resp.StatusCode)
 	}
 	resp, err = hc.Get("http://" + a.HTTPAddr() + "/v1/jobs")
 	if err != nil {
