@@ -63,7 +63,7 @@ func TestFaultBadInput(t *testing.T) {
 			want: []string{"Job.ID"}},
 		{name: "invalid job", body: `{"Job": {"ID": "x", "Type": "batch", "TaskGroups": [{"Name": "g", "Count": -1}]}}`,
 			wantCode: http.StatusBadRequest, want: []string{"Count"}},
-		{name: "huge body", raw: huge, wantCode: http.StatusBadRequest, want: []string{"larger than"}},
+		{name: "huge body", raw: huge, wantCode: http.StatusRequestEntityTooLarge, want: []string{"request body too large"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
