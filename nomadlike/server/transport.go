@@ -32,7 +32,7 @@ type muxListener struct {
 	advertise net.Addr
 	raftCh    chan net.Conn
 	join      func(net.Conn)
-	key       []byte // cluster key; nil when none is configured
+	key       []byte  // cluster key; nil when none is configured
 	tls       *RPCTLS // mTLS on the RPC port; nil: plain TCP
 	logger    hclog.Logger
 	handshake time.Duration // first-byte deadline; 0: none
