@@ -26,13 +26,10 @@ type Listener struct {
 	done      chan struct{}
 }
 
-// NewListener wraps inner. timeout bounds each handshake (0: 5s, Nomad's
-// https_handshake_timeout default); onError, if set, is told about failed
-// handshakes.
+// NewListener wraps inner. timeout bounds each handshake (0: no bound,
+// as limits.https_handshake_timeout = "0"); onError, if set, is told about
+// failed handshakes.
 func NewListener(inner net.Listener, cfg *tls.Config, timeout time.Duration, onError func(net.Addr, error)) *Listener {
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
 	l := &Listener{inner: inner, cfg: cfg, timeout: timeout, onError: onError,
 		ready: make(chan net.Conn), closed: make(chan struct{}), done: make(chan struct{})}
 	go l.loop()
@@ -57,7 +54,9 @@ func (l *Listener) loop() {
 
 func (l *Listener) handshake(raw net.Conn) {
 	tc := tls.Server(raw, l.cfg)
-	_ = raw.SetDeadline(time.Now().Add(l.timeout))
+	if l.timeout > 0 {
+		_ = raw.SetDeadline(time.Now().Add(l.timeout))
+	}
 	if err := tc.Handshake(); err != nil {
 		if l.onError != nil {
 			l.onError(raw.RemoteAddr(), err)
