@@ -142,7 +142,9 @@ func (c *Configurator) Region() string { return regionOr(c.cfg.Region) }
 func (c *Configurator) VerifyServerHostname() bool { return c.cfg.VerifyServerHostname }
 
 func (c *Configurator) base() *tls.Config {
-	return &tls.Config{MinVersion: c.cfg.MinVersion, CipherSuites: c.cfg.CipherSuites}
+	// No session tickets: a resumed session would skip the certificate
+	// checks of the current CA pool (after a reload that drops a CA).
+	return &tls.Config{MinVersion: c.cfg.MinVersion, CipherSuites: c.cfg.CipherSuites, SessionTicketsDisabled: true}
 }
 
 // HTTPServer is the HTTPS listener's config: the current certificate, and
