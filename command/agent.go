@@ -21,7 +21,8 @@ func agentCommand() *cli.Command {
 			"order) and the flags, which win over the files. -dev runs a server and a\n" +
 			"client in memory on 127.0.0.1 (HTTP 4646, RPC 4647) with raw_exec enabled.\n" +
 			"SIGINT or SIGTERM stop the agent (a client leaves its tasks running); SIGHUP\n" +
-			"reloads the log level from the configuration files.",
+			"reloads the log level from the configuration files and re-reads the TLS\n" +
+			"certificate and key files (tls.ca_file, cert_file, key_file).",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dev", Usage: "run a server and a client for development, state in memory"},
 			&cli.GenericFlag{Name: "config", Usage: "configuration `FILE` or directory of *.hcl (repeatable)", Value: &repeatedFlag{}},
@@ -173,6 +174,11 @@ func runAgent(c *cli.Context) error {
 				return shutdownAgent(w, ag)
 			}
 			reloadLogLevel(c, cfg, logger)
+			if cfg.TLS.Enabled() { // mTLS: re-read the certificate files
+				if err := ag.ReloadTLS(); err != nil {
+					logger.Error("reload TLS certificates; the ones in use stay", "error", err)
+				}
+			}
 		}
 	}
 }

@@ -64,9 +64,11 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			driverCommand(),
 			namespaceCommand(), // namespaces (namespace.go)
 			aclCommand(),       // ACL store (acl.go)
+			tlsCommand(),       // mTLS certificates (tls.go)
 		},
 	}
 	addNamespaceFlags(app.Commands) // namespaces (namespace_flag.go)
+	addTLSFlags(app.Commands)       // mTLS (tls_flags.go)
 	return app
 }
 

@@ -79,6 +79,12 @@ for d in $(deps "$mod/nomadlike/connlimit"); do
 	violation "$mod/nomadlike/connlimit must import only the standard library, imports $d"
 done
 
+# 9. tlsutil (the agent's TLS configs and certificate generation) imports
+# only the standard library (mTLS, issue #11).
+for d in $(deps "$mod/nomadlike/tlsutil"); do
+	violation "$mod/nomadlike/tlsutil must import only the standard library, imports $d"
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

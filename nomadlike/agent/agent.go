@@ -18,6 +18,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
 	"github.com/nomadlike/nomadlike/nomadlike/server"
 	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
+	"github.com/nomadlike/nomadlike/nomadlike/tlsutil"
 )
 
 // Version is reported by /v1/agent/self and server members; the CLI sets it.
@@ -47,6 +48,8 @@ type Agent struct {
 	shutdownErr  error
 
 	telemetry *telemetry.Telemetry // metrics (telemetry.go)
+
+	tls *tlsutil.Configurator // mTLS (agent_tls.go); nil when tls is off
 }
 
 // serverRole is what the agent needs from its server (see agent_server.go).
@@ -95,11 +98,14 @@ func (a *Agent) start() error {
 	if err := os.MkdirAll(a.dataDir, 0o755); err != nil {
 		return fmt.Errorf("data_dir %s: %w", a.dataDir, err)
 	}
+	if err := a.startTLS(); err != nil { // mTLS (agent_tls.go)
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTPBindAddr())
 	if err != nil {
 		return fmt.Errorf("listen for HTTP on %s: %w", a.cfg.HTTPBindAddr(), err)
 	}
-	a.httpLn = listenHTTP(ln, a.cfg.Limits)
+	a.httpLn = a.wrapHTTPListener(listenHTTP(ln, a.cfg.Limits))
 	a.httpAddr = advertise(a.cfg.Advertise.HTTP, ln.Addr().(*net.TCPAddr))
 	if err := a.startTelemetry(); err != nil {
 		return err
@@ -114,7 +120,8 @@ func (a *Agent) start() error {
 	if a.acl, err = a.aclResolver(); err != nil { // ACL enforcement (issue #11)
 		return err
 	}
-	cfg := httpapi.Config{Agent: a, Logger: a.logger, ACL: a.acl, Telemetry: a.telemetry}
+	cfg := httpapi.Config{Agent: a, Logger: a.logger, ACL: a.acl, Telemetry: a.telemetry,
+		TLSServers: a.httpsToServers(), TLSNodes: a.httpsToNodes()} // mTLS
 	if a.server != nil {
 		cfg.Server = a.server
 		if a.cfg.Server.Encrypt != "" {
@@ -149,7 +156,8 @@ func (a *Agent) start() error {
 			"limit", n, "recommended", lowOpenFiles, "http_max_conns_per_client", a.cfg.Limits.HTTPMaxConnsPerClient)
 	}
 	a.logger.Info("agent started", "http", a.httpAddr, "server", a.cfg.Server.Enabled, "client", a.cfg.Client.Enabled,
-		"data_dir", a.dataDir, "region", a.cfg.Region, "datacenter", a.cfg.Datacenter, "open_files_limit", openFilesLimit())
+		"data_dir", a.dataDir, "region", a.cfg.Region, "datacenter", a.cfg.Datacenter, "open_files_limit", openFilesLimit(),
+		"tls_http", a.cfg.TLS.HTTP, "tls_rpc", a.cfg.TLS.RPC)
 	return nil
 }
 

@@ -19,13 +19,13 @@ func startClient(a *Agent) (clientRole, error) {
 	c := a.cfg
 	var servers client.ServerAPI
 	if a.server != nil {
-		local, err := api.NewClient(api.Config{Address: "http://" + a.httpAddr})
+		local, err := api.NewClient(a.serverAPIConfig(a.httpAddr)) // http(s), mTLS
 		if err != nil {
 			return nil, err
 		}
 		servers = local
 	} else {
-		list, err := newServerList(c.Client.Servers)
+		list, err := newServerList(c.Client.Servers, a.serverAPIConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -79,13 +79,15 @@ type serverList struct {
 	next    int
 }
 
-func newServerList(addrs []string) (*serverList, error) {
+// newServerList makes a client per address with cfg (the agent's
+// serverAPIConfig: HTTPS with tls.http).
+func newServerList(addrs []string, cfg func(addr string) api.Config) (*serverList, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("client.servers: no server address")
 	}
 	l := &serverList{}
 	for _, a := range addrs {
-		c, err := api.NewClient(api.Config{Address: a})
+		c, err := api.NewClient(cfg(a))
 		if err != nil {
 			return nil, fmt.Errorf("client.servers: %w", err)
 		}

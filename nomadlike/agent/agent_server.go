@@ -36,6 +36,7 @@ func startServer(a *Agent) (serverRole, string, error) {
 		cfg.JobMaxCount = c.Server.JobMaxCount
 	}
 	cfg.Logger = a.logger.Named("server")
+	cfg.RPCTLS = a.rpcTLS() // mTLS (agent_tls.go)
 	if c.Server.Encrypt != "" {
 		key, err := server.DecodeClusterKey(c.Server.Encrypt)
 		if err != nil {

@@ -48,6 +48,8 @@ type Config struct {
 	Client ClientConfig
 	// ACL is the acl block (issue #11, config_acl.go).
 	ACL ACLConfig
+	// TLS is the tls block (issue #11, config_tls.go).
+	TLS TLSConfig
 	// PluginDir is where third-party driver plugins are looked up.
 	PluginDir string
 	// EnableDebug serves Go's profiler at /debug/pprof/ on the HTTP
@@ -289,6 +291,9 @@ func (c *Config) Validate() error {
 		fail("client.reserved.reserved_ports", "%v", err)
 	}
 	for _, e := range c.Limits.validate() {
+		fail(e[0], "%s", e[1])
+	}
+	for _, e := range c.TLS.validate() { // mTLS (config_tls.go)
 		fail(e[0], "%s", e[1])
 	}
 	for _, name := range sortedKeys(c.Plugins) {

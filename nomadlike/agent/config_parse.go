@@ -45,6 +45,8 @@ type fileConfig struct {
 	ACL *fileACL `hcl:"acl,block"`
 	// Limits is Nomad's limits block (limits.go).
 	Limits *fileLimits `hcl:"limits,block"`
+	// mTLS (issue #11): the tls block (config_tls.go).
+	TLS *fileTLS `hcl:"tls,block"`
 	// Nomad settings nomadlike accepts and ignores.
 	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
@@ -279,6 +281,9 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 	}
 	if l := fc.Limits; l != nil {
 		diags = append(diags, applyLimits(&cfg.Limits, l)...)
+	}
+	if t := fc.TLS; t != nil { // mTLS (issue #11, config_tls.go)
+		diags = append(diags, applyTLS(&cfg.TLS, t)...)
 	}
 	for _, p := range fc.Plugins {
 		raw, d := pluginConfig(p.Body)

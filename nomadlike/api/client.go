@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,13 @@ type Config struct {
 	// itself (the CLI's -namespace and NOMAD_NAMESPACE); "" sends none,
 	// which the agent reads as "default".
 	Namespace string
+	// TLSConfig makes the client speak HTTPS with these files (mTLS, see
+	// tls.go); an address without a scheme then gets https://. Ignored
+	// when HTTPClient is set.
+	TLSConfig *TLSConfig
+	// TLSClientConfig is a ready TLS configuration (an agent's own, which
+	// follows certificate reloads); it wins over TLSConfig.
+	TLSClientConfig *tls.Config
 }
 
 // Client talks to one agent.
@@ -43,12 +51,23 @@ type Client struct {
 
 // NewClient returns a client for cfg.Address.
 func NewClient(cfg Config) (*Client, error) {
+	tc := cfg.TLSClientConfig
+	if tc == nil && cfg.TLSConfig != nil {
+		var err error
+		if tc, err = cfg.TLSConfig.Build(); err != nil {
+			return nil, err
+		}
+	}
+	scheme := "http"
+	if tc != nil {
+		scheme = "https"
+	}
 	addr := cfg.Address
 	if addr == "" {
-		addr = "http://127.0.0.1:4646"
+		addr = scheme + "://127.0.0.1:4646"
 	}
 	if !strings.Contains(addr, "://") {
-		addr = "http://" + addr
+		addr = scheme + "://" + addr
 	}
 	u, err := url.Parse(addr)
 	if err != nil {
@@ -63,6 +82,7 @@ func NewClient(cfg Config) (*Client, error) {
 			Proxy:               nil,
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
+			TLSClientConfig:     tc,
 		}}
 	}
 	return &Client{base: u, http: hc, token: cfg.Token, namespace: cfg.Namespace}, nil

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"strconv"
@@ -122,6 +123,12 @@ type Config struct {
 	// checks a token. On a server it reads the replicated ACL tables; on a
 	// client-only agent it asks the servers (client/aclcache).
 	ACL ACLResolver
+
+	// mTLS (issue #11). With TLSServers set the agents serve HTTPS
+	// (tls.http) and the handler forwards over HTTPS: to servers (the
+	// leader, client.servers) with TLSServers, to client agents with
+	// TLSNodes (their certificates name other roles).
+	TLSServers, TLSNodes *tls.Config
 }
 
 // BodyLimits caps the request bodies the API reads, in bytes, by the kind
@@ -217,7 +224,7 @@ func New(cfg Config) *Handler {
 		h.metrics = newTelemetry()
 	}
 	h.metrics.AddCollector(h.collectServer)
-	h.proxy = newForwarder(h.logger)
+	h.proxy = newForwarder(h.logger, cfg.TLSServers, cfg.TLSNodes)
 	h.proxy.sourceIP = h.sourceIP
 	h.routes()
 	return h

@@ -267,7 +267,7 @@ func (h *Handler) clientRoute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.proxy.forward(w, r, addr, nil)
+	h.proxy.forwardNode(w, r, addr)
 }
 
 // clientTarget returns the node a client request is for: the node of the

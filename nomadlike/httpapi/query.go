@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -198,27 +199,52 @@ func (h *Handler) forwardToServers(w http.ResponseWriter, r *http.Request) {
 
 // forwarder proxies requests to other agents.
 type forwarder struct {
-	logger    hclog.Logger
-	transport http.RoundTripper
-	next      atomic.Uint64
+	logger hclog.Logger
+	// transport reaches servers; nodeTransport reaches client agents
+	// (with TLS they check different certificate names).
+	transport     http.RoundTripper
+	nodeTransport http.RoundTripper
+	// scheme is "https" when the agents serve HTTPS (tls.http).
+	scheme string
+	next   atomic.Uint64
 	// sourceIP names the request's source in X-Nomadlike-Forwarded-For
 	// (nil: none is sent).
 	sourceIP func(*http.Request) string
 }
 
-func newForwarder(logger hclog.Logger) *forwarder {
-	return &forwarder{logger: logger, transport: &http.Transport{
-		Proxy:               nil,
-		MaxIdleConnsPerHost: 32,
-		IdleConnTimeout:     90 * time.Second,
-	}}
+// newForwarder returns a forwarder over plain HTTP, or with toServers set
+// (mTLS, tls.http) over HTTPS, dialing servers with toServers and nodes
+// with toNodes.
+func newForwarder(logger hclog.Logger, toServers, toNodes *tls.Config) *forwarder {
+	mk := func(tc *tls.Config) *http.Transport {
+		return &http.Transport{
+			Proxy:               nil,
+			MaxIdleConnsPerHost: 32,
+			IdleConnTimeout:     90 * time.Second,
+			TLSClientConfig:     tc,
+		}
+	}
+	f := &forwarder{logger: logger, transport: mk(toServers), nodeTransport: mk(toNodes), scheme: "http"}
+	if toServers != nil {
+		f.scheme = "https"
+	}
+	return f
 }
 
-// forward proxies r to the agent at addr ("host:port" or a URL); onError
-// runs when the agent cannot be reached.
+// forward proxies r to the server at addr ("host:port" or a URL); onError
+// runs when the server cannot be reached.
 func (f *forwarder) forward(w http.ResponseWriter, r *http.Request, addr string, onError func()) {
+	f.forwardVia(f.transport, w, r, addr, onError)
+}
+
+// forwardNode proxies r to the client agent at addr.
+func (f *forwarder) forwardNode(w http.ResponseWriter, r *http.Request, addr string) {
+	f.forwardVia(f.nodeTransport, w, r, addr, nil)
+}
+
+func (f *forwarder) forwardVia(transport http.RoundTripper, w http.ResponseWriter, r *http.Request, addr string, onError func()) {
 	if !strings.Contains(addr, "://") {
-		addr = "http://" + addr
+		addr = f.scheme + "://" + addr
 	}
 	target, err := url.Parse(addr)
 	if err != nil {
@@ -239,7 +265,7 @@ func (f *forwarder) forward(w http.ResponseWriter, r *http.Request, addr string,
 				pr.Out.Header.Set(forwardedForHeader, src)
 			}
 		},
-		Transport:     f.transport,
+		Transport:     transport,
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if onError != nil {

@@ -131,6 +131,12 @@ type Config struct {
 	// DecodeClusterKey.
 	EncryptKey []byte
 
+	// RPCTLS (mTLS, agent config tls.rpc), when set, makes the RPC port
+	// speak TLS only: raft and join connections, accepted and dialed,
+	// run inside TLS with certificates from the cluster's CA (see
+	// transport.go). The cluster key handshake still runs inside.
+	RPCTLS *RPCTLS
+
 	// RaftTransport, when set, replaces the TCP transport (tests pass
 	// raft.InmemTransport). The join service then does not run.
 	RaftTransport raft.Transport

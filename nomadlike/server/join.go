@@ -118,7 +118,7 @@ func (s *Server) probe(addr, wantID string) (member, error) {
 	if s.mux == nil {
 		return member{}, fmt.Errorf("%w: this server runs no join service (in-memory transport) to verify %s", nomadlike.ErrValidation, addr)
 	}
-	resp, err := callJoin(addr, s.cfg.EncryptKey, &joinRequest{Self: s.self(), Probe: true}, joinTimeout)
+	resp, err := callJoin(addr, s.cfg.EncryptKey, s.cfg.RPCTLS, &joinRequest{Self: s.self(), Probe: true}, joinTimeout)
 	if err != nil {
 		return member{}, fmt.Errorf("%w: %s does not answer as a nomadlike server: %v", nomadlike.ErrValidation, addr, err)
 	}
@@ -197,7 +197,7 @@ func (s *Server) retryJoin() {
 			if addr == s.RPCAddr() {
 				continue
 			}
-			resp, err := callJoin(addr, s.cfg.EncryptKey, &joinRequest{Self: s.self(), Known: s.knownMembers()}, joinTimeout)
+			resp, err := callJoin(addr, s.cfg.EncryptKey, s.cfg.RPCTLS, &joinRequest{Self: s.self(), Known: s.knownMembers()}, joinTimeout)
 			if resp != nil {
 				// The server at an address we dialled describes itself.
 				if resp.Self.ID != "" && resp.Self.ID != s.id {

@@ -21,6 +21,12 @@ var testKey = bytes.Repeat([]byte{7}, 32)
 // until every one sees n voters and a leader.
 func tcpCluster(t *testing.T, n int, key []byte) []*Server {
 	t.Helper()
+	return tcpClusterWith(t, n, func(c *Config) { c.EncryptKey = key })
+}
+
+// tcpClusterWith is tcpCluster with each server's config changed by mod.
+func tcpClusterWith(t *testing.T, n int, mod func(*Config)) []*Server {
+	t.Helper()
 	addrs := freePorts(t, n)
 	var servers []*Server
 	for i, a := range addrs {
@@ -32,7 +38,7 @@ func tcpCluster(t *testing.T, n int, key []byte) []*Server {
 		cfg.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", 24646+i)
 		cfg.BootstrapExpect = n
 		cfg.RetryInterval = 20 * time.Millisecond
-		cfg.EncryptKey = key
+		mod(&cfg)
 		for _, o := range addrs {
 			if o != a {
 				cfg.RetryJoin = append(cfg.RetryJoin, o)
@@ -176,10 +182,10 @@ func TestJoinWithoutTheKeyIsRefused(t *testing.T) {
 	}); !errors.Is(err, io.EOF) {
 		t.Errorf("join with a wrong key: got %v, want the connection closed (EOF)", err)
 	}
-	if _, err := callJoin(leader.RPCAddr(), wrong, &req, 5*time.Second); !errors.Is(err, ErrClusterKey) {
+	if _, err := callJoin(leader.RPCAddr(), wrong, nil, &req, 5*time.Second); !errors.Is(err, ErrClusterKey) {
 		t.Errorf("callJoin with a wrong key = %v, want ErrClusterKey", err)
 	}
-	if _, err := callJoin(leader.RPCAddr(), nil, &req, 5*time.Second); !errors.Is(err, ErrClusterKey) {
+	if _, err := callJoin(leader.RPCAddr(), nil, nil, &req, 5*time.Second); !errors.Is(err, ErrClusterKey) {
 		t.Errorf("callJoin without a key = %v, want ErrClusterKey", err)
 	}
 	conn, err := net.Dial("tcp", leader.RPCAddr())
@@ -199,7 +205,7 @@ func TestJoinWithoutTheKeyIsRefused(t *testing.T) {
 	}
 
 	// The right key, by contrast, joins.
-	if _, err := callJoin(leader.RPCAddr(), testKey, &req, 5*time.Second); err != nil {
+	if _, err := callJoin(leader.RPCAddr(), testKey, nil, &req, 5*time.Second); err != nil {
 		t.Fatalf("join with the key: %v", err)
 	}
 	if _, ok := peerIDs(leader)[joiner.ID()]; !ok {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,8 @@ type muxListener struct {
 	advertise net.Addr
 	raftCh    chan net.Conn
 	join      func(net.Conn)
-	key       []byte // cluster key; nil when none is configured
+	key       []byte  // cluster key; nil when none is configured
+	tls       *RPCTLS // mTLS on the RPC port; nil: plain TCP
 	logger    hclog.Logger
 	handshake time.Duration // first-byte deadline; 0: none
 	closeOnce sync.Once
@@ -41,8 +43,8 @@ type muxListener struct {
 
 var _ raft.StreamLayer = (*muxListener)(nil)
 
-func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn), key []byte, logger hclog.Logger, handshake time.Duration) *muxListener {
-	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, key: key, logger: logger, handshake: handshake, closed: make(chan struct{})}
+func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn), key []byte, logger hclog.Logger, handshake time.Duration, tlsCfg *RPCTLS) *muxListener {
+	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, key: key, tls: tlsCfg, logger: logger, handshake: handshake, closed: make(chan struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -74,6 +76,15 @@ func (m *muxListener) acceptLoop() {
 
 func (m *muxListener) route(conn net.Conn) {
 	var b [1]byte
+	if m.tls != nil { // mTLS: everything, first byte included, inside TLS
+		tc, err := m.tls.accept(conn, m.handshake)
+		if err != nil {
+			m.logger.Warn("RPC connection refused: TLS handshake failed", "remote", conn.RemoteAddr(), "error", err)
+			conn.Close()
+			return
+		}
+		conn = tc
+	}
 	if m.handshake > 0 {
 		_ = conn.SetReadDeadline(time.Now().Add(m.handshake))
 	}
@@ -136,7 +147,7 @@ func (m *muxListener) Addr() net.Addr { return m.advertise }
 
 // Dial opens a raft connection to a peer.
 func (m *muxListener) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", string(address), timeout)
+	conn, err := m.tls.dial(string(address), timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -184,8 +195,8 @@ type joinResponse struct {
 
 // callJoin sends one join exchange to addr, authenticated with key when it
 // is set (and refused when the two sides disagree on having one).
-func callJoin(addr string, key []byte, req *joinRequest, timeout time.Duration) (*joinResponse, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+func callJoin(addr string, key []byte, tlsCfg *RPCTLS, req *joinRequest, timeout time.Duration) (*joinResponse, error) {
+	conn, err := tlsCfg.dial(addr, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -216,4 +227,46 @@ func callJoin(addr string, key []byte, req *joinRequest, timeout time.Duration) 
 		return &resp, fmt.Errorf("join %s: %s", addr, resp.Error)
 	}
 	return &resp, nil
+}
+
+// RPCTLS is mTLS on the RPC port (agent config tls.rpc): Server checks the
+// connections the port accepts, Client is what this server dials its peers
+// with (raft and joins). Both present this server's certificate; see
+// nomadlike/tlsutil for the checks (with verify_server_hostname only
+// certificates naming server.<region>.nomad pass either way).
+type RPCTLS struct {
+	Server *tls.Config
+	Client *tls.Config
+}
+
+// accept runs the server side of the handshake on conn, bounded by
+// timeout (handshakeTimeout when 0).
+func (t *RPCTLS) accept(conn net.Conn, timeout time.Duration) (net.Conn, error) {
+	if timeout <= 0 {
+		timeout = handshakeTimeout
+	}
+	tc := tls.Server(conn, t.Server)
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	if err := tc.Handshake(); err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return tc, nil
+}
+
+// dial opens a connection to a peer's RPC port: plain TCP when t is nil,
+// else TLS with the handshake done within timeout.
+func (t *RPCTLS) dial(addr string, timeout time.Duration) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil || t == nil {
+		return conn, err
+	}
+	tc := tls.Client(conn, t.Client)
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	if err := tc.Handshake(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return tc, nil
 }
