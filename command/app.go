@@ -69,6 +69,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	}
 	addNamespaceFlags(app.Commands) // namespaces (namespace_flag.go)
 	addTLSFlags(app.Commands)       // mTLS (tls_flags.go)
+	addTokenFlags(app.Commands)     // ACL token (token_flag.go)
 	return app
 }
 

@@ -80,7 +80,7 @@ func operatorCommand() *cli.Command {
 func tokenFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name:    "token",
-		Usage:   "token for the request (the cluster key, server.encrypt, for raft and snapshot operations)",
+		Usage:   "ACL token for the request (with ACLs off: the cluster key, server.encrypt, for raft and snapshot operations)",
 		EnvVars: []string{"NOMADLIKE_TOKEN", "NOMAD_TOKEN"},
 	}
 }
