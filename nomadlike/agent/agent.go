@@ -101,6 +101,9 @@ func (a *Agent) start() error {
 	}
 	a.httpLn = listenHTTP(ln, a.cfg.Limits)
 	a.httpAddr = advertise(a.cfg.Advertise.HTTP, ln.Addr().(*net.TCPAddr))
+	for _, w := range a.cfg.nomadWarnings() { // Nomad settings without effect (config_nomad.go)
+		a.logger.Warn("setting has no effect", "setting", w)
+	}
 	if err := a.startTelemetry(); err != nil {
 		return err
 	}

@@ -38,8 +38,11 @@ func startClient(a *Agent) (clientRole, error) {
 		Datacenter: c.Datacenter,
 		Region:     c.Region,
 		NodeClass:  c.Client.NodeClass,
-		HTTPAddr:   a.httpAddr,
-		Meta:       c.Client.Meta,
+		NodePool:   c.Client.NodePool,
+
+		NetworkInterface: c.Client.NetworkInterface,
+		HTTPAddr:         a.httpAddr,
+		Meta:             c.Client.Meta,
 		Reserved: &nomadlike.NodeReservedResources{
 			Cpu:      nomadlike.NodeCpuResources{CpuShares: int64(r.CPU)},
 			Memory:   nomadlike.NodeMemoryResources{MemoryMB: int64(r.MemoryMB)},
