@@ -47,6 +47,10 @@ type Agent struct {
 	shutdownErr  error
 
 	telemetry *telemetry.Telemetry // metrics (telemetry.go)
+
+	// resolver maps client.servers (RPC or HTTP addresses) to the
+	// servers' HTTP addresses (server_resolve.go).
+	resolver *serverResolver
 }
 
 // serverRole is what the agent needs from its server (see agent_server.go).
@@ -75,7 +79,7 @@ func New(cfg *Config, logger hclog.Logger) (*Agent, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	a := &Agent{cfg: cfg, logger: logger}
+	a := &Agent{cfg: cfg, logger: logger, resolver: newServerResolver(logger.Named("servers"))}
 	if err := a.start(); err != nil {
 		a.Shutdown()
 		return nil, err
@@ -125,6 +129,7 @@ func (a *Agent) start() error {
 		}
 	} else {
 		cfg.Servers = a.cfg.Client.Servers
+		cfg.ResolveServer = a.resolveServer // client.servers may name RPC ports
 	}
 	if a.cfg.Client.Enabled {
 		cl, err := startClient(a)

@@ -31,7 +31,7 @@ func (a *Agent) aclResolver() (httpapi.ACLResolver, error) {
 		}
 		return nil, errNoACLStore
 	}
-	servers, err := newServerList(a.cfg.Client.Servers)
+	servers, err := newServerList(a.cfg.Client.Servers, a.resolver)
 	if err != nil {
 		return nil, err
 	}

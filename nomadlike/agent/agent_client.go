@@ -25,7 +25,7 @@ func startClient(a *Agent) (clientRole, error) {
 		}
 		servers = local
 	} else {
-		list, err := newServerList(c.Client.Servers)
+		list, err := newServerList(c.Client.Servers, a.resolver)
 		if err != nil {
 			return nil, err
 		}
@@ -75,26 +75,44 @@ func startClient(a *Agent) (clientRole, error) {
 
 // serverList is a client.ServerAPI over several servers: a call that cannot
 // reach a server moves on to the next one. Answers from a server (even
-// errors) are returned as they are.
+// errors) are returned as they are. Each configured address is resolved to
+// the server's HTTP address on first use (server_resolve.go).
 type serverList struct {
+	resolver *serverResolver
+	addrs    []string // as configured
+
 	mu      sync.Mutex
-	clients []*api.Client
+	clients map[string]*api.Client // by HTTP address
 	next    int
 }
 
-func newServerList(addrs []string) (*serverList, error) {
+func newServerList(addrs []string, resolver *serverResolver) (*serverList, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("client.servers: no server address")
 	}
-	l := &serverList{}
-	for _, a := range addrs {
-		c, err := api.NewClient(api.Config{Address: a})
-		if err != nil {
-			return nil, fmt.Errorf("client.servers: %w", err)
-		}
-		l.clients = append(l.clients, c)
+	if resolver == nil {
+		resolver = newServerResolver(nil)
 	}
-	return l, nil
+	return &serverList{resolver: resolver, addrs: addrs, clients: map[string]*api.Client{}}, nil
+}
+
+// client returns the API client of the idx-th configured server.
+func (l *serverList) client(ctx context.Context, idx int) (*api.Client, error) {
+	httpAddr, err := l.resolver.HTTPAddr(ctx, l.addrs[idx])
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.clients[httpAddr]; ok {
+		return c, nil
+	}
+	c, err := api.NewClient(api.Config{Address: httpAddr})
+	if err != nil {
+		return nil, fmt.Errorf("client.servers: %w", err)
+	}
+	l.clients[httpAddr] = c
+	return c, nil
 }
 
 // try calls fn on each server in turn, starting with the last good one,
@@ -105,12 +123,18 @@ func try[T any](l *serverList, fn func(*api.Client) (T, error)) (T, error) {
 	l.mu.Unlock()
 	var zero T
 	var lastErr error
-	for i := range l.clients {
-		idx := (start + i) % len(l.clients)
-		out, err := fn(l.clients[idx])
+	for i := range l.addrs {
+		idx := (start + i) % len(l.addrs)
+		c, err := l.client(context.Background(), idx)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		out, err := fn(c)
 		var ne net.Error
 		var oe *net.OpError
 		if err != nil && (errors.As(err, &oe) || errors.As(err, &ne)) && !errors.Is(err, context.Canceled) {
+			l.resolver.Forget(l.addrs[idx])
 			lastErr = err
 			continue
 		}

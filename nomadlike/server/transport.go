@@ -31,7 +31,8 @@ type muxListener struct {
 	advertise net.Addr
 	raftCh    chan net.Conn
 	join      func(net.Conn)
-	key       []byte // cluster key; nil when none is configured
+	httpAddr  func(net.Conn) // the HTTP address exchange (httpaddr.go)
+	key       []byte         // cluster key; nil when none is configured
 	logger    hclog.Logger
 	handshake time.Duration // first-byte deadline; 0: none
 	closeOnce sync.Once
@@ -41,8 +42,8 @@ type muxListener struct {
 
 var _ raft.StreamLayer = (*muxListener)(nil)
 
-func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn), key []byte, logger hclog.Logger, handshake time.Duration) *muxListener {
-	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, key: key, logger: logger, handshake: handshake, closed: make(chan struct{})}
+func newMuxListener(ln net.Listener, advertise net.Addr, join, httpAddr func(net.Conn), key []byte, logger hclog.Logger, handshake time.Duration) *muxListener {
+	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, httpAddr: httpAddr, key: key, logger: logger, handshake: handshake, closed: make(chan struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -96,6 +97,12 @@ func (m *muxListener) route(conn net.Conn) {
 		}
 	case connJoin:
 		m.join(conn)
+	case connHTTPAddr: // clients given an RPC address (httpaddr.go)
+		if m.httpAddr == nil {
+			conn.Close()
+			return
+		}
+		m.httpAddr(conn)
 	default:
 		conn.Close()
 	}
