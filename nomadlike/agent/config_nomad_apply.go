@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	sockaddrtemplate "github.com/hashicorp/go-sockaddr/template"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -82,13 +83,19 @@ func applyServerNomad(dst *ServerConfig, s *fileServer) hcl.Diagnostics {
 	}
 	if s.EnabledSchedulers != nil {
 		known := []string{nomadlike.JobTypeService, nomadlike.JobTypeBatch, nomadlike.JobTypeSystem, nomadlike.JobTypeSysBatch}
+		dst.EnabledSchedulers = nil
 		for _, typ := range s.EnabledSchedulers {
-			if !slices.Contains(known, typ) {
+			switch {
+			case typ == "_core":
+				// Nomad's internal garbage collection jobs: nomadlike has
+				// none, so there is nothing to enable.
+			case !slices.Contains(known, typ):
 				diags = append(diags, diagAt(s.EnabledSchedulersRange, "Invalid server.enabled_schedulers",
-					fmt.Sprintf("%q is not a scheduler (want some of %s).", typ, strings.Join(known, ", "))))
+					fmt.Sprintf("%q is not a scheduler (want some of %s, _core).", typ, strings.Join(known, ", "))))
+			default:
+				dst.EnabledSchedulers = append(dst.EnabledSchedulers, typ)
 			}
 		}
-		dst.EnabledSchedulers = append([]string(nil), s.EnabledSchedulers...)
 	}
 	dst.Warnings = append(dst.Warnings, retryMaxWarnings("server.", s.RetryMax, s.RetryMaxRange, s.ServerJoin)...)
 	w, d := acceptNoEffect(s.Remain, "server.", serverNoEffect)
@@ -187,4 +194,40 @@ func applyServerTuning(dst *server.Config, s *ServerConfig) {
 	if s.RaftTrailingLogs > 0 {
 		dst.TrailingLogs = uint64(s.RaftTrailingLogs)
 	}
+}
+
+// expandAddrTemplates resolves go-sockaddr templates in bind_addr,
+// addresses and advertise, as Nomad does: bind_addr = "{{ GetPrivateIP }}"
+// or advertise { rpc = "{{ GetInterfaceIP \"eth0\" }}:4647" }. A template
+// must resolve to exactly one address.
+func expandAddrTemplates(fc *fileConfig) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	one := func(v *string, rng hcl.Range, name string) {
+		if v == nil || !strings.Contains(*v, "{{") {
+			return
+		}
+		out, err := sockaddrtemplate.Parse(*v)
+		if err != nil {
+			diags = append(diags, diagAt(rng, "Invalid "+name, fmt.Sprintf("The go-sockaddr template %q: %v.", *v, err)))
+			return
+		}
+		if f := strings.Fields(out); len(f) != 1 {
+			diags = append(diags, diagAt(rng, "Invalid "+name, fmt.Sprintf("The go-sockaddr template %q resolves to %d addresses (%q); want exactly one.", *v, len(f), out)))
+			return
+		}
+		*v = strings.TrimSpace(out)
+	}
+	one(fc.BindAddr, fc.BindAddrRange, "bind_addr")
+	for _, a := range []struct {
+		name string
+		f    *fileAddresses
+	}{{"addresses", fc.Addresses}, {"advertise", fc.Advertise}} {
+		if a.f == nil {
+			continue
+		}
+		one(a.f.HTTP, a.f.HTTPRange, a.name+".http")
+		one(a.f.RPC, a.f.RPCRange, a.name+".rpc")
+		one(a.f.Serf, a.f.SerfRange, a.name+".serf")
+	}
+	return diags
 }

@@ -5,11 +5,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nomadlike/nomadlike/nomadlike/server"
 )
 
 var updateCorpus = flag.Bool("update-nomad-configs", false, "rewrite testdata/nomad-configs/warnings.golden")
@@ -173,5 +176,84 @@ func TestNomadConfigRetryMax(t *testing.T) {
 				t.Errorf("warnings = %q, want %q", got, tc.warn)
 			}
 		})
+	}
+}
+
+// TestNomadConfigSockaddrTemplates: bind_addr, addresses and advertise
+// take go-sockaddr templates, as in Nomad; one that resolves to no single
+// address is an error at its position.
+func TestNomadConfigSockaddrTemplates(t *testing.T) {
+	cfg := DefaultConfig()
+	src := `bind_addr = "{{ GetAllInterfaces | include \"flags\" \"loopback\" | include \"type\" \"IPv4\" | attr \"address\" }}"
+addresses {
+  http = "{{ \"127.0.0.1\" }}"
+}
+advertise {
+  rpc = "{{ GetAllInterfaces | include \"flags\" \"loopback\" | include \"type\" \"IPv4\" | attr \"address\" }}:4647"
+}
+`
+	if err := ParseConfigFile(cfg, "a.hcl", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BindAddr != "127.0.0.1" || cfg.Addresses.HTTP != "127.0.0.1" || cfg.Advertise.RPC != "127.0.0.1:4647" {
+		t.Errorf("bind_addr %q, addresses.http %q, advertise.rpc %q; want 127.0.0.1, 127.0.0.1, 127.0.0.1:4647", cfg.BindAddr, cfg.Addresses.HTTP, cfg.Advertise.RPC)
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"no address", "bind_addr = \"{{ GetAllInterfaces | include \\\"name\\\" \\\"^nosuchif$\\\" | attr \\\"address\\\" }}\"\n", "a.hcl:1:1: Invalid bind_addr"},
+		{"bad template", "advertise {\n  http = \"{{ NoSuchFunc }}\"\n}\n", "a.hcl:2:3: Invalid advertise.http"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ParseConfigFile(DefaultConfig(), "a.hcl", []byte(tc.src))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestServerTuningReachesTheServer: Nomad's server settings that nomadlike
+// has are handed to the server; unset ones keep its defaults.
+func TestServerTuningReachesTheServer(t *testing.T) {
+	got := server.DefaultConfig()
+	applyServerTuning(&got, &ServerConfig{
+		HeartbeatGrace: 20 * time.Second, MinHeartbeatTTL: 15 * time.Second, FailoverHeartbeatTTL: time.Minute,
+		MaxHeartbeatsPerSecond: 25, EnabledSchedulers: []string{"batch"},
+		RaftSnapshotThreshold: 100, RaftSnapshotInterval: time.Minute, RaftTrailingLogs: 200,
+	})
+	want := server.DefaultConfig()
+	want.HeartbeatGrace, want.HeartbeatMinTTL, want.FailoverHeartbeatTTL = 20*time.Second, 15*time.Second, time.Minute
+	want.MaxHeartbeatsPerSecond, want.EnabledSchedulers = 25, []string{"batch"}
+	want.SnapshotThreshold, want.SnapshotInterval, want.TrailingLogs = 100, time.Minute, 200
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("server config =\n%+v\nwant\n%+v", got, want)
+	}
+	untouched := server.DefaultConfig()
+	applyServerTuning(&untouched, &ServerConfig{})
+	if !reflect.DeepEqual(untouched, server.DefaultConfig()) {
+		t.Error("an empty ServerConfig changed the server's defaults")
+	}
+}
+
+// TestServerDataDir: server.data_dir holds the raft data instead of
+// data_dir/server.
+func TestServerDataDir(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Name = "datadir-test"
+	cfg.DataDir = t.TempDir()
+	cfg.BindAddr = "127.0.0.1"
+	cfg.Ports.HTTP, cfg.Ports.RPC = 0, 0
+	cfg.Server.Enabled, cfg.Server.BootstrapExpect = true, 1
+	cfg.Server.DataDir = filepath.Join(t.TempDir(), "raft-here")
+	a, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown()
+	entries, err := os.ReadDir(cfg.Server.DataDir)
+	if err != nil || len(entries) == 0 {
+		t.Errorf("server.data_dir %s holds %v (%v), want the raft data", cfg.Server.DataDir, entries, err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "server")); !os.IsNotExist(err) {
+		t.Errorf("data_dir/server exists (%v): the raft data went to the default place", err)
 	}
 }

@@ -66,7 +66,9 @@ type filePorts struct {
 
 type fileAddresses struct {
 	HTTP      *string   `hcl:"http,optional"`
+	HTTPRange hcl.Range `hcl:"http,attr_range"`
 	RPC       *string   `hcl:"rpc,optional"`
+	RPCRange  hcl.Range `hcl:"rpc,attr_range"`
 	Serf      *string   `hcl:"serf,optional"`
 	SerfRange hcl.Range `hcl:"serf,attr_range"`
 }
@@ -268,7 +270,7 @@ func decodeFile(cfg *Config, f *hcl.File) error {
 }
 
 func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
-	var diags hcl.Diagnostics
+	diags := expandAddrTemplates(fc) // go-sockaddr templates (config_nomad_apply.go)
 	setStr(&cfg.Name, fc.Name)
 	setStr(&cfg.Region, fc.Region)
 	setStr(&cfg.Datacenter, fc.Datacenter)

@@ -4,7 +4,7 @@ server {
   bootstrap_expect = 3
   data_dir         = "/opt/nomad/data/server"
   num_schedulers   = 2
-  enabled_schedulers = ["service", "batch", "system", "sysbatch"]
+  enabled_schedulers = ["service", "batch", "system", "sysbatch", "_core"]
   encrypt          = "cg8StVXbQJ0gPvMd9o7yrg=="
 
   authoritative_region = "global"
