@@ -257,3 +257,23 @@ func TestServerDataDir(t *testing.T) {
 		t.Errorf("data_dir/server exists (%v): the raft data went to the default place", err)
 	}
 }
+
+// TestAgentConfigDocListsNoEffect: website/agent-config.md names every
+// setting that warns.
+func TestAgentConfigDocListsNoEffect(t *testing.T) {
+	page, err := os.ReadFile("../../website/agent-config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(page), "## Nomad agent configurations")
+	if !ok {
+		t.Fatal("website/agent-config.md has no \"## Nomad agent configurations\" section")
+	}
+	for _, tbl := range []map[string]noEffect{topNoEffect, serverNoEffect, clientNoEffect} {
+		for name := range tbl {
+			if !strings.Contains(section, "`"+name+"`") {
+				t.Errorf("the Nomad agent configurations section of website/agent-config.md does not list `%s`", name)
+			}
+		}
+	}
+}
