@@ -103,8 +103,9 @@ func applyServerNomad(dst *ServerConfig, s *fileServer) hcl.Diagnostics {
 	return append(diags, d...)
 }
 
-// retryMaxWarnings warns about a retry_max other than 0: nomadlike retries
-// joining until it succeeds, which is what 0 (Nomad's default) means.
+// retryMaxWarnings warns about a retry_max other than 0 (nomadlike retries
+// joining until it succeeds, which is what 0, Nomad's default, means) and
+// about server_join.start_join (serf addresses).
 func retryMaxWarnings(where string, top *int, topRange hcl.Range, j *fileServerJoin) []string {
 	const why = "nomadlike retries joining until it succeeds (retry_max = 0)"
 	var out []string
@@ -113,6 +114,9 @@ func retryMaxWarnings(where string, top *int, topRange hcl.Range, j *fileServerJ
 	}
 	if j != nil && j.RetryMax != nil && *j.RetryMax != 0 {
 		out = append(out, noEffectWarning(j.RetryMaxRange, where+"server_join.retry_max", why))
+	}
+	if j != nil && j.StartJoin != nil {
+		out = append(out, noEffectWarning(j.StartJoinRange, where+"server_join.start_join", "nomadlike has no gossip; use retry_join with RPC addresses"))
 	}
 	return out
 }

@@ -118,6 +118,8 @@ type fileServerJoin struct {
 	RetryIntervalRange hcl.Range `hcl:"retry_interval,attr_range"`
 	RetryMax           *int      `hcl:"retry_max,optional"`
 	RetryMaxRange      hcl.Range `hcl:"retry_max,attr_range"`
+	StartJoin          []string  `hcl:"start_join,optional"`
+	StartJoinRange     hcl.Range `hcl:"start_join,attr_range"`
 }
 
 type fileClient struct {

@@ -14,6 +14,8 @@ server {
   license_path         = "/etc/nomad.d/license.hclic"
 
   raft_protocol           = 3
+  protocol_version        = 3
+  enable_event_broker     = true
   raft_multiplier         = 1
   raft_snapshot_threshold = 8192
   raft_snapshot_interval  = "2m"
@@ -58,6 +60,7 @@ server {
     retry_join     = ["10.1.0.6:4647", "10.1.0.7"]
     retry_max      = 3
     retry_interval = "15s"
+    start_join     = ["10.1.0.6:4648"]
   }
 
   default_scheduler_config {

@@ -20,6 +20,9 @@ client {
   disk_total_mb            = 100000
   disk_free_mb             = 80000
   reservable_cores         = "0-3"
+  client_min_port          = 14000
+  client_max_port          = 14512
+  cpu_disable_dmidecode    = true
   min_dynamic_port         = 20000
   max_dynamic_port         = 32000
   max_kill_timeout         = "30s"
@@ -98,6 +101,7 @@ client {
 
   server_join {
     retry_join     = ["10.1.0.7:4647"]
+    start_join     = ["10.1.0.7:4648"]
     retry_max      = 0
     retry_interval = "15s"
   }
