@@ -51,7 +51,7 @@ server {
   job_default_priority        = 50
   job_max_source_size         = "1M"
   job_tracked_versions        = 6
-  deployment_query_rate_limit = 100
+  deploy_query_rate_limit = 100
   oidc_issuer                 = "https://nomad.example.com"
   rejoin_after_leave          = false
   start_join                  = ["10.1.0.6:4648"]

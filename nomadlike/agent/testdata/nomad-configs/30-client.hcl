@@ -38,6 +38,7 @@ client {
   bridge_network_subnet       = "172.26.64.0/20"
   bridge_network_subnet_ipv6  = "fd00:a110:c8::/80"
   bridge_network_hairpin_mode = false
+  bind_wildcard_default_host_network = true
 
   gc_interval              = "1m"
   gc_disk_usage_threshold  = 80
