@@ -49,3 +49,34 @@ func TestServerResolver(t *testing.T) {
 		t.Error("a failed resolution was cached")
 	}
 }
+
+// TestServerListUsesRPCAddresses: a client's server list given Nomad's
+// form (RPC ports), with the first server down, reaches the second one
+// through its resolved HTTP address.
+func TestServerListUsesRPCAddresses(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, c := devServer(t)
+	waitLeader(ctx, t, c)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+
+	l, err := newServerList([]string{dead, a.rpcAddr}, newServerResolver(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leader string
+	if _, err := l.Query(ctx, "/v1/status/leader", &leader, nil); err != nil || leader == "" {
+		t.Fatalf("Query through the RPC address = %q, %v", leader, err)
+	}
+	l.resolver.mu.Lock()
+	got, ok := l.resolver.cache[a.rpcAddr]
+	l.resolver.mu.Unlock()
+	if !ok || got != a.HTTPAddr() {
+		t.Errorf("resolved %s to %q, want %q", a.rpcAddr, got, a.HTTPAddr())
+	}
+}
