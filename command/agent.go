@@ -137,7 +137,9 @@ func runAgent(c *cli.Context) error {
 		Name:       "agent",
 		Level:      hclog.LevelFromString(cfg.LogLevel),
 		Output:     c.App.ErrWriter,
-		JSONFormat: c.Bool("log-json"),
+		JSONFormat: c.Bool("log-json") || cfg.LogJSON, // log_json
+		// log_include_location
+		IncludeLocation: cfg.LogIncludeLocation,
 	})
 	agent.Version = Version
 	w := c.App.Writer

@@ -50,6 +50,9 @@ type Agent struct {
 	telemetry *telemetry.Telemetry // metrics (telemetry.go)
 
 	tls *tlsutil.Configurator // mTLS (agent_tls.go); nil when tls is off
+	// resolver maps client.servers (RPC or HTTP addresses) to the
+	// servers' HTTP addresses (server_resolve.go).
+	resolver *serverResolver
 }
 
 // serverRole is what the agent needs from its server (see agent_server.go).
@@ -78,7 +81,7 @@ func New(cfg *Config, logger hclog.Logger) (*Agent, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	a := &Agent{cfg: cfg, logger: logger}
+	a := &Agent{cfg: cfg, logger: logger, resolver: newServerResolver(logger.Named("servers"))}
 	if err := a.start(); err != nil {
 		a.Shutdown()
 		return nil, err
@@ -107,6 +110,9 @@ func (a *Agent) start() error {
 	}
 	a.httpLn = a.wrapHTTPListener(listenHTTP(ln, a.cfg.Limits))
 	a.httpAddr = advertise(a.cfg.Advertise.HTTP, ln.Addr().(*net.TCPAddr))
+	for _, w := range a.cfg.nomadWarnings() { // Nomad settings without effect (config_nomad.go)
+		a.logger.Warn("setting has no effect", "setting", w)
+	}
 	if err := a.startTelemetry(); err != nil {
 		return err
 	}
@@ -129,6 +135,7 @@ func (a *Agent) start() error {
 		}
 	} else {
 		cfg.Servers = a.cfg.Client.Servers
+		cfg.ResolveServer = a.resolveServer // client.servers may name RPC ports
 	}
 	if a.cfg.Client.Enabled {
 		cl, err := startClient(a)

@@ -31,7 +31,7 @@ func (a *Agent) aclResolver() (httpapi.ACLResolver, error) {
 		}
 		return nil, errNoACLStore
 	}
-	servers, err := newServerList(a.cfg.Client.Servers, a.serverAPIConfig)
+	servers, err := newServerList(a.cfg.Client.Servers, a.resolver, a.serverAPIConfig)
 	if err != nil {
 		return nil, err
 	}

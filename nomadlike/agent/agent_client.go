@@ -25,7 +25,7 @@ func startClient(a *Agent) (clientRole, error) {
 		}
 		servers = local
 	} else {
-		list, err := newServerList(c.Client.Servers, a.serverAPIConfig)
+		list, err := newServerList(c.Client.Servers, a.resolver, a.serverAPIConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -38,8 +38,11 @@ func startClient(a *Agent) (clientRole, error) {
 		Datacenter: c.Datacenter,
 		Region:     c.Region,
 		NodeClass:  c.Client.NodeClass,
-		HTTPAddr:   a.httpAddr,
-		Meta:       c.Client.Meta,
+		NodePool:   c.Client.NodePool,
+
+		NetworkInterface: c.Client.NetworkInterface,
+		HTTPAddr:         a.httpAddr,
+		Meta:             c.Client.Meta,
 		Reserved: &nomadlike.NodeReservedResources{
 			Cpu:      nomadlike.NodeCpuResources{CpuShares: int64(r.CPU)},
 			Memory:   nomadlike.NodeMemoryResources{MemoryMB: int64(r.MemoryMB)},
@@ -72,28 +75,51 @@ func startClient(a *Agent) (clientRole, error) {
 
 // serverList is a client.ServerAPI over several servers: a call that cannot
 // reach a server moves on to the next one. Answers from a server (even
-// errors) are returned as they are.
+// errors) are returned as they are. Each configured address is resolved to
+// the server's HTTP address on first use (server_resolve.go).
 type serverList struct {
+	resolver *serverResolver
+	cfg      func(addr string) api.Config // the API client config of an HTTP address
+	addrs    []string                     // as configured
+
 	mu      sync.Mutex
-	clients []*api.Client
+	clients map[string]*api.Client // by HTTP address
 	next    int
 }
 
-// newServerList makes a client per address with cfg (the agent's
-// serverAPIConfig: HTTPS with tls.http).
-func newServerList(addrs []string, cfg func(addr string) api.Config) (*serverList, error) {
+// newServerList resolves each configured address to the server's HTTP
+// address on first use (resolver) and makes its client with cfg (the
+// agent's serverAPIConfig: HTTPS with tls.http).
+func newServerList(addrs []string, resolver *serverResolver, cfg func(addr string) api.Config) (*serverList, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("client.servers: no server address")
 	}
-	l := &serverList{}
-	for _, a := range addrs {
-		c, err := api.NewClient(cfg(a))
-		if err != nil {
-			return nil, fmt.Errorf("client.servers: %w", err)
-		}
-		l.clients = append(l.clients, c)
+	if resolver == nil {
+		resolver = newServerResolver(nil)
 	}
-	return l, nil
+	if cfg == nil {
+		cfg = func(addr string) api.Config { return api.Config{Address: addr} }
+	}
+	return &serverList{resolver: resolver, cfg: cfg, addrs: addrs, clients: map[string]*api.Client{}}, nil
+}
+
+// client returns the API client of the idx-th configured server.
+func (l *serverList) client(ctx context.Context, idx int) (*api.Client, error) {
+	httpAddr, err := l.resolver.HTTPAddr(ctx, l.addrs[idx])
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.clients[httpAddr]; ok {
+		return c, nil
+	}
+	c, err := api.NewClient(l.cfg(httpAddr))
+	if err != nil {
+		return nil, fmt.Errorf("client.servers: %w", err)
+	}
+	l.clients[httpAddr] = c
+	return c, nil
 }
 
 // try calls fn on each server in turn, starting with the last good one,
@@ -104,12 +130,18 @@ func try[T any](l *serverList, fn func(*api.Client) (T, error)) (T, error) {
 	l.mu.Unlock()
 	var zero T
 	var lastErr error
-	for i := range l.clients {
-		idx := (start + i) % len(l.clients)
-		out, err := fn(l.clients[idx])
+	for i := range l.addrs {
+		idx := (start + i) % len(l.addrs)
+		c, err := l.client(context.Background(), idx)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		out, err := fn(c)
 		var ne net.Error
 		var oe *net.OpError
 		if err != nil && (errors.As(err, &oe) || errors.As(err, &ne)) && !errors.Is(err, context.Canceled) {
+			l.resolver.Forget(l.addrs[idx])
 			lastErr = err
 			continue
 		}

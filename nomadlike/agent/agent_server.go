@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -35,6 +36,7 @@ func startServer(a *Agent) (serverRole, string, error) {
 	if c.Server.JobMaxCount > 0 {
 		cfg.JobMaxCount = c.Server.JobMaxCount
 	}
+	applyServerTuning(&cfg, &c.Server) // Nomad's server settings (config_nomad_apply.go)
 	cfg.Logger = a.logger.Named("server")
 	cfg.RPCTLS = a.rpcTLS() // mTLS (agent_tls.go)
 	if c.Server.Encrypt != "" {
@@ -44,7 +46,12 @@ func startServer(a *Agent) (serverRole, string, error) {
 		}
 		cfg.EncryptKey = key
 	}
-	if !c.DevMode {
+	if c.Server.DataDir != "" && !c.DevMode {
+		if err := os.MkdirAll(c.Server.DataDir, 0o755); err != nil {
+			return nil, "", fmt.Errorf("server.data_dir %s: %w", c.Server.DataDir, err)
+		}
+		cfg.DataDir = c.Server.DataDir
+	} else if !c.DevMode {
 		dir, err := a.subDir("server")
 		if err != nil {
 			return nil, "", err

@@ -73,6 +73,16 @@ type Config struct {
 	// Telemetry is the telemetry block (metrics); its zero value is
 	// Nomad's defaults (see telemetry.Config).
 	Telemetry telemetry.Config
+	// LogJSON (log_json) logs JSON lines; LogIncludeLocation
+	// (log_include_location) adds the source file and line of each log
+	// call. The command applies them to its logger.
+	LogJSON            bool
+	LogIncludeLocation bool
+	// Warnings name the Nomad settings of the files (top level, ports,
+	// addresses, advertise) accepted for compatibility that have no effect
+	// here (file:line:col: setting has no effect in nomadlike: why); the
+	// agent logs them when it starts. AllWarnings adds every block's.
+	Warnings []string
 	// TelemetryWarnings name the telemetry settings accepted for Nomad
 	// compatibility that have no effect here (file:line:col: setting: why);
 	// the agent logs them when it starts.
@@ -123,19 +133,50 @@ type ServerConfig struct {
 	// peer removal, snapshot save and restore) require it as the token.
 	// Empty: the RPC port is unauthenticated (a warning at startup).
 	Encrypt string
+	// DataDir (server.data_dir) holds the raft log and snapshots;
+	// data_dir/server by default.
+	DataDir string
+	// Heartbeat tuning, Nomad's names (server.heartbeat_grace,
+	// min_heartbeat_ttl, failover_heartbeat_ttl,
+	// max_heartbeats_per_second); zero keeps server.DefaultConfig's.
+	HeartbeatGrace         time.Duration
+	MinHeartbeatTTL        time.Duration
+	FailoverHeartbeatTTL   time.Duration
+	MaxHeartbeatsPerSecond float64
+	// EnabledSchedulers (server.enabled_schedulers) are the job types this
+	// server's scheduler workers serve; empty: all.
+	EnabledSchedulers []string
+	// Raft compaction (server.raft_snapshot_threshold,
+	// raft_snapshot_interval, raft_trailing_logs); zero keeps the default.
+	RaftSnapshotThreshold int
+	RaftSnapshotInterval  time.Duration
+	RaftTrailingLogs      int
+	// Warnings name the server settings without effect (see
+	// Config.Warnings).
+	Warnings []string
 }
 
 // ClientConfig configures the client role.
 type ClientConfig struct {
 	Enabled bool
-	// Servers are the HTTP addresses ("host:port") of servers the client
-	// talks to; empty means this agent's own HTTP address (it must then be a
-	// server too).
+	// Servers are the addresses ("host:port") of servers the client talks
+	// to: as in Nomad, their RPC port (4647; a bare host gets it), or their
+	// HTTP port; the client finds out which (server_resolve.go). Empty
+	// means this agent's own HTTP address (it must then be a server too).
+	// client.server_join.retry_join adds to them.
 	Servers   []string
 	NodeClass string
-	Meta      map[string]string
-	Options   map[string]string
-	Reserved  Reserved
+	// NodePool (client.node_pool) is the node's pool; "default" when empty.
+	NodePool string
+	// NetworkInterface (client.network_interface) is the interface whose
+	// address is the node's; empty: the default route's.
+	NetworkInterface string
+	// Warnings name the client settings without effect (see
+	// Config.Warnings).
+	Warnings []string
+	Meta     map[string]string
+	Options  map[string]string
+	Reserved Reserved
 	// Artifact is the client { artifact { } } block: getter.DefaultConfig
 	// with what the files set; nil when no file has the block.
 	Artifact *getter.Config

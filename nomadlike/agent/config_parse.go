@@ -50,6 +50,14 @@ type fileConfig struct {
 	// Nomad settings nomadlike accepts and ignores.
 	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
+	// Nomad's logging and phone-home settings (config_nomad.go).
+	LogJSON                   *bool `hcl:"log_json,optional"`
+	LogIncludeLocation        *bool `hcl:"log_include_location,optional"`
+	DisableUpdateCheck        *bool `hcl:"disable_update_check,optional"`
+	DisableAnonymousSignature *bool `hcl:"disable_anonymous_signature,optional"`
+	// Remain holds Nomad's other top-level settings: accepted with a
+	// warning (topNoEffect); anything else is an error.
+	Remain hcl.Body `hcl:",remain"`
 }
 
 type filePorts struct {
@@ -62,9 +70,12 @@ type filePorts struct {
 }
 
 type fileAddresses struct {
-	HTTP *string `hcl:"http,optional"`
-	RPC  *string `hcl:"rpc,optional"`
-	Serf *string `hcl:"serf,optional"`
+	HTTP      *string   `hcl:"http,optional"`
+	HTTPRange hcl.Range `hcl:"http,attr_range"`
+	RPC       *string   `hcl:"rpc,optional"`
+	RPCRange  hcl.Range `hcl:"rpc,attr_range"`
+	Serf      *string   `hcl:"serf,optional"`
+	SerfRange hcl.Range `hcl:"serf,attr_range"`
 }
 
 type fileServer struct {
@@ -81,6 +92,29 @@ type fileServer struct {
 	JobMaxCountRange     hcl.Range       `hcl:"job_max_count,attr_range"`
 	Encrypt              *string         `hcl:"encrypt,optional"`
 	EncryptRange         hcl.Range       `hcl:"encrypt,attr_range"`
+	RetryMax             *int            `hcl:"retry_max,optional"`
+	RetryMaxRange        hcl.Range       `hcl:"retry_max,attr_range"`
+	// Nomad's server settings that map onto nomadlike's (applyServerNomad).
+	DataDir                     *string   `hcl:"data_dir,optional"`
+	HeartbeatGrace              *string   `hcl:"heartbeat_grace,optional"`
+	HeartbeatGraceRange         hcl.Range `hcl:"heartbeat_grace,attr_range"`
+	MinHeartbeatTTL             *string   `hcl:"min_heartbeat_ttl,optional"`
+	MinHeartbeatTTLRange        hcl.Range `hcl:"min_heartbeat_ttl,attr_range"`
+	FailoverHeartbeatTTL        *string   `hcl:"failover_heartbeat_ttl,optional"`
+	FailoverHeartbeatTTLRange   hcl.Range `hcl:"failover_heartbeat_ttl,attr_range"`
+	MaxHeartbeatsPerSecond      *float64  `hcl:"max_heartbeats_per_second,optional"`
+	MaxHeartbeatsPerSecondRange hcl.Range `hcl:"max_heartbeats_per_second,attr_range"`
+	EnabledSchedulers           []string  `hcl:"enabled_schedulers,optional"`
+	EnabledSchedulersRange      hcl.Range `hcl:"enabled_schedulers,attr_range"`
+	RaftSnapshotThreshold       *int      `hcl:"raft_snapshot_threshold,optional"`
+	RaftSnapshotThresholdRange  hcl.Range `hcl:"raft_snapshot_threshold,attr_range"`
+	RaftSnapshotInterval        *string   `hcl:"raft_snapshot_interval,optional"`
+	RaftSnapshotIntervalRange   hcl.Range `hcl:"raft_snapshot_interval,attr_range"`
+	RaftTrailingLogs            *int      `hcl:"raft_trailing_logs,optional"`
+	RaftTrailingLogsRange       hcl.Range `hcl:"raft_trailing_logs,attr_range"`
+	// Remain holds Nomad's other server settings: accepted with a warning
+	// (serverNoEffect); anything else is an error.
+	Remain hcl.Body `hcl:",remain"`
 }
 
 type fileServerJoin struct {
@@ -88,6 +122,9 @@ type fileServerJoin struct {
 	RetryInterval      *string   `hcl:"retry_interval,optional"`
 	RetryIntervalRange hcl.Range `hcl:"retry_interval,attr_range"`
 	RetryMax           *int      `hcl:"retry_max,optional"`
+	RetryMaxRange      hcl.Range `hcl:"retry_max,attr_range"`
+	StartJoin          []string  `hcl:"start_join,optional"`
+	StartJoinRange     hcl.Range `hcl:"start_join,attr_range"`
 }
 
 type fileClient struct {
@@ -96,8 +133,15 @@ type fileClient struct {
 	NodeClass *string       `hcl:"node_class,optional"`
 	Reserved  *fileReserved `hcl:"reserved,block"`
 	Artifact  *fileArtifact `hcl:"artifact,block"`
+	// Nomad's client settings that map onto nomadlike's (config_client.go).
+	NodePool         *string         `hcl:"node_pool,optional"`
+	NodePoolRange    hcl.Range       `hcl:"node_pool,attr_range"`
+	NetworkInterface *string         `hcl:"network_interface,optional"`
+	ServerJoin       *fileServerJoin `hcl:"server_join,block"`
+	ServersRange     hcl.Range       `hcl:"servers,attr_range"`
 	// Remain holds meta and options, accepted both as blocks
-	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }).
+	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }),
+	// and Nomad's other client settings (clientNoEffect).
 	Remain hcl.Body `hcl:",remain"`
 }
 
@@ -110,6 +154,8 @@ type fileReserved struct {
 	DiskRange     hcl.Range `hcl:"disk,attr_range"`
 	ReservedPorts *string   `hcl:"reserved_ports,optional"`
 	PortsRange    hcl.Range `hcl:"reserved_ports,attr_range"`
+	Cores         *string   `hcl:"cores,optional"`
+	CoresRange    hcl.Range `hcl:"cores,attr_range"`
 }
 
 type filePlugin struct {
@@ -231,7 +277,7 @@ func decodeFile(cfg *Config, f *hcl.File) error {
 }
 
 func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
-	var diags hcl.Diagnostics
+	diags := expandAddrTemplates(fc) // go-sockaddr templates (config_nomad_apply.go)
 	setStr(&cfg.Name, fc.Name)
 	setStr(&cfg.Region, fc.Region)
 	setStr(&cfg.Datacenter, fc.Datacenter)
@@ -267,6 +313,7 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 		setStr(&cfg.Advertise.RPC, a.RPC)
 		setStr(&cfg.Advertise.Serf, a.Serf)
 	}
+	diags = append(diags, applyTopNomad(cfg, fc)...) // Nomad compatibility (config_nomad_apply.go)
 	if s := fc.Server; s != nil {
 		diags = append(diags, applyServer(&cfg.Server, s)...)
 	}
@@ -331,12 +378,14 @@ func applyServer(dst *ServerConfig, s *fileServer) hcl.Diagnostics {
 		}
 		dst.Encrypt = *s.Encrypt
 	}
+	diags = append(diags, applyServerNomad(dst, s)...) // Nomad compatibility (config_nomad_apply.go)
 	if j := s.ServerJoin; j != nil {
 		if len(j.RetryJoin) > 0 {
 			dst.RetryJoin = append([]string(nil), j.RetryJoin...)
 		}
 		diags = append(diags, setDuration(&dst.RetryInterval, j.RetryInterval, j.RetryIntervalRange, "server.server_join.retry_interval")...)
 	}
+	dst.RetryJoin = withDefaultPort(dst.RetryJoin, defaultRPCPort)
 	return diags
 }
 
@@ -346,11 +395,11 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 		dst.Enabled = *c.Enabled
 	}
 	if len(c.Servers) > 0 {
-		dst.Servers = append([]string(nil), c.Servers...)
+		dst.Servers = withDefaultPort(c.Servers, defaultRPCPort)
 	}
 	setStr(&dst.NodeClass, c.NodeClass)
 	if c.Remain != nil {
-		maps, d := clientMaps(c.Remain)
+		maps, d := clientMaps(c.Remain, &dst.Warnings)
 		diags = append(diags, d...)
 		if dst.Meta == nil {
 			dst.Meta = map[string]string{}
@@ -368,6 +417,7 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 	if c.Artifact != nil {
 		diags = append(diags, applyArtifact(dst, c.Artifact)...)
 	}
+	diags = append(diags, applyClientNomad(dst, c)...) // Nomad compatibility (config_nomad_apply.go)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {
 			dst  *int
@@ -398,8 +448,9 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 }
 
 // clientMaps decodes the meta and options of a client block, written as
-// blocks or as map attributes; anything else left in body is an error.
-func clientMaps(body hcl.Body) (map[string]map[string]string, hcl.Diagnostics) {
+// blocks or as map attributes; Nomad's other client settings add warnings
+// (clientNoEffect); anything else left in body is an error.
+func clientMaps(body hcl.Body, warnings *[]string) (map[string]map[string]string, hcl.Diagnostics) {
 	names := []string{"meta", "options"}
 	out := map[string]map[string]string{}
 	bs := &hcl.BodySchema{}
@@ -409,7 +460,10 @@ func clientMaps(body hcl.Body) (map[string]map[string]string, hcl.Diagnostics) {
 		as.Attributes = append(as.Attributes, hcl.AttributeSchema{Name: n})
 	}
 	blocks, rest, diags := body.PartialContent(bs)
-	attrs, d := rest.Content(as)
+	attrs, rest, d := rest.PartialContent(as)
+	diags = append(diags, d...)
+	w, d := acceptNoEffect(rest, "client.", clientNoEffect)
+	*warnings = append(*warnings, w...)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags

@@ -65,7 +65,7 @@ const memberProbeTimeout = 500 * time.Millisecond
 func (a *Agent) Members() (*api.ServerMembers, error) {
 	out := &api.ServerMembers{ServerName: a.cfg.Name, ServerRegion: a.cfg.Region, ServerDC: a.cfg.Datacenter}
 	if a.server == nil {
-		client, err := api.NewClient(api.Config{Address: firstOr(a.cfg.Client.Servers, "")})
+		client, err := api.NewClient(api.Config{Address: a.resolveServer(firstOr(a.cfg.Client.Servers, ""))})
 		if err != nil {
 			return nil, err
 		}

@@ -94,6 +94,10 @@ type Config struct {
 	// Servers are server HTTP addresses ("host:port") a client-only agent
 	// forwards to.
 	Servers []string
+	// ResolveServer, when set, maps an address of Servers to the server's
+	// HTTP address (Nomad configs name the servers' RPC port; the agent
+	// resolves it). Nil: Servers are HTTP addresses.
+	ResolveServer func(addr string) string
 	// Agent answers /v1/agent/*.
 	Agent AgentInfo
 	// Client serves /v1/client/... for allocations on this node; nil when

@@ -194,6 +194,9 @@ func (h *Handler) forwardToServers(w http.ResponseWriter, r *http.Request) {
 	}
 	i := h.proxy.next.Load()
 	addr := h.cfg.Servers[int(i%uint64(len(h.cfg.Servers)))]
+	if h.cfg.ResolveServer != nil { // client.servers may name RPC ports
+		addr = h.cfg.ResolveServer(addr)
+	}
 	h.proxy.forward(w, r, addr, func() { h.proxy.next.CompareAndSwap(i, i+1) })
 }
 

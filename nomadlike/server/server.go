@@ -222,7 +222,7 @@ func (s *Server) setupRaft() error {
 			return err
 		}
 		ln = connlimit.Wrap(ln, connlimit.Config{MaxConnsPerIP: s.cfg.RPCMaxConnsPerClient})
-		s.mux = newMuxListener(ln, adv, s.handleJoin, s.cfg.EncryptKey, s.cfg.Logger.Named("rpc"), s.cfg.RPCHandshakeTimeout, s.cfg.RPCTLS)
+		s.mux = newMuxListener(ln, adv, s.handleJoin, s.serveHTTPAddr, s.cfg.EncryptKey, s.cfg.Logger.Named("rpc"), s.cfg.RPCHandshakeTimeout, s.cfg.RPCTLS)
 		if len(s.cfg.EncryptKey) == 0 {
 			s.logger.Warn("no cluster key (server.encrypt): any host that reaches the RPC port can take part in raft and ask to join as a server; set the same key on every server (nomadlike operator gossip keyring generate)", "rpc_addr", adv.String())
 		}

@@ -32,8 +32,9 @@ type muxListener struct {
 	advertise net.Addr
 	raftCh    chan net.Conn
 	join      func(net.Conn)
-	key       []byte  // cluster key; nil when none is configured
-	tls       *RPCTLS // mTLS on the RPC port; nil: plain TCP
+	httpAddr  func(net.Conn) // the HTTP address exchange (httpaddr.go)
+	key       []byte         // cluster key; nil when none is configured
+	tls       *RPCTLS        // mTLS on the RPC port; nil: plain TCP
 	logger    hclog.Logger
 	handshake time.Duration // first-byte deadline; 0: none
 	closeOnce sync.Once
@@ -43,8 +44,8 @@ type muxListener struct {
 
 var _ raft.StreamLayer = (*muxListener)(nil)
 
-func newMuxListener(ln net.Listener, advertise net.Addr, join func(net.Conn), key []byte, logger hclog.Logger, handshake time.Duration, tlsCfg *RPCTLS) *muxListener {
-	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, key: key, tls: tlsCfg, logger: logger, handshake: handshake, closed: make(chan struct{})}
+func newMuxListener(ln net.Listener, advertise net.Addr, join, httpAddr func(net.Conn), key []byte, logger hclog.Logger, handshake time.Duration, tlsCfg *RPCTLS) *muxListener {
+	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, httpAddr: httpAddr, key: key, tls: tlsCfg, logger: logger, handshake: handshake, closed: make(chan struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -107,6 +108,12 @@ func (m *muxListener) route(conn net.Conn) {
 		}
 	case connJoin:
 		m.join(conn)
+	case connHTTPAddr: // clients given an RPC address (httpaddr.go)
+		if m.httpAddr == nil {
+			conn.Close()
+			return
+		}
+		m.httpAddr(conn)
 	default:
 		conn.Close()
 	}

@@ -119,7 +119,7 @@ func TestRPCOverTLSRefusesPlaintextFirstByte(t *testing.T) {
 		t.Fatal(err)
 	}
 	joined := make(chan struct{}, 1)
-	m := newMuxListener(ln, ln.Addr(), func(c net.Conn) { joined <- struct{}{}; c.Close() }, nil, hclog.NewNullLogger(), time.Second, srv)
+	m := newMuxListener(ln, ln.Addr(), func(c net.Conn) { joined <- struct{}{}; c.Close() }, nil, nil, hclog.NewNullLogger(), time.Second, srv)
 	defer m.Close()
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
