@@ -50,7 +50,7 @@ func testResolver() policyResolver {
 		"default-all": `namespace "default" { policy = "write" }`,
 		"node-read":   `node { policy = "read" }`,
 	}
-	for _, c := range []string{acl.NamespaceCapabilityReadLogs, acl.NamespaceCapabilityReadJob, acl.NamespaceCapabilityAllocLifecycle, acl.NamespaceCapabilityAllocExec} {
+	for _, c := range []string{acl.NamespaceCapabilityReadLogs, acl.NamespaceCapabilityReadJob, acl.NamespaceCapabilityAllocLifecycle, acl.NamespaceCapabilityAllocExec, acl.NamespaceCapabilityReadFS} {
 		r["cap:"+c] = fmt.Sprintf(`namespace "default" { capabilities = [%q] }`, c)
 	}
 	return r
