@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nomadlike/nomadlike/drivers/beneath"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
 // MaxListEntries is the most entries List returns for one directory.
@@ -35,14 +36,7 @@ var (
 )
 
 // FileInfo is Nomad's AllocFileInfo.
-type FileInfo struct {
-	Name        string    `json:"Name"`
-	IsDir       bool      `json:"IsDir"`
-	Size        int64     `json:"Size"`
-	FileMode    string    `json:"FileMode"`
-	ModTime     time.Time `json:"ModTime"`
-	ContentType string    `json:"ContentType,omitempty"`
-}
+type FileInfo = api.AllocFileInfo
 
 // FS is one allocation directory. It is safe for concurrent use until
 // Close.
