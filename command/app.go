@@ -64,6 +64,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			driverCommand(),
 			namespaceCommand(), // namespaces (namespace.go)
 			aclCommand(),       // ACL store (acl.go)
+			monitorCommand(),   // agent logs (monitor.go)
 		},
 	}
 	addNamespaceFlags(app.Commands) // namespaces (namespace_flag.go)
