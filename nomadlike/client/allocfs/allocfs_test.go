@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocfs"
 )
@@ -151,5 +152,45 @@ func TestStream(t *testing.T) {
 				t.Errorf("Stream = %q, %v; want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestStreamFollowEvents: a followed file that is truncated is reported
+// ("file truncated") and sent again from its start; one that is removed
+// ends the stream ("file deleted"). The test changes the file from the
+// emit callback, so every step happens between two polls.
+func TestStreamFollowEvents(t *testing.T) {
+	fsys, dir := allocTree(t)
+	host := filepath.Join(dir, "web/local/hello.txt")
+	f, err := fsys.Open("web/local/hello.txt")
+	must(t, err)
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []string
+	o := allocfs.StreamOptions{Name: "web/local/hello.txt", Follow: true, PollInterval: time.Millisecond}
+	err = allocfs.Stream(ctx, f, o, func(fr allocfs.Frame) error {
+		switch {
+		case fr.FileEvent != "":
+			got = append(got, fr.FileEvent)
+		case len(fr.Data) > 0:
+			got = append(got, string(fr.Data))
+		}
+		switch len(got) {
+		case 1: // "hello world": cut it short
+			must(t, os.Truncate(host, 0))
+			fh, err := os.OpenFile(host, os.O_WRONLY, 0)
+			must(t, err)
+			_, err = fh.WriteString("new")
+			must(t, err)
+			fh.Close()
+		case 3: // "new": remove it
+			must(t, os.Remove(host))
+		}
+		return nil
+	})
+	want := "hello world|file truncated|new|file deleted"
+	if err != nil || strings.Join(got, "|") != want {
+		t.Errorf("Stream = %q, %v; want %s", got, err, want)
 	}
 }
