@@ -96,23 +96,5 @@ func (c *Client) Monitor(ctx context.Context, level string, asJSON bool, fn func
 		return err
 	}
 	defer resp.Body.Close()
-	dec := json.NewDecoder(bufio.NewReader(resp.Body))
-	for {
-		var fr StreamFrame
-		if err := dec.Decode(&fr); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("decode monitor frame: %w", err)
-		}
-		if len(fr.Data) == 0 {
-			continue // heartbeat
-		}
-		if err := fn(fr.Data); err != nil {
-			return err
-		}
-	}
+	return readFrames(ctx, resp.Body, "monitor", func(fr *StreamFrame) error { return fn(fr.Data) })
 }

@@ -91,14 +91,24 @@ func (f *AllocFS) Stream(ctx context.Context, allocID, path string, o StreamOpti
 		return err
 	}
 	defer resp.Body.Close()
-	dec := json.NewDecoder(bufio.NewReader(resp.Body))
+	return readFrames(ctx, resp.Body, "stream", fn)
+}
+
+// readFrames decodes StreamFrames from r until it ends, calling fn for
+// each that is not a heartbeat (no data, no file event). what names the
+// stream in errors.
+func readFrames(ctx context.Context, r io.Reader, what string, fn func(*StreamFrame) error) error {
+	dec := json.NewDecoder(bufio.NewReader(r))
 	for {
 		var fr StreamFrame
 		if err := dec.Decode(&fr); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
-			return fmt.Errorf("decode stream frame: %w", err)
+			return fmt.Errorf("decode %s frame: %w", what, err)
 		}
 		if len(fr.Data) == 0 && fr.FileEvent == "" {
 			continue
