@@ -115,6 +115,29 @@ func TestNomadAPIEventStreamFSMonitor(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no monitor frame before the deadline")
 	}
+
+	// The CLI: `monitor -log-level=trace` shows the agent's request log
+	// lines while requests come in (it runs until interrupted: here until
+	// its context ends).
+	mctx, mcancel := context.WithTimeout(ctx, 4*time.Second)
+	defer mcancel()
+	out := make(chan string, 1)
+	go func() {
+		_, o := runCLI(mctx, t, "monitor", a.address(), "-log-level=trace")
+		out <- o
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for mctx.Err() == nil {
+		_, _, _ = nc.Jobs().List(nil)
+		select {
+		case <-tick.C:
+		case <-mctx.Done():
+		}
+	}
+	if o := <-out; !strings.Contains(o, "[TRACE] agent.http: request: method=GET path=/v1/jobs") {
+		t.Errorf("monitor printed %.300q, want the agent's request lines", o)
+	}
 }
 
 // nomadAPIFS reads the allocation directory through Nomad's AllocFS.
