@@ -14,6 +14,12 @@ import (
 // index still in the buffer; one that falls further behind is closed.
 const DefaultBufferSize = 100
 
+// MaxBufferedEvents caps the events the buffer holds across its entries:
+// older entries are dropped first, so that a run of huge plan results
+// (thousands of allocations each) cannot pin a hundred times that many
+// objects. The newest entry is always kept, whatever its size.
+const MaxBufferedEvents = 20000
+
 // ErrSubscriberBehind is returned by Subscription.Next when the buffer has
 // dropped events the subscriber had not read: the stream ends, and the
 // client resumes with ?index= (from the last index it saw).
@@ -26,8 +32,10 @@ var ErrClosed = errors.New("event broker closed")
 // subscribers. It implements fsm.ChangeSink. Safe for concurrent use.
 type Broker struct {
 	mu     sync.Mutex
-	ring   []*Events // ring[seq % len(ring)]
+	ring   []*Events // ring[seq % len(ring)] for first <= seq < next
+	first  uint64    // sequence number of the oldest buffered entry
 	next   uint64    // sequence number of the next published entry
+	events int       // events buffered, at most MaxBufferedEvents but for the newest entry
 	wake   chan struct{}
 	closed bool
 }
@@ -60,7 +68,14 @@ func (b *Broker) publish(es *Events) {
 	if b.closed {
 		return
 	}
+	for b.first < b.next && (b.next-b.first == uint64(len(b.ring)) || b.events+len(es.Events) > MaxBufferedEvents) {
+		slot := b.first % uint64(len(b.ring))
+		b.events -= len(b.ring[slot].Events)
+		b.ring[slot] = nil
+		b.first++
+	}
 	b.ring[b.next%uint64(len(b.ring))] = es
+	b.events += len(es.Events)
 	b.next++
 	close(b.wake)
 	b.wake = make(chan struct{})
@@ -77,12 +92,7 @@ func (b *Broker) Close() {
 }
 
 // oldestLocked is the sequence number of the oldest buffered entry.
-func (b *Broker) oldestLocked() uint64 {
-	if b.next < uint64(len(b.ring)) {
-		return 0
-	}
-	return b.next - uint64(len(b.ring))
-}
+func (b *Broker) oldestLocked() uint64 { return b.first }
 
 // Subscribe starts a subscription after raft index index: from the first
 // buffered entry with a larger index (the oldest buffered one when index

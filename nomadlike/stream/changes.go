@@ -76,9 +76,9 @@ func fromChange(c state.Change) (Event, bool) {
 			Payload: map[string]any{"Evaluation": o}}, true
 	case *nomadlike.Allocation:
 		return Event{Topic: TopicAllocation, Key: o.ID, Namespace: o.Namespace, FilterKeys: []string{o.JobID},
-			Payload: map[string]any{"Allocation": allocPayload(o)}}, true
+			Payload: map[string]any{"Allocation": AllocPayload{o}}}, true
 	case *nomadlike.Node:
-		return Event{Topic: TopicNode, Key: o.ID, Payload: map[string]any{"Node": nodePayload(o)}}, true
+		return Event{Topic: TopicNode, Key: o.ID, Payload: map[string]any{"Node": NodePayload{o}}}, true
 	}
 	return Event{}, false
 }

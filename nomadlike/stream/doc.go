@@ -8,6 +8,8 @@
 // events of its own, so a slow subscriber costs no memory: when the ring
 // has overwritten the events it has not read yet, its next read fails with
 // ErrSubscriberBehind and the caller ends the stream (the client resumes
-// with ?index=). Memory is bounded by BufferSize entries; their payloads
-// are the store's own immutable objects, shared.
+// with ?index=). Memory is bounded by the buffer's size in entries
+// (DefaultBufferSize) and in events (MaxBufferedEvents); payloads are the
+// store's own immutable objects, shared, and copied only to be encoded
+// (an allocation without its Job, a node without its SecretID).
 package stream

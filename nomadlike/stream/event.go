@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 )
 
 // Topics, as Nomad names them.
@@ -127,16 +128,31 @@ func (f *Filter) filtered(es *Events) *Events {
 	return &Events{Index: es.Index, Events: out}
 }
 
-// nodePayload is a node without its secret.
-func nodePayload(n *nomadlike.Node) *nomadlike.Node {
-	cp := *n
+// NodePayload is a stored node, encoded without its SecretID. The buffer
+// holds the store's own object; the copy without the secret is made when
+// an event is encoded.
+type NodePayload struct{ n *nomadlike.Node }
+
+// Node is the stored node (SecretID included: never send it as it is).
+func (p NodePayload) Node() *nomadlike.Node { return p.n }
+
+// MarshalJSON encodes the node without its SecretID.
+func (p NodePayload) MarshalJSON() ([]byte, error) {
+	cp := *p.n
 	cp.SecretID = ""
-	return &cp
+	return jsonx.Marshal(&cp)
 }
 
-// allocPayload is an allocation without its job (as Nomad sends it).
-func allocPayload(a *nomadlike.Allocation) *nomadlike.Allocation {
-	cp := *a
+// AllocPayload is a stored allocation, encoded without its Job (as Nomad
+// sends it); like NodePayload it shares the store's object.
+type AllocPayload struct{ a *nomadlike.Allocation }
+
+// Allocation is the stored allocation.
+func (p AllocPayload) Allocation() *nomadlike.Allocation { return p.a }
+
+// MarshalJSON encodes the allocation without its Job.
+func (p AllocPayload) MarshalJSON() ([]byte, error) {
+	cp := *p.a
 	cp.Job = nil
-	return &cp
+	return jsonx.Marshal(&cp)
 }

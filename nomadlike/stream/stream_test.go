@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -95,11 +96,15 @@ func TestEventsFromFSM(t *testing.T) {
 			t.Errorf("entry %d = %s, want %s", i+1, got, w)
 		}
 		for _, e := range es.Events {
-			if n, ok := e.Payload["Node"].(*nomadlike.Node); ok && n.SecretID != "" {
-				t.Errorf("node event carries the node's SecretID")
+			b, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if a, ok := e.Payload["Allocation"].(*nomadlike.Allocation); ok && (a.Job != nil || e.FilterKeys[0] != job.ID) {
-				t.Errorf("allocation event = %+v, want no Job and FilterKeys [job ID]", e)
+			if strings.Contains(string(b), node.SecretID) {
+				t.Errorf("node event carries the node's SecretID: %.200s", b)
+			}
+			if _, ok := e.Payload["Allocation"]; ok && (strings.Contains(string(b), `"Job":{`) || e.FilterKeys[0] != job.ID) {
+				t.Errorf("allocation event = %.300s, want no Job and FilterKeys [job ID]", b)
 			}
 		}
 	}
@@ -188,5 +193,31 @@ func TestParseTopics(t *testing.T) {
 				t.Errorf("ParseTopics(%q) = %v, %v; want %s (error %v)", tc.params, got, err, tc.want, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestBufferEventCap: entries are dropped oldest first once the buffer
+// holds more than MaxBufferedEvents events; the newest is always kept.
+func TestBufferEventCap(t *testing.T) {
+	b := stream.NewBroker(0)
+	node := fixture.Node()
+	big := make([]state.Change, stream.MaxBufferedEvents/2+1)
+	for i := range big {
+		big[i] = state.Change{Table: state.TableNodes, After: node}
+	}
+	for i := uint64(1); i <= 3; i++ {
+		b.Publish(i, "NodeRegister", big)
+	}
+	// Entries 1 and 2 cannot both stay with 3: only 3 is left.
+	if es := next(t, b.Subscribe(1, stream.Filter{})); es.Index != 3 {
+		t.Errorf("oldest buffered entry = %d, want 3", es.Index)
+	}
+	huge := make([]state.Change, stream.MaxBufferedEvents+1)
+	for i := range huge {
+		huge[i] = state.Change{Table: state.TableNodes, After: node}
+	}
+	b.Publish(4, "NodeRegister", huge)
+	if es := next(t, b.Subscribe(1, stream.Filter{})); es.Index != 4 || len(es.Events) != len(huge) {
+		t.Errorf("after a huge entry: first = %d with %d events, want 4 with %d", es.Index, len(es.Events), len(huge))
 	}
 }
