@@ -91,9 +91,13 @@ func TestClientACLRouteMatrix(t *testing.T) {
 			right, wrong = "node-read", "default-all"
 		}
 		path := strings.Replace(rt.Pattern, "{alloc}", a.ID, 1)
+		wrongs := []string{"", wrong, nomadlike.GenerateUUID()}
+		if rt.Need.Capability == acl.NamespaceCapabilityReadFS {
+			wrongs = append(wrongs, "cap:"+acl.NamespaceCapabilityReadLogs) // read-logs does not grant the file system
+		}
 		for _, m := range rt.Methods {
 			t.Run(m+" "+rt.Pattern, func(t *testing.T) {
-				for _, tok := range []string{"", wrong, nomadlike.GenerateUUID()} {
+				for _, tok := range wrongs {
 					if code, body := send(m, path, tok); code != http.StatusForbidden {
 						t.Errorf("token %q (needs %s): %d %q, want 403", tok, rt.Need, code, body)
 					}
