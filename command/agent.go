@@ -133,7 +133,8 @@ func runAgent(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	logger := hclog.New(&hclog.LoggerOptions{
+	// An intercept logger, so that /v1/agent/monitor can add sinks.
+	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{
 		Name:       "agent",
 		Level:      hclog.LevelFromString(cfg.LogLevel),
 		Output:     c.App.ErrWriter,

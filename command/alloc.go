@@ -14,14 +14,14 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
-// allocCommand is "alloc": status, logs, stop, restart, signal, exec.
+// allocCommand is "alloc": status, logs, stop, restart, signal, exec, fs.
 func allocCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "alloc",
 		Usage: "Interact with allocations",
 		Subcommands: []*cli.Command{
 			allocStatusCommand(), allocLogsCommand(), allocStopCommand(),
-			allocRestartCommand(), allocSignalCommand(), allocExecCommand(),
+			allocRestartCommand(), allocSignalCommand(), allocExecCommand(), allocFSCommand(),
 		},
 	}
 }

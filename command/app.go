@@ -65,6 +65,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			namespaceCommand(), // namespaces (namespace.go)
 			aclCommand(),       // ACL store (acl.go)
 			tlsCommand(),       // mTLS certificates (tls.go)
+			monitorCommand(),   // agent logs (monitor.go)
 		},
 	}
 	addNamespaceFlags(app.Commands) // namespaces (namespace_flag.go)

@@ -59,6 +59,12 @@ func allocNeed(capability string) RouteNeed { return RouteNeed{Capability: capab
 // clientRoutes is the client handler's whole router.
 var clientRoutes = []Route{
 	{[]string{http.MethodGet}, "/v1/client/fs/logs/{alloc}", allocNeed(acl.NamespaceCapabilityReadLogs), (*Client).handleLogs},
+	// The file system API (fs.go): read-fs in the allocation's namespace.
+	{[]string{http.MethodGet}, "/v1/client/fs/ls/{alloc}", allocNeed(acl.NamespaceCapabilityReadFS), (*Client).handleFSList},
+	{[]string{http.MethodGet}, "/v1/client/fs/stat/{alloc}", allocNeed(acl.NamespaceCapabilityReadFS), (*Client).handleFSStat},
+	{[]string{http.MethodGet}, "/v1/client/fs/cat/{alloc}", allocNeed(acl.NamespaceCapabilityReadFS), (*Client).handleFSCat},
+	{[]string{http.MethodGet}, "/v1/client/fs/readat/{alloc}", allocNeed(acl.NamespaceCapabilityReadFS), (*Client).handleFSReadAt},
+	{[]string{http.MethodGet}, "/v1/client/fs/stream/{alloc}", allocNeed(acl.NamespaceCapabilityReadFS), (*Client).handleFSStream},
 	{[]string{http.MethodGet}, "/v1/client/allocation/{alloc}/stats", allocNeed(acl.NamespaceCapabilityReadJob), (*Client).handleAllocStats},
 	{writeMethods, "/v1/client/allocation/{alloc}/restart", allocNeed(acl.NamespaceCapabilityAllocLifecycle), (*Client).handleRestart},
 	{writeMethods, "/v1/client/allocation/{alloc}/signal", allocNeed(acl.NamespaceCapabilityAllocLifecycle), (*Client).handleSignal},

@@ -50,7 +50,7 @@ func testResolver() policyResolver {
 		"default-all": `namespace "default" { policy = "write" }`,
 		"node-read":   `node { policy = "read" }`,
 	}
-	for _, c := range []string{acl.NamespaceCapabilityReadLogs, acl.NamespaceCapabilityReadJob, acl.NamespaceCapabilityAllocLifecycle, acl.NamespaceCapabilityAllocExec} {
+	for _, c := range []string{acl.NamespaceCapabilityReadLogs, acl.NamespaceCapabilityReadJob, acl.NamespaceCapabilityAllocLifecycle, acl.NamespaceCapabilityAllocExec, acl.NamespaceCapabilityReadFS} {
 		r["cap:"+c] = fmt.Sprintf(`namespace "default" { capabilities = [%q] }`, c)
 	}
 	return r
@@ -91,9 +91,13 @@ func TestClientACLRouteMatrix(t *testing.T) {
 			right, wrong = "node-read", "default-all"
 		}
 		path := strings.Replace(rt.Pattern, "{alloc}", a.ID, 1)
+		wrongs := []string{"", wrong, nomadlike.GenerateUUID()}
+		if rt.Need.Capability == acl.NamespaceCapabilityReadFS {
+			wrongs = append(wrongs, "cap:"+acl.NamespaceCapabilityReadLogs) // read-logs does not grant the file system
+		}
 		for _, m := range rt.Methods {
 			t.Run(m+" "+rt.Pattern, func(t *testing.T) {
-				for _, tok := range []string{"", wrong, nomadlike.GenerateUUID()} {
+				for _, tok := range wrongs {
 					if code, body := send(m, path, tok); code != http.StatusForbidden {
 						t.Errorf("token %q (needs %s): %d %q, want 403", tok, rt.Need, code, body)
 					}

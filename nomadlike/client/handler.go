@@ -24,6 +24,7 @@ import (
 // Handler serves the client's own endpoints for the allocations it runs:
 //
 //	GET      /v1/client/fs/logs/:alloc?task=&type=stdout|stderr&follow=&origin=start|end&offset=&plain=
+//	GET      /v1/client/fs/{ls,stat,cat,readat,stream}/:alloc?path=...   (fs.go)
 //	GET      /v1/client/allocation/:alloc/stats
 //	PUT/POST /v1/client/allocation/:alloc/restart  {"TaskName": "", "AllTasks": false}
 //	PUT/POST /v1/client/allocation/:alloc/signal   {"Task": "", "Signal": "SIGHUP"}
@@ -58,7 +59,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 func httpError(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, errUnknownAlloc), errors.Is(err, allocrunner.ErrUnknownTask):
+	case errors.Is(err, errUnknownAlloc), errors.Is(err, allocrunner.ErrUnknownTask), errors.Is(err, os.ErrNotExist):
 		code = http.StatusNotFound
 	case errors.Is(err, nomadlike.ErrPermission), errors.Is(err, nomadlike.ErrTokenNotFound):
 		code = http.StatusForbidden

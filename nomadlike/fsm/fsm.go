@@ -28,6 +28,7 @@ type FSM struct {
 	hookMu sync.Mutex
 	hook   EvalHook
 	logger hclog.Logger
+	sink   ChangeSink // event stream (changes.go); set before raft starts
 }
 
 // New returns an FSM applying to store. A nil logger discards logs.
@@ -75,6 +76,7 @@ func (f *FSM) Apply(log *raft.Log) any {
 		e.at = 0
 	}
 	evals, err := handlers[t](f.State(), e)
+	f.publishChanges(t, log.Index, err != nil)
 	if err != nil {
 		f.logger.Debug("entry rejected", "type", t, "index", log.Index, "error", err)
 		return fmt.Errorf("apply %s at index %d: %w", t, log.Index, err)
@@ -121,6 +123,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	store, err := state.RestoreFrom(rc)
 	if err != nil {
 		return fmt.Errorf("restore fsm: %w", err)
+	}
+	if f.sink != nil {
+		store.TrackChanges()
 	}
 	old := f.store.Swap(store)
 	if old != nil {

@@ -206,6 +206,8 @@ func (fx *aclFixture) clientProbes(t *testing.T) []probe {
 	var out []probe
 	for _, mp := range []string{
 		"GET /v1/client/fs/logs/" + fx.alloc.ID, "GET /v1/client/fs/cat/" + fx.alloc.ID,
+		"GET /v1/client/fs/ls/" + fx.alloc.ID, "GET /v1/client/fs/stat/" + fx.alloc.ID,
+		"GET /v1/client/fs/readat/" + fx.alloc.ID, "GET /v1/client/fs/stream/" + fx.alloc.ID,
 		"GET /v1/client/allocation/" + fx.alloc.ID + "/stats", "PUT /v1/client/allocation/" + fx.alloc.ID + "/exec",
 		"PUT /v1/client/allocation/" + fx.alloc.ID + "/signal", "POST /v1/client/allocation/" + fx.alloc.ID + "/restart",
 		"PUT /v1/client/allocation/" + fx.alloc.ID + "/stop", "GET /v1/client/stats", "GET /v1/client/allocations",
@@ -217,6 +219,9 @@ func (fx *aclFixture) clientProbes(t *testing.T) []probe {
 		switch {
 		case nodeWide:
 			p.right, p.wrong = "node-read", []string{"default-all"}
+		case capability == acl.NamespaceCapabilityReadFS:
+			// read-logs does not grant the file system.
+			p.right, p.wrong = "cap:"+capability, []string{"other-all", "cap:" + acl.NamespaceCapabilityReadLogs}
 		case capability != "":
 			p.right, p.wrong = "cap:"+capability, []string{"other-all"}
 		default:

@@ -1,5 +1,7 @@
 package httpapi
 
+import "time"
+
 // NeedOf exposes a route's requirement to the external tests: its kind
 // ("public", "token", "namespace", "node:read", ..., "node-call",
 // "node-secret", "search", "client"), the namespace capability, and
@@ -16,3 +18,11 @@ func NeedOf(ri RouteInfo) (kind, capability string, orNodeRead bool) {
 
 // ClientPathNeed exposes clientPathNeed.
 var ClientPathNeed = clientPathNeed
+
+// SetEventHeartbeat sets the event stream's heartbeat interval and returns
+// a function that restores it.
+func SetEventHeartbeat(d time.Duration) func() {
+	old := eventHeartbeat
+	eventHeartbeat = d
+	return func() { eventHeartbeat = old }
+}

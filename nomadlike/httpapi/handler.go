@@ -314,6 +314,9 @@ func (h *Handler) routes() {
 	// Nomad leaves /v1/metrics open; ours also reports cluster state
 	// gauges, so it needs agent:read when ACLs are on.
 	h.get("/v1/metrics", agentRead(), h.metricsHandler)
+	// Event stream and agent monitor (events.go, monitor.go).
+	h.get("/v1/event/stream", resolvedToken(), h.serverOnly(h.eventStream))
+	h.get("/v1/agent/monitor", agentRead(), h.agentMonitor)
 	h.namespaceRoutes() // namespaces (namespaces.go)
 	h.aclRoutes()       // ACL store (acl.go)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 	"github.com/nomadlike/nomadlike/nomadlike/plan"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
+	"github.com/nomadlike/nomadlike/nomadlike/stream"
 )
 
 // RaftServer is one server of the raft configuration.
@@ -51,6 +52,7 @@ type Server struct {
 	leaderReady atomic.Bool
 
 	fsm         *fsm.FSM
+	events      *stream.Broker // the event stream (events.go)
 	raft        *raft.Raft
 	trans       raft.Transport
 	mux         *muxListener
@@ -119,6 +121,8 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.fsm = fsm.New(store, cfg.Logger)
+	s.events = stream.NewBroker(stream.DefaultBufferSize)
+	s.fsm.SetChangeSink(s.events)
 
 	s.broker, err = broker.NewEvalBroker(cfg.brokerConfig(), cfg.Logger)
 	if err != nil {
@@ -342,6 +346,7 @@ func (s *Server) Shutdown() error {
 	var err error
 	s.shutdownOnce.Do(func() {
 		close(s.shutdownCh)
+		s.events.Close()
 		if s.raft != nil {
 			if e := s.raft.Shutdown().Error(); e != nil {
 				err = fmt.Errorf("shut down raft: %w", e)

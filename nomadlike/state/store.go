@@ -24,6 +24,9 @@ type StateStore struct {
 	// transaction wrote (before and after), for nodes.notify. Only the
 	// holder of memdb's writer lock uses it.
 	touched []string
+	// tracking and changes: see TrackChanges (changes.go); writer only.
+	tracking bool
+	changes  []Change
 }
 
 // NewStateStore returns an empty store.
@@ -84,12 +87,18 @@ func (s *StateStore) SnapshotMinIndex(ctx context.Context, index uint64) (*Snaps
 func (s *StateStore) writeTxn(fn func(txn *memdb.Txn) error) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
+	if s.tracking {
+		txn.TrackChanges()
+	}
 	s.touched = s.touched[:0]
 	err := fn(txn)
 	touched := s.touched // the writer lock ends with the commit
 	s.touched = nil
 	if err != nil {
 		return err
+	}
+	if s.tracking {
+		s.recordChanges(txn.Changes())
 	}
 	txn.Commit()
 	s.nodes.notify(touched)
