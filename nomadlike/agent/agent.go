@@ -115,6 +115,7 @@ func (a *Agent) start() error {
 		return err
 	}
 	cfg := httpapi.Config{Agent: a, Logger: a.logger, ACL: a.acl, Telemetry: a.telemetry}
+	cfg.Region = a.cfg.Region // regions: the only region ?region= may name
 	if a.server != nil {
 		cfg.Server = a.server
 		if a.cfg.Server.Encrypt != "" {

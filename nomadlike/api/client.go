@@ -31,6 +31,10 @@ type Config struct {
 	// itself (the CLI's -namespace and NOMAD_NAMESPACE); "" sends none,
 	// which the agent reads as "default".
 	Namespace string
+	// Region is sent as ?region= with every request (the CLI's -region and
+	// NOMAD_REGION); "" sends none. An agent answers only for its own
+	// region.
+	Region string
 }
 
 // Client talks to one agent.
@@ -39,6 +43,7 @@ type Client struct {
 	http      *http.Client
 	token     string
 	namespace string
+	region    string
 }
 
 // NewClient returns a client for cfg.Address.
@@ -65,7 +70,7 @@ func NewClient(cfg Config) (*Client, error) {
 			IdleConnTimeout:     90 * time.Second,
 		}}
 	}
-	return &Client{base: u, http: hc, token: cfg.Token, namespace: cfg.Namespace}, nil
+	return &Client{base: u, http: hc, token: cfg.Token, namespace: cfg.Namespace, region: cfg.Region}, nil
 }
 
 // SetNamespace changes the namespace sent with requests that set none (see
@@ -166,6 +171,9 @@ func (c *Client) url(path string, q *QueryOptions) string {
 	}
 	if c.namespace != "" && !vals.Has("namespace") {
 		vals.Set("namespace", c.namespace)
+	}
+	if c.region != "" && !vals.Has("region") {
+		vals.Set("region", c.region)
 	}
 	u.RawQuery = vals.Encode()
 	return u.String()

@@ -45,6 +45,8 @@ var handlers = [...]handler{
 	ACLTokenUpsertRequestType:  applyACLTokenUpsert,
 	ACLTokenDeleteRequestType:  applyACLTokenDelete,
 	ACLBootstrapRequestType:    applyACLBootstrap,
+	// job scale (scaling.go)
+	JobScaleRequestType: applyJobScale,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

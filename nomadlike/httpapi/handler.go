@@ -117,6 +117,10 @@ type Config struct {
 	// adds its server gauges to; nil builds a private one (see metrics.go).
 	Telemetry *telemetry.Telemetry
 
+	// Region is the agent's region ("global" when empty): the only one
+	// ?region= may name (regions.go).
+	Region string
+
 	// ACL enforcement (issue #11). ACL resolves the request's token when
 	// ACLs are enabled (acl.enabled); nil means ACLs are off and no route
 	// checks a token. On a server it reads the replicated ACL tables; on a
@@ -129,9 +133,9 @@ type Config struct {
 // Content-Length says so, and as soon as the cap is passed otherwise; a
 // zero field takes its default.
 type BodyLimits struct {
-	// Job caps job register, plan and dispatch bodies (8 MiB): a job's JSON,
-	// which is several times its HCL (Nomad keeps at most 1 MB of a job's
-	// source, job_max_source_size).
+	// Job caps job register, plan, dispatch, parse and validate bodies (8
+	// MiB): a job's JSON, which is several times its HCL (Nomad keeps at
+	// most 1 MB of a job's source, job_max_source_size).
 	Job int64
 	// Client caps what client agents send: node registration, heartbeats,
 	// allocation fetches (a list of IDs) and batches of allocation updates
@@ -176,7 +180,8 @@ func (h *Handler) bodyLimit(pattern string) int64 {
 	}
 	l := h.cfg.BodyLimits
 	switch pattern {
-	case "/v1/jobs", "/v1/job/{id}", "/v1/job/{id}/plan", "/v1/job/{id}/dispatch":
+	case "/v1/jobs", "/v1/job/{id}", "/v1/job/{id}/plan", "/v1/job/{id}/dispatch",
+		"/v1/jobs/parse", "/v1/validate/job": // parse and validate (jobs_parse.go)
 		return l.Job
 	case "/v1/client/register", "/v1/client/heartbeat/{id}", "/v1/client/allocations/update", "/v1/client/allocations/fetch":
 		return l.Client
@@ -304,6 +309,9 @@ func (h *Handler) routes() {
 	// gauges, so it needs agent:read when ACLs are on.
 	h.get("/v1/metrics", agentRead(), h.metricsHandler)
 	h.namespaceRoutes() // namespaces (namespaces.go)
+	h.regionRoutes()    // regions (regions.go)
+	h.parseRoutes()     // job parse and validate (jobs_parse.go)
+	h.scaleRoutes()     // job scale (jobs_scale.go)
 	h.aclRoutes()       // ACL store (acl.go)
 }
 
@@ -314,7 +322,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	_, pattern := h.mux.Handler(r)
 	if reqlimit.Body(rec, r, h.bodyLimit(pattern)) {
-		h.mux.ServeHTTP(rec, r)
+		if err := h.checkRegion(r); err != nil { // regions (regions.go)
+			writeError(rec, err)
+		} else {
+			h.mux.ServeHTTP(rec, r)
+		}
 	}
 	if pattern == "" {
 		pattern = "unmatched"
