@@ -116,4 +116,3 @@ func scaleStatus(job *nomadlike.Job, allocs []*nomadlike.Allocation, events *nom
 	}
 	return out
 }
-
