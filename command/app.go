@@ -66,7 +66,9 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			aclCommand(),       // ACL store (acl.go)
 		},
 	}
-	addNamespaceFlags(app.Commands) // namespaces (namespace_flag.go)
+	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)
+	addNamespaceFlags(app.Commands)                            // namespaces (namespace_flag.go)
+	addRegionFlags(app.Commands)                               // -region (region_flag.go)
 	return app
 }
 

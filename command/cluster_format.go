@@ -25,7 +25,8 @@ import (
 // apiClient returns a client for the agent at -address.
 func apiClient(c *cli.Context) (*api.Client, error) {
 	client, err := api.NewClient(api.Config{Address: agentAddress(c), Token: agentToken(c),
-		Namespace: agentNamespace(c)}) // namespaces: -namespace (namespace_flag.go)
+		Namespace: agentNamespace(c), // namespaces: -namespace (namespace_flag.go)
+		Region:    agentRegion(c)})   // -region (region_flag.go)
 	if err != nil {
 		return nil, userError("%v", err)
 	}
