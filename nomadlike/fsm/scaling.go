@@ -34,13 +34,8 @@ func applyJobScale(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error
 			return nil, err
 		}
 	}
-	if req.Job == nil || req.Eval == nil {
+	if req.Job == nil {
 		return nil, nil
 	}
-	job, err := s.JobByID(nil, req.Job.Namespace, req.Job.ID)
-	if err != nil {
-		return nil, err
-	}
-	req.Eval.JobModifyIndex = job.JobModifyIndex
-	return upsertEvals(s, e, []*nomadlike.Evaluation{req.Eval})
+	return upsertJobEval(s, e, req.Job, req.Eval)
 }
