@@ -308,11 +308,12 @@ func (h *Handler) routes() {
 	// Nomad leaves /v1/metrics open; ours also reports cluster state
 	// gauges, so it needs agent:read when ACLs are on.
 	h.get("/v1/metrics", agentRead(), h.metricsHandler)
-	h.namespaceRoutes() // namespaces (namespaces.go)
-	h.regionRoutes()    // regions (regions.go)
-	h.parseRoutes()     // job parse and validate (jobs_parse.go)
-	h.scaleRoutes()     // job scale (jobs_scale.go)
-	h.aclRoutes()       // ACL store (acl.go)
+	h.namespaceRoutes()   // namespaces (namespaces.go)
+	h.regionRoutes()      // regions (regions.go)
+	h.parseRoutes()       // job parse and validate (jobs_parse.go)
+	h.scaleRoutes()       // job scale (jobs_scale.go)
+	h.fuzzySearchRoutes() // fuzzy search (search_fuzzy.go)
+	h.aclRoutes()         // ACL store (acl.go)
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+	"github.com/hashicorp/nomad/api/contexts"
 
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
@@ -279,5 +280,44 @@ func TestACLEitherCapability(t *testing.T) {
 				t.Errorf("%s %s with %s = %d %q, want allowed %v", tc.method, tc.path, tc.tok, code, body, tc.allowed)
 			}
 		})
+	}
+}
+
+// TestFuzzySearchWithNomadAPI: Search().FuzzySearch finds names that
+// contain the text, with Nomad's scopes.
+func TestFuzzySearchWithNomadAPI(t *testing.T) {
+	c, _ := aclAgent(t)
+	job, err := c.Jobs().ParseHCL(apisJobHCL, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Jobs().Register(job, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := c.Search().FuzzySearch("AP", contexts.All, nil)
+	if err != nil {
+		t.Fatalf("FuzzySearch = %v", err)
+	}
+	jobs, tasks := res.Matches[contexts.Jobs], res.Matches[contexts.Tasks]
+	if len(jobs) != 1 || jobs[0].ID != "apis" || strings.Join(jobs[0].Scope, "/") != "default/apis" {
+		t.Errorf("jobs matches = %+v", jobs)
+	}
+	if len(tasks) != 1 || tasks[0].ID != "app" || strings.Join(tasks[0].Scope, "/") != "default/apis/web" {
+		t.Errorf("tasks matches = %+v", tasks)
+	}
+	if len(res.Matches[contexts.Groups]) != 0 || res.Truncations[contexts.Jobs] {
+		t.Errorf("matches = %+v, truncations %+v", res.Matches, res.Truncations)
+	}
+	if res, _, err := c.Search().FuzzySearch("we", contexts.Groups, nil); err != nil || len(res.Matches[contexts.Groups]) != 1 {
+		t.Errorf("FuzzySearch(we, groups) = %+v, %v", res, err)
+	}
+	for _, bad := range []struct {
+		text string
+		ctx  contexts.Context
+		want string
+	}{{"a", contexts.All, "at least 2 characters"}, {"ap", contexts.Images, "is not one of all"}} {
+		if _, _, err := c.Search().FuzzySearch(bad.text, bad.ctx, nil); apiStatus(err) != http.StatusBadRequest || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("FuzzySearch(%q, %s) = %v, want 400 %q", bad.text, bad.ctx, err, bad.want)
+		}
 	}
 }
