@@ -14,6 +14,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
+	"github.com/nomadlike/nomadlike/nomadlike/jobspec"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
 )
@@ -117,6 +118,10 @@ type Config struct {
 	// adds its server gauges to; nil builds a private one (see metrics.go).
 	Telemetry *telemetry.Telemetry
 
+	// ParseLimits bound each /v1/jobs/parse (jobs_parse.go); zero fields
+	// take jobspec's defaults (1 GiB of memory, 10s of CPU).
+	ParseLimits jobspec.ConfinedLimits
+
 	// Region is the agent's region ("global" when empty): the only one
 	// ?region= may name (regions.go).
 	Region string
@@ -200,6 +205,8 @@ type Handler struct {
 	proxy   *forwarder
 	// registry lists every route with its requirement (see route).
 	registry []RouteInfo
+	// parseSlots holds a token per running confined parse (jobs_parse.go).
+	parseSlots chan struct{}
 }
 
 // New returns the handler for cfg.
@@ -217,7 +224,8 @@ func New(cfg Config) *Handler {
 		cfg.NodeID = func() string { return "" }
 	}
 	cfg.BodyLimits = cfg.BodyLimits.withDefaults()
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: cfg.Telemetry}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: cfg.Telemetry,
+		parseSlots: make(chan struct{}, maxParses)}
 	if h.metrics == nil {
 		h.metrics = newTelemetry()
 	}

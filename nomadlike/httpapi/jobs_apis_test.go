@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,6 +53,18 @@ func apiStatus(err error) int {
 	return 0
 }
 
+// memoryBomb is a small job file whose evaluation builds a string of 16
+// GiB: each local repeats the one before 32 times.
+var memoryBomb = func() string {
+	var b strings.Builder
+	b.WriteString("locals {\n  l0 = \"0123456789abcdef\"\n")
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&b, "  l%d = \"%s\"\n", i, strings.Repeat(fmt.Sprintf("${local.l%d}", i-1), 32))
+	}
+	b.WriteString("}\n")
+	return b.String() + strings.Replace(apisJobHCL, `["1000"]`, `[local.l6]`, 1)
+}()
+
 // TestParseWithNomadAPI: Jobs().ParseHCL and ParseHCLOpts get the job's
 // JSON, variables from the request's Variables; a job file that calls
 // file() or fileexists() gets a 400 naming the place and reads nothing of
@@ -80,6 +93,7 @@ func TestParseWithNomadAPI(t *testing.T) {
 		{"fileexists", strings.Replace(apisJobHCL, `"/bin/sleep"`, `fileexists("`+secret+`") ? "a" : "b"`, 1), "file functions are disabled"},
 		{"environment", noDefault, "var.count has no default"},
 		{"syntax", "job \"x\" {\n  group \"g\" {\n", "input.hcl:"},
+		{"memory bomb", memoryBomb, "too expensive to parse"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,6 +102,9 @@ func TestParseWithNomadAPI(t *testing.T) {
 				t.Errorf("ParseHCL = %v, want a 400 with %q and nothing of the file", err, tc.want)
 			}
 		})
+	}
+	if _, err := c.Jobs().ParseHCL(apisJobHCL, true); err != nil {
+		t.Errorf("ParseHCL after the refused files = %v", err)
 	}
 }
 

@@ -30,14 +30,20 @@ func (h *Handler) parseRoutes() {
 	h.write("/v1/validate/job", nsOf(nsJobBody, acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobValidate))
 }
 
+// maxParses is how many confined parses run at once; more wait.
+const maxParses = 2
+
 // parseFilename names the job file in the positions of parse errors.
 const parseFilename = "input.hcl"
 
 // jobsParse turns a job's HCL into its JSON. The parse runs on the agent
-// that received the request (no state is read) and is confined: the file
-// functions fail (jobspec.ErrFileFunctionsDisabled) and the agent's
-// environment sets no variable (NOMAD_VAR_*); the variables come from the
-// request's Variables, the content of a variables file. The job comes back
+// that received the request (no state is read) and is confined
+// (jobspec.ParseConfined): in a child process under memory and CPU limits
+// (Config.ParseLimits), at most maxParses at a time; the file functions
+// fail (jobspec.ErrFileFunctionsDisabled) and the agent's environment sets
+// no variable (NOMAD_VAR_*); the variables come from the request's
+// Variables, the content of a variables file. A file that passes the
+// limits is a 400 (jobspec.ErrParseLimit). The job comes back
 // canonicalized and validated whatever Canonicalize says (nomadlike's
 // parser always does both); an invalid file is a 400 listing each problem
 // as input.hcl:line:col.
@@ -55,13 +61,20 @@ func (h *Handler) jobsParse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("hclv1: nomadlike parses HCL2 job files only"))
 		return
 	}
-	opts := &jobspec.ParseOptions{Environ: []string{}, NoFileFunctions: true}
+	var vars []jobspec.VarSource
 	if req.Variables != "" {
-		opts.VarSources = []jobspec.VarSource{{Name: "variables.hcl", Src: []byte(req.Variables)}}
+		vars = []jobspec.VarSource{{Name: "variables.hcl", Src: []byte(req.Variables)}}
 	}
-	job, err := jobspec.Parse(parseFilename, []byte(req.JobHCL), opts)
+	select {
+	case h.parseSlots <- struct{}{}:
+		defer func() { <-h.parseSlots }()
+	case <-r.Context().Done():
+		writeError(w, r.Context().Err())
+		return
+	}
+	job, err := jobspec.ParseConfined(r.Context(), parseFilename, []byte(req.JobHCL), vars, h.cfg.ParseLimits)
 	if err != nil {
-		if errors.Is(err, jobspec.ErrInvalidJobFile) {
+		if errors.Is(err, jobspec.ErrInvalidJobFile) || errors.Is(err, jobspec.ErrParseLimit) {
 			err = badRequest("%s", err)
 		}
 		writeError(w, err)
