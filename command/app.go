@@ -68,9 +68,11 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			monitorCommand(),   // agent logs (monitor.go)
 		},
 	}
-	addNamespaceFlags(app.Commands) // namespaces (namespace_flag.go)
-	addTLSFlags(app.Commands)       // mTLS (tls_flags.go)
-	addTokenFlags(app.Commands)     // ACL token (token_flag.go)
+	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)
+	addNamespaceFlags(app.Commands)                            // namespaces (namespace_flag.go)
+	addTLSFlags(app.Commands)                                  // mTLS (tls_flags.go)
+	addTokenFlags(app.Commands)                                // ACL token (token_flag.go)
+	addRegionFlags(app.Commands)                               // -region (region_flag.go)
 	return app
 }
 

@@ -26,7 +26,8 @@ import (
 func apiClient(c *cli.Context) (*api.Client, error) {
 	client, err := api.NewClient(api.Config{Address: agentAddress(c), Token: agentToken(c),
 		Namespace: agentNamespace(c), // namespaces: -namespace (namespace_flag.go)
-		TLSConfig: agentTLS(c)})      // mTLS: -ca-cert, -client-cert, ... (tls_flags.go)
+		TLSConfig: agentTLS(c),       // mTLS: -ca-cert, -client-cert, ... (tls_flags.go)
+		Region:    agentRegion(c)})   // -region (region_flag.go)
 	if err != nil {
 		return nil, userError("%v", err)
 	}

@@ -21,6 +21,9 @@ func jobClusterCommands() []*cli.Command {
 		jobEvalCommand(),
 		jobDispatchCommand(),
 		jobPeriodicCommand(),
+		jobAllocsCommand(),        // job allocs (job_allocs.go)
+		jobScaleCommand(),         // job scale (job_scale.go)
+		jobScalingEventsCommand(), // job scaling-events (job_scale.go)
 	}
 }
 

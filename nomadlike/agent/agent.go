@@ -128,6 +128,7 @@ func (a *Agent) start() error {
 	}
 	cfg := httpapi.Config{Agent: a, Logger: a.logger, ACL: a.acl, Telemetry: a.telemetry,
 		TLSServers: a.httpsToServers(), TLSNodes: a.httpsToNodes()} // mTLS
+	cfg.Region = a.cfg.Region // regions: the only region ?region= may name
 	if a.server != nil {
 		cfg.Server = a.server
 		if a.cfg.Server.Encrypt != "" {

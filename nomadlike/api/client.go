@@ -39,6 +39,10 @@ type Config struct {
 	// TLSClientConfig is a ready TLS configuration (an agent's own, which
 	// follows certificate reloads); it wins over TLSConfig.
 	TLSClientConfig *tls.Config
+	// Region is sent as ?region= with every request (the CLI's -region and
+	// NOMAD_REGION); "" sends none. An agent answers only for its own
+	// region.
+	Region string
 }
 
 // Client talks to one agent.
@@ -47,6 +51,7 @@ type Client struct {
 	http      *http.Client
 	token     string
 	namespace string
+	region    string
 }
 
 // NewClient returns a client for cfg.Address.
@@ -85,7 +90,7 @@ func NewClient(cfg Config) (*Client, error) {
 			TLSClientConfig:     tc,
 		}}
 	}
-	return &Client{base: u, http: hc, token: cfg.Token, namespace: cfg.Namespace}, nil
+	return &Client{base: u, http: hc, token: cfg.Token, namespace: cfg.Namespace, region: cfg.Region}, nil
 }
 
 // SetNamespace changes the namespace sent with requests that set none (see
@@ -186,6 +191,9 @@ func (c *Client) url(path string, q *QueryOptions) string {
 	}
 	if c.namespace != "" && !vals.Has("namespace") {
 		vals.Set("namespace", c.namespace)
+	}
+	if c.region != "" && !vals.Has("region") {
+		vals.Set("region", c.region)
 	}
 	u.RawQuery = vals.Encode()
 	return u.String()

@@ -45,6 +45,8 @@ var handlers = [...]handler{
 	ACLTokenUpsertRequestType:  applyACLTokenUpsert,
 	ACLTokenDeleteRequestType:  applyACLTokenDelete,
 	ACLBootstrapRequestType:    applyACLBootstrap,
+	// job scale (scaling.go)
+	JobScaleRequestType: applyJobScale,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,
@@ -97,15 +99,21 @@ func applyJobRegister(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, er
 	if err := s.UpsertJob(e.index, req.Job); err != nil {
 		return nil, err
 	}
-	if req.Eval == nil {
+	return upsertJobEval(s, e, req.Job, req.Eval)
+}
+
+// upsertJobEval writes eval (if any), the evaluation of the job just
+// stored, with the stored job's JobModifyIndex.
+func upsertJobEval(s *state.StateStore, e entry, job *nomadlike.Job, eval *nomadlike.Evaluation) ([]*nomadlike.Evaluation, error) {
+	if eval == nil {
 		return nil, nil
 	}
-	job, err := s.JobByID(nil, req.Job.Namespace, req.Job.ID)
+	stored, err := s.JobByID(nil, job.Namespace, job.ID)
 	if err != nil {
 		return nil, err
 	}
-	req.Eval.JobModifyIndex = job.JobModifyIndex
-	return upsertEvals(s, e, []*nomadlike.Evaluation{req.Eval})
+	eval.JobModifyIndex = stored.JobModifyIndex
+	return upsertEvals(s, e, []*nomadlike.Evaluation{eval})
 }
 
 func applyJobDeregister(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {

@@ -66,6 +66,8 @@ var typeNames = [...]string{
 	ACLPolicyUpsertRequestType: "ACLPolicyUpsert", ACLPolicyDeleteRequestType: "ACLPolicyDelete",
 	ACLTokenUpsertRequestType: "ACLTokenUpsert", ACLTokenDeleteRequestType: "ACLTokenDelete",
 	ACLBootstrapRequestType: "ACLBootstrap",
+	// job scale (scaling.go)
+	JobScaleRequestType: "JobScale",
 }
 
 func (t MessageType) String() string {

@@ -70,6 +70,9 @@ type need struct {
 	list bool
 	// orNodeRead (needNodeSecret) also admits a user token with node:read.
 	orNodeRead bool
+	// orCapability (needNamespace), when set, is a second capability
+	// that also grants the route (Nomad's "parse-job or submit-job").
+	orCapability string
 }
 
 func public() need           { return need{kind: needPublic} }
@@ -101,6 +104,11 @@ func nsOf(src nsSource, capability string) need {
 	return need{kind: needNamespace, capability: capability, from: src}
 }
 
+// nsEither needs capability or alt in the namespace of ?namespace=.
+func nsEither(capability, alt string) need {
+	return need{kind: needNamespace, capability: capability, orCapability: alt}
+}
+
 // needsServerState reports whether checking n needs the server's state
 // (an object's namespace, a node's secret). Such routes must be server
 // routes (serverOnly) or /v1/client/...: a client-only agent forwards them
@@ -126,6 +134,9 @@ func (n need) String() string {
 		return "any token, anonymous included (checked by the handler)"
 	case needNamespace:
 		s := "namespace:" + n.capability
+		if n.orCapability != "" {
+			s += " or " + n.orCapability
+		}
 		switch n.from {
 		case nsJobBody:
 			s += " (job's namespace)"
@@ -317,7 +328,8 @@ func (h *Handler) allows(r *http.Request, a *acl.ACL, secret string, n need) boo
 		if ns == "*" && n.list {
 			return true
 		}
-		return a.AllowNamespaceOperation(ns, n.capability)
+		return a.AllowNamespaceOperation(ns, n.capability) ||
+			(n.orCapability != "" && a.AllowNamespaceOperation(ns, n.orCapability))
 	case needNodeRead, needNodeSecret:
 		// needNodeSecret reaches here only with orNodeRead.
 		return a.AllowNodeRead()

@@ -15,6 +15,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
+	"github.com/nomadlike/nomadlike/nomadlike/jobspec"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
 )
@@ -122,6 +123,14 @@ type Config struct {
 	// adds its server gauges to; nil builds a private one (see metrics.go).
 	Telemetry *telemetry.Telemetry
 
+	// ParseLimits bound each /v1/jobs/parse (jobs_parse.go); zero fields
+	// take jobspec's defaults (1 GiB of memory, 10s of CPU).
+	ParseLimits jobspec.ConfinedLimits
+
+	// Region is the agent's region ("global" when empty): the only one
+	// ?region= may name (regions.go).
+	Region string
+
 	// ACL enforcement (issue #11). ACL resolves the request's token when
 	// ACLs are enabled (acl.enabled); nil means ACLs are off and no route
 	// checks a token. On a server it reads the replicated ACL tables; on a
@@ -140,9 +149,9 @@ type Config struct {
 // Content-Length says so, and as soon as the cap is passed otherwise; a
 // zero field takes its default.
 type BodyLimits struct {
-	// Job caps job register, plan and dispatch bodies (8 MiB): a job's JSON,
-	// which is several times its HCL (Nomad keeps at most 1 MB of a job's
-	// source, job_max_source_size).
+	// Job caps job register, plan, dispatch, parse and validate bodies (8
+	// MiB): a job's JSON, which is several times its HCL (Nomad keeps at
+	// most 1 MB of a job's source, job_max_source_size).
 	Job int64
 	// Client caps what client agents send: node registration, heartbeats,
 	// allocation fetches (a list of IDs) and batches of allocation updates
@@ -187,7 +196,8 @@ func (h *Handler) bodyLimit(pattern string) int64 {
 	}
 	l := h.cfg.BodyLimits
 	switch pattern {
-	case "/v1/jobs", "/v1/job/{id}", "/v1/job/{id}/plan", "/v1/job/{id}/dispatch":
+	case "/v1/jobs", "/v1/job/{id}", "/v1/job/{id}/plan", "/v1/job/{id}/dispatch",
+		"/v1/jobs/parse", "/v1/validate/job": // parse and validate (jobs_parse.go)
 		return l.Job
 	case "/v1/client/register", "/v1/client/heartbeat/{id}", "/v1/client/allocations/update", "/v1/client/allocations/fetch":
 		return l.Client
@@ -206,6 +216,8 @@ type Handler struct {
 	proxy   *forwarder
 	// registry lists every route with its requirement (see route).
 	registry []RouteInfo
+	// parseSlots holds a token per running confined parse (jobs_parse.go).
+	parseSlots chan struct{}
 }
 
 // New returns the handler for cfg.
@@ -223,7 +235,8 @@ func New(cfg Config) *Handler {
 		cfg.NodeID = func() string { return "" }
 	}
 	cfg.BodyLimits = cfg.BodyLimits.withDefaults()
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: cfg.Telemetry}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: cfg.Telemetry,
+		parseSlots: make(chan struct{}, maxParses)}
 	if h.metrics == nil {
 		h.metrics = newTelemetry()
 	}
@@ -317,8 +330,12 @@ func (h *Handler) routes() {
 	// Event stream and agent monitor (events.go, monitor.go).
 	h.get("/v1/event/stream", resolvedToken(), h.serverOnly(h.eventStream))
 	h.get("/v1/agent/monitor", agentRead(), h.agentMonitor)
-	h.namespaceRoutes() // namespaces (namespaces.go)
-	h.aclRoutes()       // ACL store (acl.go)
+	h.namespaceRoutes()   // namespaces (namespaces.go)
+	h.regionRoutes()      // regions (regions.go)
+	h.parseRoutes()       // job parse and validate (jobs_parse.go)
+	h.scaleRoutes()       // job scale (jobs_scale.go)
+	h.fuzzySearchRoutes() // fuzzy search (search_fuzzy.go)
+	h.aclRoutes()         // ACL store (acl.go)
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.
@@ -328,7 +345,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	_, pattern := h.mux.Handler(r)
 	if reqlimit.Body(rec, r, h.bodyLimit(pattern)) {
-		h.mux.ServeHTTP(rec, r)
+		if err := h.checkRegion(r); err != nil { // regions (regions.go)
+			writeError(rec, err)
+		} else {
+			h.mux.ServeHTTP(rec, r)
+		}
 	}
 	if pattern == "" {
 		pattern = "unmatched"

@@ -2,6 +2,7 @@ package jobspec
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,9 +14,14 @@ import (
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
+// ErrFileFunctionsDisabled is the error of file and fileexists when the
+// parse does not allow them (ParseOptions.NoFileFunctions).
+var ErrFileFunctionsDisabled = errors.New("file functions are disabled here: a job parsed by a server cannot read the server's files; inline the content, or parse the job with the CLI (job run, job validate), which reads files next to the job file")
+
 // functions returns the functions a job file may call. Relative paths given
-// to file and fileexists resolve against baseDir, the job file's directory.
-func functions(baseDir string) map[string]function.Function {
+// to file and fileexists resolve against baseDir, the job file's directory;
+// with noFiles both fail with ErrFileFunctionsDisabled.
+func functions(baseDir string, noFiles bool) map[string]function.Function {
 	fs := map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"base64decode":    base64DecodeFunc,
@@ -91,6 +97,10 @@ func functions(baseDir string) map[string]function.Function {
 	for name, f := range hashFunctions() {
 		fs[name] = f
 	}
+	if noFiles {
+		fs["file"] = disabledFunc(cty.String)
+		fs["fileexists"] = disabledFunc(cty.Bool)
+	}
 	return fs
 }
 
@@ -134,6 +144,17 @@ func fileExistsFunc(baseDir string) function.Function {
 				return cty.NilVal, err
 			}
 			return cty.BoolVal(st.Mode().IsRegular()), nil
+		},
+	})
+}
+
+// disabledFunc takes a path and always fails with ErrFileFunctionsDisabled.
+func disabledFunc(ret cty.Type) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(ret),
+		Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
+			return cty.NilVal, ErrFileFunctionsDisabled
 		},
 	})
 }

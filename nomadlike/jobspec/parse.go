@@ -29,6 +29,20 @@ type ParseOptions struct {
 	// BaseDir is the directory the file function resolves relative paths
 	// against; empty means the job file's directory.
 	BaseDir string
+	// VarSources are variables files given by their content, applied after
+	// VarFiles (the parse endpoint's Variables).
+	VarSources []VarSource
+	// NoFileFunctions makes file and fileexists fail with
+	// ErrFileFunctionsDisabled: a job sent to a server to parse must not
+	// read the server's files.
+	NoFileFunctions bool
+}
+
+// VarSource is a variables file given by content: Name names it in
+// diagnostics and, ending in .json, makes it JSON rather than HCL.
+type VarSource struct {
+	Name string
+	Src  []byte
 }
 
 // ParseFile reads and parses the job file at path; see Parse.
@@ -119,7 +133,7 @@ func newParser(filename string, src []byte, opts *ParseOptions) *parser {
 		filename:  filename,
 		opts:      opts,
 		sources:   map[string][]byte{filename: src},
-		funcs:     functions(base),
+		funcs:     functions(base, opts.NoFileFunctions),
 		vars:      map[string]*variable{},
 		locals:    map[string]cty.Value{},
 		ranges:    map[string]hcl.Range{},

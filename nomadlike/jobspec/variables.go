@@ -173,7 +173,10 @@ func (p *parser) assignVariables() {
 		}
 	}
 	for _, path := range p.opts.VarFiles {
-		p.readVarFile(path)
+		p.readVarFile(path, nil)
+	}
+	for _, vs := range p.opts.VarSources {
+		p.readVarFile(vs.Name, vs.Src)
 	}
 	for _, name := range sortedKeys(p.opts.Vars) {
 		v, ok := p.vars[name]
@@ -230,14 +233,20 @@ func (p *parser) assignRaw(v *variable, raw, where string) {
 	v.value = out
 }
 
-// readVarFile applies a -var-file: HCL, or JSON when the name ends in .json.
-func (p *parser) readVarFile(path string) {
+// readVarFile applies a -var-file (src nil: read from path) or a variables
+// source (src, named path): HCL, or JSON when the name ends in .json.
+func (p *parser) readVarFile(path string, src []byte) {
 	parser := hclparse.NewParser()
 	var file *hcl.File
 	var diags hcl.Diagnostics
-	if strings.HasSuffix(path, ".json") {
+	switch json := strings.HasSuffix(path, ".json"); {
+	case src != nil && json:
+		file, diags = parser.ParseJSON(src, path)
+	case src != nil:
+		file, diags = parser.ParseHCL(src, path)
+	case json:
 		file, diags = parser.ParseJSONFile(path)
-	} else {
+	default:
 		file, diags = parser.ParseHCLFile(path)
 	}
 	for name, src := range parser.Sources() {

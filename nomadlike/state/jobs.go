@@ -148,6 +148,9 @@ func (s *StateStore) DeleteJob(index uint64, ns, id string) error {
 		if err := deletePeriodicLaunch(txn, index, ns, id); err != nil {
 			return err
 		}
+		if err := deleteScalingEventsTxn(txn, index, ns, id); err != nil { // job scaling events (scaling.go)
+			return err
+		}
 		if err := adjustChildren(txn, index, job, job.Status, ""); err != nil {
 			return err
 		}

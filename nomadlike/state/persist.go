@@ -149,6 +149,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.ACLPolicy)
 	case TableACLTokens: // ACL store
 		obj = new(nomadlike.ACLToken)
+	case TableScalingEvents: // job scaling events (scaling.go)
+		obj = new(nomadlike.JobScalingEvents)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

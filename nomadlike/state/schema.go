@@ -25,6 +25,7 @@ const (
 var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes, TablePeriodicLaunch,
 	TableNamespaces,                  // namespaces (namespaces.go)
 	TableACLPolicies, TableACLTokens, // ACL store (acl.go)
+	TableScalingEvents, // job scaling events (scaling.go)
 }
 
 // Index names.
@@ -118,7 +119,8 @@ func baseSchema() *memdb.DBSchema {
 				indexID: {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
 			},
 		},
-		TableNamespaces: namespacesTable(), // namespaces (namespaces.go)
+		TableNamespaces:    namespacesTable(),    // namespaces (namespaces.go)
+		TableScalingEvents: scalingEventsTable(), // job scaling events (scaling.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{
