@@ -47,9 +47,6 @@ type fileConfig struct {
 	Limits *fileLimits `hcl:"limits,block"`
 	// mTLS (issue #11): the tls block (config_tls.go).
 	TLS *fileTLS `hcl:"tls,block"`
-	// Nomad settings nomadlike accepts and ignores.
-	LeaveOnInterrupt *bool `hcl:"leave_on_interrupt,optional"`
-	LeaveOnTerminate *bool `hcl:"leave_on_terminate,optional"`
 	// Nomad's logging and phone-home settings (config_nomad.go).
 	LogJSON                   *bool `hcl:"log_json,optional"`
 	LogIncludeLocation        *bool `hcl:"log_include_location,optional"`
