@@ -187,11 +187,21 @@ func (d *Driver) stageDir(containerID string) string {
 	return filepath.Join(d.baseDir(), "stage", containerID)
 }
 
+// baseDir is the plugin's data dir. Without one (a driver used outside an
+// agent), it is a private directory made once with a random name: a fixed
+// path under the world-writable temp dir could be created first, or
+// replaced by a link, by any local user.
 func (d *Driver) baseDir() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.dataDir == "" {
-		return filepath.Join(os.TempDir(), "nomadlike-containerd")
+		dir, err := os.MkdirTemp("", "nomadlike-containerd-")
+		if err != nil {
+			// A path only root could create (its parent is /): FIFO
+			// and stage creation below it then fail with a clear error.
+			return "/nonexistent-nomadlike-containerd"
+		}
+		d.dataDir = dir
 	}
 	return d.dataDir
 }
