@@ -50,6 +50,8 @@ var matrixPolicies = map[string]string{
 	"agent-write":    `agent { policy = "write" }`,
 	"operator-read":  `operator { policy = "read" }`,
 	"operator-write": `operator { policy = "write" }`,
+	// reader-all reads everything a read policy reads, everywhere.
+	"reader-all": `namespace "*" { policy = "read" }` + "\nnode { policy = \"read\" }\nagent { policy = \"read\" }\noperator { policy = \"read\" }",
 }
 
 // aclMatrix is the cluster under test and its real tokens.
@@ -76,6 +78,7 @@ type probe struct {
 	anonAllowed        bool     // the handler decides (filters) for anonymous
 	objectNS           bool     // checked in the object's namespace: also try ?namespace=other
 	need               string
+	pattern            string // the registered pattern (floors)
 }
 
 // TestACLRouteMatrixRealAgents builds the matrix against a server+client
@@ -273,7 +276,7 @@ func (m *aclMatrix) routeProbes(ag *Agent, method, pattern, need string) []probe
 	}
 	var out []probe
 	for _, mt := range methods {
-		p := probe{method: mt, need: need,
+		p := probe{method: mt, need: need, pattern: pattern,
 			path:   m.fill(pattern, false),
 			okPath: m.fill(pattern, mt != http.MethodGet),
 			body:   fmt.Sprintf(`{"Job":{"ID":%q,"Namespace":"default"}}`, m.jobID),
@@ -282,7 +285,7 @@ func (m *aclMatrix) routeProbes(ag *Agent, method, pattern, need string) []probe
 			p.okBody = matrixBadBody
 		}
 		m.needClass(&p)
-		out = append(out, p)
+		out = append(out, withFloors(p))
 	}
 	return out
 }
@@ -336,7 +339,7 @@ func (m *aclMatrix) clientProbes(ag *Agent) []probe {
 	var out []probe
 	for _, rt := range client.Routes() {
 		for _, mt := range rt.Methods {
-			p := probe{method: mt, need: rt.Need.String(),
+			p := probe{method: mt, need: rt.Need.String(), pattern: rt.Pattern,
 				path:   strings.Replace(rt.Pattern, "{alloc}", alloc, 1),
 				okPath: strings.Replace(rt.Pattern, "{alloc}", alloc, 1),
 			}
@@ -349,7 +352,7 @@ func (m *aclMatrix) clientProbes(ag *Agent) []probe {
 			} else {
 				p.right, p.wrong, p.objectNS = "ns-"+rt.Need.Capability, []string{"other-all"}, true
 			}
-			out = append(out, p)
+			out = append(out, withFloors(p))
 		}
 	}
 	return out
@@ -382,12 +385,12 @@ func (m *aclMatrix) nodeCallProbe(method, pattern string) probe {
 
 // debugProbe is a profiler route: agent:write.
 func (m *aclMatrix) debugProbe(pattern string) probe {
-	p := probe{method: http.MethodGet, path: pattern, okPath: pattern, need: "agent:write"}
+	p := probe{method: http.MethodGet, path: pattern, okPath: pattern, need: "agent:write", pattern: pattern}
 	if strings.HasSuffix(pattern, "/profile") || strings.HasSuffix(pattern, "/trace") {
 		p.okPath += "?seconds=1"
 	}
 	m.needClass(&p)
-	return p
+	return withFloors(p)
 }
 
 func matrixJSON(t *testing.T, v any) string {
@@ -455,4 +458,48 @@ func (m *aclMatrix) send(ag *Agent, method, path, body, token string) (int, stri
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// Floors: what a route must refuse whatever requirement it registered, from
+// its method and path alone (Nomad's "ACL Required" column, coarsely), so
+// that a route registered with a too weak requirement fails the matrix
+// even though its own requirement's tokens pass.
+var (
+	// anyTokenRoutes are the only non-public routes a token without
+	// rights in "default" and without node, agent or operator rights may
+	// use (the event stream filters what it sends).
+	anyTokenRoutes = map[string]bool{"GET /v1/namespaces": true, "GET /v1/acl/token/self": true, "GET /v1/event/stream": true}
+	// readWrites are the PUT/POST routes a read-only token may use: they
+	// change nothing.
+	readWrites = map[string]bool{"/v1/search": true, "/v1/search/fuzzy": true, "/v1/jobs/parse": true, "/v1/validate/job": true}
+	// nsScoped are the path prefixes of namespaced objects: only rights in
+	// their namespace open them, never node, agent or operator rights.
+	nsScoped = []string{"/v1/job/", "/v1/jobs", "/v1/allocation", "/v1/evaluation", "/v1/client/fs/", "/v1/client/allocation/", "/v1/validate/job"}
+)
+
+// withFloors adds the floors' tokens to p's wrong tokens.
+func withFloors(p probe) probe {
+	add := func(tok string) {
+		for _, w := range p.wrong {
+			if w == tok {
+				return
+			}
+		}
+		p.wrong = append(p.wrong, tok)
+	}
+	if !anyTokenRoutes[p.method+" "+p.pattern] {
+		add("other-only")
+	}
+	readOnly := p.method != http.MethodGet && !readWrites[p.pattern] ||
+		strings.HasPrefix(p.pattern, "/v1/acl/") && p.pattern != "/v1/acl/token/self" && p.pattern != "/v1/acl/policy/{name}" ||
+		p.pattern == "/v1/operator/snapshot" || strings.HasPrefix(p.pattern, "/debug/pprof/")
+	if readOnly {
+		add("reader-all")
+	}
+	for _, pre := range nsScoped {
+		if strings.HasPrefix(p.pattern, pre) {
+			add("other-all")
+		}
+	}
+	return p
 }
