@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
+	"github.com/nomadlike/nomadlike/nomadlike/client/aclcache"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -27,7 +29,12 @@ import (
 // wrong thing (another namespace, a read token for a write route, a user
 // token for a node's route), and with a real token that grants just what
 // the route needs. Anything a wrong token reaches fails the test, and so
-// does a route whose requirement the test does not know.
+// does a route whose requirement the test does not know. Floors that do
+// not depend on the registered requirement (withFloors: by method and
+// path) catch a route registered with a too weak one: a token without
+// rights in "default" opens only three listed routes, a read-only token
+// opens no write, node, agent and operator rights never open a namespaced
+// object.
 
 // matrixDummyID names an object that does not exist: a sufficient token's
 // state-changing requests target it (or carry a malformed body) so that
@@ -85,7 +92,10 @@ type probe struct {
 // agent and a client-only agent (which resolves tokens through the
 // servers, client/aclcache) with acl.enabled.
 func TestACLRouteMatrixRealAgents(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	if testing.Short() {
+		t.Skip("starts two agents with driver plugin processes and runs tasks")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	a, c := matrixAgent(t, "srv", func(cfg *Config) {})
 	waitLeader(ctx, t, c)
@@ -93,6 +103,9 @@ func TestACLRouteMatrixRealAgents(t *testing.T) {
 		cfg.Server.Enabled = false
 		cfg.Client.Servers = []string{a.HTTPAddr()}
 	})
+	if _, ok := b.acl.(*aclcache.Cache); !ok {
+		t.Fatalf("the client-only agent resolves tokens with %T, want the servers-backed client/aclcache", b.acl)
+	}
 	m := newACLMatrix(ctx, t, c, a, b)
 	for _, ag := range []struct {
 		name string
@@ -157,7 +170,12 @@ func newACLMatrix(ctx context.Context, t *testing.T, c *api.Client, a, b *Agent)
 	if _, err := mc.Namespaces().Register(ctx, &nomadlike.Namespace{Name: "other", Description: "the wrong namespace"}, nil); err != nil {
 		t.Fatalf("create namespace other: %v", err)
 	}
+	names := make([]string, 0, len(matrixPolicies))
 	for name := range matrixPolicies {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
 		m.token(name)
 	}
 	for _, ag := range []*Agent{a, b} {
@@ -214,7 +232,7 @@ func (m *aclMatrix) runJob(ag *Agent) {
 	if m.jobID == "" {
 		m.jobID, m.evalID = job.ID, reg.EvalID
 	}
-	clienttest.WaitFor(m.t, 45*time.Second, func() (bool, string) {
+	clienttest.WaitFor(m.t, 30*time.Second, func() (bool, string) {
 		stubs, _, err := m.mc.Jobs().Allocations(m.ctx, job.ID, false, nil)
 		if err != nil {
 			return false, err.Error()
