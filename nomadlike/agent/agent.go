@@ -39,6 +39,10 @@ type Agent struct {
 	// when ACLs are off.
 	acl httpapi.ACLResolver
 
+	// api is the HTTP API's router; its Routes() drive the ACL route
+	// matrix test (acl_matrix_test.go).
+	api *httpapi.Handler
+
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	httpAddr string // advertised host:port of the HTTP API
@@ -148,7 +152,8 @@ func (a *Agent) start() error {
 		cfg.Client = cl.Handler()
 		cfg.NodeID = cl.NodeID
 	}
-	a.httpSrv = newHTTPServer(withDebug(httpapi.New(cfg), a.cfg.EnableDebug || a.cfg.DevMode, a.acl), a.cfg.Limits)
+	a.api = httpapi.New(cfg)
+	a.httpSrv = newHTTPServer(withDebug(a.api, a.cfg.EnableDebug || a.cfg.DevMode, a.acl), a.cfg.Limits)
 	go func() {
 		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.logger.Error("HTTP server stopped", "error", err)

@@ -20,11 +20,9 @@ func withDebug(api http.Handler, enabled bool, res httpapi.ACLResolver) http.Han
 		return api
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index) // also heap, goroutine, allocs, block, mutex by name
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	for _, rt := range debugRoutes {
+		mux.HandleFunc(rt.pattern, rt.fn)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/debug/pprof/") {
 			if res != nil && !debugAllowed(w, r, res) {
@@ -35,6 +33,19 @@ func withDebug(api http.Handler, enabled bool, res httpapi.ACLResolver) http.Han
 		}
 		api.ServeHTTP(w, r)
 	})
+}
+
+// debugRoutes are the profiler's routes, all behind agent:write (the ACL
+// route matrix test walks them).
+var debugRoutes = []struct {
+	pattern string
+	fn      http.HandlerFunc
+}{
+	{"/debug/pprof/", pprof.Index}, // also heap, goroutine, allocs, block, mutex by name
+	{"/debug/pprof/cmdline", pprof.Cmdline},
+	{"/debug/pprof/profile", pprof.Profile},
+	{"/debug/pprof/symbol", pprof.Symbol},
+	{"/debug/pprof/trace", pprof.Trace},
 }
 
 // debugAllowed checks the request's token for agent:write and answers 403

@@ -288,7 +288,7 @@ func (h *Handler) routes() {
 	h.get("/v1/job/{id}/summary", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobSummary))
 	h.get("/v1/job/{id}/versions", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobVersions))
 	h.write("/v1/job/{id}/plan", nsOf(nsJobBody, acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobPlan))
-	h.write("/v1/job/{id}/evaluate", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobEvaluate))
+	h.write("/v1/job/{id}/evaluate", ns(acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobEvaluate)) // Nomad: submit-job (found by the e2e ACL matrix)
 	h.write("/v1/job/{id}/periodic/force", ns(acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobPeriodicForce))
 	h.write("/v1/job/{id}/dispatch", ns(acl.NamespaceCapabilityDispatchJob), h.serverOnly(h.jobDispatch))
 
