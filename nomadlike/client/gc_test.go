@@ -37,6 +37,9 @@ func (f *fakeFS) destroyed() {
 	f.inodes -= f.perAlloc
 }
 
+// fsStart is a fakeFS's first usage and how much each destroy frees.
+type fsStart struct{ disk, inodes, perAlloc float64 }
+
 func TestGCPlan(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	// Candidates out of order: c finished first, then a, then b, then d.
@@ -50,22 +53,22 @@ func TestGCPlan(t *testing.T) {
 		name  string
 		cfg   GCConfig
 		total int
-		fs    fakeFS
+		fs    fsStart
 		want  []string
 	}{
-		{"under every bound", GCConfig{MaxAllocs: 10}, 6, fakeFS{disk: 50, inodes: 50}, nil},
-		{"over max allocs, oldest first", GCConfig{MaxAllocs: 4}, 6, fakeFS{disk: 10, inodes: 10}, []string{"c", "a"}},
-		{"over max allocs with few terminal", GCConfig{MaxAllocs: 1}, 10, fakeFS{}, []string{"c", "a", "b", "d"}},
-		{"disk over threshold until under", GCConfig{MaxAllocs: 50}, 6, fakeFS{disk: 90, inodes: 10, perAlloc: 6}, []string{"c", "a"}},
-		{"inodes over threshold", GCConfig{MaxAllocs: 50}, 6, fakeFS{disk: 10, inodes: 75, perAlloc: 4}, []string{"c", "a"}},
-		{"full disk takes every terminal one", GCConfig{MaxAllocs: 50}, 6, fakeFS{disk: 99, inodes: 10}, []string{"c", "a", "b", "d"}},
-		{"count then disk", GCConfig{MaxAllocs: 5}, 6, fakeFS{disk: 85, inodes: 10, perAlloc: 4}, []string{"c", "a"}},
+		{"under every bound", GCConfig{MaxAllocs: 10}, 6, fsStart{disk: 50, inodes: 50}, nil},
+		{"over max allocs, oldest first", GCConfig{MaxAllocs: 4}, 6, fsStart{disk: 10, inodes: 10}, []string{"c", "a"}},
+		{"over max allocs with few terminal", GCConfig{MaxAllocs: 1}, 10, fsStart{}, []string{"c", "a", "b", "d"}},
+		{"disk over threshold until under", GCConfig{MaxAllocs: 50}, 6, fsStart{disk: 90, inodes: 10, perAlloc: 6}, []string{"c", "a"}},
+		{"inodes over threshold", GCConfig{MaxAllocs: 50}, 6, fsStart{disk: 10, inodes: 75, perAlloc: 4}, []string{"c", "a"}},
+		{"full disk takes every terminal one", GCConfig{MaxAllocs: 50}, 6, fsStart{disk: 99, inodes: 10}, []string{"c", "a", "b", "d"}},
+		{"count then disk", GCConfig{MaxAllocs: 5}, 6, fsStart{disk: 85, inodes: 10, perAlloc: 4}, []string{"c", "a"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
 			cfg.setDefaults()
-			fs := tc.fs
+			fs := &fakeFS{disk: tc.fs.disk, inodes: tc.fs.inodes, perAlloc: tc.fs.perAlloc}
 			var mu sync.Mutex
 			var got []string
 			done, err := cfg.plan(cands(), tc.total, fs.usage, func(id string) {
