@@ -258,15 +258,11 @@ func allocLogsCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			id, err := allocArg(c, client)
-			if err != nil {
-				return err
-			}
 			taskName := c.String("task")
 			if c.NArg() > 1 {
 				taskName = c.Args().Get(1)
 			}
-			task, err := allocTask(c, client, id, taskName)
+			id, nodeID, task, err := logsTarget(c, client, taskName)
 			if err != nil {
 				return err
 			}
@@ -274,7 +270,7 @@ func allocLogsCommand() *cli.Command {
 			if c.Bool("stderr") {
 				typ = "stderr"
 			}
-			opts := api.LogsOptions{Task: task, Type: typ, Follow: c.Bool("f")}
+			opts := api.LogsOptions{Task: task, Type: typ, Follow: c.Bool("f"), NodeID: nodeID}
 			lines := c.Int64("n")
 			if c.Bool("tail") {
 				opts.Origin = "end"

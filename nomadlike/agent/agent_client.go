@@ -56,6 +56,7 @@ func startClient(a *Agent) (clientRole, error) {
 		Logger:       a.logger.Named("client"),
 		AgentVersion: Version,
 		Artifact:     c.Client.Artifact,
+		GC:           c.Client.GC,
 		// A dev agent's data dir is removed: no later agent can reattach
 		// to its plugins, so they are stopped, cleanly.
 		StopDriversOnShutdown: a.removeData,

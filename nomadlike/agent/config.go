@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/client"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/server"
 	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
@@ -184,6 +185,10 @@ type ClientConfig struct {
 	// compatibility that have no effect here (file:line: setting: why); the
 	// agent logs them when the client starts.
 	ArtifactWarnings []string
+	// GC is the garbage collection of terminal allocations (gc_*) and
+	// the retention of their logs (log_retention), issue #14; zero values
+	// take client.GCConfig's defaults.
+	GC client.GCConfig
 }
 
 // Reserved are the node resources held back for the host itself.

@@ -36,7 +36,6 @@ const (
 	whyServerGC   = "nomadlike's server keeps terminal objects; it has no garbage collector to tune"
 	whyRaftTuning = "nomadlike's raft settings are fixed"
 	whyEnterprise = "a Nomad Enterprise feature nomadlike does not have"
-	whyClientGC   = "nomadlike's client has no allocation garbage collector to tune"
 	whyNetworking = "nomadlike has no bridge or CNI networking: tasks use the host network"
 	whyResources  = "nomadlike fingerprints the host's resources; only reserved { } changes what it offers"
 )
@@ -134,11 +133,6 @@ var clientNoEffect = map[string]noEffect{
 	"host_network":                       {kind: block, labels: 1, why: whyNetworking},
 	"bind_wildcard_default_host_network": {kind: attr, why: whyNetworking},
 	"host_volume":                        {kind: block, labels: 1, why: "nomadlike mounts no host volumes"},
-	"gc_interval":                        {kind: attr, why: whyClientGC},
-	"gc_disk_usage_threshold":            {kind: attr, why: whyClientGC},
-	"gc_inode_usage_threshold":           {kind: attr, why: whyClientGC},
-	"gc_max_allocs":                      {kind: attr, why: whyClientGC},
-	"gc_parallel_destroys":               {kind: attr, why: whyClientGC},
 	"gc_volumes_on_node_gc":              {kind: attr, why: "nomadlike mounts no host volumes"},
 	"no_host_uuid":                       {kind: attr, why: "the node ID is random and kept in the client's state"},
 	"cgroup_parent":                      {kind: attr, why: "the exec driver places tasks in its own cgroup tree"},

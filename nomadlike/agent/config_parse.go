@@ -136,6 +136,18 @@ type fileClient struct {
 	NetworkInterface *string         `hcl:"network_interface,optional"`
 	ServerJoin       *fileServerJoin `hcl:"server_join,block"`
 	ServersRange     hcl.Range       `hcl:"servers,attr_range"`
+	// Client GC and log retention (issue #14, config_clientgc.go).
+	GCInterval               *string           `hcl:"gc_interval,optional"`
+	GCIntervalRange          hcl.Range         `hcl:"gc_interval,attr_range"`
+	GCMaxAllocs              *int              `hcl:"gc_max_allocs,optional"`
+	GCMaxAllocsRange         hcl.Range         `hcl:"gc_max_allocs,attr_range"`
+	GCDiskUsageThreshold     *float64          `hcl:"gc_disk_usage_threshold,optional"`
+	GCDiskUsageThresholdRng  hcl.Range         `hcl:"gc_disk_usage_threshold,attr_range"`
+	GCInodeUsageThreshold    *float64          `hcl:"gc_inode_usage_threshold,optional"`
+	GCInodeUsageThresholdRng hcl.Range         `hcl:"gc_inode_usage_threshold,attr_range"`
+	GCParallelDestroys       *int              `hcl:"gc_parallel_destroys,optional"`
+	GCParallelDestroysRange  hcl.Range         `hcl:"gc_parallel_destroys,attr_range"`
+	LogRetention             *fileLogRetention `hcl:"log_retention,block"`
 	// Remain holds meta and options, accepted both as blocks
 	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }),
 	// and Nomad's other client settings (clientNoEffect).
@@ -415,6 +427,7 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 		diags = append(diags, applyArtifact(dst, c.Artifact)...)
 	}
 	diags = append(diags, applyClientNomad(dst, c)...) // Nomad compatibility (config_nomad_apply.go)
+	diags = append(diags, applyClientGC(dst, c)...)    // client GC, log retention (config_clientgc.go)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {
 			dst  *int

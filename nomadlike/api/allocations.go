@@ -183,6 +183,9 @@ type LogsOptions struct {
 	Offset int64
 	// Follow keeps the stream open as the task writes.
 	Follow bool
+	// NodeID names the node that ran the allocation, for one the servers
+	// no longer know whose logs the node keeps (issue #14).
+	NodeID string
 }
 
 // Logs streams a task's log as raw bytes. With Follow the stream stays
@@ -204,6 +207,9 @@ func (a *Allocations) Logs(ctx context.Context, id string, o LogsOptions) (io.Re
 	}
 	if o.Follow {
 		params["follow"] = "true"
+	}
+	if o.NodeID != "" {
+		params["node_id"] = o.NodeID
 	}
 	resp, err := a.c.Do(ctx, http.MethodGet, "/v1/client/fs/logs/"+url.PathEscape(id), &QueryOptions{Params: params}, nil)
 	if err != nil {

@@ -32,14 +32,27 @@ type RouteNeed struct {
 	Capability string
 	// NodeRead requires node:read.
 	NodeRead bool
+	// NodeWrite requires node:write (client GC, issue #14).
+	NodeWrite bool
 }
 
-func (n RouteNeed) valid() bool { return (n.Capability != "") != n.NodeRead }
+func (n RouteNeed) valid() bool {
+	k := 0
+	for _, b := range []bool{n.Capability != "", n.NodeRead, n.NodeWrite} {
+		if b {
+			k++
+		}
+	}
+	return k == 1
+}
 
 // String is the requirement as the documentation's table shows it.
 func (n RouteNeed) String() string {
 	if n.NodeRead {
 		return "node:read"
+	}
+	if n.NodeWrite {
+		return "node:write"
 	}
 	return "namespace:" + n.Capability + " (allocation's namespace)"
 }
@@ -73,6 +86,11 @@ var clientRoutes = []Route{
 	{[]string{http.MethodGet}, "/v1/client/stats", RouteNeed{NodeRead: true}, (*Client).handleHostStats},
 	// The client's own view of its allocations, filtered by read-job.
 	{[]string{http.MethodGet}, "/v1/client/allocations", RouteNeed{NodeRead: true}, (*Client).handleAllocations},
+	// Client garbage collection (issue #14, gc.go): Nomad's routes and ACLs.
+	{[]string{http.MethodPut}, "/v1/client/gc", RouteNeed{NodeWrite: true}, (*Client).handleGC},
+	{[]string{http.MethodPut}, "/v1/client/allocation/{alloc}/gc", allocNeed(acl.NamespaceCapabilitySubmitJob), (*Client).handleAllocGC},
+	// The index entry of an allocation whose logs outlive it (retained.go).
+	{[]string{http.MethodGet}, "/v1/client/allocation/{alloc}/retained-logs", allocNeed(acl.NamespaceCapabilityReadLogs), (*Client).handleRetained},
 }
 
 // Routes returns the client handler's routes with their requirements.
@@ -115,12 +133,17 @@ func (c *Client) authorize(r *http.Request, n RouteNeed) (*acl.ACL, error) {
 		return nil, fmt.Errorf("%s %s: ACL resolver returned no ACL", r.Method, r.URL.Path)
 	}
 	ok := false
-	if n.NodeRead {
+	switch {
+	case n.NodeRead:
 		ok = a.AllowNodeRead()
-	} else {
+	case n.NodeWrite:
+		ok = a.AllowNodeWrite()
+	default:
 		ns := r.URL.Query().Get("namespace")
 		if ar, found := c.runner(r.PathValue("alloc")); found {
 			ns = ar.Alloc().Namespace
+		} else if ra, found := c.retained.Lookup(r.PathValue("alloc")); found {
+			ns = ra.Namespace
 		}
 		if ns == "" {
 			ns = nomadlike.DefaultNamespace

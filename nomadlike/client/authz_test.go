@@ -49,8 +49,9 @@ func testResolver() policyResolver {
 		"other-all":   `namespace "other" { policy = "write" }` + "\nnode { policy = \"write\" }",
 		"default-all": `namespace "default" { policy = "write" }`,
 		"node-read":   `node { policy = "read" }`,
+		"node-write":  `node { policy = "write" }`,
 	}
-	for _, c := range []string{acl.NamespaceCapabilityReadLogs, acl.NamespaceCapabilityReadJob, acl.NamespaceCapabilityAllocLifecycle, acl.NamespaceCapabilityAllocExec, acl.NamespaceCapabilityReadFS} {
+	for _, c := range []string{acl.NamespaceCapabilitySubmitJob, acl.NamespaceCapabilityReadLogs, acl.NamespaceCapabilityReadJob, acl.NamespaceCapabilityAllocLifecycle, acl.NamespaceCapabilityAllocExec, acl.NamespaceCapabilityReadFS} {
 		r["cap:"+c] = fmt.Sprintf(`namespace "default" { capabilities = [%q] }`, c)
 	}
 	return r
@@ -89,6 +90,9 @@ func TestClientACLRouteMatrix(t *testing.T) {
 		right, wrong := "cap:"+rt.Need.Capability, "other-all"
 		if rt.Need.NodeRead {
 			right, wrong = "node-read", "default-all"
+		}
+		if rt.Need.NodeWrite {
+			right, wrong = "node-write", "default-all"
 		}
 		path := strings.Replace(rt.Pattern, "{alloc}", a.ID, 1)
 		wrongs := []string{"", wrong, nomadlike.GenerateUUID()}

@@ -38,6 +38,11 @@ type Client struct {
 
 	runnersMu sync.RWMutex
 	runners   map[string]*allocrunner.AllocRunner
+	// Client GC (gc.go, retained.go): collected are the allocations this
+	// agent destroyed (under runnersMu); gcMu serialises collections.
+	collected map[string]bool
+	gcMu      sync.Mutex
+	retained  *retainedStore
 
 	registeredCh   chan struct{}
 	registeredOnce sync.Once
@@ -79,6 +84,7 @@ func New(cfg Config) (*Client, error) {
 		db:           db,
 		getter:       getter.New(*cfg.Artifact),
 		runners:      map[string]*allocrunner.AllocRunner{},
+		collected:    map[string]bool{},
 		registeredCh: make(chan struct{}),
 		reregisterCh: make(chan struct{}, 1),
 	}
@@ -94,6 +100,10 @@ func New(cfg Config) (*Client, error) {
 			db.Close()
 			return nil, fmt.Errorf("persist node identity: %w", err)
 		}
+	}
+	if c.retained, err = openRetained(filepath.Join(cfg.DataDir, "client", "retained-logs"), cfg.GC.LogRetention, cfg.GC.LogRetentionMaxBytes, c.logger); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("retained logs: %w", err)
 	}
 	node, err := c.buildNode(id, secret)
 	if err != nil {
@@ -196,7 +206,8 @@ func (c *Client) Start() error {
 		if err = c.restore(); err != nil {
 			return
 		}
-		c.wg.Add(4)
+		c.wg.Add(5)
+		go c.gcLoop()
 		go c.registerAndHeartbeat()
 		go c.watchAllocations()
 		go c.watchDrivers()
@@ -233,11 +244,18 @@ func (c *Client) restore() error {
 }
 
 func (c *Client) newRunner(a *nomadlike.Allocation, restored *localstate.AllocState) (*allocrunner.AllocRunner, error) {
-	return allocrunner.New(allocrunner.Config{
-		Alloc: a, AllocsDir: filepath.Join(c.cfg.DataDir, "alloc"), Drivers: c.drivers, DB: c.db,
+	keep := &retainHook{c: c}
+	ar, err := allocrunner.New(allocrunner.Config{
+		Alloc: a, AllocsDir: c.allocsDir(), Drivers: c.drivers, DB: c.db,
 		Node: c.nodeForTasks, Getter: c.getter, Updater: c.updates, Logger: c.logger, Restored: restored,
+		DestroyHooks: []allocrunner.AllocDestroyHook{keep},
 	})
+	keep.ar = ar
+	return ar, err
 }
+
+// allocsDir is <data_dir>/alloc.
+func (c *Client) allocsDir() string { return filepath.Join(c.cfg.DataDir, "alloc") }
 
 // Shutdown stops the agent and leaves tasks and plugin processes running
 // for the next one. Pending allocation updates get a short last chance to

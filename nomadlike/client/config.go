@@ -99,6 +99,10 @@ type Config struct {
 	MaxRetryInterval time.Duration
 	// BlockingQueryWait bounds each blocking query for allocations (5m).
 	BlockingQueryWait time.Duration
+
+	// GC is the garbage collection of terminal allocations and the
+	// retention of their logs (issue #14, gc.go).
+	GC GCConfig
 }
 
 // DefaultConfig returns a config with every default filled in but DataDir
@@ -144,6 +148,7 @@ func (c *Config) setDefaults() {
 		def := getter.DefaultConfig()
 		c.Artifact = &def
 	}
+	c.GC.setDefaults()
 }
 
 // Validate reports the first problem with the config.
@@ -155,6 +160,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: servers: required (the client talks to servers through ServerAPI)", ErrInvalidConfig)
 	case c.MaxRetryInterval < c.MinRetryInterval:
 		return fmt.Errorf("%w: MaxRetryInterval (%v) is below MinRetryInterval (%v)", ErrInvalidConfig, c.MaxRetryInterval, c.MinRetryInterval)
+	}
+	if err := c.GC.Validate(); err != nil {
+		return err
 	}
 	if c.Artifact != nil {
 		if err := c.Artifact.Validate(); err != nil {

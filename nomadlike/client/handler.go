@@ -67,7 +67,7 @@ func httpError(w http.ResponseWriter, err error) {
 		code = http.StatusBadRequest
 	case reqlimit.IsTooLarge(err):
 		code = http.StatusRequestEntityTooLarge
-	case errors.Is(err, allocrunner.ErrTaskNotRunning):
+	case errors.Is(err, allocrunner.ErrTaskNotRunning), errors.Is(err, ErrNotTerminal):
 		code = http.StatusConflict
 	case errors.Is(err, drivers.ErrNotSupported):
 		code = http.StatusNotImplemented
@@ -105,17 +105,13 @@ func pickTask(ar *allocrunner.AllocRunner, name string) (string, error) {
 }
 
 func (c *Client) handleLogs(w http.ResponseWriter, r *http.Request) {
-	ar, err := c.lookup(r)
-	if err != nil {
-		httpError(w, err)
-		return
-	}
 	q := r.URL.Query()
-	task, err := pickTask(ar, q.Get("task"))
+	src, err := c.logSource(r, q.Get("task"))
 	if err != nil {
 		httpError(w, err)
 		return
 	}
+	task := src.task
 	typ := q.Get("type")
 	if typ == "" {
 		typ = "stdout"
@@ -141,7 +137,7 @@ func (c *Client) handleLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	follow, _ := strconv.ParseBool(q.Get("follow"))
 	plain, _ := strconv.ParseBool(q.Get("plain"))
-	opts := logs.Options{Dir: ar.AllocDir().LogDir(), Task: task, Type: typ, Origin: origin, Offset: offset, Follow: follow, Done: ar.WaitCh()}
+	opts := logs.Options{Dir: src.dir, Task: task, Type: typ, Origin: origin, Offset: offset, Follow: follow, Done: src.done}
 	if plain {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	} else {
@@ -168,7 +164,7 @@ func (c *Client) handleLogs(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, logs.ErrRefusedFile):
 		// Only a task that can write to alloc/logs can plant such a file.
-		c.logger.Warn("log stream stopped at a file no driver wrote", "alloc_id", ar.ID(), "task", task, "error", err)
+		c.logger.Warn("log stream stopped at a file no driver wrote", "alloc_id", r.PathValue("alloc"), "task", task, "error", err)
 	case err != nil && r.Context().Err() == nil:
 		c.logger.Debug("log stream ended", "error", err)
 	}

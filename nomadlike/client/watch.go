@@ -106,6 +106,11 @@ func (c *Client) applyAllocs(seen map[string]bool, changed []*nomadlike.Allocati
 			delete(c.runners, id)
 		}
 	}
+	for id := range c.collected {
+		if !seen[id] {
+			delete(c.collected, id) // the servers forgot it too
+		}
+	}
 	c.runnersMu.Unlock()
 	for _, ar := range gone {
 		c.logger.Info("allocation removed by the servers, destroying it", "alloc_id", ar.ID())
@@ -117,7 +122,7 @@ func (c *Client) applyAllocs(seen map[string]bool, changed []*nomadlike.Allocati
 // servers already stopped, or that finished here before the local state
 // was lost, are not run again.
 func (c *Client) addAlloc(a *nomadlike.Allocation) {
-	if a.DesiredStatus != nomadlike.AllocDesiredStatusRun || a.ClientTerminalStatus() {
+	if a.DesiredStatus != nomadlike.AllocDesiredStatusRun || a.ClientTerminalStatus() || c.wasCollected(a.ID) {
 		return
 	}
 	ar, err := c.newRunner(a, nil)

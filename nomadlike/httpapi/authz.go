@@ -458,6 +458,10 @@ func clientPathNeed(path string) (capability, allocID string, nodeWide bool) {
 			return acl.NamespaceCapabilityAllocExec, parts[1], false
 		case "restart", "signal", "stop":
 			return acl.NamespaceCapabilityAllocLifecycle, parts[1], false
+		case "gc": // client GC (issue #14)
+			return acl.NamespaceCapabilitySubmitJob, parts[1], false
+		case "retained-logs":
+			return acl.NamespaceCapabilityReadLogs, parts[1], false
 		}
 	}
 	return "", "", false
@@ -468,6 +472,8 @@ func clientPathNeed(path string) (capability, allocID string, nodeWide bool) {
 func (h *Handler) allowsClient(r *http.Request, a *acl.ACL) bool {
 	capability, allocID, nodeWide := clientPathNeed(r.URL.Path)
 	switch {
+	case strings.Trim(strings.TrimPrefix(r.URL.Path, "/v1/client/"), "/") == "gc":
+		return a.AllowNodeWrite() // PUT /v1/client/gc (issue #14)
 	case nodeWide:
 		return a.AllowNodeRead()
 	case capability == "":

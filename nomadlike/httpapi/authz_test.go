@@ -212,11 +212,16 @@ func (fx *aclFixture) clientProbes(t *testing.T) []probe {
 		"PUT /v1/client/allocation/" + fx.alloc.ID + "/signal", "POST /v1/client/allocation/" + fx.alloc.ID + "/restart",
 		"PUT /v1/client/allocation/" + fx.alloc.ID + "/stop", "GET /v1/client/stats", "GET /v1/client/allocations",
 		"GET /v1/client/unknown",
+		// Client GC and retained logs (issue #14).
+		"PUT /v1/client/allocation/" + fx.alloc.ID + "/gc", "GET /v1/client/allocation/" + fx.alloc.ID + "/retained-logs",
+		"PUT /v1/client/gc",
 	} {
 		m, path, _ := strings.Cut(mp, " ")
 		capability, _, nodeWide := httpapi.ClientPathNeed(path)
 		p := probe{method: m, path: path}
 		switch {
+		case path == "/v1/client/gc":
+			p.right, p.wrong = "node-write", []string{"default-all", "node-read"}
 		case nodeWide:
 			p.right, p.wrong = "node-read", []string{"default-all"}
 		case capability == acl.NamespaceCapabilityReadFS:

@@ -165,9 +165,12 @@ func (d *AllocDir) RelPath(base, rel string) (string, error) {
 	return filepath.ToSlash(out), nil
 }
 
-// Destroy removes the whole allocation directory.
+// Destroy removes the whole allocation directory without following any
+// link a task planted and without descending into a mount (see
+// beneath.RemoveAll); the tasks must be stopped and their driver resources
+// released first.
 func (d *AllocDir) Destroy() error {
-	if err := os.RemoveAll(d.Dir); err != nil {
+	if err := beneath.RemoveTree(d.Dir); err != nil {
 		return fmt.Errorf("destroy alloc dir: %w", err)
 	}
 	return nil

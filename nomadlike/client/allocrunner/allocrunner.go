@@ -38,6 +38,9 @@ type Config struct {
 	Logger    hclog.Logger
 	// Restored is the persisted state of an allocation a previous agent ran.
 	Restored *localstate.AllocState
+	// DestroyHooks run on Destroy, after every task stopped and before the
+	// allocation directory is removed (the client keeps the logs there).
+	DestroyHooks []AllocDestroyHook
 }
 
 // Task roles in the group's lifecycle.
@@ -125,7 +128,10 @@ func New(cfg Config) (*AllocRunner, error) {
 		waitCh:     make(chan struct{}),
 		destroyed:  make(chan struct{}),
 	}
-	ar.hooks = []any{allocDirHook{ad: ar.ad}}
+	for _, h := range cfg.DestroyHooks {
+		ar.hooks = append(ar.hooks, h)
+	}
+	ar.hooks = append(ar.hooks, allocDirHook{ad: ar.ad})
 	if cfg.Restored == nil {
 		if err := cfg.DB.PutAlloc(a); err != nil {
 			return nil, fmt.Errorf("persist alloc %s: %w", a.ID, err)
