@@ -74,6 +74,9 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *nomadlike.Job) error {
 	if err != nil {
 		return err
 	}
+	if job.Outcome, err = jobOutcome(txn, job, job.Status); err != nil { // batch and CI (outcome.go)
+		return err
+	}
 	oldStatus := ""
 	if existing != nil {
 		oldStatus = existing.Status
@@ -102,6 +105,7 @@ func specChanged(old, cur *nomadlike.Job) bool {
 	a, b := *old, *cur
 	for _, j := range []*nomadlike.Job{&a, &b} {
 		j.Status, j.StatusDescription = "", ""
+		j.Outcome = nil
 		j.Stable = false
 		j.Version, j.SubmitTime = 0, 0
 		j.CreateIndex, j.ModifyIndex, j.JobModifyIndex = 0, 0, 0
@@ -234,7 +238,11 @@ func refreshStatuses(txn *memdb.Txn, index uint64, js jobSet) error {
 		if err != nil {
 			return err
 		}
-		if status == job.Status {
+		outcome, err := jobOutcome(txn, job, status) // batch and CI (outcome.go)
+		if err != nil {
+			return err
+		}
+		if status == job.Status && sameOutcome(outcome, job.Outcome) {
 			continue
 		}
 		if err := adjustChildren(txn, index, job, job.Status, status); err != nil {
@@ -242,6 +250,7 @@ func refreshStatuses(txn *memdb.Txn, index uint64, js jobSet) error {
 		}
 		updated := job.Copy()
 		updated.Status = status
+		updated.Outcome = outcome
 		updated.ModifyIndex = index
 		if err := txn.Insert(TableJobs, updated); err != nil {
 			return fmt.Errorf("update status of job %q: %w", key.ID, err)
