@@ -62,6 +62,7 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *nomadlike.Job) error {
 		job.Version = existing.Version + 1
 		job.Stable = false
 	default:
+		keepRerun(existing, job)
 		job.CreateIndex = existing.CreateIndex
 		job.JobModifyIndex = existing.JobModifyIndex
 		job.Version = existing.Version
@@ -109,6 +110,9 @@ func specChanged(old, cur *nomadlike.Job) bool {
 		j.Stable = false
 		j.Version, j.SubmitTime = 0, 0
 		j.CreateIndex, j.ModifyIndex, j.JobModifyIndex = 0, 0, 0
+	}
+	if b.Rerun == nil {
+		a.Rerun = nil // submitting a rerun job's spec again is no change (keepRerun)
 	}
 	return !reflect.DeepEqual(&a, &b)
 }

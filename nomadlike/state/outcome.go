@@ -30,3 +30,12 @@ func sameOutcome(a, b *nomadlike.JobOutcome) bool {
 	}
 	return *a == *b
 }
+
+// keepRerun carries the Rerun marker of the stored version of a job over to
+// an unchanged submission without one (`job run` of the same file after a
+// `job rerun`): the version stays, and so do the indexes the rerun kept.
+func keepRerun(existing, job *nomadlike.Job) {
+	if job.Rerun == nil {
+		job.Rerun = existing.Rerun.Copy()
+	}
+}
