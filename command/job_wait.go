@@ -296,16 +296,21 @@ func outcomeString(o *nomadlike.JobOutcome) string {
 	return fmt.Sprintf("succeeded: %d of %d", o.Succeeded, o.Total)
 }
 
-// exitDescription describes how a failed task ended, from its last event
-// that carries an exit: "exit code 3", "signal 9", or the event's message.
+// exitDescription describes how a failed task ended: its last exit
+// ("exit code 3", with the signal when there was one), else the message of
+// its last event that failed it or a driver error.
 func exitDescription(ts *nomadlike.TaskState) string {
+	for i := len(ts.Events) - 1; i >= 0; i-- {
+		if e := ts.Events[i]; e.Type == nomadlike.TaskEventTerminated {
+			if e.Signal != 0 {
+				return fmt.Sprintf("exit code %d, signal %d", e.ExitCode, e.Signal)
+			}
+			return fmt.Sprintf("exit code %d", e.ExitCode)
+		}
+	}
 	for i := len(ts.Events) - 1; i >= 0; i-- {
 		e := ts.Events[i]
 		switch {
-		case e.Type == nomadlike.TaskEventTerminated && e.Signal != 0:
-			return fmt.Sprintf("exit code %d, signal %d", e.ExitCode, e.Signal)
-		case e.Type == nomadlike.TaskEventTerminated:
-			return fmt.Sprintf("exit code %d", e.ExitCode)
 		case e.DriverError != "":
 			return "driver error: " + e.DriverError
 		case e.FailsTask && e.DisplayMessage != "":
