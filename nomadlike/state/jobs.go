@@ -75,7 +75,7 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *nomadlike.Job) error {
 	if err != nil {
 		return err
 	}
-	if job.Outcome, err = jobOutcome(txn, job, job.Status); err != nil { // batch and CI (outcome.go)
+	if job.Outcome, err = registerOutcome(txn, existing, job); err != nil { // batch and CI (outcome.go)
 		return err
 	}
 	oldStatus := ""
@@ -242,12 +242,12 @@ func refreshStatuses(txn *memdb.Txn, index uint64, js jobSet) error {
 		if err != nil {
 			return err
 		}
+		if status == job.Status {
+			continue
+		}
 		outcome, err := jobOutcome(txn, job, status) // batch and CI (outcome.go)
 		if err != nil {
 			return err
-		}
-		if status == job.Status && sameOutcome(outcome, job.Outcome) {
-			continue
 		}
 		if err := adjustChildren(txn, index, job, job.Status, status); err != nil {
 			return err

@@ -6,12 +6,15 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
-// jobOutcome is the Outcome a job gets with status: nil unless the job is
-// dead, else nomadlike.ComputeOutcome over its allocations. It is computed
-// in the write transaction that sets the status (a job register and
-// refreshStatuses), so it is as consistent as Status, replicated through
-// the FSM like it, and costs one scan of the job's allocations only while
-// the job is dead (a dead job gets few writes).
+// jobOutcome is the Outcome a job gets when its status becomes status: nil
+// unless the job is a dead batch or sysbatch job, else
+// nomadlike.ComputeOutcome over its allocations. It is computed in the
+// write transaction that changes the status (refreshStatuses, a job
+// register), so it is as consistent as Status and replicated through the
+// FSM like it, and it costs one scan of the job's allocations once per
+// finish. Once decided it stays while the job stays dead: later writes
+// (a stop of the finished job, garbage collection of its allocations) do
+// not change a finished job's result.
 func jobOutcome(txn *memdb.Txn, job *nomadlike.Job, status string) (*nomadlike.JobOutcome, error) {
 	if status != nomadlike.JobStatusDead || (job.Type != nomadlike.JobTypeBatch && job.Type != nomadlike.JobTypeSysBatch) {
 		return nil, nil
@@ -23,12 +26,13 @@ func jobOutcome(txn *memdb.Txn, job *nomadlike.Job, status string) (*nomadlike.J
 	return nomadlike.ComputeOutcome(job, allocs), nil
 }
 
-// sameOutcome reports whether two outcomes are equal (both nil included).
-func sameOutcome(a, b *nomadlike.JobOutcome) bool {
-	if a == nil || b == nil {
-		return a == b
+// registerOutcome is the Outcome of job as registered over existing: the
+// existing one while the job stays dead, else jobOutcome.
+func registerOutcome(txn *memdb.Txn, existing, job *nomadlike.Job) (*nomadlike.JobOutcome, error) {
+	if existing != nil && existing.Outcome != nil && existing.Status == nomadlike.JobStatusDead && job.Status == nomadlike.JobStatusDead {
+		return existing.Outcome, nil
 	}
-	return *a == *b
+	return jobOutcome(txn, job, job.Status)
 }
 
 // keepRerun carries the Rerun marker of the stored version of a job over to
