@@ -172,10 +172,17 @@ func followJob(ctx context.Context, w io.Writer, client *api.Client, id string) 
 		if job.Type != nomadlike.JobTypeBatch && job.Type != nomadlike.JobTypeSysBatch {
 			return nil, nil, fmt.Errorf("job %q is a %s job: only batch and sysbatch jobs finish", id, job.Type)
 		}
-		printProgress(w, job, allocs, printed)
 		if job.Status == nomadlike.JobStatusDead && (job.Outcome != nil || job.Stop) {
-			return job, allocs, nil
+			// The two queries answer in any order: read the allocations
+			// again, after the job, so that they are at least as new.
+			fresh, _, err := client.Jobs().Allocations(ctx, id, false, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			printProgress(w, job, fresh, printed)
+			return job, fresh, nil
 		}
+		printProgress(w, job, allocs, printed)
 	}
 }
 

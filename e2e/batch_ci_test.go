@@ -170,6 +170,21 @@ func TestBatchCIWait(t *testing.T) {
 			}
 		}
 	})
+	t.Run("dispatch -wait exits with the child's outcome", func(t *testing.T) {
+		job := strings.Replace(batchCIJob("ci-param", 1, 0, `echo "input $NOMAD_META_input" >&2; [ "$NOMAD_META_input" = good ]`),
+			`type        = "batch"`, "type        = \"batch\"\n  parameterized {\n    meta_required = [\"input\"]\n  }", 1)
+		cli(0, "job", "run", write("param.hcl", job))
+		if out := cli(0, "job", "dispatch", "-wait", "-timeout", "1m", "-meta", "input=good", "ci-param"); !strings.Contains(out, "succeeded: 1 of 1") {
+			t.Errorf("dispatch -wait output lacks the outcome:\n%s", out)
+		}
+		out := cli(3, "job", "dispatch", "-wait", "-timeout", "1m", "-meta", "input=bad", "ci-param")
+		if !strings.Contains(out, "failed: 1 of 1") || !strings.Contains(out, "input bad") || !strings.Contains(out, "exit code 1") {
+			t.Errorf("dispatch -wait output lacks the failure, its exit code and stderr:\n%s", out)
+		}
+		if st := cli(0, "job", "status", "ci-param"); !strings.Contains(st, "dead (failed: 1 of 1)") || !strings.Contains(st, "dead (succeeded: 1 of 1)") {
+			t.Errorf("job status of the parent does not show its children's outcomes:\n%s", st)
+		}
+	})
 	t.Run("timeout exits 5", func(t *testing.T) {
 		f := write("slow.hcl", batchCIJob("ci-slow", 1, 0, "sleep 120"))
 		cli(5, "job", "run", "-wait", "-timeout", "3s", f)
