@@ -89,6 +89,7 @@ func TestBatchCIWait(t *testing.T) {
 		if !strings.Contains(out, `Job "ci-pass" succeeded: 3 of 3`) {
 			t.Errorf("job run -wait output lacks the outcome:\n%s", out)
 		}
+		cli(0, "job", "plan", f) // a finished job's Outcome is no change of its spec
 		if st := cli(0, "job", "status", "ci-pass"); !regexp.MustCompile(`Status\s+= dead \(succeeded: 3 of 3\)`).MatchString(st) {
 			t.Errorf("job status lacks the outcome:\n%s", st)
 		}
@@ -133,7 +134,8 @@ func TestBatchCIWait(t *testing.T) {
 		if strings.Join(got, ",") != "0,1,1,2" {
 			t.Errorf("shards run (host log) = %v, want 0, 1 twice, 2", got)
 		}
-		cli(0, "job", "run", "-wait", "-timeout", "1m", failFile) // the same file again: nothing reruns
+		cli(0, "job", "plan", failFile)                           // the same file again: no change ...
+		cli(0, "job", "run", "-wait", "-timeout", "1m", failFile) // ... and nothing reruns
 		if b2, _ := os.ReadFile(runs); string(b2) != string(b) {
 			t.Errorf("submitting the unchanged job after a rerun ran shards again: %q", b2)
 		}
