@@ -84,6 +84,7 @@ func formatAllocStatus(w io.Writer, a *nomadlike.Allocation, verbose bool, now t
 		[2]string{"Created", formatAge(a.CreateTime, now)},
 		[2]string{"Modified", formatAge(a.ModifyTime, now)},
 	)
+	pairs = append(pairs, reschedulePairs(a, v)...) // batch and CI (job_outcome_format.go)
 	if a.FollowupEvalID != "" {
 		pairs = append(pairs, [2]string{"Reschedule Eval", shortID(a.FollowupEvalID, v)})
 	}

@@ -24,6 +24,8 @@ func jobClusterCommands() []*cli.Command {
 		jobAllocsCommand(),        // job allocs (job_allocs.go)
 		jobScaleCommand(),         // job scale (job_scale.go)
 		jobScalingEventsCommand(), // job scaling-events (job_scale.go)
+		jobWaitCommand(),          // batch and CI: job wait (job_wait.go)
+		jobRerunCommand(),         // batch and CI: job rerun (job_rerun.go)
 	}
 }
 

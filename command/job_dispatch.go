@@ -21,12 +21,14 @@ func jobDispatchCommand() *cli.Command {
 			"then monitors its evaluation like job run. The job's parameterized block says\n" +
 			"whether a payload is required, optional or forbidden and which meta keys are\n" +
 			"required or allowed; the payload is written to each task's dispatch_payload file.\n" +
-			"Exit 0 when every allocation was placed, 2 when some could not be.",
+			"Exit 0 when every allocation was placed, 2 when some could not be. With -wait it\n" +
+			"then waits for the child's outcome like job wait (0 succeeded, 3 failed, 4 stopped).",
 		Flags: []cli.Flag{addressFlag(),
 			&cli.GenericFlag{Name: "meta", Usage: "dispatch metadata `KEY=VALUE` (repeatable)", Value: &repeatedFlag{}},
 			&cli.StringFlag{Name: "id-prefix-template", Usage: "put `TEMPLATE` in the child's ID: JOB/dispatch-TEMPLATE-<time>-<id>"},
 			&cli.BoolFlag{Name: "detach", Usage: "print the dispatched job and evaluation IDs and return"},
 			verboseFlag(),
+			waitFlags(true)[0], waitFlags(true)[1], // batch and CI (job_wait.go)
 		},
 		Action: jobDispatchAction,
 	}
@@ -71,14 +73,7 @@ func jobDispatchAction(c *cli.Context) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	code, err := monitorEval(ctx, w, client, resp.EvalID, verbose)
-	if err != nil {
-		return agentError(c, "monitor", err)
-	}
-	if code != 0 {
-		return withCode(code, fmt.Errorf("job %q: not every allocation was placed", resp.DispatchedJobID))
-	}
-	return nil
+	return monitorThenWait(c, client, resp.DispatchedJobID, resp.EvalID) // -wait: job_wait.go
 }
 
 // readPayload reads the dispatch payload from path, or stdin for "-". A

@@ -24,8 +24,9 @@ func jobRunCommand() *cli.Command {
 		ArgsUsage: "FILE",
 		Description: "Parses and validates the job file, then registers the job with the agent at\n" +
 			"-address and monitors its evaluation: exit 0 when every allocation was placed,\n" +
-			"2 when some could not be. With -output it prints the job as JSON and submits\n" +
-			"nothing. FILE - reads the job from stdin.",
+			"2 when some could not be. With -wait it then waits for a batch job's outcome\n" +
+			"like job wait: 0 succeeded, 3 failed, 4 stopped, 5 -timeout passed. With -output\n" +
+			"it prints the job as JSON and submits nothing. FILE - reads the job from stdin.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			path, err := jobFileArg(c)

@@ -48,7 +48,7 @@ func listJobs(c *cli.Context, client *api.Client) error {
 	allNS := client.Namespace() == nomadlike.AllNamespaces
 	rows := make([][]string, 0, len(jobs))
 	for _, j := range jobs {
-		row := []string{j.ID, j.Type, strconv.Itoa(j.Priority), jobStatusString(j.Status, j.Stop), formatUnixNano(j.SubmitTime)}
+		row := []string{j.ID, j.Type, strconv.Itoa(j.Priority), jobStatusText(j.Status, j.Stop, j.Outcome), formatUnixNano(j.SubmitTime)}
 		if allNS {
 			row = append([]string{row[0], j.Namespace}, row[1:]...)
 		}
@@ -92,7 +92,7 @@ func showJob(c *cli.Context, client *api.Client, id string) error {
 		{"Datacenters", strings.Join(job.Datacenters, ",")},
 		{"Namespace", job.Namespace},
 		{"Node Pool", job.NodePool},
-		{"Status", jobStatusString(job.Status, job.Stop)},
+		{"Status", jobStatusText(job.Status, job.Stop, job.Outcome)},
 		{"Periodic", strconv.FormatBool(job.IsPeriodic())},
 		{"Parameterized", strconv.FormatBool(job.IsParameterized())},
 	}
@@ -133,6 +133,10 @@ func showJob(c *cli.Context, client *api.Client, id string) error {
 	fmt.Fprintln(w, "\nAllocations")
 	if len(allocs) == 0 {
 		fmt.Fprintln(w, "No allocations placed")
+		return nil
+	}
+	if isBatchType(job.Type) {
+		formatBatchAllocTable(w, allocs, latestAttempts(allocs), verbose) // index and latest attempt (job_outcome_format.go)
 		return nil
 	}
 	formatAllocTable(w, allocs, verbose, true)

@@ -101,7 +101,7 @@ func showChildren(c *cli.Context, client *api.Client, job *nomadlike.Job) error 
 	}
 	rows := make([][]string, 0, len(kids))
 	for _, k := range kids {
-		rows = append(rows, []string{k.ID, jobStatusString(k.Status, k.Stop), formatUnixNano(k.SubmitTime)})
+		rows = append(rows, []string{k.ID, jobStatusText(k.Status, k.Stop, k.Outcome), formatUnixNano(k.SubmitTime)})
 	}
 	table(w, []string{"ID", "Status", "Submit Date"}, rows)
 	return nil

@@ -16,6 +16,8 @@ func jobSubmitFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "detach", Usage: "print the evaluation ID and return instead of monitoring it"},
 		&cli.Uint64Flag{Name: "check-index", Usage: "register only if the job's modify index is `N` (0: the job must not exist)"},
 		verboseFlag(),
+		// batch and CI: -wait and -timeout (job_wait.go)
+		waitFlags(true)[0], waitFlags(true)[1],
 	}
 }
 
@@ -51,12 +53,21 @@ func submitJob(c *cli.Context, job *nomadlike.Job) error {
 		fmt.Fprintf(w, "Evaluation ID: %s\n", resp.EvalID)
 		return nil
 	}
-	code, err := monitorEval(ctx, w, client, resp.EvalID, c.Bool("verbose"))
+	return monitorThenWait(c, client, job.ID, resp.EvalID)
+}
+
+// monitorThenWait monitors the evaluation and, with -wait (job_wait.go),
+// waits for the job's outcome. Exit 0 on success, 2 when placements failed.
+func monitorThenWait(c *cli.Context, client *api.Client, jobID, evalID string) error {
+	code, err := monitorEval(cmdContext(c), c.App.Writer, client, evalID, c.Bool("verbose"))
 	if err != nil {
 		return agentError(c, "monitor", err)
 	}
 	if code != 0 {
-		return withCode(code, fmt.Errorf("job %q: not every allocation was placed", job.ID))
+		return withCode(code, fmt.Errorf("job %q: not every allocation was placed", jobID))
+	}
+	if c.Bool("wait") {
+		return waitJob(c, cmdContext(c), client, jobID, false)
 	}
 	return nil
 }

@@ -446,6 +446,11 @@ var nomadOnlyOurs = map[string]string{
 	"Tasks.*.PidCount": "the number of a task's processes; Nomad's Pids is usage by process ID, which nomadlike's drivers do not report",
 	"RegisteredFrom":   "the source IP the servers saw the node register from (node forwarding safety)",
 	"HeartbeatFrom":    "the source IP of the node's last heartbeat (node forwarding safety)",
+	// Batch and CI (website/batch-ci.md): a finished batch job's outcome
+	// on the job, its summary and its list stub, and the marker of a rerun.
+	"Outcome":    "nomadlike's outcome of a finished batch job (succeeded, failed, stopped per shard)",
+	"[].Outcome": "nomadlike's outcome of a finished batch job, on its list stub",
+	"Rerun":      "nomadlike's marker of a version registered by job rerun",
 }
 
 // nomadFieldLoss compares the JSON nomadlike sent with the JSON Nomad's

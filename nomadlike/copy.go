@@ -51,6 +51,8 @@ func (j *Job) Copy() *Job {
 		c.Payload = append([]byte(nil), j.Payload...)
 	}
 	c.Meta = maps.Clone(j.Meta)
+	c.Outcome = copyPtr(j.Outcome)
+	c.Rerun = j.Rerun.Copy()
 	return &c
 }
 

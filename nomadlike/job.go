@@ -63,6 +63,10 @@ type Job struct {
 	CreateIndex       uint64 `json:"CreateIndex"`
 	ModifyIndex       uint64 `json:"ModifyIndex"`
 	JobModifyIndex    uint64 `json:"JobModifyIndex"`
+
+	// Outcome and Rerun are nomadlike's (batch and CI, outcome.go, rerun.go).
+	Outcome *JobOutcome `json:"Outcome,omitempty"`
+	Rerun   *JobRerun   `json:"Rerun,omitempty"`
 }
 
 // TaskGroup is a set of tasks placed together on one node; Count copies of it run.
@@ -186,6 +190,7 @@ type JobSummary struct {
 	Namespace   string                      `json:"Namespace"`
 	Summary     map[string]TaskGroupSummary `json:"Summary"`
 	Children    *JobChildrenSummary         `json:"Children"`
+	Outcome     *JobOutcome                 `json:"Outcome,omitempty"` // nomadlike's: the job's Outcome
 	CreateIndex uint64                      `json:"CreateIndex"`
 	ModifyIndex uint64                      `json:"ModifyIndex"`
 }
@@ -224,6 +229,7 @@ type JobListStub struct {
 	Status            string      `json:"Status"`
 	StatusDescription string      `json:"StatusDescription"`
 	JobSummary        *JobSummary `json:"JobSummary"`
+	Outcome           *JobOutcome `json:"Outcome,omitempty"` // nomadlike's: the job's Outcome
 	CreateIndex       uint64      `json:"CreateIndex"`
 	ModifyIndex       uint64      `json:"ModifyIndex"`
 	JobModifyIndex    uint64      `json:"JobModifyIndex"`
@@ -247,6 +253,7 @@ func (j *Job) Stub(summary *JobSummary) *JobListStub {
 		Status:            j.Status,
 		StatusDescription: j.StatusDescription,
 		JobSummary:        summary,
+		Outcome:           j.Outcome,
 		CreateIndex:       j.CreateIndex,
 		ModifyIndex:       j.ModifyIndex,
 		JobModifyIndex:    j.JobModifyIndex,

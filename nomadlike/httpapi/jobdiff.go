@@ -14,6 +14,7 @@ import (
 var serverFields = map[string]bool{
 	"Status": true, "StatusDescription": true, "Stable": true, "Version": true, "SubmitTime": true,
 	"CreateIndex": true, "ModifyIndex": true, "JobModifyIndex": true,
+	"Outcome": true, // batch and CI (nomadlike/outcome.go)
 }
 
 // DiffJobs returns what changes from old to new (either may be nil), in

@@ -190,7 +190,7 @@ func (h *Handler) jobEvaluations(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) jobSummary(w http.ResponseWriter, r *http.Request) {
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
-		idx, err := tableIndex(st, state.TableJobSummary)
+		idx, err := tableIndex(st, state.TableJobSummary, state.TableJobs) // jobs: Outcome
 		if err != nil {
 			return nil, 0, err
 		}
@@ -201,6 +201,12 @@ func (h *Handler) jobSummary(w http.ResponseWriter, r *http.Request) {
 		}
 		if sum == nil {
 			return nil, idx, jobNotFound(id, q.namespace)
+		}
+		// Batch and CI: the summary carries the job's Outcome (outcome.go).
+		if job, err := st.JobByID(ws, q.namespace, id); err == nil && job != nil && job.Outcome != nil {
+			cp := *sum
+			cp.Outcome = job.Outcome
+			sum = &cp
 		}
 		return sum, idx, nil
 	})

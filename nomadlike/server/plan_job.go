@@ -98,6 +98,13 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 		resp.JobModifyIndex = existing.JobModifyIndex
 		cand.CreateIndex = existing.CreateIndex
 		cand.Version, cand.JobModifyIndex, cand.ModifyIndex = existing.Version, existing.JobModifyIndex, existing.ModifyIndex
+		if cand.Rerun == nil && existing.Rerun != nil { // batch and CI: as the store keeps a rerun marker
+			withRerun := cand.Copy()
+			withRerun.Rerun = existing.Rerun.Copy()
+			if !specChanged(existing, withRerun) {
+				cand.Rerun = withRerun.Rerun
+			}
+		}
 		if specChanged(existing, cand) {
 			cand.Version++
 			cand.JobModifyIndex, cand.ModifyIndex = latest+1, latest+1
@@ -175,6 +182,7 @@ func specFields(j *nomadlike.Job) map[string]json.RawMessage {
 	c := j.Copy()
 	c.Status, c.StatusDescription, c.Stable, c.Version, c.SubmitTime = "", "", false, 0, 0
 	c.CreateIndex, c.ModifyIndex, c.JobModifyIndex = 0, 0, 0
+	c.Outcome = nil // batch and CI: set by the store
 	b, _ := json.Marshal(c)
 	var m map[string]json.RawMessage
 	_ = json.Unmarshal(b, &m)

@@ -62,6 +62,7 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *nomadlike.Job) error {
 		job.Version = existing.Version + 1
 		job.Stable = false
 	default:
+		keepRerun(existing, job)
 		job.CreateIndex = existing.CreateIndex
 		job.JobModifyIndex = existing.JobModifyIndex
 		job.Version = existing.Version
@@ -72,6 +73,9 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *nomadlike.Job) error {
 	}
 	job.Status, err = jobStatus(txn, job)
 	if err != nil {
+		return err
+	}
+	if job.Outcome, err = registerOutcome(txn, existing, job); err != nil { // batch and CI (outcome.go)
 		return err
 	}
 	oldStatus := ""
@@ -102,9 +106,13 @@ func specChanged(old, cur *nomadlike.Job) bool {
 	a, b := *old, *cur
 	for _, j := range []*nomadlike.Job{&a, &b} {
 		j.Status, j.StatusDescription = "", ""
+		j.Outcome = nil
 		j.Stable = false
 		j.Version, j.SubmitTime = 0, 0
 		j.CreateIndex, j.ModifyIndex, j.JobModifyIndex = 0, 0, 0
+	}
+	if b.Rerun == nil {
+		a.Rerun = nil // submitting a rerun job's spec again is no change (keepRerun)
 	}
 	return !reflect.DeepEqual(&a, &b)
 }
@@ -237,11 +245,16 @@ func refreshStatuses(txn *memdb.Txn, index uint64, js jobSet) error {
 		if status == job.Status {
 			continue
 		}
+		outcome, err := jobOutcome(txn, job, status) // batch and CI (outcome.go)
+		if err != nil {
+			return err
+		}
 		if err := adjustChildren(txn, index, job, job.Status, status); err != nil {
 			return err
 		}
 		updated := job.Copy()
 		updated.Status = status
+		updated.Outcome = outcome
 		updated.ModifyIndex = index
 		if err := txn.Insert(TableJobs, updated); err != nil {
 			return fmt.Errorf("update status of job %q: %w", key.ID, err)

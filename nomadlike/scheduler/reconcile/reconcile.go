@@ -171,7 +171,8 @@ func nodeDraining(tainted map[string]*nomadlike.Node, id string) bool {
 // or will run, or it failed and awaits a reschedule decision, or (batch) it
 // completed and must not run again. An allocation that finished (complete or
 // failed) under an older version of the job holds nothing: submitting a
-// changed batch job runs it again, as in Nomad.
+// changed batch job runs it again, as in Nomad, except the indexes a rerun
+// of only the failed ones keeps.
 func occupies(a *nomadlike.Allocation, job *nomadlike.Job) bool {
 	switch {
 	case a.DesiredStatus == nomadlike.AllocDesiredStatusStop || a.DesiredStatus == nomadlike.AllocDesiredStatusEvict:
@@ -179,7 +180,9 @@ func occupies(a *nomadlike.Allocation, job *nomadlike.Job) bool {
 	case a.ClientStatus == nomadlike.AllocClientStatusLost:
 		return false
 	case a.ClientTerminalStatus() && !sameVersion(a.Job, job):
-		return false
+		// `job rerun -failed` (nomadlike.JobRerun): a completed index it
+		// does not list stays done.
+		return a.ClientStatus == nomadlike.AllocClientStatusComplete && job.Rerun.KeepsCompleted(a.TaskGroup, a.Index())
 	case a.ClientStatus == nomadlike.AllocClientStatusComplete:
 		return job.Type == nomadlike.JobTypeBatch || job.Type == nomadlike.JobTypeSysBatch
 	}
