@@ -1,8 +1,11 @@
 package drivers
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"time"
 )
 
 // ExecStreamer is implemented by drivers that can run an interactive
@@ -43,4 +46,25 @@ type ExecOptions struct {
 type TerminalSize struct {
 	Height int `json:"Height"`
 	Width  int `json:"Width"`
+}
+
+// ExecBuffered runs cmd through s with no stdin and returns its whole
+// output: Execer's one-shot exec for a driver that has ExecStreamer. A
+// timeout of zero means no limit; past it the command is killed and the
+// error wraps context.DeadlineExceeded.
+func ExecBuffered(ctx context.Context, s ExecStreamer, taskID string, cmd []string, timeout time.Duration) (*ExecResult, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	var stdout, stderr bytes.Buffer
+	res, err := s.ExecTaskStreaming(ctx, taskID, &ExecOptions{Command: cmd, Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("exec in task %q: %w", taskID, ctx.Err())
+	}
+	return &ExecResult{ExitCode: res.ExitCode, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil
 }

@@ -42,6 +42,38 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// feeder is a stdin the test writes to without blocking: writes queue
+// (a full queue drops them), reads take them in order, Close ends it.
+type feeder struct {
+	ch   chan []byte
+	once sync.Once
+	rest []byte
+}
+
+func newFeeder() *feeder { return &feeder{ch: make(chan []byte, 256)} }
+
+func (f *feeder) send(s string) {
+	select {
+	case f.ch <- []byte(s):
+	default:
+	}
+}
+
+func (f *feeder) Close() { f.once.Do(func() { close(f.ch) }) }
+
+func (f *feeder) Read(p []byte) (int, error) {
+	if len(f.rest) == 0 {
+		b, ok := <-f.ch
+		if !ok {
+			return 0, io.EOF
+		}
+		f.rest = b
+	}
+	n := copy(p, f.rest)
+	f.rest = f.rest[n:]
+	return n, nil
+}
+
 // streamer returns the driver's ExecStreamer, or nil (after checking that
 // a driver without exec says so) when it has none.
 func streamer(t *testing.T, s *suite) drivers.ExecStreamer {
@@ -115,14 +147,14 @@ func testExecStreamTTY(t *testing.T, s *suite) {
 	}
 	cfg, _ := s.start(t, "exec sleep 1000")
 	var out syncBuffer
-	stdinR, stdinW := io.Pipe()
-	defer stdinW.Close()
+	stdin := newFeeder()
+	defer stdin.Close()
 	resize := make(chan drivers.TerminalSize, 1)
 	resize <- drivers.TerminalSize{Height: 33, Width: 101}
 	opts := &drivers.ExecOptions{
 		Command:  []string{"/bin/sh", "-c", `[ -t 0 ] && echo is-a-tty; while read x; do [ "$x" = q ] && exit 5; stty size; done`},
 		Tty:      true,
-		Stdin:    stdinR,
+		Stdin:    stdin,
 		Stdout:   &out,
 		Stderr:   io.Discard,
 		ResizeCh: resize,
@@ -130,14 +162,10 @@ func testExecStreamTTY(t *testing.T, s *suite) {
 	ch := execAsync(context.Background(), es, cfg.ID, opts)
 	// The size travels apart from stdin: ask until the shell sees it.
 	poll(t, "the terminal size 33 101 in the output", func() bool {
-		if _, err := io.WriteString(stdinW, "\n"); err != nil {
-			return true
-		}
+		stdin.send("\n")
 		return strings.Contains(out.String(), "33 101")
 	})
-	if _, err := io.WriteString(stdinW, "q\n"); err != nil {
-		t.Fatalf("write stdin: %v", err)
-	}
+	stdin.send("q\n")
 	o := awaitExec(t, ch)
 	if o.err != nil {
 		t.Fatalf("ExecTaskStreaming: %v", o.err)
@@ -154,11 +182,11 @@ func testExecStreamTaskStop(t *testing.T, s *suite) {
 	}
 	cfg, _ := s.start(t, "exec sleep 1000")
 	var out syncBuffer
-	stdinR, stdinW := io.Pipe()
-	defer stdinW.Close()
+	stdin := newFeeder()
+	defer stdin.Close()
 	opts := &drivers.ExecOptions{
 		Command: []string{"/bin/sh", "-c", "echo started; exec sleep 1000"},
-		Stdin:   stdinR, Stdout: &out, Stderr: io.Discard,
+		Stdin:   stdin, Stdout: &out, Stderr: io.Discard,
 	}
 	ch := execAsync(context.Background(), es, cfg.ID, opts)
 	poll(t, "the exec'd command to start", func() bool { return strings.Contains(out.String(), "started") })

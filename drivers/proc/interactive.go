@@ -35,9 +35,11 @@ type Interactive struct {
 	// Started, when set, runs right after the process starts; an error
 	// kills it and is returned.
 	Started func(pid int) error
-	// Done, when set, ends the command (SIGKILL) when it is closed: the
-	// task stopped.
+	// Done, when set, ends the command when it is closed: the task
+	// stopped.
 	Done <-chan struct{}
+	// Stop ends the command when ctx or Done ends; nil: SIGKILL.
+	Stop func(*os.Process) error
 }
 
 // Run starts the command, copies its streams, and returns how it exited
@@ -93,6 +95,10 @@ func (in *Interactive) Run(ctx context.Context) (*drivers.ExitResult, error) {
 		case <-ctx.Done():
 		case <-in.Done:
 		case <-stop:
+			return
+		}
+		if in.Stop != nil {
+			_ = in.Stop(in.Cmd.Process)
 			return
 		}
 		_ = in.Cmd.Process.Kill()

@@ -20,6 +20,12 @@ import (
 // the process becomes the task through execve, or exits with FailedCode
 // after writing the reason to ErrFD.
 func init() {
+	if len(os.Args) > 0 && os.Args[0] == EnterArgv0 {
+		// Namespaces, root and credentials are set on this thread, and
+		// the command is forked from it.
+		runtime.LockOSThread()
+		os.Exit(runEnter())
+	}
 	if len(os.Args) == 0 || os.Args[0] != Argv0 {
 		return
 	}
