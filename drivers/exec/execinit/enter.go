@@ -110,7 +110,7 @@ func enter() (int, error) {
 		Env:   env,
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
 		Sys: &syscall.SysProcAttr{
-			Setsid:    true,
+			Setsid:  true,
 			Setctty: spec.Tty,
 		},
 	})
