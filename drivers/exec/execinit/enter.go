@@ -1,10 +1,8 @@
 package execinit
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -186,18 +184,9 @@ func joinTask(spec *EnterSpec) error {
 }
 
 func readEnterSpec() (*EnterSpec, error) {
-	f := os.NewFile(SpecFD, "enter-spec")
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read exec spec: %w", err)
-	}
-	if len(b) == 0 {
-		return nil, errors.New("read exec spec: driver closed the pipe")
-	}
 	var spec EnterSpec
-	if err := json.Unmarshal(b, &spec); err != nil {
-		return nil, fmt.Errorf("decode exec spec: %w", err)
+	if err := readSpec("exec spec", &spec); err != nil {
+		return nil, err
 	}
 	if spec.Pid <= 0 || spec.Command == "" {
 		return nil, errors.New("exec spec: pid and command are required")
