@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	napi "github.com/hashicorp/nomad/api"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
 // execTaskJob is a service job whose exec task, as nobody, sleeps.
@@ -185,4 +188,127 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestAllocExecACL: with ACLs on, a token without alloc-exec in the
+// allocation's namespace (and no token at all) cannot run a command in a
+// task, through the CLI or Nomad's Go client, and nothing runs; a token
+// with alloc-exec can.
+func TestAllocExecACL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an agent")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the exec driver needs root")
+	}
+	if err := becomeSubreaper(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "agent.hcl")
+	if err := os.WriteFile(cfgPath, []byte("acl {\n  enabled = true\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ports := portsTB(t, 2)
+	dataDir := filepath.Join(dir, "dev1")
+	fa := newAgent(t, dir, "dev1", []string{"agent", "-dev", "-node", "dev1", "-data-dir", dataDir, "-config", cfgPath,
+		"-http-port", strconv.Itoa(ports[0]), "-rpc-port", strconv.Itoa(ports[1])}, ports[0], ports[1])
+	a := &devAgent{faultAgent: fa, tb: t, dir: dir}
+	t.Cleanup(func() {
+		a.stopAll()
+		if t.Failed() {
+			t.Logf("----- agent log (tail) -----\n%s", a.logTail(8000))
+		}
+	})
+	a.Start()
+
+	var root *nomadlike.ACLToken
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		tok, _, err := fa.client.ACLTokens().Bootstrap(ctx, "", nil)
+		if err == nil {
+			root = tok
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ACL bootstrap: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	mc, err := api.NewClient(api.Config{Address: "http://" + a.HTTPAddr(), Token: root.SecretID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa.client = mc
+	a.waitReady(60*time.Second, "exec")
+	tokens := map[string]string{}
+	for name, rules := range map[string]string{
+		"noexec": `namespace "default" { capabilities = ["read-job", "submit-job", "list-jobs", "read-logs", "alloc-lifecycle"] }`,
+		"exec":   `namespace "default" { capabilities = ["read-job", "alloc-exec"] }`,
+	} {
+		if _, err := mc.ACLPolicies().Upsert(ctx, &nomadlike.ACLPolicy{Name: name, Rules: rules}, nil); err != nil {
+			t.Fatalf("upsert policy %s: %v", name, err)
+		}
+		tok, _, err := mc.ACLTokens().Create(ctx, &nomadlike.ACLToken{Name: name, Type: "client", Policies: []string{name}}, nil)
+		if err != nil {
+			t.Fatalf("create token %s: %v", name, err)
+		}
+		tokens[name] = tok.SecretID
+	}
+	cliAs := func(token string, args ...string) (int, string) {
+		cmd := exec.CommandContext(ctx, nomadlikeBin, args...)
+		cmd.Env = append(os.Environ(), "NOMAD_TOKEN="+token)
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	if code, out := cliAs(root.SecretID, "job", "run", "-detach", a.address(), a.writeJob("aclexec", execTaskJob("aclexec"))); code != 0 {
+		t.Fatalf("job run = %d %s", code, out)
+	}
+	alloc := a.waitOneAlloc(ctx, "aclexec", nomadlike.AllocClientStatusRunning)
+	marker := filepath.Join(dataDir, "alloc", alloc.ID, "t", "local", "pwned")
+	touch := []string{"/bin/sh", "-c", "touch /local/pwned"}
+
+	for _, tc := range []struct{ name, token string }{
+		{"no token", ""},
+		{"token without alloc-exec", tokens["noexec"]},
+		{"unknown token", nomadlike.GenerateUUID()},
+	} {
+		t.Run("CLI "+tc.name, func(t *testing.T) {
+			code, out := cliAs(tc.token, append([]string{"alloc", "exec", a.address(), "-i=false", "-t=false", "-task", "t", alloc.ID}, touch...)...)
+			if code == 0 || !(strings.Contains(out, "permission denied") || strings.Contains(out, "ACL token not found")) {
+				t.Errorf("alloc exec with %s = %d %q, want refused (permission denied)", tc.name, code, out)
+			}
+		})
+	}
+	nc, err := napi.NewClient(&napi.Config{Address: "http://" + a.HTTPAddr(), SecretID: tokens["noexec"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _, err := nc.Allocations().Info(alloc.ID, nil)
+	if err != nil {
+		t.Fatalf("Allocations().Info with read-job: %v", err)
+	}
+	var out bytes.Buffer
+	if code, err := nc.Allocations().Exec(ctx, info, "t", false, touch, strings.NewReader(""), &out, &out, nil, nil); err == nil {
+		t.Errorf("Nomad's Exec without alloc-exec = %d, nil; want refused", code)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Fatalf("a refused exec ran its command: %s exists (%v)", marker, err)
+	}
+
+	if code, out := cliAs(tokens["exec"], append([]string{"alloc", "exec", a.address(), "-i=false", "-t=false", alloc.ID}, touch...)...); code != 0 {
+		t.Fatalf("alloc exec with alloc-exec = %d %q, want 0", code, out)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("the allowed exec left no %s: %v", marker, err)
+	}
 }
