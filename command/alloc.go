@@ -3,7 +3,6 @@ package command
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -420,48 +419,6 @@ func allocSignalCommand() *cli.Command {
 				return agentError(c, "signal allocation", err)
 			}
 			fmt.Fprintf(c.App.Writer, "Sent %s to allocation %s\n", c.String("s"), nomadlike.ShortID(id))
-			return nil
-		},
-	}
-}
-
-func allocExecCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "exec",
-		Usage:     "Run a command inside a running task (non-interactive)",
-		ArgsUsage: "ALLOC CMD [ARGS...]",
-		Flags: []cli.Flag{addressFlag(),
-			&cli.StringFlag{Name: "task", Usage: "task to run in (required when the group has several)"},
-			&cli.DurationFlag{Name: "timeout", Value: time.Minute, Usage: "kill the command after this long"}},
-		Action: func(c *cli.Context) error {
-			if c.NArg() < 2 {
-				return userError("usage: alloc exec [-task T] ALLOC CMD [ARGS...]")
-			}
-			client, err := apiClient(c)
-			if err != nil {
-				return err
-			}
-			id, err := allocArg(c, client)
-			if err != nil {
-				return err
-			}
-			task, err := allocTask(c, client, id, c.String("task"))
-			if err != nil {
-				return err
-			}
-			res, err := client.Allocations().Exec(cmdContext(c), id, task, c.Args().Slice()[1:], c.Duration("timeout"))
-			if err != nil {
-				return agentError(c, "exec", err)
-			}
-			rawWriter(c.App.Writer).Write(res.Stdout)
-			errw := rawWriter(c.App.ErrWriter)
-			if errw == nil {
-				errw = os.Stderr
-			}
-			errw.Write(res.Stderr)
-			if res.ExitCode != 0 {
-				return withCode(res.ExitCode, fmt.Errorf("command exited with code %d", res.ExitCode))
-			}
 			return nil
 		},
 	}

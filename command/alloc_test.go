@@ -74,6 +74,10 @@ func newAllocAgent(t *testing.T) *allocAgent {
 	}
 	mux.HandleFunc("PUT /v1/allocation/{id}/stop", record)
 	mux.HandleFunc("PUT /v1/client/allocation/{id}/{op}", record)
+	mux.HandleFunc("GET /v1/client/allocation/{id}/exec", func(w http.ResponseWriter, r *http.Request) {
+		ag.calls = append(ag.calls, "GET "+r.URL.Path+"?"+r.URL.RawQuery)
+		fakeExec(t, w, r, "hello\n", 2)
+	})
 	mux.HandleFunc("GET /v1/client/fs/logs/{id}", func(w http.ResponseWriter, r *http.Request) {
 		ag.calls = append(ag.calls, "GET "+r.URL.Path+"?"+r.URL.RawQuery)
 		io.WriteString(w, "l1\nl2\nl3\n")
@@ -115,7 +119,7 @@ func TestAllocCommands(t *testing.T) {
 		{name: "stop", args: []string{"stop", "a1b2"}, contains: []string{`evaluation ID "eval-1"`}, call: "PUT /v1/allocation/" + ag.alloc.ID + "/stop"},
 		{name: "restart task", args: []string{"restart", "a1b2", "app"}, call: `"TaskName":"app"`},
 		{name: "signal", args: []string{"signal", "-s", "SIGHUP", "a1b2"}, call: `"Signal":"SIGHUP"`},
-		{name: "exec", args: []string{"exec", "a1b2", "echo", "hi"}, code: 2, contains: []string{"hello"}, call: `"Cmd":["echo","hi"]`},
+		{name: "exec", args: []string{"exec", "-i=false", "a1b2", "echo", "hi"}, code: 2, contains: []string{"hello"}, call: "command=%5B%22echo%22%2C%22hi%22%5D"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package containerd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -463,57 +462,14 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 	return h.task.Kill(ctx, sig)
 }
 
-// ExecTask runs a command inside the task's container.
+// ExecTask runs a command inside the task's container and returns its
+// output (the one-shot form of ExecTaskStreaming); a timeout of zero
+// means one minute.
 func (d *Driver) ExecTask(taskID string, cmd []string, timeout time.Duration) (*drivers.ExecResult, error) {
-	h, err := d.handle(taskID)
-	if err != nil {
-		return nil, err
-	}
-	if len(cmd) == 0 {
-		return nil, errors.New("exec: empty command")
-	}
-	_, ctx, err := d.connect(context.Background())
-	if err != nil {
-		return nil, err
-	}
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	spec, err := h.container.Spec(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("exec: read spec: %w", err)
-	}
-	pspec := *spec.Process
-	pspec.Args = cmd
-	pspec.Terminal = false
-	var stdout, stderr bytes.Buffer
-	execID := fmt.Sprintf("exec-%d", time.Now().UnixNano())
-	proc, err := h.task.Exec(ctx, execID, &pspec, cio.NewCreator(cio.WithStreams(nil, &stdout, &stderr), cio.WithFIFODir(d.fifoDir(h.containerID))))
-	if err != nil {
-		return nil, fmt.Errorf("exec: %w", err)
-	}
-	defer proc.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
-	exitCh, err := proc.Wait(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("exec: wait: %w", err)
-	}
-	if err := proc.Start(ctx); err != nil {
-		return nil, fmt.Errorf("exec: start: %w", err)
-	}
-	var st containerd.ExitStatus
-	select {
-	case st = <-exitCh:
-	case <-ctx.Done():
-		proc.Kill(context.WithoutCancel(ctx), syscall.SIGKILL)
-		return nil, fmt.Errorf("exec: %w", ctx.Err())
-	}
-	proc.CloseIO(context.WithoutCancel(ctx), containerd.WithStdinCloser)
-	if io := proc.IO(); io != nil {
-		io.Wait()
-	}
-	return &drivers.ExecResult{ExitCode: int(st.ExitCode()), Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil
+	return drivers.ExecBuffered(context.Background(), d, taskID, cmd, timeout)
 }
 
 // catchesSignal reports whether process pid has a handler for sig, from the

@@ -13,7 +13,7 @@ import (
 )
 
 func cases() []testCase {
-	return []testCase{
+	return append([]testCase{
 		{"fingerprint", testFingerprint},
 		{"exit_zero_and_logs", testExitZeroAndLogs},
 		{"exit_nonzero", testExitNonZero},
@@ -32,7 +32,7 @@ func cases() []testCase {
 		{"task_not_found", testTaskNotFound},
 		{"recover", testRecover},
 		{"default_signals", testDefaultSignals},
-	}
+	}, execStreamCases()...)
 }
 
 func testFingerprint(t *testing.T, s *suite) {

@@ -68,7 +68,7 @@ func (d *Driver) Info() drivers.Info {
 		Version: Version,
 		Capabilities: drivers.Capabilities{
 			SendSignals: true,
-			Exec:        false,
+			Exec:        true,
 			FSIsolation: drivers.FSIsolationChroot,
 		},
 	}

@@ -424,6 +424,370 @@ func (x *ExecTaskRequest) GetTimeoutNs() int64 {
 	return 0
 }
 
+// ExecStreamRequest is one message of an interactive exec from the client.
+type ExecStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Msg:
+	//
+	//	*ExecStreamRequest_Setup
+	//	*ExecStreamRequest_Stdin
+	//	*ExecStreamRequest_TtySize
+	Msg           isExecStreamRequest_Msg `protobuf_oneof:"msg"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecStreamRequest) Reset() {
+	*x = ExecStreamRequest{}
+	mi := &file_driver_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecStreamRequest) ProtoMessage() {}
+
+func (x *ExecStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecStreamRequest.ProtoReflect.Descriptor instead.
+func (*ExecStreamRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ExecStreamRequest) GetMsg() isExecStreamRequest_Msg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *ExecStreamRequest) GetSetup() *ExecStreamSetup {
+	if x != nil {
+		if x, ok := x.Msg.(*ExecStreamRequest_Setup); ok {
+			return x.Setup
+		}
+	}
+	return nil
+}
+
+func (x *ExecStreamRequest) GetStdin() *ExecStreamInput {
+	if x != nil {
+		if x, ok := x.Msg.(*ExecStreamRequest_Stdin); ok {
+			return x.Stdin
+		}
+	}
+	return nil
+}
+
+func (x *ExecStreamRequest) GetTtySize() *ExecTerminalSize {
+	if x != nil {
+		if x, ok := x.Msg.(*ExecStreamRequest_TtySize); ok {
+			return x.TtySize
+		}
+	}
+	return nil
+}
+
+type isExecStreamRequest_Msg interface {
+	isExecStreamRequest_Msg()
+}
+
+type ExecStreamRequest_Setup struct {
+	Setup *ExecStreamSetup `protobuf:"bytes,1,opt,name=setup,proto3,oneof"`
+}
+
+type ExecStreamRequest_Stdin struct {
+	Stdin *ExecStreamInput `protobuf:"bytes,2,opt,name=stdin,proto3,oneof"`
+}
+
+type ExecStreamRequest_TtySize struct {
+	TtySize *ExecTerminalSize `protobuf:"bytes,3,opt,name=tty_size,json=ttySize,proto3,oneof"`
+}
+
+func (*ExecStreamRequest_Setup) isExecStreamRequest_Msg() {}
+
+func (*ExecStreamRequest_Stdin) isExecStreamRequest_Msg() {}
+
+func (*ExecStreamRequest_TtySize) isExecStreamRequest_Msg() {}
+
+type ExecStreamSetup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Command       []string               `protobuf:"bytes,2,rep,name=command,proto3" json:"command,omitempty"`
+	Tty           bool                   `protobuf:"varint,3,opt,name=tty,proto3" json:"tty,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecStreamSetup) Reset() {
+	*x = ExecStreamSetup{}
+	mi := &file_driver_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecStreamSetup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecStreamSetup) ProtoMessage() {}
+
+func (x *ExecStreamSetup) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecStreamSetup.ProtoReflect.Descriptor instead.
+func (*ExecStreamSetup) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ExecStreamSetup) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *ExecStreamSetup) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *ExecStreamSetup) GetTty() bool {
+	if x != nil {
+		return x.Tty
+	}
+	return false
+}
+
+// ExecStreamInput is a chunk of stdin, or its end.
+type ExecStreamInput struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	Close         bool                   `protobuf:"varint,2,opt,name=close,proto3" json:"close,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecStreamInput) Reset() {
+	*x = ExecStreamInput{}
+	mi := &file_driver_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecStreamInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecStreamInput) ProtoMessage() {}
+
+func (x *ExecStreamInput) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecStreamInput.ProtoReflect.Descriptor instead.
+func (*ExecStreamInput) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ExecStreamInput) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *ExecStreamInput) GetClose() bool {
+	if x != nil {
+		return x.Close
+	}
+	return false
+}
+
+type ExecTerminalSize struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Height        int32                  `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	Width         int32                  `protobuf:"varint,2,opt,name=width,proto3" json:"width,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecTerminalSize) Reset() {
+	*x = ExecTerminalSize{}
+	mi := &file_driver_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecTerminalSize) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecTerminalSize) ProtoMessage() {}
+
+func (x *ExecTerminalSize) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecTerminalSize.ProtoReflect.Descriptor instead.
+func (*ExecTerminalSize) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ExecTerminalSize) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *ExecTerminalSize) GetWidth() int32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+// ExecStreamReply is one message of an interactive exec from the driver.
+type ExecStreamReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Msg:
+	//
+	//	*ExecStreamReply_Stdout
+	//	*ExecStreamReply_Stderr
+	//	*ExecStreamReply_Exited
+	Msg           isExecStreamReply_Msg `protobuf_oneof:"msg"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecStreamReply) Reset() {
+	*x = ExecStreamReply{}
+	mi := &file_driver_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecStreamReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecStreamReply) ProtoMessage() {}
+
+func (x *ExecStreamReply) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecStreamReply.ProtoReflect.Descriptor instead.
+func (*ExecStreamReply) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ExecStreamReply) GetMsg() isExecStreamReply_Msg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *ExecStreamReply) GetStdout() []byte {
+	if x != nil {
+		if x, ok := x.Msg.(*ExecStreamReply_Stdout); ok {
+			return x.Stdout
+		}
+	}
+	return nil
+}
+
+func (x *ExecStreamReply) GetStderr() []byte {
+	if x != nil {
+		if x, ok := x.Msg.(*ExecStreamReply_Stderr); ok {
+			return x.Stderr
+		}
+	}
+	return nil
+}
+
+func (x *ExecStreamReply) GetExited() []byte {
+	if x != nil {
+		if x, ok := x.Msg.(*ExecStreamReply_Exited); ok {
+			return x.Exited
+		}
+	}
+	return nil
+}
+
+type isExecStreamReply_Msg interface {
+	isExecStreamReply_Msg()
+}
+
+type ExecStreamReply_Stdout struct {
+	Stdout []byte `protobuf:"bytes,1,opt,name=stdout,proto3,oneof"`
+}
+
+type ExecStreamReply_Stderr struct {
+	Stderr []byte `protobuf:"bytes,2,opt,name=stderr,proto3,oneof"`
+}
+
+type ExecStreamReply_Exited struct {
+	// exited is the drivers.ExitResult as JSON; it is the last message.
+	Exited []byte `protobuf:"bytes,3,opt,name=exited,proto3,oneof"`
+}
+
+func (*ExecStreamReply_Stdout) isExecStreamReply_Msg() {}
+
+func (*ExecStreamReply_Stderr) isExecStreamReply_Msg() {}
+
+func (*ExecStreamReply_Exited) isExecStreamReply_Msg() {}
+
 var File_driver_proto protoreflect.FileDescriptor
 
 const file_driver_proto_rawDesc = "" +
@@ -451,7 +815,27 @@ const file_driver_proto_rawDesc = "" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x10\n" +
 	"\x03cmd\x18\x02 \x03(\tR\x03cmd\x12\x1d\n" +
 	"\n" +
-	"timeout_ns\x18\x03 \x01(\x03R\ttimeoutNs2\xa0\b\n" +
+	"timeout_ns\x18\x03 \x01(\x03R\ttimeoutNs\"\xdd\x01\n" +
+	"\x11ExecStreamRequest\x12=\n" +
+	"\x05setup\x18\x01 \x01(\v2%.nomadlike.drivers.v1.ExecStreamSetupH\x00R\x05setup\x12=\n" +
+	"\x05stdin\x18\x02 \x01(\v2%.nomadlike.drivers.v1.ExecStreamInputH\x00R\x05stdin\x12C\n" +
+	"\btty_size\x18\x03 \x01(\v2&.nomadlike.drivers.v1.ExecTerminalSizeH\x00R\attySizeB\x05\n" +
+	"\x03msg\"V\n" +
+	"\x0fExecStreamSetup\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x18\n" +
+	"\acommand\x18\x02 \x03(\tR\acommand\x12\x10\n" +
+	"\x03tty\x18\x03 \x01(\bR\x03tty\";\n" +
+	"\x0fExecStreamInput\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x14\n" +
+	"\x05close\x18\x02 \x01(\bR\x05close\"@\n" +
+	"\x10ExecTerminalSize\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x05R\x06height\x12\x14\n" +
+	"\x05width\x18\x02 \x01(\x05R\x05width\"f\n" +
+	"\x0fExecStreamReply\x12\x18\n" +
+	"\x06stdout\x18\x01 \x01(\fH\x00R\x06stdout\x12\x18\n" +
+	"\x06stderr\x18\x02 \x01(\fH\x00R\x06stderr\x12\x18\n" +
+	"\x06exited\x18\x03 \x01(\fH\x00R\x06exitedB\x05\n" +
+	"\x03msg2\x89\t\n" +
 	"\x06Driver\x12D\n" +
 	"\x04Info\x12\x1b.nomadlike.drivers.v1.Empty\x1a\x1f.nomadlike.drivers.v1.JSONReply\x12K\n" +
 	"\tSetConfig\x12!.nomadlike.drivers.v1.JSONRequest\x1a\x1b.nomadlike.drivers.v1.Empty\x12K\n" +
@@ -466,7 +850,8 @@ const file_driver_proto_rawDesc = "" +
 	"\tTaskStats\x12!.nomadlike.drivers.v1.TaskRequest\x1a\x1f.nomadlike.drivers.v1.JSONReply\x12R\n" +
 	"\n" +
 	"SignalTask\x12'.nomadlike.drivers.v1.SignalTaskRequest\x1a\x1b.nomadlike.drivers.v1.Empty\x12R\n" +
-	"\bExecTask\x12%.nomadlike.drivers.v1.ExecTaskRequest\x1a\x1f.nomadlike.drivers.v1.JSONReplyB.Z,github.com/nomadlike/nomadlike/drivers/protob\x06proto3"
+	"\bExecTask\x12%.nomadlike.drivers.v1.ExecTaskRequest\x1a\x1f.nomadlike.drivers.v1.JSONReply\x12g\n" +
+	"\x11ExecTaskStreaming\x12'.nomadlike.drivers.v1.ExecStreamRequest\x1a%.nomadlike.drivers.v1.ExecStreamReply(\x010\x01B.Z,github.com/nomadlike/nomadlike/drivers/protob\x06proto3"
 
 var (
 	file_driver_proto_rawDescOnce sync.Once
@@ -480,7 +865,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_driver_proto_goTypes = []any{
 	(*Empty)(nil),              // 0: nomadlike.drivers.v1.Empty
 	(*JSONRequest)(nil),        // 1: nomadlike.drivers.v1.JSONRequest
@@ -490,39 +875,49 @@ var file_driver_proto_goTypes = []any{
 	(*DestroyTaskRequest)(nil), // 5: nomadlike.drivers.v1.DestroyTaskRequest
 	(*SignalTaskRequest)(nil),  // 6: nomadlike.drivers.v1.SignalTaskRequest
 	(*ExecTaskRequest)(nil),    // 7: nomadlike.drivers.v1.ExecTaskRequest
+	(*ExecStreamRequest)(nil),  // 8: nomadlike.drivers.v1.ExecStreamRequest
+	(*ExecStreamSetup)(nil),    // 9: nomadlike.drivers.v1.ExecStreamSetup
+	(*ExecStreamInput)(nil),    // 10: nomadlike.drivers.v1.ExecStreamInput
+	(*ExecTerminalSize)(nil),   // 11: nomadlike.drivers.v1.ExecTerminalSize
+	(*ExecStreamReply)(nil),    // 12: nomadlike.drivers.v1.ExecStreamReply
 }
 var file_driver_proto_depIdxs = []int32{
-	0,  // 0: nomadlike.drivers.v1.Driver.Info:input_type -> nomadlike.drivers.v1.Empty
-	1,  // 1: nomadlike.drivers.v1.Driver.SetConfig:input_type -> nomadlike.drivers.v1.JSONRequest
-	0,  // 2: nomadlike.drivers.v1.Driver.Fingerprint:input_type -> nomadlike.drivers.v1.Empty
-	1,  // 3: nomadlike.drivers.v1.Driver.ValidateTaskConfig:input_type -> nomadlike.drivers.v1.JSONRequest
-	1,  // 4: nomadlike.drivers.v1.Driver.StartTask:input_type -> nomadlike.drivers.v1.JSONRequest
-	3,  // 5: nomadlike.drivers.v1.Driver.WaitTask:input_type -> nomadlike.drivers.v1.TaskRequest
-	4,  // 6: nomadlike.drivers.v1.Driver.StopTask:input_type -> nomadlike.drivers.v1.StopTaskRequest
-	5,  // 7: nomadlike.drivers.v1.Driver.DestroyTask:input_type -> nomadlike.drivers.v1.DestroyTaskRequest
-	3,  // 8: nomadlike.drivers.v1.Driver.InspectTask:input_type -> nomadlike.drivers.v1.TaskRequest
-	1,  // 9: nomadlike.drivers.v1.Driver.RecoverTask:input_type -> nomadlike.drivers.v1.JSONRequest
-	3,  // 10: nomadlike.drivers.v1.Driver.TaskStats:input_type -> nomadlike.drivers.v1.TaskRequest
-	6,  // 11: nomadlike.drivers.v1.Driver.SignalTask:input_type -> nomadlike.drivers.v1.SignalTaskRequest
-	7,  // 12: nomadlike.drivers.v1.Driver.ExecTask:input_type -> nomadlike.drivers.v1.ExecTaskRequest
-	2,  // 13: nomadlike.drivers.v1.Driver.Info:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 14: nomadlike.drivers.v1.Driver.SetConfig:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 15: nomadlike.drivers.v1.Driver.Fingerprint:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 16: nomadlike.drivers.v1.Driver.ValidateTaskConfig:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 17: nomadlike.drivers.v1.Driver.StartTask:output_type -> nomadlike.drivers.v1.JSONReply
-	2,  // 18: nomadlike.drivers.v1.Driver.WaitTask:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 19: nomadlike.drivers.v1.Driver.StopTask:output_type -> nomadlike.drivers.v1.Empty
-	0,  // 20: nomadlike.drivers.v1.Driver.DestroyTask:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 21: nomadlike.drivers.v1.Driver.InspectTask:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 22: nomadlike.drivers.v1.Driver.RecoverTask:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 23: nomadlike.drivers.v1.Driver.TaskStats:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 24: nomadlike.drivers.v1.Driver.SignalTask:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 25: nomadlike.drivers.v1.Driver.ExecTask:output_type -> nomadlike.drivers.v1.JSONReply
-	13, // [13:26] is the sub-list for method output_type
-	0,  // [0:13] is the sub-list for method input_type
-	0,  // [0:0] is the sub-list for extension type_name
-	0,  // [0:0] is the sub-list for extension extendee
-	0,  // [0:0] is the sub-list for field type_name
+	9,  // 0: nomadlike.drivers.v1.ExecStreamRequest.setup:type_name -> nomadlike.drivers.v1.ExecStreamSetup
+	10, // 1: nomadlike.drivers.v1.ExecStreamRequest.stdin:type_name -> nomadlike.drivers.v1.ExecStreamInput
+	11, // 2: nomadlike.drivers.v1.ExecStreamRequest.tty_size:type_name -> nomadlike.drivers.v1.ExecTerminalSize
+	0,  // 3: nomadlike.drivers.v1.Driver.Info:input_type -> nomadlike.drivers.v1.Empty
+	1,  // 4: nomadlike.drivers.v1.Driver.SetConfig:input_type -> nomadlike.drivers.v1.JSONRequest
+	0,  // 5: nomadlike.drivers.v1.Driver.Fingerprint:input_type -> nomadlike.drivers.v1.Empty
+	1,  // 6: nomadlike.drivers.v1.Driver.ValidateTaskConfig:input_type -> nomadlike.drivers.v1.JSONRequest
+	1,  // 7: nomadlike.drivers.v1.Driver.StartTask:input_type -> nomadlike.drivers.v1.JSONRequest
+	3,  // 8: nomadlike.drivers.v1.Driver.WaitTask:input_type -> nomadlike.drivers.v1.TaskRequest
+	4,  // 9: nomadlike.drivers.v1.Driver.StopTask:input_type -> nomadlike.drivers.v1.StopTaskRequest
+	5,  // 10: nomadlike.drivers.v1.Driver.DestroyTask:input_type -> nomadlike.drivers.v1.DestroyTaskRequest
+	3,  // 11: nomadlike.drivers.v1.Driver.InspectTask:input_type -> nomadlike.drivers.v1.TaskRequest
+	1,  // 12: nomadlike.drivers.v1.Driver.RecoverTask:input_type -> nomadlike.drivers.v1.JSONRequest
+	3,  // 13: nomadlike.drivers.v1.Driver.TaskStats:input_type -> nomadlike.drivers.v1.TaskRequest
+	6,  // 14: nomadlike.drivers.v1.Driver.SignalTask:input_type -> nomadlike.drivers.v1.SignalTaskRequest
+	7,  // 15: nomadlike.drivers.v1.Driver.ExecTask:input_type -> nomadlike.drivers.v1.ExecTaskRequest
+	8,  // 16: nomadlike.drivers.v1.Driver.ExecTaskStreaming:input_type -> nomadlike.drivers.v1.ExecStreamRequest
+	2,  // 17: nomadlike.drivers.v1.Driver.Info:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 18: nomadlike.drivers.v1.Driver.SetConfig:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 19: nomadlike.drivers.v1.Driver.Fingerprint:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 20: nomadlike.drivers.v1.Driver.ValidateTaskConfig:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 21: nomadlike.drivers.v1.Driver.StartTask:output_type -> nomadlike.drivers.v1.JSONReply
+	2,  // 22: nomadlike.drivers.v1.Driver.WaitTask:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 23: nomadlike.drivers.v1.Driver.StopTask:output_type -> nomadlike.drivers.v1.Empty
+	0,  // 24: nomadlike.drivers.v1.Driver.DestroyTask:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 25: nomadlike.drivers.v1.Driver.InspectTask:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 26: nomadlike.drivers.v1.Driver.RecoverTask:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 27: nomadlike.drivers.v1.Driver.TaskStats:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 28: nomadlike.drivers.v1.Driver.SignalTask:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 29: nomadlike.drivers.v1.Driver.ExecTask:output_type -> nomadlike.drivers.v1.JSONReply
+	12, // 30: nomadlike.drivers.v1.Driver.ExecTaskStreaming:output_type -> nomadlike.drivers.v1.ExecStreamReply
+	17, // [17:31] is the sub-list for method output_type
+	3,  // [3:17] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_driver_proto_init() }
@@ -530,13 +925,23 @@ func file_driver_proto_init() {
 	if File_driver_proto != nil {
 		return
 	}
+	file_driver_proto_msgTypes[8].OneofWrappers = []any{
+		(*ExecStreamRequest_Setup)(nil),
+		(*ExecStreamRequest_Stdin)(nil),
+		(*ExecStreamRequest_TtySize)(nil),
+	}
+	file_driver_proto_msgTypes[12].OneofWrappers = []any{
+		(*ExecStreamReply_Stdout)(nil),
+		(*ExecStreamReply_Stderr)(nil),
+		(*ExecStreamReply_Exited)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

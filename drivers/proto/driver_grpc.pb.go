@@ -39,6 +39,7 @@ const (
 	Driver_TaskStats_FullMethodName          = "/nomadlike.drivers.v1.Driver/TaskStats"
 	Driver_SignalTask_FullMethodName         = "/nomadlike.drivers.v1.Driver/SignalTask"
 	Driver_ExecTask_FullMethodName           = "/nomadlike.drivers.v1.Driver/ExecTask"
+	Driver_ExecTaskStreaming_FullMethodName  = "/nomadlike.drivers.v1.Driver/ExecTaskStreaming"
 )
 
 // DriverClient is the client API for Driver service.
@@ -58,6 +59,10 @@ type DriverClient interface {
 	TaskStats(ctx context.Context, in *TaskRequest, opts ...grpc.CallOption) (*JSONReply, error)
 	SignalTask(ctx context.Context, in *SignalTaskRequest, opts ...grpc.CallOption) (*Empty, error)
 	ExecTask(ctx context.Context, in *ExecTaskRequest, opts ...grpc.CallOption) (*JSONReply, error)
+	// ExecTaskStreaming runs one interactive command (drivers.ExecStreamer):
+	// the first request is the setup, then stdin and terminal sizes; the
+	// replies are output and, last, the exit.
+	ExecTaskStreaming(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExecStreamRequest, ExecStreamReply], error)
 }
 
 type driverClient struct {
@@ -198,6 +203,19 @@ func (c *driverClient) ExecTask(ctx context.Context, in *ExecTaskRequest, opts .
 	return out, nil
 }
 
+func (c *driverClient) ExecTaskStreaming(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExecStreamRequest, ExecStreamReply], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Driver_ServiceDesc.Streams[0], Driver_ExecTaskStreaming_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExecStreamRequest, ExecStreamReply]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Driver_ExecTaskStreamingClient = grpc.BidiStreamingClient[ExecStreamRequest, ExecStreamReply]
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -215,6 +233,10 @@ type DriverServer interface {
 	TaskStats(context.Context, *TaskRequest) (*JSONReply, error)
 	SignalTask(context.Context, *SignalTaskRequest) (*Empty, error)
 	ExecTask(context.Context, *ExecTaskRequest) (*JSONReply, error)
+	// ExecTaskStreaming runs one interactive command (drivers.ExecStreamer):
+	// the first request is the setup, then stdin and terminal sizes; the
+	// replies are output and, last, the exit.
+	ExecTaskStreaming(grpc.BidiStreamingServer[ExecStreamRequest, ExecStreamReply]) error
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -263,6 +285,9 @@ func (UnimplementedDriverServer) SignalTask(context.Context, *SignalTaskRequest)
 }
 func (UnimplementedDriverServer) ExecTask(context.Context, *ExecTaskRequest) (*JSONReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExecTask not implemented")
+}
+func (UnimplementedDriverServer) ExecTaskStreaming(grpc.BidiStreamingServer[ExecStreamRequest, ExecStreamReply]) error {
+	return status.Error(codes.Unimplemented, "method ExecTaskStreaming not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -519,6 +544,13 @@ func _Driver_ExecTask_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_ExecTaskStreaming_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(DriverServer).ExecTaskStreaming(&grpc.GenericServerStream[ExecStreamRequest, ExecStreamReply]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Driver_ExecTaskStreamingServer = grpc.BidiStreamingServer[ExecStreamRequest, ExecStreamReply]
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -579,6 +611,13 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Driver_ExecTask_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ExecTaskStreaming",
+			Handler:       _Driver_ExecTaskStreaming_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "driver.proto",
 }

@@ -82,6 +82,8 @@ var clientRoutes = []Route{
 	{writeMethods, "/v1/client/allocation/{alloc}/restart", allocNeed(acl.NamespaceCapabilityAllocLifecycle), (*Client).handleRestart},
 	{writeMethods, "/v1/client/allocation/{alloc}/signal", allocNeed(acl.NamespaceCapabilityAllocLifecycle), (*Client).handleSignal},
 	{writeMethods, "/v1/client/allocation/{alloc}/exec", allocNeed(acl.NamespaceCapabilityAllocExec), (*Client).handleExec},
+	// alloc exec (interactive): a websocket, as Nomad's (exec_stream.go).
+	{[]string{http.MethodGet}, "/v1/client/allocation/{alloc}/exec", allocNeed(acl.NamespaceCapabilityAllocExec), (*Client).handleExecStream},
 	{writeMethods, "/v1/client/allocation/{alloc}/stop", allocNeed(acl.NamespaceCapabilityAllocLifecycle), (*Client).handleStop},
 	{[]string{http.MethodGet}, "/v1/client/stats", RouteNeed{NodeRead: true}, (*Client).handleHostStats},
 	// The client's own view of its allocations, filtered by read-job.

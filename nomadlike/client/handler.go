@@ -29,6 +29,7 @@ import (
 //	PUT/POST /v1/client/allocation/:alloc/restart  {"TaskName": "", "AllTasks": false}
 //	PUT/POST /v1/client/allocation/:alloc/signal   {"Task": "", "Signal": "SIGHUP"}
 //	PUT/POST /v1/client/allocation/:alloc/exec     {"Task": "", "Cmd": ["ls"], "Timeout": ns} (non-interactive)
+//	GET      /v1/client/allocation/:alloc/exec?task=&command=[...]&tty= (websocket, as Nomad's: exec_stream.go)
 //	PUT/POST /v1/client/allocation/:alloc/stop     (kills the tasks here; servers stop allocs with PUT /v1/allocation/:id/stop)
 //	GET      /v1/client/stats
 //	GET      /v1/client/allocations                 (the client's own view)

@@ -20,6 +20,12 @@ import (
 // the process becomes the task through execve, or exits with FailedCode
 // after writing the reason to ErrFD.
 func init() {
+	if len(os.Args) > 0 && os.Args[0] == EnterArgv0 {
+		// Namespaces, root and credentials are set on this thread, and
+		// the command is forked from it.
+		runtime.LockOSThread()
+		os.Exit(runEnter())
+	}
 	if len(os.Args) == 0 || os.Args[0] != Argv0 {
 		return
 	}
@@ -91,20 +97,28 @@ func runInit() error {
 // after moving this process into the task's cgroup; EOF without a spec means
 // the driver gave up.
 func readInitSpec() (*Spec, error) {
-	f := os.NewFile(SpecFD, "init-spec")
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("read init spec: %w", err)
-	}
-	if len(b) == 0 {
-		return nil, errors.New("read init spec: driver closed the pipe")
-	}
 	var spec Spec
-	if err := json.Unmarshal(b, &spec); err != nil {
-		return nil, fmt.Errorf("decode init spec: %w", err)
+	if err := readSpec("init spec", &spec); err != nil {
+		return nil, err
 	}
 	return &spec, nil
+}
+
+// readSpec decodes the JSON the driver writes to SpecFD into v.
+func readSpec(what string, v any) error {
+	f := os.NewFile(SpecFD, what)
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	if len(b) == 0 {
+		return fmt.Errorf("read %s: driver closed the pipe", what)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return nil
 }
 
 func lookupEnv(env []string, key string) (string, bool) {

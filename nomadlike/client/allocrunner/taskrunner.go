@@ -323,6 +323,21 @@ func (tr *TaskRunner) Exec(cmd []string, timeout time.Duration) (*drivers.ExecRe
 	return e.ExecTask(h.Config.ID, cmd, timeout)
 }
 
+// ExecStreaming runs an interactive command inside the running task
+// (alloc exec); it returns when the command exits, ctx ends or the task
+// stops.
+func (tr *TaskRunner) ExecStreaming(ctx context.Context, opts *drivers.ExecOptions) (*drivers.ExitResult, error) {
+	d, h, err := tr.running()
+	if err != nil {
+		return nil, err
+	}
+	e, ok := d.(drivers.ExecStreamer)
+	if !ok || !d.Info().Capabilities.Exec {
+		return nil, fmt.Errorf("exec in %s: %w", tr.name, drivers.ErrNotSupported)
+	}
+	return e.ExecTaskStreaming(ctx, h.Config.ID, opts)
+}
+
 // Stats samples the running task's resource usage.
 func (tr *TaskRunner) Stats(ctx context.Context) (*drivers.TaskResourceUsage, error) {
 	d, h, err := tr.running()

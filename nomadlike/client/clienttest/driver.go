@@ -417,3 +417,39 @@ func (d *FakeDriver) ExecTask(id string, cmd []string, _ time.Duration) (*driver
 	}
 	return &drivers.ExecResult{ExitCode: 0, Stdout: []byte(strings.Join(cmd, " ") + "\n")}, nil
 }
+
+var _ drivers.ExecStreamer = (*FakeDriver)(nil)
+
+// ExecTaskStreaming implements drivers.ExecStreamer: it copies stdin to
+// stdout, then writes the command to stderr and exits with code 3; it
+// ends early when ctx does.
+func (d *FakeDriver) ExecTaskStreaming(ctx context.Context, id string, opts *drivers.ExecOptions) (*drivers.ExitResult, error) {
+	if _, err := d.task(id); err != nil {
+		return nil, err
+	}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		if opts.Stdin != nil {
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := opts.Stdin.Read(buf)
+				if n > 0 {
+					_, _ = opts.Stdout.Write(buf[:n])
+				}
+				if err != nil {
+					return
+				}
+			}
+		}
+	}()
+	select {
+	case <-copied:
+	case <-ctx.Done():
+		return &drivers.ExitResult{ExitCode: 137, Signal: 9}, nil
+	}
+	if opts.Stderr != nil {
+		_, _ = opts.Stderr.Write([]byte(strings.Join(opts.Command, " ")))
+	}
+	return &drivers.ExitResult{ExitCode: 3}, nil
+}
