@@ -47,6 +47,9 @@ var handlers = [...]handler{
 	ACLBootstrapRequestType:    applyACLBootstrap,
 	// job scale (scaling.go)
 	JobScaleRequestType: applyJobScale,
+	// server garbage collection (gc.go)
+	GCPurgeRequestType: applyGCPurge,
+	GCNodesRequestType: applyGCNodes,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,
