@@ -34,6 +34,32 @@ func systemCommand() *cli.Command {
 				fmt.Fprintln(c.App.Writer, "Garbage collection complete")
 				return nil
 			},
+		}, {
+			Name:  "reconcile",
+			Usage: "Reconcile system state",
+			Subcommands: []*cli.Command{{
+				Name:  "summaries",
+				Usage: "Rebuild the job summaries' allocation counts",
+				Description: "Recounts, for every job, its allocations by task group and client status\n" +
+					"from the allocations the servers store (after a garbage collection, the\n" +
+					"counts of the allocations it deleted go). Queued counts are kept. Needs a\n" +
+					"management token when ACLs are enabled.",
+				Flags: []cli.Flag{addressFlag()},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 0 {
+						return userError("system reconcile summaries takes no arguments")
+					}
+					client, err := apiClient(c)
+					if err != nil {
+						return err
+					}
+					if err := client.System().ReconcileSummaries(cmdContext(c)); err != nil {
+						return agentError(c, "reconcile job summaries", err)
+					}
+					fmt.Fprintln(c.App.Writer, "Reconciled job summaries")
+					return nil
+				},
+			}},
 		}},
 	}
 }

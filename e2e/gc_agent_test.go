@@ -113,6 +113,7 @@ func TestServerGCAgent(t *testing.T) {
 		return true
 	})
 	cli(0, "system", "gc", "-address", addr)
+	cli(0, "system", "reconcile", "summaries", "-address", addr)
 
 	for _, id := range []string{"gc-kept", "gc-purged"} {
 		cli(1, "job", "status", "-address", addr, id)

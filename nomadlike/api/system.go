@@ -17,3 +17,10 @@ func (s *System) GarbageCollect(ctx context.Context) error {
 	_, err := s.c.Write(ctx, http.MethodPut, "/v1/system/gc", nil, nil, nil)
 	return err
 }
+
+// ReconcileSummaries rebuilds the job summaries' allocation counts from
+// the stored allocations (PUT /v1/system/reconcile/summaries).
+func (s *System) ReconcileSummaries(ctx context.Context) error {
+	_, err := s.c.Write(ctx, http.MethodPut, "/v1/system/reconcile/summaries", nil, nil, nil)
+	return err
+}

@@ -48,8 +48,9 @@ var handlers = [...]handler{
 	// job scale (scaling.go)
 	JobScaleRequestType: applyJobScale,
 	// server garbage collection (gc.go)
-	GCPurgeRequestType: applyGCPurge,
-	GCNodesRequestType: applyGCNodes,
+	GCPurgeRequestType:            applyGCPurge,
+	GCNodesRequestType:            applyGCNodes,
+	ReconcileSummariesRequestType: applyReconcileSummaries,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -9,6 +9,9 @@ import (
 const (
 	GCPurgeRequestType MessageType = 60
 	GCNodesRequestType MessageType = 61
+	// ReconcileSummariesRequestType rebuilds the job summaries' counts
+	// (PUT /v1/system/reconcile/summaries); its body is empty ({}).
+	ReconcileSummariesRequestType MessageType = 62
 )
 
 // GCPurgeRequest deletes allocations, evaluations and jobs the leader's
@@ -30,6 +33,15 @@ type GCNodesRequest struct {
 func applyGCPurge(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {
 	req := decode[GCPurgeRequest](e)
 	_, err := s.GCPurge(e.index, req.Jobs, req.Evals, req.Allocs)
+	return nil, err
+}
+
+// ReconcileSummariesRequest asks every server to rebuild the job
+// summaries' allocation counts; see state.ReconcileSummaries.
+type ReconcileSummariesRequest struct{}
+
+func applyReconcileSummaries(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {
+	_, err := s.ReconcileSummaries(e.index)
 	return nil, err
 }
 

@@ -19,6 +19,7 @@ func TestGCMessageTypes(t *testing.T) {
 	}{
 		{GCPurgeRequestType, 60, "GCPurge"},
 		{GCNodesRequestType, 61, "GCNodes"},
+		{ReconcileSummariesRequestType, 62, "ReconcileSummaries"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

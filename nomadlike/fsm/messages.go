@@ -69,7 +69,7 @@ var typeNames = [...]string{
 	// job scale (scaling.go)
 	JobScaleRequestType: "JobScale",
 	// server garbage collection (gc.go)
-	GCPurgeRequestType: "GCPurge", GCNodesRequestType: "GCNodes",
+	GCPurgeRequestType: "GCPurge", GCNodesRequestType: "GCNodes", ReconcileSummariesRequestType: "ReconcileSummaries",
 }
 
 func (t MessageType) String() string {

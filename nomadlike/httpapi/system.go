@@ -7,8 +7,9 @@ import (
 )
 
 // Server garbage collection: PUT /v1/system/gc runs the servers' garbage
-// collector now, ignoring the thresholds (Nomad's force GC), on the
-// leader (followers forward it). ACL: management, as Nomad's.
+// collector now, ignoring the thresholds (Nomad's force GC), and PUT
+// /v1/system/reconcile/summaries rebuilds the job summaries' counts, on
+// the leader (followers forward them). ACL: management, as Nomad's.
 
 // GCBackend is the part of a server Backend that collects garbage; a
 // Backend without it answers 501.
@@ -23,9 +24,33 @@ type GCResult struct {
 	Jobs, Evals, Allocs, Nodes int
 }
 
+// SummaryReconciler is the part of a server Backend that rebuilds job
+// summaries (PUT /v1/system/reconcile/summaries); a Backend without it
+// answers 500.
+type SummaryReconciler interface {
+	ReconcileSummaries() (index uint64, err error)
+}
+
 // systemRoutes registers /v1/system/*.
 func (h *Handler) systemRoutes() {
 	h.write("/v1/system/gc", management(), h.serverOnly(h.systemGC))
+	h.write("/v1/system/reconcile/summaries", management(), h.serverOnly(h.systemReconcileSummaries))
+}
+
+func (h *Handler) systemReconcileSummaries(w http.ResponseWriter, r *http.Request) {
+	if _, err := readBody(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	b, ok := h.cfg.Server.(SummaryReconciler)
+	if !ok {
+		writeError(w, errors.New("this server cannot reconcile job summaries"))
+		return
+	}
+	h.writeOp(w, r, func() (any, uint64, error) {
+		index, err := b.ReconcileSummaries()
+		return nil, index, err
+	})
 }
 
 func (h *Handler) systemGC(w http.ResponseWriter, r *http.Request) {

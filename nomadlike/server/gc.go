@@ -155,3 +155,17 @@ func (s *Server) purgeJobObjects(ns, jobID string) error {
 	_, err = s.applyGC(context.Background(), r)
 	return err
 }
+
+// ReconcileSummaries rebuilds every job summary's allocation counts from
+// the stored allocations, through raft (Nomad's PUT
+// /v1/system/reconcile/summaries). Leader only.
+func (s *Server) ReconcileSummaries() (uint64, error) {
+	if !s.IsLeader() {
+		return 0, notLeader("reconcile job summaries")
+	}
+	index, err := s.raftApply(fsm.ReconcileSummariesRequestType, &fsm.ReconcileSummariesRequest{})
+	if err != nil {
+		return 0, fmt.Errorf("reconcile job summaries: %w", err)
+	}
+	return index, nil
+}

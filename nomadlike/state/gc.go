@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"maps"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -180,4 +181,66 @@ func all[T any](txn *memdb.Txn, table, index string, args ...any) ([]*T, error) 
 		out = append(out, raw.(*T))
 	}
 	return out, nil
+}
+
+// ReconcileSummaries rebuilds the allocation counts of every job summary
+// from the job's stored allocations (Nomad's PUT
+// /v1/system/reconcile/summaries): per task group, the allocations of
+// this registration of the job by client status. Queued counts and the
+// children summaries of periodic and parameterized parents are kept.
+// Summaries that already match are not written. It returns how many
+// changed.
+func (s *StateStore) ReconcileSummaries(index uint64) (int, error) {
+	var n int
+	err := s.writeTxn(func(txn *memdb.Txn) error {
+		n = 0
+		jobs, err := all[nomadlike.Job](txn, TableJobs, indexID)
+		if err != nil {
+			return err
+		}
+		for _, job := range jobs {
+			changed, err := reconcileSummaryTxn(txn, index, job)
+			if err != nil {
+				return err
+			}
+			if changed {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+func reconcileSummaryTxn(txn *memdb.Txn, index uint64, job *nomadlike.Job) (bool, error) {
+	cur, err := first[nomadlike.JobSummary](txn, nil, TableJobSummary, indexID, job.Namespace, job.ID)
+	if err != nil || cur == nil {
+		return false, err
+	}
+	sum := copySummary(cur)
+	counted := map[string]nomadlike.TaskGroupSummary{}
+	for _, tg := range job.TaskGroups {
+		counted[tg.Name] = nomadlike.TaskGroupSummary{}
+	}
+	allocs, err := all[nomadlike.Allocation](txn, TableAllocs, indexJob, job.Namespace, job.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range allocs {
+		if a.Job != nil && a.Job.CreateIndex != 0 && a.Job.CreateIndex != job.CreateIndex {
+			continue // an earlier job with the same ID
+		}
+		tg := counted[a.TaskGroup]
+		*countField(&tg, a.ClientStatus)++
+		counted[a.TaskGroup] = tg
+	}
+	for name, tg := range counted {
+		tg.Queued = cur.Summary[name].Queued
+		counted[name] = tg
+	}
+	if maps.Equal(counted, cur.Summary) {
+		return false, nil
+	}
+	sum.Summary = counted
+	return true, putSummary(txn, index, sum)
 }
