@@ -66,6 +66,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			aclCommand(),       // ACL store (acl.go)
 			tlsCommand(),       // mTLS certificates (tls.go)
 			monitorCommand(),   // agent logs (monitor.go)
+			systemCommand(),    // server garbage collection (system.go)
 		},
 	}
 	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)

@@ -85,6 +85,15 @@ for d in $(deps "$mod/nomadlike/tlsutil"); do
 	violation "$mod/nomadlike/tlsutil must import only the standard library, imports $d"
 done
 
+# 10. server/gc (the garbage collector's selection, pure) imports only the
+# standard library and nomadlike (server gc, issue #14).
+for d in $(deps "$mod/nomadlike/server/gc"); do
+	case "$d" in
+	"$mod/nomadlike") continue ;;
+	esac
+	violation "$mod/nomadlike/server/gc must import only the standard library and nomadlike, imports $d"
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

@@ -365,9 +365,12 @@ func (m *aclMatrix) clientProbes(ag *Agent) []probe {
 				p.okPath = strings.Replace(rt.Pattern, "{alloc}", matrixDummyID, 1)
 				p.body, p.okBody = `{"Signal":"SIGKILL"}`, matrixBadBody
 			}
-			if rt.Need.NodeRead {
+			switch {
+			case rt.Need.NodeRead:
 				p.right, p.wrong = "node-read", []string{"default-all", "other-only"}
-			} else {
+			case rt.Need.NodeWrite:
+				p.right, p.wrong = "node-write", []string{"default-all", "other-only", "node-read"}
+			default:
 				p.right, p.wrong, p.objectNS = "ns-"+rt.Need.Capability, []string{"other-all"}, true
 			}
 			out = append(out, withFloors(p))

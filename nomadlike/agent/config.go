@@ -152,6 +152,12 @@ type ServerConfig struct {
 	RaftSnapshotThreshold int
 	RaftSnapshotInterval  time.Duration
 	RaftTrailingLogs      int
+	// Garbage collection (server.job_gc_interval, job_gc_threshold,
+	// eval_gc_threshold, batch_eval_gc_threshold, deployment_gc_threshold,
+	// node_gc_threshold); zero keeps Nomad's default (5m, 4h, 1h, 24h, 1h,
+	// 24h).
+	JobGCInterval, JobGCThreshold, EvalGCThreshold, BatchEvalGCThreshold time.Duration
+	DeploymentGCThreshold, NodeGCThreshold                               time.Duration
 	// Warnings name the server settings without effect (see
 	// Config.Warnings).
 	Warnings []string

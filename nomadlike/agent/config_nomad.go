@@ -33,7 +33,7 @@ const (
 const (
 	whyLogFile    = "nomadlike logs to stderr only (use the service manager's log rotation)"
 	whyLeave      = "nomadlike has no gossip membership to leave; a stopped server stays a raft peer until `operator raft remove-peer`"
-	whyServerGC   = "nomadlike's server keeps terminal objects; it has no garbage collector to tune"
+	whyServerGC   = "nomadlike deletes expired ACL tokens one hour after they expire; the threshold is fixed"
 	whyRaftTuning = "nomadlike's raft settings are fixed"
 	whyEnterprise = "a Nomad Enterprise feature nomadlike does not have"
 	whyNetworking = "nomadlike has no bridge or CNI networking: tasks use the host network"
@@ -76,12 +76,6 @@ var serverNoEffect = map[string]noEffect{
 	"raft_logstore":                 {kind: block, why: whyRaftTuning},
 	"rejoin_after_leave":            {kind: attr, why: "a restarted server always rejoins with its raft state"},
 	"start_join":                    {kind: attr, why: "nomadlike has no gossip; use server_join.retry_join with RPC addresses"},
-	"job_gc_interval":               {kind: attr, why: whyServerGC},
-	"job_gc_threshold":              {kind: attr, why: whyServerGC},
-	"eval_gc_threshold":             {kind: attr, why: whyServerGC},
-	"batch_eval_gc_threshold":       {kind: attr, why: whyServerGC},
-	"node_gc_threshold":             {kind: attr, why: whyServerGC},
-	"deployment_gc_threshold":       {kind: attr, why: whyServerGC},
 	"csi_volume_claim_gc_interval":  {kind: attr, why: "nomadlike has no CSI volumes"},
 	"csi_volume_claim_gc_threshold": {kind: attr, why: "nomadlike has no CSI volumes"},
 	"csi_plugin_gc_threshold":       {kind: attr, why: "nomadlike has no CSI volumes"},

@@ -58,6 +58,7 @@ func applyServerNomad(dst *ServerConfig, s *fileServer) hcl.Diagnostics {
 	diags = append(diags, setDuration(&dst.MinHeartbeatTTL, s.MinHeartbeatTTL, s.MinHeartbeatTTLRange, "server.min_heartbeat_ttl")...)
 	diags = append(diags, setDuration(&dst.FailoverHeartbeatTTL, s.FailoverHeartbeatTTL, s.FailoverHeartbeatTTLRange, "server.failover_heartbeat_ttl")...)
 	diags = append(diags, setDuration(&dst.RaftSnapshotInterval, s.RaftSnapshotInterval, s.RaftSnapshotIntervalRange, "server.raft_snapshot_interval")...)
+	diags = append(diags, applyServerGC(dst, s)...) // server garbage collection
 	if v := s.MaxHeartbeatsPerSecond; v != nil {
 		if *v <= 0 {
 			diags = append(diags, diagAt(s.MaxHeartbeatsPerSecondRange, "Invalid server.max_heartbeats_per_second", fmt.Sprintf("Must be > 0, got %v.", *v)))
@@ -181,6 +182,10 @@ func applyServerTuning(dst *server.Config, s *ServerConfig) {
 	}{
 		{&dst.HeartbeatGrace, s.HeartbeatGrace}, {&dst.HeartbeatMinTTL, s.MinHeartbeatTTL},
 		{&dst.FailoverHeartbeatTTL, s.FailoverHeartbeatTTL}, {&dst.SnapshotInterval, s.RaftSnapshotInterval},
+		// server garbage collection
+		{&dst.JobGCInterval, s.JobGCInterval}, {&dst.GCThresholds.Job, s.JobGCThreshold},
+		{&dst.GCThresholds.Eval, s.EvalGCThreshold}, {&dst.GCThresholds.BatchEval, s.BatchEvalGCThreshold},
+		{&dst.GCThresholds.Deployment, s.DeploymentGCThreshold}, {&dst.GCThresholds.Node, s.NodeGCThreshold},
 	} {
 		if d.v > 0 {
 			*d.dst = d.v
@@ -232,6 +237,27 @@ func expandAddrTemplates(fc *fileConfig) hcl.Diagnostics {
 		one(a.f.HTTP, a.f.HTTPRange, a.name+".http")
 		one(a.f.RPC, a.f.RPCRange, a.name+".rpc")
 		one(a.f.Serf, a.f.SerfRange, a.name+".serf")
+	}
+	return diags
+}
+
+// applyServerGC reads Nomad's server garbage collection settings.
+func applyServerGC(dst *ServerConfig, s *fileServer) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, d := range []struct {
+		dst  *time.Duration
+		src  *string
+		rng  hcl.Range
+		name string
+	}{
+		{&dst.JobGCInterval, s.JobGCInterval, s.JobGCIntervalRange, "server.job_gc_interval"},
+		{&dst.JobGCThreshold, s.JobGCThreshold, s.JobGCThresholdRange, "server.job_gc_threshold"},
+		{&dst.EvalGCThreshold, s.EvalGCThreshold, s.EvalGCThresholdRange, "server.eval_gc_threshold"},
+		{&dst.BatchEvalGCThreshold, s.BatchEvalGCThreshold, s.BatchEvalGCThresholdRange, "server.batch_eval_gc_threshold"},
+		{&dst.DeploymentGCThreshold, s.DeploymentGCThreshold, s.DeploymentGCThresholdRange, "server.deployment_gc_threshold"},
+		{&dst.NodeGCThreshold, s.NodeGCThreshold, s.NodeGCThresholdRange, "server.node_gc_threshold"},
+	} {
+		diags = append(diags, setDuration(d.dst, d.src, d.rng, d.name)...)
 	}
 	return diags
 }

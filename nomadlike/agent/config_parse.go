@@ -109,6 +109,19 @@ type fileServer struct {
 	RaftSnapshotIntervalRange   hcl.Range `hcl:"raft_snapshot_interval,attr_range"`
 	RaftTrailingLogs            *int      `hcl:"raft_trailing_logs,optional"`
 	RaftTrailingLogsRange       hcl.Range `hcl:"raft_trailing_logs,attr_range"`
+	// server garbage collection (Nomad's names and defaults)
+	JobGCInterval              *string   `hcl:"job_gc_interval,optional"`
+	JobGCIntervalRange         hcl.Range `hcl:"job_gc_interval,attr_range"`
+	JobGCThreshold             *string   `hcl:"job_gc_threshold,optional"`
+	JobGCThresholdRange        hcl.Range `hcl:"job_gc_threshold,attr_range"`
+	EvalGCThreshold            *string   `hcl:"eval_gc_threshold,optional"`
+	EvalGCThresholdRange       hcl.Range `hcl:"eval_gc_threshold,attr_range"`
+	BatchEvalGCThreshold       *string   `hcl:"batch_eval_gc_threshold,optional"`
+	BatchEvalGCThresholdRange  hcl.Range `hcl:"batch_eval_gc_threshold,attr_range"`
+	DeploymentGCThreshold      *string   `hcl:"deployment_gc_threshold,optional"`
+	DeploymentGCThresholdRange hcl.Range `hcl:"deployment_gc_threshold,attr_range"`
+	NodeGCThreshold            *string   `hcl:"node_gc_threshold,optional"`
+	NodeGCThresholdRange       hcl.Range `hcl:"node_gc_threshold,attr_range"`
 	// Remain holds Nomad's other server settings: accepted with a warning
 	// (serverNoEffect); anything else is an error.
 	Remain hcl.Body `hcl:",remain"`

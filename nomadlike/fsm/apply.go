@@ -47,6 +47,10 @@ var handlers = [...]handler{
 	ACLBootstrapRequestType:    applyACLBootstrap,
 	// job scale (scaling.go)
 	JobScaleRequestType: applyJobScale,
+	// server garbage collection (gc.go)
+	GCPurgeRequestType:            applyGCPurge,
+	GCNodesRequestType:            applyGCNodes,
+	ReconcileSummariesRequestType: applyReconcileSummaries,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -68,6 +68,8 @@ var typeNames = [...]string{
 	ACLBootstrapRequestType: "ACLBootstrap",
 	// job scale (scaling.go)
 	JobScaleRequestType: "JobScale",
+	// server garbage collection (gc.go)
+	GCPurgeRequestType: "GCPurge", GCNodesRequestType: "GCNodes", ReconcileSummariesRequestType: "ReconcileSummaries",
 }
 
 func (t MessageType) String() string {

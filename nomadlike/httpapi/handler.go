@@ -332,6 +332,7 @@ func (h *Handler) routes() {
 	h.get("/v1/agent/monitor", agentRead(), h.agentMonitor)
 	h.namespaceRoutes()   // namespaces (namespaces.go)
 	h.regionRoutes()      // regions (regions.go)
+	h.systemRoutes()      // server garbage collection (system.go)
 	h.parseRoutes()       // job parse and validate (jobs_parse.go)
 	h.scaleRoutes()       // job scale (jobs_scale.go)
 	h.rerunRoutes()       // batch and CI: job rerun (jobs_rerun.go)

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/server/gc"
 )
 
 // ErrInvalidConfig is wrapped by Config.Validate errors.
@@ -141,6 +142,11 @@ type Config struct {
 	// raft.InmemTransport). The join service then does not run.
 	RaftTransport raft.Transport
 
+	// JobGCInterval and GCThresholds are the server garbage collector's
+	// (gc.go; Nomad's job_gc_interval and *_gc_threshold).
+	JobGCInterval time.Duration
+	GCThresholds  gc.Thresholds
+
 	// Clock is the time the periodic launcher goes by, and that stamps
 	// submitted, launched and dispatched jobs; nil is the wall clock.
 	// Tests pass a fake one to launch without waiting.
@@ -194,6 +200,8 @@ func DefaultConfig() Config {
 		SnapshotThreshold:          8192,
 		SnapshotInterval:           2 * time.Minute,
 		TrailingLogs:               10240,
+		JobGCInterval:              5 * time.Minute,
+		GCThresholds:               gc.DefaultThresholds(),
 	}
 }
 
@@ -235,6 +243,11 @@ func (c *Config) Validate() error {
 		return bad("RaftApplyTimeout", "must be positive, got %v", c.RaftApplyTimeout)
 	case c.SnapshotThreshold == 0 || c.SnapshotInterval <= 0:
 		return bad("SnapshotThreshold", "snapshot threshold and interval must be positive")
+	case c.JobGCInterval <= 0:
+		return bad("JobGCInterval", "must be positive, got %v", c.JobGCInterval)
+	case c.GCThresholds.Job < 0 || c.GCThresholds.Eval < 0 || c.GCThresholds.BatchEval < 0 ||
+		c.GCThresholds.Deployment < 0 || c.GCThresholds.Node < 0:
+		return bad("GCThresholds", "thresholds must be >= 0")
 	case len(c.EncryptKey) != 0 && !validKeySize(len(c.EncryptKey)):
 		return bad("EncryptKey", "%d bytes; want 16, 24 or 32", len(c.EncryptKey))
 	}

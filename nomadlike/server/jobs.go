@@ -115,6 +115,10 @@ func (s *Server) DeregisterJob(ns, jobID string, purge bool) (string, uint64, er
 	}
 	if purge {
 		s.blocked.Untrack(ns, jobID)
+		// server gc: a purged job's finished evaluations and allocations go too
+		if err := s.purgeJobObjects(ns, jobID); err != nil {
+			s.logger.Warn("delete the evaluations and allocations of a purged job", "job", jobID, "error", err)
+		}
 	}
 	evalID := ""
 	if req.Eval != nil {

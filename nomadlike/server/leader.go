@@ -102,6 +102,7 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 	run(s.drainLoop)
 	run(newPeriodicLauncher(s).run)
 	run(s.aclTokenGC) // ACL store: delete expired tokens (acl_gc.go)
+	run(s.jobGC)      // server garbage collection (gc.go)
 }
 
 func (s *Server) revokeLeadership() {

@@ -47,6 +47,9 @@ type Server struct {
 	// usage keeps node usage across the workers' evaluations.
 	usage usageCache
 
+	// gc serializes garbage collections (gc.go).
+	gc gcState
+
 	// leaderReady is true while this server leads and has passed the
 	// leadership barrier (see IsLeader).
 	leaderReady atomic.Bool

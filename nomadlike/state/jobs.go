@@ -144,31 +144,38 @@ func (s *StateStore) DeleteJob(index uint64, ns, id string) error {
 		if job == nil {
 			return fmt.Errorf("delete job %q in %q: %w", id, ns, nomadlike.ErrJobNotFound)
 		}
-		if err := txn.Delete(TableJobs, job); err != nil {
-			return fmt.Errorf("delete job %q: %w", id, err)
-		}
-		if _, err := txn.DeleteAll(TableJobVersions, indexID+"_prefix", ns, id+"\x00"); err != nil {
-			return fmt.Errorf("delete versions of job %q: %w", id, err)
-		}
-		if _, err := txn.DeleteAll(TableJobSummary, indexID, ns, id); err != nil {
-			return fmt.Errorf("delete summary of job %q: %w", id, err)
-		}
-		if err := deletePeriodicLaunch(txn, index, ns, id); err != nil {
-			return err
-		}
-		if err := deleteScalingEventsTxn(txn, index, ns, id); err != nil { // job scaling events (scaling.go)
-			return err
-		}
-		if err := adjustChildren(txn, index, job, job.Status, ""); err != nil {
-			return err
-		}
-		for _, t := range []string{TableJobs, TableJobVersions, TableJobSummary} {
-			if err := bumpIndex(txn, t, index); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteJobTxn(txn, index, job)
 	})
+}
+
+// deleteJobTxn removes a stored job, its versions, summary, periodic launch
+// and scaling events (shared by DeleteJob and the garbage collector, gc.go).
+func deleteJobTxn(txn *memdb.Txn, index uint64, job *nomadlike.Job) error {
+	ns, id := job.Namespace, job.ID
+	if err := txn.Delete(TableJobs, job); err != nil {
+		return fmt.Errorf("delete job %q: %w", id, err)
+	}
+	if _, err := txn.DeleteAll(TableJobVersions, indexID+"_prefix", ns, id+"\x00"); err != nil {
+		return fmt.Errorf("delete versions of job %q: %w", id, err)
+	}
+	if _, err := txn.DeleteAll(TableJobSummary, indexID, ns, id); err != nil {
+		return fmt.Errorf("delete summary of job %q: %w", id, err)
+	}
+	if err := deletePeriodicLaunch(txn, index, ns, id); err != nil {
+		return err
+	}
+	if err := deleteScalingEventsTxn(txn, index, ns, id); err != nil { // job scaling events (scaling.go)
+		return err
+	}
+	if err := adjustChildren(txn, index, job, job.Status, ""); err != nil {
+		return err
+	}
+	for _, t := range []string{TableJobs, TableJobVersions, TableJobSummary} {
+		if err := bumpIndex(txn, t, index); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // jobStatus is the status rule, first match wins:
