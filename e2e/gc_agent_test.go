@@ -39,7 +39,8 @@ job "%s" {
 // removes the other (dead, younger than job_gc_threshold) and whatever
 // the purge left: afterwards neither job, nor any of their evaluations or
 // allocations, is in `job status`, `alloc status`, `eval list`,
-// /v1/allocations or /v1/evaluations. On the code before the collector,
+// /v1/allocations or /v1/evaluations, while `alloc logs` of each collected
+// allocation still prints its output. On the code before the collector,
 // the purged job's allocations stayed listed and `system gc` did not
 // exist.
 func TestServerGCAgent(t *testing.T) {
@@ -134,5 +135,19 @@ func TestServerGCAgent(t *testing.T) {
 	evals, _, err := a.client.Evaluations().List(ctx, nil)
 	if err != nil || len(evals) != 0 {
 		t.Fatalf("/v1/evaluations after system gc = %d evaluations, %v", len(evals), err)
+	}
+	// The output outlives the collection (issue #14): the client keeps the
+	// logs of the allocations the servers forgot, and `alloc logs` finds
+	// the node that kept them.
+	for _, id := range allocIDs {
+		var out string
+		waitUntil(t, 30*time.Second, "retained logs of "+id, func() bool {
+			code, o := runCLI(ctx, t, "alloc", "logs", "-address", addr, id)
+			out = o
+			return code == 0 && strings.Contains(o, "gc-done")
+		})
+		if !strings.Contains(out, "gc-done") {
+			t.Fatalf("alloc logs %s after system gc = %q, want the task's output", id, out)
+		}
 	}
 }
