@@ -88,16 +88,20 @@ func TestArtifactHostPathRefused(t *testing.T) {
 		t.Fatalf("agent state db: %v", err)
 	}
 	sources := map[string]string{"shadow": secret, "state": "file://" + stateDB}
-	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("steal", artifactJob("steal", sources)))
-	stub := a.waitOneAlloc(ctx, "steal", nomadlike.AllocClientStatusFailed, nomadlike.AllocClientStatusComplete)
-	alloc, _, err := a.api().Allocations().Info(ctx, stub.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if alloc.ClientStatus != nomadlike.AllocClientStatusFailed {
-		t.Errorf("alloc = %s, want failed", alloc.ClientStatus)
-	}
+	// One job per source: in one allocation, the first refused artifact
+	// fails the allocation and its sibling task is killed before it
+	// even tries its own.
 	for task, src := range sources {
+		job := "steal-" + task
+		a.mustCLI(ctx, "job", "run", "-detach", a.writeJob(job, artifactJob(job, map[string]string{task: src})))
+		stub := a.waitOneAlloc(ctx, job, nomadlike.AllocClientStatusFailed, nomadlike.AllocClientStatusComplete)
+		alloc, _, err := a.api().Allocations().Info(ctx, stub.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alloc.ClientStatus != nomadlike.AllocClientStatusFailed {
+			t.Errorf("%s: alloc = %s, want failed", job, alloc.ClientStatus)
+		}
 		ts := alloc.TaskStates[task]
 		if ts == nil || !ts.Failed {
 			t.Errorf("task %s state = %+v, want failed", task, ts)
