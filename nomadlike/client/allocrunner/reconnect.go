@@ -1,6 +1,7 @@
 package allocrunner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -29,8 +30,9 @@ var defaultReconnect = reconnectPolicy{First: 100 * time.Millisecond, Max: 5 * t
 // reconnect gets the task's driver again (the driver manager relaunches a
 // plugin whose process has died) and recovers the task from its handle,
 // retrying with backoff. It returns the driver that knows the task again,
-// or the last error once the budget is spent or the runner shuts down or
-// is killed.
+// or the last error once the budget is spent or the runner shuts down. A
+// kill does not stop it: a task is killed through its driver, so the driver
+// must be back first.
 func (tr *TaskRunner) reconnect(h *drivers.TaskHandle) (drivers.Driver, error) {
 	p := tr.reconnectPolicy
 	deadline := time.Now().Add(p.Budget)
@@ -54,20 +56,20 @@ func (tr *TaskRunner) reconnect(h *drivers.TaskHandle) (drivers.Driver, error) {
 		case <-tr.shutdownCtx.Done():
 			t.Stop()
 			return nil, tr.shutdownCtx.Err()
-		case <-tr.killCtx.Done():
-			t.Stop()
-			return nil, tr.killCtx.Err()
 		}
 		delay = min(2*delay, p.Max)
 	}
 }
 
-// giveUp is the end of a task whose driver cannot be reached: whatever
-// driver is available destroys the task (its processes, cgroup or
-// container) so nothing is left running, and the task exits with -1.
+// giveUp is the end of a task whose driver cannot be reached: a driver
+// that is back (a relaunched plugin knows the task only once recovered, so
+// recovery is tried once more, its error ignored) destroys the task (its
+// processes, cgroup or container) so nothing is left running, and the task
+// exits with -1.
 func (tr *TaskRunner) giveUp(h *drivers.TaskHandle, cause error) *drivers.ExitResult {
 	tr.logger.Error("giving up on the task: its driver cannot recover it", "error", cause)
 	if d, err := tr.drivers.Driver(tr.Task().Driver); err == nil {
+		_ = d.RecoverTask(h)
 		if err := d.DestroyTask(h.Config.ID, true); err != nil && !errors.Is(err, drivers.ErrTaskNotFound) {
 			tr.logger.Warn("destroy lost task", "error", err)
 		}
@@ -78,6 +80,35 @@ func (tr *TaskRunner) giveUp(h *drivers.TaskHandle, cause error) *drivers.ExitRe
 	}
 	tr.emit(driverFailureEvent(errors.New(msg), false))
 	return &drivers.ExitResult{ExitCode: -1, Err: msg}
+}
+
+// stopAgain stops the task through a recovered driver when StopTask failed
+// because the plugin died: it returns that driver and a channel for its
+// WaitTask, or d and resCh unchanged when the driver cannot be recovered
+// (the caller's DestroyTask then fails too, and the task is given up).
+func (tr *TaskRunner) stopAgain(d drivers.Driver, id string, timeout time.Duration, signal string, resCh <-chan waitResult) (drivers.Driver, <-chan waitResult) {
+	tr.mu.Lock()
+	h := tr.local.Handle
+	tr.mu.Unlock()
+	nd, err := tr.reconnect(h)
+	if err != nil {
+		tr.giveUp(h, err)
+		return d, resCh
+	}
+	ch := make(chan waitResult, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(tr.shutdownCtx, timeout+30*time.Second)
+		defer cancel()
+		r, err := nd.WaitTask(ctx, id)
+		ch <- waitResult{r, err}
+	}()
+	if err := nd.StopTask(id, timeout, signal); err != nil && !errors.Is(err, drivers.ErrTaskNotFound) {
+		tr.logger.Warn("stop recovered task", "error", err)
+	}
+	tr.mu.Lock()
+	tr.driver = nd
+	tr.mu.Unlock()
+	return nd, ch
 }
 
 // taskEventDriver is Nomad's "Driver" event type: a message from the driver.

@@ -118,3 +118,24 @@ func TestPluginDeathUnrecoverableKillsTask(t *testing.T) {
 		t.Errorf("task not destroyed: events %v", h.host.Events())
 	}
 }
+
+// TestPluginDeathThenKill: the alloc is stopped while the driver plugin is
+// down; once the plugin is back the task is recovered and destroyed, not
+// left running.
+func TestPluginDeathThenKill(t *testing.T) {
+	fastReconnect(t, 10*time.Second)
+	h := newHarness(t)
+	a := batchAlloc(task("job", map[string]any{"run_for": "1h"}))
+	ar, l := h.pluginRunner(a)
+	waitStatus(t, ar, nomadlike.AllocClientStatusRunning)
+	l.FailLaunches(1 << 20)
+	l.KillPlugins()
+	stopped := a.Copy()
+	stopped.DesiredStatus = nomadlike.AllocDesiredStatusStop
+	ar.Update(stopped)
+	l.FailLaunches(0)
+	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		return ar.Alloc().ClientTerminalStatus() && len(h.host.Running()) == 0,
+			fmt.Sprintf("status %s running %v; %s", ar.Alloc().ClientStatus, h.host.Running(), describe(ar.Alloc()))
+	})
+}

@@ -659,10 +659,8 @@ func (tr *TaskRunner) wait() (*drivers.ExitResult, waitOutcome) {
 			switch {
 			case tr.shutdownCtx.Err() != nil:
 				return nil, outcomeShutdown
-			case tr.killCtx.Err() != nil && nd == nil:
-				// Killed while the driver was away: kill what is left.
-				res := tr.giveUp(h, fmt.Errorf("%w: killed while the driver was unreachable", ErrDriverLost))
-				return res, outcomeKilled
+			case err != nil && tr.killCtx.Err() != nil:
+				return tr.giveUp(h, err), outcomeKilled
 			case err != nil:
 				return tr.giveUp(h, err), outcomeExited
 			}
@@ -702,6 +700,8 @@ func (tr *TaskRunner) stop(d drivers.Driver, id string, resCh <-chan waitResult,
 	}
 	if err := d.StopTask(id, timeout, task.KillSignal); err != nil && !errors.Is(err, drivers.ErrTaskNotFound) {
 		tr.logger.Warn("stop task", "error", err)
+		// The plugin may be dead: stop the task through the relaunched one.
+		d, resCh = tr.stopAgain(d, id, timeout, task.KillSignal, resCh)
 	}
 	var res *drivers.ExitResult
 	deadline := time.NewTimer(timeout + 30*time.Second)
