@@ -60,6 +60,10 @@ func (d *Driver) RecoverTask(handle *drivers.TaskHandle) error {
 	}
 	pidfd, perr := openPidfd(st.Pid, st.StartTime)
 	if perr != nil && !errors.Is(perr, ErrProcessGone) {
+		// The task cannot be watched: leave nothing of it running.
+		if kerr := cg.Kill(); kerr != nil {
+			d.logger.Warn("cannot kill the unrecoverable task's cgroup", "task_id", cfg.ID, "error", kerr)
+		}
 		return fmt.Errorf("recover task %s: %w", cfg.ID, perr)
 	}
 	logs, err := logging.Reopen(cfg.Logs, cfg.Name)
