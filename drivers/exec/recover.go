@@ -60,6 +60,10 @@ func (d *Driver) RecoverTask(handle *drivers.TaskHandle) error {
 	}
 	pidfd, perr := openPidfd(st.Pid, st.StartTime)
 	if perr != nil && !errors.Is(perr, ErrProcessGone) {
+		// The task cannot be watched: leave nothing of it running.
+		if kerr := cg.Kill(); kerr != nil {
+			d.logger.Warn("cannot kill the unrecoverable task's cgroup", "task_id", cfg.ID, "error", kerr)
+		}
 		return fmt.Errorf("recover task %s: %w", cfg.ID, perr)
 	}
 	logs, err := logging.Reopen(cfg.Logs, cfg.Name)
@@ -71,7 +75,7 @@ func (d *Driver) RecoverTask(handle *drivers.TaskHandle) error {
 	t := newTask(cfg, st, cg, logs, d.logger)
 	if perr != nil {
 		t.logger.Info("recovered task had already exited", "pid", st.Pid)
-		go t.finish(&drivers.ExitResult{ExitCode: -1, Err: exitUnknown})
+		go t.finish(t.recoveredExit())
 	} else {
 		t.pidfd = pidfd
 		go t.waitRecovered(pidfd)
@@ -85,19 +89,28 @@ func (d *Driver) RecoverTask(handle *drivers.TaskHandle) error {
 }
 
 // waitRecovered waits for a recovered task through its pidfd. The process is
-// not this driver's child, so its exit status is unknown; an OOM kill is
-// still read from the cgroup.
+// not this driver's child: see recoveredExit for its exit status.
 func (t *task) waitRecovered(pidfd int) {
 	if _, err := waitPidfd(pidfd, nil); err != nil {
 		t.finish(&drivers.ExitResult{ExitCode: -1, Err: fmt.Sprintf("wait for pid %d: %v", t.state.Pid, err)})
 		return
 	}
-	res := &drivers.ExitResult{ExitCode: -1, Err: exitUnknown}
+	t.finish(t.recoveredExit())
+}
+
+// recoveredExit is how a recovered task ended: its zombie's wait status when
+// the client agent, as child subreaper, keeps it for us (proc.ZombieExit),
+// else unknown; an OOM kill is read from the cgroup either way.
+func (t *task) recoveredExit() *drivers.ExitResult {
+	res, ok := proc.ZombieExit(t.state.Pid, t.state.StartTime)
+	if !ok {
+		res = &drivers.ExitResult{ExitCode: -1, Err: exitUnknown}
+	}
 	if n, err := t.cg.OOMKills(); err == nil && n > 0 {
 		// The kernel's OOM killer uses SIGKILL.
 		res.Signal = int(unix.SIGKILL)
 		res.ExitCode = 128 + res.Signal
 		res.Err = ""
 	}
-	t.finish(res)
+	return res
 }

@@ -199,11 +199,23 @@ func TestRecover(t *testing.T) {
 	if err := p.Stop(syscall.SIGTERM, 5*time.Second); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	code, _, errStr := waitResult(t, p)
-	if code != -1 || errStr != UnknownExitErr {
-		t.Fatalf("recovered exit = (%d, %q), want (-1, %q)", code, errStr, UnknownExitErr)
+	// The test is sleep's parent and has not reaped it: the zombie keeps
+	// the real status (as the agent, a child subreaper, keeps a dead
+	// plugin's tasks), so the recovered process reports it.
+	code, sig, errStr := waitResult(t, p)
+	if code != 128+int(syscall.SIGTERM) || sig != int(syscall.SIGTERM) || errStr != "" {
+		t.Fatalf("recovered exit = (%d, %d, %q), want (143, 15, \"\")", code, sig, errStr)
+	}
+	// Recovered after it exited, still a zombie: exited, with its status.
+	p, err = Recover(cmd.Process.Pid, st.startTime)
+	if err != nil {
+		t.Fatalf("Recover(zombie): %v", err)
+	}
+	if code, _, _ := waitResult(t, p); code != 143 {
+		t.Fatalf("Recover(zombie) exit = %d, want 143", code)
 	}
 	_ = cmd.Wait()
+	// Reaped: the status is gone, and so is the process.
 	if _, err := Recover(cmd.Process.Pid, st.startTime); !errors.Is(err, ErrProcessGone) {
 		t.Fatalf("Recover(exited) = %v, want ErrProcessGone", err)
 	}

@@ -85,8 +85,10 @@ func (p *Process) finish(res *drivers.ExitResult) {
 
 // Recover watches a process started by an earlier driver process. startTime
 // (from StartTime then) guards against the pid having been reused; 0 skips
-// the check. The process is not our child, so its exit code is unknown: the
-// result then has ExitCode -1 and Err UnknownExitErr.
+// the check. The process is not our child: its exit status is read from its
+// zombie when a subreaper keeps it (ZombieExit), and is otherwise unknown:
+// the result then has ExitCode -1 and Err UnknownExitErr. A process that
+// exited and is still a zombie is recovered as exited.
 func Recover(pid int, startTime uint64) (*Process, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrProcessGone)
@@ -101,9 +103,20 @@ func Recover(pid int, startTime uint64) (*Process, error) {
 		if pidfdErr == nil {
 			_ = unix.Close(fd)
 		}
+		// Exited but not reaped (see ZombieExit): recovered as exited.
+		if res, ok := ZombieExit(pid, startTime); ok {
+			p.finish(res)
+			return p, nil
+		}
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrProcessGone)
 	}
 	unknown := &drivers.ExitResult{ExitCode: -1, Err: UnknownExitErr}
+	exited := func() *drivers.ExitResult {
+		if res, ok := ZombieExit(pid, startTime); ok {
+			return res
+		}
+		return unknown
+	}
 	if pidfdErr == nil {
 		go func() {
 			defer unix.Close(fd)
@@ -114,7 +127,7 @@ func Recover(pid int, startTime uint64) (*Process, error) {
 					break
 				}
 			}
-			p.finish(unknown)
+			p.finish(exited())
 		}()
 		return p, nil
 	}
@@ -127,7 +140,7 @@ func Recover(pid int, startTime uint64) (*Process, error) {
 				break
 			}
 		}
-		p.finish(unknown)
+		p.finish(exited())
 	}()
 	return p, nil
 }

@@ -21,11 +21,15 @@ var pageSize = uint64(os.Getpagesize())
 // stat is what we read from /proc/<pid>/stat.
 type stat struct {
 	state     byte
+	ppid      int
 	pgrp      int
 	utime     uint64 // ticks
 	stime     uint64 // ticks
 	startTime uint64 // ticks after boot
 	rssPages  uint64
+	// exitCode is the wait(2) status of a zombie (field 52, Linux 3.5+;
+	// -1 when the kernel does not show it).
+	exitCode int
 }
 
 func readStat(pid int) (*stat, error) {
@@ -52,10 +56,19 @@ func parseStat(b []byte) (*stat, error) {
 		v, _ := strconv.ParseUint(f[n-3], 10, 64)
 		return v
 	}
+	ppid, _ := strconv.Atoi(f[4-3])
 	pgrp, _ := strconv.Atoi(f[5-3])
+	exitCode := -1
+	if len(f) >= 52-2 {
+		if v, err := strconv.Atoi(f[52-3]); err == nil {
+			exitCode = v
+		}
+	}
 	return &stat{
 		state:     f[0][0],
+		ppid:      ppid,
 		pgrp:      pgrp,
+		exitCode:  exitCode,
 		utime:     num(14),
 		stime:     num(15),
 		startTime: num(22),

@@ -367,6 +367,11 @@ func (d *Driver) RecoverTask(handle *drivers.TaskHandle) error {
 	}
 	logs, err := logging.Reopen(handle.Config.Logs, handle.Config.Name)
 	if err != nil {
+		// The task cannot be managed without its logs: leave nothing of
+		// it running (the agent gives it up).
+		if kerr := p.Kill(); kerr != nil {
+			d.logger.Warn("cannot kill the unrecoverable task", "task_id", id, "error", kerr)
+		}
 		return fmt.Errorf("recover task %q: %w", id, err)
 	}
 	d.tasks[id] = &task{cfg: handle.Config, proc: p, logs: logs, startedAt: ds.StartedAt}

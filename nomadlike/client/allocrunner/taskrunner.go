@@ -65,6 +65,8 @@ type TaskRunner struct {
 	killNote string
 
 	restarts *restartTracker // Run goroutine only
+	// reconnectPolicy bounds the wait for a dead driver plugin.
+	reconnectPolicy reconnectPolicy
 
 	killCtx        context.Context
 	killCancel     context.CancelFunc
@@ -109,6 +111,8 @@ func NewTaskRunner(cfg TaskRunnerConfig) *TaskRunner {
 		local:     cfg.Local,
 		restartCh: make(chan struct{}, 1),
 		waitCh:    make(chan struct{}),
+
+		reconnectPolicy: defaultReconnect,
 	}
 	tr.killCtx, tr.killCancel = context.WithCancel(context.Background())
 	tr.shutdownCtx, tr.shutdownCancel = context.WithCancel(context.Background())
@@ -644,20 +648,27 @@ func (tr *TaskRunner) wait() (*drivers.ExitResult, waitOutcome) {
 			if tr.shutdownCtx.Err() != nil {
 				return nil, outcomeShutdown
 			}
-			// The plugin may have died: reconnect (relaunching it when
-			// needed) and recover the task from its handle.
-			tr.logger.Warn("lost contact with the task's driver", "error", w.err, "attempt", attempt+1)
-			if attempt < 3 {
-				if nd, err := tr.drivers.Driver(tr.Task().Driver); err == nil {
-					if err := nd.RecoverTask(h); err == nil {
-						tr.mu.Lock()
-						tr.driver = nd
-						tr.mu.Unlock()
-						continue
-					}
-				}
+			// The plugin may have died: wait for the driver manager to
+			// relaunch it and recover the task from its handle, with
+			// backoff; only then is the task lost (and destroyed).
+			tr.logger.Warn("lost contact with the task's driver", "error", w.err, "reconnects", attempt)
+			if attempt >= tr.reconnectPolicy.MaxReconnects {
+				return tr.giveUp(h, fmt.Errorf("%w: driver failed %d times: %v", ErrDriverLost, attempt+1, w.err)), outcomeExited
 			}
-			return &drivers.ExitResult{ExitCode: -1, Err: "lost track of the task: " + w.err.Error()}, outcomeExited
+			nd, err := tr.reconnect(h)
+			switch {
+			case tr.shutdownCtx.Err() != nil:
+				return nil, outcomeShutdown
+			case err != nil && tr.killCtx.Err() != nil:
+				return tr.giveUp(h, err), outcomeKilled
+			case err != nil:
+				return tr.giveUp(h, err), outcomeExited
+			}
+			tr.mu.Lock()
+			tr.driver = nd
+			tr.mu.Unlock()
+			tr.emit(reconnectedEvent(w.err))
+			continue
 		case <-tr.killCtx.Done():
 			res := tr.stop(d, id, resCh, true)
 			cancel()
@@ -689,6 +700,8 @@ func (tr *TaskRunner) stop(d drivers.Driver, id string, resCh <-chan waitResult,
 	}
 	if err := d.StopTask(id, timeout, task.KillSignal); err != nil && !errors.Is(err, drivers.ErrTaskNotFound) {
 		tr.logger.Warn("stop task", "error", err)
+		// The plugin may be dead: stop the task through the relaunched one.
+		d, resCh = tr.stopAgain(d, id, timeout, task.KillSignal, resCh)
 	}
 	var res *drivers.ExitResult
 	deadline := time.NewTimer(timeout + 30*time.Second)

@@ -44,6 +44,16 @@ type FakeHost struct {
 	starts map[string]int // by allocID/name
 	events []string
 	health string
+	// failRecover makes RecoverTask fail (the task stays on the host).
+	failRecover bool
+}
+
+// FailRecover makes RecoverTask fail (true) or work again (false), like a
+// handle a new plugin cannot use; the task keeps running until destroyed.
+func (h *FakeHost) FailRecover(fail bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failRecover = fail
 }
 
 type fakeTask struct {
@@ -165,6 +175,19 @@ type FakeDriver struct {
 
 	mu     sync.Mutex
 	config *drivers.PluginConfig
+	// dead is closed when the fake plugin serving this driver exits; nil
+	// for a driver used directly.
+	dead <-chan struct{}
+}
+
+// gone reports whether the plugin serving d has exited.
+func (d *FakeDriver) gone() bool {
+	select {
+	case <-d.dead:
+		return true
+	default:
+		return false
+	}
 }
 
 // NewFakeDriver returns a driver named name running tasks on host.
@@ -295,6 +318,9 @@ func appendFile(path, s string) {
 }
 
 func (d *FakeDriver) task(id string) (*fakeTask, error) {
+	if d.gone() {
+		return nil, errPluginGone
+	}
 	d.Host.mu.Lock()
 	defer d.Host.mu.Unlock()
 	t := d.Host.tasks[id]
@@ -316,6 +342,8 @@ func (d *FakeDriver) WaitTask(ctx context.Context, id string) (*drivers.ExitResu
 		defer d.Host.mu.Unlock()
 		r := *t.result
 		return &r, nil
+	case <-d.dead:
+		return nil, errPluginGone
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -384,6 +412,10 @@ func (d *FakeDriver) RecoverTask(handle *drivers.TaskHandle) error {
 		return err
 	}
 	d.Host.mu.Lock()
+	if d.Host.failRecover {
+		d.Host.mu.Unlock()
+		return errors.New("recover: handle state unusable")
+	}
 	d.Host.events = append(d.Host.events, "recover "+handle.Config.Name)
 	d.Host.mu.Unlock()
 	return nil

@@ -2,6 +2,7 @@ package clienttest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -19,8 +20,54 @@ type FakeLauncher struct {
 	mu        sync.Mutex
 	gen       int
 	alive     map[string]int // driver name -> live plugin generation
+	dead      map[int]chan struct{}
+	failNext  int
 	launches  int
 	reattachs int
+}
+
+// errPluginGone is what a dead fake plugin's driver answers, as a real
+// plugin's gRPC client does once the process is gone.
+var errPluginGone = errors.New("rpc error: code = Unavailable desc = error reading from server: EOF")
+
+// FailLaunches makes the next n launches fail, like a plugin binary that
+// cannot start for a while.
+func (l *FakeLauncher) FailLaunches(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failNext = n
+}
+
+// deadChLocked is closed when plugin generation gen exits.
+func (l *FakeLauncher) deadChLocked(gen int) chan struct{} {
+	if l.dead == nil {
+		l.dead = map[int]chan struct{}{}
+	}
+	ch := l.dead[gen]
+	if ch == nil {
+		ch = make(chan struct{})
+		l.dead[gen] = ch
+	}
+	return ch
+}
+
+// exitLocked ends plugin generation gen: its driver's calls fail from now.
+func (l *FakeLauncher) exitLocked(name string, gen int) {
+	if l.alive[name] == gen {
+		delete(l.alive, name)
+	}
+	ch := l.deadChLocked(gen)
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+func (l *FakeLauncher) newPluginLocked(name string, gen int) *FakePlugin {
+	d := NewFakeDriver(l.Host, name)
+	d.dead = l.deadChLocked(gen)
+	return &FakePlugin{l: l, name: name, gen: gen, driver: d}
 }
 
 // NewFakeLauncher returns a launcher for host.
@@ -40,7 +87,9 @@ func (l *FakeLauncher) Counts() (launches, reattaches int) {
 func (l *FakeLauncher) KillPlugins() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.alive = map[string]int{}
+	for name, gen := range l.alive {
+		l.exitLocked(name, gen)
+	}
 }
 
 type reattach struct {
@@ -52,10 +101,14 @@ type reattach struct {
 func (l *FakeLauncher) Launch(spec drivers.PluginSpec) (drivermanager.Plugin, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.failNext > 0 {
+		l.failNext--
+		return nil, fmt.Errorf("launch %s: plugin failed to start", spec.Name)
+	}
 	l.gen++
 	l.launches++
 	l.alive[spec.Name] = l.gen
-	return &FakePlugin{l: l, name: spec.Name, gen: l.gen, driver: NewFakeDriver(l.Host, spec.Name)}, nil
+	return l.newPluginLocked(spec.Name, l.gen), nil
 }
 
 // Reattach implements drivermanager.Launcher.
@@ -70,7 +123,7 @@ func (l *FakeLauncher) Reattach(name string, raw json.RawMessage) (drivermanager
 		return nil, fmt.Errorf("plugin %s generation %d is not running", name, rc.Gen)
 	}
 	l.reattachs++
-	return &FakePlugin{l: l, name: name, gen: rc.Gen, driver: NewFakeDriver(l.Host, name)}, nil
+	return l.newPluginLocked(name, rc.Gen), nil
 }
 
 // FakePlugin is one in-process plugin.
@@ -101,9 +154,7 @@ func (p *FakePlugin) Exited() bool {
 func (p *FakePlugin) Kill() {
 	p.l.mu.Lock()
 	defer p.l.mu.Unlock()
-	if p.l.alive[p.name] == p.gen {
-		delete(p.l.alive, p.name)
-	}
+	p.l.exitLocked(p.name, p.gen)
 }
 
 // Disconnect leaves the plugin running.

@@ -35,11 +35,19 @@ type GoPlugin struct {
 
 // Launch implements Launcher.
 func (g GoPlugin) Launch(spec drivers.PluginSpec) (Plugin, error) {
+	adoptOrphans(g.logger())
 	p, err := drivers.Launch(spec, g.Logger)
 	if err != nil {
 		return nil, err
 	}
 	return goPlugin{p}, nil
+}
+
+func (g GoPlugin) logger() hclog.Logger {
+	if g.Logger == nil {
+		return hclog.NewNullLogger()
+	}
+	return g.Logger
 }
 
 // Reattach implements Launcher.

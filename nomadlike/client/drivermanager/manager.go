@@ -66,7 +66,23 @@ type instance struct {
 	spec   drivers.PluginSpec
 	plugin Plugin // nil when it could not be started
 	info   *nomadlike.DriverInfo
+	// Relaunch backoff: failed launches in a row, the earliest next try
+	// and the last launch error.
+	failures int
+	retryAt  time.Time
+	lastErr  error
 }
+
+// Relaunch backoff of a plugin that fails to start: relaunchFirst after the
+// first failure, doubling up to relaunchMax.
+const (
+	relaunchFirst = 200 * time.Millisecond
+	relaunchMax   = 30 * time.Second
+)
+
+// ErrRelaunchBackoff is returned by Driver while a plugin that failed to
+// start waits for its next launch.
+var ErrRelaunchBackoff = errors.New("driver plugin failed to start; waiting before the next launch")
 
 // New returns a manager; nothing runs until Start.
 func New(cfg Config) *Manager {
@@ -151,18 +167,26 @@ func (m *Manager) configure(name string, p Plugin) error {
 	return nil
 }
 
-// launchLocked starts a new plugin process for inst.
+// launchLocked starts a new plugin process for inst. After a failure the
+// next launch waits (relaunchFirst, doubling up to relaunchMax).
 func (m *Manager) launchLocked(inst *instance) (Plugin, error) {
+	if now := time.Now(); now.Before(inst.retryAt) {
+		return nil, fmt.Errorf("%w (%d failures, next in %v): %v", ErrRelaunchBackoff, inst.failures, inst.retryAt.Sub(now).Round(time.Millisecond), inst.lastErr)
+	}
 	p, err := m.cfg.Launcher.Launch(inst.spec)
+	if err == nil {
+		if err = m.configure(inst.spec.Name, p); err != nil {
+			p.Kill()
+		}
+	}
 	if err != nil {
 		inst.plugin = nil
+		inst.lastErr = err
+		inst.failures++
+		inst.retryAt = time.Now().Add(min(relaunchFirst<<min(inst.failures-1, 10), relaunchMax))
 		return nil, err
 	}
-	if err := m.configure(inst.spec.Name, p); err != nil {
-		p.Kill()
-		inst.plugin = nil
-		return nil, err
-	}
+	inst.failures, inst.retryAt, inst.lastErr = 0, time.Time{}, nil
 	if rc := p.ReattachConfig(); rc != nil {
 		if err := m.cfg.Store.PutDriverPlugin(inst.spec.Name, rc); err != nil {
 			m.logger.Warn("cannot persist plugin reattach config", "driver", inst.spec.Name, "error", err)
@@ -187,6 +211,11 @@ func (m *Manager) Driver(name string) (drivers.Driver, error) {
 	}
 	if m.ctx.Err() != nil {
 		return nil, fmt.Errorf("driver %q: client is shutting down", name)
+	}
+	if inst.plugin != nil {
+		// Its tasks are recovered by their task runners (RecoverTask).
+		m.logger.Warn("driver plugin exited, launching a new one", "driver", name)
+		inst.plugin = nil
 	}
 	p, err := m.launchLocked(inst)
 	if err != nil {
