@@ -29,11 +29,18 @@ func namespaceFlag() cli.Flag {
 // takes -address (every command that talks to an agent), so that the flag
 // lists of the commands stay as they are.
 func addNamespaceFlags(cmds []*cli.Command) {
+	addAgentFlags(cmds, "namespace", func() []cli.Flag { return []cli.Flag{namespaceFlag()} })
+}
+
+// addAgentFlags appends flags() to every command, at any depth, that takes
+// -address and does not have a flag called name yet. The -namespace, TLS,
+// -token and -region flags of every agent command are attached this way.
+func addAgentFlags(cmds []*cli.Command, name string, flags func() []cli.Flag) {
 	for _, cmd := range cmds {
-		if hasFlag(cmd.Flags, "address") && !hasFlag(cmd.Flags, "namespace") {
-			cmd.Flags = append(cmd.Flags, namespaceFlag())
+		if hasFlag(cmd.Flags, "address") && !hasFlag(cmd.Flags, name) {
+			cmd.Flags = append(cmd.Flags, flags()...)
 		}
-		addNamespaceFlags(cmd.Subcommands)
+		addAgentFlags(cmd.Subcommands, name, flags)
 	}
 }
 

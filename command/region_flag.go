@@ -24,12 +24,7 @@ func regionFlag() cli.Flag {
 // -address (every command that talks to an agent), as addNamespaceFlags
 // does -namespace.
 func addRegionFlags(cmds []*cli.Command) {
-	for _, cmd := range cmds {
-		if hasFlag(cmd.Flags, "address") && !hasFlag(cmd.Flags, "region") {
-			cmd.Flags = append(cmd.Flags, regionFlag())
-		}
-		addRegionFlags(cmd.Subcommands)
-	}
+	addAgentFlags(cmds, "region", func() []cli.Flag { return []cli.Flag{regionFlag()} })
 }
 
 // agentRegion is the region a command's requests name: -region, then the

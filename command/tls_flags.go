@@ -40,14 +40,7 @@ func tlsFlags() []cli.Flag {
 
 // addTLSFlags gives the TLS flags to every command, at any depth, that
 // takes -address.
-func addTLSFlags(cmds []*cli.Command) {
-	for _, cmd := range cmds {
-		if hasFlag(cmd.Flags, "address") && !hasFlag(cmd.Flags, "ca-cert") {
-			cmd.Flags = append(cmd.Flags, tlsFlags()...)
-		}
-		addTLSFlags(cmd.Subcommands)
-	}
-}
+func addTLSFlags(cmds []*cli.Command) { addAgentFlags(cmds, "ca-cert", tlsFlags) }
 
 // tlsValue is a TLS flag's value: the flag, else its environment.
 func tlsValue(c *cli.Context, name string) string {

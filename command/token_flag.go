@@ -6,10 +6,5 @@ import "github.com/urfave/cli/v2"
 // -address) the -token flag (NOMADLIKE_TOKEN, then NOMAD_TOKEN), as Nomad's
 // CLI does; apiClient sends it as X-Nomad-Token.
 func addTokenFlags(cmds []*cli.Command) {
-	for _, cmd := range cmds {
-		if hasFlag(cmd.Flags, "address") && !hasFlag(cmd.Flags, "token") {
-			cmd.Flags = append(cmd.Flags, tokenFlag())
-		}
-		addTokenFlags(cmd.Subcommands)
-	}
+	addAgentFlags(cmds, "token", func() []cli.Flag { return []cli.Flag{tokenFlag()} })
 }
