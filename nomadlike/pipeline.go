@@ -237,9 +237,23 @@ func validateDependsOn(v validator, j *Job) {
 			}
 		}
 	}
-	if j.Type == JobTypeBatch {
-		if cycle := dependencyCycle(j); cycle != nil {
-			v.fail("TaskGroups", "depends_on cycle: %s", joinArrow(cycle))
+	if j.Type != JobTypeBatch {
+		return
+	}
+	if cycle := dependencyCycle(j); cycle != nil {
+		// Located at the first block of the cycle: its depends_on naming
+		// the next group.
+		for i, tg := range j.TaskGroups {
+			if tg == nil || tg.Name != cycle[0] {
+				continue
+			}
+			for k, d := range tg.DependsOn {
+				if d != nil && d.Group == cycle[1] {
+					v.item("TaskGroups", pathKey(tg.Name, i)).item("DependsOn", fmt.Sprint(k)).
+						fail("Group", "depends_on cycle: %s", joinArrow(cycle))
+					return
+				}
+			}
 		}
 	}
 }

@@ -125,7 +125,7 @@ func TestValidateDependsOn(t *testing.T) {
 			[]string{`TaskGroups[lint].DependsOn[0].Condition: unknown condition "maybe"`}},
 		{"cycle", func(j *nomadlike.Job) {
 			j.TaskGroups[0].DependsOn = []*nomadlike.GroupDependency{{Group: "package", Condition: "success"}}
-		}, []string{`TaskGroups: depends_on cycle: "build" -> "package" -> "test" -> "build"`}},
+		}, []string{`TaskGroups[build].DependsOn[0].Group: depends_on cycle: "build" -> "package" -> "test" -> "build"`}},
 		{"service job", func(j *nomadlike.Job) { j.Type = nomadlike.JobTypeService; j.TaskGroups[3].DependsOn = nil },
 			[]string{"TaskGroups[test].DependsOn: depends_on is only allowed in batch jobs", "TaskGroups[lint].DependsOn: depends_on is only allowed"}},
 	}
