@@ -1,0 +1,52 @@
+package command
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+)
+
+// formatPipeline writes the pipeline state of each group of a batch job with
+// depends_on blocks (nomadlike only): waiting on X, running, succeeded,
+// failed, stopped or skipped with the reason. Nothing for other jobs.
+func formatPipeline(w io.Writer, job *nomadlike.Job, stubs []*nomadlike.AllocListStub) {
+	if job.Type != nomadlike.JobTypeBatch || !job.HasDependencies() {
+		return
+	}
+	allocs := make([]*nomadlike.Allocation, 0, len(stubs))
+	for _, s := range stubs {
+		allocs = append(allocs, &nomadlike.Allocation{
+			ID: s.ID, Name: s.Name, TaskGroup: s.TaskGroup, NodeID: s.NodeID, ClientStatus: s.ClientStatus,
+			DesiredStatus: s.DesiredStatus, CreateIndex: s.CreateIndex,
+		})
+	}
+	fmt.Fprintln(w, "\nPipeline")
+	rows := [][]string{}
+	for _, g := range nomadlike.PipelineStates(job, allocs, nil) {
+		state := g.State
+		switch g.State {
+		case nomadlike.GroupWaiting:
+			state = g.Reason
+		case nomadlike.GroupSkipped:
+			state = fmt.Sprintf("skipped (%s)", g.Reason)
+		}
+		rows = append(rows, []string{g.Name, dependsText(job.LookupTaskGroup(g.Name)), state})
+	}
+	table(w, []string{"Task Group", "Depends On", "State"}, rows)
+}
+
+// dependsText lists a group's dependencies, "build (success), lint (failure)".
+func dependsText(tg *nomadlike.TaskGroup) string {
+	if tg == nil || len(tg.DependsOn) == 0 {
+		return "-"
+	}
+	s := ""
+	for i, d := range tg.DependsOn {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s (%s)", d.Group, d.Condition)
+	}
+	return s
+}
