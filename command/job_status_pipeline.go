@@ -14,16 +14,9 @@ func formatPipeline(w io.Writer, job *nomadlike.Job, stubs []*nomadlike.AllocLis
 	if job.Type != nomadlike.JobTypeBatch || !job.HasDependencies() {
 		return
 	}
-	allocs := make([]*nomadlike.Allocation, 0, len(stubs))
-	for _, s := range stubs {
-		allocs = append(allocs, &nomadlike.Allocation{
-			ID: s.ID, Name: s.Name, TaskGroup: s.TaskGroup, NodeID: s.NodeID, ClientStatus: s.ClientStatus,
-			DesiredStatus: s.DesiredStatus, CreateIndex: s.CreateIndex,
-		})
-	}
 	fmt.Fprintln(w, "\nPipeline")
 	rows := [][]string{}
-	for _, g := range nomadlike.PipelineStates(job, allocs, nil) {
+	for _, g := range nomadlike.PipelineStates(job, stubAllocs(stubs), nil) {
 		state := g.State
 		switch g.State {
 		case nomadlike.GroupWaiting:
@@ -49,4 +42,15 @@ func dependsText(tg *nomadlike.TaskGroup) string {
 		s += fmt.Sprintf("%s (%s)", d.Group, d.Condition)
 	}
 	return s
+}
+
+// skippedGroups maps each group of job that depends_on skipped to the reason.
+func skippedGroups(job *nomadlike.Job, allocs []*nomadlike.Allocation) map[string]string {
+	out := map[string]string{}
+	for _, g := range nomadlike.PipelineStates(job, allocs, nil) {
+		if g.State == nomadlike.GroupSkipped {
+			out[g.Name] = g.Reason
+		}
+	}
+	return out
 }
