@@ -50,8 +50,8 @@ func pipelineCIJob(id, lintScript string) string {
 		group("package", dep("test")+dep("lint"), "echo packaged") + "}\n"
 }
 
-// taskSpan is when a group's task started and finished, from its task
-// events (Started, Terminated).
+// taskSpan is when the latest attempt of a group's task started and
+// finished, from its task events (Started, Terminated).
 type taskSpan struct {
 	evalID           string
 	started, stopped time.Time
@@ -93,7 +93,12 @@ func TestPipelineAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := map[string]taskSpan{}
+		latest := map[string]uint64{}
 		for _, al := range allocs {
+			if al.CreateIndex < latest[al.TaskGroup] {
+				continue // an earlier attempt
+			}
+			latest[al.TaskGroup] = al.CreateIndex
 			sp := taskSpan{evalID: al.EvalID}
 			if ts := al.TaskStates["t"]; ts != nil {
 				for _, e := range ts.Events {
@@ -139,7 +144,8 @@ func TestPipelineAgent(t *testing.T) {
 		}
 	})
 	t.Run("failing lint skips package", func(t *testing.T) {
-		out := cli(3, "job", "run", "-wait", "-timeout", "2m", write("fail.hcl", pipelineCIJob("ci-pipe-fail", "echo lint error >&2; exit 4")))
+		lint := fmt.Sprintf("if [ ! -e %s ]; then echo lint error >&2; exit 4; fi; echo linted", filepath.Join(dir, "lint-fixed"))
+		out := cli(3, "job", "run", "-wait", "-timeout", "2m", write("fail.hcl", pipelineCIJob("ci-pipe-fail", lint)))
 		for _, want := range []string{`Job "ci-pipe-fail" failed: 2 of 4`, `ci-pipe-fail.package[0]: skipped (dependency "lint" failed)`, "lint error"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("job run -wait output lacks %q:\n%s", want, out)
@@ -151,6 +157,21 @@ func TestPipelineAgent(t *testing.T) {
 		st := cli(0, "job", "status", "ci-pipe-fail")
 		if !strings.Contains(st, `skipped (dependency "lint" failed)`) {
 			t.Errorf("job status does not show package skipped:\n%s", st)
+		}
+	})
+	t.Run("rerun -failed runs lint then package, not build", func(t *testing.T) {
+		buildStarted := spans("ci-pipe-fail")["build"].started
+		write("lint-fixed", "")
+		out := cli(0, "job", "rerun", "-failed", "-wait", "-timeout", "2m", "ci-pipe-fail")
+		if !strings.Contains(out, `Job "ci-pipe-fail" succeeded: 4 of 4`) {
+			t.Errorf("job rerun -failed -wait output lacks the outcome:\n%s", out)
+		}
+		s := spans("ci-pipe-fail")
+		if !s["build"].started.Equal(buildStarted) {
+			t.Errorf("build ran again (started %s, first run %s)", s["build"].started, buildStarted)
+		}
+		if s["package"].started.Before(s["lint"].stopped) {
+			t.Errorf("package started at %s, before the rerun lint finished at %s", s["package"].started, s["lint"].stopped)
 		}
 	})
 }
