@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
@@ -53,4 +54,24 @@ func skippedGroups(job *nomadlike.Job, allocs []*nomadlike.Allocation) map[strin
 		}
 	}
 	return out
+}
+
+// formatPlanStages writes, for a job with depends_on, the order its groups
+// run in: "- Pipeline: build, then test and lint, then package". The
+// dry-run places only the first stage; the others wait for it.
+func formatPlanStages(w io.Writer, job *nomadlike.Job) {
+	stages := nomadlike.PipelineStages(job)
+	if len(stages) == 0 {
+		return
+	}
+	parts := make([]string, len(stages))
+	for i, st := range stages {
+		switch n := len(st); n {
+		case 1:
+			parts[i] = st[0]
+		default:
+			parts[i] = strings.Join(st[:n-1], ", ") + " and " + st[n-1]
+		}
+	}
+	fmt.Fprintf(w, "- Pipeline: %s (each stage is placed when the one before it finished).\n", strings.Join(parts, ", then "))
 }

@@ -54,3 +54,28 @@ func TestFormatPipeline(t *testing.T) {
 		t.Errorf("a job without depends_on printed %q", b.String())
 	}
 }
+
+func TestFormatPlanStages(t *testing.T) {
+	j := fixture.BatchJob(1)
+	base := j.TaskGroups[0]
+	group := func(name string, deps ...string) *nomadlike.TaskGroup {
+		tg := base.Copy()
+		tg.Name = name
+		for _, d := range deps {
+			tg.DependsOn = append(tg.DependsOn, &nomadlike.GroupDependency{Group: d, Condition: nomadlike.DependsSuccess})
+		}
+		return tg
+	}
+	j.TaskGroups = []*nomadlike.TaskGroup{group("build"), group("test", "build"), group("lint", "build"), group("package", "test", "lint")}
+	var b bytes.Buffer
+	formatPlanStages(&b, j)
+	want := "- Pipeline: build, then test and lint, then package (each stage is placed when the one before it finished).\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	formatPlanStages(&b, fixture.BatchJob(1))
+	if b.Len() != 0 {
+		t.Errorf("a job without depends_on printed %q", b.String())
+	}
+}

@@ -116,9 +116,13 @@ func TestPipelineAgent(t *testing.T) {
 	}
 
 	t.Run("stages run in order", func(t *testing.T) {
-		out := cli(0, "job", "run", "-wait", "-timeout", "2m", write("pass.hcl", pipelineCIJob("ci-pipe", "sleep 1; echo linted")))
+		f := write("pass.hcl", pipelineCIJob("ci-pipe", "sleep 1; echo linted"))
+		out := cli(0, "job", "run", "-wait", "-timeout", "2m", f)
 		if !strings.Contains(out, `Job "ci-pipe" succeeded: 4 of 4`) {
 			t.Errorf("job run -wait output lacks the outcome:\n%s", out)
+		}
+		if plan := cli(0, "job", "plan", f); !strings.Contains(plan, "- Pipeline: build, then test and lint, then package") {
+			t.Errorf("job plan does not show the order:\n%s", plan)
 		}
 		s := spans("ci-pipe")
 		for _, g := range []string{"build", "test", "lint", "package"} {

@@ -186,6 +186,40 @@ func (p *pipeline) own(name string) string {
 	return GroupSucceeded
 }
 
+// PipelineStages groups the task groups of a job with depends_on into the
+// order they run in: stage 0 holds the groups without dependencies, stage n
+// the groups whose deepest dependency is in stage n-1; within a stage, the
+// job's group order. Nil for a job without depends_on or with a cycle.
+func PipelineStages(job *Job) [][]string {
+	if job == nil || !job.HasDependencies() || dependencyCycle(job) != nil {
+		return nil
+	}
+	level := map[string]int{}
+	var depth func(tg *TaskGroup) int
+	depth = func(tg *TaskGroup) int {
+		if l, ok := level[tg.Name]; ok {
+			return l
+		}
+		l := 0
+		for _, d := range tg.DependsOn {
+			if dep := job.LookupTaskGroup(d.Group); dep != nil && dep != tg {
+				l = max(l, depth(dep)+1)
+			}
+		}
+		level[tg.Name] = l
+		return l
+	}
+	var out [][]string
+	for _, tg := range job.TaskGroups {
+		l := depth(tg)
+		for len(out) <= l {
+			out = append(out, nil)
+		}
+		out[l] = append(out[l], tg.Name)
+	}
+	return out
+}
+
 func quoteList(names []string) string {
 	s := ""
 	for i, n := range names {

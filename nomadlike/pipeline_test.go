@@ -2,6 +2,7 @@ package nomadlike_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -157,6 +158,36 @@ func TestValidateDependsOn(t *testing.T) {
 				if !strings.HasPrefix(got[i], w) {
 					t.Errorf("error %d = %q, want prefix %q", i, got[i], w)
 				}
+			}
+		})
+	}
+}
+
+func TestPipelineStages(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(j *nomadlike.Job)
+		want   string
+	}{
+		{"diamond", func(*nomadlike.Job) {}, "[[build] [test lint] [package]]"},
+		{"no depends_on", func(j *nomadlike.Job) {
+			for _, tg := range j.TaskGroups {
+				tg.DependsOn = nil
+			}
+		}, "[]"},
+		{"cycle", func(j *nomadlike.Job) {
+			j.TaskGroups[0].DependsOn = []*nomadlike.GroupDependency{{Group: "package"}}
+		}, "[]"},
+		{"deepest dependency decides", func(j *nomadlike.Job) {
+			j.TaskGroups[2].DependsOn = []*nomadlike.GroupDependency{{Group: "test"}}
+		}, "[[build] [test] [lint] [package]]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			j := pipelineJob("")
+			tc.mutate(j)
+			if got := fmt.Sprint(nomadlike.PipelineStages(j)); got != tc.want {
+				t.Errorf("PipelineStages = %s, want %s", got, tc.want)
 			}
 		})
 	}
