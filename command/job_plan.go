@@ -85,6 +85,7 @@ func jobPlan(c *cli.Context) error {
 		fmt.Fprintln(w, "- WARNING: Failed to place all allocations.")
 		formatFailedTGAllocs(w, resp.FailedTGAllocs, "  ")
 	}
+	formatPlanStages(w, job) // nomadlike's depends_on (job_status_pipeline.go)
 	if warnings := serverWarnings(resp.Warnings, job); warnings != "" {
 		fmt.Fprintf(w, "\nJob Warnings:\n%s\n", warnings)
 	}

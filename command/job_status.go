@@ -114,6 +114,12 @@ func showJob(c *cli.Context, client *api.Client, id string) error {
 	}
 	table(w, []string{"Task Group", "Queued", "Starting", "Running", "Failed", "Complete", "Lost", "Unknown"}, rows)
 
+	allocs, _, err := client.Jobs().Allocations(ctx, id, c.Bool("all-allocs"), nil)
+	if err != nil {
+		return agentError(c, fmt.Sprintf("read allocations of job %q", id), err)
+	}
+	formatPipeline(w, job, allocs) // nomadlike's depends_on (job_status_pipeline.go)
+
 	evals, _, err := client.Jobs().Evaluations(ctx, id, nil)
 	if err != nil {
 		return agentError(c, fmt.Sprintf("read evaluations of job %q", id), err)
@@ -126,10 +132,6 @@ func showJob(c *cli.Context, client *api.Client, id string) error {
 		}
 	}
 
-	allocs, _, err := client.Jobs().Allocations(ctx, id, c.Bool("all-allocs"), nil)
-	if err != nil {
-		return agentError(c, fmt.Sprintf("read allocations of job %q", id), err)
-	}
 	fmt.Fprintln(w, "\nAllocations")
 	if len(allocs) == 0 {
 		fmt.Fprintln(w, "No allocations placed")

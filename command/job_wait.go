@@ -258,11 +258,16 @@ func reportOutcome(ctx context.Context, w io.Writer, client *api.Client, job *no
 		o = &nomadlike.JobOutcome{Status: nomadlike.OutcomeStopped}
 	}
 	fmt.Fprintf(w, "==> %s: Job %q %s\n", now(), job.ID, outcomeString(o))
+	skipped := skippedGroups(job, stubAllocs(stubs)) // nomadlike's depends_on (job_status_pipeline.go)
 	for _, s := range nomadlike.Shards(job, stubAllocs(stubs)) {
 		if s.Result != nomadlike.OutcomeFailed {
 			continue
 		}
 		name := nomadlike.AllocName(job.ID, s.TaskGroup, s.Index)
+		if reason, ok := skipped[s.TaskGroup]; ok && s.Latest == nil {
+			fmt.Fprintf(w, "    %s: skipped (%s)\n", name, reason)
+			continue
+		}
 		if s.Latest == nil {
 			fmt.Fprintf(w, "    %s: never placed\n", name)
 			continue

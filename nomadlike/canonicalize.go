@@ -43,6 +43,11 @@ func (j *Job) Canonicalize() {
 }
 
 func (tg *TaskGroup) canonicalize(j *Job) {
+	for _, d := range tg.DependsOn { // nomadlike's depends_on
+		if d != nil && d.Condition == "" {
+			d.Condition = DependsSuccess
+		}
+	}
 	if tg.RestartPolicy == nil {
 		tg.RestartPolicy = DefaultRestartPolicy(j.Type)
 	}

@@ -89,6 +89,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	c.Tasks = copyList(tg.Tasks, (*Task).Copy)
 	c.Meta = maps.Clone(tg.Meta)
 	c.ShutdownDelay = copyPtr(tg.ShutdownDelay)
+	c.DependsOn = copyList(tg.DependsOn, copyPtr[GroupDependency])
 	return &c
 }
 

@@ -86,6 +86,9 @@ type TaskGroup struct {
 	Tasks            []*Task                   `json:"Tasks"`
 	Meta             map[string]string         `json:"Meta"`
 	ShutdownDelay    *time.Duration            `json:"ShutdownDelay"`
+	// DependsOn is nomadlike's (batch jobs only): the group is placed only
+	// when every listed group finished with its condition (see pipeline.go).
+	DependsOn []*GroupDependency `json:"DependsOn,omitempty"`
 }
 
 // Task is one process run by a driver.

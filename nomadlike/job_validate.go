@@ -120,6 +120,7 @@ func (j *Job) Validate() error {
 	if u := j.Update; u != nil {
 		validateUpdate(v.at("Update"), u)
 	}
+	validateDependsOn(v, j) // nomadlike's depends_on (pipeline.go)
 	return v.err()
 }
 

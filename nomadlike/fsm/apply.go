@@ -186,10 +186,19 @@ func applyAllocClientUpdate(s *state.StateStore, e entry) ([]*nomadlike.Evaluati
 			}
 		}
 	}
+	// The evaluations first: the job's status, refreshed by the allocation
+	// write, then sees them pending and stays running instead of turning
+	// dead for an instant (job run -wait would report that dead job's
+	// outcome) when the last live allocation finishes and the evaluation
+	// will place more (a reschedule, or a group depending on it).
+	evals, err := upsertEvals(s, e, req.Evals)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.UpdateAllocsFromClient(e.index, req.Allocs); err != nil {
 		return nil, err
 	}
-	return upsertEvals(s, e, req.Evals)
+	return evals, nil
 }
 
 func applyNodeRegister(s *state.StateStore, e entry) ([]*nomadlike.Evaluation, error) {

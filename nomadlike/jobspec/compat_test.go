@@ -45,6 +45,10 @@ var implemented = map[string]struct{ test, note string }{
 	"group.ephemeral_disk": {"TestNeverOvercommits (scheduler)", "size only"},
 	"group.network":        {"TestPortsWithoutCollisions (scheduler)", "host mode only"},
 	"group.task":           {"TestRegisterAndRunBatch (client)", ""},
+	// nomadlike only: not in Nomad's job specification (job-spec/depends_on.md).
+	"group.depends_on":     {"TestPipelineAgent (e2e)", "nomadlike only; batch jobs"},
+	"depends_on.group":     {"TestParseDependsOnErrors (jobspec)", "nomadlike only"},
+	"depends_on.condition": {"TestDependsOnNeverEarly (scheduler)", "nomadlike only: success, failure or complete"},
 	"ephemeral_disk.size":  {"TestNeverOvercommits (scheduler)", "scheduled as disk"},
 
 	"network.mode": {"TestPortsWithoutCollisions (scheduler)", `"host" only; another mode draws a warning`},

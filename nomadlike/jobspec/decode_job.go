@@ -62,9 +62,11 @@ var groupSpec = blockSpec{
 		{Type: "network"},
 		{Type: "service"},
 		{Type: "volume", LabelNames: []string{"name"}},
+		{Type: "depends_on"}, // nomadlike only
 	},
 	children: map[string]*blockSpec{
-		"task": &taskSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
+		"depends_on": &dependsOnSpec,
+		"task":       &taskSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
 		"spread": &spreadSpec, "restart": &restartSpec, "reschedule": &rescheduleSpec,
 		"update": &updateSpec, "ephemeral_disk": &ephemeralDiskSpec, "network": &networkSpec,
 		"service": &serviceSpec, "volume": &volumeSpec,
@@ -77,6 +79,12 @@ var groupSpec = blockSpec{
 		drop("consul", &consulSpec), drop("disconnect", &disconnectSpec), drop("scaling", &scalingSpec),
 		drop("migrate", &migrateSpec), drop("vault", &vaultSpec), drop("secret", &secretSpec, "name"),
 	},
+}.build()
+
+// dependsOnSpec is nomadlike's group dependency (not in Nomad's grammar).
+var dependsOnSpec = blockSpec{
+	name:   "depends_on",
+	fields: []field{{"group", "Group"}, {"condition", "Condition"}},
 }.build()
 
 var ephemeralDiskSpec = blockSpec{
@@ -189,6 +197,13 @@ func (p *parser) decodeGroup(block *hcl.Block, job *nomadlike.Job, jobType strin
 			tg.Volumes = map[string]*nomadlike.VolumeRequest{}
 		}
 		tg.Volumes[name] = vol
+	}
+	for i, b := range c.Blocks.OfType("depends_on") { // nomadlike only
+		dpath := item(path, "DependsOn", itoa(i))
+		p.ranges[dpath] = b.DefRange
+		dep := &nomadlike.GroupDependency{}
+		p.decodeFields(p.content(b.Body, dependsOnSpec), dependsOnSpec, dpath, dep)
+		tg.DependsOn = append(tg.DependsOn, dep)
 	}
 	for _, b := range c.Blocks.OfType("task") {
 		tg.Tasks = append(tg.Tasks, p.decodeTask(b, job, tg, path))

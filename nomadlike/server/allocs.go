@@ -156,6 +156,16 @@ func (s *Server) updateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64,
 	return batch.index, batch.err
 }
 
+// retriesFailed reports whether update u fails allocation a, which its
+// group's reschedule policy may replace.
+func retriesFailed(a, u *nomadlike.Allocation) bool {
+	if u.ClientStatus != nomadlike.AllocClientStatusFailed || a.DesiredStatus != nomadlike.AllocDesiredStatusRun || a.Job == nil {
+		return false
+	}
+	tg := a.Job.LookupTaskGroup(a.TaskGroup)
+	return tg != nil && tg.ReschedulePolicy != nil && (tg.ReschedulePolicy.Attempts != 0 || tg.ReschedulePolicy.Unlimited)
+}
+
 // applyClientUpdates writes one batch with the evaluations it causes, in
 // entries of at most MaxAllocsPerEntry updates; the evaluations go in the
 // last entry.
@@ -176,11 +186,12 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 			continue // no transition to terminal in this update
 		}
 		freed[a.NodeID] = true
-		if u.ClientStatus != nomadlike.AllocClientStatusFailed || a.DesiredStatus != nomadlike.AllocDesiredStatusRun || a.Job == nil {
-			continue
-		}
-		tg := a.Job.LookupTaskGroup(a.TaskGroup)
-		if tg == nil || tg.ReschedulePolicy == nil || (tg.ReschedulePolicy.Attempts == 0 && !tg.ReschedulePolicy.Unlimited) {
+		trigger := nomadlike.EvalTriggerRetryFailedAlloc
+		if a.Job != nil && a.Job.HasDependents(a.TaskGroup) {
+			// nomadlike's depends_on: a finished allocation of a group
+			// others depend on may let them be placed (or skipped).
+			trigger = nomadlike.EvalTriggerGroupDependency
+		} else if !retriesFailed(a, u) {
 			continue
 		}
 		key := nomadlike.NamespacedID{ID: a.JobID, Namespace: a.Namespace}
@@ -195,7 +206,7 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 		if job == nil || job.Stop {
 			continue
 		}
-		evals = append(evals, newEval(job, nomadlike.EvalTriggerRetryFailedAlloc))
+		evals = append(evals, newEval(job, trigger))
 	}
 	chunks := splitClientUpdates(updates, evals, s.cfg.MaxAllocsPerEntry)
 	reqs := make([]any, len(chunks))

@@ -135,6 +135,7 @@ func Reconcile(in Input) *Result {
 	for _, tg := range in.Job.TaskGroups {
 		reconcileGroup(r, in, tg, byGroup[tg.Name])
 	}
+	gateDependents(r, in)
 	return r
 }
 
