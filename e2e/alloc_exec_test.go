@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	napi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/drivertest"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -99,9 +98,9 @@ func TestAllocExec(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Allocations().Info: %v", err)
 		}
-		stdin := newLineFeeder()
+		stdin := drivertest.NewFeeder()
 		defer stdin.Close()
-		var out lockedBuffer
+		var out drivertest.SyncBuffer
 		sizes := make(chan napi.TerminalSize, 1)
 		sizes <- napi.TerminalSize{Height: 40, Width: 120}
 		type result struct {
@@ -125,10 +124,10 @@ func TestAllocExec(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the terminal size never reached the command; output %q", out.String())
 			}
-			stdin.send("\n")
+			stdin.Send("\n")
 			time.Sleep(50 * time.Millisecond)
 		}
-		stdin.send("q\n")
+		stdin.Send("q\n")
 		var r result
 		select {
 		case r = <-done:
@@ -139,55 +138,6 @@ func TestAllocExec(t *testing.T) {
 			t.Fatalf("Exec = %d, %v; output %q; want 4, is-a-tty", r.code, r.err, out.String())
 		}
 	})
-}
-
-// lineFeeder is a stdin the test writes to without blocking.
-type lineFeeder struct {
-	ch   chan []byte
-	once sync.Once
-	rest []byte
-}
-
-func newLineFeeder() *lineFeeder { return &lineFeeder{ch: make(chan []byte, 1024)} }
-
-func (f *lineFeeder) send(s string) {
-	select {
-	case f.ch <- []byte(s):
-	default:
-	}
-}
-
-func (f *lineFeeder) Close() { f.once.Do(func() { close(f.ch) }) }
-
-func (f *lineFeeder) Read(p []byte) (int, error) {
-	if len(f.rest) == 0 {
-		b, ok := <-f.ch
-		if !ok {
-			return 0, io.EOF
-		}
-		f.rest = b
-	}
-	n := copy(p, f.rest)
-	f.rest = f.rest[n:]
-	return n, nil
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestAllocExecACL: with ACLs on, a token without alloc-exec in the

@@ -1,12 +1,10 @@
 package drivertest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,56 +20,6 @@ func execStreamCases() []testCase {
 		{"exec_stream_task_stop", testExecStreamTaskStop},
 		{"exec_stream_cancel", testExecStreamCancel},
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and polling readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// feeder is a stdin the test writes to without blocking: writes queue
-// (a full queue drops them), reads take them in order, Close ends it.
-type feeder struct {
-	ch   chan []byte
-	once sync.Once
-	rest []byte
-}
-
-func newFeeder() *feeder { return &feeder{ch: make(chan []byte, 256)} }
-
-func (f *feeder) send(s string) {
-	select {
-	case f.ch <- []byte(s):
-	default:
-	}
-}
-
-func (f *feeder) Close() { f.once.Do(func() { close(f.ch) }) }
-
-func (f *feeder) Read(p []byte) (int, error) {
-	if len(f.rest) == 0 {
-		b, ok := <-f.ch
-		if !ok {
-			return 0, io.EOF
-		}
-		f.rest = b
-	}
-	n := copy(p, f.rest)
-	f.rest = f.rest[n:]
-	return n, nil
 }
 
 // streamer returns the driver's ExecStreamer, or nil (after checking that
@@ -124,7 +72,7 @@ func testExecStreamPipes(t *testing.T, s *suite) {
 		return
 	}
 	cfg, _ := s.start(t, "exec sleep 1000")
-	var stdout, stderr syncBuffer
+	var stdout, stderr SyncBuffer
 	opts := &drivers.ExecOptions{
 		Command: []string{"/bin/sh", "-c", `read x; echo "got $x $GREETING"; [ -t 0 ] || echo no-tty >&2; exit 7`},
 		Stdin:   strings.NewReader("hello\n"),
@@ -146,8 +94,8 @@ func testExecStreamTTY(t *testing.T, s *suite) {
 		return
 	}
 	cfg, _ := s.start(t, "exec sleep 1000")
-	var out syncBuffer
-	stdin := newFeeder()
+	var out SyncBuffer
+	stdin := NewFeeder()
 	defer stdin.Close()
 	resize := make(chan drivers.TerminalSize, 1)
 	resize <- drivers.TerminalSize{Height: 33, Width: 101}
@@ -162,10 +110,10 @@ func testExecStreamTTY(t *testing.T, s *suite) {
 	ch := execAsync(context.Background(), es, cfg.ID, opts)
 	// The size travels apart from stdin: ask until the shell sees it.
 	poll(t, "the terminal size 33 101 in the output", func() bool {
-		stdin.send("\n")
+		stdin.Send("\n")
 		return strings.Contains(out.String(), "33 101")
 	})
-	stdin.send("q\n")
+	stdin.Send("q\n")
 	o := awaitExec(t, ch)
 	if o.err != nil {
 		t.Fatalf("ExecTaskStreaming: %v", o.err)
@@ -181,8 +129,8 @@ func testExecStreamTaskStop(t *testing.T, s *suite) {
 		return
 	}
 	cfg, _ := s.start(t, "exec sleep 1000")
-	var out syncBuffer
-	stdin := newFeeder()
+	var out SyncBuffer
+	stdin := NewFeeder()
 	defer stdin.Close()
 	opts := &drivers.ExecOptions{
 		Command: []string{"/bin/sh", "-c", "echo started; exec sleep 1000"},
@@ -205,7 +153,7 @@ func testExecStreamCancel(t *testing.T, s *suite) {
 		return
 	}
 	cfg, _ := s.start(t, "exec sleep 1000")
-	var out syncBuffer
+	var out SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	opts := &drivers.ExecOptions{
