@@ -55,12 +55,39 @@ type Allocation struct {
 	NextAllocation     string                `json:"NextAllocation"`
 	RescheduleTracker  *RescheduleTracker    `json:"RescheduleTracker"`
 	FollowupEvalID     string                `json:"FollowupEvalID"`
-	CreateIndex        uint64                `json:"CreateIndex"`
-	ModifyIndex        uint64                `json:"ModifyIndex"`
-	AllocModifyIndex   uint64                `json:"AllocModifyIndex"`
-	CreateTime         int64                 `json:"CreateTime"`
-	ModifyTime         int64                 `json:"ModifyTime"`
+	// DeploymentID is the deployment that placed the allocation (service
+	// jobs with an update block); DeploymentStatus is its health in that
+	// deployment, set by the client and by operators (manual health).
+	DeploymentID     string                 `json:"DeploymentID"`
+	DeploymentStatus *AllocDeploymentStatus `json:"DeploymentStatus"`
+	CreateIndex      uint64                 `json:"CreateIndex"`
+	ModifyIndex      uint64                 `json:"ModifyIndex"`
+	AllocModifyIndex uint64                 `json:"AllocModifyIndex"`
+	CreateTime       int64                  `json:"CreateTime"`
+	ModifyTime       int64                  `json:"ModifyTime"`
 }
+
+// AllocDeploymentStatus is an allocation's health within its deployment.
+// Healthy is nil until the health is known.
+type AllocDeploymentStatus struct {
+	Healthy     *bool     `json:"Healthy"`
+	Timestamp   time.Time `json:"Timestamp"`
+	Canary      bool      `json:"Canary"`
+	ModifyIndex uint64    `json:"ModifyIndex"`
+}
+
+// IsHealthy reports whether the allocation is known healthy.
+func (s *AllocDeploymentStatus) IsHealthy() bool {
+	return s != nil && s.Healthy != nil && *s.Healthy
+}
+
+// IsUnhealthy reports whether the allocation is known unhealthy.
+func (s *AllocDeploymentStatus) IsUnhealthy() bool {
+	return s != nil && s.Healthy != nil && !*s.Healthy
+}
+
+// IsCanary reports whether the allocation is a canary.
+func (s *AllocDeploymentStatus) IsCanary() bool { return s != nil && s.Canary }
 
 // AllocatedResources is what the scheduler gave an allocation.
 type AllocatedResources struct {

@@ -230,6 +230,14 @@ func (a *Allocation) Copy() *Allocation {
 		c.AllocatedResources = ar
 	}
 	c.Metrics = copyPtr(a.Metrics)
+	if a.DeploymentStatus != nil {
+		ds := *a.DeploymentStatus
+		if ds.Healthy != nil {
+			h := *ds.Healthy
+			ds.Healthy = &h
+		}
+		c.DeploymentStatus = &ds
+	}
 	if a.TaskStates != nil {
 		c.TaskStates = make(map[string]*TaskState, len(a.TaskStates))
 		for k, ts := range a.TaskStates {
