@@ -2,9 +2,12 @@
 # Installs what nomadlike's tests and dev agent need on a Debian host when it
 # is missing: busybox-static (exec driver chroots and test images), containerd
 # and runc (containerd driver), iproute2 (the partition test's network
-# namespaces). Idempotent: a no-op when everything is present.
+# namespaces), chromium (the UI's browser tests), containernetworking-plugins
+# and iptables (bridge networks through CNI), bind9-dnsutils (dig, for the DNS
+# interface's tests) and haproxy (jobspecs/lb.nomad.hcl's load balancer).
+# Idempotent: a no-op when everything is present.
 set -euo pipefail
-pkgs=(busybox-static containerd runc iproute2 "$@")
+pkgs=(busybox-static containerd runc iproute2 chromium containernetworking-plugins iptables bind9-dnsutils haproxy "$@")
 if ! command -v dpkg >/dev/null 2>&1; then
 	echo "deps: not a Debian host; install ${pkgs[*]} yourself" >&2
 	exit 0
