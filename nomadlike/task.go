@@ -43,6 +43,27 @@ type Template struct {
 	LeftDelim    string        `json:"LeftDelim"`
 	RightDelim   string        `json:"RightDelim"`
 	Envvars      bool          `json:"Envvars"`
+	// ChangeScript is run inside the task when ChangeMode is "script".
+	ChangeScript *ChangeScript `json:"ChangeScript,omitempty"`
+	// Wait coalesces changes: a re-render waits until the data has been
+	// quiet for Min, but no longer than Max.
+	Wait *WaitConfig `json:"Wait,omitempty"`
+	// Once renders the template before the first start and never again.
+	Once bool `json:"Once,omitempty"`
+}
+
+// ChangeScript is a template's change_script block (Nomad's shape).
+type ChangeScript struct {
+	Command     string        `json:"Command"`
+	Args        []string      `json:"Args"`
+	Timeout     time.Duration `json:"Timeout"`
+	FailOnError bool          `json:"FailOnError"`
+}
+
+// WaitConfig is a template's wait block (Nomad's shape).
+type WaitConfig struct {
+	Min time.Duration `json:"Min"`
+	Max time.Duration `json:"Max"`
 }
 
 // DispatchPayloadConfig names the file a dispatched payload is written to.
