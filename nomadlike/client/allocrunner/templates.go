@@ -11,6 +11,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
 	"github.com/nomadlike/nomadlike/nomadlike/client/tmplwatch"
 )
 
@@ -21,7 +22,7 @@ type TemplateConfig struct {
 	Source tmplwatch.Source
 	// Token returns the token a task's template queries carry: its
 	// workload identity when it has one, else the node's SecretID.
-	Token func(alloc *nomadlike.Allocation, task, taskDir string) string
+	Token func(ad *allocdir.AllocDir, alloc *nomadlike.Allocation, task string) string
 	// Seed seeds the splay (tests); 0 picks one.
 	Seed uint64
 }
@@ -47,12 +48,12 @@ func (h *templateHook) manager(req *TaskPrestartRequest) *tmplwatch.Manager {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.mgr == nil {
-		alloc, task, dir := req.Alloc, req.Task.Name, req.TaskDir.Dir
+		alloc, task, dir, ad := req.Alloc, req.Task.Name, req.TaskDir.Dir, req.AllocDir
 		token := func() string {
 			if h.cfg.Token == nil {
 				return ""
 			}
-			return h.cfg.Token(alloc, task, dir)
+			return h.cfg.Token(ad, alloc, task)
 		}
 		var ctl tmplwatch.TaskControl = noControl{}
 		if req.Runner != nil {
