@@ -78,3 +78,24 @@ func TestNomadFunctions(t *testing.T) {
 		t.Errorf("Execute() without data error = %v, want ErrNoData", err)
 	}
 }
+
+func TestErrorsDoNotQuoteValues(t *testing.T) {
+	env, ad, td, _ := setup(t)
+	data := mapData{{Kind: DepVar, Name: "app", Namespace: "default"}: &api.TmplVariable{Items: map[string]string{"pw": "s3cret"}}}
+	for _, body := range []string{
+		`{{ with nomadVar "app" }}{{ parseInt .pw.Value }}{{ end }}`,
+		`{{ with nomadVar "app" }}{{ base64Decode .pw.Value }}{{ end }}`,
+	} {
+		p, err := Prepare(&nomadlike.Template{EmbeddedTmpl: body, DestPath: "local/x"}, env, ad, td.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Execute(data, "default")
+		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "error calling") {
+			t.Errorf("Execute(%s) error = %v, want one that does not quote the value", body, err)
+		}
+	}
+	if _, err := ParseEnvFile([]byte("s3cret\n")); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("ParseEnvFile() error = %v, want one that does not quote the line", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
@@ -164,9 +165,32 @@ func execute(body, left, right string, env *taskenv.Env, r *recorder) ([]byte, e
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, nil); err != nil {
-		return nil, fmt.Errorf("execute template: %w", err)
+		return nil, fmt.Errorf("execute template: %w", redact(err))
 	}
 	return buf.Bytes(), nil
+}
+
+// quoted matches a Go-quoted string in an error message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redactedError hides the values a function's error quotes ("parseInt":
+// strconv.ParseInt: parsing "s3cret"): they may be secrets, and the error
+// reaches task events and logs. errors.Is still sees the cause.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func redact(err error) error {
+	msg := err.Error()
+	i := strings.Index(msg, "error calling ")
+	if i < 0 {
+		return err
+	}
+	return &redactedError{msg: msg[:i] + quoted.ReplaceAllString(msg[i:], `"(redacted)"`), err: err}
 }
 
 func funcs(env *taskenv.Env) template.FuncMap {
@@ -225,7 +249,8 @@ func ParseEnvFile(b []byte) (map[string]string, error) {
 		k, v, ok := strings.Cut(l, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, fmt.Errorf("line %d: want KEY=VALUE, got %q", line, l)
+			// The line is not quoted: it may hold a secret.
+			return nil, fmt.Errorf("line %d: want KEY=VALUE", line)
 		}
 		v = strings.TrimSpace(v)
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
