@@ -50,6 +50,9 @@ type Template struct {
 	Wait *WaitConfig `json:"Wait,omitempty"`
 	// Once renders the template before the first start and never again.
 	Once bool `json:"Once,omitempty"`
+	// ErrMissingKey fails the render when a template indexes a map (a
+	// variable's items) with a key it does not have.
+	ErrMissingKey bool `json:"ErrMissingKey,omitempty"`
 }
 
 // ChangeScript is a template's change_script block (Nomad's shape).

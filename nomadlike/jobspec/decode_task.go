@@ -114,11 +114,12 @@ var templateSpec = blockSpec{
 		{"left_delimiter", "LeftDelim"},
 		{"right_delimiter", "RightDelim"},
 		{"once", "Once"},
+		{"error_on_missing_key", "ErrMissingKey"},
 	},
 	blocks:   []hcl.BlockHeaderSchema{{Type: "change_script"}, {Type: "wait"}},
 	children: map[string]*blockSpec{"change_script": &changeScriptSpec, "wait": &templateWaitSpec},
 	extra: []typedAttr{
-		boolAttr("error_on_missing_key"), numAttr("uid"), numAttr("gid"), durAttr("vault_grace"),
+		numAttr("uid"), numAttr("gid"), durAttr("vault_grace"),
 	},
 }.build()
 

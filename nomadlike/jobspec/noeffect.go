@@ -81,7 +81,6 @@ var noEffect = map[string]string{
 	"resources.iops":    "IOPS are not scheduled (Nomad deprecated iops too)",
 
 	"template.vault_grace":          reasonVault,
-	"template.error_on_missing_key": "a missing key renders as an empty value",
 	"template.uid":                  "rendered files are owned by the agent's user",
 	"template.gid":                  "rendered files are owned by the agent's user",
 	"restart.render_templates":      reasonRender,

@@ -99,3 +99,35 @@ func TestErrorsDoNotQuoteValues(t *testing.T) {
 		t.Errorf("ParseEnvFile() error = %v, want one that does not quote the line", err)
 	}
 }
+
+func TestErrorOnMissingKey(t *testing.T) {
+	env, ad, td, _ := setup(t)
+	data := mapData{{Kind: DepVar, Name: "app", Namespace: "default"}: &api.TmplVariable{Items: map[string]string{"pw": "x"}}}
+	body := `{{ with nomadVar "app" }}[{{ .nope }}]{{ end }}`
+	for _, strict := range []bool{false, true} {
+		p, err := Prepare(&nomadlike.Template{EmbeddedTmpl: body, DestPath: "local/x", ErrMissingKey: strict}, env, ad, td.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Execute(data, "default")
+		switch {
+		case strict && (err == nil || !strings.Contains(err.Error(), `map has no entry for key "nope"`)):
+			t.Errorf("error_on_missing_key: Execute() error = %v, want a missing key error", err)
+		case !strict && (err != nil || string(out.Content) != "[]"):
+			t.Errorf("Execute() = %v, %v, want [] (the zero value)", out, err)
+		}
+	}
+}
+
+func TestErrorsWhileDataIsMissingWait(t *testing.T) {
+	env, ad, td, _ := setup(t)
+	body := `{{ with nomadVar "app" }}{{ .port.Value | parseInt }}{{ end }}{{ (nomadVar "other").x }}`
+	p, err := Prepare(&nomadlike.Template{EmbeddedTmpl: body, DestPath: "local/x", ErrMissingKey: true}, env, ad, td.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Execute(mapData{}, "default")
+	if err != nil || len(out.Missing) == 0 {
+		t.Fatalf("Execute() = %+v, %v, want an incomplete output and no error", out, err)
+	}
+}

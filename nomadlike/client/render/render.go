@@ -115,7 +115,12 @@ func (p *Prepared) Path() string { return filepath.Join(p.ad.Dir, p.dest) }
 // namespace of queries without "@namespace".
 func (p *Prepared) Execute(data Data, ns string) (*Output, error) {
 	r := &recorder{data: data, ns: ns, seen: map[Dep]bool{}}
-	b, err := execute(p.body, p.Tmpl.LeftDelim, p.Tmpl.RightDelim, p.env, r)
+	b, err := execute(p.body, p.Tmpl.LeftDelim, p.Tmpl.RightDelim, p.Tmpl.ErrMissingKey, p.env, r)
+	if err != nil && len(r.missing) > 0 && !errors.Is(err, ErrBadQuery) && !errors.Is(err, ErrNoData) {
+		// Functions see empty values while data is missing and may fail
+		// on them (parseInt, a missing key): wait for the data instead.
+		return &Output{Deps: r.deps, Missing: r.missing}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +156,15 @@ func (p *Prepared) Result(content []byte) (*Result, error) {
 // Execute runs a template body with the task's environment, without Nomad
 // data.
 func Execute(body, left, right string, env *taskenv.Env) ([]byte, error) {
-	return execute(body, left, right, env, &recorder{seen: map[Dep]bool{}})
+	return execute(body, left, right, false, env, &recorder{seen: map[Dep]bool{}})
 }
 
-func execute(body, left, right string, env *taskenv.Env, r *recorder) ([]byte, error) {
-	t := template.New("template").Option("missingkey=zero").Funcs(funcs(env)).Funcs(nomadFuncs(r))
+func execute(body, left, right string, errMissingKey bool, env *taskenv.Env, r *recorder) ([]byte, error) {
+	missingKey := "missingkey=zero"
+	if errMissingKey {
+		missingKey = "missingkey=error"
+	}
+	t := template.New("template").Option(missingKey).Funcs(funcs(env)).Funcs(nomadFuncs(r))
 	if left != "" || right != "" {
 		t = t.Delims(left, right)
 	}
