@@ -80,10 +80,10 @@ var noEffect = map[string]string{
 	"resources.secrets": "the secrets directory is not size-limited",
 	"resources.iops":    "IOPS are not scheduled (Nomad deprecated iops too)",
 
-	"template.vault_grace":          reasonVault,
-	"template.uid":                  "rendered files are owned by the agent's user",
-	"template.gid":                  "rendered files are owned by the agent's user",
-	"restart.render_templates":      reasonRender,
+	"template.vault_grace":     reasonVault,
+	"template.uid":             "rendered files are owned by the agent's user",
+	"template.gid":             "rendered files are owned by the agent's user",
+	"restart.render_templates": reasonRender,
 
 	"artifact.chown": "fetched files are owned by the agent's user",
 }
