@@ -197,3 +197,37 @@ func TestKillThatFailsTask(t *testing.T) {
 		t.Errorf("no Template Failed event: %s", describe(got))
 	}
 }
+
+func TestTemplatesFollowRecoveredTask(t *testing.T) {
+	h, src := templateHarness(t)
+	src.put("nomad/jobs/app", map[string]string{"password": "one"})
+	tk := task("web", map[string]any{"run_for": "1h"})
+	tk.Templates = []*nomadlike.Template{{EmbeddedTmpl: pw, DestPath: "local/a", ChangeMode: "signal", ChangeSignal: "SIGUSR1"}}
+	a := batchAlloc(tk)
+	ar := h.runner(a, nil)
+	go ar.Run()
+	waitStatus(t, ar, nomadlike.AllocClientStatusRunning)
+	ar.Shutdown() // the agent goes away; the task keeps running
+	<-ar.WaitCh()
+	states, err := h.db.Allocs()
+	if err != nil || len(states) != 1 {
+		t.Fatalf("persisted allocs = %v, %v", states, err)
+	}
+	ar2 := h.runner(states[0].Alloc, states[0])
+	go ar2.Run()
+	t.Cleanup(ar2.Destroy)
+	waitStatus(t, ar2, nomadlike.AllocClientStatusRunning)
+	// The new agent watches the data again: a change signals the task.
+	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		src.put("nomad/jobs/app", map[string]string{"password": fmt.Sprint("v", time.Now().UnixNano())})
+		for _, e := range h.host.Events() {
+			if e == "signal web SIGUSR1" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(h.host.Events())
+	})
+	if n := h.host.Starts(a.ID, "web"); n != 1 {
+		t.Errorf("task started %d times, want 1 (recovered, not restarted)", n)
+	}
+}
