@@ -123,3 +123,18 @@ type ServiceCheck struct {
 	Body          string              `json:"Body"`
 	TaskName      string              `json:"TaskName"`
 }
+
+// Copy returns a deep copy of the template.
+func (t *Template) Copy() *Template {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	if t.ChangeScript != nil {
+		cs := *t.ChangeScript
+		cs.Args = append([]string(nil), t.ChangeScript.Args...)
+		c.ChangeScript = &cs
+	}
+	c.Wait = copyPtr(t.Wait)
+	return &c
+}
