@@ -195,20 +195,21 @@ type fakeControl struct {
 	timeouts []time.Duration
 	kills    []*nomadlike.TaskEvent
 	exitCode int
+	err      error // returned by Restart, Signal and Exec
 }
 
 func (c *fakeControl) Restart(reason string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.restarts = append(c.restarts, reason)
-	return nil
+	return c.err
 }
 
 func (c *fakeControl) Signal(sig string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.signals = append(c.signals, sig)
-	return nil
+	return c.err
 }
 
 func (c *fakeControl) Exec(cmd []string, timeout time.Duration) (*drivers.ExecResult, error) {
@@ -216,6 +217,9 @@ func (c *fakeControl) Exec(cmd []string, timeout time.Duration) (*drivers.ExecRe
 	defer c.mu.Unlock()
 	c.execs = append(c.execs, cmd)
 	c.timeouts = append(c.timeouts, timeout)
+	if c.err != nil {
+		return nil, c.err
+	}
 	return &drivers.ExecResult{ExitCode: c.exitCode}, nil
 }
 

@@ -1,7 +1,10 @@
 package tmplwatch
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -274,4 +277,50 @@ func TestMissingMessage(t *testing.T) {
 	if got := m.missingMessage(deps); got != want {
 		t.Errorf("missingMessage() = %q, want %q", got, want)
 	}
+}
+
+func TestReRenderRefusesPlantedLink(t *testing.T) {
+	fake := newFakeNomad(t)
+	fake.putVar("default", "nomad/jobs/app", map[string]string{"password": "one"})
+	r := newRig(t, fake, []*nomadlike.Template{tmpl(pwTmpl, "local/conf/pw", "restart")})
+	r.render()
+	// The running task replaces the destination's directory with a link
+	// to a directory outside the allocation.
+	outside := t.TempDir()
+	conf := filepath.Join(r.td.Dir, "local", "conf")
+	if err := os.RemoveAll(conf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, conf); err != nil {
+		t.Fatal(err)
+	}
+	fake.putVar("default", "nomad/jobs/app", map[string]string{"password": "two"})
+	clienttest.WaitFor(t, bound, func() (bool, string) {
+		ev := r.events.find("Template failed: local/conf/pw")
+		return ev != nil && ev.Type == nomadlike.TaskEventTemplateFailed, "no Template Failed event: " + r.events.all()
+	})
+	r.m.Stop()
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("the re-render wrote through the planted link: %v", entries)
+	}
+	if rs, _, _, _ := r.ctl.counts(); rs != 0 {
+		t.Errorf("restarted although nothing was written")
+	}
+}
+
+func TestActionErrorsAreEvents(t *testing.T) {
+	fake := newFakeNomad(t)
+	fake.putVar("default", "nomad/jobs/app", map[string]string{"password": "one"})
+	r := newRig(t, fake, []*nomadlike.Template{
+		{EmbeddedTmpl: pwTmpl, DestPath: "local/a", ChangeMode: "signal", ChangeSignal: "SIGHUP"},
+		{EmbeddedTmpl: pwTmpl, DestPath: "local/b", ChangeMode: "script", ChangeScript: &nomadlike.ChangeScript{Command: "/bin/reload"}},
+	})
+	r.ctl.err = errors.New("task is not running")
+	r.render()
+	fake.putVar("default", "nomad/jobs/app", map[string]string{"password": "two"})
+	clienttest.WaitFor(t, bound, func() (bool, string) {
+		ok := r.events.find("Template failed to send signal SIGHUP: task is not running") != nil &&
+			r.events.find("Template failed to run script /bin/reload with arguments []: task is not running") != nil
+		return ok, r.events.all()
+	})
 }
