@@ -102,7 +102,7 @@ func (t *Task) Copy() *Task {
 	c.Config = copyAnyMap(t.Config)
 	c.Env = maps.Clone(t.Env)
 	c.Services = copyList(t.Services, (*Service).Copy)
-	c.Templates = copyList(t.Templates, copyPtr[Template])
+	c.Templates = copyList(t.Templates, (*Template).Copy)
 	c.Constraints = copyList(t.Constraints, copyPtr[Constraint])
 	c.Affinities = copyList(t.Affinities, copyPtr[Affinity])
 	c.Resources = t.Resources.Copy()

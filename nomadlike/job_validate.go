@@ -308,11 +308,12 @@ func (t *Task) validate(v validator, tg *TaskGroup, j *Job, groupPorts map[strin
 		switch tmpl.ChangeMode {
 		case "", "noop", "restart", "signal", "script":
 		default:
-			tv.fail("ChangeMode", "unknown change mode %q (want noop, restart or signal)", tmpl.ChangeMode)
+			tv.fail("ChangeMode", "unknown change mode %q (want noop, restart, signal or script)", tmpl.ChangeMode)
 		}
 		if tmpl.ChangeMode == "signal" && tmpl.ChangeSignal == "" {
 			tv.fail("ChangeSignal", "must be set when ChangeMode is signal")
 		}
+		validateTemplateChange(tv, tmpl)
 	}
 	if dp := t.DispatchPayload; dp != nil {
 		if j.ParameterizedJob == nil {
@@ -486,4 +487,24 @@ func isNumeric(s string) bool {
 		}
 	}
 	return true
+}
+
+// validateTemplateChange checks a template's change_script, wait and splay.
+func validateTemplateChange(tv validator, tmpl *Template) {
+	if tmpl.ChangeMode == "script" && (tmpl.ChangeScript == nil || tmpl.ChangeScript.Command == "") {
+		tv.fail("ChangeScript", "a command must be set when ChangeMode is script")
+	}
+	if cs := tmpl.ChangeScript; cs != nil && cs.Timeout < 0 {
+		tv.at("ChangeScript").fail("Timeout", "must not be negative")
+	}
+	if tmpl.Splay < 0 {
+		tv.fail("Splay", "must not be negative")
+	}
+	if w := tmpl.Wait; w != nil {
+		if w.Min < 0 || w.Max < 0 {
+			tv.at("Wait").fail("", "min and max must not be negative")
+		} else if w.Max != 0 && w.Min > w.Max {
+			tv.at("Wait").fail("Min", "%s is greater than max %s", w.Min, w.Max)
+		}
+	}
 }

@@ -45,6 +45,12 @@ func TestJobValidate(t *testing.T) {
 		{name: "template escapes", mutate: func(j *nomadlike.Job) {
 			j.TaskGroups[0].Tasks[0].Templates = []*nomadlike.Template{{EmbeddedTmpl: "x", DestPath: "../../etc/passwd", ChangeMode: "noop"}}
 		}, want: []string{"TaskGroups[web].Tasks[app].Templates[0].DestPath"}},
+		{name: "template script without command", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Templates = []*nomadlike.Template{{EmbeddedTmpl: "x", DestPath: "local/x", ChangeMode: "script"}}
+		}, want: []string{"TaskGroups[web].Tasks[app].Templates[0].ChangeScript: a command must be set"}},
+		{name: "template wait min above max", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Templates = []*nomadlike.Template{{EmbeddedTmpl: "x", DestPath: "local/x", ChangeMode: "noop", Wait: &nomadlike.WaitConfig{Min: 2 * time.Second, Max: time.Second}}}
+		}, want: []string{"TaskGroups[web].Tasks[app].Templates[0].Wait.Min"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

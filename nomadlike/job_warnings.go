@@ -5,15 +5,11 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"time"
 )
 
 // NoEffect ends the message of every warning about a setting nomadlike
 // accepts and does not act on.
 const NoEffect = "has no effect in nomadlike"
-
-// defaultTemplateSplay is the splay Canonicalize gives a template.
-const defaultTemplateSplay = 5 * time.Second
 
 // Warnings returns what is worth telling the submitter of a canonicalized
 // job without refusing it: the fields set to something nomadlike does not
@@ -85,15 +81,6 @@ func (t *Task) ignoredFields(v validator, ignored func(validator, string, bool))
 	}
 	if rp := t.RestartPolicy; rp != nil {
 		ignored(v.at("RestartPolicy"), "RenderTemplates", rp.RenderTemplates)
-	}
-	for i, tmpl := range t.Templates {
-		if tmpl == nil {
-			continue
-		}
-		tv := v.item("Templates", fmt.Sprint(i))
-		ignored(tv, "ChangeMode", tmpl.ChangeMode != "" && tmpl.ChangeMode != "restart")
-		ignored(tv, "ChangeSignal", tmpl.ChangeSignal != "")
-		ignored(tv, "Splay", tmpl.Splay != 0 && tmpl.Splay != defaultTemplateSplay)
 	}
 }
 

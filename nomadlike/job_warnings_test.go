@@ -44,8 +44,6 @@ func TestJobWarnings(t *testing.T) {
 		}, want: []string{
 			"TaskGroups[web].Tasks[app].ShutdownDelay: has no effect in nomadlike",
 			"TaskGroups[web].Tasks[app].Resources.Cores: has no effect in nomadlike",
-			"TaskGroups[web].Tasks[app].Templates[0].ChangeMode: has no effect in nomadlike",
-			"TaskGroups[web].Tasks[app].Templates[0].ChangeSignal: has no effect in nomadlike",
 		}},
 		{name: "checks Nomad does not make", change: func(j *nomadlike.Job) {
 			tg := j.TaskGroups[0]

@@ -43,6 +43,30 @@ type Template struct {
 	LeftDelim    string        `json:"LeftDelim"`
 	RightDelim   string        `json:"RightDelim"`
 	Envvars      bool          `json:"Envvars"`
+	// ChangeScript is run inside the task when ChangeMode is "script".
+	ChangeScript *ChangeScript `json:"ChangeScript,omitempty"`
+	// Wait coalesces changes: a re-render waits until the data has been
+	// quiet for Min, but no longer than Max.
+	Wait *WaitConfig `json:"Wait,omitempty"`
+	// Once renders the template before the first start and never again.
+	Once bool `json:"Once,omitempty"`
+	// ErrMissingKey fails the render when a template indexes a map (a
+	// variable's items) with a key it does not have.
+	ErrMissingKey bool `json:"ErrMissingKey,omitempty"`
+}
+
+// ChangeScript is a template's change_script block (Nomad's shape).
+type ChangeScript struct {
+	Command     string        `json:"Command"`
+	Args        []string      `json:"Args"`
+	Timeout     time.Duration `json:"Timeout"`
+	FailOnError bool          `json:"FailOnError"`
+}
+
+// WaitConfig is a template's wait block (Nomad's shape).
+type WaitConfig struct {
+	Min time.Duration `json:"Min"`
+	Max time.Duration `json:"Max"`
 }
 
 // DispatchPayloadConfig names the file a dispatched payload is written to.
@@ -98,4 +122,19 @@ type ServiceCheck struct {
 	Header        map[string][]string `json:"Header"`
 	Body          string              `json:"Body"`
 	TaskName      string              `json:"TaskName"`
+}
+
+// Copy returns a deep copy of the template.
+func (t *Template) Copy() *Template {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	if t.ChangeScript != nil {
+		cs := *t.ChangeScript
+		cs.Args = append([]string(nil), t.ChangeScript.Args...)
+		c.ChangeScript = &cs
+	}
+	c.Wait = copyPtr(t.Wait)
+	return &c
 }

@@ -249,6 +249,7 @@ func (c *Client) newRunner(a *nomadlike.Allocation, restored *localstate.AllocSt
 		Alloc: a, AllocsDir: c.allocsDir(), Drivers: c.drivers, DB: c.db,
 		Node: c.nodeForTasks, Getter: c.getter, Updater: c.updates, Logger: c.logger, Restored: restored,
 		DestroyHooks: []allocrunner.AllocDestroyHook{keep},
+		Templates:    c.templateConfig(), // templates (tmplwatch)
 	})
 	keep.ar = ar
 	return ar, err

@@ -113,11 +113,14 @@ var templateSpec = blockSpec{
 		{"env", "Envvars"},
 		{"left_delimiter", "LeftDelim"},
 		{"right_delimiter", "RightDelim"},
+		{"once", "Once"},
+		{"error_on_missing_key", "ErrMissingKey"},
 	},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "change_script"}, {Type: "wait"}},
+	children: map[string]*blockSpec{"change_script": &changeScriptSpec, "wait": &templateWaitSpec},
 	extra: []typedAttr{
-		boolAttr("error_on_missing_key"), numAttr("uid"), numAttr("gid"), durAttr("vault_grace"), boolAttr("once"),
+		numAttr("uid"), numAttr("gid"), durAttr("vault_grace"),
 	},
-	drop: []dropBlock{drop("change_script", &changeScriptSpec), drop("wait", &templateWaitSpec)},
 }.build()
 
 func (p *parser) decodeTask(block *hcl.Block, job *nomadlike.Job, tg *nomadlike.TaskGroup, groupPath string) *nomadlike.Task {
@@ -145,9 +148,7 @@ func (p *parser) decodeTask(block *hcl.Block, job *nomadlike.Job, tg *nomadlike.
 	for i, b := range c.Blocks.OfType("template") {
 		tpath := item(path, "Templates", itoa(i))
 		p.ranges[tpath] = b.DefRange
-		tmpl := &nomadlike.Template{}
-		p.decodeFields(p.content(b.Body, templateSpec), templateSpec, tpath, tmpl)
-		t.Templates = append(t.Templates, tmpl)
+		t.Templates = append(t.Templates, p.template(b, tpath))
 	}
 	for i, b := range c.Blocks.OfType("artifact") {
 		apath := item(path, "Artifacts", itoa(i))
@@ -214,3 +215,23 @@ func jobTypeOf(job *nomadlike.Job) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// template decodes a template block with its change_script and wait blocks.
+func (p *parser) template(b *hcl.Block, path string) *nomadlike.Template {
+	tmpl := &nomadlike.Template{}
+	c := p.content(b.Body, templateSpec)
+	p.decodeFields(c, templateSpec, path, tmpl)
+	if sb := p.single(c, "change_script"); sb != nil {
+		spath := joinPath(path, "ChangeScript")
+		p.ranges[spath] = sb.DefRange
+		tmpl.ChangeScript = &nomadlike.ChangeScript{}
+		p.decodeFields(p.content(sb.Body, changeScriptSpec), changeScriptSpec, spath, tmpl.ChangeScript)
+	}
+	if wb := p.single(c, "wait"); wb != nil {
+		wpath := joinPath(path, "Wait")
+		p.ranges[wpath] = wb.DefRange
+		tmpl.Wait = &nomadlike.WaitConfig{}
+		p.decodeFields(p.content(wb.Body, templateWaitSpec), templateWaitSpec, wpath, tmpl.Wait)
+	}
+	return tmpl
+}

@@ -12,7 +12,7 @@ const (
 	reasonMigrate  = "a node drain stops and replaces allocations without the migrate block's pacing or health checks"
 	reasonDisc     = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
 		"its heartbeats are marked lost and replaced"
-	reasonRender = "templates are rendered once, before the task starts; nothing re-renders them"
+	reasonRender = "templates re-render whenever their data changes; a restart renders from the data already watched and fetches nothing again"
 	reasonVolume = "nomadlike mounts no host or CSI volumes"
 	reasonDisk   = "a replacement allocation starts with an empty alloc/data directory"
 	reasonSecret = "nomadlike fetches no secrets: ${secret.NAME.KEY} stays unresolved"
@@ -80,17 +80,10 @@ var noEffect = map[string]string{
 	"resources.secrets": "the secrets directory is not size-limited",
 	"resources.iops":    "IOPS are not scheduled (Nomad deprecated iops too)",
 
-	"template.change_mode":          reasonRender,
-	"template.change_signal":        reasonRender,
-	"template.change_script":        reasonRender,
-	"template.splay":                reasonRender,
-	"template.wait":                 reasonRender,
-	"template.once":                 reasonRender,
-	"template.vault_grace":          reasonVault,
-	"template.error_on_missing_key": "a missing key renders as an empty value",
-	"template.uid":                  "rendered files are owned by the agent's user",
-	"template.gid":                  "rendered files are owned by the agent's user",
-	"restart.render_templates":      reasonRender,
+	"template.vault_grace":     reasonVault,
+	"template.uid":             "rendered files are owned by the agent's user",
+	"template.gid":             "rendered files are owned by the agent's user",
+	"restart.render_templates": reasonRender,
 
 	"artifact.chown": "fetched files are owned by the agent's user",
 }

@@ -87,11 +87,11 @@ var cniSpec = blockSpec{name: "cni",
 }.build()
 
 var changeScriptSpec = blockSpec{name: "change_script",
-	extra: []typedAttr{strAttr("command"), listAttr("args"), durAttr("timeout"), boolAttr("fail_on_error")},
+	fields: []field{{"command", "Command"}, {"args", "Args"}, {"timeout", "Timeout"}, {"fail_on_error", "FailOnError"}},
 }.build()
 
 var templateWaitSpec = blockSpec{name: "wait",
-	extra: []typedAttr{durAttr("min"), durAttr("max")},
+	fields: []field{{"min", "Min"}, {"max", "Max"}},
 }.build()
 
 var mountOptionsSpec = blockSpec{name: "mount_options",

@@ -41,6 +41,8 @@ type Config struct {
 	// DestroyHooks run on Destroy, after every task stopped and before the
 	// allocation directory is removed (the client keeps the logs there).
 	DestroyHooks []AllocDestroyHook
+	// Templates is what templates need to read Nomad data (tmplwatch).
+	Templates TemplateConfig
 }
 
 // Task roles in the group's lifecycle.
@@ -141,8 +143,9 @@ func New(cfg Config) (*AllocRunner, error) {
 	if g == nil {
 		g = getter.New(getter.DefaultConfig())
 	}
-	hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{}, templateHook{}}
 	for _, t := range tg.Tasks {
+		hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{},
+			newTemplateHook(cfg.Templates, ar.logger.With("task", t.Name))}
 		trc := TaskRunnerConfig{
 			Alloc: a, Task: t, AllocDir: ar.ad, Drivers: cfg.Drivers, DB: cfg.DB, Node: cfg.Node,
 			Hooks: hooks, Logger: ar.logger, OnUpdate: ar.taskStateUpdated,

@@ -59,6 +59,8 @@ type harness struct {
 	dir     string
 	updater *recordingUpdater
 	node    *nomadlike.Node
+	// templates is handed to the runners (templates_test.go).
+	templates TemplateConfig
 }
 
 func newHarness(t *testing.T) *harness {
@@ -72,7 +74,7 @@ func (h *harness) runner(a *nomadlike.Allocation, restored *localstate.AllocStat
 	ar, err := New(Config{
 		Alloc: a, AllocsDir: h.dir, Drivers: fakeDrivers{clienttest.NewFakeDriver(h.host, "fake")},
 		DB: h.db, Node: func() *nomadlike.Node { return h.node }, Updater: h.updater,
-		Logger: hclog.NewNullLogger(), Restored: restored,
+		Logger: hclog.NewNullLogger(), Restored: restored, Templates: h.templates,
 	})
 	if err != nil {
 		h.t.Fatal(err)

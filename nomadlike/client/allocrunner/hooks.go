@@ -7,7 +7,6 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
-	"github.com/nomadlike/nomadlike/nomadlike/client/render"
 	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
 )
 
@@ -38,6 +37,9 @@ type TaskPrestartRequest struct {
 	ArtifactsDone bool
 	// Emit records a task event.
 	Emit func(*nomadlike.TaskEvent)
+	// Runner is the task's runner (hooks that act on the task later, as
+	// templates do, keep it).
+	Runner *TaskRunner
 }
 
 // TaskPrestartResponse is what a hook hands back.
@@ -52,6 +54,20 @@ type TaskPrestartResponse struct {
 type TaskPrestartHook interface {
 	Name() string
 	Prestart(ctx context.Context, req *TaskPrestartRequest, resp *TaskPrestartResponse) error
+}
+
+// TaskStopHook is told when the task runner ends (the task is dead, or the
+// agent shuts down and leaves it running).
+type TaskStopHook interface {
+	Name() string
+	Stop()
+}
+
+// TaskRecoverHook is told when the runner reattached to a task a previous
+// agent started (no prestart runs then).
+type TaskRecoverHook interface {
+	Name() string
+	Recover(ctx context.Context, req *TaskPrestartRequest)
 }
 
 // HookError is a prestart failure with the event that tells the user why.
@@ -108,28 +124,5 @@ func (h artifactHook) Prestart(ctx context.Context, req *TaskPrestartRequest, re
 		}
 	}
 	resp.ArtifactsDone = true
-	return nil
-}
-
-// templateHook renders the task's templates before every start.
-type templateHook struct{}
-
-func (templateHook) Name() string { return "templates" }
-
-func (templateHook) Prestart(_ context.Context, req *TaskPrestartRequest, resp *TaskPrestartResponse) error {
-	for _, t := range req.Task.Templates {
-		res, err := render.Render(t, req.Env, req.AllocDir, req.TaskDir.Dir)
-		if err != nil {
-			ev := newEvent(nomadlike.TaskEventTemplateFailed, fmt.Sprintf("Template failed: %s: %v", t.DestPath, err))
-			ev.FailsTask = true
-			return &HookError{Event: ev, Err: err}
-		}
-		for k, v := range res.Env {
-			if resp.Env == nil {
-				resp.Env = map[string]string{}
-			}
-			resp.Env[k] = v
-		}
-	}
 	return nil
 }

@@ -63,6 +63,11 @@ type TaskRunner struct {
 	driver   drivers.Driver
 	started  bool
 	killNote string
+	// killFails marks a kill whose cause fails the task (a template's
+	// change_script with fail_on_error).
+	killFails bool
+	// restartNote is the reason of the pending restart request.
+	restartNote string
 
 	restarts *restartTracker // Run goroutine only
 	// reconnectPolicy bounds the wait for a dead driver plugin.
@@ -253,6 +258,7 @@ func (tr *TaskRunner) Kill(cause *nomadlike.TaskEvent) {
 		first = true
 		if cause != nil {
 			tr.killNote = cause.DisplayMessage
+			tr.killFails = cause.FailsTask
 		}
 	}
 	dead := tr.state.State == nomadlike.TaskStateDead
@@ -269,9 +275,15 @@ func (tr *TaskRunner) Shutdown() { tr.shutdownCancel() }
 
 // Restart asks the runner to stop the task and start it again at once; it
 // does not count against the restart policy.
-func (tr *TaskRunner) Restart() error {
+func (tr *TaskRunner) Restart() error { return tr.RestartFor(ReasonUserRestart) }
+
+// RestartFor is Restart with the reason the Restart Signaled event shows.
+func (tr *TaskRunner) RestartFor(reason string) error {
 	tr.mu.Lock()
 	running := tr.state.State == nomadlike.TaskStateRunning
+	if running {
+		tr.restartNote = reason
+	}
 	tr.mu.Unlock()
 	if !running {
 		return fmt.Errorf("restart %s: %w", tr.name, ErrTaskNotRunning)
@@ -366,6 +378,7 @@ func (tr *TaskRunner) Stats(ctx context.Context) (*drivers.TaskResourceUsage, er
 // servers are told is never ahead of what a restarted agent would know.
 func (tr *TaskRunner) Run() {
 	defer close(tr.waitCh)
+	defer tr.stopHooks()
 	tr.mu.Lock()
 	tr.started = true
 	dead := tr.state.State == nomadlike.TaskStateDead
@@ -375,6 +388,9 @@ func (tr *TaskRunner) Run() {
 		return
 	}
 	resumed := handle != nil && tr.recoverHandle(handle)
+	if resumed {
+		tr.recoverHooks()
+	}
 
 	for {
 		var res *drivers.ExitResult
@@ -411,7 +427,10 @@ func (tr *TaskRunner) Run() {
 			case outcomeShutdown:
 				return
 			case outcomeKilled:
-				tr.setState(nomadlike.TaskStateDead, false, nil)
+				tr.mu.Lock()
+				fails := tr.killFails
+				tr.mu.Unlock()
+				tr.setState(nomadlike.TaskStateDead, fails, nil)
 				return
 			case outcomeRestart:
 				tr.update(func() {
@@ -512,26 +531,21 @@ func (tr *TaskRunner) recoverHandle(h *drivers.TaskHandle) bool {
 // prestartAndStart runs the prestart hooks and starts the task. On failure
 // it returns the error, whether a restart may fix it, and the event to show.
 func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
-	tr.mu.Lock()
-	alloc, task, artifactsDone := tr.alloc, tr.task, tr.local.ArtifactsDone
-	tr.mu.Unlock()
-
-	d, err := tr.drivers.Driver(task.Driver)
+	d, req, err := tr.prestartRequest()
 	if err != nil {
-		return driverFailureEvent(fmt.Errorf("failed to get driver %q: %w", task.Driver, err), true), false, err
+		return driverFailureEvent(err, true), false, err
 	}
-	td := tr.ad.TaskDir(task.Name)
-	paths := taskenv.Paths{AllocDir: tr.ad.SharedDir(), TaskDir: td.LocalDir, SecretsDir: td.SecretsDir}
-	if iso := d.Info().Capabilities.FSIsolation; iso != "" && iso != drivers.FSIsolationNone {
-		paths = taskenv.Paths{AllocDir: "/" + allocdir.SharedAllocName, TaskDir: "/" + allocdir.TaskLocal, SecretsDir: "/" + allocdir.TaskSecrets}
-	}
-	env := taskenv.Build(tr.node(), alloc, task, paths)
+	alloc, task, td := req.Alloc, req.Task, req.TaskDir
 
 	tr.emit(newEvent(nomadlike.TaskEventSetup, "Building Task Directory"))
-	req := &TaskPrestartRequest{Alloc: alloc, Task: task, AllocDir: tr.ad, TaskDir: td, Env: env, ArtifactsDone: artifactsDone, Emit: tr.emit}
+	// Hooks may block (templates wait for their data): a kill or the
+	// agent's shutdown ends them.
+	ctx, cancel := context.WithCancel(tr.killCtx)
+	defer cancel()
+	defer context.AfterFunc(tr.shutdownCtx, cancel)()
 	for _, h := range tr.hooks {
 		resp := &TaskPrestartResponse{}
-		if err := h.Prestart(tr.killCtx, req, resp); err != nil {
+		if err := h.Prestart(ctx, req, resp); err != nil {
 			var he *HookError
 			if errors.As(err, &he) {
 				return he.Event, he.Recoverable, err
@@ -546,9 +560,7 @@ func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
 			tr.update(func() { tr.local.ArtifactsDone = true })
 		}
 	}
-	env = req.Env
-
-	cfg, err := tr.taskConfig(alloc, task, td, env)
+	cfg, err := tr.taskConfig(alloc, task, td, req.Env)
 	if err != nil {
 		return driverFailureEvent(err, true), false, err
 	}
@@ -568,6 +580,51 @@ func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
 	})
 	tr.setState(nomadlike.TaskStateRunning, false, newEvent(nomadlike.TaskEventStarted, "Task started by client"))
 	return nil, true, nil
+}
+
+// prestartRequest builds what hooks see: the task's driver, directories
+// and environment.
+func (tr *TaskRunner) prestartRequest() (drivers.Driver, *TaskPrestartRequest, error) {
+	tr.mu.Lock()
+	alloc, task, artifactsDone := tr.alloc, tr.task, tr.local.ArtifactsDone
+	tr.mu.Unlock()
+
+	d, err := tr.drivers.Driver(task.Driver)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to get driver %q: %w", task.Driver, err)
+	}
+	td := tr.ad.TaskDir(task.Name)
+	paths := taskenv.Paths{AllocDir: tr.ad.SharedDir(), TaskDir: td.LocalDir, SecretsDir: td.SecretsDir}
+	if iso := d.Info().Capabilities.FSIsolation; iso != "" && iso != drivers.FSIsolationNone {
+		paths = taskenv.Paths{AllocDir: "/" + allocdir.SharedAllocName, TaskDir: "/" + allocdir.TaskLocal, SecretsDir: "/" + allocdir.TaskSecrets}
+	}
+	env := taskenv.Build(tr.node(), alloc, task, paths)
+	req := &TaskPrestartRequest{Alloc: alloc, Task: task, AllocDir: tr.ad, TaskDir: td, Env: env, ArtifactsDone: artifactsDone, Emit: tr.emit, Runner: tr}
+	return d, req, nil
+}
+
+// stopHooks tells the hooks that keep something running that the runner
+// ends.
+func (tr *TaskRunner) stopHooks() {
+	for _, h := range tr.hooks {
+		if s, ok := h.(TaskStopHook); ok {
+			s.Stop()
+		}
+	}
+}
+
+// recoverHooks tells the hooks that the runner reattached to a task.
+func (tr *TaskRunner) recoverHooks() {
+	_, req, err := tr.prestartRequest()
+	if err != nil {
+		tr.logger.Warn("recover hooks", "error", err)
+		return
+	}
+	for _, h := range tr.hooks {
+		if r, ok := h.(TaskRecoverHook); ok {
+			r.Recover(tr.killCtx, req)
+		}
+	}
 }
 
 func (tr *TaskRunner) taskConfig(alloc *nomadlike.Allocation, task *nomadlike.Task, td allocdir.TaskDir, env *taskenv.Env) (*drivers.TaskConfig, error) {
@@ -674,7 +731,13 @@ func (tr *TaskRunner) wait() (*drivers.ExitResult, waitOutcome) {
 			cancel()
 			return res, outcomeKilled
 		case <-tr.restartCh:
-			tr.emit(newEvent(nomadlike.TaskEventRestartSignal, ReasonUserRestart))
+			tr.mu.Lock()
+			note := tr.restartNote
+			tr.mu.Unlock()
+			if note == "" {
+				note = ReasonUserRestart
+			}
+			tr.emit(newEvent(nomadlike.TaskEventRestartSignal, note))
 			res := tr.stop(d, id, resCh, false)
 			cancel()
 			return res, outcomeRestart

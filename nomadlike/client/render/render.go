@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
@@ -31,25 +32,63 @@ type Result struct {
 	Env map[string]string
 }
 
-// Render renders tmpl for a task whose host directory is taskDir. Source
+// Render renders tmpl for a task whose host directory is taskDir, without
+// Nomad data (the functions that read it fail with ErrNoData). Source
 // and destination paths are interpolated with env and must stay inside the
 // allocation directory; both are opened beneath its descriptor, so a
 // symbolic link on the way (which a task can plant in its own directories)
 // is refused rather than followed. The source must be a regular file with a
 // single hard link.
 func Render(tmpl *nomadlike.Template, env *taskenv.Env, ad *allocdir.AllocDir, taskDir string) (*Result, error) {
-	root, err := ad.Open()
+	p, err := Prepare(tmpl, env, ad, taskDir)
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
-	body := tmpl.EmbeddedTmpl
+	out, err := p.Execute(nil, "")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.Write(out.Content); err != nil {
+		return nil, err
+	}
+	return p.Result(out.Content)
+}
+
+// Prepared is a template whose body was read and whose destination was
+// checked; it can be executed and written many times.
+type Prepared struct {
+	Tmpl *nomadlike.Template
+	body string
+	dest string // relative to the allocation directory
+	mode os.FileMode
+	env  *taskenv.Env
+	ad   *allocdir.AllocDir
+}
+
+// Output is one execution of a prepared template.
+type Output struct {
+	Content []byte
+	// Deps is the server data the execution read; Missing is the part of
+	// it not known yet: while Missing is not empty the output is
+	// incomplete and must not be written.
+	Deps    []Dep
+	Missing []Dep
+}
+
+// Prepare reads tmpl's source (or data) and resolves its destination.
+func Prepare(tmpl *nomadlike.Template, env *taskenv.Env, ad *allocdir.AllocDir, taskDir string) (*Prepared, error) {
+	p := &Prepared{Tmpl: tmpl, body: tmpl.EmbeddedTmpl, env: env, ad: ad, mode: 0o644}
 	if tmpl.SourcePath != "" {
+		root, err := ad.Open()
+		if err != nil {
+			return nil, err
+		}
 		b, err := readSource(root, ad, taskDir, env.ReplaceEnv(tmpl.SourcePath))
+		root.Close()
 		if err != nil {
 			return nil, fmt.Errorf("template source: %w", err)
 		}
-		body = string(b)
+		p.body = string(b)
 	}
 	if tmpl.DestPath == "" {
 		return nil, errors.New("template destination: must not be empty")
@@ -58,34 +97,74 @@ func Render(tmpl *nomadlike.Template, env *taskenv.Env, ad *allocdir.AllocDir, t
 	if err != nil {
 		return nil, fmt.Errorf("template destination: %w", err)
 	}
-	mode := os.FileMode(0o644)
+	p.dest = dest
 	if tmpl.Perms != "" {
 		m, err := strconv.ParseUint(tmpl.Perms, 8, 32)
 		if err != nil {
 			return nil, fmt.Errorf("template perms %q: must be octal like \"0644\"", tmpl.Perms)
 		}
-		mode = os.FileMode(m) & os.ModePerm
+		p.mode = os.FileMode(m) & os.ModePerm
 	}
-	out, err := Execute(body, tmpl.LeftDelim, tmpl.RightDelim, env)
+	return p, nil
+}
+
+// Path is the destination on the host.
+func (p *Prepared) Path() string { return filepath.Join(p.ad.Dir, p.dest) }
+
+// Execute runs the template with data (nil: no Nomad data); ns is the
+// namespace of queries without "@namespace".
+func (p *Prepared) Execute(data Data, ns string) (*Output, error) {
+	r := &recorder{data: data, ns: ns, seen: map[Dep]bool{}}
+	b, err := execute(p.body, p.Tmpl.LeftDelim, p.Tmpl.RightDelim, p.Tmpl.ErrMissingKey, p.env, r)
+	if err != nil && len(r.missing) > 0 && !errors.Is(err, ErrBadQuery) && !errors.Is(err, ErrNoData) {
+		// Functions see empty values while data is missing and may fail
+		// on them (parseInt, a missing key): wait for the data instead.
+		return &Output{Deps: r.deps, Missing: r.missing}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := root.WriteFileAtomic(dest, out, mode); err != nil {
-		return nil, fmt.Errorf("template destination: %w", err)
+	return &Output{Content: b, Deps: r.deps, Missing: r.missing}, nil
+}
+
+// Write writes content to the destination atomically (a temporary file
+// renamed over it, beneath the allocation directory's descriptor).
+func (p *Prepared) Write(content []byte) (string, error) {
+	root, err := p.ad.Open()
+	if err != nil {
+		return "", err
 	}
-	res := &Result{Path: filepath.Join(ad.Dir, dest)}
-	if tmpl.Envvars {
-		res.Env, err = ParseEnvFile(out)
-		if err != nil {
-			return nil, fmt.Errorf("template %s as env: %w", tmpl.DestPath, err)
+	defer root.Close()
+	if err := root.WriteFileAtomic(p.dest, content, p.mode); err != nil {
+		return "", fmt.Errorf("template destination: %w", err)
+	}
+	return p.Path(), nil
+}
+
+// Result parses content as the template's result (its env when env = true).
+func (p *Prepared) Result(content []byte) (*Result, error) {
+	res := &Result{Path: p.Path()}
+	if p.Tmpl.Envvars {
+		var err error
+		if res.Env, err = ParseEnvFile(content); err != nil {
+			return nil, fmt.Errorf("template %s as env: %w", p.Tmpl.DestPath, err)
 		}
 	}
 	return res, nil
 }
 
-// Execute runs a template body with the task's environment.
+// Execute runs a template body with the task's environment, without Nomad
+// data.
 func Execute(body, left, right string, env *taskenv.Env) ([]byte, error) {
-	t := template.New("template").Option("missingkey=zero").Funcs(funcs(env))
+	return execute(body, left, right, false, env, &recorder{seen: map[Dep]bool{}})
+}
+
+func execute(body, left, right string, errMissingKey bool, env *taskenv.Env, r *recorder) ([]byte, error) {
+	missingKey := "missingkey=zero"
+	if errMissingKey {
+		missingKey = "missingkey=error"
+	}
+	t := template.New("template").Option(missingKey).Funcs(funcs(env)).Funcs(nomadFuncs(r))
 	if left != "" || right != "" {
 		t = t.Delims(left, right)
 	}
@@ -95,9 +174,32 @@ func Execute(body, left, right string, env *taskenv.Env) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, nil); err != nil {
-		return nil, fmt.Errorf("execute template: %w", err)
+		return nil, fmt.Errorf("execute template: %w", redact(err))
 	}
 	return buf.Bytes(), nil
+}
+
+// quoted matches a Go-quoted string in an error message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redactedError hides the values a function's error quotes ("parseInt":
+// strconv.ParseInt: parsing "s3cret"): they may be secrets, and the error
+// reaches task events and logs. errors.Is still sees the cause.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func redact(err error) error {
+	msg := err.Error()
+	i := strings.Index(msg, "error calling ")
+	if i < 0 {
+		return err
+	}
+	return &redactedError{msg: msg[:i] + quoted.ReplaceAllString(msg[i:], `"(redacted)"`), err: err}
 }
 
 func funcs(env *taskenv.Env) template.FuncMap {
@@ -134,7 +236,7 @@ func funcs(env *taskenv.Env) template.FuncMap {
 			return time.Now().UTC().Format(time.RFC3339)
 		},
 	}
-	for _, n := range []string{"key", "keyOrDefault", "ls", "tree", "service", "services", "secret", "secrets", "nomadVar", "nomadService"} {
+	for _, n := range []string{"key", "keyOrDefault", "ls", "tree", "service", "services", "secret", "secrets"} {
 		fm[n] = unsupported(n)
 	}
 	return fm
@@ -156,7 +258,8 @@ func ParseEnvFile(b []byte) (map[string]string, error) {
 		k, v, ok := strings.Cut(l, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, fmt.Errorf("line %d: want KEY=VALUE, got %q", line, l)
+			// The line is not quoted: it may hold a secret.
+			return nil, fmt.Errorf("line %d: want KEY=VALUE", line)
 		}
 		v = strings.TrimSpace(v)
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
