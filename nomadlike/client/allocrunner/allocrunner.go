@@ -141,7 +141,7 @@ func New(cfg Config) (*AllocRunner, error) {
 	if g == nil {
 		g = getter.New(getter.DefaultConfig())
 	}
-	hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{}, templateHook{}}
+	hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{}, identityHook{}, templateHook{}}
 	for _, t := range tg.Tasks {
 		trc := TaskRunnerConfig{
 			Alloc: a, Task: t, AllocDir: ar.ad, Drivers: cfg.Drivers, DB: cfg.DB, Node: cfg.Node,
