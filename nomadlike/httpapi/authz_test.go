@@ -301,7 +301,8 @@ func TestACLPublicRoutes(t *testing.T) {
 	h := httpapi.New(httpapi.Config{Server: httpapitest.NewServer()})
 	allowed := map[string]bool{"GET /v1/agent/health": true, "GET /v1/status/leader": true, "GET /v1/status/peers": true,
 		"PUT /v1/acl/bootstrap": true, "POST /v1/acl/bootstrap": true,
-		"GET /v1/regions": true} // regions: open in Nomad too
+		"GET /v1/regions":            true, // regions: open in Nomad too
+		"GET /.well-known/jwks.json": true} // workload identity public keys: open in Nomad too
 	got := map[string]bool{}
 	for _, ri := range h.Routes() {
 		if ri.Public {
