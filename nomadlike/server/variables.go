@@ -48,6 +48,12 @@ func (s *Server) UpsertVariable(v *nomadlike.Variable, cas *uint64) (*nomadlike.
 	if err := nomadlike.ValidateVariable(v); err != nil {
 		return nil, 0, err
 	}
+	if ns, err := s.fsm.State().NamespaceByName(nil, v.Namespace); err != nil || ns == nil {
+		if err == nil {
+			err = nomadlike.NamespaceMissingError("Namespace", v.Namespace)
+		}
+		return nil, 0, err
+	}
 	r, err := s.ring()
 	if err != nil {
 		return nil, 0, err
