@@ -104,6 +104,11 @@ func TestVarsCLI(t *testing.T) {
 	// No plaintext item anywhere on disk, nor in a saved snapshot.
 	snap := filepath.Join(t.TempDir(), "state.snap")
 	v.mustCLI("", "operator", "snapshot", "save", snap)
+	// The grep reaches the Raft log and the snapshot: the clear metadata
+	// (the path) is found there.
+	if hits := grepTree(t, "nomad/jobs/app", v.dataDir, snap); len(hits) < 2 {
+		t.Fatalf("the path is in %v only: the grep does not cover the raft data and the snapshot", hits)
+	}
 	if hits := grepTree(t, secret, v.dataDir, snap); len(hits) > 0 {
 		t.Fatalf("plaintext item %q found in %v", secret, hits)
 	}
