@@ -40,6 +40,21 @@ func (h *Handler) varRoutes() {
 	h.get("/v1/operator/keyring/keys", management(), h.serverOnly(h.keyringList))
 	h.write("/v1/operator/keyring/rotate", management(), h.serverOnly(h.keyringRotate))
 	h.get("/.well-known/jwks.json", public(), h.serverOnly(h.jwks))
+	h.get("/v1/acl/identity/self", resolvedToken(), h.serverOnly(h.identitySelf))
+}
+
+// identitySelf answers GET /v1/acl/identity/self (nomadlike's; client-only
+// agents use it to resolve a workload identity): whose identity the
+// request's token is (acl.Workload); 404 for a token that is not an
+// identity (an invalid one, or one of a stopped allocation, is a 403 of
+// the enforcement).
+func (h *Handler) identitySelf(w http.ResponseWriter, r *http.Request) {
+	a := aclFrom(r)
+	if a == nil || a.Workload() == nil {
+		writeError(w, fmt.Errorf("identity self: %w: the token is not a workload identity", nomadlike.ErrNotFound))
+		return
+	}
+	writeJSON(w, r, a.Workload())
 }
 
 func (h *Handler) varBackend() (VariableBackend, error) {
