@@ -19,6 +19,7 @@ func operatorCommand() *cli.Command {
 		Name:  "operator",
 		Usage: "Cluster operator tools",
 		Subcommands: []*cli.Command{
+			operatorRootCommand(), // variables: root keyring (operator_keyring.go)
 			{
 				Name:  "raft",
 				Usage: "Inspect the raft peer set",

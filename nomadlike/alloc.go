@@ -55,6 +55,10 @@ type Allocation struct {
 	NextAllocation     string                `json:"NextAllocation"`
 	RescheduleTracker  *RescheduleTracker    `json:"RescheduleTracker"`
 	FollowupEvalID     string                `json:"FollowupEvalID"`
+	// SignedIdentities holds each task's workload identity JWT (task name
+	// -> token). Never stored: the servers sign them into the allocations
+	// a client fetches (POST /v1/client/allocations/fetch).
+	SignedIdentities map[string]string `json:"SignedIdentities,omitempty"`
 	// DeploymentID is the deployment that placed the allocation (service
 	// jobs with an update block); DeploymentStatus is its health in that
 	// deployment, set by the client and by operators (manual health).

@@ -109,6 +109,11 @@ func (t *Task) Copy() *Task {
 	c.RestartPolicy = copyPtr(t.RestartPolicy)
 	c.DispatchPayload = copyPtr(t.DispatchPayload)
 	c.Lifecycle = copyPtr(t.Lifecycle)
+	if t.Identity != nil {
+		id := *t.Identity
+		id.Audience = append([]string(nil), t.Identity.Audience...)
+		c.Identity = &id
+	}
 	c.Meta = maps.Clone(t.Meta)
 	c.LogConfig = copyPtr(t.LogConfig)
 	c.Artifacts = copyList(t.Artifacts, func(a *TaskArtifact) *TaskArtifact {

@@ -106,14 +106,16 @@ type Task struct {
 	RestartPolicy   *RestartPolicy         `json:"RestartPolicy"`
 	DispatchPayload *DispatchPayloadConfig `json:"DispatchPayload"`
 	Lifecycle       *TaskLifecycleConfig   `json:"Lifecycle"`
-	Meta            map[string]string      `json:"Meta"`
-	KillTimeout     time.Duration          `json:"KillTimeout"`
-	LogConfig       *LogConfig             `json:"LogConfig"`
-	Artifacts       []*TaskArtifact        `json:"Artifacts"`
-	Leader          bool                   `json:"Leader"`
-	ShutdownDelay   time.Duration          `json:"ShutdownDelay"`
-	VolumeMounts    []*VolumeMount         `json:"VolumeMounts"`
-	KillSignal      string                 `json:"KillSignal"`
+	// Identity is the task's identity block (variable_keyring.go).
+	Identity      *WorkloadIdentity `json:"Identity,omitempty"`
+	Meta          map[string]string `json:"Meta"`
+	KillTimeout   time.Duration     `json:"KillTimeout"`
+	LogConfig     *LogConfig        `json:"LogConfig"`
+	Artifacts     []*TaskArtifact   `json:"Artifacts"`
+	Leader        bool              `json:"Leader"`
+	ShutdownDelay time.Duration     `json:"ShutdownDelay"`
+	VolumeMounts  []*VolumeMount    `json:"VolumeMounts"`
+	KillSignal    string            `json:"KillSignal"`
 }
 
 // LookupTaskGroup returns the named task group or nil.

@@ -18,6 +18,10 @@ type ACL struct {
 	hostVolumes table[capSet]
 
 	node, agent, operator, quota, plugin level
+
+	// workload is the identity of a workload ACL (workload.go), nil for
+	// tokens.
+	workload *Workload
 }
 
 var management = &ACL{management: true}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"github.com/nomadlike/nomadlike/nomadlike/client/identity"
 	"io"
 	"os"
 	"path"
@@ -35,8 +36,14 @@ func (c *Client) templateConfig() allocrunner.TemplateConfig {
 	return tc
 }
 
-// templateToken is the token of a task's template queries.
+// templateToken is the token of a task's template queries: the task's
+// server-signed workload identity (every task has one when ACLs are on, and
+// the task cannot change it), then a token file the task holds, then the
+// node's SecretID.
 func (c *Client) templateToken(ad *allocdir.AllocDir, alloc *nomadlike.Allocation, task string) string {
+	if tok := identity.Token(alloc, task); tok != "" {
+		return tok
+	}
 	if tok := readWorkloadToken(ad, task); tok != "" {
 		return tok
 	}

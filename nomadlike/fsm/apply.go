@@ -51,6 +51,9 @@ var handlers = [...]handler{
 	GCPurgeRequestType:            applyGCPurge,
 	GCNodesRequestType:            applyGCNodes,
 	ReconcileSummariesRequestType: applyReconcileSummaries,
+	// variables and keyring (variables.go)
+	VariableApplyRequestType: applyVariable,
+	RootKeyUpsertRequestType: applyRootKeyUpsert,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -70,6 +70,8 @@ var typeNames = [...]string{
 	JobScaleRequestType: "JobScale",
 	// server garbage collection (gc.go)
 	GCPurgeRequestType: "GCPurge", GCNodesRequestType: "GCNodes", ReconcileSummariesRequestType: "ReconcileSummaries",
+	// variables and keyring (variables.go)
+	VariableApplyRequestType: "VariableApply", RootKeyUpsertRequestType: "RootKeyUpsert",
 }
 
 func (t MessageType) String() string {

@@ -32,7 +32,9 @@ type fakeResolver struct {
 
 // testPolicies are the fake's named tokens.
 var testPolicies = map[string]string{
-	"default-all":    `namespace "default" { policy = "write" }`,
+	"default-all": `namespace "default" { policy = "write" }`,
+	// variables (vars.go): every variables capability on path "x" only
+	"vars-x":         "namespace \"default\" {\n variables {\n path \"x\" {\n capabilities = [\"read\", \"write\", \"list\", \"destroy\"]\n }\n }\n}",
 	"other-all":      `namespace "other" { policy = "write" }` + "\nnode { policy = \"write\" }\nagent { policy = \"write\" }\noperator { policy = \"write\" }",
 	"other-only":     `namespace "other" { policy = "write" }`,
 	"prod-read":      `namespace "prod" { policy = "read" }`,
@@ -171,6 +173,11 @@ func (fx *aclFixture) probes(t *testing.T, ri httpapi.RouteInfo) []probe {
 	// Wildcards of routes added later ({name}, {path...}): any value.
 	path = regexp.MustCompile(`\{[^}]*\}`).ReplaceAllString(path, "x")
 	p := probe{method: ri.Method, path: path}
+	if strings.HasPrefix(ri.Pattern, "/v1/var/") {
+		// variables (vars.go): the handler checks the path's capabilities
+		p.right, p.wrong = "vars-x", []string{"default-all", "other-all"}
+		return []probe{p}
+	}
 	switch kind {
 	case "namespace":
 		p.right, p.wrong = "cap:"+capability, []string{"other-all"}
@@ -294,7 +301,8 @@ func TestACLPublicRoutes(t *testing.T) {
 	h := httpapi.New(httpapi.Config{Server: httpapitest.NewServer()})
 	allowed := map[string]bool{"GET /v1/agent/health": true, "GET /v1/status/leader": true, "GET /v1/status/peers": true,
 		"PUT /v1/acl/bootstrap": true, "POST /v1/acl/bootstrap": true,
-		"GET /v1/regions": true} // regions: open in Nomad too
+		"GET /v1/regions":            true, // regions: open in Nomad too
+		"GET /.well-known/jwks.json": true} // workload identity public keys: open in Nomad too
 	got := map[string]bool{}
 	for _, ri := range h.Routes() {
 		if ri.Public {

@@ -125,6 +125,12 @@ func (h *Handler) clientAllocsFetch(w http.ResponseWriter, r *http.Request) {
 					out.Jobs = append(out.Jobs, a.Job)
 				}
 			}
+			if signer, ok := h.cfg.Server.(IdentitySigner); ok && node != "" {
+				// workload identity (identity.go): signed, never stored
+				if cp.SignedIdentities, err = signer.SignIdentities(a); err != nil {
+					return nil, 0, err
+				}
+			}
 			out.Allocs = append(out.Allocs, &cp)
 			out.JobOf = append(out.JobOf, j)
 		}

@@ -203,6 +203,8 @@ func (h *Handler) bodyLimit(pattern string) int64 {
 		return l.Client
 	case "/v1/operator/snapshot":
 		return l.Snapshot
+	case "/v1/var/{path...}": // variables (vars.go)
+		return nomadlike.MaxVariableBodySize
 	}
 	return l.Other
 }
@@ -312,6 +314,7 @@ func (h *Handler) routes() {
 	h.write("/v1/client/allocations/update", nodeCall(), h.serverOnly(h.clientAllocsUpdate))
 	h.clientAllocRoutes()
 	h.route(nil, "/v1/client/", clientNeed(), h.clientRoute)
+	h.varRoutes() // variables, keyring and JWKS (vars.go)
 
 	h.get("/v1/status/leader", public(), h.serverOnly(h.statusLeader))
 	h.get("/v1/status/peers", public(), h.serverOnly(h.statusPeers))

@@ -34,20 +34,31 @@ var taskSpec = blockSpec{
 		{Type: "dispatch_payload"},
 		{Type: "volume_mount"},
 		{Type: "restart"},
+		{Type: "identity"}, // workload identity (variable_keyring.go)
 	},
 	children: map[string]*blockSpec{
 		"config": nil, "env": nil, "meta": nil, "resources": &resourcesSpec,
 		"constraint": &constraintSpec, "affinity": &affinitySpec, "service": &serviceSpec,
 		"template": &templateSpec, "artifact": &artifactSpec, "lifecycle": &lifecycleSpec,
 		"logs": &logsSpec, "dispatch_payload": &dispatchPayloadSpec, "volume_mount": &volumeMountSpec,
-		"restart": &restartSpec,
+		"restart": &restartSpec, "identity": &taskIdentitySpec,
 	},
 	extra: []typedAttr{strAttr("kind")},
 	drop: []dropBlock{
 		drop("action", &actionSpec, "name"), drop("consul", &consulSpec), drop("csi_plugin", &csiPluginSpec),
-		drop("identity", &identitySpec), drop("vault", &vaultSpec), drop("scaling", &scalingSpec, "name"),
+		drop("vault", &vaultSpec), drop("scaling", &scalingSpec, "name"),
 		drop("schedule", &scheduleSpec), drop("secret", &secretSpec, "name"),
 	},
+}.build()
+
+// taskIdentitySpec is a task's identity block: the default workload
+// identity (nomadlike signs one identity per task; name only labels it).
+var taskIdentitySpec = blockSpec{
+	name: "identity",
+	fields: []field{
+		{"name", "Name"}, {"aud", "Audience"}, {"env", "Env"}, {"file", "File"}, {"ttl", "TTL"},
+	},
+	extra: []typedAttr{strAttr("change_mode"), strAttr("change_signal"), strAttr("filepath")},
 }.build()
 
 var resourcesSpec = blockSpec{
@@ -184,6 +195,12 @@ func (p *parser) decodeTask(block *hcl.Block, job *nomadlike.Job, tg *nomadlike.
 		vm := &nomadlike.VolumeMount{}
 		p.decodeFields(p.content(b.Body, volumeMountSpec), volumeMountSpec, vpath, vm)
 		t.VolumeMounts = append(t.VolumeMounts, vm)
+	}
+	if b := p.single(c, "identity"); b != nil {
+		ipath := joinPath(path, "Identity")
+		p.ranges[ipath] = b.DefRange
+		t.Identity = &nomadlike.WorkloadIdentity{Name: nomadlike.DefaultIdentityName}
+		p.decodeFields(p.content(b.Body, taskIdentitySpec), taskIdentitySpec, ipath, t.Identity)
 	}
 	if b := p.single(c, "restart"); b != nil {
 		base := tg.RestartPolicy

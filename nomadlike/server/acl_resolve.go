@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"fmt"
+	"github.com/nomadlike/nomadlike/nomadlike/keyring"
 	"sync"
 	"time"
 
@@ -93,6 +94,9 @@ func (c *aclCache) put(g aclGen, key [sha256.Size]byte, e aclCacheEntry) {
 // costs a hash, two channel polls and a map read. It works on followers too (it reads
 // the local replica). Never a nil ACL with a nil error.
 func (s *Server) ResolveToken(secretID string) (*acl.ACL, error) {
+	if keyring.LooksLikeJWT(secretID) { // workload identity (identity.go)
+		return s.resolveWorkload(secretID)
+	}
 	st := s.fsm.State()
 	key := sha256.Sum256([]byte(secretID))
 	e, ok := s.aclCache.get(st, key)

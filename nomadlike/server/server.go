@@ -50,6 +50,10 @@ type Server struct {
 	// gc serializes garbage collections (gc.go).
 	gc gcState
 
+	// keys is the in-memory keyring of Variables and workload identity
+	// (keyring.go).
+	keys keyringState
+
 	// leaderReady is true while this server leads and has passed the
 	// leadership barrier (see IsLeader).
 	leaderReady atomic.Bool

@@ -151,6 +151,10 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.ACLToken)
 	case TableScalingEvents: // job scaling events (scaling.go)
 		obj = new(nomadlike.JobScalingEvents)
+	case TableVariables: // variables (variables.go): ciphertext only
+		obj = new(nomadlike.VariableEncrypted)
+	case TableRootKeys: // keyring (variables.go): wrapped keys only
+		obj = new(nomadlike.WrappedRootKey)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

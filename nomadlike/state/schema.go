@@ -25,7 +25,8 @@ const (
 var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes, TablePeriodicLaunch,
 	TableNamespaces,                  // namespaces (namespaces.go)
 	TableACLPolicies, TableACLTokens, // ACL store (acl.go)
-	TableScalingEvents, // job scaling events (scaling.go)
+	TableScalingEvents,            // job scaling events (scaling.go)
+	TableVariables, TableRootKeys, // variables and keyring (variables.go)
 }
 
 // Index names.
@@ -57,6 +58,10 @@ func schema() *memdb.DBSchema {
 	s := baseSchema()
 	// ACL store: token and policy tables (acl.go).
 	for name, t := range aclTableSchemas() {
+		s.Tables[name] = t
+	}
+	// Variables and keyring (variables.go).
+	for name, t := range variableTableSchemas() {
 		s.Tables[name] = t
 	}
 	return s

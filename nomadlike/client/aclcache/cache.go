@@ -137,6 +137,9 @@ func (c *Cache) resolve(secret string, now time.Time) (*acl.ACL, time.Time, erro
 	defer cancel()
 	expires := now.Add(c.cfg.TokenTTL)
 	names := []string{AnonymousPolicy}
+	if a, ok, err := c.resolveWorkload(ctx, secret); ok { // workload identity (workload.go)
+		return a, expires, err
+	}
 	if secret != "" {
 		tok, err := c.cfg.Source.TokenSelf(ctx, secret)
 		if err != nil {

@@ -144,7 +144,7 @@ func New(cfg Config) (*AllocRunner, error) {
 		g = getter.New(getter.DefaultConfig())
 	}
 	for _, t := range tg.Tasks {
-		hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{},
+		hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{}, identityHook{},
 			newTemplateHook(cfg.Templates, ar.logger.With("task", t.Name))}
 		trc := TaskRunnerConfig{
 			Alloc: a, Task: t, AllocDir: ar.ad, Drivers: cfg.Drivers, DB: cfg.DB, Node: cfg.Node,
