@@ -9,9 +9,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	ctrd "github.com/nomadlike/nomadlike/drivers/containerd"
-	"github.com/nomadlike/nomadlike/drivers/containerd/ctrdtest"
 	"github.com/nomadlike/nomadlike/drivers/drivertest"
+	ctrd "github.com/nomadlike/nomadlike/plugins/containerd"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ctrdtest"
 )
 
 func TestMain(m *testing.M) {
