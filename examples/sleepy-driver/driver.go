@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,23 +11,24 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	"github.com/nomadlike/nomadlike/drivers/logging"
 )
 
-// pluginConfig is the plugin "hello-driver" { config { ... } } block.
-type pluginConfig struct {
-	Enabled bool `json:"enabled"`
+const (
+	driverName = "sleepy"
+	// handleVersion is the layout of the DriverState this driver writes in
+	// a TaskHandle; RecoverTask refuses a handle of another version.
+	handleVersion = 1
+)
+
+// driverState is TaskHandle.DriverState: all a new plugin process needs to
+// take a task over.
+type driverState struct {
+	StartedAt time.Time  `json:"started_at"`
+	Config    taskConfig `json:"config"`
 }
 
-// taskConfig is a task's config block.
-type taskConfig struct {
-	Message string `json:"message"`
-	Sleep   string `json:"sleep"`
-}
-
-// helloDriver runs tasks inside the plugin process: a task writes one line
-// and "runs" for a while. Such tasks cannot survive a plugin restart.
-type helloDriver struct {
+// sleepyDriver runs tasks as timers inside the plugin process.
+type sleepyDriver struct {
 	logger hclog.Logger
 
 	mu      sync.Mutex
@@ -36,31 +36,19 @@ type helloDriver struct {
 	tasks   map[string]*task
 }
 
-type task struct {
-	cfg       *drivers.TaskConfig
-	startedAt time.Time
-	stop      chan struct{}
-	done      chan struct{}
-	result    *drivers.ExitResult
-	stopOnce  sync.Once
+func newDriver(logger hclog.Logger) *sleepyDriver {
+	return &sleepyDriver{logger: logger, tasks: make(map[string]*task)}
 }
 
-func newDriver(logger hclog.Logger) *helloDriver {
-	return &helloDriver{logger: logger, tasks: make(map[string]*task)}
+func (d *sleepyDriver) Info() drivers.Info {
+	return drivers.Info{Name: driverName, Version: "0.1.0",
+		Capabilities: drivers.Capabilities{FSIsolation: drivers.FSIsolationNone}}
 }
 
-func (d *helloDriver) Info() drivers.Info {
-	return drivers.Info{Name: "hello-driver", Version: "0.1.0", Capabilities: drivers.Capabilities{FSIsolation: drivers.FSIsolationNone}}
-}
-
-func (d *helloDriver) SetConfig(cfg *drivers.PluginConfig) error {
+func (d *sleepyDriver) SetConfig(cfg *drivers.PluginConfig) error {
 	var c pluginConfig
-	if len(cfg.Config) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(cfg.Config))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return fmt.Errorf("config: %w", err)
-		}
+	if err := decodeStrict("config", cfg.Config, &c); err != nil {
+		return err
 	}
 	d.mu.Lock()
 	d.enabled = c.Enabled
@@ -68,72 +56,48 @@ func (d *helloDriver) SetConfig(cfg *drivers.PluginConfig) error {
 	return nil
 }
 
-func (d *helloDriver) Fingerprint(context.Context) (*drivers.Fingerprint, error) {
+func (d *sleepyDriver) Fingerprint(context.Context) (*drivers.Fingerprint, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.enabled {
-		return &drivers.Fingerprint{Health: drivers.HealthUndetected, HealthDescription: "disabled"}, nil
+		return &drivers.Fingerprint{Health: drivers.HealthUndetected, HealthDescription: "disabled: set enabled = true"}, nil
 	}
-	return &drivers.Fingerprint{Health: drivers.HealthHealthy, HealthDescription: "ready to greet"}, nil
+	return &drivers.Fingerprint{Health: drivers.HealthHealthy, HealthDescription: "ready to sleep"}, nil
 }
 
-func parseTaskConfig(raw json.RawMessage) (taskConfig, time.Duration, error) {
-	var c taskConfig
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, 0, fmt.Errorf("config: %w", err)
-	}
-	if c.Message == "" {
-		return c, 0, errors.New("config.message: required")
-	}
-	var sleep time.Duration
-	if c.Sleep != "" {
-		var err error
-		if sleep, err = time.ParseDuration(c.Sleep); err != nil {
-			return c, 0, fmt.Errorf("config.sleep: %w", err)
-		}
-	}
-	return c, sleep, nil
-}
-
-func (d *helloDriver) ValidateTaskConfig(raw json.RawMessage) error {
-	_, _, err := parseTaskConfig(raw)
+func (d *sleepyDriver) ValidateTaskConfig(raw json.RawMessage) error {
+	_, err := parseTaskConfig(raw)
 	return err
 }
 
-func (d *helloDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error) {
-	tc, sleep, err := parseTaskConfig(cfg.Config)
+func (d *sleepyDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error) {
+	tc, err := parseTaskConfig(cfg.Config)
 	if err != nil {
 		return nil, err
 	}
-	out, err := logging.NewFileRotator(cfg.Logs.Dir, cfg.Name+".stdout", 1, 1<<20)
-	if err != nil {
-		return nil, fmt.Errorf("logs: %w", err)
+	if err := writeLine(cfg, tc.Line); err != nil {
+		return nil, err
 	}
-	_, err = fmt.Fprintf(out, "hello, %s\n", tc.Message)
-	_ = out.Close()
+	st := driverState{StartedAt: time.Now(), Config: tc}
+	raw, err := json.Marshal(st)
 	if err != nil {
-		return nil, fmt.Errorf("logs: %w", err)
+		return nil, err
 	}
-	t := &task{cfg: cfg, startedAt: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	d.add(cfg, st)
+	d.logger.Info("task started", "task_id", cfg.ID, "seconds", tc.Seconds)
+	return &drivers.TaskHandle{Version: handleVersion, Config: cfg, State: drivers.TaskStateRunning, DriverState: raw}, nil
+}
+
+// add registers a task and starts its timer.
+func (d *sleepyDriver) add(cfg *drivers.TaskConfig, st driverState) *task {
+	t := newTask(cfg, st)
 	d.mu.Lock()
 	d.tasks[cfg.ID] = t
 	d.mu.Unlock()
-	go func() {
-		timer := time.NewTimer(sleep)
-		defer timer.Stop()
-		select {
-		case <-timer.C:
-			t.result = &drivers.ExitResult{}
-		case <-t.stop:
-			t.result = &drivers.ExitResult{ExitCode: 130, Signal: 2}
-		}
-		close(t.done)
-	}()
-	d.logger.Info("greeted", "task_id", cfg.ID)
-	return &drivers.TaskHandle{Version: 1, Config: cfg, State: drivers.TaskStateRunning}, nil
+	return t
 }
 
-func (d *helloDriver) task(id string) (*task, error) {
+func (d *sleepyDriver) task(id string) (*task, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t, ok := d.tasks[id]
@@ -143,30 +107,43 @@ func (d *helloDriver) task(id string) (*task, error) {
 	return t, nil
 }
 
-func (d *helloDriver) WaitTask(ctx context.Context, id string) (*drivers.ExitResult, error) {
+func (d *sleepyDriver) WaitTask(ctx context.Context, id string) (*drivers.ExitResult, error) {
 	t, err := d.task(id)
 	if err != nil {
 		return nil, err
 	}
 	select {
 	case <-t.done:
-		return t.result, nil
+		return t.result(), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-func (d *helloDriver) StopTask(id string, _ time.Duration, _ string) error {
+// StopTask ends the task at once: a timer has nothing to clean up, so the
+// timeout is not needed. The task reports the signal as what ended it,
+// as a process killed by it would.
+func (d *sleepyDriver) StopTask(id string, _ time.Duration, signal string) error {
 	t, err := d.task(id)
 	if err != nil {
 		return err
 	}
-	t.stopOnce.Do(func() { close(t.stop) })
+	if signal == "" {
+		signal = t.cfg.KillSignal
+	}
+	if signal == "" {
+		signal = "SIGINT"
+	}
+	num, ok := signalNumbers[signal]
+	if !ok {
+		return fmt.Errorf("signal %q: unknown", signal)
+	}
+	t.stop(num)
 	<-t.done
 	return nil
 }
 
-func (d *helloDriver) DestroyTask(id string, force bool) error {
+func (d *sleepyDriver) DestroyTask(id string, force bool) error {
 	t, err := d.task(id)
 	if err != nil {
 		return err
@@ -177,7 +154,8 @@ func (d *helloDriver) DestroyTask(id string, force bool) error {
 		if !force {
 			return fmt.Errorf("task %q: still running", id)
 		}
-		_ = d.StopTask(id, 0, "")
+		t.stop(signalNumbers["SIGKILL"])
+		<-t.done
 	}
 	d.mu.Lock()
 	delete(d.tasks, id)
@@ -185,33 +163,45 @@ func (d *helloDriver) DestroyTask(id string, force bool) error {
 	return nil
 }
 
-func (d *helloDriver) InspectTask(id string) (*drivers.TaskStatus, error) {
+func (d *sleepyDriver) InspectTask(id string) (*drivers.TaskStatus, error) {
 	t, err := d.task(id)
 	if err != nil {
 		return nil, err
 	}
-	st := &drivers.TaskStatus{ID: id, Name: t.cfg.Name, State: drivers.TaskStateRunning, StartedAt: t.startedAt}
-	select {
-	case <-t.done:
-		st.State, st.ExitResult = drivers.TaskStateExited, t.result
-	default:
-	}
-	return st, nil
+	return t.status(), nil
 }
 
-func (d *helloDriver) RecoverTask(h *drivers.TaskHandle) error {
+// RecoverTask takes over a task from its handle: the timer is started
+// again for what is left of the sleep (a task whose time has passed ends
+// at once, with its exit code).
+func (d *sleepyDriver) RecoverTask(h *drivers.TaskHandle) error {
 	if h == nil || h.Config == nil {
 		return errors.New("handle: config: required")
 	}
 	if _, err := d.task(h.Config.ID); err == nil {
 		return nil
 	}
-	return fmt.Errorf("task %q: hello tasks run inside the plugin and do not survive its restart", h.Config.ID)
+	if h.Version != handleVersion {
+		return fmt.Errorf("handle version %d: this driver reads version %d", h.Version, handleVersion)
+	}
+	var st driverState
+	if err := json.Unmarshal(h.DriverState, &st); err != nil || st.StartedAt.IsZero() {
+		return fmt.Errorf("handle: driver state %q: not a sleepy task's (%v)", h.DriverState, err)
+	}
+	d.add(h.Config, st)
+	d.logger.Info("task recovered", "task_id", h.Config.ID)
+	return nil
 }
 
-func (d *helloDriver) TaskStats(_ context.Context, id string) (*drivers.TaskResourceUsage, error) {
+func (d *sleepyDriver) TaskStats(_ context.Context, id string) (*drivers.TaskResourceUsage, error) {
 	if _, err := d.task(id); err != nil {
 		return nil, err
 	}
 	return &drivers.TaskResourceUsage{Timestamp: time.Now()}, nil
+}
+
+// signalNumbers are the signals StopTask accepts (Linux numbers).
+var signalNumbers = map[string]int{
+	"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGKILL": 9,
+	"SIGUSR1": 10, "SIGUSR2": 12, "SIGTERM": 15,
 }
