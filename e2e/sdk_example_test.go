@@ -107,6 +107,30 @@ func TestSDKExampleDriver(t *testing.T) {
 	if alloc.ClientStatus != nomadlike.AllocClientStatusFailed || !strings.Contains(status, "Exit Code: 1") {
 		t.Fatalf("alloc = %s, want failed with Exit Code: 1\n%s", alloc.ClientStatus, status)
 	}
+
+	// The plugin dies mid-task: the agent relaunches it, the new process
+	// recovers the task from its handle, and the task still ends with its
+	// own exit code.
+	bin := filepath.Join(pluginDir, "sleepy")
+	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("nap-killed", sleepyJob("nap-killed", 3, "survives", true)))
+	a.waitOneAlloc(ctx, "nap-killed", nomadlike.AllocClientStatusRunning)
+	procs := pluginProcs(bin)
+	if len(procs) != 1 {
+		t.Fatalf("processes running %s: %v, want one", bin, procs)
+	}
+	for pid := range procs {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alloc = a.waitOneAlloc(ctx, "nap-killed", nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed)
+	status = a.mustCLI(ctx, "alloc", "status", alloc.ID)
+	if alloc.ClientStatus != nomadlike.AllocClientStatusFailed || !strings.Contains(status, "Exit Code: 1") || strings.Contains(status, "lost track") {
+		t.Fatalf("alloc after the plugin's SIGKILL = %s, want failed with the task's own Exit Code: 1\n%s", alloc.ClientStatus, status)
+	}
+	if logs := a.mustCLI(ctx, "alloc", "logs", alloc.ID); logs != "survives\n" {
+		t.Errorf("alloc logs = %q, want the line once", logs)
+	}
 }
 
 // pluginProcs lists the running processes whose executable is bin, and
