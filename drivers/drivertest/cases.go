@@ -3,6 +3,7 @@ package drivertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,26 +50,6 @@ func testEnv(t *testing.T, s *suite) {
 	cfg, _ := s.start(t, `echo "greeting=$GREETING"`)
 	s.wait(t, s.driver(), cfg.ID)
 	s.waitLog(t, cfg, "stdout", "greeting=hello from the suite")
-}
-
-func testInspect(t *testing.T, s *suite) {
-	cfg, _ := s.start(t, "read line")
-	st, err := s.driver().InspectTask(cfg.ID)
-	if err != nil {
-		t.Fatalf("InspectTask: %v", err)
-	}
-	// stdin is closed, so "read" returns at once; the task may have exited.
-	if st.ID != cfg.ID || st.StartedAt.IsZero() {
-		t.Errorf("InspectTask = %+v, want ID %s and StartedAt set", st, cfg.ID)
-	}
-	s.wait(t, s.driver(), cfg.ID)
-	st, err = s.driver().InspectTask(cfg.ID)
-	if err != nil {
-		t.Fatalf("InspectTask after exit: %v", err)
-	}
-	if st.State != drivers.TaskStateExited || st.ExitResult == nil || st.ExitResult.ExitCode != 1 || st.CompletedAt.IsZero() {
-		t.Errorf("InspectTask after exit = %+v (result %+v), want exited with code 1", st, st.ExitResult)
-	}
 }
 
 func testWaitCancel(t *testing.T, s *suite) {
@@ -158,37 +139,15 @@ func testExec(t *testing.T, s *suite) {
 	}
 }
 
-func testDestroy(t *testing.T, s *suite) {
-	cfg, _ := s.start(t, "echo ready; exec sleep 1000")
-	s.waitLog(t, cfg, "stdout", "ready")
-	if err := s.driver().DestroyTask(cfg.ID, false); err == nil {
-		t.Fatal("DestroyTask(running, force=false) succeeded, want an error")
-	}
-	st, err := s.driver().InspectTask(cfg.ID)
-	if err != nil || st.State != drivers.TaskStateRunning {
-		t.Fatalf("InspectTask after a refused destroy = %+v, %v; want running", st, err)
-	}
-	pid, havePid := taskPid(st)
-	if err := s.driver().DestroyTask(cfg.ID, true); err != nil {
-		t.Fatalf("DestroyTask(force): %v", err)
-	}
-	if _, err := s.driver().InspectTask(cfg.ID); !errors.Is(err, drivers.ErrTaskNotFound) {
-		t.Fatalf("InspectTask after destroy = %v, want ErrTaskNotFound", err)
-	}
-	if havePid {
-		s.poll(t, "the destroyed task's process to go", func() bool { return !pidAlive(pid) })
-	}
-}
-
 func testStats(t *testing.T, s *suite) {
 	cfg, _ := s.start(t, "exec sleep 1000")
-	s.poll(t, "stats with a process and some memory", func() bool {
+	s.pollRunning(t, s.driver(), cfg.ID, "stats with a process and some memory", func() bool {
 		u, err := s.driver().TaskStats(context.Background(), cfg.ID)
 		if err != nil {
 			t.Fatalf("TaskStats: %v", err)
 		}
 		return u.Pids >= 1 && u.MemoryRSS > 0 && !u.Timestamp.IsZero()
-	})
+	}, nil)
 }
 
 func testLogRotation(t *testing.T, s *suite) {
@@ -197,9 +156,9 @@ func testLogRotation(t *testing.T, s *suite) {
 	if res := s.wait(t, s.driver(), cfg.ID); !res.Successful() {
 		t.Fatalf("WaitTask = %+v", res)
 	}
-	s.poll(t, "the last rotated file to hold the end of the output", func() bool {
+	s.pollRunning(t, s.driver(), cfg.ID, "the last rotated file to hold the end of the output", func() bool {
 		return strings.HasSuffix(readLogs(cfg, "stdout"), "done\n")
-	})
+	}, func() string { return fmt.Sprintf("stdout holds %d bytes", len(readLogs(cfg, "stdout"))) })
 	if got := len(readLogs(cfg, "stdout")); got > 2<<20 {
 		t.Fatalf("%d bytes of stdout kept, want at most 2 files of 1 MiB", got)
 	}
@@ -245,31 +204,13 @@ func testRecover(t *testing.T, s *suite) {
 	if err != nil {
 		t.Fatalf("StartTask: %v", err)
 	}
-	s.waitLog(t, cfg, "stdout", "tick 3\n")
-	st, err := first.Driver().InspectTask(cfg.ID)
-	if err != nil {
-		t.Fatalf("InspectTask: %v", err)
-	}
-	pid, havePid := taskPid(st)
-	if havePid {
-		t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
-	}
-
-	if err := syscall.Kill(first.ReattachConfig().Pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill plugin: %v", err)
-	}
-	s.poll(t, "the killed plugin to exit", first.Exited)
+	s.waitLogOn(t, first.Driver(), cfg, "stdout", "tick 3\n")
+	pid, havePid := s.crashPlugin(t, first, cfg.ID)
 	if havePid && !pidAlive(pid) {
 		t.Fatalf("task process %d died with the plugin", pid)
 	}
-
-	second := s.launch(t)
-	d := second.Driver()
-	if err := d.RecoverTask(h); err != nil {
-		t.Fatalf("RecoverTask: %v", err)
-	}
-	t.Cleanup(func() { _ = d.DestroyTask(cfg.ID, true) })
-	st, err = d.InspectTask(cfg.ID)
+	d := s.recoverOnNewPlugin(t, h)
+	st, err := d.InspectTask(cfg.ID)
 	if err != nil || st.State != drivers.TaskStateRunning {
 		t.Fatalf("InspectTask after recover = %+v, %v; want running", st, err)
 	}
@@ -278,7 +219,7 @@ func testRecover(t *testing.T, s *suite) {
 	}
 	// The output keeps flowing into the same files.
 	n := strings.Count(readLogs(cfg, "stdout"), "tick")
-	s.waitLog(t, cfg, "stdout", "tick "+strconv.Itoa(n+5)+"\n")
+	s.waitLogOn(t, d, cfg, "stdout", "tick "+strconv.Itoa(n+5)+"\n")
 	if err := d.RecoverTask(h); err != nil {
 		t.Fatalf("RecoverTask again (already known): %v", err)
 	}

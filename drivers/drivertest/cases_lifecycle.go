@@ -99,25 +99,8 @@ func testRecoverExitCode(t *testing.T, s *suite) {
 	if err != nil {
 		t.Fatalf("StartTask: %v", err)
 	}
-	st, err := first.Driver().InspectTask(cfg.ID)
-	if err != nil {
-		t.Fatalf("InspectTask: %v", err)
-	}
-	pid, havePid := taskPid(st)
-	if havePid {
-		t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
-	}
-	if err := syscall.Kill(first.ReattachConfig().Pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill plugin: %v", err)
-	}
-	s.poll(t, "the killed plugin to exit", first.Exited)
-
-	second := s.launch(t)
-	d := second.Driver()
-	if err := d.RecoverTask(h); err != nil {
-		t.Fatalf("RecoverTask: %v", err)
-	}
-	t.Cleanup(func() { _ = d.DestroyTask(cfg.ID, true) })
+	pid, havePid := s.crashPlugin(t, first, cfg.ID)
+	d := s.recoverOnNewPlugin(t, h)
 	res := s.wait(t, d, cfg.ID)
 	if res.ExitCode != s.h.FailCode || res.Signal != 0 || res.Err != "" {
 		t.Fatalf("WaitTask after recovery = %+v, want the task's own exit code %d", res, s.h.FailCode)
@@ -131,4 +114,35 @@ func testRecoverExitCode(t *testing.T, s *suite) {
 	if err := d.DestroyTask(cfg.ID, false); err != nil {
 		t.Fatalf("DestroyTask: %v", err)
 	}
+}
+
+// crashPlugin kills plugin p (SIGKILL) and waits for it to exit. It returns
+// the task's pid when the driver reports one (killed at cleanup, in case).
+func (s *suite) crashPlugin(t *testing.T, p *drivers.Plugin, taskID string) (int, bool) {
+	t.Helper()
+	st, err := p.Driver().InspectTask(taskID)
+	if err != nil {
+		t.Fatalf("InspectTask: %v", err)
+	}
+	pid, havePid := taskPid(st)
+	if havePid {
+		t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+	}
+	if err := syscall.Kill(p.ReattachConfig().Pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill plugin: %v", err)
+	}
+	s.poll(t, "the killed plugin to exit", p.Exited)
+	return pid, havePid
+}
+
+// recoverOnNewPlugin launches a new plugin process and recovers the task
+// of h on it; the task is destroyed at cleanup.
+func (s *suite) recoverOnNewPlugin(t *testing.T, h *drivers.TaskHandle) drivers.Driver {
+	t.Helper()
+	d := s.launch(t).Driver()
+	if err := d.RecoverTask(h); err != nil {
+		t.Fatalf("RecoverTask: %v", err)
+	}
+	t.Cleanup(func() { _ = d.DestroyTask(h.Config.ID, true) })
+	return d
 }

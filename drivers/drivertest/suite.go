@@ -188,24 +188,43 @@ func readLogs(cfg *drivers.TaskConfig, stream string) string {
 	return b.String()
 }
 
-// waitLog polls until the stream's log contains want. Once the task has
-// exited its output has at most a moment left to arrive: the wait fails
-// then, not at the timeout.
+// waitLog polls until the stream's log contains want (the task runs on
+// the suite's plugin).
 func (s *suite) waitLog(t *testing.T, cfg *drivers.TaskConfig, stream, want string) {
+	t.Helper()
+	s.waitLogOn(t, s.driver(), cfg, stream, want)
+}
+
+// waitLogOn polls until the stream's log contains want, for a task of d.
+func (s *suite) waitLogOn(t *testing.T, d drivers.Driver, cfg *drivers.TaskConfig, stream, want string) {
+	t.Helper()
+	s.pollRunning(t, d, cfg.ID, fmt.Sprintf("%s log to contain %q", stream, want), func() bool {
+		return strings.Contains(readLogs(cfg, stream), want)
+	}, func() string { return fmt.Sprintf("its %s log holds %q", stream, tail(readLogs(cfg, stream))) })
+}
+
+// pollRunning polls cond like poll, but once the task has exited, cond has
+// a second left to become true (output still being copied): a task that
+// cannot do what the case waits for fails it then, not at the timeout.
+// describe (may be nil) adds what was seen to the failure.
+func (s *suite) pollRunning(t *testing.T, d drivers.Driver, id, what string, cond func() bool, describe func() string) {
 	t.Helper()
 	var exitedAt time.Time
 	var exit *drivers.ExitResult
-	s.poll(t, fmt.Sprintf("%s log to contain %q", stream, want), func() bool {
-		if strings.Contains(readLogs(cfg, stream), want) {
+	s.poll(t, what, func() bool {
+		if cond() {
 			return true
 		}
 		if exitedAt.IsZero() {
-			if st, err := s.driver().InspectTask(cfg.ID); err == nil && st.State == drivers.TaskStateExited {
+			if st, err := d.InspectTask(id); err == nil && st.State == drivers.TaskStateExited {
 				exitedAt, exit = time.Now(), st.ExitResult
 			}
 		} else if time.Since(exitedAt) > time.Second {
-			t.Fatalf("the task exited (%+v) and its %s log lacks %q; it holds %q",
-				exit, stream, want, tail(readLogs(cfg, stream)))
+			seen := ""
+			if describe != nil {
+				seen = "; " + describe()
+			}
+			t.Fatalf("the task exited (%+v) before %s%s", exit, what, seen)
 		}
 		return false
 	})
