@@ -9,9 +9,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	"github.com/nomadlike/nomadlike/drivers/containerd"
-	"github.com/nomadlike/nomadlike/drivers/exec"
-	"github.com/nomadlike/nomadlike/drivers/rawexec"
+	"github.com/nomadlike/nomadlike/plugins/containerd"
+	"github.com/nomadlike/nomadlike/plugins/exec"
+	"github.com/nomadlike/nomadlike/plugins/rawexec"
 )
 
 // BuiltinDrivers are the drivers compiled into this binary, by name. The

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -231,60 +230,5 @@ func TestClientAgentCrashReattach(t *testing.T) {
 		if !sleepCtx(ctx, 100*time.Millisecond) {
 			t.Fatalf("task %d still alive after job stop", runs[0].pid)
 		}
-	}
-}
-
-// TestClientThirdPartyDriver: the example out-of-tree driver, built from
-// its own module into a plugin_dir, is loaded by the agent and runs a job
-// to completion.
-func TestClientThirdPartyDriver(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a plugin and starts an agent")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
-	defer cancel()
-	pluginDir := t.TempDir()
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(pluginDir, "hello-driver"), ".")
-	build.Dir = filepath.Join(repoRoot(t), "drivers", "examples", "hello-driver")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build hello-driver: %v\n%s", err, out)
-	}
-	a := startDevAgent(t, devAgentOptions{config: fmt.Sprintf(`plugin_dir = %q
-plugin "hello-driver" {
-  config {
-    enabled = true
-  }
-}
-`, pluginDir)}, "hello-driver")
-
-	a.mustCLI(ctx, "job", "run", a.writeJob("greet", `job "greet" {
-  type        = "batch"
-  datacenters = ["*"]
-  group "g" {
-    task "hi" {
-      driver = "hello-driver"
-      config {
-        message = "e2e from ${NOMAD_JOB_NAME}"
-        sleep   = "500ms"
-      }
-      resources {
-        cpu    = 20
-        memory = 16
-      }
-    }
-  }
-}
-`))
-	alloc := a.waitOneAlloc(ctx, "greet", nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed)
-	if alloc.ClientStatus != nomadlike.AllocClientStatusComplete {
-		_, status := a.cli(ctx, "alloc", "status", alloc.ID)
-		t.Fatalf("alloc = %s, want complete\n%s", alloc.ClientStatus, status)
-	}
-	if logs := a.mustCLI(ctx, "alloc", "logs", alloc.ID); !strings.Contains(logs, "hello, e2e from greet") {
-		t.Errorf("alloc logs = %q, want the driver's greeting", logs)
-	}
-	node := a.waitReady(10*time.Second, "hello-driver")
-	if d := node.Drivers["hello-driver"]; d.HealthDescription != "ready to greet" {
-		t.Errorf("hello-driver health = %q", d.HealthDescription)
 	}
 }

@@ -33,6 +33,9 @@ type devAgentOptions struct {
 	persistent bool
 	// logLevel is DEBUG unless set.
 	logLevel string
+	// tempDataDir runs -dev without -data-dir: the agent makes a temporary
+	// data dir and removes it when it exits (driver SDK, e2e/sdk_*).
+	tempDataDir bool
 }
 
 // devAgent is one agent process with its own data dir and ports.
@@ -62,6 +65,9 @@ func startDevAgent(tb testing.TB, opts devAgentOptions, drivers ...string) *devA
 	dataDir := filepath.Join(dir, "data")
 	args := []string{"agent", "-node", "dev1", "-data-dir", dataDir, "-config", cfgPath,
 		"-http-port", strconv.Itoa(ports[0]), "-rpc-port", strconv.Itoa(ports[1]), "-log-level", opts.logLevel}
+	if opts.tempDataDir {
+		args = append(args[:3], args[5:]...)
+	}
 	if opts.persistent {
 		args = append(args, "-server", "-client", "-bootstrap-expect", "1", "-bind", "127.0.0.1")
 	} else {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nomadlike/nomadlike/drivers/containerd/ctrdtest"
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ctrdtest"
 )
 
 // The containerd driver through a real agent: a private containerd daemon

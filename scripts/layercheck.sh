@@ -2,7 +2,9 @@
 # Checks the layering rules of shared/ARCHITECTURE.md (website/internals.md).
 # Fails listing every package that imports across a rule.
 set -euo pipefail
-mod=$(go list -m)
+# The root module's path (go list -m lists every module of the go.work
+# workspace: the agent, the driver SDK and the example driver).
+mod=$(awk '$1 == "module" { print $2; exit }' go.mod)
 fail=0
 
 # deps PKGPATTERN: non-standard packages each matched package depends on, as "pkg dep".
@@ -30,14 +32,28 @@ for p in $(go list "$mod/nomadlike/scheduler/..." 2>/dev/null | grep -v '/schedt
 	done
 done
 
-# 3. drivers never import nomadlike/...
+# 3. The driver SDK (module $mod/drivers, its own go.mod) and the built-in
+# driver plugins (plugins/...) never import nomadlike/... (nor each other's
+# insides: the SDK imports nothing of the root module at all, so a
+# third-party driver's module graph stays the SDK's).
 for p in $(go list "$mod/drivers/..." 2>/dev/null || true); do
 	for d in $(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$p"); do
 		case "$d" in
-		"$mod/nomadlike" | "$mod/nomadlike/"*) violation "$p imports $d (drivers must not import nomadlike/...)" ;;
+		"$mod/drivers" | "$mod/drivers/"*) ;;
+		"$mod" | "$mod/"*) violation "$p imports $d (the driver SDK must import nothing of the root module)" ;;
 		esac
 	done
 done
+for p in $(go list "$mod/plugins/..." 2>/dev/null || true); do
+	for d in $(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$p"); do
+		case "$d" in
+		"$mod/nomadlike" | "$mod/nomadlike/"*) violation "$p imports $d (driver plugins must not import nomadlike/...)" ;;
+		esac
+	done
+done
+if [ -z "$(go list "$mod/drivers/..." 2>/dev/null)" ] || [ -z "$(go list "$mod/plugins/..." 2>/dev/null)" ]; then
+	violation "go list $mod/drivers/... or $mod/plugins/... found no package (run from the repository root, in its go.work workspace)"
+fi
 
 # 4. client never imports server, fsm, state, scheduler, broker or plan.
 for p in $(go list "$mod/nomadlike/client/..." 2>/dev/null || true); do

@@ -3,6 +3,7 @@ package drivertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -11,29 +12,6 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 )
-
-func cases() []testCase {
-	return append([]testCase{
-		{"fingerprint", testFingerprint},
-		{"exit_zero_and_logs", testExitZeroAndLogs},
-		{"exit_nonzero", testExitNonZero},
-		{"env", testEnv},
-		{"inspect", testInspect},
-		{"wait_cancel", testWaitCancel},
-		{"stop_graceful", testStopGraceful},
-		{"stop_kill_timeout", testStopKillTimeout},
-		{"kill_signal", testKillSignal},
-		{"signal", testSignal},
-		{"exec", testExec},
-		{"destroy", testDestroy},
-		{"stats", testStats},
-		{"log_rotation", testLogRotation},
-		{"bad_config", testBadConfig},
-		{"task_not_found", testTaskNotFound},
-		{"recover", testRecover},
-		{"default_signals", testDefaultSignals},
-	}, execStreamCases()...)
-}
 
 func testFingerprint(t *testing.T, s *suite) {
 	fp, err := s.driver().Fingerprint(context.Background())
@@ -53,49 +31,29 @@ func testExitZeroAndLogs(t *testing.T, s *suite) {
 	if h.Config == nil || h.Config.ID != cfg.ID || h.State != drivers.TaskStateRunning {
 		t.Errorf("StartTask handle = %+v, want the config and state running", h)
 	}
-	res := wait(t, s.driver(), cfg.ID)
+	res := s.wait(t, s.driver(), cfg.ID)
 	if !res.Successful() {
 		t.Fatalf("WaitTask = %+v, want a successful exit", res)
 	}
-	waitLog(t, cfg, "stdout", "hello stdout\n")
-	waitLog(t, cfg, "stderr", "hello stderr\n")
+	s.waitLog(t, cfg, "stdout", "hello stdout\n")
+	s.waitLog(t, cfg, "stderr", "hello stderr\n")
 }
 
 func testExitNonZero(t *testing.T, s *suite) {
 	cfg, _ := s.start(t, "exit 7")
-	if res := wait(t, s.driver(), cfg.ID); res.ExitCode != 7 || res.Signal != 0 {
+	if res := s.wait(t, s.driver(), cfg.ID); res.ExitCode != 7 || res.Signal != 0 {
 		t.Fatalf("WaitTask = %+v, want exit code 7", res)
 	}
 }
 
 func testEnv(t *testing.T, s *suite) {
 	cfg, _ := s.start(t, `echo "greeting=$GREETING"`)
-	wait(t, s.driver(), cfg.ID)
-	waitLog(t, cfg, "stdout", "greeting=hello from the suite")
-}
-
-func testInspect(t *testing.T, s *suite) {
-	cfg, _ := s.start(t, "read line")
-	st, err := s.driver().InspectTask(cfg.ID)
-	if err != nil {
-		t.Fatalf("InspectTask: %v", err)
-	}
-	// stdin is closed, so "read" returns at once; the task may have exited.
-	if st.ID != cfg.ID || st.StartedAt.IsZero() {
-		t.Errorf("InspectTask = %+v, want ID %s and StartedAt set", st, cfg.ID)
-	}
-	wait(t, s.driver(), cfg.ID)
-	st, err = s.driver().InspectTask(cfg.ID)
-	if err != nil {
-		t.Fatalf("InspectTask after exit: %v", err)
-	}
-	if st.State != drivers.TaskStateExited || st.ExitResult == nil || st.ExitResult.ExitCode != 1 || st.CompletedAt.IsZero() {
-		t.Errorf("InspectTask after exit = %+v (result %+v), want exited with code 1", st, st.ExitResult)
-	}
+	s.wait(t, s.driver(), cfg.ID)
+	s.waitLog(t, cfg, "stdout", "greeting=hello from the suite")
 }
 
 func testWaitCancel(t *testing.T, s *suite) {
-	cfg, _ := s.start(t, "exec sleep 1000")
+	cfg, _ := s.startTask(t, Task{Line: "waited for", Duration: runsLong})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := s.driver().WaitTask(ctx, cfg.ID); !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
@@ -109,21 +67,21 @@ func testWaitCancel(t *testing.T, s *suite) {
 
 func testStopGraceful(t *testing.T, s *suite) {
 	cfg, _ := s.start(t, "exec sleep 1000")
-	if err := s.driver().StopTask(cfg.ID, timeout, "SIGTERM"); err != nil {
+	if err := s.driver().StopTask(cfg.ID, s.h.Timeout, "SIGTERM"); err != nil {
 		t.Fatalf("StopTask: %v", err)
 	}
-	if res := wait(t, s.driver(), cfg.ID); res.Signal != int(syscall.SIGTERM) {
+	if res := s.wait(t, s.driver(), cfg.ID); res.Signal != int(syscall.SIGTERM) {
 		t.Fatalf("WaitTask = %+v, want killed by SIGTERM", res)
 	}
 }
 
 func testStopKillTimeout(t *testing.T, s *suite) {
 	cfg, _ := s.start(t, "trap '' INT; echo ready; while :; do sleep 0.1; done")
-	waitLog(t, cfg, "stdout", "ready")
+	s.waitLog(t, cfg, "stdout", "ready")
 	if err := s.driver().StopTask(cfg.ID, 300*time.Millisecond, ""); err != nil {
 		t.Fatalf("StopTask: %v", err)
 	}
-	if res := wait(t, s.driver(), cfg.ID); res.Signal != int(syscall.SIGKILL) {
+	if res := s.wait(t, s.driver(), cfg.ID); res.Signal != int(syscall.SIGKILL) {
 		t.Fatalf("WaitTask = %+v, want SIGKILL after the task ignored SIGINT", res)
 	}
 }
@@ -135,14 +93,14 @@ func testKillSignal(t *testing.T, s *suite) {
 		t.Fatalf("StartTask: %v", err)
 	}
 	t.Cleanup(func() { _ = s.driver().DestroyTask(cfg.ID, true) })
-	waitLog(t, cfg, "stdout", "ready")
-	if err := s.driver().StopTask(cfg.ID, timeout, ""); err != nil {
+	s.waitLog(t, cfg, "stdout", "ready")
+	if err := s.driver().StopTask(cfg.ID, s.h.Timeout, ""); err != nil {
 		t.Fatalf("StopTask: %v", err)
 	}
-	if res := wait(t, s.driver(), cfg.ID); !res.Successful() {
+	if res := s.wait(t, s.driver(), cfg.ID); !res.Successful() {
 		t.Fatalf("WaitTask = %+v, want the task's kill_signal SIGTERM handled (exit 0)", res)
 	}
-	waitLog(t, cfg, "stdout", "got-term")
+	s.waitLog(t, cfg, "stdout", "got-term")
 }
 
 func testSignal(t *testing.T, s *suite) {
@@ -153,11 +111,11 @@ func testSignal(t *testing.T, s *suite) {
 		return
 	}
 	cfg, _ := s.start(t, "trap 'echo got-usr1' USR1; echo ready; while :; do sleep 0.1; done")
-	waitLog(t, cfg, "stdout", "ready")
+	s.waitLog(t, cfg, "stdout", "ready")
 	if err := s.driver().(drivers.Signaler).SignalTask(cfg.ID, "SIGUSR1"); err != nil {
 		t.Fatalf("SignalTask: %v", err)
 	}
-	waitLog(t, cfg, "stdout", "got-usr1")
+	s.waitLog(t, cfg, "stdout", "got-usr1")
 	if err := s.driver().(drivers.Signaler).SignalTask(cfg.ID, "SIGNOPE"); err == nil {
 		t.Error("SignalTask(SIGNOPE) succeeded")
 	}
@@ -172,7 +130,7 @@ func testExec(t *testing.T, s *suite) {
 		return
 	}
 	cfg, _ := s.start(t, "exec sleep 1000")
-	res, err := ex.ExecTask(cfg.ID, []string{"/bin/sh", "-c", `echo "out $GREETING"; echo err >&2; exit 3`}, timeout)
+	res, err := ex.ExecTask(cfg.ID, []string{"/bin/sh", "-c", `echo "out $GREETING"; echo err >&2; exit 3`}, s.h.Timeout)
 	if err != nil {
 		t.Fatalf("ExecTask: %v", err)
 	}
@@ -181,48 +139,26 @@ func testExec(t *testing.T, s *suite) {
 	}
 }
 
-func testDestroy(t *testing.T, s *suite) {
-	cfg, _ := s.start(t, "echo ready; exec sleep 1000")
-	waitLog(t, cfg, "stdout", "ready")
-	if err := s.driver().DestroyTask(cfg.ID, false); err == nil {
-		t.Fatal("DestroyTask(running, force=false) succeeded, want an error")
-	}
-	st, err := s.driver().InspectTask(cfg.ID)
-	if err != nil || st.State != drivers.TaskStateRunning {
-		t.Fatalf("InspectTask after a refused destroy = %+v, %v; want running", st, err)
-	}
-	pid, havePid := taskPid(st)
-	if err := s.driver().DestroyTask(cfg.ID, true); err != nil {
-		t.Fatalf("DestroyTask(force): %v", err)
-	}
-	if _, err := s.driver().InspectTask(cfg.ID); !errors.Is(err, drivers.ErrTaskNotFound) {
-		t.Fatalf("InspectTask after destroy = %v, want ErrTaskNotFound", err)
-	}
-	if havePid {
-		poll(t, "the destroyed task's process to go", func() bool { return !pidAlive(pid) })
-	}
-}
-
 func testStats(t *testing.T, s *suite) {
 	cfg, _ := s.start(t, "exec sleep 1000")
-	poll(t, "stats with a process and some memory", func() bool {
+	s.pollRunning(t, s.driver(), cfg.ID, "stats with a process and some memory", func() bool {
 		u, err := s.driver().TaskStats(context.Background(), cfg.ID)
 		if err != nil {
 			t.Fatalf("TaskStats: %v", err)
 		}
 		return u.Pids >= 1 && u.MemoryRSS > 0 && !u.Timestamp.IsZero()
-	})
+	}, nil)
 }
 
 func testLogRotation(t *testing.T, s *suite) {
 	// 1 MiB files, 2 kept: 3 MiB of output leaves .1 and .2 (or later).
 	cfg, _ := s.start(t, "head -c 3145728 /dev/zero | tr '\\0' x; echo; echo done")
-	if res := wait(t, s.driver(), cfg.ID); !res.Successful() {
+	if res := s.wait(t, s.driver(), cfg.ID); !res.Successful() {
 		t.Fatalf("WaitTask = %+v", res)
 	}
-	poll(t, "the last rotated file to hold the end of the output", func() bool {
+	s.pollRunning(t, s.driver(), cfg.ID, "the last rotated file to hold the end of the output", func() bool {
 		return strings.HasSuffix(readLogs(cfg, "stdout"), "done\n")
-	})
+	}, func() string { return fmt.Sprintf("stdout holds %d bytes", len(readLogs(cfg, "stdout"))) })
 	if got := len(readLogs(cfg, "stdout")); got > 2<<20 {
 		t.Fatalf("%d bytes of stdout kept, want at most 2 files of 1 MiB", got)
 	}
@@ -233,8 +169,7 @@ func testBadConfig(t *testing.T, s *suite) {
 	if err == nil || !strings.Contains(err.Error(), s.h.BadField) {
 		t.Fatalf("ValidateTaskConfig(%s) = %v, want an error naming %s", s.h.BadConfig, err, s.h.BadField)
 	}
-	cfg := s.taskConfig(t, "true")
-	cfg.Config = s.h.BadConfig
+	cfg := s.taskConfigRaw(t, s.h.BadConfig)
 	if _, err := s.driver().StartTask(cfg); err == nil || !strings.Contains(err.Error(), s.h.BadField) {
 		t.Fatalf("StartTask(bad config) = %v, want an error naming %s", err, s.h.BadField)
 	}
@@ -269,31 +204,13 @@ func testRecover(t *testing.T, s *suite) {
 	if err != nil {
 		t.Fatalf("StartTask: %v", err)
 	}
-	waitLog(t, cfg, "stdout", "tick 3\n")
-	st, err := first.Driver().InspectTask(cfg.ID)
-	if err != nil {
-		t.Fatalf("InspectTask: %v", err)
-	}
-	pid, havePid := taskPid(st)
-	if havePid {
-		t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
-	}
-
-	if err := syscall.Kill(first.ReattachConfig().Pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill plugin: %v", err)
-	}
-	poll(t, "the killed plugin to exit", first.Exited)
+	s.waitLogOn(t, first.Driver(), cfg, "stdout", "tick 3\n")
+	pid, havePid := s.crashPlugin(t, first, cfg.ID)
 	if havePid && !pidAlive(pid) {
 		t.Fatalf("task process %d died with the plugin", pid)
 	}
-
-	second := s.launch(t)
-	d := second.Driver()
-	if err := d.RecoverTask(h); err != nil {
-		t.Fatalf("RecoverTask: %v", err)
-	}
-	t.Cleanup(func() { _ = d.DestroyTask(cfg.ID, true) })
-	st, err = d.InspectTask(cfg.ID)
+	d := s.recoverOnNewPlugin(t, h)
+	st, err := d.InspectTask(cfg.ID)
 	if err != nil || st.State != drivers.TaskStateRunning {
 		t.Fatalf("InspectTask after recover = %+v, %v; want running", st, err)
 	}
@@ -302,17 +219,17 @@ func testRecover(t *testing.T, s *suite) {
 	}
 	// The output keeps flowing into the same files.
 	n := strings.Count(readLogs(cfg, "stdout"), "tick")
-	waitLog(t, cfg, "stdout", "tick "+strconv.Itoa(n+5)+"\n")
+	s.waitLogOn(t, d, cfg, "stdout", "tick "+strconv.Itoa(n+5)+"\n")
 	if err := d.RecoverTask(h); err != nil {
 		t.Fatalf("RecoverTask again (already known): %v", err)
 	}
 
-	if err := d.StopTask(cfg.ID, timeout, "SIGTERM"); err != nil {
+	if err := d.StopTask(cfg.ID, s.h.Timeout, "SIGTERM"); err != nil {
 		t.Fatalf("StopTask after recover: %v", err)
 	}
-	wait(t, d, cfg.ID)
+	s.wait(t, d, cfg.ID)
 	if havePid {
-		poll(t, "the recovered task's process to go", func() bool { return !pidAlive(pid) })
+		s.poll(t, "the recovered task's process to go", func() bool { return !pidAlive(pid) })
 	}
 	if err := d.DestroyTask(cfg.ID, false); err != nil {
 		t.Fatalf("DestroyTask: %v", err)
@@ -330,8 +247,8 @@ func taskPid(st *drivers.TaskStatus) (int, bool) {
 // SIGHUP from the plugin process (which must survive its host's death).
 func testDefaultSignals(t *testing.T, s *suite) {
 	cfg, _ := s.start(t, "grep SigIgn /proc/$$/status")
-	wait(t, s.driver(), cfg.ID)
-	waitLog(t, cfg, "stdout", "SigIgn")
+	s.wait(t, s.driver(), cfg.ID)
+	s.waitLog(t, cfg, "stdout", "SigIgn")
 	line := strings.TrimSpace(readLogs(cfg, "stdout"))
 	mask, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(line, "SigIgn:")), 16, 64)
 	if err != nil {

@@ -13,15 +13,6 @@ import (
 
 // The cases of drivers.ExecStreamer (interactive exec).
 
-func execStreamCases() []testCase {
-	return []testCase{
-		{"exec_stream_pipes", testExecStreamPipes},
-		{"exec_stream_tty", testExecStreamTTY},
-		{"exec_stream_task_stop", testExecStreamTaskStop},
-		{"exec_stream_cancel", testExecStreamCancel},
-	}
-}
-
 // streamer returns the driver's ExecStreamer, or nil (after checking that
 // a driver without exec says so) when it has none.
 func streamer(t *testing.T, s *suite) drivers.ExecStreamer {
@@ -55,7 +46,8 @@ func execAsync(ctx context.Context, es drivers.ExecStreamer, taskID string, opts
 	return ch
 }
 
-func awaitExec(t *testing.T, ch <-chan execOutcome) execOutcome {
+func awaitExec(t *testing.T, s *suite, ch <-chan execOutcome) execOutcome {
+	timeout := s.h.Timeout
 	t.Helper()
 	select {
 	case o := <-ch:
@@ -79,7 +71,7 @@ func testExecStreamPipes(t *testing.T, s *suite) {
 		Stdout:  &stdout,
 		Stderr:  &stderr,
 	}
-	o := awaitExec(t, execAsync(context.Background(), es, cfg.ID, opts))
+	o := awaitExec(t, s, execAsync(context.Background(), es, cfg.ID, opts))
 	if o.err != nil {
 		t.Fatalf("ExecTaskStreaming: %v", o.err)
 	}
@@ -109,12 +101,12 @@ func testExecStreamTTY(t *testing.T, s *suite) {
 	}
 	ch := execAsync(context.Background(), es, cfg.ID, opts)
 	// The size travels apart from stdin: ask until the shell sees it.
-	poll(t, "the terminal size 33 101 in the output", func() bool {
+	s.poll(t, "the terminal size 33 101 in the output", func() bool {
 		stdin.Send("\n")
 		return strings.Contains(out.String(), "33 101")
 	})
 	stdin.Send("q\n")
-	o := awaitExec(t, ch)
+	o := awaitExec(t, s, ch)
 	if o.err != nil {
 		t.Fatalf("ExecTaskStreaming: %v", o.err)
 	}
@@ -137,11 +129,11 @@ func testExecStreamTaskStop(t *testing.T, s *suite) {
 		Stdin:   stdin, Stdout: &out, Stderr: io.Discard,
 	}
 	ch := execAsync(context.Background(), es, cfg.ID, opts)
-	poll(t, "the exec'd command to start", func() bool { return strings.Contains(out.String(), "started") })
+	s.poll(t, "the exec'd command to start", func() bool { return strings.Contains(out.String(), "started") })
 	if err := s.driver().StopTask(cfg.ID, time.Second, "SIGKILL"); err != nil {
 		t.Fatalf("StopTask: %v", err)
 	}
-	o := awaitExec(t, ch)
+	o := awaitExec(t, s, ch)
 	if o.err == nil && o.res.ExitCode == 0 {
 		t.Fatalf("ExecTaskStreaming after the task stopped = %+v, want a killed command", o.res)
 	}
@@ -161,9 +153,9 @@ func testExecStreamCancel(t *testing.T, s *suite) {
 		Stdout:  &out, Stderr: io.Discard,
 	}
 	ch := execAsync(ctx, es, cfg.ID, opts)
-	poll(t, "the exec'd command to start", func() bool { return strings.Contains(out.String(), "started") })
+	s.poll(t, "the exec'd command to start", func() bool { return strings.Contains(out.String(), "started") })
 	cancel()
-	awaitExec(t, ch) // returns (an error or a killed result) instead of hanging
+	awaitExec(t, s, ch) // returns (an error or a killed result) instead of hanging
 	st, err := s.driver().InspectTask(cfg.ID)
 	if err != nil || st.State != drivers.TaskStateRunning {
 		t.Fatalf("InspectTask after a cancelled exec = %+v, %v; want the task still running", st, err)

@@ -2,6 +2,7 @@ package drivertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,20 +19,46 @@ import (
 	"github.com/nomadlike/nomadlike/drivers"
 )
 
-// timeout bounds every wait in the suite.
-const timeout = 30 * time.Second
+// defaultTimeout bounds each wait of a case unless Harness.Timeout is set.
+const defaultTimeout = 10 * time.Second
 
-// Run runs the conformance suite against the driver h launches.
+// Run runs the conformance suite against the driver h launches: one subtest
+// per group, one per case below it (go test -run 'TestX/recovery/').
 func Run(t *testing.T, h Harness) {
 	t.Helper()
+	if err := checkSkips(h.Skip); err != nil {
+		t.Fatal(err)
+	}
+	if h.FailCode == 0 {
+		h.FailCode = 1
+	}
+	if h.Task == nil && h.ShellTask != nil {
+		h.Task = shellTaskFor(h.ShellTask, h.FailCode)
+	}
+	if h.Task == nil {
+		t.Fatal("drivertest.Harness: set Task (or ShellTask): the lifecycle and recovery cases need one")
+	}
+	if h.Timeout <= 0 {
+		h.Timeout = defaultTimeout
+	}
 	s := &suite{h: h}
 	s.plugin = s.launch(t)
-	for _, c := range cases() {
-		t.Run(c.name, func(t *testing.T) {
-			if reason, ok := h.Skip[c.name]; ok {
+	for _, g := range catalog() {
+		t.Run(g.name, func(t *testing.T) {
+			if reason, ok := h.Skip[g.name]; ok {
 				t.Skipf("skipped by the harness: %s", reason)
 			}
-			c.run(t, s)
+			for _, c := range g.cases {
+				t.Run(c.name, func(t *testing.T) {
+					if reason, ok := h.Skip[g.name+"/"+c.name]; ok {
+						t.Skipf("skipped by the harness: %s", reason)
+					}
+					if c.shell && h.ShellTask == nil {
+						t.Skip("needs Harness.ShellTask: the driver runs no shell")
+					}
+					c.run(t, s)
+				})
+			}
 		})
 	}
 }
@@ -40,11 +67,6 @@ type suite struct {
 	h      Harness
 	plugin *drivers.Plugin
 	seq    atomic.Int64
-}
-
-type testCase struct {
-	name string
-	run  func(t *testing.T, s *suite)
 }
 
 func (s *suite) driver() drivers.Driver { return s.plugin.Driver() }
@@ -64,8 +86,15 @@ func (s *suite) launch(t *testing.T) *drivers.Plugin {
 	return p
 }
 
-// taskConfig builds a TaskConfig with its own alloc dir running script.
+// taskConfig builds a TaskConfig with its own alloc dir running script
+// (a case that calls it needs ShellTask).
 func (s *suite) taskConfig(t *testing.T, script string) *drivers.TaskConfig {
+	t.Helper()
+	return s.taskConfigRaw(t, s.h.ShellTask(script))
+}
+
+// taskConfigRaw builds a TaskConfig with its own alloc dir and config raw.
+func (s *suite) taskConfigRaw(t *testing.T, raw json.RawMessage) *drivers.TaskConfig {
 	t.Helper()
 	alloc := t.TempDir()
 	n := s.seq.Add(1)
@@ -95,7 +124,7 @@ func (s *suite) taskConfig(t *testing.T, script string) *drivers.TaskConfig {
 			"NOMAD_TASK_DIR": td.LocalDir,
 			"GREETING":       "hello from the suite",
 		},
-		Config:    s.h.ShellTask(script),
+		Config:    raw,
 		Resources: drivers.Resources{CPUShares: 100, MemoryMB: 64},
 		AllocDir:  alloc,
 		TaskDir:   td,
@@ -106,10 +135,20 @@ func (s *suite) taskConfig(t *testing.T, script string) *drivers.TaskConfig {
 // start starts script as a task and destroys it at cleanup.
 func (s *suite) start(t *testing.T, script string) (*drivers.TaskConfig, *drivers.TaskHandle) {
 	t.Helper()
-	cfg := s.taskConfig(t, script)
+	return s.startConfig(t, s.taskConfig(t, script))
+}
+
+// startTask starts a Harness.Task and destroys it at cleanup.
+func (s *suite) startTask(t *testing.T, spec Task) (*drivers.TaskConfig, *drivers.TaskHandle) {
+	t.Helper()
+	return s.startConfig(t, s.taskConfigRaw(t, s.h.Task(spec)))
+}
+
+func (s *suite) startConfig(t *testing.T, cfg *drivers.TaskConfig) (*drivers.TaskConfig, *drivers.TaskHandle) {
+	t.Helper()
 	h, err := s.driver().StartTask(cfg)
 	if err != nil {
-		t.Fatalf("StartTask(%q): %v", script, err)
+		t.Fatalf("StartTask(%s): %v", cfg.Config, err)
 	}
 	d := s.driver()
 	t.Cleanup(func() { _ = d.DestroyTask(cfg.ID, true) })
@@ -117,13 +156,13 @@ func (s *suite) start(t *testing.T, script string) (*drivers.TaskConfig, *driver
 }
 
 // wait waits (bounded) for the task to exit.
-func wait(t *testing.T, d drivers.Driver, id string) *drivers.ExitResult {
+func (s *suite) wait(t *testing.T, d drivers.Driver, id string) *drivers.ExitResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.h.Timeout)
 	defer cancel()
 	res, err := d.WaitTask(ctx, id)
 	if err != nil {
-		t.Fatalf("WaitTask(%s): %v", id, err)
+		t.Fatalf("WaitTask(%s) within %s: %v", id, s.h.Timeout, err)
 	}
 	return res
 }
@@ -149,24 +188,65 @@ func readLogs(cfg *drivers.TaskConfig, stream string) string {
 	return b.String()
 }
 
-// waitLog polls until the stream's log contains want.
-func waitLog(t *testing.T, cfg *drivers.TaskConfig, stream, want string) {
+// waitLog polls until the stream's log contains want (the task runs on
+// the suite's plugin).
+func (s *suite) waitLog(t *testing.T, cfg *drivers.TaskConfig, stream, want string) {
 	t.Helper()
-	poll(t, fmt.Sprintf("%s log to contain %q", stream, want), func() bool {
+	s.waitLogOn(t, s.driver(), cfg, stream, want)
+}
+
+// waitLogOn polls until the stream's log contains want, for a task of d.
+func (s *suite) waitLogOn(t *testing.T, d drivers.Driver, cfg *drivers.TaskConfig, stream, want string) {
+	t.Helper()
+	s.pollRunning(t, d, cfg.ID, fmt.Sprintf("%s log to contain %q", stream, want), func() bool {
 		return strings.Contains(readLogs(cfg, stream), want)
+	}, func() string { return fmt.Sprintf("its %s log holds %q", stream, tail(readLogs(cfg, stream))) })
+}
+
+// pollRunning polls cond like poll, but once the task has exited, cond has
+// a second left to become true (output still being copied): a task that
+// cannot do what the case waits for fails it then, not at the timeout.
+// describe (may be nil) adds what was seen to the failure.
+func (s *suite) pollRunning(t *testing.T, d drivers.Driver, id, what string, cond func() bool, describe func() string) {
+	t.Helper()
+	var exitedAt time.Time
+	var exit *drivers.ExitResult
+	s.poll(t, what, func() bool {
+		if cond() {
+			return true
+		}
+		if exitedAt.IsZero() {
+			if st, err := d.InspectTask(id); err == nil && st.State == drivers.TaskStateExited {
+				exitedAt, exit = time.Now(), st.ExitResult
+			}
+		} else if time.Since(exitedAt) > time.Second {
+			seen := ""
+			if describe != nil {
+				seen = "; " + describe()
+			}
+			t.Fatalf("the task exited (%+v) before %s%s", exit, what, seen)
+		}
+		return false
 	})
 }
 
-// poll calls cond until it is true, failing after timeout.
-func poll(t *testing.T, what string, cond func() bool) {
+// poll calls cond until it is true, failing after the harness timeout.
+func (s *suite) poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(s.h.Timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %s waiting for %s", s.h.Timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func tail(s string) string {
+	if len(s) > 200 {
+		return "..." + s[len(s)-200:]
+	}
+	return s
 }
 
 // pidAlive reports whether pid runs and is not a zombie.

@@ -7,9 +7,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	"github.com/nomadlike/nomadlike/drivers/containerd"
-	"github.com/nomadlike/nomadlike/drivers/exec"
-	"github.com/nomadlike/nomadlike/drivers/rawexec"
+	"github.com/nomadlike/nomadlike/plugins/containerd"
+	"github.com/nomadlike/nomadlike/plugins/exec"
+	"github.com/nomadlike/nomadlike/plugins/rawexec"
 )
 
 // TestMain lets the test binary serve the built-in drivers as plugin

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	"github.com/nomadlike/nomadlike/drivers/rawexec"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
+	"github.com/nomadlike/nomadlike/plugins/rawexec"
 )
 
 // TestMain lets the test binary serve raw_exec as a plugin process, as the

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nomadlike/nomadlike/drivers/containerd/ociimage"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ociimage"
 )
 
 func main() {

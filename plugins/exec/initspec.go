@@ -1,6 +1,6 @@
 package exec
 
-import "github.com/nomadlike/nomadlike/drivers/exec/execinit"
+import "github.com/nomadlike/nomadlike/plugins/exec/execinit"
 
 // The task init lives in execinit, a package with few dependencies whose
 // init function runs early in the re-executed binary.

@@ -1,10 +1,10 @@
-module example.com/hello-driver
+module example.com/sleepy-driver
 
 go 1.26.8
 
 require (
 	github.com/hashicorp/go-hclog v1.6.3
-	github.com/nomadlike/nomadlike v0.0.0
+	github.com/nomadlike/nomadlike/drivers v0.1.0
 )
 
 require (
@@ -22,5 +22,3 @@ require (
 	google.golang.org/grpc v1.85.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
-
-replace github.com/nomadlike/nomadlike => ../../..

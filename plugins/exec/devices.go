@@ -3,7 +3,7 @@ package exec
 import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/nomadlike/nomadlike/drivers/exec/execinit"
+	"github.com/nomadlike/nomadlike/plugins/exec/execinit"
 )
 
 // Device numbers of the pseudo-terminal devices a task may use: its devpts's

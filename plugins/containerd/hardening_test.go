@@ -12,8 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	ctrd "github.com/nomadlike/nomadlike/drivers/containerd"
-	"github.com/nomadlike/nomadlike/drivers/containerd/ctrdtest"
+	ctrd "github.com/nomadlike/nomadlike/plugins/containerd"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ctrdtest"
 )
 
 // The attacks of issue #10 item 3, performed against a real containerd: a

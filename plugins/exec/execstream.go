@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	"github.com/nomadlike/nomadlike/drivers/exec/execinit"
 	"github.com/nomadlike/nomadlike/drivers/proc"
+	"github.com/nomadlike/nomadlike/plugins/exec/execinit"
 )
 
 var (

@@ -18,7 +18,7 @@ func TestFewDependencies(t *testing.T) {
 	}
 	allowed := map[string]bool{
 		"golang.org/x/sys/unix":                                true,
-		"github.com/nomadlike/nomadlike/drivers/exec/execinit": true,
+		"github.com/nomadlike/nomadlike/plugins/exec/execinit": true,
 	}
 	for _, dep := range strings.Fields(string(out)) {
 		if !allowed[dep] {

@@ -16,9 +16,9 @@ import (
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	ctrd "github.com/nomadlike/nomadlike/drivers/containerd"
-	"github.com/nomadlike/nomadlike/drivers/containerd/ctrdtest"
-	"github.com/nomadlike/nomadlike/drivers/containerd/ociimage"
+	ctrd "github.com/nomadlike/nomadlike/plugins/containerd"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ctrdtest"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ociimage"
 )
 
 // TestImageReferences imports archives that name their image in each form

@@ -9,9 +9,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	ctrd "github.com/nomadlike/nomadlike/drivers/containerd"
-	"github.com/nomadlike/nomadlike/drivers/containerd/ctrdtest"
 	"github.com/nomadlike/nomadlike/drivers/drivertest"
+	ctrd "github.com/nomadlike/nomadlike/plugins/containerd"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ctrdtest"
 )
 
 func TestMain(m *testing.M) {
@@ -46,7 +46,7 @@ func TestConformance(t *testing.T) {
 			// kernel drops signals a namespace's init does not handle, so
 			// SIGTERM cannot end it: the driver kills it instead, as Docker
 			// and Nomad's containerd driver end such containers.
-			"stop_graceful": "a container's PID 1 without a SIGTERM handler cannot be stopped by SIGTERM (kernel rule for namespace init)",
+			"signals/stop_graceful": "a container's PID 1 without a SIGTERM handler cannot be stopped by SIGTERM (kernel rule for namespace init)",
 		},
 	})
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
-	ctrd "github.com/nomadlike/nomadlike/drivers/containerd"
-	"github.com/nomadlike/nomadlike/drivers/containerd/ctrdtest"
+	ctrd "github.com/nomadlike/nomadlike/plugins/containerd"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ctrdtest"
 )
 
 const (

@@ -19,7 +19,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"golang.org/x/sys/unix"
 
-	"github.com/nomadlike/nomadlike/drivers/containerd/ociimage"
+	"github.com/nomadlike/nomadlike/plugins/containerd/ociimage"
 )
 
 // AddressEnv names an existing daemon's socket to use instead of starting one.
