@@ -18,8 +18,9 @@ import (
 // Config configures a Manager.
 type Config struct {
 	Logger hclog.Logger
-	// MaxConcurrent bounds the probes running at once (default 64).
-	MaxConcurrent int
+	// Workers is the number of goroutines running probes (default 32): a
+	// probe blocks one for at most its timeout.
+	Workers int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -28,7 +29,8 @@ type Config struct {
 type Manager struct {
 	logger     hclog.Logger
 	now        func() time.Time
-	sem        chan struct{}
+	due        chan *check
+	workers    int
 	httpClient *http.Client
 
 	mu       sync.Mutex
@@ -52,9 +54,9 @@ func New(cfg Config) *Manager {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	n := cfg.MaxConcurrent
+	n := cfg.Workers
 	if n <= 0 {
-		n = 64
+		n = 32
 	}
 	now := cfg.Now
 	if now == nil {
@@ -63,18 +65,22 @@ func New(cfg Config) *Manager {
 	return &Manager{
 		logger:     logger.Named("checks"),
 		now:        now,
-		sem:        make(chan struct{}, n),
-		httpClient: newHTTPClient(nil),
+		due:        make(chan *check, 4096),
+		workers:    n,
+		httpClient: newHTTPClient(nil, n),
 		allocs:     map[string]*allocChecks{},
 		tlsConns:   map[string]*http.Client{},
 		wake:       make(chan struct{}, 1),
 	}
 }
 
-func newHTTPClient(tc *tls.Config) *http.Client {
+// newHTTPClient returns the shared keep-alive client of http checks. At
+// most workers requests run at once, so keeping that many idle
+// connections per host means a connection is never dialed twice.
+func newHTTPClient(tc *tls.Config, workers int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 1024
-	tr.MaxIdleConnsPerHost = 4
+	tr.MaxIdleConns = 4096
+	tr.MaxIdleConnsPerHost = workers
 	tr.IdleConnTimeout = 90 * time.Second
 	tr.Proxy = nil
 	if tc != nil {
@@ -91,7 +97,7 @@ func (m *Manager) tlsClient(skipVerify bool, serverName string) *http.Client {
 	defer m.mu.Unlock()
 	c := m.tlsConns[key]
 	if c == nil {
-		c = newHTTPClient(&tls.Config{InsecureSkipVerify: skipVerify, ServerName: serverName}) //nolint:gosec // tls_skip_verify asked for it
+		c = newHTTPClient(&tls.Config{InsecureSkipVerify: skipVerify, ServerName: serverName}, m.workers) //nolint:gosec // tls_skip_verify asked for it
 		m.tlsConns[key] = c
 	}
 	return c
@@ -204,6 +210,15 @@ func (m *Manager) kick() {
 
 // Run schedules checks until ctx ends.
 func (m *Manager) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for i := 0; i < m.workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.work(ctx)
+		}()
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -235,15 +250,29 @@ func (m *Manager) dispatchDue() time.Duration {
 		if c.running {
 			continue // still running from last time: skip this turn
 		}
-		c.running = true
-		go m.runCheck(c)
+		select {
+		case m.due <- c:
+			c.running = true
+		default:
+			// Every worker is busy and the queue is full: skip this turn.
+		}
 	}
 	return time.Hour
 }
 
+// work runs due checks until ctx ends.
+func (m *Manager) work(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-m.due:
+			m.runCheck(c)
+		}
+	}
+}
+
 func (m *Manager) runCheck(c *check) {
-	m.sem <- struct{}{}
-	defer func() { <-m.sem }()
 	var r Result
 	skip := !m.taskRunning(c)
 	if !skip {
