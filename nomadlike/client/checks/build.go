@@ -125,7 +125,7 @@ func (m *Manager) newProber(a *nomadlike.Allocation, ref serviceRef, def *nomadl
 	case TypeTCP:
 		return &tcpProbe{addr: addr}, nil
 	case TypeHTTP:
-		return m.httpProber(def, addr)
+		return httpProber(def, addr)
 	case TypeGRPC:
 		p := &grpcProbe{addr: addr, service: def.GRPCService}
 		if def.GRPCUseTLS {
@@ -136,7 +136,7 @@ func (m *Manager) newProber(a *nomadlike.Allocation, ref serviceRef, def *nomadl
 	return nil, fmt.Errorf("%q: %w", def.Type, ErrUnknownType)
 }
 
-func (m *Manager) httpProber(def *nomadlike.ServiceCheck, addr string) (prober, error) {
+func httpProber(def *nomadlike.ServiceCheck, addr string) (prober, error) {
 	scheme := "http"
 	if def.Protocol == "https" {
 		scheme = "https"
@@ -162,9 +162,14 @@ func (m *Manager) httpProber(def *nomadlike.ServiceCheck, addr string) (prober, 
 			h.Add(k, v)
 		}
 	}
-	p := &httpProbe{client: m.httpClient, method: method, url: u.String(), header: h, body: def.Body, host: h.Get("Host")}
-	if def.TLSSkipVerify || def.TLSServerName != "" {
-		p.client = m.tlsClient(def.TLSSkipVerify, def.TLSServerName)
+	var tc *tls.Config
+	if scheme == "https" {
+		tc = &tls.Config{InsecureSkipVerify: def.TLSSkipVerify, ServerName: def.TLSServerName} //nolint:gosec // tls_skip_verify asked for it
+		if tc.ServerName == "" {
+			tc.ServerName, _, _ = net.SplitHostPort(addr)
+		}
 	}
-	return p, nil
+	host := h.Get("Host")
+	h.Del("Host")
+	return newHTTPProbe(method, u.String(), addr, host, h, def.Body, tc)
 }

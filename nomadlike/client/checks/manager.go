@@ -3,9 +3,7 @@ package checks
 import (
 	"container/heap"
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -27,16 +25,14 @@ type Config struct {
 
 // Manager runs every check of a client's allocations.
 type Manager struct {
-	logger     hclog.Logger
-	now        func() time.Time
-	due        chan *check
-	workers    int
-	httpClient *http.Client
+	logger  hclog.Logger
+	now     func() time.Time
+	due     chan *check
+	workers int
 
 	mu       sync.Mutex
 	queue    checkHeap
 	allocs   map[string]*allocChecks
-	tlsConns map[string]*http.Client
 	wake     chan struct{}
 	watchers watcherSet
 }
@@ -63,44 +59,13 @@ func New(cfg Config) *Manager {
 		now = time.Now
 	}
 	return &Manager{
-		logger:     logger.Named("checks"),
-		now:        now,
-		due:        make(chan *check, 4096),
-		workers:    n,
-		httpClient: newHTTPClient(nil, n),
-		allocs:     map[string]*allocChecks{},
-		tlsConns:   map[string]*http.Client{},
-		wake:       make(chan struct{}, 1),
+		logger:  logger.Named("checks"),
+		now:     now,
+		due:     make(chan *check, 4096),
+		workers: n,
+		allocs:  map[string]*allocChecks{},
+		wake:    make(chan struct{}, 1),
 	}
-}
-
-// newHTTPClient returns the shared keep-alive client of http checks. At
-// most workers requests run at once, so keeping that many idle
-// connections per host means a connection is never dialed twice.
-func newHTTPClient(tc *tls.Config, workers int) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 4096
-	tr.MaxIdleConnsPerHost = workers
-	tr.IdleConnTimeout = 90 * time.Second
-	tr.Proxy = nil
-	if tc != nil {
-		tr.TLSClientConfig = tc
-	}
-	// Checks do not follow redirects to other hosts' answers: a 3xx is
-	// the check's answer, as Nomad's.
-	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-func (m *Manager) tlsClient(skipVerify bool, serverName string) *http.Client {
-	key := fmt.Sprintf("%t/%s", skipVerify, serverName)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := m.tlsConns[key]
-	if c == nil {
-		c = newHTTPClient(&tls.Config{InsecureSkipVerify: skipVerify, ServerName: serverName}, m.workers) //nolint:gosec // tls_skip_verify asked for it
-		m.tlsConns[key] = c
-	}
-	return c
 }
 
 // Register starts the checks of a's services. A registered allocation is
@@ -241,7 +206,9 @@ func (m *Manager) dispatchDue() time.Duration {
 	now := m.now()
 	for m.queue.Len() > 0 {
 		c := m.queue[0]
-		if c.next.After(now) {
+		// Checks due within the slack go now, so the scheduler wakes at
+		// most every slack however many checks there are.
+		if c.next.After(now.Add(slack)) {
 			return c.next.Sub(now)
 		}
 		heap.Pop(&m.queue)

@@ -5,10 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,52 +20,6 @@ type prober interface {
 	probe(ctx context.Context) Result
 	close()
 }
-
-type httpProbe struct {
-	client *http.Client
-	method string
-	url    string
-	header http.Header
-	body   string
-	host   string
-}
-
-func (p *httpProbe) probe(ctx context.Context) Result {
-	var body io.Reader
-	if p.body != "" {
-		body = strings.NewReader(p.body)
-	}
-	req, err := http.NewRequestWithContext(ctx, p.method, p.url, body)
-	if err != nil {
-		return Result{Status: StatusCritical, Output: err.Error()}
-	}
-	req.Header = p.header.Clone()
-	if p.host != "" {
-		req.Host = p.host
-	}
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", "nomadlike-health-check")
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return Result{Status: StatusCritical, Output: err.Error()}
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(io.LimitReader(resp.Body, maxOutput))
-	// Drain a little more so the connection can be reused.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	st := StatusCritical
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		st = StatusPassing
-	case resp.StatusCode == http.StatusTooManyRequests:
-		st = StatusWarning
-	}
-	return Result{Status: st, StatusCode: resp.StatusCode,
-		Output: fmt.Sprintf("HTTP %s %s: %d %s Output: %s", p.method, p.url, resp.StatusCode, http.StatusText(resp.StatusCode), bytes.TrimSpace(out))}
-}
-
-func (p *httpProbe) close() {}
 
 type tcpProbe struct{ addr string }
 

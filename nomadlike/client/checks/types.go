@@ -40,6 +40,7 @@ const (
 	DefaultInterval = 10 * time.Second
 	DefaultTimeout  = 5 * time.Second
 	minInterval     = 100 * time.Millisecond
+	slack           = 10 * time.Millisecond
 	maxOutput       = 4096
 )
 
