@@ -14,9 +14,11 @@
 // Why it is shaped this way: a client may run thousands of checks, so no
 // goroutine sleeps per check. One Manager per agent keeps every check in a
 // heap ordered by its next run; one scheduler goroutine sleeps until the
-// earliest and hands due checks to short-lived probe goroutines, bounded by
-// a semaphore. HTTP checks share one keep-alive http.Client; a grpc check
-// keeps its connection between runs.
+// earliest (dispatching everything due within 10ms at once, so it wakes at
+// most 100 times a second) and hands due checks to a fixed pool of worker
+// goroutines. An http check keeps one keep-alive connection and sends a
+// request serialised once (probe_http.go says why not net/http's Client);
+// a grpc check keeps its client connection between runs.
 //
 // The status seam (status.go) gives other client components — the service
 // catalog — the aggregate status of each service of an allocation with a
