@@ -48,6 +48,15 @@ func checksJob(name, path, checkRestart string) string {
         interval = "500ms"
         timeout  = "2s"
       }
+      check {
+        name     = "script"
+        type     = "script"
+        task     = "web"
+        command  = "/bin/sh"
+        args     = ["-c", "echo in-task; exit 0"]
+        interval = "500ms"
+        timeout  = "5s"
+      }
     }
     task "web" {
       driver = "raw_exec"
@@ -113,14 +122,14 @@ func TestChecksPassAndRestart(t *testing.T) {
 		var code int
 		code, out = runCLI(ctx, t, "alloc", "checks", addr, good)
 		out = checksSpaces.ReplaceAllString(out, " ")
-		if code == 0 && strings.Count(out, "Status = success") == 2 {
+		if code == 0 && strings.Count(out, "Status = success") == 3 {
 			break
 		}
 		if !sleepCtx(ctx, 300*time.Millisecond) {
 			t.Fatalf("checks never passed:\n%s", out)
 		}
 	}
-	for _, want := range []string{"Status of 2 Nomad Service Checks", "Name = alive", "StatusCode = 200", "Mode = healthiness", "Name = port"} {
+	for _, want := range []string{"Status of 3 Nomad Service Checks", "Output = in-task", "Name = alive", "StatusCode = 200", "Mode = healthiness", "Name = port"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("alloc checks lacks %q:\n%s", want, out)
 		}
