@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	napi "github.com/hashicorp/nomad/api"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
@@ -132,6 +136,22 @@ func TestChecksPassAndRestart(t *testing.T) {
 	for _, want := range []string{"Status of 3 Nomad Service Checks", "Output = in-task", "Name = alive", "StatusCode = 200", "Mode = healthiness", "Name = port"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("alloc checks lacks %q:\n%s", want, out)
+		}
+	}
+	// The endpoint answers Nomad's shape.
+	resp, err := http.Get("http://" + p.HTTPAddr() + "/v1/client/allocation/" + good + "/checks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses napi.AllocCheckStatuses
+	err = json.NewDecoder(resp.Body).Decode(&statuses)
+	resp.Body.Close()
+	if err != nil || len(statuses) != 3 {
+		t.Fatalf("decode into api.AllocCheckStatuses: %v (%d checks)", err, len(statuses))
+	}
+	for id, st := range statuses {
+		if st.ID != id || st.Status != "success" || st.Service != "web" || st.Group != "g" || st.Timestamp == 0 {
+			t.Errorf("check %s = %+v", id, st)
 		}
 	}
 	if code, st := runCLI(ctx, t, "alloc", "status", addr, good); code != 0 || !strings.Contains(st, "Nomad Service Checks:") ||

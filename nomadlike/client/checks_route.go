@@ -3,7 +3,7 @@ package client
 import (
 	"net/http"
 
-	"github.com/nomadlike/nomadlike/nomadlike/client/checks"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
 // handleAllocChecks answers GET /v1/client/allocation/:alloc/checks with
@@ -17,7 +17,7 @@ func (c *Client) handleAllocChecks(w http.ResponseWriter, r *http.Request) {
 	}
 	out := c.checks.Results(ar.ID())
 	if out == nil {
-		out = map[string]checks.CheckStatus{}
+		out = map[string]api.AllocCheckStatus{}
 	}
 	writeJSON(w, out)
 }

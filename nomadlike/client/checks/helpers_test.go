@@ -11,6 +11,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
 // fakeTasks is a checks.Tasks whose tasks run since a fixed time.
@@ -94,9 +95,9 @@ func startManager(t testing.TB) *Manager {
 }
 
 // onlyResult returns the allocation's single check result.
-func onlyResult(m *Manager, allocID string) CheckStatus {
+func onlyResult(m *Manager, allocID string) api.AllocCheckStatus {
 	for _, r := range m.Results(allocID) {
 		return r
 	}
-	return CheckStatus{}
+	return api.AllocCheckStatus{}
 }

@@ -1,34 +1,21 @@
 package checks
 
-// CheckStatus is one check's latest result, in the shape of Nomad's
-// GET /v1/client/allocation/:id/checks (api.AllocCheckStatus).
-type CheckStatus struct {
-	ID      string `json:"ID"`
-	Check   string `json:"Check"`
-	Group   string `json:"Group"`
-	Mode    string `json:"Mode"`
-	Output  string `json:"Output"`
-	Service string `json:"Service"`
-	Task    string `json:"Task"`
-	// Status is "success", "failure" or "pending" (Nomad's words); a
-	// warning is a failure whose Output says so.
-	Status     string `json:"Status"`
-	StatusCode int    `json:"StatusCode"`
-	// Timestamp is the result's time in unix seconds.
-	Timestamp int64 `json:"Timestamp"`
-}
+import "github.com/nomadlike/nomadlike/nomadlike/api"
 
-// Results returns the allocation's checks by ID; nil when it has none.
-func (m *Manager) Results(allocID string) map[string]CheckStatus {
+// Results returns the latest result of each of the allocation's checks by
+// check ID, in Nomad's shape (GET /v1/client/allocation/:id/checks): Status
+// "success", "failure" (critical, or a warning whose Output says so) or
+// "pending"; nil when it has none.
+func (m *Manager) Results(allocID string) map[string]api.AllocCheckStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ac := m.allocs[allocID]
 	if ac == nil {
 		return nil
 	}
-	out := make(map[string]CheckStatus, len(ac.checks))
+	out := make(map[string]api.AllocCheckStatus, len(ac.checks))
 	for _, c := range ac.checks {
-		cs := CheckStatus{
+		cs := api.AllocCheckStatus{
 			ID: c.id, Check: c.name, Group: c.group, Mode: c.mode(), Service: c.service, Task: c.task,
 			Output: c.last.Output, StatusCode: c.last.StatusCode, Status: apiStatus(c.status),
 		}
