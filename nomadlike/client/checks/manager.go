@@ -35,6 +35,9 @@ type Manager struct {
 	allocs   map[string]*allocChecks
 	wake     chan struct{}
 	watchers watcherSet
+	// notifyMu orders status notifications with deregistration, so that
+	// no change is sent after an allocation's Removed.
+	notifyMu sync.Mutex
 }
 
 // allocChecks is one allocation's registered checks.
@@ -136,7 +139,9 @@ func (m *Manager) Deregister(allocID string) {
 			c.probe.close()
 		}
 	}
+	m.notifyMu.Lock()
 	m.watchers.removed(allocID)
+	m.notifyMu.Unlock()
 }
 
 func svcTask(ref serviceRef) string {
@@ -255,6 +260,25 @@ func (m *Manager) runCheck(c *check) {
 	m.finish(c, r, skip)
 }
 
+// startedAt is when the check's task last started; for a group check
+// without a task, when the group's last task started.
+func (c *check) startedAt() time.Time {
+	tasks := []string{c.task}
+	if c.task == "" {
+		tasks = nil
+		for _, t := range c.owner.alloc.Job.LookupTaskGroup(c.owner.alloc.TaskGroup).Tasks {
+			tasks = append(tasks, t.Name)
+		}
+	}
+	var last time.Time
+	for _, t := range tasks {
+		if s := c.owner.tasks.TaskState(t); s != nil && s.StartedAt.After(last) {
+			last = s.StartedAt.Time
+		}
+	}
+	return last
+}
+
 // taskRunning reports whether the check's task runs; a check of a
 // stopped or restarting task is not run (and starts over when it runs).
 func (m *Manager) taskRunning(c *check) bool {
@@ -279,11 +303,7 @@ func (m *Manager) finish(c *check, r Result, skipped bool) {
 		c.reset()
 	} else {
 		changed = c.apply(r)
-		var started time.Time
-		if s := c.owner.tasks.TaskState(c.task); s != nil {
-			started = s.StartedAt.Time
-		}
-		if restart = c.restartDue(r.Time, started); restart {
+		if restart = c.restartDue(r.Time, c.startedAt()); restart {
 			reason = fmt.Sprintf("healthcheck: check %q unhealthy", c.name)
 			c.reset()
 			changed = true
@@ -319,7 +339,9 @@ func (m *Manager) restartTasks(ac *allocChecks, c *check, reason string) {
 // notify tells the allocation's runner and the status watchers.
 func (m *Manager) notify(ac *allocChecks) {
 	ac.tasks.ChecksChanged()
+	m.notifyMu.Lock()
 	m.watchers.changed(m.serviceStatuses(ac))
+	m.notifyMu.Unlock()
 }
 
 // AllHealthy reports whether every check of the allocation counts as

@@ -62,6 +62,9 @@ func (m *Manager) ServiceStatuses(allocID string) []ServiceStatus {
 func (m *Manager) serviceStatuses(ac *allocChecks) []ServiceStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.allocs[ac.alloc.ID] != ac {
+		return nil // deregistered meanwhile: watchers were told
+	}
 	type key struct{ svc, task string }
 	agg := map[key]Status{}
 	var order []key
