@@ -21,6 +21,7 @@ func allocCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			allocStatusCommand(), allocLogsCommand(), allocStopCommand(),
 			allocRestartCommand(), allocSignalCommand(), allocExecCommand(), allocFSCommand(),
+			allocChecksCommand(),
 		},
 	}
 }
@@ -56,6 +57,12 @@ func allocStatusCommand() *cli.Command {
 				return printJSON(c.App.Writer, a)
 			}
 			formatAllocStatus(c.App.Writer, a, c.Bool("verbose"), time.Now())
+			if !a.ClientTerminalStatus() {
+				// Best effort: the client may be unreachable.
+				if res, err := client.Allocations().Checks(cmdContext(c), id); err == nil {
+					formatAllocStatusChecks(c.App.Writer, res)
+				}
+			}
 			return nil
 		},
 	}

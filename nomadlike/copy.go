@@ -194,12 +194,20 @@ func (s *Service) Copy() *Service {
 	c.Tags = copyStrings(s.Tags)
 	c.CanaryTags = copyStrings(s.CanaryTags)
 	c.Meta = maps.Clone(s.Meta)
+	if s.CheckRestart != nil {
+		cr := *s.CheckRestart
+		c.CheckRestart = &cr
+	}
 	c.Checks = copyList(s.Checks, func(ch *ServiceCheck) *ServiceCheck {
 		if ch == nil {
 			return nil
 		}
 		cc := *ch
 		cc.Args = copyStrings(ch.Args)
+		if ch.CheckRestart != nil {
+			cr := *ch.CheckRestart
+			cc.CheckRestart = &cr
+		}
 		if ch.Header != nil {
 			cc.Header = make(map[string][]string, len(ch.Header))
 			for k, v := range ch.Header {

@@ -400,6 +400,45 @@ func validateService(v validator, s *Service, ports map[string]bool) {
 		if c.PortLabel != "" && !ports[c.PortLabel] && !isNumeric(c.PortLabel) {
 			cv.fail("PortLabel", "no port labelled %q in the group or task network", c.PortLabel)
 		}
+		validateCheckRun(cv, c)
+	}
+	validateCheckRestart(v.at("CheckRestart"), s.CheckRestart)
+}
+
+// validateCheckRun checks the fields the client's check runner reads
+// (issue #13).
+func validateCheckRun(v validator, c *ServiceCheck) {
+	switch c.OnUpdate {
+	case "", CheckOnUpdateRequireHealthy, CheckOnUpdateIgnoreWarnings, CheckOnUpdateIgnore:
+	default:
+		v.fail("OnUpdate", "unknown on_update %q (want require_healthy, ignore_warnings or ignore)", c.OnUpdate)
+	}
+	switch c.InitialStatus {
+	case "", "passing", "warning", "critical":
+	default:
+		v.fail("InitialStatus", "unknown initial_status %q (want passing, warning or critical)", c.InitialStatus)
+	}
+	if c.SuccessBeforePassing < 0 {
+		v.fail("SuccessBeforePassing", "must be >= 0")
+	}
+	if c.FailuresBeforeCritical < 0 {
+		v.fail("FailuresBeforeCritical", "must be >= 0")
+	}
+	if c.Protocol != "" && c.Protocol != "http" && c.Protocol != "https" {
+		v.fail("Protocol", "unknown protocol %q (want http or https)", c.Protocol)
+	}
+	validateCheckRestart(v.at("CheckRestart"), c.CheckRestart)
+}
+
+func validateCheckRestart(v validator, cr *CheckRestart) {
+	if cr == nil {
+		return
+	}
+	if cr.Limit < 0 {
+		v.fail("Limit", "must be >= 0")
+	}
+	if cr.Grace < 0 {
+		v.fail("Grace", "must be >= 0")
 	}
 }
 

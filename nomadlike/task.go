@@ -103,6 +103,20 @@ type Service struct {
 	Checks      []*ServiceCheck   `json:"Checks"`
 	Provider    string            `json:"Provider"`
 	Meta        map[string]string `json:"Meta"`
+	// CheckRestart applies to every check of the service that sets none.
+	CheckRestart *CheckRestart `json:"CheckRestart"`
+}
+
+// CheckRestart restarts a task whose check keeps failing
+// (nomadlike/client/checks).
+type CheckRestart struct {
+	// Limit is the number of consecutive failures that restart the task
+	// (0: never).
+	Limit int `json:"Limit"`
+	// Grace ignores failures for this long after the task (re)starts.
+	Grace time.Duration `json:"Grace"`
+	// IgnoreWarnings counts a warning as passing.
+	IgnoreWarnings bool `json:"IgnoreWarnings"`
 }
 
 // ServiceCheck is a health check of a service.
@@ -122,6 +136,15 @@ type ServiceCheck struct {
 	Header        map[string][]string `json:"Header"`
 	Body          string              `json:"Body"`
 	TaskName      string              `json:"TaskName"`
+	// Run by the client's check runner (nomadlike/client/checks).
+	GRPCService            string        `json:"GRPCService"`
+	GRPCUseTLS             bool          `json:"GRPCUseTLS"`
+	TLSServerName          string        `json:"TLSServerName"`
+	TLSSkipVerify          bool          `json:"TLSSkipVerify"`
+	SuccessBeforePassing   int           `json:"SuccessBeforePassing"`
+	FailuresBeforeCritical int           `json:"FailuresBeforeCritical"`
+	OnUpdate               string        `json:"OnUpdate"`
+	CheckRestart           *CheckRestart `json:"CheckRestart"`
 }
 
 // Copy returns a deep copy of the template.
@@ -138,3 +161,9 @@ func (t *Template) Copy() *Template {
 	c.Wait = copyPtr(t.Wait)
 	return &c
 }
+// Check on_update modes: how a check counts for deployment health.
+const (
+	CheckOnUpdateRequireHealthy = "require_healthy"
+	CheckOnUpdateIgnoreWarnings = "ignore_warnings"
+	CheckOnUpdateIgnore         = "ignore"
+)

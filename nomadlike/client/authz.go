@@ -79,6 +79,8 @@ var clientRoutes = []Route{
 	{[]string{http.MethodGet}, "/v1/client/fs/readat/{alloc}", allocNeed(acl.NamespaceCapabilityReadFS), (*Client).handleFSReadAt},
 	{[]string{http.MethodGet}, "/v1/client/fs/stream/{alloc}", allocNeed(acl.NamespaceCapabilityReadFS), (*Client).handleFSStream},
 	{[]string{http.MethodGet}, "/v1/client/allocation/{alloc}/stats", allocNeed(acl.NamespaceCapabilityReadJob), (*Client).handleAllocStats},
+	// Check results (issue #13, checks.go).
+	{[]string{http.MethodGet}, "/v1/client/allocation/{alloc}/checks", allocNeed(acl.NamespaceCapabilityReadJob), (*Client).handleAllocChecks},
 	{writeMethods, "/v1/client/allocation/{alloc}/restart", allocNeed(acl.NamespaceCapabilityAllocLifecycle), (*Client).handleRestart},
 	{writeMethods, "/v1/client/allocation/{alloc}/signal", allocNeed(acl.NamespaceCapabilityAllocLifecycle), (*Client).handleSignal},
 	{writeMethods, "/v1/client/allocation/{alloc}/exec", allocNeed(acl.NamespaceCapabilityAllocExec), (*Client).handleExec},

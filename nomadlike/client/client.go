@@ -16,6 +16,7 @@ import (
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocrunner"
+	"github.com/nomadlike/nomadlike/nomadlike/client/checks"
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
@@ -32,6 +33,8 @@ type Client struct {
 	drivers *drivermanager.Manager
 	updates *updater
 	getter  *getter.Getter
+	// checks runs the services' health checks (issue #13).
+	checks *checks.Manager
 
 	nodeMu sync.RWMutex
 	node   *nomadlike.Node
@@ -83,6 +86,7 @@ func New(cfg Config) (*Client, error) {
 		logger:       cfg.Logger.Named("client"),
 		db:           db,
 		getter:       getter.New(*cfg.Artifact),
+		checks:       checks.New(checks.Config{Logger: cfg.Logger}),
 		runners:      map[string]*allocrunner.AllocRunner{},
 		collected:    map[string]bool{},
 		registeredCh: make(chan struct{}),
@@ -206,7 +210,11 @@ func (c *Client) Start() error {
 		if err = c.restore(); err != nil {
 			return
 		}
-		c.wg.Add(5)
+		c.wg.Add(6)
+		go func() {
+			defer c.wg.Done()
+			c.checks.Run(c.ctx)
+		}()
 		go c.gcLoop()
 		go c.registerAndHeartbeat()
 		go c.watchAllocations()
@@ -248,8 +256,8 @@ func (c *Client) newRunner(a *nomadlike.Allocation, restored *localstate.AllocSt
 	ar, err := allocrunner.New(allocrunner.Config{
 		Alloc: a, AllocsDir: c.allocsDir(), Drivers: c.drivers, DB: c.db,
 		Node: c.nodeForTasks, Getter: c.getter, Updater: c.updates, Logger: c.logger, Restored: restored,
-		DestroyHooks: []allocrunner.AllocDestroyHook{keep},
-		Templates:    c.templateConfig(), // templates (tmplwatch)
+		DestroyHooks: []allocrunner.AllocDestroyHook{keep}, Checks: c.checks,
+		Templates: c.templateConfig(), // templates (tmplwatch)
 	})
 	keep.ar = ar
 	return ar, err

@@ -26,6 +26,7 @@ import (
 //	GET      /v1/client/fs/logs/:alloc?task=&type=stdout|stderr&follow=&origin=start|end&offset=&plain=
 //	GET      /v1/client/fs/{ls,stat,cat,readat,stream}/:alloc?path=...   (fs.go)
 //	GET      /v1/client/allocation/:alloc/stats
+//	GET      /v1/client/allocation/:alloc/checks
 //	PUT/POST /v1/client/allocation/:alloc/restart  {"TaskName": "", "AllTasks": false}
 //	PUT/POST /v1/client/allocation/:alloc/signal   {"Task": "", "Signal": "SIGHUP"}
 //	PUT/POST /v1/client/allocation/:alloc/exec     {"Task": "", "Cmd": ["ls"], "Timeout": ns} (non-interactive)

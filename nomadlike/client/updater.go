@@ -42,6 +42,8 @@ func (u *updater) AllocStateUpdated(a *nomadlike.Allocation) {
 	s := &nomadlike.Allocation{
 		ID: a.ID, NodeID: a.NodeID, JobID: a.JobID, Namespace: a.Namespace, TaskGroup: a.TaskGroup, Name: a.Name, EvalID: a.EvalID,
 		ClientStatus: a.ClientStatus, ClientDescription: a.ClientDescription, TaskStates: a.TaskStates,
+		// The client's verdict on the allocation's health in its deployment.
+		DeploymentID: a.DeploymentID, DeploymentStatus: a.DeploymentStatus,
 		ModifyTime: time.Now().UnixNano(),
 	}
 	u.mu.Lock()

@@ -41,14 +41,14 @@ var serviceSpec = blockSpec{
 		{"task", "TaskName"},
 	},
 	attrs:    []string{"meta"},
-	blocks:   []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "meta"}},
-	children: map[string]*blockSpec{"check": &checkSpec, "meta": nil},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "meta"}, {Type: "check_restart"}},
+	children: map[string]*blockSpec{"check": &checkSpec, "meta": nil, "check_restart": &checkRestartSpec},
 	extra: []typedAttr{
 		boolAttr("enable_tag_override"), mapAttr("canary_meta"), mapAttr("tagged_addresses"),
 		strAttr("on_update"), strAttr("cluster"), strAttr("kind"),
 	},
 	drop: []dropBlock{
-		drop("canary_meta", mapBody), drop("check_restart", &checkRestartSpec), drop("connect", &connectSpec),
+		drop("canary_meta", mapBody), drop("connect", &connectSpec),
 		drop("identity", &identitySpec), drop("weights", &weightsSpec),
 	},
 }.build()
@@ -70,16 +70,20 @@ var checkSpec = blockSpec{
 		{"method", "Method"},
 		{"body", "Body"},
 		{"task", "TaskName"},
+		{"grpc_service", "GRPCService"},
+		{"grpc_use_tls", "GRPCUseTLS"},
+		{"tls_server_name", "TLSServerName"},
+		{"tls_skip_verify", "TLSSkipVerify"},
+		{"success_before_passing", "SuccessBeforePassing"},
+		{"failures_before_critical", "FailuresBeforeCritical"},
+		{"on_update", "OnUpdate"},
 	},
 	attrs:    []string{"header"},
-	blocks:   []hcl.BlockHeaderSchema{{Type: "header"}},
-	children: map[string]*blockSpec{"header": nil},
+	blocks:   []hcl.BlockHeaderSchema{{Type: "header"}, {Type: "check_restart"}},
+	children: map[string]*blockSpec{"header": nil, "check_restart": &checkRestartSpec},
 	extra: []typedAttr{
-		strAttr("grpc_service"), boolAttr("grpc_use_tls"), numAttr("success_before_passing"),
-		numAttr("failures_before_critical"), numAttr("failures_before_warning"), boolAttr("expose"),
-		strAttr("tls_server_name"), boolAttr("tls_skip_verify"), strAttr("on_update"), strAttr("notes"),
+		numAttr("failures_before_warning"), boolAttr("expose"), strAttr("notes"),
 	},
-	drop: []dropBlock{drop("check_restart", &checkRestartSpec)},
 }.build()
 
 func (p *parser) network(b *hcl.Block, path string) *nomadlike.NetworkResource {
@@ -126,6 +130,7 @@ func (p *parser) service(b *hcl.Block, path, defaultName string) *nomadlike.Serv
 		s.Name = defaultName
 	}
 	s.Meta = p.stringMap(c, "meta", joinPath(path, "Meta"))
+	s.CheckRestart = p.checkRestart(c, joinPath(path, "CheckRestart"))
 	for i, cb := range c.Blocks.OfType("check") {
 		cpath := item(path, "Checks", itoa(i))
 		p.ranges[cpath] = cb.DefRange
@@ -133,6 +138,7 @@ func (p *parser) service(b *hcl.Block, path, defaultName string) *nomadlike.Serv
 		cc := p.content(cb.Body, checkSpec)
 		p.decodeFields(cc, checkSpec, cpath, chk)
 		chk.Header = p.headers(cc, joinPath(cpath, "Header"))
+		chk.CheckRestart = p.checkRestart(cc, joinPath(cpath, "CheckRestart"))
 		s.Checks = append(s.Checks, chk)
 	}
 	return s
@@ -195,4 +201,19 @@ func (p *parser) headers(c *hcl.BodyContent, path string) map[string][]string {
 		return nil
 	}
 	return out
+}
+
+// checkRestart decodes the check_restart block of c, if any.
+func (p *parser) checkRestart(c *hcl.BodyContent, path string) *nomadlike.CheckRestart {
+	bs := c.Blocks.OfType("check_restart")
+	if len(bs) == 0 {
+		return nil
+	}
+	if len(bs) > 1 {
+		p.errorAt(bs[1].DefRange, "Duplicate check_restart block", "Only one check_restart block is allowed here.")
+	}
+	p.ranges[path] = bs[0].DefRange
+	cr := &nomadlike.CheckRestart{}
+	p.decodeFields(p.content(bs[0].Body, checkRestartSpec), checkRestartSpec, path, cr)
+	return cr
 }

@@ -4,7 +4,8 @@ package jobspec
 const (
 	reasonDeployments = "nomadlike has no deployments: a changed job replaces its allocations at once, " +
 		"without max_parallel pacing, health checks, canaries or auto-revert"
-	reasonServices = "nomadlike has no service catalog: the service is not registered and its checks do not run"
+	reasonServices = "nomadlike has no service catalog: the service is not registered (its checks do run on the " +
+		"client, with check_restart; see alloc checks)"
 	reasonShutdown = "tasks are stopped right away, without the delay"
 	reasonVault    = "nomadlike has no Vault integration: no token or secret reaches the task"
 	reasonConsul   = "nomadlike has no Consul integration"

@@ -108,7 +108,7 @@ var numaSpec = blockSpec{name: "numa",
 }.build()
 
 var checkRestartSpec = blockSpec{name: "check_restart",
-	extra: []typedAttr{numAttr("limit"), durAttr("grace"), boolAttr("ignore_warnings")},
+	fields: []field{{"limit", "Limit"}, {"grace", "Grace"}, {"ignore_warnings", "IgnoreWarnings"}},
 }.build()
 
 var weightsSpec = blockSpec{name: "weights",

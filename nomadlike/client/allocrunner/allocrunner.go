@@ -11,6 +11,7 @@ import (
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
+	"github.com/nomadlike/nomadlike/nomadlike/client/checks"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
@@ -43,6 +44,8 @@ type Config struct {
 	DestroyHooks []AllocDestroyHook
 	// Templates is what templates need to read Nomad data (tmplwatch).
 	Templates TemplateConfig
+	// Checks runs the services' checks (nil: none run; see health.go).
+	Checks *checks.Manager
 }
 
 // Task roles in the group's lifecycle.
@@ -81,8 +84,14 @@ type AllocRunner struct {
 	updater StateUpdater
 	logger  hclog.Logger
 	hooks   []any
+	checks  *checks.Manager
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// Deployment health (health.go), under mu.
+	health   *nomadlike.AllocDeploymentStatus
+	healthW  *checks.HealthWatcher
+	checksOn bool
+
 	alloc *nomadlike.Allocation
 	tasks map[string]*TaskRunner
 	roles map[string]string
@@ -119,6 +128,7 @@ func New(cfg Config) (*AllocRunner, error) {
 		ad:         allocdir.New(cfg.AllocsDir, a.ID),
 		db:         cfg.DB,
 		updater:    cfg.Updater,
+		checks:     cfg.Checks,
 		logger:     logger.Named("alloc_runner").With("alloc_id", a.ID),
 		alloc:      a,
 		tasks:      map[string]*TaskRunner{},
@@ -187,6 +197,7 @@ func (ar *AllocRunner) clientAllocLocked() *nomadlike.Allocation {
 		a.TaskStates[name] = tr.State()
 	}
 	a.ClientStatus, a.ClientDescription = ClientStatus(a.TaskStates)
+	ar.withHealthLocked(a)
 	return a
 }
 
@@ -230,6 +241,7 @@ func (ar *AllocRunner) taskStateUpdated() {
 	case ar.updateCh <- struct{}{}:
 	default:
 	}
+	ar.notifyHealth()
 	ar.mu.Lock()
 	defer ar.mu.Unlock()
 	if ar.updater != nil {
@@ -241,6 +253,10 @@ func (ar *AllocRunner) taskStateUpdated() {
 // servers. A desired status of stop or evict kills the tasks.
 func (ar *AllocRunner) Update(a *nomadlike.Allocation) {
 	ar.mu.Lock()
+	newDeployment := a.DeploymentID != ar.alloc.DeploymentID
+	if newDeployment {
+		ar.health = nil
+	}
 	ar.alloc = a
 	for _, tr := range ar.tasks {
 		tr.UpdateAlloc(a)
@@ -251,6 +267,8 @@ func (ar *AllocRunner) Update(a *nomadlike.Allocation) {
 	}
 	if a.DesiredStatus != nomadlike.AllocDesiredStatusRun {
 		ar.Kill()
+	} else if newDeployment && ar.checksRunning() {
+		ar.startHealth(ar.Alloc())
 	}
 	ar.taskStateUpdated()
 }
@@ -460,6 +478,15 @@ func firstFailed(trs []*TaskRunner) *TaskRunner {
 	return nil
 }
 
+func allRunning(trs []*TaskRunner) bool {
+	for _, tr := range trs {
+		if tr.State().State != nomadlike.TaskStateRunning {
+			return false
+		}
+	}
+	return true
+}
+
 func allStarted(trs []*TaskRunner) bool {
 	for _, tr := range trs {
 		if s := tr.State().State; s != nomadlike.TaskStateRunning && s != nomadlike.TaskStateDead {
@@ -571,10 +598,12 @@ func (ar *AllocRunner) runPhases() phaseResult {
 	ar.start(main)
 	poststart := ar.byRole(rolePoststart)
 	poststartStarted := len(poststart) == 0
+	checksStarted := false
+	defer ar.stopChecks()
 	leader := ar.leader()
 	for {
 		r := ar.waitFor(func() bool {
-			return (!poststartStarted && allStarted(main)) || allDead(main) ||
+			return (!poststartStarted && allStarted(main)) || (!checksStarted && allRunning(main)) || allDead(main) ||
 				firstFailed(nonPost) != nil || (leader != nil && leader.IsDead())
 		}, true)
 		switch r {
@@ -599,7 +628,12 @@ func (ar *AllocRunner) runPhases() phaseResult {
 			ar.killAndWait(nonPost, nil)
 			return waitMet
 		}
-		if !poststartStarted {
+		if !checksStarted && allRunning(main) {
+			checksStarted = true
+			ar.setChecksRunning()
+			ar.startChecks()
+		}
+		if !poststartStarted && allStarted(main) {
 			ar.start(poststart)
 			poststartStarted = true
 		}

@@ -78,6 +78,7 @@ type TaskRunner struct {
 	shutdownCtx    context.Context
 	shutdownCancel context.CancelFunc
 	restartCh      chan struct{}
+	checkRestartCh chan string
 	waitCh         chan struct{}
 }
 
@@ -116,6 +117,8 @@ func NewTaskRunner(cfg TaskRunnerConfig) *TaskRunner {
 		local:     cfg.Local,
 		restartCh: make(chan struct{}, 1),
 		waitCh:    make(chan struct{}),
+
+		checkRestartCh: make(chan string, 1),
 
 		reconnectPolicy: defaultReconnect,
 	}
@@ -290,6 +293,23 @@ func (tr *TaskRunner) RestartFor(reason string) error {
 	}
 	select {
 	case tr.restartCh <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// RestartForCheck stops the running task because a check failed
+// (check_restart); unlike Restart, the restart goes through the restart
+// policy, counting as a failure, as Nomad's.
+func (tr *TaskRunner) RestartForCheck(reason string) error {
+	tr.mu.Lock()
+	running := tr.state.State == nomadlike.TaskStateRunning
+	tr.mu.Unlock()
+	if !running {
+		return fmt.Errorf("restart %s: %w", tr.name, ErrTaskNotRunning)
+	}
+	select {
+	case tr.checkRestartCh <- reason:
 	default:
 	}
 	return nil
@@ -730,6 +750,16 @@ func (tr *TaskRunner) wait() (*drivers.ExitResult, waitOutcome) {
 			res := tr.stop(d, id, resCh, true)
 			cancel()
 			return res, outcomeKilled
+		case reason := <-tr.checkRestartCh:
+			tr.emit(newEvent(nomadlike.TaskEventRestartSignal, reason))
+			res := tr.stop(d, id, resCh, false)
+			cancel()
+			if res.Successful() {
+				r := *res
+				r.Err = reason
+				res = &r
+			}
+			return res, outcomeExited
 		case <-tr.restartCh:
 			tr.mu.Lock()
 			note := tr.restartNote
