@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/schema"
 )
 
 // Sentinel errors drivers return; they survive the plugin boundary.
@@ -75,6 +77,10 @@ type Info struct {
 	Name         string       `json:"Name"`
 	Version      string       `json:"Version"`
 	Capabilities Capabilities `json:"Capabilities"`
+	// TaskConfigSchema is the schema of the driver's task config; the plugin
+	// glue fills it from SchemaPublisher. Nil: the driver publishes none and
+	// the servers cannot check task configs before placement.
+	TaskConfigSchema *schema.Schema `json:"TaskConfigSchema,omitempty"`
 }
 
 // Filesystem isolation levels.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/drivers/logging"
+	"github.com/nomadlike/nomadlike/drivers/schema"
 )
 
 // pluginConfig is the plugin "hello-driver" { config { ... } } block.
@@ -22,9 +22,16 @@ type pluginConfig struct {
 
 // taskConfig is a task's config block.
 type taskConfig struct {
-	Message string `json:"message"`
-	Sleep   string `json:"sleep"`
+	Message string        `json:"message" schema:"required"`
+	Sleep   time.Duration `json:"sleep" schema:"default=0s"`
 }
+
+// taskSchema is the task config schema the driver publishes: the servers
+// check every hello-driver task against it before placing the job.
+var taskSchema = schema.MustOf(taskConfig{})
+
+// TaskConfigSchema implements drivers.SchemaPublisher.
+func (d *helloDriver) TaskConfigSchema() *schema.Schema { return taskSchema }
 
 // helloDriver runs tasks inside the plugin process: a task writes one line
 // and "runs" for a while. Such tasks cannot survive a plugin restart.
@@ -55,12 +62,8 @@ func (d *helloDriver) Info() drivers.Info {
 
 func (d *helloDriver) SetConfig(cfg *drivers.PluginConfig) error {
 	var c pluginConfig
-	if len(cfg.Config) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(cfg.Config))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return fmt.Errorf("config: %w", err)
-		}
+	if err := schema.Decode(cfg.Config, "config", &c); err != nil {
+		return err
 	}
 	d.mu.Lock()
 	d.enabled = c.Enabled
@@ -79,20 +82,13 @@ func (d *helloDriver) Fingerprint(context.Context) (*drivers.Fingerprint, error)
 
 func parseTaskConfig(raw json.RawMessage) (taskConfig, time.Duration, error) {
 	var c taskConfig
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, 0, fmt.Errorf("config: %w", err)
+	if err := schema.Decode(raw, "config", &c); err != nil {
+		return c, 0, err
 	}
-	if c.Message == "" {
-		return c, 0, errors.New("config.message: required")
+	if c.Sleep < 0 {
+		return c, 0, errors.New("config.sleep: must not be negative")
 	}
-	var sleep time.Duration
-	if c.Sleep != "" {
-		var err error
-		if sleep, err = time.ParseDuration(c.Sleep); err != nil {
-			return c, 0, fmt.Errorf("config.sleep: %w", err)
-		}
-	}
-	return c, sleep, nil
+	return c, c.Sleep, nil
 }
 
 func (d *helloDriver) ValidateTaskConfig(raw json.RawMessage) error {
