@@ -1,6 +1,9 @@
 package nomadlike
 
-import "maps"
+import (
+	"maps"
+	"slices"
+)
 
 func copyPtr[T any](p *T) *T {
 	if p == nil {
@@ -286,6 +289,7 @@ func (n *Node) Copy() *Node {
 		for k, d := range n.Drivers {
 			dc := *d
 			dc.Attributes = maps.Clone(d.Attributes)
+			dc.ConfigSchema = slices.Clone(d.ConfigSchema)
 			c.Drivers[k] = &dc
 		}
 	}
