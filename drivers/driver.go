@@ -188,6 +188,9 @@ type TaskHandle struct {
 	State   string      `json:"State"`
 	// DriverState is the driver's own recovery data (pid, container ID...).
 	DriverState json.RawMessage `json:"DriverState"`
+	// Network is the network the driver created for the task (see
+	// DriverNetwork); nil when the task uses the host's network.
+	Network *DriverNetwork `json:"Network,omitempty"`
 }
 
 // ExitResult is how a task ended.
