@@ -267,6 +267,7 @@ func (ts *TaskState) Copy() *TaskState {
 		ec.Details = maps.Clone(e.Details)
 		return &ec
 	})
+	c.DriverNetwork = ts.DriverNetwork.Copy()
 	return &c
 }
 

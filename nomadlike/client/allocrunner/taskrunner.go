@@ -65,6 +65,9 @@ type TaskRunner struct {
 	killNote string
 
 	restarts *restartTracker // Run goroutine only
+	// eventsStop ends the driver events subscription (driverevents.go);
+	// Run goroutine only.
+	eventsStop func()
 	// reconnectPolicy bounds the wait for a dead driver plugin.
 	reconnectPolicy reconnectPolicy
 
@@ -366,6 +369,7 @@ func (tr *TaskRunner) Stats(ctx context.Context) (*drivers.TaskResourceUsage, er
 // servers are told is never ahead of what a restarted agent would know.
 func (tr *TaskRunner) Run() {
 	defer close(tr.waitCh)
+	defer tr.stopDriverEvents() // driver task events (#20)
 	tr.mu.Lock()
 	tr.started = true
 	dead := tr.state.State == nomadlike.TaskStateDead
@@ -375,6 +379,9 @@ func (tr *TaskRunner) Run() {
 		return
 	}
 	resumed := handle != nil && tr.recoverHandle(handle)
+	if resumed {
+		tr.watchDriverEvents(tr.driverOf(), handle.Config.ID) // driver task events (#20)
+	}
 
 	for {
 		var res *drivers.ExitResult
@@ -407,6 +414,7 @@ func (tr *TaskRunner) Run() {
 		if startErr == nil {
 			var outcome waitOutcome
 			res, outcome = tr.wait()
+			tr.stopDriverEvents() // the attempt is over (driverevents.go)
 			switch outcome {
 			case outcomeShutdown:
 				return
@@ -555,8 +563,10 @@ func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
 	if err := d.ValidateTaskConfig(cfg.Config); err != nil {
 		return driverFailureEvent(fmt.Errorf("failed to validate task config: %w", err), true), false, err
 	}
+	tr.watchDriverEvents(d, cfg.ID) // before StartTask: its events count (#20)
 	handle, err := d.StartTask(cfg)
 	if err != nil {
+		tr.stopDriverEvents()
 		return driverFailureEvent(fmt.Errorf("failed to start task: %w", err), false), true, err
 	}
 	if handle.Config == nil {
@@ -565,6 +575,7 @@ func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
 	tr.update(func() {
 		tr.local.Handle = handle
 		tr.driver = d
+		tr.state.DriverNetwork = driverNetwork(handle.Network) // (#20)
 	})
 	tr.setState(nomadlike.TaskStateRunning, false, newEvent(nomadlike.TaskEventStarted, "Task started by client"))
 	return nil, true, nil
