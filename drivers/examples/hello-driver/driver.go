@@ -38,9 +38,18 @@ func (d *helloDriver) TaskConfigSchema() *schema.Schema { return taskSchema }
 type helloDriver struct {
 	logger hclog.Logger
 
+	// events fans task events out to the client (drivers.EventEmitter).
+	events drivers.EventBroadcaster
+
 	mu      sync.Mutex
 	enabled bool
 	tasks   map[string]*task
+}
+
+// TaskEvents implements drivers.EventEmitter: the client shows these
+// events with the task's own ("Driver" events in alloc status).
+func (d *helloDriver) TaskEvents(ctx context.Context) (<-chan *drivers.TaskEvent, error) {
+	return d.events.Subscribe(ctx), nil
 }
 
 type task struct {
@@ -125,6 +134,8 @@ func (d *helloDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, e
 		}
 		close(t.done)
 	}()
+	d.events.Emit(&drivers.TaskEvent{TaskID: cfg.ID, AllocID: cfg.AllocID, TaskName: cfg.Name,
+		Message: "Greeting written", Annotations: map[string]string{"sleep": sleep.String()}})
 	d.logger.Info("greeted", "task_id", cfg.ID)
 	return &drivers.TaskHandle{Version: 1, Config: cfg, State: drivers.TaskStateRunning}, nil
 }
