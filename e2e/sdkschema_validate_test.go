@@ -62,6 +62,7 @@ func TestSDKSchemaJobConfigChecked(t *testing.T) {
 			}
 			for _, cmd := range [][]string{{"job", "validate"}, {"job", "plan"}, {"job", "run"}} {
 				code, out := runCLI(ctx, t, append(cmd, a.address(), file)...)
+				t.Logf("%s:\n%s", strings.Join(cmd, " "), out)
 				if code == 0 {
 					t.Fatalf("%s = exit 0, want a failure:\n%s", strings.Join(cmd, " "), out)
 				}
