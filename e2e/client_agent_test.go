@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -243,12 +242,7 @@ func TestClientThirdPartyDriver(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	pluginDir := t.TempDir()
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(pluginDir, "hello-driver"), ".")
-	build.Dir = filepath.Join(repoRoot(t), "drivers", "examples", "hello-driver")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build hello-driver: %v\n%s", err, out)
-	}
+	pluginDir := buildHelloDriver(ctx, t)
 	a := startDevAgent(t, devAgentOptions{config: fmt.Sprintf(`plugin_dir = %q
 plugin "hello-driver" {
   config {

@@ -42,12 +42,7 @@ func TestSDKSchemaHelloDriver(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	pluginDir := t.TempDir()
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(pluginDir, "hello-driver"), ".")
-	build.Dir = filepath.Join(repoRoot(t), "drivers", "examples", "hello-driver")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build hello-driver: %v\n%s", err, out)
-	}
+	pluginDir := buildHelloDriver(ctx, t)
 	a := startDevAgent(t, devAgentOptions{config: fmt.Sprintf("plugin_dir = %q\nplugin \"hello-driver\" {\n  config {\n    enabled = true\n  }\n}\n", pluginDir)}, "hello-driver")
 
 	bad := a.writeJob("greet-bad", strings.Replace(sdkSchemaHelloJob, "CONFIG", "message = \"x\"\n        sleep   = \"soon\"", 1))
@@ -78,4 +73,17 @@ func TestSDKSchemaHelloDriver(t *testing.T) {
 	if !found {
 		t.Errorf("API task events lack the Driver event: %+v", full.TaskStates["hi"].Events)
 	}
+}
+
+// buildHelloDriver builds the example out-of-tree driver from its own
+// module into a new plugin_dir and returns the directory.
+func buildHelloDriver(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	pluginDir := t.TempDir()
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(pluginDir, "hello-driver"), ".")
+	build.Dir = filepath.Join(repoRoot(t), "drivers", "examples", "hello-driver")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build hello-driver: %v\n%s", err, out)
+	}
+	return pluginDir
 }
