@@ -1,25 +1,55 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/urfave/cli/v2"
+
+	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
+
+// placeConfigProblems writes, for an agent's refusal of a job file (job run,
+// job plan) whose problems are about task config keys, each such problem
+// at the key's file:line:col to the error stream, before the refusal
+// itself. Anything else is left alone.
+func placeConfigProblems(c *cli.Context, err error) {
+	if err == nil || c.NArg() != 1 {
+		return
+	}
+	path := c.Args().First()
+	text := err.Error()
+	var se *api.StatusError
+	if errors.As(err, &se) {
+		text = se.Body
+	}
+	for _, line := range strings.Split(text, "\n") {
+		loc := configProblemRE.FindStringIndex(line)
+		if loc == nil {
+			continue
+		}
+		problem := line[loc[0]:]
+		if pos := configPosition(path, problem); pos != "" {
+			fmt.Fprintf(c.App.ErrWriter, "%s: %s\n", pos, problem)
+		}
+	}
+}
 
 // configProblemRE matches a server's problem about a task's config block,
 // as package driverschema words it: group "g" task "t" config.key...
-var configProblemRE = regexp.MustCompile(`^group ("(?:[^"\\]|\\.)*") task ("(?:[^"\\]|\\.)*") config\.([A-Za-z0-9_-]+)`)
+var configProblemRE = regexp.MustCompile(`group ("(?:[^"\\]|\\.)*") task ("(?:[^"\\]|\\.)*") config\.([A-Za-z0-9_-]+)`)
 
 // configPosition returns "file:line:col" of the config key a server's
 // problem names, from the HCL job file at path; "" when the problem is not
 // about a config key, the file is stdin or JSON, or the key is not written
 // in the file (a typo of a key is found, a missing required key is not).
-func configPosition(_ *cli.Context, path, problem string) string {
+func configPosition(path, problem string) string {
 	m := configProblemRE.FindStringSubmatch(problem)
 	if m == nil || path == "-" {
 		return ""

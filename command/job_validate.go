@@ -71,7 +71,7 @@ func validateWithAgent(c *cli.Context, path string, job *nomadlike.Job) error {
 		problems = []string{resp.Error}
 	}
 	for _, p := range problems {
-		fmt.Fprintln(c.App.ErrWriter, placeProblem(c, path, p))
+		fmt.Fprintln(c.App.ErrWriter, placeProblem(path, p))
 	}
 	return userError("job %q is not valid: %d %s", job.ID, len(problems), plural(len(problems), "problem", "problems"))
 }
@@ -79,8 +79,8 @@ func validateWithAgent(c *cli.Context, path string, job *nomadlike.Job) error {
 // placeProblem prefixes a server's problem about a task's config
 // (`group "g" task "t" config.key: ...`) with the key's file:line:col
 // when the job file has it.
-func placeProblem(c *cli.Context, path, problem string) string {
-	if pos := configPosition(c, path, problem); pos != "" && !strings.HasPrefix(problem, pos) {
+func placeProblem(path, problem string) string {
+	if pos := configPosition(path, problem); pos != "" && !strings.HasPrefix(problem, pos) {
 		return pos + ": " + problem
 	}
 	return problem
