@@ -5,6 +5,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/server/driverschema"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
 // checkDriverConfigs checks the job's task config blocks against the
@@ -12,11 +13,16 @@ import (
 // the warning lines for drivers no node published a schema for, or a
 // *nomadlike.ValidationError naming each bad field.
 func (s *Server) checkDriverConfigs(job *nomadlike.Job) (string, error) {
-	nodes, err := s.fsm.State().Nodes(nil, "")
+	st := s.fsm.State()
+	index, err := st.Index(state.TableNodes)
 	if err != nil {
 		return "", err
 	}
-	warnings, err := driverschema.Check(job, driverschema.FromNodes(nodes))
+	schemas, err := s.driverSchemas.Get(index, func() ([]*nomadlike.Node, error) { return st.Nodes(nil, "") })
+	if err != nil {
+		return "", err
+	}
+	warnings, err := driverschema.Check(job, schemas)
 	return strings.Join(warnings, "\n"), err
 }
 

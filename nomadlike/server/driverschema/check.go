@@ -1,9 +1,11 @@
 package driverschema
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,28 +18,27 @@ import (
 type Schemas map[string][]*schema.Schema
 
 // FromNodes collects the distinct schemas the nodes' drivers published,
-// in node ID order. A schema that does not decode is skipped.
+// in node ID order (the first node publishing a version comes first). A
+// schema that does not decode is skipped. It allocates per distinct
+// schema, not per node: nodes are read, never changed.
 func FromNodes(nodes []*nomadlike.Node) Schemas {
-	sorted := append([]*nomadlike.Node(nil), nodes...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	if !slices.IsSortedFunc(nodes, func(a, b *nomadlike.Node) int { return strings.Compare(a.ID, b.ID) }) {
+		nodes = slices.SortedFunc(slices.Values(nodes), func(a, b *nomadlike.Node) int { return strings.Compare(a.ID, b.ID) })
+	}
 	out := Schemas{}
-	seen := map[string]bool{}
-	for _, n := range sorted {
-		names := make([]string, 0, len(n.Drivers))
-		for name := range n.Drivers {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			raw := n.Drivers[name].ConfigSchema
-			if len(raw) == 0 || seen[name+"\x00"+string(raw)] {
+	seen := map[string][]json.RawMessage{} // by driver: every distinct raw schema met
+	for _, n := range nodes {
+		for name, info := range n.Drivers {
+			if info == nil || len(info.ConfigSchema) == 0 || slices.ContainsFunc(seen[name], func(r json.RawMessage) bool {
+				return bytes.Equal(r, info.ConfigSchema)
+			}) {
 				continue
 			}
+			seen[name] = append(seen[name], info.ConfigSchema)
 			var s schema.Schema
-			if err := json.Unmarshal(raw, &s); err != nil {
+			if err := json.Unmarshal(info.ConfigSchema, &s); err != nil {
 				continue
 			}
-			seen[name+"\x00"+string(raw)] = true
 			out[name] = append(out[name], &s)
 		}
 	}

@@ -2,6 +2,7 @@ package driverschema
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -57,5 +58,39 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check() warnings = %q, want %q", got, tc.warning)
 			}
 		})
+	}
+}
+
+// BenchmarkCheck10kNodes: the work a job register adds on a cluster of
+// 10,000 nodes with the three built-in drivers' schemas.
+func BenchmarkCheck10kNodes(b *testing.B) {
+	nodes := make([]*nomadlike.Node, 10_000)
+	for i := range nodes {
+		nodes[i] = node(fmt.Sprintf("node-%05d", i), map[string]string{"sleepy": v1, "exec": v2, "raw_exec": v1})
+	}
+	j := job("sleepy", map[string]any{"seconds": 3})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Check(j, FromNodes(nodes)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestCacheReadsNodesOnlyWhenTheTableChanged(t *testing.T) {
+	var c Cache
+	reads := 0
+	nodes := func() ([]*nomadlike.Node, error) {
+		reads++
+		return []*nomadlike.Node{node("a", map[string]string{"sleepy": v1})}, nil
+	}
+	for _, step := range []struct {
+		index uint64
+		reads int
+	}{{5, 1}, {5, 1}, {6, 2}, {0, 3}, {0, 4}} {
+		s, err := c.Get(step.index, nodes)
+		if err != nil || len(s["sleepy"]) != 1 || reads != step.reads {
+			t.Fatalf("Get(%d) = %v, %v after %d reads, want the schema after %d", step.index, s, err, reads, step.reads)
+		}
 	}
 }
