@@ -51,8 +51,9 @@ type Field struct {
 
 // Struct tags read by Of:
 //
-//	json:"name"             the key (fields without a json name are skipped;
-//	                        json:"-" hides a field from configs)
+//	json:"name"             the key (without one, the Go field name, as
+//	                        encoding/json; json:"-" hides a field; an
+//	                        untagged embedded struct's fields are lifted)
 //	schema:"required"       the key must be present and not null
 //	schema:"default=VALUE"  an absent key decodes as VALUE (JSON, or a bare
 //	                        string for string and duration fields)
@@ -105,8 +106,23 @@ func structFields(t reflect.Type, where string) ([]*Field, error) {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if !sf.IsExported() || name == "" || name == "-" {
+		if name == "-" {
 			continue
+		}
+		if sf.Anonymous && name == "" && embeddedStruct(sf.Type) {
+			// encoding/json lifts an untagged embedded struct's fields.
+			inner, err := structFields(derefType(sf.Type), where+"."+sf.Name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, inner...)
+			continue
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = sf.Name // as encoding/json
 		}
 		f, err := fieldOf(sf.Type, where+"."+sf.Name)
 		if err != nil {
@@ -118,9 +134,23 @@ func structFields(t reflect.Type, where string) ([]*Field, error) {
 		}
 		out = append(out, f)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	for i := 1; i < len(out); i++ {
+		if out[i].Name == out[i-1].Name {
+			return nil, fmt.Errorf("schema: %s: two fields are named %q", where, out[i].Name)
+		}
+	}
 	return out, nil
 }
+
+func derefType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func embeddedStruct(t reflect.Type) bool { return derefType(t).Kind() == reflect.Struct }
 
 func applyTag(f *Field, tag, where string) error {
 	for tag != "" {

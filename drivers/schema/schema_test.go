@@ -139,6 +139,10 @@ func TestOfRejects(t *testing.T) {
 		{"bad default", struct {
 			N int `json:"n" schema:"default=many"`
 		}{}, "bad default"},
+		{"duplicate name", struct {
+			A string `json:"x"`
+			B string `json:"x"`
+		}{}, `two fields are named "x"`},
 		{"unknown option", struct {
 			N int `json:"n" schema:"requird"`
 		}{}, `unknown schema tag option "requird"`},
@@ -150,6 +154,34 @@ func TestOfRejects(t *testing.T) {
 				t.Fatalf("Of(%T) = %v, want %q", tc.v, err, tc.err)
 			}
 		})
+	}
+}
+
+type Common struct {
+	Debug bool `json:"debug"`
+}
+
+type withEmbedded struct {
+	Common
+	Plain string
+	Name  string `json:"name,omitempty"`
+}
+
+func TestOfNamesAsEncodingJSON(t *testing.T) {
+	s, err := Of(withEmbedded{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range s.Fields {
+		names = append(names, f.Name)
+	}
+	if want := []string{"Plain", "debug", "name"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("Of(withEmbedded) names = %q, want %q", names, want)
+	}
+	var got withEmbedded
+	if err := Decode([]byte(`{"debug":true,"Plain":"p","name":"n"}`), "config", &got); err != nil || !got.Debug || got.Plain != "p" || got.Name != "n" {
+		t.Fatalf("Decode = %+v, %v", got, err)
 	}
 }
 
