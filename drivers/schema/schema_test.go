@@ -140,9 +140,9 @@ func TestOfRejects(t *testing.T) {
 			N int `json:"n" schema:"default=many"`
 		}{}, "bad default"},
 		{"duplicate name", struct {
-			A string `json:"x"`
-			B string `json:"x"`
-		}{}, `two fields are named "x"`},
+			X string // named "X" as encoding/json
+			Y string `json:"X"`
+		}{}, `two fields are named "X"`},
 		{"unknown option", struct {
 			N int `json:"n" schema:"requird"`
 		}{}, `unknown schema tag option "requird"`},
