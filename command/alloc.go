@@ -164,6 +164,9 @@ func formatAllocStatus(w io.Writer, a *nomadlike.Allocation, verbose bool, now t
 		if code, ok := lastExitCode(ts); ok {
 			tsPairs = append(tsPairs, [2]string{"Exit Code", fmt.Sprint(code)})
 		}
+		if n := ts.DriverNetwork; n != nil { // the network the driver made (#20)
+			tsPairs = append(tsPairs, [2]string{"Driver Network", driverNetworkText(n)})
+		}
 		kv(w, tsPairs)
 		fmt.Fprintln(w, "\nRecent Events:")
 		var rows [][]string

@@ -59,7 +59,7 @@ func TestDriverCommandServesRawExec(t *testing.T) {
 	if err := d.SetConfig(&drivers.PluginConfig{Config: json.RawMessage(`{"enabled": true}`)}); err != nil {
 		t.Fatalf("SetConfig: %v", err)
 	}
-	if err := d.ValidateTaskConfig(json.RawMessage(`{"comand": "x"}`)); err == nil || !strings.Contains(err.Error(), "config.comand: unknown field") {
+	if err := d.ValidateTaskConfig(json.RawMessage(`{"comand": "x"}`)); err == nil || !strings.Contains(err.Error(), `config.comand: unknown key (did you mean "command"?)`) {
 		t.Fatalf("ValidateTaskConfig = %v, want the field named", err)
 	}
 	if _, err := BuiltinDriverSpec(bin, "nope"); err == nil {

@@ -71,6 +71,7 @@ func jobPlan(c *cli.Context) error {
 	applyJobNamespace(c, client, job) // namespaces (namespace_flag.go)
 	resp, _, err := client.Jobs().Plan(cmdContext(c), job, c.Bool("diff"), nil)
 	if err != nil {
+		placeConfigProblems(c, err) // driver config schemas (#20)
 		return withCode(planError, agentError(c, fmt.Sprintf("plan job %q", job.ID), err))
 	}
 	w := c.App.Writer

@@ -37,6 +37,7 @@ func submitJob(c *cli.Context, job *nomadlike.Job) error {
 		if enforce && errors.As(err, &se) && se.Code == 409 {
 			return userError("job %q not registered: %s", job.ID, se.Body)
 		}
+		placeConfigProblems(c, err) // driver config schemas (#20)
 		return agentError(c, fmt.Sprintf("register job %q", job.ID), err)
 	}
 	w := c.App.Writer

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/schema"
 )
 
 // Sentinel errors drivers return; they survive the plugin boundary.
@@ -75,6 +77,10 @@ type Info struct {
 	Name         string       `json:"Name"`
 	Version      string       `json:"Version"`
 	Capabilities Capabilities `json:"Capabilities"`
+	// TaskConfigSchema is the schema of the driver's task config; the plugin
+	// glue fills it from SchemaPublisher. Nil: the driver publishes none and
+	// the servers cannot check task configs before placement.
+	TaskConfigSchema *schema.Schema `json:"TaskConfigSchema,omitempty"`
 }
 
 // Filesystem isolation levels.
@@ -182,6 +188,9 @@ type TaskHandle struct {
 	State   string      `json:"State"`
 	// DriverState is the driver's own recovery data (pid, container ID...).
 	DriverState json.RawMessage `json:"DriverState"`
+	// Network is the network the driver created for the task (see
+	// DriverNetwork); nil when the task uses the host's network.
+	Network *DriverNetwork `json:"Network,omitempty"`
 }
 
 // ExitResult is how a task ended.

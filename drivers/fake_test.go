@@ -21,6 +21,7 @@ type fakeDriver struct {
 	tasks         map[string]*fakeTask
 	waitCancelled int
 	config        map[string]any
+	events        EventBroadcaster
 }
 
 type fakeTask struct {
@@ -90,7 +91,9 @@ func (d *fakeDriver) StartTask(cfg *TaskConfig) (*TaskHandle, error) {
 		return nil, fmt.Errorf("task %q: already started", cfg.ID)
 	}
 	d.tasks[cfg.ID] = &fakeTask{cfg: cfg, done: make(chan struct{})}
-	return &TaskHandle{Version: 1, Config: cfg, State: TaskStateRunning, DriverState: json.RawMessage(`{"fake":true}`)}, nil
+	d.events.Emit(&TaskEvent{TaskID: cfg.ID, AllocID: cfg.AllocID, TaskName: cfg.Name, Message: "Preparing fake task", Annotations: map[string]string{"step": "1"}})
+	return &TaskHandle{Version: 1, Config: cfg, State: TaskStateRunning, DriverState: json.RawMessage(`{"fake":true}`),
+		Network: &DriverNetwork{IP: "10.0.0.2", PortMap: map[string]int{"http": 8080}}}, nil
 }
 
 func (d *fakeDriver) task(id string) (*fakeTask, error) {

@@ -35,7 +35,11 @@ func decode(b []byte, v any, what string) error {
 }
 
 func (s *grpcServer) Info(context.Context, *proto.Empty) (*proto.JSONReply, error) {
-	return reply(s.impl.Info())
+	info := s.impl.Info()
+	if p, ok := s.impl.(SchemaPublisher); ok && info.TaskConfigSchema == nil {
+		info.TaskConfigSchema = p.TaskConfigSchema()
+	}
+	return reply(info)
 }
 
 func (s *grpcServer) SetConfig(_ context.Context, req *proto.JSONRequest) (*proto.Empty, error) {

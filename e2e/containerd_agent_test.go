@@ -185,25 +185,28 @@ func TestContainerdAgent(t *testing.T) {
 	t.Run("bad task config fails the task before anything starts", func(t *testing.T) {
 		cases := []struct {
 			name, config, field string
+			// refused: the driver's published config schema refuses it at
+			// job run (issue #20), before any allocation.
+			refused bool
 		}{
-			{"missing image", `command = "true"`, "config.image"},
+			{"missing image", `command = "true"`, "config.image", true},
 			{"unknown field", `image = "busybox:e2e"
-        comand = "true"`, "config.comand"},
+        comand = "true"`, "config.comand", true},
 			{"wrong type", `image = "busybox:e2e"
-        args = "not a list"`, "config.args"},
+        args = "not a list"`, "config.args", true},
 			// Issue #10: the host's / and SYS_ADMIN read /etc/shadow.
 			{"host root bind", `image = "busybox:e2e"
         command = "cat"
         args    = ["/host/etc/shadow"]
-        mounts  = [{ type = "bind", source = "/", target = "/host" }]`, `config.mounts[0].source: host path "/" needs`},
+        mounts  = [{ type = "bind", source = "/", target = "/host" }]`, `config.mounts[0].source: host path "/" needs`, false},
 			{"cap_add outside allow_caps", `image = "busybox:e2e"
         command = "true"
-        cap_add = ["SYS_ADMIN"]`, `config.cap_add[0]: capability "SYS_ADMIN" is not in the plugin's allow_caps`},
+        cap_add = ["SYS_ADMIN"]`, `config.cap_add[0]: capability "SYS_ADMIN" is not in the plugin's allow_caps`, false},
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				job := fmt.Sprintf("ctr-bad-%d", i)
-				a.mustCLI(ctx, "job", "run", a.writeJob(job, fmt.Sprintf(`job %q {
+				code, out := a.cli(ctx, "job", "run", a.writeJob(job, fmt.Sprintf(`job %q {
   type        = "batch"
   datacenters = ["*"]
   group "g" {
@@ -224,6 +227,15 @@ func TestContainerdAgent(t *testing.T) {
   }
 }
 `, job, tc.config)))
+				if tc.refused {
+					if code == 0 || !strings.Contains(out, `group "g" task "t" `+tc.field) {
+						t.Fatalf("job run = exit %d, want the submission refused naming %s:\n%s", code, tc.field, out)
+					}
+					return
+				}
+				if code != 0 {
+					t.Fatalf("job run = exit %d\n%s", code, out)
+				}
 				alloc := a.waitOneAlloc(ctx, job, nomadlike.AllocClientStatusFailed, nomadlike.AllocClientStatusComplete)
 				status := a.mustCLI(ctx, "alloc", "status", alloc.ID)
 				if alloc.ClientStatus != nomadlike.AllocClientStatusFailed {

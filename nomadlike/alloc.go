@@ -162,6 +162,9 @@ type TaskState struct {
 	StartedAt   Time         `json:"StartedAt"`
 	FinishedAt  Time         `json:"FinishedAt"`
 	Events      []*TaskEvent `json:"Events"`
+	// DriverNetwork is the network the driver created for the task, when it
+	// made one (drivers.TaskHandle.Network); nil: the host's network.
+	DriverNetwork *DriverNetwork `json:"DriverNetwork,omitempty"`
 }
 
 // Time is a time.Time (its methods are promoted) that encodes as an RFC

@@ -1,6 +1,9 @@
 package nomadlike
 
-import "maps"
+import (
+	"maps"
+	"slices"
+)
 
 func copyPtr[T any](p *T) *T {
 	if p == nil {
@@ -277,6 +280,7 @@ func (ts *TaskState) Copy() *TaskState {
 		ec.Details = maps.Clone(e.Details)
 		return &ec
 	})
+	c.DriverNetwork = ts.DriverNetwork.Copy()
 	return &c
 }
 
@@ -299,6 +303,7 @@ func (n *Node) Copy() *Node {
 		for k, d := range n.Drivers {
 			dc := *d
 			dc.Attributes = maps.Clone(d.Attributes)
+			dc.ConfigSchema = slices.Clone(d.ConfigSchema)
 			c.Drivers[k] = &dc
 		}
 	}

@@ -1,6 +1,9 @@
 package nomadlike
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Node statuses.
 const (
@@ -94,6 +97,10 @@ type DriverInfo struct {
 	Healthy           bool              `json:"Healthy"`
 	HealthDescription string            `json:"HealthDescription"`
 	UpdateTime        time.Time         `json:"UpdateTime"`
+	// ConfigSchema is the schema of the driver's task config block, as the
+	// driver published it (drivers/schema.Schema as JSON); empty when the
+	// driver publishes none. The servers check task configs against it.
+	ConfigSchema json.RawMessage `json:"ConfigSchema,omitempty"`
 }
 
 // DrainStrategy describes an ongoing drain.

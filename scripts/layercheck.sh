@@ -110,6 +110,19 @@ for d in $(deps "$mod/nomadlike/server/gc"); do
 	violation "$mod/nomadlike/server/gc must import only the standard library and nomadlike, imports $d"
 done
 
+# 11. drivers/schema (the SDK's config decoder, which the servers run too)
+# imports only the standard library; server/driverschema only that, nomadlike
+# and drivers/schema (driver config schemas, issue #20).
+for d in $(deps "$mod/drivers/schema"); do
+	violation "$mod/drivers/schema must import only the standard library, imports $d"
+done
+for d in $(deps "$mod/nomadlike/server/driverschema"); do
+	case "$d" in
+	"$mod/nomadlike" | "$mod/drivers/schema") continue ;;
+	esac
+	violation "$mod/nomadlike/server/driverschema must import only the standard library, nomadlike and drivers/schema, imports $d"
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

@@ -835,7 +835,7 @@ const file_driver_proto_rawDesc = "" +
 	"\x06stdout\x18\x01 \x01(\fH\x00R\x06stdout\x12\x18\n" +
 	"\x06stderr\x18\x02 \x01(\fH\x00R\x06stderr\x12\x18\n" +
 	"\x06exited\x18\x03 \x01(\fH\x00R\x06exitedB\x05\n" +
-	"\x03msg2\x89\t\n" +
+	"\x03msg2\xdd\t\n" +
 	"\x06Driver\x12D\n" +
 	"\x04Info\x12\x1b.nomadlike.drivers.v1.Empty\x1a\x1f.nomadlike.drivers.v1.JSONReply\x12K\n" +
 	"\tSetConfig\x12!.nomadlike.drivers.v1.JSONRequest\x1a\x1b.nomadlike.drivers.v1.Empty\x12K\n" +
@@ -851,7 +851,9 @@ const file_driver_proto_rawDesc = "" +
 	"\n" +
 	"SignalTask\x12'.nomadlike.drivers.v1.SignalTaskRequest\x1a\x1b.nomadlike.drivers.v1.Empty\x12R\n" +
 	"\bExecTask\x12%.nomadlike.drivers.v1.ExecTaskRequest\x1a\x1f.nomadlike.drivers.v1.JSONReply\x12g\n" +
-	"\x11ExecTaskStreaming\x12'.nomadlike.drivers.v1.ExecStreamRequest\x1a%.nomadlike.drivers.v1.ExecStreamReply(\x010\x01B.Z,github.com/nomadlike/nomadlike/drivers/protob\x06proto3"
+	"\x11ExecTaskStreaming\x12'.nomadlike.drivers.v1.ExecStreamRequest\x1a%.nomadlike.drivers.v1.ExecStreamReply(\x010\x01\x12R\n" +
+	"\n" +
+	"TaskEvents\x12!.nomadlike.drivers.v1.TaskRequest\x1a\x1f.nomadlike.drivers.v1.JSONReply0\x01B.Z,github.com/nomadlike/nomadlike/drivers/protob\x06proto3"
 
 var (
 	file_driver_proto_rawDescOnce sync.Once
@@ -899,22 +901,24 @@ var file_driver_proto_depIdxs = []int32{
 	6,  // 14: nomadlike.drivers.v1.Driver.SignalTask:input_type -> nomadlike.drivers.v1.SignalTaskRequest
 	7,  // 15: nomadlike.drivers.v1.Driver.ExecTask:input_type -> nomadlike.drivers.v1.ExecTaskRequest
 	8,  // 16: nomadlike.drivers.v1.Driver.ExecTaskStreaming:input_type -> nomadlike.drivers.v1.ExecStreamRequest
-	2,  // 17: nomadlike.drivers.v1.Driver.Info:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 18: nomadlike.drivers.v1.Driver.SetConfig:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 19: nomadlike.drivers.v1.Driver.Fingerprint:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 20: nomadlike.drivers.v1.Driver.ValidateTaskConfig:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 21: nomadlike.drivers.v1.Driver.StartTask:output_type -> nomadlike.drivers.v1.JSONReply
-	2,  // 22: nomadlike.drivers.v1.Driver.WaitTask:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 23: nomadlike.drivers.v1.Driver.StopTask:output_type -> nomadlike.drivers.v1.Empty
-	0,  // 24: nomadlike.drivers.v1.Driver.DestroyTask:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 25: nomadlike.drivers.v1.Driver.InspectTask:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 26: nomadlike.drivers.v1.Driver.RecoverTask:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 27: nomadlike.drivers.v1.Driver.TaskStats:output_type -> nomadlike.drivers.v1.JSONReply
-	0,  // 28: nomadlike.drivers.v1.Driver.SignalTask:output_type -> nomadlike.drivers.v1.Empty
-	2,  // 29: nomadlike.drivers.v1.Driver.ExecTask:output_type -> nomadlike.drivers.v1.JSONReply
-	12, // 30: nomadlike.drivers.v1.Driver.ExecTaskStreaming:output_type -> nomadlike.drivers.v1.ExecStreamReply
-	17, // [17:31] is the sub-list for method output_type
-	3,  // [3:17] is the sub-list for method input_type
+	3,  // 17: nomadlike.drivers.v1.Driver.TaskEvents:input_type -> nomadlike.drivers.v1.TaskRequest
+	2,  // 18: nomadlike.drivers.v1.Driver.Info:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 19: nomadlike.drivers.v1.Driver.SetConfig:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 20: nomadlike.drivers.v1.Driver.Fingerprint:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 21: nomadlike.drivers.v1.Driver.ValidateTaskConfig:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 22: nomadlike.drivers.v1.Driver.StartTask:output_type -> nomadlike.drivers.v1.JSONReply
+	2,  // 23: nomadlike.drivers.v1.Driver.WaitTask:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 24: nomadlike.drivers.v1.Driver.StopTask:output_type -> nomadlike.drivers.v1.Empty
+	0,  // 25: nomadlike.drivers.v1.Driver.DestroyTask:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 26: nomadlike.drivers.v1.Driver.InspectTask:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 27: nomadlike.drivers.v1.Driver.RecoverTask:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 28: nomadlike.drivers.v1.Driver.TaskStats:output_type -> nomadlike.drivers.v1.JSONReply
+	0,  // 29: nomadlike.drivers.v1.Driver.SignalTask:output_type -> nomadlike.drivers.v1.Empty
+	2,  // 30: nomadlike.drivers.v1.Driver.ExecTask:output_type -> nomadlike.drivers.v1.JSONReply
+	12, // 31: nomadlike.drivers.v1.Driver.ExecTaskStreaming:output_type -> nomadlike.drivers.v1.ExecStreamReply
+	2,  // 32: nomadlike.drivers.v1.Driver.TaskEvents:output_type -> nomadlike.drivers.v1.JSONReply
+	18, // [18:33] is the sub-list for method output_type
+	3,  // [3:18] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name

@@ -40,6 +40,7 @@ const (
 	Driver_SignalTask_FullMethodName         = "/nomadlike.drivers.v1.Driver/SignalTask"
 	Driver_ExecTask_FullMethodName           = "/nomadlike.drivers.v1.Driver/ExecTask"
 	Driver_ExecTaskStreaming_FullMethodName  = "/nomadlike.drivers.v1.Driver/ExecTaskStreaming"
+	Driver_TaskEvents_FullMethodName         = "/nomadlike.drivers.v1.Driver/TaskEvents"
 )
 
 // DriverClient is the client API for Driver service.
@@ -63,6 +64,11 @@ type DriverClient interface {
 	// the first request is the setup, then stdin and terminal sizes; the
 	// replies are output and, last, the exit.
 	ExecTaskStreaming(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExecStreamRequest, ExecStreamReply], error)
+	// TaskEvents streams the driver's task events (drivers.EventEmitter) of
+	// one task (task_id) or of every task (""): the first reply is empty and
+	// says the subscription is in place; each later one is a drivers.TaskEvent
+	// as JSON.
+	TaskEvents(ctx context.Context, in *TaskRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[JSONReply], error)
 }
 
 type driverClient struct {
@@ -216,6 +222,25 @@ func (c *driverClient) ExecTaskStreaming(ctx context.Context, opts ...grpc.CallO
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Driver_ExecTaskStreamingClient = grpc.BidiStreamingClient[ExecStreamRequest, ExecStreamReply]
 
+func (c *driverClient) TaskEvents(ctx context.Context, in *TaskRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[JSONReply], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Driver_ServiceDesc.Streams[1], Driver_TaskEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[TaskRequest, JSONReply]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Driver_TaskEventsClient = grpc.ServerStreamingClient[JSONReply]
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -237,6 +262,11 @@ type DriverServer interface {
 	// the first request is the setup, then stdin and terminal sizes; the
 	// replies are output and, last, the exit.
 	ExecTaskStreaming(grpc.BidiStreamingServer[ExecStreamRequest, ExecStreamReply]) error
+	// TaskEvents streams the driver's task events (drivers.EventEmitter) of
+	// one task (task_id) or of every task (""): the first reply is empty and
+	// says the subscription is in place; each later one is a drivers.TaskEvent
+	// as JSON.
+	TaskEvents(*TaskRequest, grpc.ServerStreamingServer[JSONReply]) error
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -288,6 +318,9 @@ func (UnimplementedDriverServer) ExecTask(context.Context, *ExecTaskRequest) (*J
 }
 func (UnimplementedDriverServer) ExecTaskStreaming(grpc.BidiStreamingServer[ExecStreamRequest, ExecStreamReply]) error {
 	return status.Error(codes.Unimplemented, "method ExecTaskStreaming not implemented")
+}
+func (UnimplementedDriverServer) TaskEvents(*TaskRequest, grpc.ServerStreamingServer[JSONReply]) error {
+	return status.Error(codes.Unimplemented, "method TaskEvents not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -551,6 +584,17 @@ func _Driver_ExecTaskStreaming_Handler(srv interface{}, stream grpc.ServerStream
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Driver_ExecTaskStreamingServer = grpc.BidiStreamingServer[ExecStreamRequest, ExecStreamReply]
 
+func _Driver_TaskEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(TaskRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(DriverServer).TaskEvents(m, &grpc.GenericServerStream[TaskRequest, JSONReply]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Driver_TaskEventsServer = grpc.ServerStreamingServer[JSONReply]
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -617,6 +661,11 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _Driver_ExecTaskStreaming_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "TaskEvents",
+			Handler:       _Driver_TaskEvents_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "driver.proto",

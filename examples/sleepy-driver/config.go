@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/schema"
 )
 
 // pluginConfig is the agent's plugin "sleepy" { config { ... } } block.
@@ -25,38 +25,18 @@ type taskConfig struct {
 	Fail bool `json:"fail"`
 }
 
+// taskSchema is the task config schema the driver publishes
+// (drivers.SchemaPublisher): the servers check every sleepy task's config
+// against it at job validate, plan and run, before any client sees it.
+var taskSchema = schema.MustOf(taskConfig{})
+
 // maxSeconds bounds a sleep to a year.
 const maxSeconds = 365 * 24 * 3600
-
-// decodeStrict decodes raw into v refusing unknown keys; errors name the
-// field under prefix ("config.seconds: ...").
-func decodeStrict(prefix string, raw json.RawMessage, v any) error {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		raw = json.RawMessage("{}")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &typeErr):
-		return fmt.Errorf("%s.%s: must be a %s, got a JSON %s", prefix, typeErr.Field, typeErr.Type, typeErr.Value)
-	default:
-		// "json: unknown field \"x\"" becomes "config.x: unknown field".
-		var name string
-		if _, scanErr := fmt.Sscanf(err.Error(), "json: unknown field %q", &name); scanErr == nil {
-			return fmt.Errorf("%s.%s: unknown field", prefix, name)
-		}
-		return fmt.Errorf("%s: %w", prefix, err)
-	}
-}
 
 // parseTaskConfig decodes and checks a task's config.
 func parseTaskConfig(raw json.RawMessage) (taskConfig, error) {
 	var c taskConfig
-	if err := decodeStrict("config", raw, &c); err != nil {
+	if err := schema.Decode(raw, "config", &c); err != nil {
 		return c, err
 	}
 	if c.Seconds < 0 || c.Seconds > maxSeconds || math.IsNaN(c.Seconds) {

@@ -30,7 +30,7 @@ func TestConformance(t *testing.T) {
 		},
 		FailCode:  1,
 		BadConfig: json.RawMessage(`{"seconds": 1, "lien": "typo"}`),
-		BadField:  "config.lien: unknown field",
+		BadField:  `config.lien: unknown key (did you mean "line"?)`,
 	})
 }
 
@@ -38,10 +38,10 @@ func TestTaskConfigErrorsNameTheField(t *testing.T) {
 	cases := []struct {
 		name, raw, want string
 	}{
-		{"unknown key", `{"seconds": 1, "lien": "x"}`, "config.lien: unknown field"},
-		{"seconds not a number", `{"seconds": "ten"}`, "config.seconds: must be a float64, got a JSON string"},
+		{"unknown key", `{"seconds": 1, "lien": "x"}`, `config.lien: unknown key (did you mean "line"?)`},
+		{"seconds not a number", `{"seconds": "ten"}`, `config.seconds: must be a number, got "ten"`},
 		{"negative seconds", `{"seconds": -1}`, "config.seconds: must be between 0 and"},
-		{"fail not a bool", `{"fail": "yes"}`, "config.fail: must be a bool, got a JSON string"},
+		{"fail not a bool", `{"fail": "yes"}`, `config.fail: must be a boolean, got "yes"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

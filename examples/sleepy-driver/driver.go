@@ -11,6 +11,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/schema"
 )
 
 const (
@@ -31,9 +32,21 @@ type driverState struct {
 type sleepyDriver struct {
 	logger hclog.Logger
 
+	// events fans the driver's task events out to the client
+	// (drivers.EventEmitter): they show as "Driver" events in alloc status.
+	events drivers.EventBroadcaster
+
 	mu      sync.Mutex
 	enabled bool
 	tasks   map[string]*task
+}
+
+// TaskConfigSchema implements drivers.SchemaPublisher.
+func (d *sleepyDriver) TaskConfigSchema() *schema.Schema { return taskSchema }
+
+// TaskEvents implements drivers.EventEmitter.
+func (d *sleepyDriver) TaskEvents(ctx context.Context) (<-chan *drivers.TaskEvent, error) {
+	return d.events.Subscribe(ctx), nil
 }
 
 func newDriver(logger hclog.Logger) *sleepyDriver {
@@ -47,7 +60,7 @@ func (d *sleepyDriver) Info() drivers.Info {
 
 func (d *sleepyDriver) SetConfig(cfg *drivers.PluginConfig) error {
 	var c pluginConfig
-	if err := decodeStrict("config", cfg.Config, &c); err != nil {
+	if err := schema.Decode(cfg.Config, "config", &c); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -84,6 +97,8 @@ func (d *sleepyDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, 
 		return nil, err
 	}
 	d.add(cfg, st)
+	d.events.Emit(&drivers.TaskEvent{TaskID: cfg.ID, AllocID: cfg.AllocID, TaskName: cfg.Name,
+		Message: fmt.Sprintf("Sleeping %v", tc.duration()), Annotations: map[string]string{"seconds": fmt.Sprint(tc.Seconds)}})
 	d.logger.Info("task started", "task_id", cfg.ID, "seconds", tc.Seconds)
 	return &drivers.TaskHandle{Version: handleVersion, Config: cfg, State: drivers.TaskStateRunning, DriverState: raw}, nil
 }

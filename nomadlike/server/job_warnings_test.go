@@ -13,7 +13,7 @@ import (
 // the fields a JSON job sets that nomadlike does not act on.
 func TestRegisterJobWarnings(t *testing.T) {
 	s := clockServer(t, newFakeClock(t0))
-	registerNodes(t, s, 1, nil)
+	registerNodes(t, s, 1, func(n *nomadlike.Node) { n.Drivers["exec"].ConfigSchema = execSchema })
 	job := fixture.BatchJob(1)
 	delay := 5 * time.Second
 	job.TaskGroups[0].ShutdownDelay = &delay

@@ -41,6 +41,11 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 	if err := s.checkNamespace(job); err != nil {
 		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
 	}
+	// Driver config schemas (#20); "could not be checked" is said by plan
+	// and validate, not on every register.
+	if _, err := s.checkDriverConfigs(job); err != nil {
+		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
+	}
 	existing, err := s.fsm.State().JobByID(nil, job.Namespace, job.ID)
 	if err != nil {
 		return "", 0, "", err

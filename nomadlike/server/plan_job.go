@@ -80,6 +80,10 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 	if err := s.checkNamespace(cand); err != nil {
 		return nil, fmt.Errorf("plan job %s: %w", reqlimit.Quote(cand.ID), err)
 	}
+	configWarnings, err := s.checkDriverConfigs(cand) // driver config schemas (#20)
+	if err != nil {
+		return nil, fmt.Errorf("plan job %s: %w", reqlimit.Quote(cand.ID), err)
+	}
 	snap, err := s.fsm.State().Snapshot()
 	if err != nil {
 		return nil, err
@@ -116,7 +120,7 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 	if cand.IsPeriodic() || cand.IsParameterized() {
 		launch = "periodic and parameterized jobs are planned as registered; their children are scheduled when launched"
 	}
-	resp.Warnings = jobWarnings(cand, launch)
+	resp.Warnings = jobWarnings(cand, joinLines(launch, configWarnings))
 	if diff {
 		resp.Diff = diffJobs(existing, cand)
 	}

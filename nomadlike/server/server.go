@@ -22,6 +22,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/connlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 	"github.com/nomadlike/nomadlike/nomadlike/plan"
+	"github.com/nomadlike/nomadlike/nomadlike/server/driverschema"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 	"github.com/nomadlike/nomadlike/nomadlike/stream"
 )
@@ -53,6 +54,9 @@ type Server struct {
 	// keys is the in-memory keyring of Variables and workload identity
 	// (keyring.go).
 	keys keyringState
+	// driverSchemas caches the drivers' config schemas the nodes published
+	// (job_driverschema.go, issue #20).
+	driverSchemas driverschema.Cache
 
 	// leaderReady is true while this server leads and has passed the
 	// leadership barrier (see IsLeader).

@@ -20,5 +20,9 @@ func (s *Server) ValidateJob(job *nomadlike.Job) (string, error) {
 			return "", err
 		}
 	}
-	return jobWarnings(job, ""), nil
+	configWarnings, err := s.checkDriverConfigs(job) // driver config schemas (#20)
+	if err != nil {
+		return "", err
+	}
+	return jobWarnings(job, configWarnings), nil
 }

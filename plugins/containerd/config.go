@@ -1,11 +1,8 @@
 package containerd
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"path"
 	"path/filepath"
@@ -15,6 +12,8 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+
+	"github.com/nomadlike/nomadlike/drivers/schema"
 )
 
 // Defaults of the plugin config.
@@ -58,12 +57,6 @@ type VolumesConfig struct {
 	// one). Off by default: relative sources, resolved beneath the
 	// allocation directory, are always allowed.
 	Enabled bool `json:"enabled"`
-}
-
-// UnmarshalJSON decodes the block strictly, naming its fields in errors.
-func (v *VolumesConfig) UnmarshalJSON(b []byte) error {
-	type plain VolumesConfig
-	return decodeStrict(b, (*plain)(v), "config.volumes")
 }
 
 // DefaultImageArchiveDirs is where `make dev` builds the example image.
@@ -165,7 +158,7 @@ func (p taskPolicy) archiveDir(archive string) string {
 // TaskConfig is a task's `config { ... }` block, modelled on Nomad's
 // containerd driver.
 type TaskConfig struct {
-	Image          string   `json:"image"`
+	Image          string   `json:"image" schema:"required"`
 	ImageArchive   string   `json:"image_archive"`
 	Command        string   `json:"command"`
 	Args           []string `json:"args"`
@@ -226,48 +219,27 @@ func (e ConfigErrors) Error() string {
 	return strings.Join(msgs, "; ")
 }
 
-// decodeStrict decodes JSON into out, rejecting unknown fields, and turns
-// encoding/json's errors into field-path errors under prefix.
+// decodeStrict decodes JSON into out with the SDK's schema decoder
+// (unknown keys refused, types checked, every problem with its path under
+// prefix), returning the problems as ConfigErrors.
 func decodeStrict(raw []byte, out any, prefix string) error {
-	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
-		raw = []byte("{}")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(out)
-	if err == nil || errors.Is(err, io.EOF) {
-		return nil
-	}
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		return fe // from a nested block's UnmarshalJSON
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := prefix
-		if te.Field != "" {
-			field = prefix + "." + te.Field
+	err := schema.Decode(raw, prefix, out)
+	var se schema.Errors
+	if errors.As(err, &se) {
+		errs := make(ConfigErrors, len(se))
+		for i, fe := range se {
+			errs[i] = &FieldError{Field: fe.Path, Message: fe.Problem, Err: fe}
 		}
-		return &FieldError{Field: field, Message: fmt.Sprintf("must be %s, got %s", jsonKind(te.Type.Kind().String()), te.Value)}
+		return errs
 	}
-	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-		name := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return &FieldError{Field: prefix + "." + name, Message: "unknown field"}
-	}
-	return &FieldError{Field: prefix, Message: err.Error()}
+	return err
 }
 
-func jsonKind(k string) string {
-	switch k {
-	case "slice", "array":
-		return "a list"
-	case "map", "struct":
-		return "an object"
-	case "int", "int64", "uint64", "float64":
-		return "a number"
-	}
-	return "a " + k
-}
+// taskSchema is the task config schema the driver publishes in its Info.
+var taskSchema = schema.MustOf(TaskConfig{})
+
+// TaskConfigSchema publishes the task config schema (drivers.SchemaPublisher).
+func (d *Driver) TaskConfigSchema() *schema.Schema { return taskSchema }
 
 // ParseTaskConfig decodes and validates a task config against what the
 // plugin config pc allows, returning every problem with its field path.

@@ -33,6 +33,8 @@ type Driver struct {
 	watching bool
 
 	importMu sync.Mutex // one image import at a time
+
+	events drivers.EventBroadcaster // task events (events.go)
 }
 
 var (

@@ -284,7 +284,7 @@ func TestContainerdDriver(t *testing.T) {
 			field string
 		}{
 			{"missing image", map[string]any{"image": "", "command": "true"}, "config.image: required"},
-			{"unknown field", map[string]any{"comand": "true"}, "config.comand: unknown field"},
+			{"unknown field", map[string]any{"comand": "true"}, `config.comand: unknown key (did you mean "command"?)`},
 			{"relative mount target", map[string]any{"mounts": []map[string]any{{"type": "bind", "source": "/tmp", "target": "data"}}}, "config.mounts[0].target"},
 			{"unknown mount type", map[string]any{"mounts": []map[string]any{{"type": "nfs", "target": "/x"}}}, "config.mounts[0].type"},
 			{"args not a list", map[string]any{"args": "x"}, "config.args"},

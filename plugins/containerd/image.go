@@ -45,10 +45,12 @@ func (d *Driver) ensureImage(ctx context.Context, c *containerd.Client, tc *Task
 	case !errdefs.IsNotFound(err):
 		return nil, fmt.Errorf("look up image %s: %w", ref, err)
 	case tc.ImageArchive != "":
+		d.taskEvent(task, "Importing image", map[string]string{"image": ref, "image_archive": tc.ImageArchive})
 		img, err = d.importArchive(ctx, c, named, tc.ImageArchive, task)
 		if err != nil {
 			return nil, err
 		}
+		d.taskEvent(task, "Image imported", map[string]string{"image": ref, "digest": img.Target().Digest.String()})
 	default:
 		timeout := 2 * time.Minute
 		if cfg.PullTimeout != "" {
@@ -56,10 +58,12 @@ func (d *Driver) ensureImage(ctx context.Context, c *containerd.Client, tc *Task
 		}
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
+		d.taskEvent(task, "Downloading image", map[string]string{"image": ref})
 		img, err = c.Pull(pctx, ref, containerd.WithPullUnpack, containerd.WithPullSnapshotter(cfg.Snapshotter))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s is not present and could not be pulled (set config.image_archive to import it from a tarball): %v", ErrImageUnavailable, ref, err)
 		}
+		d.taskEvent(task, "Image pulled", map[string]string{"image": ref, "digest": img.Target().Digest.String()})
 	}
 	unpacked, err := img.IsUnpacked(ctx, cfg.Snapshotter)
 	if err != nil {

@@ -1,14 +1,14 @@
 package exec
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
-	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/nomadlike/nomadlike/drivers/schema"
 )
 
 // ErrInvalidConfig is wrapped by every plugin or task configuration error.
@@ -221,7 +221,7 @@ func parseMode(v, field string) (string, error) {
 type TaskConfig struct {
 	// Command is the program to run, looked up in the task's PATH inside the
 	// chroot when it has no slash. Required.
-	Command string `json:"command"`
+	Command string `json:"command" schema:"required"`
 	// Args are the command's arguments.
 	Args []string `json:"args"`
 	// PIDMode is "private" or "host"; empty means the plugin's default.
@@ -328,67 +328,17 @@ func taskMode(v, def, field, pluginField string) (string, error) {
 	return m, nil
 }
 
-// decodeStrict decodes a JSON object into v (a pointer to a struct),
-// rejecting unknown fields; errors name the field under prefix. Empty input
-// decodes as {}.
+// decodeStrict decodes a config with the SDK's schema decoder; its errors
+// wrap ErrInvalidConfig and schema.ErrInvalid.
 func decodeStrict(raw json.RawMessage, prefix string, v any) error {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
-		trimmed = []byte("{}")
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &fields); err != nil {
-		return fmt.Errorf("%w: %s: must be a JSON object: %w", ErrInvalidConfig, prefix, err)
-	}
-	known := jsonFieldNames(v)
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if !known[name] {
-			return fmt.Errorf("%w: %s.%s: unknown field", ErrInvalidConfig, prefix, name)
-		}
-	}
-	if err := json.Unmarshal(trimmed, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("%w: %s.%s: cannot use a JSON %s as %s", ErrInvalidConfig, prefix, te.Field, te.Value, goTypeName(te.Type.String()))
-		}
-		return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, prefix, err)
+	if err := schema.Decode(raw, prefix, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return nil
 }
 
-// jsonFieldNames returns the JSON names of the fields of the struct v points to.
-func jsonFieldNames(v any) map[string]bool {
-	t := reflect.TypeOf(v).Elem()
-	names := make(map[string]bool, t.NumField())
-	for i := 0; i < t.NumField(); i++ {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if tag != "" && tag != "-" {
-			names[tag] = true
-		}
-	}
-	return names
-}
+// taskSchema is the task config schema the driver publishes in its Info.
+var taskSchema = schema.MustOf(TaskConfig{})
 
-func goTypeName(t string) string {
-	switch t {
-	case "[]string":
-		return "a list of strings"
-	case "map[string]string":
-		return "a map of strings"
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "int64", "*int64":
-		return "an integer"
-	case "*string":
-		return "a string"
-	default:
-		return t
-	}
-}
+// TaskConfigSchema publishes the task config schema (drivers.SchemaPublisher).
+func (d *Driver) TaskConfigSchema() *schema.Schema { return taskSchema }

@@ -52,6 +52,6 @@ func TestConformance(t *testing.T) {
 			return b
 		},
 		BadConfig: json.RawMessage(`{"comand": "/bin/true"}`),
-		BadField:  "config.comand: unknown field",
+		BadField:  `config.comand: unknown key (did you mean "command"?)`,
 	})
 }

@@ -3,8 +3,8 @@ package rawexec
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"sort"
+
+	"github.com/nomadlike/nomadlike/drivers/schema"
 )
 
 // PluginConfig is the plugin "raw_exec" { config { ... } } block.
@@ -20,72 +20,23 @@ type PluginConfig struct {
 type TaskConfig struct {
 	// Command is the program to run: an absolute path, a path relative to
 	// the task directory, or a name looked up in the task's PATH. Required.
-	Command string `json:"command"`
+	Command string `json:"command" schema:"required"`
 	// Args are the program's arguments.
 	Args []string `json:"args"`
 }
 
-var (
-	pluginFields = []string{"enabled", "no_cgroups"}
-	taskFields   = []string{"command", "args"}
-)
-
-// decodeStrict decodes raw into v, rejecting fields not in known; errors
-// name the field as prefix.field.
-func decodeStrict(raw json.RawMessage, prefix string, known []string, v any) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		raw = json.RawMessage(`{}`)
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return fmt.Errorf("%s: must be an object: %w", prefix, err)
-	}
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		ok := false
-		for _, k := range known {
-			ok = ok || k == name
-		}
-		if !ok {
-			return fmt.Errorf("%s.%s: unknown field", prefix, name)
-		}
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("%s.%s: must be %s, got %s", prefix, te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-		}
-		return fmt.Errorf("%s: %w", prefix, err)
-	}
-	return nil
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "slice":
-		return "a list"
-	case "bool":
-		return "a bool"
-	case "string":
-		return "a string"
-	default:
-		return goKind
-	}
-}
-
 func parsePluginConfig(raw json.RawMessage) (PluginConfig, error) {
 	var c PluginConfig
-	err := decodeStrict(raw, "config", pluginFields, &c)
+	err := schema.Decode(raw, "config", &c)
 	return c, err
 }
 
+// taskSchema is the task config schema the driver publishes in its Info.
+var taskSchema = schema.MustOf(TaskConfig{})
+
 func parseTaskConfig(raw json.RawMessage) (TaskConfig, error) {
 	var c TaskConfig
-	if err := decodeStrict(raw, "config", taskFields, &c); err != nil {
+	if err := schema.Decode(raw, "config", &c); err != nil {
 		return c, err
 	}
 	if c.Command == "" {
@@ -93,3 +44,6 @@ func parseTaskConfig(raw json.RawMessage) (TaskConfig, error) {
 	}
 	return c, nil
 }
+
+// TaskConfigSchema publishes the task config schema (drivers.SchemaPublisher).
+func (d *Driver) TaskConfigSchema() *schema.Schema { return taskSchema }

@@ -30,7 +30,7 @@ func TestConformance(t *testing.T) {
 		PluginConfig: json.RawMessage(`{"enabled": true}`),
 		ShellTask:    shellTask,
 		BadConfig:    json.RawMessage(`{"comand": "/bin/true"}`),
-		BadField:     "config.comand: unknown field",
+		BadField:     `config.comand: unknown key (did you mean "command"?)`,
 	})
 }
 
@@ -40,7 +40,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		raw  string
 		want string
 	}{
-		{"unknown field", `{"command": "x", "comand": "y"}`, "config.comand: unknown field"},
+		{"unknown field", `{"command": "x", "comand": "y"}`, `config.comand: unknown key (did you mean "command"?)`},
 		{"missing command", `{"args": ["a"]}`, "config.command: required"},
 		{"args not a list", `{"command": "x", "args": "a"}`, "config.args: must be a list"},
 		{"command not a string", `{"command": 3}`, "config.command: must be a string"},
@@ -70,8 +70,8 @@ func TestPluginConfig(t *testing.T) {
 		{"absent is disabled", ``, "", drivers.HealthUndetected},
 		{"disabled", `{"enabled": false}`, "", drivers.HealthUndetected},
 		{"enabled", `{"enabled": true, "no_cgroups": true}`, "", drivers.HealthHealthy},
-		{"unknown field", `{"enable": true}`, "config.enable: unknown field", ""},
-		{"wrong type", `{"enabled": "yes"}`, "config.enabled: must be a bool", ""},
+		{"unknown field", `{"enable": true}`, `config.enable: unknown key (did you mean "enabled"?)`, ""},
+		{"wrong type", `{"enabled": "yes"}`, "config.enabled: must be a boolean", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,6 +70,9 @@ type TaskRunner struct {
 	restartNote string
 
 	restarts *restartTracker // Run goroutine only
+	// eventsStop ends the driver events subscription (driverevents.go);
+	// Run goroutine only.
+	eventsStop func()
 	// reconnectPolicy bounds the wait for a dead driver plugin.
 	reconnectPolicy reconnectPolicy
 
@@ -399,6 +402,7 @@ func (tr *TaskRunner) Stats(ctx context.Context) (*drivers.TaskResourceUsage, er
 func (tr *TaskRunner) Run() {
 	defer close(tr.waitCh)
 	defer tr.stopHooks()
+	defer tr.stopDriverEvents() // driver task events (#20)
 	tr.mu.Lock()
 	tr.started = true
 	dead := tr.state.State == nomadlike.TaskStateDead
@@ -410,6 +414,7 @@ func (tr *TaskRunner) Run() {
 	resumed := handle != nil && tr.recoverHandle(handle)
 	if resumed {
 		tr.recoverHooks()
+		tr.watchDriverEvents(tr.driverOf(), handle.Config.ID) // driver task events (#20)
 	}
 
 	for {
@@ -443,6 +448,7 @@ func (tr *TaskRunner) Run() {
 		if startErr == nil {
 			var outcome waitOutcome
 			res, outcome = tr.wait()
+			tr.stopDriverEvents() // the attempt is over (driverevents.go)
 			switch outcome {
 			case outcomeShutdown:
 				return
@@ -587,8 +593,10 @@ func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
 	if err := d.ValidateTaskConfig(cfg.Config); err != nil {
 		return driverFailureEvent(fmt.Errorf("failed to validate task config: %w", err), true), false, err
 	}
+	tr.watchDriverEvents(d, cfg.ID) // before StartTask: its events count (#20)
 	handle, err := d.StartTask(cfg)
 	if err != nil {
+		tr.stopDriverEvents()
 		return driverFailureEvent(fmt.Errorf("failed to start task: %w", err), false), true, err
 	}
 	if handle.Config == nil {
@@ -597,6 +605,7 @@ func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
 	tr.update(func() {
 		tr.local.Handle = handle
 		tr.driver = d
+		tr.state.DriverNetwork = driverNetwork(handle.Network) // (#20)
 	})
 	tr.setState(nomadlike.TaskStateRunning, false, newEvent(nomadlike.TaskEventStarted, "Task started by client"))
 	return nil, true, nil

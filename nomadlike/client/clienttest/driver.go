@@ -34,6 +34,11 @@ type FakeTaskConfig struct {
 	StartError string `json:"start_error"`
 	// Args is accepted and recorded, to test interpolation.
 	Args []string `json:"args"`
+	// Events are task events (drivers.EventEmitter) emitted during StartTask.
+	Events []string `json:"events"`
+	// NetworkIP, when set, is reported as the network the driver made for
+	// the task (TaskHandle.Network), with the port "http" mapped to 8080.
+	NetworkIP string `json:"network_ip"`
 }
 
 // FakeHost is the machine the fake driver's tasks run on. It is shared by
@@ -46,6 +51,8 @@ type FakeHost struct {
 	health string
 	// failRecover makes RecoverTask fail (the task stays on the host).
 	failRecover bool
+	// driverEvents carries the task events of every FakeDriver of the host.
+	driverEvents drivers.EventBroadcaster
 }
 
 // FailRecover makes RecoverTask fail (true) or work again (false), like a
@@ -304,8 +311,21 @@ func (d *FakeDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, er
 		case <-t.done:
 		}
 	}()
+	for _, msg := range script.Events {
+		h.driverEvents.Emit(&drivers.TaskEvent{TaskID: cfg.ID, AllocID: cfg.AllocID, TaskName: cfg.Name, Message: msg, Annotations: map[string]string{"fake": "yes"}})
+	}
 	state, _ := json.Marshal(map[string]string{"id": cfg.ID})
-	return &drivers.TaskHandle{Version: 1, Config: cfg, State: drivers.TaskStateRunning, DriverState: state}, nil
+	handle := &drivers.TaskHandle{Version: 1, Config: cfg, State: drivers.TaskStateRunning, DriverState: state}
+	if script.NetworkIP != "" {
+		handle.Network = &drivers.DriverNetwork{IP: script.NetworkIP, PortMap: map[string]int{"http": 8080}}
+	}
+	return handle, nil
+}
+
+// TaskEvents implements drivers.EventEmitter: the events of StartTask's
+// script (FakeTaskConfig.Events).
+func (d *FakeDriver) TaskEvents(ctx context.Context) (<-chan *drivers.TaskEvent, error) {
+	return d.Host.driverEvents.Subscribe(ctx), nil
 }
 
 func appendFile(path, s string) {

@@ -1,12 +1,14 @@
 package drivermanager
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -235,6 +237,7 @@ func (m *Manager) Infos() map[string]*nomadlike.DriverInfo {
 		}
 		c := *inst.info
 		c.Attributes = maps.Clone(inst.info.Attributes)
+		c.ConfigSchema = slices.Clone(inst.info.ConfigSchema)
 		out[name] = &c
 	}
 	return out
@@ -307,6 +310,7 @@ func (m *Manager) fingerprint(name string) *nomadlike.DriverInfo {
 	info.Healthy = fp.Health == drivers.HealthHealthy
 	info.HealthDescription = fp.HealthDescription
 	info.Attributes = maps.Clone(fp.Attributes)
+	info.ConfigSchema = configSchema(d)
 	return info
 }
 
@@ -315,7 +319,8 @@ func sameInfo(a, b *nomadlike.DriverInfo) bool {
 		return a == b
 	}
 	return a.Detected == b.Detected && a.Healthy == b.Healthy &&
-		a.HealthDescription == b.HealthDescription && maps.Equal(a.Attributes, b.Attributes)
+		a.HealthDescription == b.HealthDescription && maps.Equal(a.Attributes, b.Attributes) &&
+		bytes.Equal(a.ConfigSchema, b.ConfigSchema)
 }
 
 // Shutdown stops fingerprinting and disconnects from every plugin, leaving
