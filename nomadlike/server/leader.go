@@ -144,7 +144,11 @@ func (s *Server) routeEval(e *nomadlike.Evaluation) {
 		if len(e.FailedTGAllocs) == 0 {
 			// Everything placed: an older blocked evaluation is obsolete.
 			s.blocked.Untrack(e.Namespace, e.JobID)
+		} else {
+			s.blocked.Settle(e.Namespace, e.JobID) // queue: the job had its turn
 		}
+	case nomadlike.EvalStatusFailed, nomadlike.EvalStatusCancelled:
+		s.blocked.Settle(e.Namespace, e.JobID) // queue: the job had its turn
 	}
 }
 
