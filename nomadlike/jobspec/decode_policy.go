@@ -82,7 +82,8 @@ var periodicSpec = blockSpec{
 
 var parameterizedSpec = blockSpec{
 	name:   "parameterized",
-	fields: []field{{"payload", "Payload"}, {"meta_required", "MetaRequired"}, {"meta_optional", "MetaOptional"}},
+	fields: []field{{"payload", "Payload"}, {"meta_required", "MetaRequired"}, {"meta_optional", "MetaOptional"},
+		{"max_concurrent", "MaxConcurrent"}}, // max_concurrent: nomadlike only
 }.build()
 
 // shorthandOperators are the attributes that name an operator and give its

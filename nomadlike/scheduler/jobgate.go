@@ -1,0 +1,61 @@
+package scheduler
+
+import (
+	"fmt"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/scheduler/reconcile"
+)
+
+// ChildJobsState is an optional capability of State: the children of a
+// job (periodic launches and dispatches). The scheduler needs it to hold a
+// dispatched child back while its parent's max_concurrent is used up; a
+// State without it does not enforce the limit.
+type ChildJobsState interface {
+	ChildJobs(namespace, parentID string) ([]*nomadlike.Job, error)
+}
+
+// jobHeld reports whether job as a whole must wait before new placements:
+// it is a dispatched child beyond its parent's max_concurrent line.
+func (s *genericScheduler) jobHeld(job *nomadlike.Job) (bool, error) {
+	if job == nil || job.Stop || !job.Dispatched || job.ParentID == "" {
+		return false, nil
+	}
+	cs, ok := childJobsOf(s.state)
+	if !ok {
+		return false, nil
+	}
+	parent, err := s.state.JobByID(job.Namespace, job.ParentID)
+	if err != nil {
+		return false, fmt.Errorf("read parent job %q: %w", job.ParentID, err)
+	}
+	if parent.MaxConcurrent() <= 0 {
+		return false, nil
+	}
+	children, err := cs.ChildJobs(job.Namespace, job.ParentID)
+	if err != nil {
+		return false, fmt.Errorf("read children of %q: %w", job.ParentID, err)
+	}
+	return !nomadlike.NewDispatchQueue(parent, children).Admitted(job.ID), nil
+}
+
+// holdJob drops the new placements of r when the job must wait (see
+// jobHeld).
+func (s *genericScheduler) holdJob(job *nomadlike.Job, r *reconcile.Result) error {
+	held, err := s.jobHeld(job)
+	if err != nil || !held {
+		return err
+	}
+	reconcile.HoldNew(r)
+	return nil
+}
+
+// childJobsOf finds the ChildJobsState capability of st, looking through
+// the usage cache's wrapper.
+func childJobsOf(st State) (ChildJobsState, bool) {
+	if w, ok := st.(*cachedUsageState); ok {
+		st = w.State
+	}
+	cs, ok := st.(ChildJobsState)
+	return cs, ok
+}
