@@ -81,7 +81,7 @@ var periodicSpec = blockSpec{
 }.build()
 
 var parameterizedSpec = blockSpec{
-	name:   "parameterized",
+	name: "parameterized",
 	fields: []field{{"payload", "Payload"}, {"meta_required", "MetaRequired"}, {"meta_optional", "MetaOptional"},
 		{"max_concurrent", "MaxConcurrent"}}, // max_concurrent: nomadlike only
 }.build()

@@ -173,7 +173,7 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 	st := s.fsm.State()
 	var evals []*nomadlike.Evaluation
 	seen := map[nomadlike.NamespacedID]bool{}
-	freed := map[string]bool{} // node IDs where an allocation finished
+	freed := map[string]bool{}   // node IDs where an allocation finished
 	parents := dispatchParents{} // nomadlike's max_concurrent (dispatch_queue.go)
 	for _, u := range updates {
 		a, err := st.AllocByID(nil, u.ID)
