@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -18,6 +19,9 @@ import (
 func queuePairs(c *cli.Context, client *api.Client, job *nomadlike.Job) [][2]string {
 	if job.Stop || job.Status == nomadlike.JobStatusDead || job.IsPeriodic() || job.IsParameterized() {
 		return nil
+	}
+	if line := dependsLine(c, client, job); line != "" {
+		return [][2]string{{"Queue", line}}
 	}
 	if line := dispatchLine(c, client, job); line != "" {
 		return [][2]string{{"Queue", line}}
@@ -96,4 +100,29 @@ func maxConcurrentText(parent *nomadlike.Job, kids []*nomadlike.JobListStub) str
 	}
 	d := newDispatchCounts(parent, kids)
 	return fmt.Sprintf("%d (%d running, %d queued)", d.limit, d.running, len(d.waiting))
+}
+
+// dependsLine says what a job with job-level depends_on waits for:
+// `waiting for job "build" (running) to finish with success`; "" when its
+// dependencies are met.
+func dependsLine(c *cli.Context, client *api.Client, job *nomadlike.Job) string {
+	if len(job.DependsOn) == 0 {
+		return ""
+	}
+	ctx := cmdContext(c)
+	var parts []string
+	for _, d := range job.DependsOn {
+		if d == nil {
+			continue
+		}
+		dep, _, err := client.Jobs().Info(ctx, d.Job, &api.QueryOptions{Namespace: job.Namespace})
+		if err != nil || dep.Status == nomadlike.JobStatusDead {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("job %q (%s) to finish with %s", d.Job, dep.Status, d.Condition))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "waiting for " + strings.Join(parts, " and ")
 }

@@ -124,6 +124,9 @@ func (j *Job) Validate() error {
 		validateUpdate(v.at("Update"), u)
 	}
 	validateDependsOn(v, j) // nomadlike's depends_on (pipeline.go)
+
+	// nomadlike's job-level depends_on (pipeline_jobs.go)
+	validateJobDependsOn(v, j)
 	return v.err()
 }
 

@@ -49,6 +49,8 @@ var implemented = map[string]struct{ test, note string }{
 	"group.depends_on":     {"TestPipelineAgent (e2e)", "nomadlike only; batch jobs"},
 	"depends_on.group":     {"TestParseDependsOnErrors (jobspec)", "nomadlike only"},
 	"depends_on.condition": {"TestDependsOnNeverEarly (scheduler)", "nomadlike only: success, failure or complete"},
+	"job.depends_on":       {"TestQueueJobDependsOnAgent (e2e)", "nomadlike only: the job waits for other jobs of its namespace"},
+	"depends_on.job":       {"TestParseJobDependsOn (jobspec)", "nomadlike only; job level"},
 	"ephemeral_disk.size":  {"TestNeverOvercommits (scheduler)", "scheduled as disk"},
 
 	"network.mode": {"TestPortsWithoutCollisions (scheduler)", `"host" only; another mode draws a warning`},

@@ -16,9 +16,30 @@ type ChildJobsState interface {
 }
 
 // jobHeld reports whether job as a whole must wait before new placements:
-// it is a dispatched child beyond its parent's max_concurrent line.
+// its job-level depends_on is not met (waiting, or to be skipped by the
+// leader), or it is a dispatched child beyond its parent's max_concurrent
+// line.
 func (s *genericScheduler) jobHeld(job *nomadlike.Job) (bool, error) {
-	if job == nil || job.Stop || !job.Dispatched || job.ParentID == "" {
+	if job == nil || job.Stop {
+		return false, nil
+	}
+	if len(job.DependsOn) > 0 {
+		var err error
+		st := nomadlike.JobDependencies(job, func(ns, id string) *nomadlike.Job {
+			j, e := s.state.JobByID(ns, id)
+			if e != nil {
+				err = e
+			}
+			return j
+		})
+		if err != nil {
+			return false, fmt.Errorf("read job dependencies of %q: %w", job.ID, err)
+		}
+		if st.State != nomadlike.JobDepsMet {
+			return true, nil
+		}
+	}
+	if !job.Dispatched || job.ParentID == "" {
 		return false, nil
 	}
 	cs, ok := childJobsOf(s.state)

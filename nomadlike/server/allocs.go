@@ -173,8 +173,8 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 	st := s.fsm.State()
 	var evals []*nomadlike.Evaluation
 	seen := map[nomadlike.NamespacedID]bool{}
-	freed := map[string]bool{}   // node IDs where an allocation finished
-	parents := dispatchParents{} // nomadlike's max_concurrent (dispatch_queue.go)
+	freed := map[string]bool{} // node IDs where an allocation finished
+	var finished finishedJobs  // nomadlike's queue: max_concurrent, job depends_on (dispatch_queue.go)
 	for _, u := range updates {
 		a, err := st.AllocByID(nil, u.ID)
 		if err != nil {
@@ -187,7 +187,7 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 			continue // no transition to terminal in this update
 		}
 		freed[a.NodeID] = true
-		parents.note(a)
+		finished.note(a)
 		trigger := nomadlike.EvalTriggerRetryFailedAlloc
 		if a.Job != nil && a.Job.HasDependents(a.TaskGroup) {
 			// nomadlike's depends_on: a finished allocation of a group
@@ -225,7 +225,7 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 			s.unblockNode(n, index)
 		}
 	}
-	s.kickDispatchQueues(parents)
+	s.kickQueues(finished)
 	return index, nil
 }
 

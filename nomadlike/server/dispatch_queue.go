@@ -10,29 +10,43 @@ import (
 
 // dispatchQueueSweep is how often the leader checks every parameterized job
 // with max_concurrent for admitted children that wait without an
-// evaluation (a slot freed while leadership changed hands).
+// evaluation (a slot freed while leadership changed hands), and every job
+// waiting on job-level depends_on.
 const dispatchQueueSweep = 5 * time.Second
 
-// dispatchParents collects the parents of dispatched children whose
-// allocations finished in a client update: a slot of their max_concurrent
-// may have freed.
-type dispatchParents map[nomadlike.NamespacedID]bool
+// finishedJobs collects, from a client update, the jobs whose allocations
+// finished and the parents of finished dispatched children: a job that
+// finished may let its job-level dependents run (job_deps.go), a finished
+// child frees a slot of its parent's max_concurrent.
+type finishedJobs struct {
+	jobs, parents map[nomadlike.NamespacedID]bool
+}
 
-func (p dispatchParents) note(a *nomadlike.Allocation) {
+func (f *finishedJobs) note(a *nomadlike.Allocation) {
+	if f.jobs == nil {
+		f.jobs, f.parents = map[nomadlike.NamespacedID]bool{}, map[nomadlike.NamespacedID]bool{}
+	}
+	f.jobs[nomadlike.NamespacedID{Namespace: a.Namespace, ID: a.JobID}] = true
 	if a.Job != nil && a.Job.Dispatched && a.Job.ParentID != "" {
-		p[nomadlike.NamespacedID{Namespace: a.Namespace, ID: a.Job.ParentID}] = true
+		f.parents[nomadlike.NamespacedID{Namespace: a.Namespace, ID: a.Job.ParentID}] = true
 	}
 }
 
-// kickDispatchQueues evaluates, in the background, the children of parents
-// that a freed slot admits (see dispatchQueueEvals).
-func (s *Server) kickDispatchQueues(parents dispatchParents) {
-	if len(parents) == 0 {
+// kickQueues, in the background, starts the children of the parents that
+// a freed slot admits (startAdmitted) and settles the dependents of the
+// jobs that are now dead (settleDependents).
+func (s *Server) kickQueues(f finishedJobs) {
+	if len(f.jobs) == 0 {
 		return
 	}
 	go func() {
-		for key := range parents {
+		for key := range f.parents {
 			s.startAdmitted(key.Namespace, key.ID)
+		}
+		for key := range f.jobs {
+			if j := s.lookupJob(key.Namespace, key.ID); j != nil && j.Status == nomadlike.JobStatusDead {
+				s.settleDependents(key.Namespace, key.ID)
+			}
 		}
 	}()
 }
@@ -102,11 +116,11 @@ func (s *Server) childIdle(c *nomadlike.Job) (bool, error) {
 	return true, nil
 }
 
-// sweepDispatchQueues runs on the leader: at once, then every
-// dispatchQueueSweep, it starts the admitted idle children of every
-// parameterized job with max_concurrent, so the line moves on after a
-// leader change that lost a kick.
-func (s *Server) sweepDispatchQueues(ctx context.Context) {
+// sweepQueues runs on the leader: at once, then every dispatchQueueSweep,
+// it starts the admitted idle children of every parameterized job with
+// max_concurrent and settles every waiting job with job-level depends_on,
+// so both lines move on after a leader change that lost a kick.
+func (s *Server) sweepQueues(ctx context.Context) {
 	for {
 		jobs, err := s.fsm.State().Jobs(nil, "*", "")
 		if err == nil {
@@ -115,6 +129,7 @@ func (s *Server) sweepDispatchQueues(ctx context.Context) {
 					s.startAdmitted(j.Namespace, j.ID)
 				}
 			}
+			s.sweepJobDependencies(jobs)
 		}
 		if !waitCtx(ctx, dispatchQueueSweep) {
 			return

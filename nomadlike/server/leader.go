@@ -101,9 +101,11 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 	run(s.reapCancelledEvals)
 	run(s.drainLoop)
 	run(newPeriodicLauncher(s).run)
-	run(s.aclTokenGC)          // ACL store: delete expired tokens (acl_gc.go)
-	run(s.jobGC)               // server garbage collection (gc.go)
-	run(s.sweepDispatchQueues) // nomadlike's max_concurrent (dispatch_queue.go)
+	run(s.aclTokenGC) // ACL store: delete expired tokens (acl_gc.go)
+	run(s.jobGC)      // server garbage collection (gc.go)
+
+	// nomadlike's queue: max_concurrent and job depends_on (dispatch_queue.go)
+	run(s.sweepQueues)
 }
 
 func (s *Server) revokeLeadership() {
