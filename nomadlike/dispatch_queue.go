@@ -35,17 +35,11 @@ func NewDispatchQueue(parent *Job, children []*Job) *DispatchQueue {
 	}
 	q := &DispatchQueue{Limit: limit}
 	for _, c := range children {
-		if c != nil && c.Dispatched && !c.Stop && c.Status != JobStatusDead {
+		if c != nil && dispatchLive(c) {
 			q.Live = append(q.Live, c)
 		}
 	}
-	sort.Slice(q.Live, func(i, k int) bool {
-		a, b := q.Live[i], q.Live[k]
-		if a.CreateIndex != b.CreateIndex {
-			return a.CreateIndex < b.CreateIndex
-		}
-		return a.ID < b.ID
-	})
+	sort.Slice(q.Live, func(i, k int) bool { return dispatchedBefore(q.Live[i], q.Live[k]) })
 	q.Running = min(len(q.Live), limit)
 	q.Queued = len(q.Live) - q.Running
 	return q
@@ -68,4 +62,42 @@ func (q *DispatchQueue) Position(childID string) int {
 func (q *DispatchQueue) Admitted(childID string) bool {
 	p := q.Position(childID)
 	return p > 0 && p <= q.Limit
+}
+
+// DispatchAdmitted is NewDispatchQueue(parent, children).Admitted(childID)
+// without building the line (the scheduler's check, once per evaluation
+// of a child): the child is live and fewer than max_concurrent live
+// siblings were dispatched before it. A parent without max_concurrent
+// admits every child.
+func DispatchAdmitted(parent *Job, children []*Job, childID string) bool {
+	limit := parent.MaxConcurrent()
+	if limit <= 0 {
+		return true
+	}
+	var child *Job
+	for _, c := range children {
+		if c != nil && c.ID == childID {
+			child = c
+			break
+		}
+	}
+	if child == nil || !dispatchLive(child) {
+		return false
+	}
+	ahead := 0
+	for _, c := range children {
+		if c != nil && c != child && dispatchLive(c) && dispatchedBefore(c, child) {
+			ahead++
+		}
+	}
+	return ahead < limit
+}
+
+func dispatchLive(c *Job) bool { return c.Dispatched && !c.Stop && c.Status != JobStatusDead }
+
+func dispatchedBefore(a, b *Job) bool {
+	if a.CreateIndex != b.CreateIndex {
+		return a.CreateIndex < b.CreateIndex
+	}
+	return a.ID < b.ID
 }

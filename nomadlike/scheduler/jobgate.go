@@ -57,7 +57,7 @@ func (s *genericScheduler) jobHeld(job *nomadlike.Job) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read children of %q: %w", job.ParentID, err)
 	}
-	return !nomadlike.NewDispatchQueue(parent, children).Admitted(job.ID), nil
+	return !nomadlike.DispatchAdmitted(parent, children, job.ID), nil
 }
 
 // holdJob drops the new placements of r when the job must wait (see
