@@ -102,10 +102,12 @@ func queueBenchJobs(h *schedtest.Harness, variant string, numJobs, perJob int) [
 	return jobs
 }
 
-// BenchmarkMaxConcurrentCheck is the whole max_concurrent check of one
-// dispatched child with 1,000 live siblings, as the scheduler runs it once
-// per evaluation: read the parent and the children from a state snapshot,
-// then nomadlike.DispatchAdmitted.
+// BenchmarkMaxConcurrentCheck is the slow path of the max_concurrent check
+// of one dispatched child with 1,000 live siblings and max_concurrent = 10,
+// as the scheduler runs it once per evaluation: read the parent, its
+// summary and the children from a state snapshot, then
+// nomadlike.DispatchAdmitted. (With at most max_concurrent live children
+// the summary alone decides.)
 func BenchmarkMaxConcurrentCheck(b *testing.B) {
 	h := schedtest.New(b)
 	jobs := queueBenchJobs(h, "max_concurrent", 1000, 1)
@@ -117,12 +119,35 @@ func BenchmarkMaxConcurrentCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if live, err := cs.LiveChildren(child.Namespace, child.ParentID); err != nil || live <= 10 {
+			b.Fatalf("live children %d, %v", live, err)
+		}
+		parent = parent.Copy()
+		parent.ParameterizedJob.MaxConcurrent = 10 // beyond the summary's shortcut: list the children
 		kids, err := cs.ChildJobs(child.Namespace, child.ParentID)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !nomadlike.DispatchAdmitted(parent, kids, child.ID) {
-			b.Fatal("not admitted")
+		if nomadlike.DispatchAdmitted(parent, kids, child.ID) {
+			b.Fatal("admitted beyond the limit")
+		}
+	}
+}
+
+// BenchmarkDependsOnCheck is the job-level depends_on check of a job with
+// three dependencies, as the scheduler runs it once per evaluation: three
+// reads from a state snapshot, then nomadlike.JobDependencies.
+func BenchmarkDependsOnCheck(b *testing.B) {
+	h := schedtest.New(b)
+	job := queueBenchJobs(h, "depends_on", 1, 1)[0]
+	snap := h.Snapshot()
+	for b.Loop() {
+		st := nomadlike.JobDependencies(job, func(ns, id string) *nomadlike.Job {
+			j, _ := snap.JobByID(ns, id)
+			return j
+		})
+		if st.State != nomadlike.JobDepsMet {
+			b.Fatalf("state %+v", st)
 		}
 	}
 }

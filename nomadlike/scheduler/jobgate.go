@@ -13,6 +13,10 @@ import (
 // State without it does not enforce the limit.
 type ChildJobsState interface {
 	ChildJobs(namespace, parentID string) ([]*nomadlike.Job, error)
+	// LiveChildren counts the children that are not dead (it may count
+	// stopped ones too): when they fit in the limit, every child is
+	// admitted without listing them.
+	LiveChildren(namespace, parentID string) (int64, error)
 }
 
 // jobHeld reports whether job as a whole must wait before new placements:
@@ -51,6 +55,13 @@ func (s *genericScheduler) jobHeld(job *nomadlike.Job) (bool, error) {
 		return false, fmt.Errorf("read parent job %q: %w", job.ParentID, err)
 	}
 	if parent.MaxConcurrent() <= 0 {
+		return false, nil
+	}
+	live, err := cs.LiveChildren(job.Namespace, job.ParentID)
+	if err != nil {
+		return false, fmt.Errorf("read children summary of %q: %w", job.ParentID, err)
+	}
+	if live <= int64(parent.MaxConcurrent()) {
 		return false, nil
 	}
 	children, err := cs.ChildJobs(job.Namespace, job.ParentID)
