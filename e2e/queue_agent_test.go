@@ -146,6 +146,7 @@ func TestQueuePriorityAgent(t *testing.T) {
 		queued("high")
 		waitUntil(t, 30*time.Second, "low 2nd of 2", func() bool { return strings.HasPrefix(queued("low"), "queued: 2nd of 2 at priority 10;") })
 		q := cli(0, "queue")
+		t.Logf("nomadlike queue:\n%s\njob status low:\n%s", q, cli(0, "job", "status", "low"))
 		if hi, lo := strings.Index(q, "high"), strings.Index(q, "low"); hi < 0 || lo < 0 || hi > lo {
 			t.Errorf("queue does not list high before low:\n%s", q)
 		}
