@@ -15,10 +15,16 @@ import (
 // equivalent): the jobs waiting for capacity, in the order they will be
 // placed (priority, then submission), as queue.Listing. ?namespace= filters
 // the entries (* for all); Positions and Total count every waiting job.
+// The reasons name nodes only when the token may read nodes (node:read).
 // It reads the state store, so any server answers it.
 func (h *Handler) queueList(w http.ResponseWriter, r *http.Request) {
+	// Reasons name nodes only for tokens that may read nodes.
+	nodeNames := true
+	if a := aclFrom(r); a != nil && !a.AllowNodeRead() {
+		nodeNames = false
+	}
 	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
-		l, err := buildQueue(ws, st)
+		l, err := buildQueue(ws, st, nodeNames)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -40,7 +46,7 @@ func (h *Handler) queueList(w http.ResponseWriter, r *http.Request) {
 
 // buildQueue lists the waiting jobs from the state store: its blocked
 // evaluations and the free resources of the ready nodes.
-func buildQueue(ws memdb.WatchSet, st *state.StateStore) (queue.Listing, error) {
+func buildQueue(ws memdb.WatchSet, st *state.StateStore, nodeNames bool) (queue.Listing, error) {
 	evals, err := st.Evals(ws, "")
 	if err != nil {
 		return queue.Listing{}, err
@@ -55,7 +61,11 @@ func buildQueue(ws memdb.WatchSet, st *state.StateStore) (queue.Listing, error) 
 			return queue.Listing{}, err
 		}
 	}
-	return queue.Build(evals, queue.FreeByNode(nodes, byNode), func(ns, id string) *nomadlike.Job {
+	free := queue.FreeByNode(nodes, byNode)
+	if !nodeNames {
+		free = queue.Anonymous(free)
+	}
+	return queue.Build(evals, free, func(ns, id string) *nomadlike.Job {
 		j, _ := st.JobByID(nil, ns, id)
 		return j
 	}), nil

@@ -11,18 +11,17 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
+	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
 	"github.com/nomadlike/nomadlike/nomadlike/queue"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
-// TestQueueEndpoint: GET /v1/queue lists the jobs with a blocked
-// evaluation in placement order with their reason; the jobs carrying
-// nomadlike's depends_on and max_concurrent still decode as Nomad's api.Job.
-func TestQueueEndpoint(t *testing.T) {
+// queueFake is a fake server holding one node and two jobs too big for it
+// ("low" at priority 10, "high" at 90), each with a blocked evaluation.
+func queueFake(t *testing.T) (*httpapitest.Server, *nomadlike.Node) {
+	t.Helper()
 	fake := httpapitest.NewServer()
-	ta := newTestAPI(t, fake)
-	ctx := testCtx(t)
 	node := fixture.Node()
 	big := func(id string, prio int) *nomadlike.Job {
 		j := fixture.BatchJob(1)
@@ -30,13 +29,12 @@ func TestQueueEndpoint(t *testing.T) {
 		j.TaskGroups[0].Tasks[0].Resources.MemoryMB = int(node.Comparable().MemoryMB) + 1
 		return j
 	}
-	low, high := big("low", 10), big("high", 90)
 	_, err := fake.Apply(func(st *state.StateStore, index uint64) error {
 		if err := st.UpsertNode(index, node); err != nil {
 			return err
 		}
 		var evals []*nomadlike.Evaluation
-		for _, j := range []*nomadlike.Job{low, high} {
+		for _, j := range []*nomadlike.Job{big("low", 10), big("high", 90)} {
 			if err := st.UpsertJob(index, j); err != nil {
 				return err
 			}
@@ -49,6 +47,43 @@ func TestQueueEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fake, node
+}
+
+// TestQueueEndpointACL: with ACLs on, list-jobs in the namespace reads the
+// queue; the reasons name the node only for a token that may read nodes.
+func TestQueueEndpointACL(t *testing.T) {
+	fake, node := queueFake(t)
+	ta := newTestAPI(t, fake, func(c *httpapi.Config) { c.ACL = newFakeResolver(t) })
+	cases := []struct {
+		tok   string
+		code  int
+		named bool
+	}{
+		{"mgmt", http.StatusOK, true},
+		{"cap:list-jobs", http.StatusOK, false},
+		{"cap:read-logs", http.StatusForbidden, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.tok, func(t *testing.T) {
+			code, out := ta.send(t, http.MethodGet, "/v1/queue", nil, "X-Nomad-Token", tc.tok)
+			if code != tc.code {
+				t.Fatalf("GET /v1/queue with %s = %d %s, want %d", tc.tok, code, out, tc.code)
+			}
+			if code == http.StatusOK && strings.Contains(out, "on "+node.Name) != tc.named {
+				t.Errorf("GET /v1/queue with %s names the node = %v, want %v: %s", tc.tok, !tc.named, tc.named, out)
+			}
+		})
+	}
+}
+
+// TestQueueEndpoint: GET /v1/queue lists the jobs with a blocked
+// evaluation in placement order with their reason; the jobs carrying
+// nomadlike's depends_on and max_concurrent still decode as Nomad's api.Job.
+func TestQueueEndpoint(t *testing.T) {
+	fake, _ := queueFake(t)
+	ta := newTestAPI(t, fake)
+	ctx := testCtx(t)
 	l, _, err := ta.client.Queue(ctx, &api.QueryOptions{Namespace: "*"})
 	if err != nil {
 		t.Fatal(err)

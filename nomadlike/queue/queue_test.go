@@ -39,6 +39,9 @@ func TestReason(t *testing.T) {
 			}
 		})
 	}
+	if got, want := Reason(nomadlike.ComparableResources{MemoryMB: 4096}, Anonymous(nodes)), "no node has 4096 MB free memory (largest free: 2048 MB)"; got != want {
+		t.Fatalf("Reason without node names = %q, want %q", got, want)
+	}
 	if got := Reason(nomadlike.ComparableResources{}, nil); got != "no ready node" {
 		t.Fatalf("Reason with no nodes = %q", got)
 	}

@@ -51,7 +51,8 @@ var dimensions = []dimension{
 // Reason says why ask (one allocation of a waiting group) cannot be placed
 // on any of the nodes, e.g. `no node has 4096 MB free memory (largest free:
 // 2048 MB on node-7)`. It names the first dimension (memory, CPU, disk) no
-// single node has enough of; when each dimension fits somewhere but no node
+// single node has enough of (the node is named unless its Name is empty:
+// see Anonymous); when each dimension fits somewhere but no node
 // has all of them it says so; with no ready node it says that. It returns ""
 // when some node fits ask (the wait is then for constraints, ports or the
 // scheduler's turn).
@@ -68,8 +69,12 @@ func Reason(ask nomadlike.ComparableResources, nodes []NodeFree) string {
 			}
 		}
 		if want > 0 && d.get(nodes[best].Free) < want {
-			return fmt.Sprintf("no node has %d %s free %s (largest free: %d %s on %s)",
-				want, d.unit, d.name, max(d.get(nodes[best].Free), 0), d.unit, nodes[best].Name)
+			where := ""
+			if nodes[best].Name != "" {
+				where = " on " + nodes[best].Name
+			}
+			return fmt.Sprintf("no node has %d %s free %s (largest free: %d %s%s)",
+				want, d.unit, d.name, max(d.get(nodes[best].Free), 0), d.unit, where)
 		}
 	}
 	for _, n := range nodes {
@@ -91,4 +96,14 @@ func Status(position, total, priority int, why string) string {
 		b.WriteString(why)
 	}
 	return b.String()
+}
+
+// Anonymous returns nodes without their names, for callers that may not
+// read nodes (the reason then says `largest free: 2048 MB`).
+func Anonymous(nodes []NodeFree) []NodeFree {
+	out := make([]NodeFree, len(nodes))
+	for i, n := range nodes {
+		out[i] = NodeFree{Free: n.Free}
+	}
+	return out
 }
