@@ -16,11 +16,18 @@ import (
 // queueJob is a raw_exec batch job of one allocation asking for memoryMB,
 // at priority, running script (sh -c) once.
 func queueJob(id string, priority int, memoryMB int64, script string) string {
+	return queueJobWith(id, priority, memoryMB, "", script)
+}
+
+// queueJobWith is queueJob with extra job-level HCL (a parameterized,
+// periodic or depends_on block).
+func queueJobWith(id string, priority int, memoryMB int64, extra, script string) string {
 	return fmt.Sprintf(`
 job %q {
   datacenters = ["dc1"]
   type        = "batch"
   priority    = %d
+%s
   group "g" {
     restart {
       attempts = 0
@@ -46,7 +53,25 @@ job %q {
     }
   }
 }
-`, id, priority, script, memoryMB)
+`, id, priority, extra, script, memoryMB)
+}
+
+// queueCLI returns a runner of the CLI against addr that fails the test
+// unless the exit code is want; "-address" goes after the command words.
+func queueCLI(ctx context.Context, t *testing.T, addr string) func(want int, args ...string) string {
+	return func(want int, args ...string) string {
+		t.Helper()
+		n := min(2, len(args)) // the command words ("job run", "queue")
+		if args[0] == "queue" {
+			n = 1
+		}
+		args = append(append(append([]string{}, args[:n]...), "-address", addr), args[n:]...)
+		code, out := runCLI(ctx, t, args...)
+		if code != want {
+			t.Fatalf("nomadlike %s = exit %d, want %d:\n%s", strings.Join(args, " "), code, want, out)
+		}
+		return out
+	}
 }
 
 // TestQueuePriorityAgent fills a real dev agent's node with a job sized to
@@ -68,19 +93,7 @@ func TestQueuePriorityAgent(t *testing.T) {
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	cli := func(want int, args ...string) string {
-		t.Helper()
-		n := min(2, len(args)) // the command words ("job run", "queue")
-		if args[0] == "queue" {
-			n = 1
-		}
-		args = append(append(append([]string{}, args[:n]...), "-address", "http://"+addr), args[n:]...)
-		code, out := runCLI(ctx, t, args...)
-		if code != want {
-			t.Fatalf("nomadlike %s = exit %d, want %d:\n%s", strings.Join(args, " "), code, want, out)
-		}
-		return out
-	}
+	cli := queueCLI(ctx, t, "http://"+addr)
 	nodes, _, err := a.client.Nodes().List(ctx, nil)
 	if err != nil || len(nodes) != 1 {
 		t.Fatalf("nodes = %v, %v", nodes, err)

@@ -15,10 +15,7 @@ import (
 // depsJob is a raw_exec batch job running script once, with the job-level
 // depends_on lines deps (nomadlike's extension).
 func depsJob(id, deps, script string) string {
-	body := queueJob(id, 50, 32, script)
-	// Put the depends_on blocks right after the job's first line.
-	i := strings.Index(body, "\n  datacenters")
-	return body[:i] + "\n" + deps + body[i:]
+	return queueJobWith(id, 50, 32, deps, script)
 }
 
 // TestQueueJobDependsOnAgent runs nomadlike's job-level depends_on on a real
@@ -37,15 +34,7 @@ func TestQueueJobDependsOnAgent(t *testing.T) {
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	cli := func(want int, args ...string) string {
-		t.Helper()
-		args = append([]string{args[0], args[1], "-address", "http://" + addr}, args[2:]...)
-		code, out := runCLI(ctx, t, args...)
-		if code != want {
-			t.Fatalf("nomadlike %s = exit %d, want %d:\n%s", strings.Join(args, " "), code, want, out)
-		}
-		return out
-	}
+	cli := queueCLI(ctx, t, "http://"+addr)
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,41 +12,10 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
-// queueParentJob is a parameterized raw_exec batch job with max_concurrent
-// (or a periodic one: extra is the parameterized or periodic block) whose
-// task runs script once.
+// queueParentJob is a small raw_exec batch job with extra job-level HCL (a
+// parameterized or periodic block) whose task runs script once.
 func queueParentJob(id, extra, script string) string {
-	return fmt.Sprintf(`
-job %q {
-  datacenters = ["dc1"]
-  type        = "batch"
-%s
-  group "g" {
-    restart {
-      attempts = 0
-      mode     = "fail"
-    }
-    reschedule {
-      attempts  = 0
-      unlimited = false
-    }
-    ephemeral_disk {
-      size = 10
-    }
-    task "t" {
-      driver = "raw_exec"
-      config {
-        command = "/bin/sh"
-        args    = ["-c", %q]
-      }
-      resources {
-        cpu    = 20
-        memory = 16
-      }
-    }
-  }
-}
-`, id, extra, script)
+	return queueJobWith(id, 50, 16, extra, script)
 }
 
 // childSampler counts, every 100 ms, the live allocations (not terminal,
@@ -128,14 +96,9 @@ func TestQueueMaxConcurrentFailover(t *testing.T) {
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cli := func(args ...string) string {
+	cli := func(args ...string) string { // a running server's address each time
 		t.Helper()
-		args = append(append(append([]string{}, args[:2]...), "-address", c.api().Address()), args[2:]...)
-		code, out := runCLI(ctx, t, args...)
-		if code != 0 {
-			t.Fatalf("nomadlike %s = exit %d:\n%s", strings.Join(args, " "), code, out)
-		}
-		return out
+		return queueCLI(ctx, t, c.api().Address())(0, args...)
 	}
 	cli("job", "run", p)
 	sampler := sampleChildren(c, "render")
