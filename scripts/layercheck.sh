@@ -94,6 +94,15 @@ for d in $(deps "$mod/nomadlike/server/gc"); do
 	violation "$mod/nomadlike/server/gc must import only the standard library and nomadlike, imports $d"
 done
 
+# 11. queue (the order of waiting work and its reasons, pure) imports only
+# the standard library and nomadlike (queue, issue #15).
+for d in $(deps "$mod/nomadlike/queue"); do
+	case "$d" in
+	"$mod/nomadlike") continue ;;
+	esac
+	violation "$mod/nomadlike/queue must import only the standard library and nomadlike, imports $d"
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi
