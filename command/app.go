@@ -68,6 +68,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			monitorCommand(),   // agent logs (monitor.go)
 			systemCommand(),    // server garbage collection (system.go)
 			varCommand(),       // variables (var.go)
+			queueCommand(),     // nomadlike's queue (queue.go)
 		},
 	}
 	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)

@@ -11,6 +11,9 @@ import (
 // jobStatusText is job status's Status: Nomad's status, and for a finished
 // batch job its outcome, "dead (failed: 3 of 50)".
 func jobStatusText(status string, stop bool, o *nomadlike.JobOutcome) string {
+	if o != nil && status == nomadlike.JobStatusDead && o.Status == nomadlike.OutcomeSkipped {
+		return "dead: " + outcomeString(o) // nomadlike's job-level depends_on
+	}
 	if o != nil && status == nomadlike.JobStatusDead {
 		return "dead (" + outcomeString(o) + ")"
 	}

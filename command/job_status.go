@@ -96,7 +96,8 @@ func showJob(c *cli.Context, client *api.Client, id string) error {
 		{"Periodic", strconv.FormatBool(job.IsPeriodic())},
 		{"Parameterized", strconv.FormatBool(job.IsParameterized())},
 	}
-	kv(w, append(pairs, childPairs(job, time.Now())...))
+	pairs = append(pairs, childPairs(job, time.Now())...)
+	kv(w, append(pairs, queuePairs(c, client, job)...)) // nomadlike's queue (job_status_queue.go)
 	if job.IsPeriodic() || job.IsParameterized() {
 		// A parent never runs itself: show its children instead.
 		return showChildren(c, client, job)

@@ -54,12 +54,23 @@ func nextLaunch(job *nomadlike.Job, now time.Time) string {
 func showChildren(c *cli.Context, client *api.Client, job *nomadlike.Job) error {
 	w := c.App.Writer
 	ctx := cmdContext(c)
+	jobs, _, err := client.Jobs().PrefixList(ctx, job.ID+"/")
+	if err != nil {
+		return agentError(c, fmt.Sprintf("list children of job %q", job.ID), err)
+	}
+	var kids []*nomadlike.JobListStub
+	for _, j := range jobs {
+		if j.ParentID == job.ID {
+			kids = append(kids, j)
+		}
+	}
 	if pj := job.ParameterizedJob; pj != nil {
 		fmt.Fprintln(w, "\nParameterized Job")
 		kv(w, [][2]string{
 			{"Payload", pj.Payload},
 			{"Required Metadata", orNone(strings.Join(pj.MetaRequired, ", "))},
 			{"Optional Metadata", orNone(strings.Join(pj.MetaOptional, ", "))},
+			{"Max Concurrent", maxConcurrentText(job, kids)}, // nomadlike's (job_status_queue.go)
 		})
 	}
 	sum, _, err := client.Jobs().Summary(ctx, job.ID, nil)
@@ -74,16 +85,6 @@ func showChildren(c *cli.Context, client *api.Client, job *nomadlike.Job) error 
 	table(w, []string{"Pending", "Running", "Dead"}, [][]string{{
 		strconv.FormatInt(cs.Pending, 10), strconv.FormatInt(cs.Running, 10), strconv.FormatInt(cs.Dead, 10)}})
 
-	jobs, _, err := client.Jobs().PrefixList(ctx, job.ID+"/")
-	if err != nil {
-		return agentError(c, fmt.Sprintf("list children of job %q", job.ID), err)
-	}
-	var kids []*nomadlike.JobListStub
-	for _, j := range jobs {
-		if j.ParentID == job.ID {
-			kids = append(kids, j)
-		}
-	}
 	sort.Slice(kids, func(i, k int) bool {
 		if kids[i].SubmitTime != kids[k].SubmitTime {
 			return kids[i].SubmitTime < kids[k].SubmitTime

@@ -289,7 +289,7 @@ func reportOutcome(ctx context.Context, w io.Writer, client *api.Client, job *no
 	switch o.Status {
 	case nomadlike.OutcomeSucceeded:
 		return nil
-	case nomadlike.OutcomeFailed:
+	case nomadlike.OutcomeFailed, nomadlike.OutcomeSkipped: // skipped: nomadlike's job depends_on
 		return quietExit(exitJobFailed, "job failed")
 	default:
 		return quietExit(exitJobStopped, "job stopped")
@@ -304,6 +304,8 @@ func outcomeString(o *nomadlike.JobOutcome) string {
 		return fmt.Sprintf("failed: %d of %d", o.Failed, o.Total)
 	case nomadlike.OutcomeStopped:
 		return fmt.Sprintf("stopped: %d of %d", o.Stopped, o.Total)
+	case nomadlike.OutcomeSkipped: // nomadlike's job-level depends_on
+		return fmt.Sprintf("skipped (%s)", o.Reason)
 	}
 	return fmt.Sprintf("succeeded: %d of %d", o.Succeeded, o.Total)
 }

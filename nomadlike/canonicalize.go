@@ -26,6 +26,11 @@ func (j *Job) Canonicalize() {
 	if j.NodePool == "" {
 		j.NodePool = DefaultNodePool
 	}
+	for _, d := range j.DependsOn { // nomadlike's job-level depends_on
+		if d != nil && d.Condition == "" {
+			d.Condition = DependsSuccess
+		}
+	}
 	if j.Periodic != nil && j.Periodic.SpecType == "" {
 		j.Periodic.SpecType = PeriodicSpecCron
 	}

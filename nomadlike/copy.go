@@ -56,6 +56,7 @@ func (j *Job) Copy() *Job {
 	c.Meta = maps.Clone(j.Meta)
 	c.Outcome = copyPtr(j.Outcome)
 	c.Rerun = j.Rerun.Copy()
+	c.DependsOn = copyList(j.DependsOn, copyPtr[JobDependency])
 	return &c
 }
 

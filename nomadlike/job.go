@@ -67,6 +67,12 @@ type Job struct {
 	// Outcome and Rerun are nomadlike's (batch and CI, outcome.go, rerun.go).
 	Outcome *JobOutcome `json:"Outcome,omitempty"`
 	Rerun   *JobRerun   `json:"Rerun,omitempty"`
+
+	// DependsOn and SkipReason are nomadlike's job-level depends_on
+	// (pipeline_jobs.go): the jobs this one waits for, and why it was
+	// skipped when one of them finished without its condition.
+	DependsOn  []*JobDependency `json:"DependsOn,omitempty"`
+	SkipReason string           `json:"SkipReason,omitempty"`
 }
 
 // TaskGroup is a set of tasks placed together on one node; Count copies of it run.

@@ -99,6 +99,9 @@ func (j *Job) Validate() error {
 		if j.Type != JobTypeBatch && j.Type != JobTypeSysBatch {
 			pv.fail("", "parameterized is only allowed for batch and sysbatch jobs, not %q", j.Type)
 		}
+		if p.MaxConcurrent < 0 {
+			pv.fail("MaxConcurrent", "must not be negative, got %d", p.MaxConcurrent) // nomadlike's max_concurrent
+		}
 		switch p.Payload {
 		case DispatchPayloadForbidden, DispatchPayloadOptional, DispatchPayloadRequired:
 		default:
@@ -121,6 +124,9 @@ func (j *Job) Validate() error {
 		validateUpdate(v.at("Update"), u)
 	}
 	validateDependsOn(v, j) // nomadlike's depends_on (pipeline.go)
+
+	// nomadlike's job-level depends_on (pipeline_jobs.go)
+	validateJobDependsOn(v, j)
 	return v.err()
 }
 

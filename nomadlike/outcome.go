@@ -8,6 +8,9 @@ const (
 	OutcomeSucceeded = "succeeded"
 	OutcomeFailed    = "failed"
 	OutcomeStopped   = "stopped"
+	// OutcomeSkipped is the outcome of a job whose job-level depends_on
+	// can no longer be met (nomadlike's, pipeline_jobs.go); Reason says why.
+	OutcomeSkipped = "skipped"
 	// OutcomeUnfinished is the result of a shard whose latest attempt has
 	// not finished yet; a job's Outcome is never unfinished.
 	OutcomeUnfinished = "unfinished"
@@ -26,6 +29,8 @@ type JobOutcome struct {
 	Succeeded int    `json:"Succeeded"`
 	Failed    int    `json:"Failed"`
 	Stopped   int    `json:"Stopped"`
+	// Reason is set for a skipped job: `dependency job "build" failed`.
+	Reason string `json:"Reason,omitempty"`
 }
 
 // Shard is one index of a task group (for sysbatch: one node) with its

@@ -71,6 +71,10 @@ type ParameterizedJobConfig struct {
 	Payload      string   `json:"Payload"`
 	MetaRequired []string `json:"MetaRequired"`
 	MetaOptional []string `json:"MetaOptional"`
+	// MaxConcurrent (nomadlike's extension) is how many dispatched children
+	// of the job run at once; further dispatches wait in line, oldest first
+	// (see DispatchQueue). 0 means no limit.
+	MaxConcurrent int `json:"MaxConcurrent,omitempty"`
 }
 
 // DefaultRestartPolicy returns Nomad's restart defaults for a job type.

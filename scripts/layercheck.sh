@@ -123,6 +123,15 @@ for d in $(deps "$mod/nomadlike/server/driverschema"); do
 	violation "$mod/nomadlike/server/driverschema must import only the standard library, nomadlike and drivers/schema, imports $d"
 done
 
+# 12. queue (the order of waiting work and its reasons, pure) imports only
+# the standard library and nomadlike (queue, issue #15).
+for d in $(deps "$mod/nomadlike/queue"); do
+	case "$d" in
+	"$mod/nomadlike") continue ;;
+	esac
+	violation "$mod/nomadlike/queue must import only the standard library and nomadlike, imports $d"
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

@@ -34,6 +34,13 @@ type BlockedStats struct {
 // a relevant unblock. Only the newest blocked evaluation of a job is kept;
 // an older one is superseded and handed to the server through Duplicates to
 // be cancelled.
+//
+// Unblocked evaluations do not all go to the broker at once: they join a
+// release line in queue order (package queue: priority, then submission)
+// and are handed over one at a time; the next goes when the previous one
+// settled (Settle, a new Block or Untrack of its job, or ReleaseTimeout).
+// So a lower-priority job never takes freed capacity while a higher-priority
+// one that fits is still waiting (nomadlike's queue).
 type BlockedEvals struct {
 	broker Enqueuer
 	logger hclog.Logger
@@ -45,6 +52,8 @@ type BlockedEvals struct {
 	anyIndex     uint64            // raft index of the last unblock of any class
 	duplicates   []*nomadlike.Evaluation
 	duplicatesCh chan struct{}
+
+	release // the ordered release line (blocked_release.go)
 }
 
 // NewBlockedEvals returns a disabled set that unblocks into broker.
@@ -58,6 +67,7 @@ func NewBlockedEvals(broker Enqueuer, logger hclog.Logger) *BlockedEvals {
 		jobs:         map[jobKey]*nomadlike.Evaluation{},
 		classIndex:   map[string]uint64{},
 		duplicatesCh: make(chan struct{}, 1),
+		release:      release{timeout: DefaultReleaseTimeout},
 	}
 }
 
@@ -71,6 +81,7 @@ func (b *BlockedEvals) SetEnabled(enabled bool) {
 		b.classIndex = map[string]uint64{}
 		b.anyIndex = 0
 		b.duplicates = nil
+		b.resetReleaseLocked()
 	}
 }
 
@@ -83,7 +94,8 @@ func (b *BlockedEvals) Block(eval *nomadlike.Evaluation) {
 		return
 	}
 	k := keyOf(eval)
-	if old := b.jobs[k]; old != nil {
+	b.settleLocked(k) // the released evaluation of this job came back blocked
+	if old := b.waitingLocked(k); old != nil {
 		if old.ID == eval.ID {
 			b.mu.Unlock()
 			return
@@ -93,17 +105,18 @@ func (b *BlockedEvals) Block(eval *nomadlike.Evaluation) {
 			b.mu.Unlock()
 			return
 		}
-		delete(b.jobs, k)
+		b.removeLocked(k)
 		b.addDuplicateLocked(old)
 	}
 	if b.missedUnblockLocked(eval) {
-		b.mu.Unlock()
 		b.logger.Debug("capacity changed since the evaluation's snapshot, re-queueing", "eval_id", eval.ID)
-		b.broker.Enqueue(eval)
-		return
+		b.lineUpLocked(eval)
+	} else {
+		b.jobs[k] = eval
 	}
-	b.jobs[k] = eval
+	out := b.nextLocked()
 	b.mu.Unlock()
+	b.hand(out)
 }
 
 func (b *BlockedEvals) addDuplicateLocked(e *nomadlike.Evaluation) {
@@ -148,19 +161,19 @@ func (b *BlockedEvals) Unblock(class string, index uint64) {
 	if index > b.anyIndex {
 		b.anyIndex = index
 	}
-	var out []*nomadlike.Evaluation
+	n := 0
 	for k, e := range b.jobs {
 		if eligibleFor(e, class) {
-			out = append(out, e)
 			delete(b.jobs, k)
+			b.lineUpLocked(e)
+			n++
 		}
 	}
+	out := b.nextLocked()
 	b.mu.Unlock()
-	for _, e := range out {
-		b.broker.Enqueue(e)
-	}
-	if len(out) > 0 {
-		b.logger.Debug("unblocked evaluations", "class", class, "index", index, "count", len(out))
+	b.hand(out)
+	if n > 0 {
+		b.logger.Debug("unblocked evaluations", "class", class, "index", index, "count", n)
 	}
 }
 
@@ -169,19 +182,23 @@ func (b *BlockedEvals) Unblock(class string, index uint64) {
 // Duplicates to be cancelled.
 func (b *BlockedEvals) Untrack(namespace, jobID string) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	k := jobKey{namespace, jobID}
-	if e := b.jobs[k]; e != nil {
-		delete(b.jobs, k)
+	b.settleLocked(k)
+	if e := b.waitingLocked(k); e != nil {
+		b.removeLocked(k)
 		b.addDuplicateLocked(e)
 	}
+	out := b.nextLocked()
+	b.mu.Unlock()
+	b.hand(out)
 }
 
-// Get returns the blocked evaluation of a job, or nil.
+// Get returns the waiting (blocked, or unblocked and in the release line)
+// evaluation of a job, or nil.
 func (b *BlockedEvals) Get(namespace, jobID string) *nomadlike.Evaluation {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.jobs[jobKey{namespace, jobID}]
+	return b.waitingLocked(jobKey{namespace, jobID})
 }
 
 // DuplicatesCh is signalled when Duplicates has something to return.
@@ -201,8 +218,8 @@ func (b *BlockedEvals) Duplicates() []*nomadlike.Evaluation {
 func (b *BlockedEvals) Stats() BlockedStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := BlockedStats{TotalBlocked: len(b.jobs), TotalDuplicates: len(b.duplicates)}
-	for _, e := range b.jobs {
+	s := BlockedStats{TotalBlocked: len(b.jobs) + len(b.line), TotalDuplicates: len(b.duplicates)}
+	for _, e := range append(b.lineCopyLocked(), b.jobsLocked()...) {
 		if e.EscapedComputedClass || len(e.ClassEligibility) == 0 {
 			s.TotalEscaped++
 		}

@@ -281,6 +281,8 @@ var writes = []string{http.MethodPut, http.MethodPost}
 // filtering by aclFrom(r).AllowNamespace; write and delete = management().
 func (h *Handler) routes() {
 	h.get("/v1/jobs", nsList(acl.NamespaceCapabilityListJobs), h.serverOnly(h.jobList))
+	// nomadlike's queue (queue.go): waiting jobs in placement order.
+	h.get("/v1/queue", nsList(acl.NamespaceCapabilityListJobs), h.serverOnly(h.queueList))
 	h.write("/v1/jobs", nsOf(nsJobBody, acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobRegister))
 	h.get("/v1/job/{id}", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.jobInfo))
 	h.write("/v1/job/{id}", nsOf(nsJobBody, acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.jobRegister))

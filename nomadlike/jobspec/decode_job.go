@@ -29,9 +29,11 @@ var jobSpec = blockSpec{
 		{Type: "periodic"},
 		{Type: "parameterized"},
 		{Type: "reschedule"},
+		{Type: "depends_on"}, // nomadlike only (depends_on.go)
 	},
 	children: map[string]*blockSpec{
-		"group": &groupSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
+		"depends_on": &dependsOnSpec,
+		"group":      &groupSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
 		"spread": &spreadSpec, "update": &updateSpec, "periodic": &periodicSpec,
 		"parameterized": &parameterizedSpec, "reschedule": &rescheduleSpec,
 	},
@@ -81,10 +83,11 @@ var groupSpec = blockSpec{
 	},
 }.build()
 
-// dependsOnSpec is nomadlike's group dependency (not in Nomad's grammar).
+// dependsOnSpec is nomadlike's dependency block (not in Nomad's grammar):
+// in a group it names a group, at job level a job (depends_on.go).
 var dependsOnSpec = blockSpec{
 	name:   "depends_on",
-	fields: []field{{"group", "Group"}, {"condition", "Condition"}},
+	fields: []field{{"group", "Group"}, {"job", "Job"}, {"condition", "Condition"}},
 }.build()
 
 var ephemeralDiskSpec = blockSpec{
@@ -126,6 +129,7 @@ func (p *parser) decodeJob(block *hcl.Block) *nomadlike.Job {
 	if b := p.single(c, "parameterized"); b != nil {
 		job.ParameterizedJob = p.parameterized(b)
 	}
+	job.DependsOn = p.jobDependsOn(c) // nomadlike only (depends_on.go)
 	var reschedule *nomadlike.ReschedulePolicy
 	if b := p.single(c, "reschedule"); b != nil {
 		reschedule = p.reschedule(b, nomadlike.DefaultReschedulePolicy(jobType), "")
@@ -198,13 +202,7 @@ func (p *parser) decodeGroup(block *hcl.Block, job *nomadlike.Job, jobType strin
 		}
 		tg.Volumes[name] = vol
 	}
-	for i, b := range c.Blocks.OfType("depends_on") { // nomadlike only
-		dpath := item(path, "DependsOn", itoa(i))
-		p.ranges[dpath] = b.DefRange
-		dep := &nomadlike.GroupDependency{}
-		p.decodeFields(p.content(b.Body, dependsOnSpec), dependsOnSpec, dpath, dep)
-		tg.DependsOn = append(tg.DependsOn, dep)
-	}
+	tg.DependsOn = p.groupDependsOn(c, path) // nomadlike only (depends_on.go)
 	for _, b := range c.Blocks.OfType("task") {
 		tg.Tasks = append(tg.Tasks, p.decodeTask(b, job, tg, path))
 	}

@@ -81,8 +81,9 @@ var periodicSpec = blockSpec{
 }.build()
 
 var parameterizedSpec = blockSpec{
-	name:   "parameterized",
-	fields: []field{{"payload", "Payload"}, {"meta_required", "MetaRequired"}, {"meta_optional", "MetaOptional"}},
+	name: "parameterized",
+	fields: []field{{"payload", "Payload"}, {"meta_required", "MetaRequired"}, {"meta_optional", "MetaOptional"},
+		{"max_concurrent", "MaxConcurrent"}}, // max_concurrent: nomadlike only
 }.build()
 
 // shorthandOperators are the attributes that name an operator and give its

@@ -107,6 +107,9 @@ func (s *genericScheduler) attempt(attempt int) (bool, error) {
 		r = reconcile.Reconcile(reconcile.Input{
 			JobID: s.eval.JobID, Job: job, Allocs: allocs, TaintedNodes: tainted, EvalID: s.eval.ID, Now: s.now,
 		})
+		if err := s.holdJob(job, r); err != nil { // nomadlike's queue: jobgate.go
+			return false, err
+		}
 	}
 
 	rng := s.seed(attempt)

@@ -174,6 +174,7 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 	var evals []*nomadlike.Evaluation
 	seen := map[nomadlike.NamespacedID]bool{}
 	freed := map[string]bool{} // node IDs where an allocation finished
+	var finished finishedJobs  // nomadlike's queue: max_concurrent, job depends_on (dispatch_queue.go)
 	for _, u := range updates {
 		a, err := st.AllocByID(nil, u.ID)
 		if err != nil {
@@ -186,6 +187,7 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 			continue // no transition to terminal in this update
 		}
 		freed[a.NodeID] = true
+		finished.note(a)
 		trigger := nomadlike.EvalTriggerRetryFailedAlloc
 		if a.Job != nil && a.Job.HasDependents(a.TaskGroup) {
 			// nomadlike's depends_on: a finished allocation of a group
@@ -223,6 +225,7 @@ func (s *Server) applyClientUpdates(updates []*nomadlike.Allocation) (uint64, er
 			s.unblockNode(n, index)
 		}
 	}
+	s.kickQueues(finished)
 	return index, nil
 }
 

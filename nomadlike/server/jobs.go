@@ -41,6 +41,9 @@ func (s *Server) RegisterJob(job *nomadlike.Job, enforceIndex bool, jobModifyInd
 	if err := s.checkNamespace(job); err != nil {
 		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
 	}
+	if err := s.checkJobDependencies(job); err != nil { // nomadlike's job depends_on (job_deps.go)
+		return "", 0, "", fmt.Errorf("register job %s: %w", reqlimit.Quote(job.ID), err)
+	}
 	// Driver config schemas (#20); "could not be checked" is said by plan
 	// and validate, not on every register.
 	if _, err := s.checkDriverConfigs(job); err != nil {

@@ -104,6 +104,9 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 	run(s.aclTokenGC)  // ACL store: delete expired tokens (acl_gc.go)
 	run(s.jobGC)       // server garbage collection (gc.go)
 	run(s.keyringInit) // variables: the first root key (keyring.go)
+
+	// nomadlike's queue: max_concurrent and job depends_on (dispatch_queue.go)
+	run(s.sweepQueues)
 }
 
 func (s *Server) revokeLeadership() {
@@ -145,7 +148,11 @@ func (s *Server) routeEval(e *nomadlike.Evaluation) {
 		if len(e.FailedTGAllocs) == 0 {
 			// Everything placed: an older blocked evaluation is obsolete.
 			s.blocked.Untrack(e.Namespace, e.JobID)
+		} else {
+			s.blocked.Settle(e.Namespace, e.JobID) // queue: the job had its turn
 		}
+	case nomadlike.EvalStatusFailed, nomadlike.EvalStatusCancelled:
+		s.blocked.Settle(e.Namespace, e.JobID) // queue: the job had its turn
 	}
 }
 

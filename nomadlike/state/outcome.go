@@ -16,6 +16,10 @@ import (
 // (a stop of the finished job, garbage collection of its allocations) do
 // not change a finished job's result.
 func jobOutcome(txn *memdb.Txn, job *nomadlike.Job, status string) (*nomadlike.JobOutcome, error) {
+	if status == nomadlike.JobStatusDead && job.SkipReason != "" {
+		// nomadlike's job-level depends_on: never ran, skipped.
+		return &nomadlike.JobOutcome{Status: nomadlike.OutcomeSkipped, Reason: job.SkipReason}, nil
+	}
 	if status != nomadlike.JobStatusDead || (job.Type != nomadlike.JobTypeBatch && job.Type != nomadlike.JobTypeSysBatch) {
 		return nil, nil
 	}

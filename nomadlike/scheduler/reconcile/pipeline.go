@@ -40,3 +40,21 @@ func gateDependents(r *Result, in Input) {
 	}
 	r.Place = kept
 }
+
+// HoldNew removes every new placement of the result (the job as a whole
+// waits: nomadlike's job-level depends_on or a parameterized parent's
+// max_concurrent, decided by the scheduler). Replacements of allocations
+// that already exist are kept: the job ran once, so it was admitted.
+func HoldNew(r *Result) {
+	kept := r.Place[:0]
+	for _, p := range r.Place {
+		if p.Kind == KindNew {
+			d := r.desired(p.TaskGroup.Name)
+			d.Place--
+			d.Ignore++
+			continue
+		}
+		kept = append(kept, p)
+	}
+	r.Place = kept
+}
