@@ -161,6 +161,7 @@ func (t *Template) Copy() *Template {
 	c.Wait = copyPtr(t.Wait)
 	return &c
 }
+
 // Check on_update modes: how a check counts for deployment health.
 const (
 	CheckOnUpdateRequireHealthy = "require_healthy"
