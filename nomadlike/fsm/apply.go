@@ -51,6 +51,12 @@ var handlers = [...]handler{
 	GCPurgeRequestType:            applyGCPurge,
 	GCNodesRequestType:            applyGCNodes,
 	ReconcileSummariesRequestType: applyReconcileSummaries,
+	// service catalog (service_registrations.go)
+	ServiceRegistrationUpsertRequestType:         applyServiceRegistrationUpsert,
+	ServiceRegistrationDeleteByIDRequestType:     applyServiceRegistrationDeleteByID,
+	ServiceRegistrationDeleteByAllocsRequestType: applyServiceRegistrationDeleteByAllocs,
+	ServiceRegistrationDeleteByNodeRequestType:   applyServiceRegistrationDeleteByNode,
+	ServiceRegistrationDeleteByIDsRequestType:    applyServiceRegistrationDeleteByIDs,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -70,6 +70,12 @@ var typeNames = [...]string{
 	JobScaleRequestType: "JobScale",
 	// server garbage collection (gc.go)
 	GCPurgeRequestType: "GCPurge", GCNodesRequestType: "GCNodes", ReconcileSummariesRequestType: "ReconcileSummaries",
+	// service catalog (service_registrations.go)
+	ServiceRegistrationUpsertRequestType:         "ServiceRegistrationUpsert",
+	ServiceRegistrationDeleteByIDRequestType:     "ServiceRegistrationDeleteByID",
+	ServiceRegistrationDeleteByAllocsRequestType: "ServiceRegistrationDeleteByAllocs",
+	ServiceRegistrationDeleteByNodeRequestType:   "ServiceRegistrationDeleteByNode",
+	ServiceRegistrationDeleteByIDsRequestType:    "ServiceRegistrationDeleteByIDs",
 }
 
 func (t MessageType) String() string {

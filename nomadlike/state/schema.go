@@ -25,7 +25,8 @@ const (
 var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs, TableNodes, TablePeriodicLaunch,
 	TableNamespaces,                  // namespaces (namespaces.go)
 	TableACLPolicies, TableACLTokens, // ACL store (acl.go)
-	TableScalingEvents, // job scaling events (scaling.go)
+	TableScalingEvents,        // job scaling events (scaling.go)
+	TableServiceRegistrations, // service catalog (service_registrations.go)
 }
 
 // Index names.
@@ -119,8 +120,9 @@ func baseSchema() *memdb.DBSchema {
 				indexID: {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
 			},
 		},
-		TableNamespaces:    namespacesTable(),    // namespaces (namespaces.go)
-		TableScalingEvents: scalingEventsTable(), // job scaling events (scaling.go)
+		TableNamespaces:           namespacesTable(),           // namespaces (namespaces.go)
+		TableScalingEvents:        scalingEventsTable(),        // job scaling events (scaling.go)
+		TableServiceRegistrations: serviceRegistrationsTable(), // service catalog (service_registrations.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{
