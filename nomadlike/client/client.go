@@ -19,6 +19,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
+	"github.com/nomadlike/nomadlike/nomadlike/client/services"
 )
 
 // ErrShutdown is returned by operations on a client that was shut down.
@@ -32,6 +33,9 @@ type Client struct {
 	drivers *drivermanager.Manager
 	updates *updater
 	getter  *getter.Getter
+	// services registers the allocations' services (services_hook.go);
+	// nil when the servers' API has no catalog.
+	services *services.Manager
 
 	nodeMu sync.RWMutex
 	node   *nomadlike.Node
@@ -112,6 +116,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.node = node
 	c.updates = newUpdater(cfg.Servers, secret, cfg.MinRetryInterval, cfg.MaxRetryInterval, c.logger)
+	c.services = c.newServiceManager(secret) // service registration (services_hook.go)
 
 	launcher := cfg.DriverLauncher
 	if launcher == nil {
@@ -215,6 +220,13 @@ func (c *Client) Start() error {
 			defer c.wg.Done()
 			c.updates.run(c.ctx)
 		}()
+		if c.services != nil { // service registration (services_hook.go)
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				c.services.Run(c.ctx)
+			}()
+		}
 	})
 	return err
 }
@@ -245,11 +257,18 @@ func (c *Client) restore() error {
 
 func (c *Client) newRunner(a *nomadlike.Allocation, restored *localstate.AllocState) (*allocrunner.AllocRunner, error) {
 	keep := &retainHook{c: c}
-	ar, err := allocrunner.New(allocrunner.Config{
+	cfg := allocrunner.Config{
 		Alloc: a, AllocsDir: c.allocsDir(), Drivers: c.drivers, DB: c.db,
 		Node: c.nodeForTasks, Getter: c.getter, Updater: c.updates, Logger: c.logger, Restored: restored,
 		DestroyHooks: []allocrunner.AllocDestroyHook{keep},
-	})
+	}
+	if c.services != nil { // service registration (services_hook.go)
+		hook := serviceHook{m: c.services, allocID: a.ID}
+		cfg.Updater = stateTee{updates: c.updates, services: c.services}
+		cfg.PreKillHooks = []allocrunner.AllocPreKillHook{hook}
+		cfg.DestroyHooks = append(cfg.DestroyHooks, hook)
+	}
+	ar, err := allocrunner.New(cfg)
 	keep.ar = ar
 	return ar, err
 }

@@ -1,0 +1,75 @@
+package client
+
+import (
+	"context"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/client/allocrunner"
+	"github.com/nomadlike/nomadlike/nomadlike/client/services"
+)
+
+// Service registration wiring (nomadlike/client/services): the manager
+// sees every allocation state change beside the servers' updater, and
+// each alloc runner deregisters its services before killing its tasks.
+
+// serviceAPI is the part of the servers' API the service manager uses
+// (*api.Client has it); a ServerAPI without it registers no services.
+type serviceAPI interface {
+	UpsertServiceRegistrations(ctx context.Context, secretID string, regs []*nomadlike.ServiceRegistration) (*api.WriteMeta, error)
+	DeregisterServices(ctx context.Context, secretID string, ids []string) (*api.WriteMeta, error)
+}
+
+// serviceRegistrar authenticates the manager's calls as the node.
+type serviceRegistrar struct {
+	api    serviceAPI
+	secret string
+}
+
+func (r serviceRegistrar) Upsert(ctx context.Context, regs []*nomadlike.ServiceRegistration) error {
+	_, err := r.api.UpsertServiceRegistrations(ctx, r.secret, regs)
+	return err
+}
+
+func (r serviceRegistrar) Deregister(ctx context.Context, ids []string) error {
+	_, err := r.api.DeregisterServices(ctx, r.secret, ids)
+	return err
+}
+
+// newServiceManager returns the manager, nil when the servers' API cannot
+// register services.
+func (c *Client) newServiceManager(secret string) *services.Manager {
+	sa, ok := c.cfg.Servers.(serviceAPI)
+	if !ok {
+		return nil
+	}
+	return services.New(services.Config{Registrar: serviceRegistrar{sa, secret}, Node: c.nodeForTasks, Logger: c.logger})
+}
+
+// Services returns the client's service registration manager (nil when
+// the servers' API has no catalog); the check runner reports through its
+// SetChecks and ChecksChanged.
+func (c *Client) Services() *services.Manager { return c.services }
+
+// stateTee hands every allocation state change to the servers' updater and
+// to the service manager.
+type stateTee struct {
+	updates  allocrunner.StateUpdater
+	services *services.Manager
+}
+
+func (t stateTee) AllocStateUpdated(a *nomadlike.Allocation) {
+	t.updates.AllocStateUpdated(a)
+	t.services.AllocStateUpdated(a)
+}
+
+// serviceHook deregisters an allocation's services before its tasks are
+// killed, and forgets the allocation when it is destroyed.
+type serviceHook struct {
+	m       *services.Manager
+	allocID string
+}
+
+func (h serviceHook) Name() string   { return "services" }
+func (h serviceHook) PreKill()       { h.m.Deregister(h.allocID) }
+func (h serviceHook) Destroy() error { h.m.Forget(h.allocID); return nil }
