@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
@@ -63,4 +64,11 @@ func (c *Client) UpsertServiceRegistrations(ctx context.Context, secretID string
 // instances by ID.
 func (c *Client) DeregisterServices(ctx context.Context, secretID string, ids []string) (*WriteMeta, error) {
 	return c.Write(ctx, http.MethodPut, "/v1/client/services/deregister", map[string]any{"IDs": ids}, nil, nodeAuth(secretID))
+}
+
+// ServiceInstances is the node read of one service's instances (a
+// client's DNS interface): authenticated by the node's SecretID, blocking
+// until the catalog passes waitIndex (0: at once) or wait ends.
+func (c *Client) ServiceInstances(ctx context.Context, secretID, ns, name string, waitIndex uint64, wait time.Duration) ([]*nomadlike.ServiceRegistration, *QueryMeta, error) {
+	return c.Services().Get(ctx, name, &QueryOptions{AuthToken: secretID, Namespace: ns, WaitIndex: waitIndex, WaitTime: wait})
 }

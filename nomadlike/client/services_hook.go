@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
@@ -73,3 +75,32 @@ type serviceHook struct {
 func (h serviceHook) Name() string   { return "services" }
 func (h serviceHook) PreKill()       { h.m.Deregister(h.allocID) }
 func (h serviceHook) Destroy() error { h.m.Forget(h.allocID); return nil }
+
+// serviceReadAPI is the servers' read of a service (*api.Client has it).
+type serviceReadAPI interface {
+	ServiceInstances(ctx context.Context, secretID, ns, name string, waitIndex uint64, wait time.Duration) ([]*nomadlike.ServiceRegistration, *api.QueryMeta, error)
+}
+
+// serviceWatchWait bounds one blocking read of ServiceInstances.
+const serviceWatchWait = 5 * time.Minute
+
+// ErrNoServiceReads is the answer of ServiceInstances when the servers'
+// API cannot read services.
+var ErrNoServiceReads = errors.New("the servers' API cannot read services")
+
+// ServiceInstances reads the instances of service name in namespace ns as
+// this node (its SecretID), blocking until the catalog index passes
+// waitIndex (0: at once); it returns the answer's index. The client's DNS
+// interface (nomadlike/dns) watches the catalog through it.
+func (c *Client) ServiceInstances(ctx context.Context, ns, name string, waitIndex uint64) ([]*nomadlike.ServiceRegistration, uint64, error) {
+	sa, ok := c.cfg.Servers.(serviceReadAPI)
+	if !ok {
+		return nil, 0, ErrNoServiceReads
+	}
+	secret := c.nodeForTasks().SecretID
+	regs, qm, err := sa.ServiceInstances(ctx, secret, ns, name, waitIndex, serviceWatchWait)
+	if err != nil {
+		return nil, 0, err
+	}
+	return regs, qm.LastIndex, nil
+}

@@ -28,8 +28,10 @@ var errNoServiceWrites = errors.New("this server cannot write the service catalo
 // paths, shapes and ACL requirements (read-job on the namespace to read,
 // submit-job to delete), and the clients' internal routes (node SecretID).
 func (h *Handler) serviceRoutes() {
-	h.get("/v1/services", nsList(acl.NamespaceCapabilityReadJob), h.serverOnly(h.serviceList))
-	h.get("/v1/service/{name}", ns(acl.NamespaceCapabilityReadJob), h.serverOnly(h.serviceInfo))
+	// A client reads with its node's SecretID (its DNS interface and
+	// templates), as Nomad's clients do.
+	h.get("/v1/services", orNodeSecret(nsList(acl.NamespaceCapabilityReadJob)), h.serverOnly(h.serviceList))
+	h.get("/v1/service/{name}", orNodeSecret(ns(acl.NamespaceCapabilityReadJob)), h.serverOnly(h.serviceInfo))
 	h.del("/v1/service/{name}/{id}", ns(acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.serviceDelete))
 	h.get("/v1/allocation/{id}/services", nsOf(nsAlloc, acl.NamespaceCapabilityReadJob), h.serverOnly(h.allocServices))
 	// Clients' registrations (Nomad's ServiceRegistration.Upsert and
@@ -174,4 +176,10 @@ func (h *Handler) clientServicesDeregister(w http.ResponseWriter, r *http.Reques
 		index, err := sb.DeregisterServicesFromClient(secret, req.IDs)
 		return map[string]uint64{"Index": index}, index, err
 	})
+}
+
+// orNodeSecret makes a namespace requirement also admit a node's SecretID.
+func orNodeSecret(n need) need {
+	n.orNodeSecret = true
+	return n
 }
