@@ -143,6 +143,20 @@ var implemented = map[string]struct{ test, note string }{
 	"template.perms":           {"TestRender (render)", ""},
 	"template.left_delimiter":  {"TestRender (render)", ""},
 	"template.right_delimiter": {"TestRender (render)", ""},
+
+	// Service discovery (issue #13, nomadlike/client/services).
+	"group.service":        {"TestRegistrations (services)", "registered in the servers' catalog while the allocation runs"},
+	"task.service":         {"TestCatalogAgent (e2e)", "registered in the servers' catalog while the task runs"},
+	"group.shutdown_delay": {"TestShutdownDelayAfterPreKill (allocrunner)", "after the services are deregistered"},
+	"task.shutdown_delay":  {"TestCatalogAgent (e2e)", "after the services are deregistered"},
+	"service.name":         {"TestCatalogAgent (e2e)", ""},
+	"service.port":         {"TestRegistrations (services)", "a port label or a number"},
+	"service.tags":         {"TestCatalogAgent (e2e)", ""},
+	"service.canary_tags":  {"TestRegistrations (services)", ""},
+	"service.address":      {"TestRegistrations (services)", ""},
+	"service.address_mode": {"TestRegistrations (services)", `"auto", "host" and "driver" give the host address and port, "alloc" the mapped port`},
+	"service.provider":     {"TestRegistrations (services)", `"nomad"; "consul" registers in nomadlike's catalog too (there is no Consul)`},
+	"service.meta":         {"TestRegistrations (services)", "kept in the job; not in the catalog, as in Nomad's own catalog (its ServiceRegistration has no meta)"},
 }
 
 // notPlanned are parts of Nomad's job files nomadlike refuses, with why.

@@ -4,13 +4,13 @@ package jobspec
 const (
 	reasonDeployments = "nomadlike has no deployments: a changed job replaces its allocations at once, " +
 		"without max_parallel pacing, health checks, canaries or auto-revert"
-	reasonServices = "nomadlike has no service catalog: the service is not registered and its checks do not run"
-	reasonShutdown = "tasks are stopped right away, without the delay"
-	reasonVault    = "nomadlike has no Vault integration: no token or secret reaches the task"
-	reasonConsul   = "nomadlike has no Consul integration"
-	reasonScaling  = "nomadlike has no autoscaler: the policy is not read"
-	reasonMigrate  = "a node drain stops and replaces allocations without the migrate block's pacing or health checks"
-	reasonDisc     = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
+	reasonChecks  = "health checks do not run: every instance is registered as passing"
+	reasonMesh    = "nomadlike has no Consul service mesh"
+	reasonVault   = "nomadlike has no Vault integration: no token or secret reaches the task"
+	reasonConsul  = "nomadlike has no Consul integration"
+	reasonScaling = "nomadlike has no autoscaler: the policy is not read"
+	reasonMigrate = "a node drain stops and replaces allocations without the migrate block's pacing or health checks"
+	reasonDisc    = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
 		"its heartbeats are marked lost and replaced"
 	reasonRender = "templates are rendered once, before the task starts; nothing re-renders them"
 	reasonVolume = "nomadlike mounts no host or CSI volumes"
@@ -38,8 +38,6 @@ var noEffect = map[string]string{
 	"task.secret":      reasonSecret,
 
 	"group.update":                       reasonDeployments,
-	"group.service":                      reasonServices,
-	"group.shutdown_delay":               reasonShutdown,
 	"group.consul":                       reasonConsul,
 	"group.vault":                        reasonVault,
 	"group.disconnect":                   reasonDisc,
@@ -62,17 +60,30 @@ var noEffect = map[string]string{
 	"port.to": "nomadlike maps no ports (host networking only): the allocated host port does not " +
 		"forward to to, yet NOMAD_PORT_<label> names to",
 
-	"task.service":        reasonServices,
-	"task.shutdown_delay": reasonShutdown,
-	"task.volume_mount":   reasonVolume + ": nothing is mounted",
-	"task.consul":         reasonConsul,
-	"task.vault":          reasonVault,
-	"task.identity":       "nomadlike issues no workload identities",
-	"task.csi_plugin":     "nomadlike has no CSI support",
-	"task.action":         "nomadlike has no job actions",
-	"task.scaling":        reasonScaling,
-	"task.schedule":       "nomadlike has no time-based task schedules: the task runs all the time",
-	"task.kind":           reasonConsul,
+	// Service discovery (issue #13): the service block registers in the
+	// servers' catalog; these parts of it do nothing.
+	"service.check":               reasonChecks,
+	"service.check_restart":       reasonChecks,
+	"service.on_update":           reasonChecks,
+	"service.task":                "the task of a group service's script checks; " + reasonChecks,
+	"service.canary_meta":         "the catalog keeps no service metadata (as Nomad's own catalog)",
+	"service.enable_tag_override": reasonConsul,
+	"service.cluster":             reasonConsul,
+	"service.kind":                reasonConsul,
+	"service.identity":            "nomadlike issues no workload identities",
+	"service.tagged_addresses":    "the catalog keeps one address per instance",
+	"service.weights":             "instances are not weighted: DNS SRV weights are all 1",
+	"service.connect":             reasonMesh,
+
+	"task.volume_mount": reasonVolume + ": nothing is mounted",
+	"task.consul":       reasonConsul,
+	"task.vault":        reasonVault,
+	"task.identity":     "nomadlike issues no workload identities",
+	"task.csi_plugin":   "nomadlike has no CSI support",
+	"task.action":       "nomadlike has no job actions",
+	"task.scaling":      reasonScaling,
+	"task.schedule":     "nomadlike has no time-based task schedules: the task runs all the time",
+	"task.kind":         reasonConsul,
 
 	"resources.cores":   "nomadlike does not reserve or pin whole cores: only cpu (MHz) is scheduled",
 	"resources.device":  "nomadlike has no device plugins",

@@ -3,8 +3,10 @@ package services
 import (
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
 )
 
 // StatusFunc returns the aggregate check status of one service of an
@@ -27,7 +29,7 @@ func Registrations(a *nomadlike.Allocation, node *nomadlike.Node, status StatusF
 	var out []*nomadlike.ServiceRegistration
 	if a.ClientStatus == nomadlike.AllocClientStatusRunning {
 		for _, s := range tg.Services {
-			out = appendReg(out, a, node, s, tg.Name, "", status)
+			out = appendReg(out, a, node, interpolate(s, a, node, &nomadlike.Task{}), tg.Name, "", status)
 		}
 	}
 	for _, t := range tg.Tasks {
@@ -36,7 +38,7 @@ func Registrations(a *nomadlike.Allocation, node *nomadlike.Node, status StatusF
 			continue
 		}
 		for _, s := range t.Services {
-			out = appendReg(out, a, node, s, tg.Name, t.Name, status)
+			out = appendReg(out, a, node, interpolate(s, a, node, t), tg.Name, t.Name, status)
 		}
 	}
 	return out
@@ -137,4 +139,28 @@ func allocIP(a *nomadlike.Allocation) string {
 		}
 	}
 	return ""
+}
+
+// interpolate returns s with ${...} runtime variables (NOMAD_*, node
+// attributes, the task's env) replaced in its name, port, tags and
+// address, as Nomad does; task is empty for a group service.
+func interpolate(s *nomadlike.Service, a *nomadlike.Allocation, node *nomadlike.Node, task *nomadlike.Task) *nomadlike.Service {
+	if s == nil || !hasVar(s) {
+		return s
+	}
+	env := taskenv.Build(node, a, task, taskenv.Paths{})
+	c := *s
+	c.Name, c.PortLabel, c.Address = env.ReplaceEnv(s.Name), env.ReplaceEnv(s.PortLabel), env.ReplaceEnv(s.Address)
+	c.Tags, c.CanaryTags = env.ReplaceAll(s.Tags), env.ReplaceAll(s.CanaryTags)
+	return &c
+}
+
+func hasVar(s *nomadlike.Service) bool {
+	all := append([]string{s.Name, s.PortLabel, s.Address}, s.Tags...)
+	for _, v := range append(all, s.CanaryTags...) {
+		if strings.Contains(v, "${") {
+			return true
+		}
+	}
+	return false
 }

@@ -59,6 +59,10 @@ func TestRegistrations(t *testing.T) {
 			a.Job.TaskGroups[0].Services[0].Provider = "consul"
 			a.Job.TaskGroups[0].Tasks[0].Services[0].Provider = "other"
 		}, map[string]string{"grp": "10.1.2.3:25000 [g]"}},
+		{"interpolated name and tags", func(a *nomadlike.Allocation) {
+			s := a.Job.TaskGroups[0].Tasks[0].Services[0]
+			s.Name, s.Tags = "${NOMAD_TASK_NAME}-web", []string{"v-${NOMAD_TASK_NAME}"}
+		}, map[string]string{"grp": "10.1.2.3:25000 [g]", "app-web": "10.1.2.3:25000 [v-app]"}},
 		{"task not running: no task service", func(a *nomadlike.Allocation) {
 			a.TaskStates[a.Job.TaskGroups[0].Tasks[0].Name].State = nomadlike.TaskStatePending
 			a.ClientStatus = nomadlike.AllocClientStatusPending
