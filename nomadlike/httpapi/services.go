@@ -143,18 +143,8 @@ func (h *Handler) clientServicesUpsert(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Services []*nomadlike.ServiceRegistration `json:"Services"`
 	}
-	if err := decodeBody(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	secret := requestToken(r)
-	h.writeOp(w, r, func() (any, uint64, error) {
-		sb, err := h.serviceBackend()
-		if err != nil {
-			return nil, 0, err
-		}
-		index, err := sb.UpsertServiceRegistrations(secret, req.Services)
-		return map[string]uint64{"Index": index}, index, err
+	h.clientServicesWrite(w, r, &req, func(sb ServiceBackend, secret string) (uint64, error) {
+		return sb.UpsertServiceRegistrations(secret, req.Services)
 	})
 }
 
@@ -163,7 +153,15 @@ func (h *Handler) clientServicesDeregister(w http.ResponseWriter, r *http.Reques
 	var req struct {
 		IDs []string `json:"IDs"`
 	}
-	if err := decodeBody(r, &req); err != nil {
+	h.clientServicesWrite(w, r, &req, func(sb ServiceBackend, secret string) (uint64, error) {
+		return sb.DeregisterServicesFromClient(secret, req.IDs)
+	})
+}
+
+// clientServicesWrite decodes a node call's body into req and runs op with
+// the node's secret, answering {"Index"}.
+func (h *Handler) clientServicesWrite(w http.ResponseWriter, r *http.Request, req any, op func(sb ServiceBackend, secret string) (uint64, error)) {
+	if err := decodeBody(r, req); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -173,7 +171,7 @@ func (h *Handler) clientServicesDeregister(w http.ResponseWriter, r *http.Reques
 		if err != nil {
 			return nil, 0, err
 		}
-		index, err := sb.DeregisterServicesFromClient(secret, req.IDs)
+		index, err := op(sb, secret)
 		return map[string]uint64{"Index": index}, index, err
 	})
 }

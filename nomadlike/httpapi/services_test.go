@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
 // catalogAPI stores a node, a job and three running allocations, and
@@ -172,5 +174,53 @@ func TestClientServicesNeedTheNodeSecret(t *testing.T) {
 	status, _, _ := ta.do(t, http.MethodGet, "/v1/service/evil", "")
 	if regs, _, _ := ta.client.Services().Get(context.Background(), "evil", nil); len(regs) != 0 || status != http.StatusOK {
 		t.Errorf("forged registration stored: %+v (status %d)", regs, status)
+	}
+}
+
+// TestServicesACL: with ACLs on, a service read needs read-job on the
+// namespace or a node's SecretID (a client's DNS interface), and the
+// delete needs submit-job; a namespace=* list shows only what the token
+// may read.
+func TestServicesACL(t *testing.T) {
+	fx := newACLFixture(t)
+	regs := []*nomadlike.ServiceRegistration{
+		{ID: "d1", ServiceName: "web", Namespace: "default", NodeID: fx.node.ID, JobID: fx.job.ID, AllocID: fx.alloc.ID, Address: "10.0.0.1", Port: 1},
+		{ID: "p1", ServiceName: "db", Namespace: "prod", NodeID: fx.otherNode.ID, JobID: fx.prodJob.ID, AllocID: fx.prodAlloc.ID, Address: "10.0.0.2", Port: 2},
+	}
+	if _, err := fx.ta.fake.Apply(func(st *state.StateStore, index uint64) error { return st.UpsertServiceRegistrations(index, regs) }); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, method, path, token string
+		want                      int
+		body                      string
+	}{
+		{"read-job reads", http.MethodGet, "/v1/service/web", "cap:read-job", http.StatusOK, `"d1"`},
+		{"node secret reads", http.MethodGet, "/v1/service/web", fx.node.SecretID, http.StatusOK, `"d1"`},
+		{"other capability is refused", http.MethodGet, "/v1/service/web", "cap:list-jobs", http.StatusForbidden, ""},
+		{"anonymous is refused", http.MethodGet, "/v1/service/web", "", http.StatusForbidden, ""},
+		{"list of every namespace is filtered", http.MethodGet, "/v1/services?namespace=*", "cap:read-job", http.StatusOK, `"web"`},
+		{"read-job cannot delete", http.MethodDelete, "/v1/service/web/d1", "cap:read-job", http.StatusForbidden, ""},
+		{"node secret cannot delete", http.MethodDelete, "/v1/service/web/d1", fx.node.SecretID, http.StatusForbidden, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, fx.ta.srv.URL+tc.path, nil)
+			if tc.token != "" {
+				req.Header.Set("X-Nomad-Token", tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.want || !strings.Contains(string(body), tc.body) {
+				t.Fatalf("%s %s = %d %s, want %d containing %s", tc.method, tc.path, resp.StatusCode, body, tc.want, tc.body)
+			}
+			if strings.Contains(tc.path, "namespace=*") && strings.Contains(string(body), `"db"`) {
+				t.Errorf("list shows prod's service to a default-only token: %s", body)
+			}
+		})
 	}
 }
