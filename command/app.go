@@ -69,6 +69,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			systemCommand(),    // server garbage collection (system.go)
 			varCommand(),       // variables (var.go)
 			queueCommand(),     // nomadlike's queue (queue.go)
+			serviceCommand(),   // service catalog (service.go)
 		},
 	}
 	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)

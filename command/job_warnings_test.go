@@ -7,17 +7,14 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/jobspec"
 )
 
-// warnedJob sets a group shutdown_delay (line 4) and a task service
-// (line 6), which nomadlike does not act on.
+// warnedJob sets a group consul block (line 4) and a task consul block
+// (line 6), which nomadlike does not act on (it has no Consul).
 const warnedJob = `job "warned" {
   datacenters = ["dc1"]
   group "web" {
-    shutdown_delay = "5s"
+    consul {}
     task "app" {
-      service {
-        name     = "app"
-        provider = "nomad"
-      }
+      consul {}
       driver = "exec"
       config {
         command = "/bin/sleep"
@@ -36,8 +33,8 @@ func TestJobWarnings(t *testing.T) {
 	cl := newCluster(t)
 	file := cl.jobFile(t, "warned.nomad.hcl", warnedJob)
 	wantWarnings := []string{
-		"Warning: " + file + ":4:5: group.shutdown_delay has no effect in nomadlike: tasks are stopped right away",
-		"Warning: " + file + ":6:7: task.service has no effect in nomadlike: nomadlike has no service catalog",
+		"Warning: " + file + ":4:5: group.consul has no effect in nomadlike: nomadlike has no Consul integration",
+		"Warning: " + file + ":6:7: task.consul has no effect in nomadlike: nomadlike has no Consul integration",
 	}
 	cases := []struct {
 		name   string
@@ -87,10 +84,13 @@ func TestServerWarningsDropsFieldLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Two fields the servers warn about.
+	job.TaskGroups[0].Tasks[0].Resources.Cores = 2
+	job.TaskGroups[0].EphemeralDisk.Sticky = true
 	cases := []struct{ name, server, want string }{
 		{name: "none", server: "", want: ""},
-		{name: "only field lines", server: "TaskGroups[web].ShutdownDelay: has no effect in nomadlike\nTaskGroups[web].Tasks[app].Services: has no effect in nomadlike", want: ""},
-		{name: "other lines kept", server: "TaskGroups[web].ShutdownDelay: has no effect in nomadlike\nnext launch at noon", want: "next launch at noon"},
+		{name: "only field lines", server: "TaskGroups[web].EphemeralDisk.Sticky: has no effect in nomadlike\nTaskGroups[web].Tasks[app].Resources.Cores: has no effect in nomadlike", want: ""},
+		{name: "other lines kept", server: "TaskGroups[web].EphemeralDisk.Sticky: has no effect in nomadlike\nnext launch at noon", want: "next launch at noon"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ func (j *Job) Warnings() []FieldError {
 
 // IgnoredFields lists the fields of a canonicalized job that hold something
 // other than their default and that nomadlike does not act on, each with
-// its path ("TaskGroups[web].Services") and a message ending in NoEffect.
+// its path ("TaskGroups[web].Volumes") and a message ending in NoEffect.
 func (j *Job) IgnoredFields() []FieldError {
 	var out []FieldError
 	v := validator{errs: &out}
@@ -38,8 +38,6 @@ func (j *Job) IgnoredFields() []FieldError {
 		}
 		gv := v.item("TaskGroups", tg.Name)
 		ignored(gv, "Update", tg.Update != nil && *tg.Update != *DefaultUpdateStrategy())
-		ignored(gv, "Services", len(tg.Services) > 0)
-		ignored(gv, "ShutdownDelay", tg.ShutdownDelay != nil && *tg.ShutdownDelay != 0)
 		ignored(gv, "Volumes", len(tg.Volumes) > 0)
 		if d := tg.EphemeralDisk; d != nil {
 			ignored(gv.at("EphemeralDisk"), "Sticky", d.Sticky)
@@ -72,8 +70,6 @@ func ignoredNetworks(v validator, nets []*NetworkResource, ignored func(validato
 }
 
 func (t *Task) ignoredFields(v validator, ignored func(validator, string, bool)) {
-	ignored(v, "Services", len(t.Services) > 0)
-	ignored(v, "ShutdownDelay", t.ShutdownDelay != 0)
 	ignored(v, "VolumeMounts", len(t.VolumeMounts) > 0)
 	if r := t.Resources; r != nil {
 		ignored(v.at("Resources"), "Cores", r.Cores != 0)

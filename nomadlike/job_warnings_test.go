@@ -29,8 +29,6 @@ func TestJobWarnings(t *testing.T) {
 			tg.Networks[0].Hostname = "web"
 			tg.Networks[0].DynamicPorts[0].HostNetwork = "private"
 		}, want: []string{
-			"TaskGroups[web].Services: has no effect in nomadlike",
-			"TaskGroups[web].ShutdownDelay: has no effect in nomadlike",
 			"TaskGroups[web].Volumes: has no effect in nomadlike",
 			"TaskGroups[web].EphemeralDisk.Sticky: has no effect in nomadlike",
 			"TaskGroups[web].Networks[0].Hostname: has no effect in nomadlike",
@@ -42,7 +40,6 @@ func TestJobWarnings(t *testing.T) {
 			task.Resources.Cores = 2
 			task.Templates = []*nomadlike.Template{{EmbeddedTmpl: "x", DestPath: "local/x", ChangeMode: "signal", ChangeSignal: "SIGHUP", Splay: 5 * time.Second}}
 		}, want: []string{
-			"TaskGroups[web].Tasks[app].ShutdownDelay: has no effect in nomadlike",
 			"TaskGroups[web].Tasks[app].Resources.Cores: has no effect in nomadlike",
 		}},
 		{name: "checks Nomad does not make", change: func(j *nomadlike.Job) {

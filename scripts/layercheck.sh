@@ -132,6 +132,15 @@ for d in $(deps "$mod/nomadlike/queue"); do
 	violation "$mod/nomadlike/queue must import only the standard library and nomadlike, imports $d"
 done
 
+# 13. dns (the client's DNS interface, issue #13) reads the catalog through
+# the servers' API, as the client does: no server-side packages.
+for d in $(deps "$mod/nomadlike/dns"); do
+	case "$d" in
+	"$mod/nomadlike/server"* | "$mod/nomadlike/fsm"* | "$mod/nomadlike/state"* | "$mod/nomadlike/scheduler"* | "$mod/nomadlike/httpapi"* | "$mod/nomadlike/agent"*)
+		violation "$mod/nomadlike/dns imports $d (it reads the catalog through the servers' API)" ;;
+	esac
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

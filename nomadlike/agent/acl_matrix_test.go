@@ -422,6 +422,13 @@ func (m *aclMatrix) nodeCallProbe(method, pattern string) probe {
 	case "/v1/client/allocations/update":
 		p.body = matrixJSON(m.t, map[string]any{"Allocs": []map[string]any{{"ID": m.anyAlloc(), "NodeID": m.node.ID, "ClientStatus": "failed"}}})
 		p.okBody = `{"Allocs":[]}`
+	case "/v1/client/services/upsert": // service catalog
+		p.body = matrixJSON(m.t, map[string]any{"Services": []map[string]any{{"ID": "forged", "ServiceName": "evil", "Namespace": "default",
+			"NodeID": m.node.ID, "JobID": m.jobID, "AllocID": m.anyAlloc(), "Address": "192.0.2.1", "Port": 1}}})
+		p.okBody = `{"Services":[]}`
+	case "/v1/client/services/deregister": // service catalog
+		p.body = `{"IDs":["forged"]}`
+		p.okBody = `{"IDs":[]}`
 	default:
 		m.t.Fatalf("node call %s: no probe; teach nodeCallProbe about it", pattern)
 	}

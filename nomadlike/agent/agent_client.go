@@ -71,7 +71,7 @@ func startClient(a *Agent) (clientRole, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cl, nil
+	return withDNS(cl, c.Client.DNS, a.logger), nil // DNS interface (config_dns.go)
 }
 
 // serverList is a client.ServerAPI over several servers: a call that cannot

@@ -195,6 +195,8 @@ type ClientConfig struct {
 	// the retention of their logs (log_retention), issue #14; zero values
 	// take client.GCConfig's defaults.
 	GC client.GCConfig
+	// DNS is the client { dns { } } block (config_dns.go).
+	DNS DNSConfig
 }
 
 // Reserved are the node resources held back for the host itself.

@@ -130,7 +130,7 @@ var clientNoEffect = map[string]noEffect{
 	"gc_volumes_on_node_gc":              {kind: attr, why: "nomadlike mounts no host volumes"},
 	"no_host_uuid":                       {kind: attr, why: "the node ID is random and kept in the client's state"},
 	"cgroup_parent":                      {kind: attr, why: "the exec driver places tasks in its own cgroup tree"},
-	"nomad_service_discovery":            {kind: attr, why: "nomadlike has no service catalog"},
+	"nomad_service_discovery":            {kind: attr, why: "service registration is always on (service catalog, issue #13)"},
 	"intro_token":                        {kind: attr, why: "clients authenticate with their node secret; there are no introduction tokens"},
 	"template":                           {kind: block, why: "templates are rendered once with built-in settings; nothing in this block is read"},
 	"drain_on_shutdown":                  {kind: block, why: "a stopping client leaves its tasks running for the next start"},

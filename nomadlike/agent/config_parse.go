@@ -161,6 +161,8 @@ type fileClient struct {
 	GCParallelDestroys       *int              `hcl:"gc_parallel_destroys,optional"`
 	GCParallelDestroysRange  hcl.Range         `hcl:"gc_parallel_destroys,attr_range"`
 	LogRetention             *fileLogRetention `hcl:"log_retention,block"`
+	// DNS interface (config_dns.go).
+	DNS *fileDNS `hcl:"dns,block"`
 	// Remain holds meta and options, accepted both as blocks
 	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }),
 	// and Nomad's other client settings (clientNoEffect).
@@ -439,8 +441,9 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 	if c.Artifact != nil {
 		diags = append(diags, applyArtifact(dst, c.Artifact)...)
 	}
-	diags = append(diags, applyClientNomad(dst, c)...) // Nomad compatibility (config_nomad_apply.go)
-	diags = append(diags, applyClientGC(dst, c)...)    // client GC, log retention (config_clientgc.go)
+	diags = append(diags, applyClientNomad(dst, c)...)   // Nomad compatibility (config_nomad_apply.go)
+	diags = append(diags, applyClientGC(dst, c)...)      // client GC, log retention (config_clientgc.go)
+	diags = append(diags, applyClientDNS(dst, c.DNS)...) // DNS interface (config_dns.go)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {
 			dst  *int

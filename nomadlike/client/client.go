@@ -20,6 +20,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
+	"github.com/nomadlike/nomadlike/nomadlike/client/services"
 )
 
 // ErrShutdown is returned by operations on a client that was shut down.
@@ -35,6 +36,9 @@ type Client struct {
 	getter  *getter.Getter
 	// checks runs the services' health checks (issue #13).
 	checks *checks.Manager
+	// services registers the allocations' services (services_hook.go);
+	// nil when the servers' API has no catalog.
+	services *services.Manager
 
 	nodeMu sync.RWMutex
 	node   *nomadlike.Node
@@ -116,6 +120,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.node = node
 	c.updates = newUpdater(cfg.Servers, secret, cfg.MinRetryInterval, cfg.MaxRetryInterval, c.logger)
+	c.services = c.newServiceManager(secret) // service registration (services_hook.go)
+	c.wireChecksToServices()                 // instances follow their checks (services_checks.go)
 
 	launcher := cfg.DriverLauncher
 	if launcher == nil {
@@ -223,6 +229,13 @@ func (c *Client) Start() error {
 			defer c.wg.Done()
 			c.updates.run(c.ctx)
 		}()
+		if c.services != nil { // service registration (services_hook.go)
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				c.services.Run(c.ctx)
+			}()
+		}
 	})
 	return err
 }
@@ -253,12 +266,19 @@ func (c *Client) restore() error {
 
 func (c *Client) newRunner(a *nomadlike.Allocation, restored *localstate.AllocState) (*allocrunner.AllocRunner, error) {
 	keep := &retainHook{c: c}
-	ar, err := allocrunner.New(allocrunner.Config{
+	cfg := allocrunner.Config{
 		Alloc: a, AllocsDir: c.allocsDir(), Drivers: c.drivers, DB: c.db,
 		Node: c.nodeForTasks, Getter: c.getter, Updater: c.updates, Logger: c.logger, Restored: restored,
 		DestroyHooks: []allocrunner.AllocDestroyHook{keep}, Checks: c.checks,
 		Templates: c.templateConfig(), // templates (tmplwatch)
-	})
+	}
+	if c.services != nil { // service registration (services_hook.go)
+		hook := serviceHook{m: c.services, allocID: a.ID}
+		cfg.Updater = stateTee{updates: c.updates, services: c.services}
+		cfg.PreKillHooks = []allocrunner.AllocPreKillHook{hook}
+		cfg.DestroyHooks = append(cfg.DestroyHooks, hook)
+	}
+	ar, err := allocrunner.New(cfg)
 	keep.ar = ar
 	return ar, err
 }

@@ -54,6 +54,12 @@ var handlers = [...]handler{
 	// variables and keyring (variables.go)
 	VariableApplyRequestType: applyVariable,
 	RootKeyUpsertRequestType: applyRootKeyUpsert,
+	// service catalog (service_registrations.go)
+	ServiceRegistrationUpsertRequestType:         applyServiceRegistrationUpsert,
+	ServiceRegistrationDeleteByIDRequestType:     applyServiceRegistrationDeleteByID,
+	ServiceRegistrationDeleteByAllocsRequestType: applyServiceRegistrationDeleteByAllocs,
+	ServiceRegistrationDeleteByNodeRequestType:   applyServiceRegistrationDeleteByNode,
+	ServiceRegistrationDeleteByIDsRequestType:    applyServiceRegistrationDeleteByIDs,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -72,6 +72,12 @@ var typeNames = [...]string{
 	GCPurgeRequestType: "GCPurge", GCNodesRequestType: "GCNodes", ReconcileSummariesRequestType: "ReconcileSummaries",
 	// variables and keyring (variables.go)
 	VariableApplyRequestType: "VariableApply", RootKeyUpsertRequestType: "RootKeyUpsert",
+	// service catalog (service_registrations.go)
+	ServiceRegistrationUpsertRequestType:         "ServiceRegistrationUpsert",
+	ServiceRegistrationDeleteByIDRequestType:     "ServiceRegistrationDeleteByID",
+	ServiceRegistrationDeleteByAllocsRequestType: "ServiceRegistrationDeleteByAllocs",
+	ServiceRegistrationDeleteByNodeRequestType:   "ServiceRegistrationDeleteByNode",
+	ServiceRegistrationDeleteByIDsRequestType:    "ServiceRegistrationDeleteByIDs",
 }
 
 func (t MessageType) String() string {

@@ -70,6 +70,9 @@ type need struct {
 	list bool
 	// orNodeRead (needNodeSecret) also admits a user token with node:read.
 	orNodeRead bool
+	// orNodeSecret (needNamespace) also admits any node's SecretID, as
+	// Nomad's service reads admit a client (service catalog, services.go).
+	orNodeSecret bool
 	// orCapability (needNamespace), when set, is a second capability
 	// that also grants the route (Nomad's "parse-job or submit-job").
 	orCapability string
@@ -147,6 +150,9 @@ func (n need) String() string {
 		}
 		if n.list {
 			s += ", filtered"
+		}
+		if n.orNodeSecret {
+			s += ", or a node SecretID"
 		}
 		return s
 	case needNodeRead:
@@ -295,6 +301,11 @@ func (h *Handler) check(r *http.Request, n need) (*http.Request, error) {
 		return r, nil
 	}
 	secret := requestToken(r)
+	if n.orNodeSecret { // service catalog: a client reads services with its node's secret
+		if ok, r2, err := h.checkNodeSecret(r, secret); ok || err != nil {
+			return r2, err
+		}
+	}
 	if n.kind == needNodeSecret {
 		if ok, r2, err := h.checkNodeSecret(r, secret); ok || err != nil || !n.orNodeRead {
 			if !ok && err == nil {

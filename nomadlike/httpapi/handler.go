@@ -343,6 +343,7 @@ func (h *Handler) routes() {
 	h.rerunRoutes()       // batch and CI: job rerun (jobs_rerun.go)
 	h.fuzzySearchRoutes() // fuzzy search (search_fuzzy.go)
 	h.aclRoutes()         // ACL store (acl.go)
+	h.serviceRoutes()     // service catalog (services.go)
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.

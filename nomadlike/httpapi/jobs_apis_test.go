@@ -121,10 +121,11 @@ func TestValidateWithNomadAPI(t *testing.T) {
 	if err != nil || len(resp.ValidationErrors) != 0 || resp.Error != "" || resp.DriverConfigValidated {
 		t.Fatalf("Validate(valid) = %+v, %v", resp, err)
 	}
-	job.TaskGroups[0].Services = []*nomadapi.Service{{Name: "web"}}
+	sticky := true
+	job.TaskGroups[0].EphemeralDisk = &nomadapi.EphemeralDisk{Sticky: &sticky}
 	resp, _, err = c.Jobs().Validate(job, nil)
-	if err != nil || len(resp.ValidationErrors) != 0 || !strings.Contains(resp.Warnings, "TaskGroups[web].Services: has no effect in nomadlike") {
-		t.Fatalf("Validate(services) = %+v, %v; want the no-effect warning", resp, err)
+	if err != nil || len(resp.ValidationErrors) != 0 || !strings.Contains(resp.Warnings, "TaskGroups[web].EphemeralDisk.Sticky: has no effect in nomadlike") {
+		t.Fatalf("Validate(sticky disk) = %+v, %v; want the no-effect warning", resp, err)
 	}
 	job.TaskGroups[0].Count = new(-2)
 	job.TaskGroups[0].Tasks[0].Driver = ""

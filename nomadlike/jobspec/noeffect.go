@@ -4,14 +4,12 @@ package jobspec
 const (
 	reasonDeployments = "nomadlike has no deployments: a changed job replaces its allocations at once, " +
 		"without max_parallel pacing, health checks, canaries or auto-revert"
-	reasonServices = "nomadlike has no service catalog: the service is not registered (its checks do run on the " +
-		"client, with check_restart; see alloc checks)"
-	reasonShutdown = "tasks are stopped right away, without the delay"
-	reasonVault    = "nomadlike has no Vault integration: no token or secret reaches the task"
-	reasonConsul   = "nomadlike has no Consul integration"
-	reasonScaling  = "nomadlike has no autoscaler: the policy is not read"
-	reasonMigrate  = "a node drain stops and replaces allocations without the migrate block's pacing or health checks"
-	reasonDisc     = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
+	reasonMesh    = "nomadlike has no Consul service mesh"
+	reasonVault   = "nomadlike has no Vault integration: no token or secret reaches the task"
+	reasonConsul  = "nomadlike has no Consul integration"
+	reasonScaling = "nomadlike has no autoscaler: the policy is not read"
+	reasonMigrate = "a node drain stops and replaces allocations without the migrate block's pacing or health checks"
+	reasonDisc    = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
 		"its heartbeats are marked lost and replaced"
 	reasonRender = "templates re-render whenever their data changes; a restart renders from the data already watched and fetches nothing again"
 	reasonVolume = "nomadlike mounts no host or CSI volumes"
@@ -39,8 +37,6 @@ var noEffect = map[string]string{
 	"task.secret":      reasonSecret,
 
 	"group.update":                       reasonDeployments,
-	"group.service":                      reasonServices,
-	"group.shutdown_delay":               reasonShutdown,
 	"group.consul":                       reasonConsul,
 	"group.vault":                        reasonVault,
 	"group.disconnect":                   reasonDisc,
@@ -63,8 +59,22 @@ var noEffect = map[string]string{
 	"port.to": "nomadlike maps no ports (host networking only): the allocated host port does not " +
 		"forward to to, yet NOMAD_PORT_<label> names to",
 
-	"task.service":           reasonServices,
-	"task.shutdown_delay":    reasonShutdown,
+	// Service discovery (issue #13): the service block registers in the
+	// servers' catalog and its checks run on the client; these parts of it
+	// do nothing.
+	"service.canary_meta":           "the catalog keeps no service metadata (as Nomad's own catalog)",
+	"service.enable_tag_override":   reasonConsul,
+	"service.cluster":               reasonConsul,
+	"service.kind":                  reasonConsul,
+	"service.identity":              "services get no workload identity of their own (tasks do)",
+	"service.tagged_addresses":      "the catalog keeps one address per instance",
+	"service.weights":               "instances are not weighted: DNS SRV weights are all 1",
+	"service.connect":               reasonMesh,
+	"check.failures_before_warning": "checks go from passing to critical; there is no warning threshold",
+	"check.expose":                  reasonMesh,
+	"check.notes":                   "check notes are not kept",
+	"service.on_update":             "set on_update on each check: the service-level default is not read",
+
 	"task.volume_mount":      reasonVolume + ": nothing is mounted",
 	"task.consul":            reasonConsul,
 	"task.vault":             reasonVault,

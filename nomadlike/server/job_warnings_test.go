@@ -15,12 +15,15 @@ func TestRegisterJobWarnings(t *testing.T) {
 	s := clockServer(t, newFakeClock(t0))
 	registerNodes(t, s, 1, func(n *nomadlike.Node) { n.Drivers["exec"].ConfigSchema = execSchema })
 	job := fixture.BatchJob(1)
+	// Services and shutdown_delay work (service catalog): no warning.
 	delay := 5 * time.Second
 	job.TaskGroups[0].ShutdownDelay = &delay
 	job.TaskGroups[0].Services = []*nomadlike.Service{{Name: "web", Provider: "nomad"}}
+	job.TaskGroups[0].Volumes = map[string]*nomadlike.VolumeRequest{"v": {Name: "v", Type: "host", Source: "v"}}
+	job.TaskGroups[0].EphemeralDisk.Sticky = true
 	want := []string{
-		"TaskGroups[" + job.TaskGroups[0].Name + "].Services: has no effect in nomadlike",
-		"TaskGroups[" + job.TaskGroups[0].Name + "].ShutdownDelay: has no effect in nomadlike",
+		"TaskGroups[" + job.TaskGroups[0].Name + "].Volumes: has no effect in nomadlike",
+		"TaskGroups[" + job.TaskGroups[0].Name + "].EphemeralDisk.Sticky: has no effect in nomadlike",
 	}
 
 	plan, err := s.PlanJob(job, false)

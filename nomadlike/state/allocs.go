@@ -217,6 +217,9 @@ func upsertAllocInternTxn(txn *memdb.Txn, index uint64, a *nomadlike.Allocation,
 	if err := txn.Insert(TableAllocs, alloc); err != nil {
 		return fmt.Errorf("upsert alloc %q: %w", alloc.ID, err)
 	}
+	if err := allocServicesGoneTxn(txn, index, alloc); err != nil { // service catalog
+		return err
+	}
 	return w.written(existing, alloc)
 }
 
@@ -259,6 +262,9 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, w *all
 	if err := txn.Insert(TableAllocs, alloc); err != nil {
 		return fmt.Errorf("stop alloc %q: %w", alloc.ID, err)
 	}
+	if err := allocServicesGoneTxn(txn, index, alloc); err != nil { // service catalog
+		return err
+	}
 	return w.written(existing, alloc)
 }
 
@@ -297,6 +303,9 @@ func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Al
 			alloc.ModifyIndex = index
 			if err := txn.Insert(TableAllocs, alloc); err != nil {
 				return fmt.Errorf("update alloc %q from client: %w", alloc.ID, err)
+			}
+			if err := allocServicesGoneTxn(txn, index, alloc); err != nil { // service catalog
+				return err
 			}
 			if err := w.written(existing, alloc); err != nil {
 				return err

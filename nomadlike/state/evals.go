@@ -90,6 +90,9 @@ func (s *StateStore) DeleteEvals(index uint64, evalIDs, allocIDs []string) error
 			if err := txn.Delete(TableAllocs, a); err != nil {
 				return fmt.Errorf("delete alloc %q: %w", id, err)
 			}
+			if err := deleteServicesTxn(txn, index, indexAlloc, id); err != nil { // service catalog
+				return err
+			}
 			s.allocNodes(a.NodeID, "")
 			js.add(a.Namespace, a.JobID)
 		}

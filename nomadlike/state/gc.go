@@ -45,7 +45,7 @@ func (s *StateStore) GCPurge(index uint64, jobs []GCJob, evalIDs, allocIDs []str
 			}
 		}
 		for _, id := range allocIDs {
-			ok, err := gcAllocTxn(s, txn, id, js)
+			ok, err := gcAllocTxn(s, txn, index, id, js)
 			if err != nil {
 				return err
 			}
@@ -80,7 +80,7 @@ func (s *StateStore) GCPurge(index uint64, jobs []GCJob, evalIDs, allocIDs []str
 }
 
 // gcAllocTxn deletes one allocation if it is collectable.
-func gcAllocTxn(s *StateStore, txn *memdb.Txn, id string, js jobSet) (bool, error) {
+func gcAllocTxn(s *StateStore, txn *memdb.Txn, index uint64, id string, js jobSet) (bool, error) {
 	a, err := first[nomadlike.Allocation](txn, nil, TableAllocs, indexID, id)
 	if err != nil || a == nil {
 		return false, err
@@ -99,6 +99,9 @@ func gcAllocTxn(s *StateStore, txn *memdb.Txn, id string, js jobSet) (bool, erro
 	}
 	if err := txn.Delete(TableAllocs, a); err != nil {
 		return false, fmt.Errorf("delete alloc %q: %w", id, err)
+	}
+	if err := deleteServicesTxn(txn, index, indexAlloc, id); err != nil { // service catalog
+		return false, err
 	}
 	s.allocNodes(a.NodeID, "")
 	js.add(a.Namespace, a.JobID)

@@ -62,6 +62,9 @@ func (s *StateStore) DeleteNode(index uint64, ids []string) error {
 			if err := txn.Delete(TableNodes, n); err != nil {
 				return fmt.Errorf("delete node %q: %w", id, err)
 			}
+			if err := deleteServicesTxn(txn, index, indexNode, id); err != nil { // service catalog
+				return err
+			}
 		}
 		return bumpIndex(txn, TableNodes, index)
 	})
@@ -69,7 +72,7 @@ func (s *StateStore) DeleteNode(index uint64, ids []string) error {
 
 // updateNode applies change to a copy of the stored node. It fails with an
 // error wrapping nomadlike.ErrNotFound when the node does not exist.
-func (s *StateStore) updateNode(index uint64, id, what string, change func(n *nomadlike.Node) error) error {
+func (s *StateStore) updateNode(index uint64, id, what string, change func(n *nomadlike.Node) error, also ...func(txn *memdb.Txn) error) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
 		existing, err := first[nomadlike.Node](txn, nil, TableNodes, indexID, id)
 		if err != nil {
@@ -81,6 +84,11 @@ func (s *StateStore) updateNode(index uint64, id, what string, change func(n *no
 		n := existing.Copy()
 		if err := change(n); err != nil {
 			return fmt.Errorf("update %s of node %q: %w", what, id, err)
+		}
+		for _, f := range also {
+			if err := f(txn); err != nil {
+				return err
+			}
 		}
 		return putNode(txn, index, n)
 	})
@@ -103,6 +111,11 @@ func (s *StateStore) UpdateNodeStatus(index uint64, nodeID, status string, updat
 		n.Status = status
 		n.StatusUpdatedAt = updatedAt
 		return nil
+	}, func(txn *memdb.Txn) error { // service catalog: a down node's instances go
+		if status != nomadlike.NodeStatusDown {
+			return nil
+		}
+		return deleteServicesTxn(txn, index, indexNode, nodeID)
 	})
 }
 

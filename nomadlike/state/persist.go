@@ -155,6 +155,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.VariableEncrypted)
 	case TableRootKeys: // keyring (variables.go): wrapped keys only
 		obj = new(nomadlike.WrappedRootKey)
+	case TableServiceRegistrations: // service catalog (service_registrations.go)
+		obj = new(nomadlike.ServiceRegistration)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

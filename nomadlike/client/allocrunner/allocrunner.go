@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 
@@ -46,6 +47,8 @@ type Config struct {
 	Templates TemplateConfig
 	// Checks runs the services' checks (nil: none run; see health.go).
 	Checks *checks.Manager
+	// PreKillHooks run once before the tasks are killed (shutdown_delay).
+	PreKillHooks []AllocPreKillHook
 }
 
 // Task roles in the group's lifecycle.
@@ -106,6 +109,7 @@ type AllocRunner struct {
 	shutdownOnce sync.Once
 	waitCh       chan struct{}
 	destroyed    chan struct{}
+	preKillOnce  sync.Once
 }
 
 // New returns the runner of cfg.Alloc, restoring task runners from
@@ -141,6 +145,9 @@ func New(cfg Config) (*AllocRunner, error) {
 		destroyed:  make(chan struct{}),
 	}
 	for _, h := range cfg.DestroyHooks {
+		ar.hooks = append(ar.hooks, h)
+	}
+	for _, h := range cfg.PreKillHooks {
 		ar.hooks = append(ar.hooks, h)
 	}
 	ar.hooks = append(ar.hooks, allocDirHook{ad: ar.ad})
@@ -509,6 +516,7 @@ func (ar *AllocRunner) start(trs []*TaskRunner) {
 
 // killAndWait kills trs with an optional cause per task and waits for them.
 func (ar *AllocRunner) killAndWait(trs []*TaskRunner, cause func() *nomadlike.TaskEvent) {
+	ar.preKill(trs)
 	for _, tr := range trs {
 		if !tr.startedRun() {
 			tr.MarkDead()
@@ -655,4 +663,33 @@ func (ar *AllocRunner) leader() *TaskRunner {
 		}
 	}
 	return nil
+}
+
+// preKill runs the pre-kill hooks once (deregistering the allocation's
+// services), then, when a task of trs still runs, waits the group's
+// shutdown_delay (cut short by an agent shutdown).
+func (ar *AllocRunner) preKill(trs []*TaskRunner) {
+	ar.preKillOnce.Do(func() {
+		for _, h := range ar.hooks {
+			if p, ok := h.(AllocPreKillHook); ok {
+				p.PreKill()
+			}
+		}
+		var delay time.Duration
+		ar.mu.Lock()
+		if tg := ar.alloc.Job.LookupTaskGroup(ar.alloc.TaskGroup); tg != nil && tg.ShutdownDelay != nil {
+			delay = *tg.ShutdownDelay
+		}
+		ar.mu.Unlock()
+		if delay <= 0 || allDead(trs) {
+			return
+		}
+		ar.logger.Debug("waiting the group's shutdown_delay", "delay", delay)
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ar.shutdownCh:
+		}
+	})
 }

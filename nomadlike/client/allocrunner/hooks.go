@@ -26,6 +26,15 @@ type AllocDestroyHook interface {
 	Destroy() error
 }
 
+// AllocPreKillHook runs once before the allocation's tasks are killed (the
+// service hook deregisters the allocation's instances there); the group's
+// shutdown_delay, then each task's, follow, so traffic drains before the
+// kill signal.
+type AllocPreKillHook interface {
+	Name() string
+	PreKill()
+}
+
 // TaskPrestartRequest is what a task prestart hook sees.
 type TaskPrestartRequest struct {
 	Alloc    *nomadlike.Allocation

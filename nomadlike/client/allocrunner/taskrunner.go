@@ -798,6 +798,7 @@ func (tr *TaskRunner) stop(d drivers.Driver, id string, resCh <-chan waitResult,
 		timeout = 5 * time.Second
 	}
 	if kill {
+		tr.shutdownDelay(task.ShutdownDelay)
 		tr.emit(killingEvent(timeout, reason))
 	}
 	if err := d.StopTask(id, timeout, task.KillSignal); err != nil && !errors.Is(err, drivers.ErrTaskNotFound) {
@@ -826,4 +827,21 @@ func (tr *TaskRunner) stop(d drivers.Driver, id string, resCh <-chan waitResult,
 		tr.emit(ev)
 	}
 	return res
+}
+
+// shutdownDelay waits the task's shutdown_delay before the kill signal
+// (its services were deregistered by the alloc runner's pre-kill hooks);
+// an agent shutdown cuts it short.
+func (tr *TaskRunner) shutdownDelay(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	// Nomad's event type (TaskWaitingShuttingDownDelay).
+	tr.emit(newEvent("Waiting for shutdown delay", fmt.Sprintf("Waiting for shutdown_delay of %s before killing the task.", d)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-tr.shutdownCtx.Done():
+	}
 }
