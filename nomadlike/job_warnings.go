@@ -35,13 +35,11 @@ func (j *Job) IgnoredFields() []FieldError {
 			v.fail(field, NoEffect)
 		}
 	}
-	ignored(v, "Update", j.Update != nil && *j.Update != *DefaultUpdateStrategy())
 	for _, tg := range j.TaskGroups {
 		if tg == nil {
 			continue
 		}
 		gv := v.item("TaskGroups", tg.Name)
-		ignored(gv, "Update", tg.Update != nil && *tg.Update != *DefaultUpdateStrategy())
 		ignored(gv, "Services", len(tg.Services) > 0)
 		ignored(gv, "ShutdownDelay", tg.ShutdownDelay != nil && *tg.ShutdownDelay != 0)
 		ignored(gv, "Volumes", len(tg.Volumes) > 0)

@@ -51,6 +51,13 @@ var handlers = [...]handler{
 	GCPurgeRequestType:            applyGCPurge,
 	GCNodesRequestType:            applyGCNodes,
 	ReconcileSummariesRequestType: applyReconcileSummaries,
+	// deployments (deployments.go)
+	DeploymentUpsertRequestType:       applyDeploymentUpsert,
+	DeploymentStatusUpdateRequestType: applyDeploymentStatusUpdate,
+	DeploymentPromoteRequestType:      applyDeploymentPromote,
+	DeploymentAllocHealthRequestType:  applyDeploymentAllocHealth,
+	JobStabilityRequestType:           applyJobStability,
+	DeploymentDeleteRequestType:       applyDeploymentDelete,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -70,6 +70,10 @@ var typeNames = [...]string{
 	JobScaleRequestType: "JobScale",
 	// server garbage collection (gc.go)
 	GCPurgeRequestType: "GCPurge", GCNodesRequestType: "GCNodes", ReconcileSummariesRequestType: "ReconcileSummaries",
+	// deployments (deployments.go)
+	DeploymentUpsertRequestType: "DeploymentUpsert", DeploymentStatusUpdateRequestType: "DeploymentStatusUpdate",
+	DeploymentPromoteRequestType: "DeploymentPromote", DeploymentAllocHealthRequestType: "DeploymentAllocHealth",
+	JobStabilityRequestType: "JobStability", DeploymentDeleteRequestType: "DeploymentDelete",
 }
 
 func (t MessageType) String() string {

@@ -151,6 +151,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.ACLToken)
 	case TableScalingEvents: // job scaling events (scaling.go)
 		obj = new(nomadlike.JobScalingEvents)
+	case TableDeployments: // deployments (deployments.go)
+		obj = new(nomadlike.Deployment)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

@@ -26,6 +26,7 @@ var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEva
 	TableNamespaces,                  // namespaces (namespaces.go)
 	TableACLPolicies, TableACLTokens, // ACL store (acl.go)
 	TableScalingEvents, // job scaling events (scaling.go)
+	TableDeployments,   // deployments (deployments.go)
 }
 
 // Index names.
@@ -121,6 +122,7 @@ func baseSchema() *memdb.DBSchema {
 		},
 		TableNamespaces:    namespacesTable(),    // namespaces (namespaces.go)
 		TableScalingEvents: scalingEventsTable(), // job scaling events (scaling.go)
+		TableDeployments:   deploymentsTable(),   // deployments (deployments.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{
