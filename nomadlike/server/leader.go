@@ -101,8 +101,9 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 	run(s.reapCancelledEvals)
 	run(s.drainLoop)
 	run(newPeriodicLauncher(s).run)
-	run(s.aclTokenGC) // ACL store: delete expired tokens (acl_gc.go)
-	run(s.jobGC)      // server garbage collection (gc.go)
+	run(s.aclTokenGC)        // ACL store: delete expired tokens (acl_gc.go)
+	run(s.jobGC)             // server garbage collection (gc.go)
+	run(s.deploymentWatcher) // deployments (deployments.go)
 }
 
 func (s *Server) revokeLeadership() {
