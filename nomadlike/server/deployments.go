@@ -49,96 +49,91 @@ func (s *Server) deploymentFor(op, id string) (*nomadlike.Deployment, error) {
 	return d, nil
 }
 
-// DeploymentEvalResult is the answer of a deployment change: the
-// evaluation it created ("" none) and the raft index.
-type DeploymentEvalResult struct {
-	EvalID string
-	Index  uint64
-}
-
-func evalResult(eval *nomadlike.Evaluation, index uint64) DeploymentEvalResult {
-	if eval == nil {
-		return DeploymentEvalResult{Index: index}
+// evalResult is the answer of a deployment change: the evaluation it
+// created ("" none) and the raft index.
+func evalResult(eval *nomadlike.Evaluation, index uint64, err error) (string, uint64, error) {
+	if eval == nil || err != nil {
+		return "", index, err
 	}
-	return DeploymentEvalResult{EvalID: eval.ID, Index: index}
+	return eval.ID, index, nil
 }
 
 // FailDeployment marks an active deployment failed (auto_revert applies,
 // as in Nomad).
-func (s *Server) FailDeployment(id string) (DeploymentEvalResult, error) {
+func (s *Server) FailDeployment(id string) (evalID string, index uint64, err error) {
 	d, err := s.deploymentFor("fail deployment", id)
 	if err != nil {
-		return DeploymentEvalResult{}, err
+		return "", 0, err
 	}
 	req, err := deploywatch.FailRequest(s.fsm.State(), d, nomadlike.DeploymentDescFailedByUser, true, s.cfg.Clock.Now())
 	if err != nil {
-		return DeploymentEvalResult{}, fmt.Errorf("fail deployment: %w", asValidation(err))
+		return "", 0, fmt.Errorf("fail deployment: %w", asValidation(err))
 	}
 	idx, err := s.raftApply(fsm.DeploymentStatusUpdateRequestType, req)
-	return evalResult(req.Eval, idx), err
+	return evalResult(req.Eval, idx, err)
 }
 
 // PauseDeployment pauses or resumes an active deployment.
-func (s *Server) PauseDeployment(id string, pause bool) (DeploymentEvalResult, error) {
+func (s *Server) PauseDeployment(id string, pause bool) (evalID string, index uint64, err error) {
 	d, err := s.deploymentFor("pause deployment", id)
 	if err != nil {
-		return DeploymentEvalResult{}, err
+		return "", 0, err
 	}
 	job, err := s.fsm.State().JobByID(nil, d.Namespace, d.JobID)
 	if err != nil {
-		return DeploymentEvalResult{}, err
+		return "", 0, err
 	}
 	req, err := deploywatch.PauseRequest(d, pause, job, s.cfg.Clock.Now())
 	if err != nil {
-		return DeploymentEvalResult{}, fmt.Errorf("pause deployment: %w", asValidation(err))
+		return "", 0, fmt.Errorf("pause deployment: %w", asValidation(err))
 	}
 	idx, err := s.raftApply(fsm.DeploymentStatusUpdateRequestType, req)
-	return evalResult(req.Eval, idx), err
+	return evalResult(req.Eval, idx, err)
 }
 
 // PromoteDeployment promotes the canaries of every group (all) or of the
 // named groups.
-func (s *Server) PromoteDeployment(id string, all bool, groups []string) (DeploymentEvalResult, error) {
+func (s *Server) PromoteDeployment(id string, all bool, groups []string) (evalID string, index uint64, err error) {
 	d, err := s.deploymentFor("promote deployment", id)
 	if err != nil {
-		return DeploymentEvalResult{}, err
+		return "", 0, err
 	}
 	eval, err := s.deploymentEval(d)
 	if err != nil {
-		return DeploymentEvalResult{}, err
+		return "", 0, err
 	}
 	idx, err := s.raftApply(fsm.DeploymentPromoteRequestType, &fsm.DeploymentPromoteRequest{
 		DeploymentID: d.ID, All: all, Groups: groups, Eval: eval})
-	return evalResult(eval, idx), err
+	return evalResult(eval, idx, err)
 }
 
 // SetAllocHealth sets the health of allocations of a deployment (manual
 // health checks and operators).
-func (s *Server) SetAllocHealth(id string, healthy, unhealthy []string) (DeploymentEvalResult, error) {
+func (s *Server) SetAllocHealth(id string, healthy, unhealthy []string) (evalID string, index uint64, err error) {
 	d, err := s.deploymentFor("set allocation health", id)
 	if err != nil {
-		return DeploymentEvalResult{}, err
+		return "", 0, err
 	}
 	if len(healthy)+len(unhealthy) == 0 {
-		return DeploymentEvalResult{}, fmt.Errorf("set allocation health: %w: HealthyAllocationIDs or UnhealthyAllocationIDs must name an allocation", nomadlike.ErrValidation)
+		return "", 0, fmt.Errorf("set allocation health: %w: HealthyAllocationIDs or UnhealthyAllocationIDs must name an allocation", nomadlike.ErrValidation)
 	}
 	eval, err := s.deploymentEval(d)
 	if err != nil {
-		return DeploymentEvalResult{}, err
+		return "", 0, err
 	}
 	idx, err := s.raftApply(fsm.DeploymentAllocHealthRequestType, &fsm.DeploymentAllocHealthRequest{
 		DeploymentID: d.ID, HealthyAllocationIDs: healthy, UnhealthyAllocationIDs: unhealthy,
 		Timestamp: s.cfg.Clock.Now().UTC(), Eval: eval})
-	return evalResult(eval, idx), err
+	return evalResult(eval, idx, err)
 }
 
 // UnblockDeployment answers Nomad's unblock: nomadlike has no multiregion
 // deployments.
-func (s *Server) UnblockDeployment(id string) (DeploymentEvalResult, error) {
+func (s *Server) UnblockDeployment(id string) (evalID string, index uint64, err error) {
 	if _, err := s.deploymentFor("unblock deployment", id); err != nil {
-		return DeploymentEvalResult{}, err
+		return "", 0, err
 	}
-	return DeploymentEvalResult{}, fmt.Errorf("unblock deployment: %w: %w", nomadlike.ErrValidation, deploywatch.ErrNotMultiregion)
+	return "", 0, fmt.Errorf("unblock deployment: %w: %w", nomadlike.ErrValidation, deploywatch.ErrNotMultiregion)
 }
 
 func (s *Server) deploymentEval(d *nomadlike.Deployment) (*nomadlike.Evaluation, error) {
