@@ -25,7 +25,6 @@ const (
 // website/compatibility.md is generated from this table and the schema
 // (see TestCompatibilityTable).
 var noEffect = map[string]string{
-	"job.update":       reasonDeployments,
 	"job.migrate":      reasonMigrate,
 	"job.multiregion":  "nomadlike has one region: the job is not deployed to other regions",
 	"job.ui":           "nomadlike has no web UI",
@@ -37,7 +36,6 @@ var noEffect = map[string]string{
 	"group.secret":     reasonSecret,
 	"task.secret":      reasonSecret,
 
-	"group.update":                       reasonDeployments,
 	"group.service":                      reasonServices,
 	"group.shutdown_delay":               reasonShutdown,
 	"group.consul":                       reasonConsul,

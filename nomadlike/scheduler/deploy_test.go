@@ -6,6 +6,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
+	"github.com/nomadlike/nomadlike/nomadlike/scheduler"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler/schedtest"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
@@ -95,6 +96,7 @@ func newVersion(t *testing.T, h *schedtest.Harness, job *nomadlike.Job, canary i
 
 func TestDeployRollingUpdateMaxParallel(t *testing.T) {
 	h := schedtest.New(t)
+	h.Usage = &scheduler.UsageCache{} // as the leader's workers: the wrapper passes deployments through
 	h.AddNodes(nodes(3)...)
 	v0 := startDeployed(t, h, deployJob(0))
 	if j, _ := h.Store.JobByID(nil, v0.Namespace, v0.ID); !j.Stable {
