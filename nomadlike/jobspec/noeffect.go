@@ -2,8 +2,8 @@ package jobspec
 
 // Reasons shared by several entries of noEffect.
 const (
-	reasonDeployments = "nomadlike has no deployments: a changed job replaces its allocations at once, " +
-		"without max_parallel pacing, health checks, canaries or auto-revert"
+	reasonHealth = "this client does not judge allocation health itself: health comes from the " +
+		"allocation-health endpoint (health_check = \"manual\")"
 	reasonServices = "nomadlike has no service catalog: the service is not registered and its checks do not run"
 	reasonShutdown = "tasks are stopped right away, without the delay"
 	reasonVault    = "nomadlike has no Vault integration: no token or secret reaches the task"
@@ -37,6 +37,9 @@ var noEffect = map[string]string{
 	"task.secret":      reasonSecret,
 
 	"group.service":                      reasonServices,
+	"update.stagger":                     "nomadlike paces rollouts by health, not by a fixed stagger",
+	"update.min_healthy_time":            reasonHealth,
+	"update.healthy_deadline":            reasonHealth,
 	"group.shutdown_delay":               reasonShutdown,
 	"group.consul":                       reasonConsul,
 	"group.vault":                        reasonVault,
