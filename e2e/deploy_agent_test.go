@@ -285,7 +285,7 @@ func TestDeployCanaryPromoteAgent(t *testing.T) {
 	if job := jobVersion(ctx, t, cl, "can"); !job.Stable {
 		t.Fatal("job version 1 not stable after the promoted deployment")
 	}
-	if list := deployCLI(ctx, t, addr, 0, "deployment", "list"); strings.Count(list, "successful") != 2 {
+	if list := deployCLI(ctx, t, addr, 0, "deployment", "list"); strings.Count(list, "Deployment completed successfully") != 2 {
 		t.Fatalf("deployment list:\n%s", list)
 	}
 }
