@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -154,5 +155,18 @@ func TestDeploymentsWithNomadAPI(t *testing.T) {
 		if *v.Version == 1 && !*v.Stable {
 			t.Fatal("version 1 not stable after Stable")
 		}
+	}
+
+	// A forced GC deletes the terminal deployments but the job's latest.
+	all, _, _ := c.Jobs().Deployments("dweb", false, nil)
+	if len(all) != 3 {
+		t.Fatalf("deployments before GC = %d, want 3 (versions 0, 1, 2)", len(all))
+	}
+	if _, err := s.ForceGC(context.Background()); err != nil {
+		t.Fatalf("ForceGC = %v", err)
+	}
+	left, _, _ := c.Jobs().Deployments("dweb", false, nil)
+	if len(left) != 1 || left[0].ID != all[0].ID {
+		t.Fatalf("deployments after GC = %d, want only the latest %s", len(left), all[0].ID)
 	}
 }

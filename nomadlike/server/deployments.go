@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
@@ -188,4 +189,26 @@ func (s *Server) SetJobStability(ns, jobID string, version uint64, stable bool) 
 // asValidation makes the watcher's "not active" a validation error (400).
 func asValidation(err error) error {
 	return fmt.Errorf("%w: %w", nomadlike.ErrValidation, err)
+}
+
+// collectDeployments deletes the terminal deployments past the
+// deployment_gc_threshold (each job's latest stays), in bounded batches;
+// the job GC calls it.
+func (s *Server) collectDeployments(ctx context.Context, r *state.Reader, now time.Time, force bool) error {
+	deps, err := r.Deployments(nil, state.AllNamespaces, "")
+	if err != nil {
+		return err
+	}
+	ids := deploywatch.Collectable(deps, now, s.cfg.GCThresholds.Deployment, force)
+	for len(ids) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(len(ids), gcBatchMax)
+		if _, err := s.raftApply(fsm.DeploymentDeleteRequestType, &fsm.DeploymentDeleteRequest{Deployments: ids[:n]}); err != nil {
+			return fmt.Errorf("garbage collect deployments: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
