@@ -2,6 +2,7 @@ package nomadlike
 
 import (
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -220,25 +221,11 @@ func (d *Deployment) Copy() *Deployment {
 // DeploymentStatusDescriptionRollback is the description of a failed
 // deployment that auto_revert rolls back to version.
 func DeploymentStatusDescriptionRollback(base string, version uint64) string {
-	return base + " - rolling back to job version " + uitoa(version)
+	return base + " - rolling back to job version " + strconv.FormatUint(version, 10)
 }
 
 // DeploymentStatusDescriptionNoRollback is the description of a failed
 // deployment with auto_revert and no stable version to go back to.
 func DeploymentStatusDescriptionNoRollback(base string) string {
 	return base + " - no stable job version to auto revert to"
-}
-
-func uitoa(v uint64) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b[i:])
 }

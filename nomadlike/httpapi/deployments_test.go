@@ -3,18 +3,15 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
-	"github.com/hashicorp/raft"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
-	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
 	"github.com/nomadlike/nomadlike/nomadlike/server"
 )
 
@@ -23,23 +20,8 @@ var _ httpapi.Deployer = realBackend{}
 // deployAgent is aclAgent with a scheduler worker and one ready node.
 func deployAgent(t *testing.T) (*nomadapi.Client, *server.Server) {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.Dev, cfg.NumSchedulers, cfg.NodeName = true, 1, "deploy-test"
-	_, cfg.RaftTransport = raft.NewInmemTransport("")
-	cfg.RaftApplyTimeout = 5 * time.Second
-	s, err := server.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown() })
-	waitUntil(t, "leader", s.IsLeader)
+	c, s := devServerAgent(t, "deploy-test", 1)
 	if _, _, err := s.RegisterNode(fixture.Node(), ""); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Server: realBackend{s}, Agent: &httpapitest.Agent{Healthy: true}}))
-	t.Cleanup(srv.Close)
-	c, err := nomadapi.NewClient(&nomadapi.Config{Address: srv.URL})
-	if err != nil {
 		t.Fatal(err)
 	}
 	return c, s
