@@ -107,6 +107,9 @@ func TestDeployRollingUpdateMaxParallel(t *testing.T) {
 	if d.JobVersion != 1 || d.Status != nomadlike.DeploymentStatusRunning {
 		t.Fatalf("deployment = version %d %s, want version 1 running", d.JobVersion, d.Status)
 	}
+	if ev := h.LastUpdate(); ev.DeploymentID != d.ID {
+		t.Fatalf("eval DeploymentID = %q, want %q (Nomad's CLI follows it)", ev.DeploymentID, d.ID)
+	}
 	for step := 1; step <= 3; step++ {
 		got := byVersion(h, v1)
 		if got[1] != step || got[0] != 3-step {
