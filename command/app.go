@@ -62,14 +62,20 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand(),
 			versionCommand(),
 			driverCommand(),
-			namespaceCommand(), // namespaces (namespace.go)
-			aclCommand(),       // ACL store (acl.go)
-			tlsCommand(),       // mTLS certificates (tls.go)
-			monitorCommand(),   // agent logs (monitor.go)
-			systemCommand(),    // server garbage collection (system.go)
-			varCommand(),       // variables (var.go)
-			queueCommand(),     // nomadlike's queue (queue.go)
-			serviceCommand(),   // service catalog (service.go)
+			namespaceCommand(),  // namespaces (namespace.go)
+			aclCommand(),        // ACL store (acl.go)
+			tlsCommand(),        // mTLS certificates (tls.go)
+			monitorCommand(),    // agent logs (monitor.go)
+			systemCommand(),     // server garbage collection (system.go)
+			varCommand(),        // variables (var.go)
+			queueCommand(),      // nomadlike's queue (queue.go)
+			serviceCommand(),    // service catalog (service.go)
+			namespaceCommand(),  // namespaces (namespace.go)
+			aclCommand(),        // ACL store (acl.go)
+			tlsCommand(),        // mTLS certificates (tls.go)
+			monitorCommand(),    // agent logs (monitor.go)
+			systemCommand(),     // server garbage collection (system.go)
+			deploymentCommand(), // deployments (deployment.go)
 		},
 	}
 	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)

@@ -26,6 +26,8 @@ func jobClusterCommands() []*cli.Command {
 		jobScalingEventsCommand(), // job scaling-events (job_scale.go)
 		jobWaitCommand(),          // batch and CI: job wait (job_wait.go)
 		jobRerunCommand(),         // batch and CI: job rerun (job_rerun.go)
+		jobPromoteCommand(),       // deployments: job promote (job_promote.go)
+		jobRevertCommand(),        // deployments: job revert (job_revert.go)
 	}
 }
 

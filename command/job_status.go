@@ -133,6 +133,10 @@ func showJob(c *cli.Context, client *api.Client, id string) error {
 		}
 	}
 
+	if err := formatLatestDeployment(c, client, id); err != nil { // deployments (deployment.go)
+		return err
+	}
+
 	fmt.Fprintln(w, "\nAllocations")
 	if len(allocs) == 0 {
 		fmt.Fprintln(w, "No allocations placed")

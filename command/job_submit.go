@@ -67,6 +67,11 @@ func monitorThenWait(c *cli.Context, client *api.Client, jobID, evalID string) e
 	if code != 0 {
 		return withCode(code, fmt.Errorf("job %q: not every allocation was placed", jobID))
 	}
+	// deployments: follow the rollout of a service job with an update
+	// block (deployment_monitor.go); a failed deployment exits 1.
+	if err := monitorJobDeployment(c, client, jobID); err != nil {
+		return err
+	}
 	if c.Bool("wait") {
 		return waitJob(c, cmdContext(c), client, jobID, false)
 	}

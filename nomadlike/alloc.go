@@ -351,6 +351,8 @@ type AllocListStub struct {
 	ModifyIndex        uint64                `json:"ModifyIndex"`
 	CreateTime         int64                 `json:"CreateTime"`
 	ModifyTime         int64                 `json:"ModifyTime"`
+	// DeploymentStatus is the allocation's health in its deployment.
+	DeploymentStatus *AllocDeploymentStatus `json:"DeploymentStatus"`
 }
 
 // Stub returns the list form of the allocation.
@@ -374,6 +376,7 @@ func (a *Allocation) Stub() *AllocListStub {
 		ModifyIndex:        a.ModifyIndex,
 		CreateTime:         a.CreateTime,
 		ModifyTime:         a.ModifyTime,
+		DeploymentStatus:   a.DeploymentStatus,
 	}
 	if a.Job != nil {
 		s.JobType = a.Job.Type

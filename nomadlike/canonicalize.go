@@ -37,9 +37,6 @@ func (j *Job) Canonicalize() {
 	if j.ParameterizedJob != nil && j.ParameterizedJob.Payload == "" {
 		j.ParameterizedJob.Payload = DispatchPayloadOptional
 	}
-	if j.Type == JobTypeService && j.Update == nil {
-		j.Update = DefaultUpdateStrategy()
-	}
 	for _, tg := range j.TaskGroups {
 		if tg != nil {
 			tg.canonicalize(j)

@@ -31,13 +31,16 @@ const (
 
 // Evaluation asks the scheduler to reconcile a job with the cluster.
 type Evaluation struct {
-	ID                   string                  `json:"ID"`
-	Namespace            string                  `json:"Namespace"`
-	Priority             int                     `json:"Priority"`
-	Type                 string                  `json:"Type"`
-	TriggeredBy          string                  `json:"TriggeredBy"`
-	JobID                string                  `json:"JobID"`
-	JobModifyIndex       uint64                  `json:"JobModifyIndex"`
+	ID             string `json:"ID"`
+	Namespace      string `json:"Namespace"`
+	Priority       int    `json:"Priority"`
+	Type           string `json:"Type"`
+	TriggeredBy    string `json:"TriggeredBy"`
+	JobID          string `json:"JobID"`
+	JobModifyIndex uint64 `json:"JobModifyIndex"`
+	// DeploymentID is the deployment the evaluation's placements joined
+	// (Nomad's: its CLI follows that deployment after the evaluation).
+	DeploymentID         string                  `json:"DeploymentID,omitempty"`
 	NodeID               string                  `json:"NodeID"`
 	NodeModifyIndex      uint64                  `json:"NodeModifyIndex"`
 	Status               string                  `json:"Status"`

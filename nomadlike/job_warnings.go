@@ -31,13 +31,11 @@ func (j *Job) IgnoredFields() []FieldError {
 			v.fail(field, NoEffect)
 		}
 	}
-	ignored(v, "Update", j.Update != nil && *j.Update != *DefaultUpdateStrategy())
 	for _, tg := range j.TaskGroups {
 		if tg == nil {
 			continue
 		}
 		gv := v.item("TaskGroups", tg.Name)
-		ignored(gv, "Update", tg.Update != nil && *tg.Update != *DefaultUpdateStrategy())
 		ignored(gv, "Volumes", len(tg.Volumes) > 0)
 		if d := tg.EphemeralDisk; d != nil {
 			ignored(gv.at("EphemeralDisk"), "Sticky", d.Sticky)

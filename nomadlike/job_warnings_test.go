@@ -16,9 +16,10 @@ func TestJobWarnings(t *testing.T) {
 		want   []string
 	}{
 		{name: "defaults", change: func(*nomadlike.Job) {}},
-		{name: "update strategy", change: func(j *nomadlike.Job) {
+		{name: "update strategy works (deployments)", change: func(j *nomadlike.Job) {
+			j.Update = nomadlike.DefaultUpdateStrategy()
 			j.Update.Canary = 1
-		}, want: []string{"Update: has no effect in nomadlike"}},
+		}},
 		{name: "group fields", change: func(j *nomadlike.Job) {
 			d := time.Second
 			tg := j.TaskGroups[0]

@@ -13,6 +13,11 @@ type Plan struct {
 	NodeAllocation map[string][]*Allocation `json:"NodeAllocation"`
 	Annotations    *PlanAnnotations         `json:"Annotations"`
 	SnapshotIndex  uint64                   `json:"SnapshotIndex"`
+	// Deployment is created or updated with the plan (deployments,
+	// deployment.go); DeploymentUpdates change other deployments' status
+	// (a newer job version cancels the old one).
+	Deployment        *Deployment               `json:"Deployment,omitempty"`
+	DeploymentUpdates []*DeploymentStatusUpdate `json:"DeploymentUpdates,omitempty"`
 }
 
 // PlanAnnotations carries what `job plan` shows: desired changes per group.
@@ -40,6 +45,9 @@ type PlanResult struct {
 	NodeAllocation map[string][]*Allocation `json:"NodeAllocation"`
 	RefreshIndex   uint64                   `json:"RefreshIndex"`
 	AllocIndex     uint64                   `json:"AllocIndex"`
+	// Deployment and DeploymentUpdates are the plan's, committed with it.
+	Deployment        *Deployment               `json:"Deployment,omitempty"`
+	DeploymentUpdates []*DeploymentStatusUpdate `json:"DeploymentUpdates,omitempty"`
 }
 
 // AppendStoppedAlloc marks alloc to stop with a reason and a client status
@@ -69,7 +77,7 @@ func (p *Plan) AppendAlloc(alloc *Allocation) {
 
 // IsNoOp reports whether the plan changes nothing.
 func (p *Plan) IsNoOp() bool {
-	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0
+	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 && p.Deployment == nil && len(p.DeploymentUpdates) == 0
 }
 
 // FullCommit reports whether the result committed everything the plan asked

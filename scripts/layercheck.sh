@@ -141,6 +141,17 @@ for d in $(deps "$mod/nomadlike/dns"); do
 	esac
 done
 
+# 14. server/deploywatch (the leader's deployment watcher) reads the state
+# store and writes through a Writer the server implements: it imports only
+# state and what state and hclog import, never server, raft, httpapi or the
+# scheduler (deployments, issue #13).
+dwok=$( (echo "$mod/nomadlike/state"; deps "$mod/nomadlike/state"; echo github.com/hashicorp/go-hclog; deps github.com/hashicorp/go-hclog) | sort -u)
+for d in $(deps "$mod/nomadlike/server/deploywatch"); do
+	if ! grep -qxF "$d" <<<"$dwok"; then
+		violation "$mod/nomadlike/server/deploywatch must import only state (and hclog), imports $d"
+	fi
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

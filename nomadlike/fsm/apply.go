@@ -60,6 +60,13 @@ var handlers = [...]handler{
 	ServiceRegistrationDeleteByAllocsRequestType: applyServiceRegistrationDeleteByAllocs,
 	ServiceRegistrationDeleteByNodeRequestType:   applyServiceRegistrationDeleteByNode,
 	ServiceRegistrationDeleteByIDsRequestType:    applyServiceRegistrationDeleteByIDs,
+	// deployments (deployments.go)
+	DeploymentUpsertRequestType:       applyDeploymentUpsert,
+	DeploymentStatusUpdateRequestType: applyDeploymentStatusUpdate,
+	DeploymentPromoteRequestType:      applyDeploymentPromote,
+	DeploymentAllocHealthRequestType:  applyDeploymentAllocHealth,
+	JobStabilityRequestType:           applyJobStability,
+	DeploymentDeleteRequestType:       applyDeploymentDelete,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -27,6 +27,9 @@ type PlanResultsEntry struct {
 	Evals          []*nomadlike.Evaluation `json:"Evals"`
 	AllocTemplates []*nomadlike.Allocation `json:"AllocTemplates,omitempty"`
 	AllocRecords   []AllocRecord           `json:"AllocRecords,omitempty"`
+	// deployments (deployments.go)
+	Deployment        *nomadlike.Deployment               `json:"Deployment,omitempty"`
+	DeploymentUpdates []*nomadlike.DeploymentStatusUpdate `json:"DeploymentUpdates,omitempty"`
 }
 
 // AllocRecord is one placement of a compact PlanResultsEntry: template
@@ -56,6 +59,7 @@ func NewPlanResultsEntry(req *ApplyPlanResultsRequest) *PlanResultsEntry {
 	e := &PlanResultsEntry{
 		Job: req.Job, AllocsUpdated: req.AllocsUpdated, AllocsStopped: req.AllocsStopped,
 		EvalID: req.EvalID, Evals: req.Evals,
+		Deployment: req.Deployment, DeploymentUpdates: req.DeploymentUpdates,
 	}
 	if len(req.AllocsUpdated) < 2 {
 		return e
@@ -133,6 +137,7 @@ func (e *PlanResultsEntry) request(index uint64) *ApplyPlanResultsRequest {
 	req := &ApplyPlanResultsRequest{
 		Job: e.Job, AllocsUpdated: e.AllocsUpdated, AllocsStopped: e.AllocsStopped,
 		EvalID: e.EvalID, Evals: e.Evals,
+		Deployment: e.Deployment, DeploymentUpdates: e.DeploymentUpdates,
 	}
 	if len(e.AllocRecords) == 0 {
 		return req

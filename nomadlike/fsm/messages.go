@@ -78,6 +78,10 @@ var typeNames = [...]string{
 	ServiceRegistrationDeleteByAllocsRequestType: "ServiceRegistrationDeleteByAllocs",
 	ServiceRegistrationDeleteByNodeRequestType:   "ServiceRegistrationDeleteByNode",
 	ServiceRegistrationDeleteByIDsRequestType:    "ServiceRegistrationDeleteByIDs",
+	// deployments (deployments.go)
+	DeploymentUpsertRequestType: "DeploymentUpsert", DeploymentStatusUpdateRequestType: "DeploymentStatusUpdate",
+	DeploymentPromoteRequestType: "DeploymentPromote", DeploymentAllocHealthRequestType: "DeploymentAllocHealth",
+	JobStabilityRequestType: "JobStability", DeploymentDeleteRequestType: "DeploymentDelete",
 }
 
 func (t MessageType) String() string {

@@ -39,8 +39,16 @@ var (
 // handler in front of it, and returns a Nomad API client for it.
 func aclAgent(t *testing.T) (*nomadapi.Client, *server.Server) {
 	t.Helper()
+	return devServerAgent(t, "acl-test", 0)
+}
+
+// devServerAgent starts a dev server (with schedulers workers) that leads
+// and an HTTP server with the real handler in front of it, and returns a
+// Nomad API client for it.
+func devServerAgent(t *testing.T, name string, schedulers int) (*nomadapi.Client, *server.Server) {
+	t.Helper()
 	cfg := server.DefaultConfig()
-	cfg.Dev, cfg.NumSchedulers, cfg.NodeName = true, 0, "acl-test"
+	cfg.Dev, cfg.NumSchedulers, cfg.NodeName = true, schedulers, name
 	_, cfg.RaftTransport = raft.NewInmemTransport("")
 	cfg.RaftApplyTimeout = 5 * time.Second
 	s, err := server.NewServer(cfg)

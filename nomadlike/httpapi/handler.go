@@ -340,6 +340,7 @@ func (h *Handler) routes() {
 	h.systemRoutes()      // server garbage collection (system.go)
 	h.parseRoutes()       // job parse and validate (jobs_parse.go)
 	h.scaleRoutes()       // job scale (jobs_scale.go)
+	h.deploymentRoutes()  // deployments (deployments.go)
 	h.rerunRoutes()       // batch and CI: job rerun (jobs_rerun.go)
 	h.fuzzySearchRoutes() // fuzzy search (search_fuzzy.go)
 	h.aclRoutes()         // ACL store (acl.go)

@@ -2,8 +2,6 @@ package jobspec
 
 // Reasons shared by several entries of noEffect.
 const (
-	reasonDeployments = "nomadlike has no deployments: a changed job replaces its allocations at once, " +
-		"without max_parallel pacing, health checks, canaries or auto-revert"
 	reasonMesh    = "nomadlike has no Consul service mesh"
 	reasonVault   = "nomadlike has no Vault integration: no token or secret reaches the task"
 	reasonConsul  = "nomadlike has no Consul integration"
@@ -24,7 +22,6 @@ const (
 // website/compatibility.md is generated from this table and the schema
 // (see TestCompatibilityTable).
 var noEffect = map[string]string{
-	"job.update":       reasonDeployments,
 	"job.migrate":      reasonMigrate,
 	"job.multiregion":  "nomadlike has one region: the job is not deployed to other regions",
 	"job.ui":           "nomadlike has no web UI",
@@ -36,7 +33,7 @@ var noEffect = map[string]string{
 	"group.secret":     reasonSecret,
 	"task.secret":      reasonSecret,
 
-	"group.update":                       reasonDeployments,
+	"update.stagger":                     "nomadlike paces rollouts by health, not by a fixed stagger",
 	"group.consul":                       reasonConsul,
 	"group.vault":                        reasonVault,
 	"group.disconnect":                   reasonDisc,

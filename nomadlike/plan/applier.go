@@ -217,7 +217,8 @@ func (a *Applier) run(ctx context.Context, done chan struct{}) {
 		} else {
 			a.applied.Add(1)
 		}
-		if len(result.NodeAllocation) == 0 && len(result.NodeUpdate) == 0 {
+		if len(result.NodeAllocation) == 0 && len(result.NodeUpdate) == 0 &&
+			result.Deployment == nil && len(result.DeploymentUpdates) == 0 {
 			f.respond(result, nil)
 			continue
 		}

@@ -46,6 +46,8 @@ func Evaluate(st NodeState, plan *nomadlike.Plan) (*nomadlike.PlanResult, []Reje
 		NodeUpdate:     map[string][]*nomadlike.Allocation{},
 		NodeAllocation: map[string][]*nomadlike.Allocation{},
 	}
+	// deployments: the plan's deployment changes are committed with it.
+	result.Deployment, result.DeploymentUpdates = plan.Deployment, plan.DeploymentUpdates
 	nodes := make([]string, 0, len(plan.NodeUpdate)+len(plan.NodeAllocation))
 	seen := map[string]bool{}
 	for _, m := range []map[string][]*nomadlike.Allocation{plan.NodeUpdate, plan.NodeAllocation} {

@@ -65,6 +65,9 @@ func (s *genericScheduler) finish() error {
 	ev.SnapshotIndex = s.plan.SnapshotIndex
 	ev.QueuedAllocations = s.queued
 	ev.ModifyTime = s.now.UnixNano()
+	if s.deploymentID != "" {
+		ev.DeploymentID = s.deploymentID // deployments
+	}
 	if len(s.failed) > 0 {
 		ev.FailedTGAllocs = s.failed
 		if s.eval.Status == nomadlike.EvalStatusBlocked {

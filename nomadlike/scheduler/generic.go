@@ -34,6 +34,8 @@ type genericScheduler struct {
 	failed    map[string]*nomadlike.AllocMetric
 	queued    map[string]int
 	followups []followup
+	// deploymentID is the deployment in-place updates of deploying groups join.
+	deploymentID string
 }
 
 // followup is a delayed-reschedule evaluation created once its plan commits.
@@ -104,8 +106,13 @@ func (s *genericScheduler) attempt(attempt int) (bool, error) {
 			JobID: s.eval.JobID, Job: job, Allocs: allocs, TaintedNodes: tainted, Nodes: systemNodes(job, nodeList),
 		})
 	} else {
+		deps, err := s.deployments()
+		if err != nil {
+			return false, err
+		}
 		r = reconcile.Reconcile(reconcile.Input{
 			JobID: s.eval.JobID, Job: job, Allocs: allocs, TaintedNodes: tainted, EvalID: s.eval.ID, Now: s.now,
+			Deployments: deps,
 		})
 		if err := s.holdJob(job, r); err != nil { // nomadlike's queue: jobgate.go
 			return false, err
@@ -117,6 +124,7 @@ func (s *genericScheduler) attempt(attempt int) (bool, error) {
 	if job != nil {
 		s.plan.AllAtOnce = job.AllAtOnce
 	}
+	s.plan.Deployment, s.plan.DeploymentUpdates, s.deploymentID = r.Deployment, r.DeploymentUpdates, r.DeploymentID
 	if s.eval.AnnotatePlan {
 		s.plan.Annotations = &nomadlike.PlanAnnotations{DesiredTGUpdates: r.Desired}
 	}
@@ -258,6 +266,9 @@ func (s *genericScheduler) applyInPlace(allocs []*nomadlike.Allocation) {
 		u.Job = s.job
 		u.EvalID = s.eval.ID
 		u.ModifyTime = s.now.UnixNano()
+		if s.deploymentID != "" && nomadlike.UpdateDeploys(s.job, s.job.LookupTaskGroup(a.TaskGroup)) {
+			u.DeploymentID = s.deploymentID
+		}
 		s.plan.AppendAlloc(u)
 	}
 }
@@ -342,6 +353,10 @@ func (s *genericScheduler) newAlloc(p reconcile.Placement, c *choice) *nomadlike
 		ClientStatus:       nomadlike.AllocClientStatusPending,
 		CreateTime:         s.now.UnixNano(),
 		ModifyTime:         s.now.UnixNano(),
+		DeploymentID:       p.DeploymentID,
+	}
+	if p.Canary {
+		a.DeploymentStatus = &nomadlike.AllocDeploymentStatus{Canary: true}
 	}
 	if prev := p.Previous; prev != nil {
 		a.PreviousAllocation = prev.ID
@@ -430,4 +445,18 @@ func (s *genericScheduler) createFollowups(result *nomadlike.PlanResult) {
 		}
 	}
 	s.followups = nil
+}
+
+// deployments returns the job's deployments, newest first, when the
+// state has them (DeploymentState).
+func (s *genericScheduler) deployments() ([]*nomadlike.Deployment, error) {
+	ds, ok := s.state.(DeploymentState)
+	if !ok {
+		return nil, nil
+	}
+	deps, err := ds.JobDeployments(s.eval.Namespace, s.eval.JobID)
+	if err != nil {
+		return nil, fmt.Errorf("read deployments of job %q: %w", s.eval.JobID, err)
+	}
+	return deps, nil
 }

@@ -35,6 +35,13 @@ type UsageState interface {
 	NodeUsage(nodeID string) (*rank.NodeUsage, error)
 }
 
+// DeploymentState is an optional capability of State: the job's
+// deployments, newest first. Without it the scheduler sees none and
+// replaces allocations all at once.
+type DeploymentState interface {
+	JobDeployments(namespace, jobID string) ([]*nomadlike.Deployment, error)
+}
+
 // Planner is how a scheduler changes the cluster. The leader's worker
 // implements it over the plan queue and raft; tests record calls.
 type Planner interface {

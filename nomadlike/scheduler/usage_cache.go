@@ -3,6 +3,7 @@ package scheduler
 import (
 	"sync"
 
+	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler/rank"
 )
 
@@ -57,4 +58,12 @@ func (s *cachedUsageState) NodeUsage(nodeID string) (*rank.NodeUsage, error) {
 	s.cache.m[nodeID] = usageEntry{version: v, usage: u}
 	s.cache.mu.Unlock()
 	return u, nil
+}
+
+// JobDeployments passes DeploymentState through the wrapper (deployments).
+func (s *cachedUsageState) JobDeployments(ns, jobID string) ([]*nomadlike.Deployment, error) {
+	if ds, ok := s.State.(DeploymentState); ok {
+		return ds.JobDeployments(ns, jobID)
+	}
+	return nil, nil
 }

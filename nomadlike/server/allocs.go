@@ -146,6 +146,10 @@ func (s *Server) updateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64,
 				u.TaskStates[k] = ts.Copy()
 			}
 		}
+		if ds := a.DeploymentStatus; ds != nil && ds.Healthy != nil { // deployments: the client's health verdict
+			h := *ds.Healthy
+			u.DeploymentStatus = &nomadlike.AllocDeploymentStatus{Healthy: &h, Timestamp: ds.Timestamp}
+		}
 		updates = append(updates, u)
 	}
 	batch := s.batcher.add(updates)

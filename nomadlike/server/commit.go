@@ -27,6 +27,7 @@ func (c raftCommitter) Commit(cm *plan.Commit) (plan.CommitFuture, error) {
 	updated, stopped := cm.Allocs()
 	chunks := splitPlanResults(&fsm.ApplyPlanResultsRequest{
 		Job: cm.Plan.Job, AllocsUpdated: updated, AllocsStopped: stopped, EvalID: cm.Plan.EvalID,
+		Deployment: cm.Result.Deployment, DeploymentUpdates: cm.Result.DeploymentUpdates, // deployments
 	}, c.s.cfg.MaxAllocsPerEntry)
 	reqs := make([]any, len(chunks))
 	for i, ch := range chunks {
@@ -50,9 +51,13 @@ func splitPlanResults(req *fsm.ApplyPlanResultsRequest, max int) []*fsm.ApplyPla
 		return []*fsm.ApplyPlanResultsRequest{req}
 	}
 	out := make([]*fsm.ApplyPlanResultsRequest, 0, (total+max-1)/max)
+	first := true
 	stopped, updated := req.AllocsStopped, req.AllocsUpdated
 	for len(stopped)+len(updated) > 0 {
 		ch := &fsm.ApplyPlanResultsRequest{Job: req.Job, EvalID: req.EvalID}
+		if first { // the deployment before the allocations that name it
+			ch.Deployment, ch.DeploymentUpdates, first = req.Deployment, req.DeploymentUpdates, false
+		}
 		n := min(max, len(stopped))
 		ch.AllocsStopped, stopped = stopped[:n:n], stopped[n:]
 		n = min(max-n, len(updated))

@@ -72,7 +72,11 @@ func (s *Server) collectGarbage(ctx context.Context, force bool) (GCStats, error
 		return GCStats{}, err
 	}
 	in.Now, in.Force = s.cfg.Clock.Now(), force
-	return s.applyGC(ctx, gc.Select(in, s.cfg.GCThresholds))
+	st, err := s.applyGC(ctx, gc.Select(in, s.cfg.GCThresholds))
+	if err != nil {
+		return st, err
+	}
+	return st, s.collectDeployments(ctx, snap.Reader, in.Now, force) // deployments (deployments.go)
 }
 
 func gcInput(r *state.Reader) (gc.Input, error) {

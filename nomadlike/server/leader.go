@@ -107,6 +107,7 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 
 	// nomadlike's queue: max_concurrent and job depends_on (dispatch_queue.go)
 	run(s.sweepQueues)
+	run(s.deploymentWatcher) // deployments (deployments.go)
 }
 
 func (s *Server) revokeLeadership() {

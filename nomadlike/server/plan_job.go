@@ -162,6 +162,15 @@ func (p *planState) JobByID(ns, id string) (*nomadlike.Job, error) {
 	return p.State.JobByID(ns, id)
 }
 
+// JobDeployments passes the snapshot's deployments through (deployments:
+// the plan shows a rolling update's first batch, as the scheduler will).
+func (p *planState) JobDeployments(ns, id string) ([]*nomadlike.Deployment, error) {
+	if ds, ok := p.State.(scheduler.DeploymentState); ok {
+		return ds.JobDeployments(ns, id)
+	}
+	return nil, nil
+}
+
 // recordingPlanner accepts every plan without committing it.
 type recordingPlanner struct {
 	plan    *nomadlike.Plan

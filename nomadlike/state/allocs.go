@@ -23,6 +23,10 @@ type ApplyPlanResultsRequest struct {
 	EvalID string `json:"EvalID"`
 	// Evals are upserted with the plan (follow-ups, blocked evals).
 	Evals []*nomadlike.Evaluation `json:"Evals"`
+	// Deployment is created or updated, and DeploymentUpdates applied,
+	// before the allocations are written (deployments.go).
+	Deployment        *nomadlike.Deployment               `json:"Deployment,omitempty"`
+	DeploymentUpdates []*nomadlike.DeploymentStatusUpdate `json:"DeploymentUpdates,omitempty"`
 }
 
 // UpsertAllocs stores allocations written by servers (plans, the server
@@ -69,6 +73,9 @@ func (s *StateStore) UpsertPlanResults(index uint64, req *ApplyPlanResultsReques
 		return fmt.Errorf("upsert plan results: nil request")
 	}
 	return s.writeTxn(func(txn *memdb.Txn) error {
+		if err := planDeploymentsTxn(txn, index, req); err != nil { // deployments (deployments.go)
+			return err
+		}
 		w := s.newAllocWrite(txn, index)
 		planJob, err := storedJobVersion(txn, req.Job)
 		if err != nil {
@@ -145,7 +152,7 @@ func (w *allocWrite) written(old, cur *nomadlike.Allocation) error {
 		return err
 	}
 	w.js.add(cur.Namespace, cur.JobID)
-	return nil
+	return trackDeploymentTxn(w.in.txn, w.sums.index, old, cur) // deployments (deployments.go)
 }
 
 // upsertAllocTxn is upsertAllocInternTxn sharing only within this one
@@ -297,6 +304,7 @@ func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Al
 			alloc.ClientDescription = intern.strs.intern(in.ClientDescription)
 			alloc.TaskStates = in.TaskStates
 			intern.taskStates(alloc.TaskStates)
+			mergeClientDeploymentStatus(alloc, in.DeploymentStatus, index) // deployments (deployments.go)
 			if in.ModifyTime != 0 {
 				alloc.ModifyTime = in.ModifyTime
 			}

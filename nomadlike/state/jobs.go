@@ -170,6 +170,9 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, job *nomadlike.Job) error {
 	if err := deleteServicesTxn(txn, index, indexJob, ns, id); err != nil { // service catalog
 		return err
 	}
+	if err := deleteJobDeploymentsTxn(txn, index, ns, id); err != nil { // deployments (deployments.go)
+		return err
+	}
 	if err := adjustChildren(txn, index, job, job.Status, ""); err != nil {
 		return err
 	}

@@ -157,6 +157,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.WrappedRootKey)
 	case TableServiceRegistrations: // service catalog (service_registrations.go)
 		obj = new(nomadlike.ServiceRegistration)
+	case TableDeployments: // deployments (deployments.go)
+		obj = new(nomadlike.Deployment)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

@@ -28,6 +28,7 @@ var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEva
 	TableScalingEvents,            // job scaling events (scaling.go)
 	TableVariables, TableRootKeys, // variables and keyring (variables.go)
 	TableServiceRegistrations, // service catalog (service_registrations.go)
+	TableDeployments,          // deployments (deployments.go)
 }
 
 // Index names.
@@ -128,6 +129,7 @@ func baseSchema() *memdb.DBSchema {
 		TableNamespaces:           namespacesTable(),           // namespaces (namespaces.go)
 		TableScalingEvents:        scalingEventsTable(),        // job scaling events (scaling.go)
 		TableServiceRegistrations: serviceRegistrationsTable(), // service catalog (service_registrations.go)
+		TableDeployments:          deploymentsTable(),          // deployments (deployments.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{

@@ -51,6 +51,8 @@ type Input struct {
 	EvalID string
 	// Now is the time reschedule delays are measured against.
 	Now time.Time
+	// Deployments are the job's deployments, newest first (deploy.go).
+	Deployments []*nomadlike.Deployment
 }
 
 // Placement is an allocation to create. Previous is the allocation it
@@ -63,6 +65,10 @@ type Placement struct {
 	Kind      string
 	Previous  *nomadlike.Allocation
 	NodeID    string
+	// Canary marks a canary; DeploymentID is the deployment the new
+	// allocation joins ("" none).
+	Canary       bool
+	DeploymentID string
 }
 
 // Stop is an allocation to stop with the reason shown to the user and the
@@ -91,6 +97,12 @@ type Result struct {
 	Delayed []Delayed
 	// Desired counts the decisions per task group, for `job plan`.
 	Desired map[string]*nomadlike.DesiredUpdates
+	// Deployment is a deployment to create with the plan;
+	// DeploymentUpdates cancel older ones; DeploymentID is the deployment
+	// in-place updated allocations of deploying groups join (deploy.go).
+	Deployment        *nomadlike.Deployment
+	DeploymentUpdates []*nomadlike.DeploymentStatusUpdate
+	DeploymentID      string
 }
 
 func (r *Result) desired(tg string) *nomadlike.DesiredUpdates {
@@ -117,6 +129,7 @@ func (r *Result) replace(a *nomadlike.Allocation, tg *nomadlike.TaskGroup, kind,
 // Reconcile diffs a service or batch job against its allocations.
 func Reconcile(in Input) *Result {
 	r := &Result{}
+	dep := newDeployment(in, r)
 	byGroup := map[string][]*nomadlike.Allocation{}
 	for _, a := range in.Allocs {
 		byGroup[a.TaskGroup] = append(byGroup[a.TaskGroup], a)
@@ -133,9 +146,10 @@ func Reconcile(in Input) *Result {
 		}
 	}
 	for _, tg := range in.Job.TaskGroups {
-		reconcileGroup(r, in, tg, byGroup[tg.Name])
+		reconcileGroup(r, in, dep, tg, byGroup[tg.Name])
 	}
 	gateDependents(r, in)
+	r.DeploymentID = dep.id()
 	return r
 }
 
@@ -190,8 +204,16 @@ func occupies(a *nomadlike.Allocation, job *nomadlike.Job) bool {
 	return true
 }
 
-func reconcileGroup(r *Result, in Input, tg *nomadlike.TaskGroup, allocs []*nomadlike.Allocation) {
+func reconcileGroup(r *Result, in Input, dep *deployment, tg *nomadlike.TaskGroup, allocs []*nomadlike.Allocation) {
 	d := r.desired(tg.Name)
+	start := len(r.Place)
+	var roll *groupRollout
+	if nomadlike.UpdateDeploys(in.Job, tg) {
+		roll = &groupRollout{}
+		allocs = dep.splitCanaries(r, allocs, roll)
+		dep.rollout(tg, allocs, roll)
+	}
+	var destructive []*nomadlike.Allocation
 
 	// Slots held, one allocation per name; duplicates are stopped.
 	byName := map[string]*nomadlike.Allocation{}
@@ -244,8 +266,7 @@ func reconcileGroup(r *Result, in Input, tg *nomadlike.TaskGroup, allocs []*noma
 			d.Migrate++
 		case !sameVersion(a.Job, in.Job):
 			if TasksUpdated(in.Job, a.Job, tg.Name) {
-				r.replace(a, tg, KindDestructive, StopUpdated, "")
-				d.DestructiveUpdate++
+				destructive = append(destructive, a)
 			} else {
 				r.InPlace = append(r.InPlace, a)
 				d.InPlaceUpdate++
@@ -254,6 +275,8 @@ func reconcileGroup(r *Result, in Input, tg *nomadlike.TaskGroup, allocs []*noma
 			d.Ignore++
 		}
 	}
+
+	updateDestructive(r, in, dep, tg, roll, destructive)
 
 	// Fill the lowest free indexes.
 	used := make(map[int]bool, len(held))
@@ -270,6 +293,49 @@ func reconcileGroup(r *Result, in Input, tg *nomadlike.TaskGroup, allocs []*noma
 		})
 		d.Place++
 		need--
+	}
+	if roll != nil {
+		joinDeployment(r, in, dep, tg, start)
+	}
+}
+
+// updateDestructive replaces the allocations that need a destructive
+// update: all of them when the group does not deploy, else canaries first
+// and then at most the rollout's limit, lowest indexes first.
+func updateDestructive(r *Result, in Input, dep *deployment, tg *nomadlike.TaskGroup, roll *groupRollout, destructive []*nomadlike.Allocation) {
+	d := r.desired(tg.Name)
+	n := len(destructive)
+	if roll != nil {
+		if dep.placeCanaries(in, r, tg, roll, destructive) {
+			n = 0
+		} else {
+			n = min(n, roll.limit)
+		}
+		sort.SliceStable(destructive, func(i, j int) bool { return indexOf(destructive[i]) < indexOf(destructive[j]) })
+	}
+	for i, a := range destructive {
+		if i >= n {
+			d.Ignore++
+			continue
+		}
+		r.replace(a, tg, KindDestructive, StopUpdated, "")
+		d.DestructiveUpdate++
+	}
+}
+
+// joinDeployment makes the group's placements from index start on join
+// the deployment, creating the current version's deployment when new
+// allocations of that version are placed and it has none.
+func joinDeployment(r *Result, in Input, dep *deployment, tg *nomadlike.TaskGroup, start int) {
+	for _, p := range r.Place[start:] {
+		if p.Kind == KindNew || p.Kind == KindDestructive || p.Kind == KindCanary {
+			dep.ensure(in, r, tg)
+			break
+		}
+	}
+	id := dep.id()
+	for i := start; i < len(r.Place); i++ {
+		r.Place[i].DeploymentID = id
 	}
 }
 

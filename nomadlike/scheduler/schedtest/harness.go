@@ -211,7 +211,8 @@ func (h *Harness) SubmitPlan(plan *nomadlike.Plan) (*nomadlike.PlanResult, sched
 	if partial && plan.AllAtOnce {
 		accepted = map[string][]*nomadlike.Allocation{}
 	}
-	req := &state.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID}
+	req := &state.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID,
+		Deployment: plan.Deployment, DeploymentUpdates: plan.DeploymentUpdates}
 	for _, nodeID := range sortedKeys(plan.NodeUpdate) {
 		req.AllocsStopped = append(req.AllocsStopped, plan.NodeUpdate[nodeID]...)
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // Thresholds are the ages past which terminal objects are collected.
-// Deployment is accepted for Nomad's config and applies to nothing until
-// nomadlike has deployments.
+// Deployment is applied by the server's deployment collection
+// (server/deploywatch.Collectable), not by Select.
 type Thresholds struct {
 	Job, Eval, BatchEval, Deployment, Node time.Duration
 }
