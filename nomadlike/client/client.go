@@ -206,7 +206,8 @@ func (c *Client) Start() error {
 		if err = c.restore(); err != nil {
 			return
 		}
-		c.wg.Add(5)
+		c.wg.Add(6)
+		go c.pushUsage() // built-in autoscaler samples (usagepush.go, issue #17)
 		go c.gcLoop()
 		go c.registerAndHeartbeat()
 		go c.watchAllocations()

@@ -289,7 +289,8 @@ func TestACLRouteMatrix(t *testing.T) {
 			})
 		}
 	}
-	want := map[string]bool{"/v1/client/register": true, "/v1/client/heartbeat/{id}": true, "/v1/client/allocations/update": true}
+	want := map[string]bool{"/v1/client/register": true, "/v1/client/heartbeat/{id}": true, "/v1/client/allocations/update": true,
+		"/v1/client/usage": true} // autoscaler usage samples (client_usage.go)
 	if fmt.Sprint(nodeCalls) != fmt.Sprint(want) {
 		t.Errorf("node-call routes (not user-token routes) = %v, want exactly %v", nodeCalls, want)
 	}

@@ -312,6 +312,7 @@ func (h *Handler) routes() {
 	h.write("/v1/client/register", nodeCall(), h.serverOnly(h.clientRegister))
 	h.write("/v1/client/heartbeat/{id}", nodeCall(), h.serverOnly(h.clientHeartbeat))
 	h.write("/v1/client/allocations/update", nodeCall(), h.serverOnly(h.clientAllocsUpdate))
+	h.clientUsageRoutes() // autoscaler usage samples (client_usage.go, issue #17)
 	h.clientAllocRoutes()
 	h.route(nil, "/v1/client/", clientNeed(), h.clientRoute)
 	h.varRoutes() // variables, keyring and JWKS (vars.go)
@@ -333,14 +334,15 @@ func (h *Handler) routes() {
 	// Event stream and agent monitor (events.go, monitor.go).
 	h.get("/v1/event/stream", resolvedToken(), h.serverOnly(h.eventStream))
 	h.get("/v1/agent/monitor", agentRead(), h.agentMonitor)
-	h.namespaceRoutes()   // namespaces (namespaces.go)
-	h.regionRoutes()      // regions (regions.go)
-	h.systemRoutes()      // server garbage collection (system.go)
-	h.parseRoutes()       // job parse and validate (jobs_parse.go)
-	h.scaleRoutes()       // job scale (jobs_scale.go)
-	h.rerunRoutes()       // batch and CI: job rerun (jobs_rerun.go)
-	h.fuzzySearchRoutes() // fuzzy search (search_fuzzy.go)
-	h.aclRoutes()         // ACL store (acl.go)
+	h.namespaceRoutes()     // namespaces (namespaces.go)
+	h.regionRoutes()        // regions (regions.go)
+	h.systemRoutes()        // server garbage collection (system.go)
+	h.parseRoutes()         // job parse and validate (jobs_parse.go)
+	h.scaleRoutes()         // job scale (jobs_scale.go)
+	h.scalingPolicyRoutes() // scaling policies (scaling_policies.go, issue #17)
+	h.rerunRoutes()         // batch and CI: job rerun (jobs_rerun.go)
+	h.fuzzySearchRoutes()   // fuzzy search (search_fuzzy.go)
+	h.aclRoutes()           // ACL store (acl.go)
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.

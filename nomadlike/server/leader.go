@@ -101,9 +101,10 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 	run(s.reapCancelledEvals)
 	run(s.drainLoop)
 	run(newPeriodicLauncher(s).run)
-	run(s.aclTokenGC)  // ACL store: delete expired tokens (acl_gc.go)
-	run(s.jobGC)       // server garbage collection (gc.go)
-	run(s.keyringInit) // variables: the first root key (keyring.go)
+	run(s.aclTokenGC)    // ACL store: delete expired tokens (acl_gc.go)
+	run(s.jobGC)         // server garbage collection (gc.go)
+	run(s.keyringInit)   // variables: the first root key (keyring.go)
+	run(s.runAutoscaler) // the built-in autoscaler (autoscale.go, issue #17)
 }
 
 func (s *Server) revokeLeadership() {
