@@ -63,6 +63,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 			driverCommand(),
 			namespaceCommand(), // namespaces (namespace.go)
+			scalingCommand(),   // scaling policies (scaling.go, issue #17)
 			aclCommand(),       // ACL store (acl.go)
 			tlsCommand(),       // mTLS certificates (tls.go)
 			monitorCommand(),   // agent logs (monitor.go)

@@ -32,9 +32,10 @@ func (c *Client) pushUsage() {
 		return
 	}
 	delay := maxUsageInterval
+	warm := map[string]bool{}
 	for c.sleep(delay) {
 		var samples []nomadlike.AllocUsage
-		samples, delay = c.usageSamples()
+		samples, delay = c.usageSamples(warm)
 		if len(samples) == 0 {
 			continue
 		}
@@ -51,8 +52,11 @@ func (c *Client) pushUsage() {
 }
 
 // usageSamples samples the allocations with an enabled scaling policy and
-// returns when to sample again.
-func (c *Client) usageSamples() ([]nomadlike.AllocUsage, time.Duration) {
+// returns when to sample again. An allocation's first sample only sets the
+// drivers' CPU baseline (its CPU reads 0) and is not sent, so that a new
+// allocation does not pull the group's average down; warm holds the
+// allocations sampled before.
+func (c *Client) usageSamples(warm map[string]bool) ([]nomadlike.AllocUsage, time.Duration) {
 	node := c.Node()
 	mhzPerCore := 0.0
 	if r := node.NodeResources; r != nil && r.Cpu.TotalCpuCores > 0 {
@@ -66,6 +70,7 @@ func (c *Client) usageSamples() ([]nomadlike.AllocUsage, time.Duration) {
 	c.runnersMu.RUnlock()
 	next := maxUsageInterval
 	var out []nomadlike.AllocUsage
+	seen := map[string]bool{}
 	for _, ar := range runners {
 		a := ar.Alloc()
 		if a == nil || a.Job == nil || a.ClientStatus != nomadlike.AllocClientStatusRunning {
@@ -89,7 +94,18 @@ func (c *Client) usageSamples() ([]nomadlike.AllocUsage, time.Duration) {
 			u.MemoryMB += float64(mem) / (1 << 20)
 		}
 		cancel()
-		out = append(out, u)
+		seen[a.ID] = true
+		if warm[a.ID] {
+			out = append(out, u)
+		}
+	}
+	for id := range warm {
+		if !seen[id] {
+			delete(warm, id)
+		}
+	}
+	for id := range seen {
+		warm[id] = true
 	}
 	return out, next
 }

@@ -103,3 +103,25 @@ func TestTickHeldAtMax(t *testing.T) {
 		t.Fatalf("scale requests = %+v, want one to max 3", sc.reqs)
 	}
 }
+
+// TestTickSkipsDisabled: a policy with enabled = false is not run; its
+// min and max still bound the count (see Job.Validate).
+func TestTickSkipsDisabled(t *testing.T) {
+	st, err := state.NewStateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	u, sc := NewUsage(), &recordingScaler{}
+	job := scaledJob(t, st, u, now, 5000)
+	off := false
+	job = job.Copy()
+	job.TaskGroups[0].Scaling.Enabled = &off
+	if err := st.UpsertJob(20, job); err != nil {
+		t.Fatal(err)
+	}
+	New(Config{State: func() *state.StateStore { return st }, Scaler: sc, Usage: u, Now: func() time.Time { return now }}).Tick()
+	if len(sc.reqs) != 0 {
+		t.Errorf("a disabled policy scaled: %+v", sc.reqs)
+	}
+}
