@@ -33,6 +33,19 @@ type Config struct {
 type Autoscaler struct {
 	cfg  Config
 	last map[string]time.Time // policy ID -> last evaluation
+	// targets are the enabled policies of the jobs table at jobsIndex:
+	// read again only when the table changed, so that an idle tick costs
+	// one index read, not a walk of every job.
+	targets   []target
+	jobsIndex uint64
+}
+
+// target is one enabled group policy.
+type target struct {
+	id     string
+	job    *nomadlike.Job
+	group  *nomadlike.TaskGroup
+	policy *nomadlike.AutoscalePolicy
 }
 
 // New returns an autoscaler; Run starts it.
@@ -68,11 +81,33 @@ func (a *Autoscaler) Tick() {
 	now := a.cfg.Now()
 	a.cfg.Usage.Prune(now)
 	st := a.cfg.State()
-	jobs, err := st.Jobs(nil, state.AllNamespaces, "")
-	if err != nil {
+	if err := a.refresh(st); err != nil {
 		a.cfg.Logger.Warn("autoscaler: read jobs", "error", err)
 		return
 	}
+	for _, t := range a.targets {
+		if last, ok := a.last[t.id]; ok && now.Sub(last) < t.policy.EvaluationInterval {
+			continue
+		}
+		a.last[t.id] = now
+		a.evaluate(st, t.job, t.group, t.policy, now)
+	}
+}
+
+// refresh reads the enabled policies again when the jobs table changed.
+func (a *Autoscaler) refresh(st *state.StateStore) error {
+	idx, err := st.Index(state.TableJobs)
+	if err != nil {
+		return err
+	}
+	if idx == a.jobsIndex && a.targets != nil {
+		return nil
+	}
+	jobs, err := st.Jobs(nil, state.AllNamespaces, "")
+	if err != nil {
+		return err
+	}
+	targets := []target{}
 	seen := map[string]bool{}
 	for _, job := range jobs {
 		if job.Stop || job.IsPeriodic() || job.IsParameterized() {
@@ -88,11 +123,7 @@ func (a *Autoscaler) Tick() {
 			}
 			id := nomadlike.ScalingPolicyID(job.Namespace, job.ID, tg.Name)
 			seen[id] = true
-			if last, ok := a.last[id]; ok && now.Sub(last) < pol.EvaluationInterval {
-				continue
-			}
-			a.last[id] = now
-			a.evaluate(st, job, tg, pol, now)
+			targets = append(targets, target{id: id, job: job, group: tg, policy: pol})
 		}
 	}
 	for id := range a.last {
@@ -100,6 +131,8 @@ func (a *Autoscaler) Tick() {
 			delete(a.last, id)
 		}
 	}
+	a.targets, a.jobsIndex = targets, idx
+	return nil
 }
 
 // evaluate runs one policy and scales the group when it decides to.

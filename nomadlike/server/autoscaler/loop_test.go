@@ -104,8 +104,9 @@ func TestTickHeldAtMax(t *testing.T) {
 	}
 }
 
-// TestTickSkipsDisabled: a policy with enabled = false is not run; its
-// min and max still bound the count (see Job.Validate).
+// TestTickSkipsDisabled: a policy with enabled = false is not run (its
+// min and max still bound the count, see Job.Validate); the autoscaler
+// sees the change of the job without restarting.
 func TestTickSkipsDisabled(t *testing.T) {
 	st, err := state.NewStateStore()
 	if err != nil {
@@ -114,14 +115,31 @@ func TestTickSkipsDisabled(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	u, sc := NewUsage(), &recordingScaler{}
 	job := scaledJob(t, st, u, now, 5000)
+	a := New(Config{State: func() *state.StateStore { return st }, Scaler: sc, Usage: u, Now: func() time.Time { return now }})
+	a.Tick()
+	if len(sc.reqs) != 1 {
+		t.Fatalf("enabled policy: scale requests = %+v, want one", sc.reqs)
+	}
 	off := false
 	job = job.Copy()
 	job.TaskGroups[0].Scaling.Enabled = &off
 	if err := st.UpsertJob(20, job); err != nil {
 		t.Fatal(err)
 	}
-	New(Config{State: func() *state.StateStore { return st }, Scaler: sc, Usage: u, Now: func() time.Time { return now }}).Tick()
-	if len(sc.reqs) != 0 {
+	now = now.Add(10 * time.Second)
+	u.Put(now, []nomadlike.AllocUsage{{AllocID: allocOf(t, st, job), CPUMHz: 5000}})
+	a.Tick()
+	if len(sc.reqs) != 1 {
 		t.Errorf("a disabled policy scaled: %+v", sc.reqs)
 	}
+}
+
+// allocOf returns the ID of job's one allocation.
+func allocOf(t *testing.T, st *state.StateStore, job *nomadlike.Job) string {
+	t.Helper()
+	allocs, err := st.AllocsByJob(nil, job.Namespace, job.ID)
+	if err != nil || len(allocs) != 1 {
+		t.Fatalf("AllocsByJob = %v, %v", allocs, err)
+	}
+	return allocs[0].ID
 }
