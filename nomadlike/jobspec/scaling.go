@@ -90,11 +90,16 @@ func (p *parser) scalingInt(c *hcl.BodyContent, name, path string) *int64 {
 type policyLevel struct {
 	attrs []string
 	child string
+	// refused are labeled blocks of the Nomad Autoscaler's syntax that the
+	// built-in autoscaler refuses (through Job.Validate, so the error says
+	// why); their bodies are not read.
+	refused []string
 }
 
 var policyLevels = map[string]policyLevel{
-	"policy": {attrs: []string{"cooldown", "cooldown_on_scale_up", "evaluation_interval", "on_check_error", "target"}, child: "check"},
-	"check":  {attrs: []string{"source", "query", "query_window", "query_window_offset", "on_error", "group"}, child: "strategy"},
+	"policy": {attrs: []string{"cooldown", "cooldown_on_scale_up", "evaluation_interval", "on_check_error"}, child: "check",
+		refused: []string{"target"}},
+	"check": {attrs: []string{"source", "query", "query_window", "query_window_offset", "on_error", "group"}, child: "strategy"},
 	"strategy": {attrs: []string{"target", "threshold", "max_scale_up", "max_scale_down", "lower_bound", "upper_bound",
 		"delta", "percentage", "value", "within_bounds_trigger"}},
 }
@@ -114,6 +119,9 @@ func (p *parser) policyBody(body hcl.Body, level, path string) map[string]any {
 	if l.child != "" {
 		schema.Blocks = []hcl.BlockHeaderSchema{{Type: l.child, LabelNames: []string{"name"}}}
 	}
+	for _, r := range l.refused {
+		schema.Blocks = append(schema.Blocks, hcl.BlockHeaderSchema{Type: r, LabelNames: []string{"name"}})
+	}
 	c, diags := body.Content(schema)
 	p.addDiags(diags)
 	if c == nil {
@@ -122,15 +130,16 @@ func (p *parser) policyBody(body hcl.Body, level, path string) map[string]any {
 	for name, a := range c.Attributes {
 		out[name] = p.policyValue(a.Expr, joinPath(path, name))
 	}
-	var list []any
 	for _, blk := range c.Blocks {
 		bpath := item(path, blk.Type, blk.Labels[0])
 		p.ranges[joinPath(path, blk.Type)] = blk.TypeRange
 		p.ranges[bpath] = blk.LabelRanges[0]
-		list = append(list, map[string]any{blk.Labels[0]: []any{p.policyBody(blk.Body, l.child, bpath)}})
-	}
-	if list != nil {
-		out[l.child] = list
+		body := map[string]any{}
+		if blk.Type == l.child {
+			body = p.policyBody(blk.Body, l.child, bpath)
+		}
+		list, _ := out[blk.Type].([]any)
+		out[blk.Type] = append(list, map[string]any{blk.Labels[0]: []any{body}})
 	}
 	return out
 }

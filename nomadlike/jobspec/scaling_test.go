@@ -89,6 +89,8 @@ func TestParseScalingErrors(t *testing.T) {
 			`web.nomad.hcl:14:13: Unsupported argument: An argument named "targte" is not expected here.`},
 		{"unsupported query", strings.Replace(cpuPolicy, `avg_cpu-allocated`, `avg_gpu`, 1),
 			`web.nomad.hcl:11:20: TaskGroups[web].Scaling.Policy.check[cpu].query: "avg_gpu" is not supported`},
+		{"target block", strings.Replace(cpuPolicy, `evaluation_interval = "2s"`, `evaluation_interval = "2s"`+"\n        target \"aws-asg\" {\n          x = 1\n        }", 1),
+			`web.nomad.hcl:9:9: TaskGroups[web].Scaling.Policy.target: not supported by nomadlike's built-in autoscaler: a group policy targets its own group`},
 		{"query window", strings.Replace(cpuPolicy, `query  = "avg_cpu-allocated"`, `query  = "avg_cpu-allocated"`+"\n          query_window = \"1m\"", 1),
 			`web.nomad.hcl:12:26: TaskGroups[web].Scaling.Policy.check[cpu].query_window: not supported by nomadlike's built-in autoscaler`},
 	}
