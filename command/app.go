@@ -71,6 +71,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			queueCommand(),      // nomadlike's queue (queue.go)
 			serviceCommand(),    // service catalog (service.go)
 			deploymentCommand(), // deployments (deployment.go)
+			scalingCommand(),    // scaling policies (scaling.go, issue #17)
 		},
 	}
 	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)

@@ -63,6 +63,7 @@ func (tg *TaskGroup) canonicalize(j *Job) {
 		u := *j.Update
 		tg.Update = &u
 	}
+	tg.canonicalizeScaling(j)
 	for _, t := range tg.Tasks {
 		if t != nil {
 			t.canonicalize(tg)

@@ -94,6 +94,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	c.Meta = maps.Clone(tg.Meta)
 	c.ShutdownDelay = copyPtr(tg.ShutdownDelay)
 	c.DependsOn = copyList(tg.DependsOn, copyPtr[GroupDependency])
+	c.Scaling = tg.Scaling.Copy()
 	return &c
 }
 

@@ -92,6 +92,9 @@ type TaskGroup struct {
 	Tasks            []*Task                   `json:"Tasks"`
 	Meta             map[string]string         `json:"Meta"`
 	ShutdownDelay    *time.Duration            `json:"ShutdownDelay"`
+	// Scaling is the group's scaling block (scaling_policy.go): the
+	// bounds of its count and the built-in autoscaler's policy.
+	Scaling *ScalingPolicy `json:"Scaling,omitempty"`
 	// DependsOn is nomadlike's (batch jobs only): the group is placed only
 	// when every listed group finished with its condition (see pipeline.go).
 	DependsOn []*GroupDependency `json:"DependsOn,omitempty"`

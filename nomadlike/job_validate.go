@@ -138,6 +138,7 @@ func (tg *TaskGroup) validate(v validator, j *Job) {
 	if (j.Type == JobTypeSystem || j.Type == JobTypeSysBatch) && tg.Count > 1 {
 		v.fail("Count", "a %s job runs one allocation per node; count must be 0 or 1", j.Type)
 	}
+	tg.validateScaling(v)
 	if len(tg.Tasks) == 0 {
 		v.fail("Tasks", "task group needs at least one task")
 	}

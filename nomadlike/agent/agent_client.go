@@ -174,6 +174,12 @@ func (l *serverList) NodeAllocations(ctx context.Context, nodeID string, q *api.
 	return r.allocs, r.qm, err
 }
 
+// PushUsage sends the built-in autoscaler's usage samples (issue #17).
+func (l *serverList) PushUsage(ctx context.Context, secretID string, samples []nomadlike.AllocUsage) error {
+	_, err := try(l, func(c *api.Client) (struct{}, error) { return struct{}{}, c.PushUsage(ctx, secretID, samples) })
+	return err
+}
+
 func (l *serverList) UpdateAllocs(ctx context.Context, secretID string, allocs []*nomadlike.Allocation) (*api.WriteMeta, error) {
 	return try(l, func(c *api.Client) (*api.WriteMeta, error) { return c.UpdateAllocs(ctx, secretID, allocs) })
 }

@@ -76,3 +76,11 @@ func (c *Client) UpdateAllocs(ctx context.Context, secretID string, allocs []*no
 	}
 	return wm, nil
 }
+
+// PushUsage sends the usage samples of the node's allocations for the
+// built-in autoscaler (POST /v1/client/usage, nomadlike only); secretID
+// is the node's SecretID.
+func (c *Client) PushUsage(ctx context.Context, secretID string, samples []nomadlike.AllocUsage) error {
+	_, err := c.Write(ctx, http.MethodPut, "/v1/client/usage", map[string]any{"Allocs": samples}, nil, nodeAuth(secretID))
+	return err
+}

@@ -221,6 +221,7 @@ func (c *Client) Start() error {
 			defer c.wg.Done()
 			c.checks.Run(c.ctx)
 		}()
+		go c.pushUsage() // built-in autoscaler samples (usagepush.go, issue #17)
 		go c.gcLoop()
 		go c.registerAndHeartbeat()
 		go c.watchAllocations()

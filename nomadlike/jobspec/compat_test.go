@@ -56,6 +56,12 @@ var implemented = map[string]struct{ test, note string }{
 	"group.ephemeral_disk":     {"TestNeverOvercommits (scheduler)", "size only"},
 	"group.network":            {"TestPortsWithoutCollisions (scheduler)", "host mode only"},
 	"group.task":               {"TestRegisterAndRunBatch (client)", ""},
+	"group.scaling":            {"TestAutoscaleCPUTarget (e2e)", "with nomadlike's built-in autoscaler (autoscaler.md)"},
+	"scaling.min":              {"TestParseScalingErrors (jobspec)", "enforced on register, job scale and the autoscaler"},
+	"scaling.max":              {"TestParseScalingErrors (jobspec)", "enforced on register, job scale and the autoscaler"},
+	"scaling.enabled":          {"TestTickSkipsDisabled (autoscaler)", "false: the built-in autoscaler skips the group"},
+	"scaling.type":             {"TestParseScalingBlock (jobspec)", `"horizontal" only`},
+	"scaling.policy":           {"TestAutoscaleCPUTarget (e2e)", "nomad-apm checks, target-value and threshold strategies (autoscaler.md)"},
 	// nomadlike only: not in Nomad's job specification (job-spec/depends_on.md).
 	"group.depends_on":     {"TestPipelineAgent (e2e)", "nomadlike only; batch jobs"},
 	"depends_on.group":     {"TestParseDependsOnErrors (jobspec)", "nomadlike only"},

@@ -65,20 +65,21 @@ var groupSpec = blockSpec{
 		{Type: "service"},
 		{Type: "volume", LabelNames: []string{"name"}},
 		{Type: "depends_on"}, // nomadlike only
+		{Type: "scaling"},
 	},
 	children: map[string]*blockSpec{
 		"depends_on": &dependsOnSpec,
 		"task":       &taskSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
 		"spread": &spreadSpec, "restart": &restartSpec, "reschedule": &rescheduleSpec,
 		"update": &updateSpec, "ephemeral_disk": &ephemeralDiskSpec, "network": &networkSpec,
-		"service": &serviceSpec, "volume": &volumeSpec,
+		"service": &serviceSpec, "volume": &volumeSpec, "scaling": &groupScalingSpec,
 	},
 	extra: []typedAttr{
 		durAttr("max_client_disconnect"), durAttr("stop_after_client_disconnect"),
 		boolAttr("prevent_reschedule_on_lost"),
 	},
 	drop: []dropBlock{
-		drop("consul", &consulSpec), drop("disconnect", &disconnectSpec), drop("scaling", &scalingSpec),
+		drop("consul", &consulSpec), drop("disconnect", &disconnectSpec),
 		drop("migrate", &migrateSpec), drop("vault", &vaultSpec), drop("secret", &secretSpec, "name"),
 	},
 }.build()
@@ -203,6 +204,10 @@ func (p *parser) decodeGroup(block *hcl.Block, job *nomadlike.Job, jobType strin
 		tg.Volumes[name] = vol
 	}
 	tg.DependsOn = p.groupDependsOn(c, path) // nomadlike only (depends_on.go)
+	if b := p.single(c, "scaling"); b != nil {
+		_, countSet := c.Attributes["count"]
+		p.scaling(b, tg, countSet, joinPath(path, "Scaling"))
+	}
 	for _, b := range c.Blocks.OfType("task") {
 		tg.Tasks = append(tg.Tasks, p.decodeTask(b, job, tg, path))
 	}

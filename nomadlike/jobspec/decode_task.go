@@ -46,7 +46,7 @@ var taskSpec = blockSpec{
 	extra: []typedAttr{strAttr("kind")},
 	drop: []dropBlock{
 		drop("action", &actionSpec, "name"), drop("consul", &consulSpec), drop("csi_plugin", &csiPluginSpec),
-		drop("vault", &vaultSpec), drop("scaling", &scalingSpec, "name"),
+		drop("vault", &vaultSpec), drop("scaling", &taskScalingSpec, "name"),
 		drop("schedule", &scheduleSpec), drop("secret", &secretSpec, "name"),
 	},
 }.build()

@@ -5,7 +5,7 @@ const (
 	reasonMesh    = "nomadlike has no Consul service mesh"
 	reasonVault   = "nomadlike has no Vault integration: no token or secret reaches the task"
 	reasonConsul  = "nomadlike has no Consul integration"
-	reasonScaling = "nomadlike has no autoscaler: the policy is not read"
+	reasonScaling = "nomadlike scales task groups, not tasks: a task's scaling block (vertical scaling, Nomad Enterprise) is not read"
 	reasonMigrate = "a node drain stops and replaces allocations without the migrate block's pacing or health checks"
 	reasonDisc    = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
 		"its heartbeats are marked lost and replaced"
@@ -40,7 +40,6 @@ var noEffect = map[string]string{
 	"group.max_client_disconnect":        reasonDisc,
 	"group.stop_after_client_disconnect": reasonDisc,
 	"group.prevent_reschedule_on_lost":   reasonDisc,
-	"group.scaling":                      reasonScaling,
 	"group.migrate":                      reasonMigrate,
 	"group.volume":                       reasonVolume + ": the volume is not claimed",
 	"ephemeral_disk.sticky":              reasonDisk,

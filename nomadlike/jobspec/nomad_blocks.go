@@ -31,11 +31,6 @@ var csiPluginSpec = blockSpec{name: "csi_plugin",
 	},
 }.build()
 
-var scalingSpec = blockSpec{name: "scaling",
-	extra: []typedAttr{numAttr("min"), numAttr("max"), boolAttr("enabled")},
-	drop:  []dropBlock{drop("policy", anyBody)},
-}.build()
-
 var migrateSpec = blockSpec{name: "migrate",
 	extra: []typedAttr{numAttr("max_parallel"), strAttr("health_check"), durAttr("min_healthy_time"), durAttr("healthy_deadline")},
 }.build()

@@ -108,6 +108,7 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 	// nomadlike's queue: max_concurrent and job depends_on (dispatch_queue.go)
 	run(s.sweepQueues)
 	run(s.deploymentWatcher) // deployments (deployments.go)
+	run(s.runAutoscaler)     // the built-in autoscaler (autoscale.go, issue #17)
 }
 
 func (s *Server) revokeLeadership() {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/nomadlike/nomadlike/nomadlike/server/autoscaler"
+
 	"context"
 	"errors"
 	"fmt"
@@ -50,6 +52,10 @@ type Server struct {
 
 	// gc serializes garbage collections (gc.go).
 	gc gcState
+
+	// allocUsage keeps the usage samples clients push for the built-in
+	// autoscaler (autoscale.go, issue #17).
+	allocUsage *autoscaler.Usage
 
 	// keys is the in-memory keyring of Variables and workload identity
 	// (keyring.go).
@@ -119,6 +125,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Clock = wallClock{}
 	}
 	s := &Server{
+		allocUsage: autoscaler.NewUsage(),
 		cfg:        cfg,
 		logger:     cfg.Logger.Named("server"),
 		members:    map[string]member{},

@@ -193,8 +193,8 @@ job "shop" {
       policy {
         cooldown = "1m"
         check "cpu" {
-          source = "prometheus"
-          query  = "avg(cpu)"
+          source = "nomad-apm"
+          query  = "avg_cpu-allocated"
           strategy "target-value" {
             target = 70
           }
