@@ -174,6 +174,9 @@ func (tg *TaskGroup) validate(v validator, j *Job) {
 		if vol.Source == "" {
 			vv.fail("Source", "must not be empty")
 		}
+		if vol.PerAlloc && (j.Type == JobTypeSystem || j.Type == JobTypeSysBatch) { // as Nomad's
+			vv.fail("PerAlloc", "volume cannot be per_alloc for system or sysbatch jobs")
+		}
 	}
 	ports := groupPortLabels(tg)
 	for i, s := range tg.Services {
