@@ -195,6 +195,9 @@ type ClientConfig struct {
 	// the retention of their logs (log_retention), issue #14; zero values
 	// take client.GCConfig's defaults.
 	GC client.GCConfig
+	// HostVolumes are the host_volume "NAME" { path, read_only } blocks
+	// (config_hostvolume.go), fingerprinted into the node.
+	HostVolumes map[string]*nomadlike.ClientHostVolumeConfig
 }
 
 // Reserved are the node resources held back for the host itself.

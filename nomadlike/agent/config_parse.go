@@ -161,6 +161,8 @@ type fileClient struct {
 	GCParallelDestroys       *int              `hcl:"gc_parallel_destroys,optional"`
 	GCParallelDestroysRange  hcl.Range         `hcl:"gc_parallel_destroys,attr_range"`
 	LogRetention             *fileLogRetention `hcl:"log_retention,block"`
+	// Host volumes (issue #17, config_hostvolume.go).
+	HostVolumes []*fileHostVolume `hcl:"host_volume,block"`
 	// Remain holds meta and options, accepted both as blocks
 	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }),
 	// and Nomad's other client settings (clientNoEffect).
@@ -441,6 +443,8 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 	}
 	diags = append(diags, applyClientNomad(dst, c)...) // Nomad compatibility (config_nomad_apply.go)
 	diags = append(diags, applyClientGC(dst, c)...)    // client GC, log retention (config_clientgc.go)
+	// Host volumes (issue #17, config_hostvolume.go).
+	diags = append(diags, applyHostVolumes(dst, c.HostVolumes)...)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {
 			dst  *int
