@@ -3,6 +3,7 @@ package nomadlike
 import (
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // Host volumes (issue #17): directories of a client host that the client's
@@ -53,5 +54,18 @@ func copyHostVolumes(in map[string]*ClientHostVolumeConfig) map[string]*ClientHo
 			out[k] = &c
 		}
 	}
+	return out
+}
+
+// sortedVolumeNames returns the names of the non-nil volume requests in
+// order.
+func sortedVolumeNames(vols map[string]*VolumeRequest) []string {
+	out := make([]string, 0, len(vols))
+	for name, v := range vols {
+		if v != nil {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
