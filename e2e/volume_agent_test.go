@@ -131,8 +131,18 @@ func TestVolumeMissingNotPlaced(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	a := startVolumeAgent(t, volumeHostDir(t))
+	vol := volumeHostDir(t)
+	a := startVolumeAgent(t, vol)
 	job := a.writeJob("missing", volumeJob("novol", "nope", false, "true"))
+
+	// The node has its configured volume, and says so.
+	nodes, _, err := a.api().Nodes().List(ctx, nil)
+	if err != nil || len(nodes) != 1 {
+		t.Fatalf("nodes = %v, %v", nodes, err)
+	}
+	if st := a.mustCLI(ctx, "node", "status", "-verbose", nodes[0].ID); !strings.Contains(st, "Host Volumes = data") || !strings.Contains(st, vol) {
+		t.Errorf("node status does not show the host volume %s:\n%s", vol, st)
+	}
 
 	_, plan := a.cli(ctx, "job", "plan", job)
 	t.Logf("job plan:\n%s", plan)
