@@ -196,3 +196,46 @@ func TestVolumeReadOnlyExec(t *testing.T) {
 		t.Errorf("stderr = %q, want a read-only file system error", logs)
 	}
 }
+
+// TestVolumeAddedLaterUnblocks: a job blocked on a missing host volume is
+// placed once the client restarts with the volume in its configuration (its
+// node class changed, which wakes the blocked evaluation).
+func TestVolumeAddedLaterUnblocks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an agent")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	vol := volumeHostDir(t)
+	a := startDevAgent(t, devAgentOptions{persistent: true}, "exec")
+	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("later", volumeJob("later", "data", false, "echo placed > /srv/data/later")))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, status := a.cli(ctx, "job", "status", "later")
+		if strings.Contains(status, "missing compatible host volumes") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job never blocked on the missing volume:\n%s", status)
+		}
+		sleepCtx(ctx, 200*time.Millisecond)
+	}
+
+	cfg := filepath.Join(a.dir, "agent.hcl")
+	old, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := fmt.Sprintf("client {\n  host_volume \"data\" {\n    path = %q\n  }\n}\n", vol)
+	if err := os.WriteFile(cfg, append(old, add...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.crashAndRestart("exec")
+	alloc := a.waitOneAlloc(ctx, "later", nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed)
+	if alloc.ClientStatus != nomadlike.AllocClientStatusComplete {
+		t.Fatalf("alloc %s, want complete", alloc.ClientStatus)
+	}
+	if b, err := os.ReadFile(filepath.Join(vol, "later")); err != nil || string(b) != "placed\n" {
+		t.Fatalf("host file = %q, %v", b, err)
+	}
+}
