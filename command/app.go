@@ -67,6 +67,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			tlsCommand(),       // mTLS certificates (tls.go)
 			monitorCommand(),   // agent logs (monitor.go)
 			systemCommand(),    // server garbage collection (system.go)
+			volumeCommand(),    // host volumes are static: volume create/status/delete say so (volume.go)
 		},
 	}
 	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)
