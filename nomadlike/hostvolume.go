@@ -3,7 +3,9 @@ package nomadlike
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
+	"strings"
 )
 
 // Host volumes (issue #17): directories of a client host that the client's
@@ -68,4 +70,19 @@ func sortedVolumeNames(vols map[string]*VolumeRequest) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// validMountDestination reports whether a volume_mount destination names a
+// path inside the task (the drivers' rule, drivers.CleanTaskPath): not the
+// task's root, no ".." element, no NUL.
+func validMountDestination(p string) bool {
+	if strings.ContainsRune(p, 0) {
+		return false
+	}
+	for _, elem := range strings.Split(p, "/") {
+		if elem == ".." {
+			return false
+		}
+	}
+	return path.Clean("/"+p) != "/"
 }

@@ -337,6 +337,8 @@ func (t *Task) validate(v validator, tg *TaskGroup, j *Job, groupPorts map[strin
 		}
 		if vm.Destination == "" {
 			vv.fail("Destination", "must not be empty")
+		} else if !validMountDestination(vm.Destination) { // host volumes (hostvolume.go)
+			vv.fail("Destination", "%q must be a path inside the task: not \"/\", without \"..\"", vm.Destination)
 		}
 	}
 	ports := groupPorts
