@@ -239,3 +239,24 @@ func TestVolumeAddedLaterUnblocks(t *testing.T) {
 		t.Fatalf("host file = %q, %v", b, err)
 	}
 }
+
+// TestVolumeRawExecEnv: raw_exec mounts nothing (no mount namespace) and
+// names the volume's host path in NOMAD_HOST_VOLUME_<volume>.
+func TestVolumeRawExecEnv(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an agent")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	vol := volumeHostDir(t)
+	a := startDevAgent(t, devAgentOptions{config: fmt.Sprintf("client {\n  host_volume \"data\" {\n    path = %q\n  }\n}\n", vol)}, "raw_exec")
+	src := strings.Replace(volumeJob("rawvol", "data", false, `echo via-env > "$NOMAD_HOST_VOLUME_data/raw"`), `driver = "exec"`, `driver = "raw_exec"`, 1)
+	a.mustCLI(ctx, "job", "run", a.writeJob("raw", src))
+	alloc := a.waitOneAlloc(ctx, "rawvol", nomadlike.AllocClientStatusComplete, nomadlike.AllocClientStatusFailed)
+	if alloc.ClientStatus != nomadlike.AllocClientStatusComplete {
+		t.Fatalf("alloc %s, want complete", alloc.ClientStatus)
+	}
+	if b, err := os.ReadFile(filepath.Join(vol, "raw")); err != nil || string(b) != "via-env\n" {
+		t.Fatalf("host file = %q, %v; want the task's write through NOMAD_HOST_VOLUME_data", b, err)
+	}
+}
