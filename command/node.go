@@ -116,7 +116,7 @@ func showNode(c *cli.Context, client *api.Client, id string) error {
 			healthy = append(healthy, name)
 		}
 	}
-	kv(w, [][2]string{
+	kv(w, withHostVolumes(n, [][2]string{
 		{"ID", shortID(n.ID, verbose)},
 		{"Name", n.Name},
 		{"Node Pool", n.NodePool},
@@ -127,7 +127,7 @@ func showNode(c *cli.Context, client *api.Client, id string) error {
 		{"Eligibility", n.SchedulingEligibility},
 		{"Status", n.Status},
 		{"Drivers", strings.Join(healthy, ",")},
-	})
+	})) // host volumes: node_hostvolumes.go
 
 	fmt.Fprintln(w, "\nDrivers")
 	rows := [][]string{}
@@ -160,6 +160,7 @@ func showNode(c *cli.Context, client *api.Client, id string) error {
 	}
 
 	if verbose {
+		formatHostVolumes(w, n)
 		fmt.Fprintln(w, "\nAttributes")
 		pairs := [][2]string{}
 		for _, k := range sortedKeys(n.Attributes) {

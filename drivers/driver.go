@@ -95,6 +95,9 @@ type Capabilities struct {
 	SendSignals bool   `json:"SendSignals"`
 	Exec        bool   `json:"Exec"`
 	FSIsolation string `json:"FSIsolation"`
+	// MountConfigs says how the driver honours TaskConfig.Mounts
+	// (MountConfigSupport*, mounts.go); empty: as MountConfigSupportNone.
+	MountConfigs string `json:"MountConfigs,omitempty"`
 }
 
 // PluginConfig is the agent's configuration for a driver.
@@ -146,6 +149,10 @@ type TaskConfig struct {
 	Logs LogConfig `json:"Logs"`
 	// KillSignal is the task's kill_signal; empty means the driver's default (SIGINT as Nomad).
 	KillSignal string `json:"KillSignal"`
+	// Mounts are the task's volume_mount blocks resolved to host paths
+	// (mounts.go); only sent to drivers whose Capabilities.MountConfigs is
+	// MountConfigSupportAll or MountConfigSupportHostPath.
+	Mounts []MountConfig `json:"Mounts,omitempty"`
 }
 
 // Resources are the task's limits.

@@ -310,6 +310,7 @@ func (n *Node) Copy() *Node {
 		}
 	}
 	c.DrainStrategy = copyPtr(n.DrainStrategy)
+	c.HostVolumes = copyHostVolumes(n.HostVolumes)
 	return &c
 }
 

@@ -181,6 +181,9 @@ func (tg *TaskGroup) validate(v validator, j *Job) {
 		if vol.Source == "" {
 			vv.fail("Source", "must not be empty")
 		}
+		if vol.PerAlloc && (j.Type == JobTypeSystem || j.Type == JobTypeSysBatch) { // as Nomad's
+			vv.fail("PerAlloc", "volume cannot be per_alloc for system or sysbatch jobs")
+		}
 	}
 	ports := groupPortLabels(tg)
 	for i, s := range tg.Services {
@@ -341,6 +344,8 @@ func (t *Task) validate(v validator, tg *TaskGroup, j *Job, groupPorts map[strin
 		}
 		if vm.Destination == "" {
 			vv.fail("Destination", "must not be empty")
+		} else if !validMountDestination(vm.Destination) { // host volumes (hostvolume.go)
+			vv.fail("Destination", "%q must be a path inside the task: not \"/\", without \"..\"", vm.Destination)
 		}
 	}
 	ports := groupPorts

@@ -42,6 +42,16 @@ func TestJobValidate(t *testing.T) {
 		{name: "unknown service port", mutate: func(j *nomadlike.Job) {
 			j.TaskGroups[0].Services = []*nomadlike.Service{{Name: "web", PortLabel: "nope"}}
 		}, want: []string{`TaskGroups[web].Services[0].PortLabel: no port labelled "nope"`}},
+		{name: "host volumes", mutate: func(j *nomadlike.Job) {
+			j.Type = nomadlike.JobTypeSystem
+			j.TaskGroups[0].Count = 1
+			j.TaskGroups[0].Volumes = map[string]*nomadlike.VolumeRequest{"d": {Name: "d", Type: "host", Source: "data", PerAlloc: true}}
+			j.TaskGroups[0].Tasks[0].VolumeMounts = []*nomadlike.VolumeMount{{Volume: "d", Destination: "/srv/../.."}, {Volume: "d", Destination: "/"}}
+		}, want: []string{
+			"TaskGroups[web].Volumes[d].PerAlloc: volume cannot be per_alloc for system or sysbatch jobs",
+			"TaskGroups[web].Tasks[app].VolumeMounts[0].Destination",
+			"TaskGroups[web].Tasks[app].VolumeMounts[1].Destination",
+		}},
 		{name: "template escapes", mutate: func(j *nomadlike.Job) {
 			j.TaskGroups[0].Tasks[0].Templates = []*nomadlike.Template{{EmbeddedTmpl: "x", DestPath: "../../etc/passwd", ChangeMode: "noop"}}
 		}, want: []string{"TaskGroups[web].Tasks[app].Templates[0].DestPath"}},

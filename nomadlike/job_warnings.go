@@ -36,7 +36,9 @@ func (j *Job) IgnoredFields() []FieldError {
 			continue
 		}
 		gv := v.item("TaskGroups", tg.Name)
-		ignored(gv, "Volumes", len(tg.Volumes) > 0)
+		for _, name := range sortedVolumeNames(tg.Volumes) { // host volumes work; CSI ones do not (issue #17)
+			ignored(gv.item("Volumes", name), "Type", tg.Volumes[name].Type == "csi")
+		}
 		if d := tg.EphemeralDisk; d != nil {
 			ignored(gv.at("EphemeralDisk"), "Sticky", d.Sticky)
 			ignored(gv.at("EphemeralDisk"), "Migrate", d.Migrate)
@@ -68,7 +70,11 @@ func ignoredNetworks(v validator, nets []*NetworkResource, ignored func(validato
 }
 
 func (t *Task) ignoredFields(v validator, ignored func(validator, string, bool)) {
-	ignored(v, "VolumeMounts", len(t.VolumeMounts) > 0)
+	for i, vm := range t.VolumeMounts {
+		if vm != nil {
+			ignored(v.item("VolumeMounts", fmt.Sprint(i)), "PropagationMode", vm.PropagationMode != "" && vm.PropagationMode != "private")
+		}
+	}
 	if r := t.Resources; r != nil {
 		ignored(v.at("Resources"), "Cores", r.Cores != 0)
 		ignoredNetworks(v.at("Resources"), r.Networks, ignored)

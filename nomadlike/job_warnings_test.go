@@ -25,12 +25,12 @@ func TestJobWarnings(t *testing.T) {
 			tg := j.TaskGroups[0]
 			tg.ShutdownDelay = &d
 			tg.Services = []*nomadlike.Service{{Name: "web"}}
-			tg.Volumes = map[string]*nomadlike.VolumeRequest{"v": {Name: "v", Type: "host", Source: "v"}}
+			tg.Volumes = map[string]*nomadlike.VolumeRequest{"v": {Name: "v", Type: "host", Source: "v"}, "c": {Name: "c", Type: "csi", Source: "c"}}
 			tg.EphemeralDisk.Sticky = true
 			tg.Networks[0].Hostname = "web"
 			tg.Networks[0].DynamicPorts[0].HostNetwork = "private"
 		}, want: []string{
-			"TaskGroups[web].Volumes: has no effect in nomadlike",
+			"TaskGroups[web].Volumes[c].Type: has no effect in nomadlike",
 			"TaskGroups[web].EphemeralDisk.Sticky: has no effect in nomadlike",
 			"TaskGroups[web].Networks[0].Hostname: has no effect in nomadlike",
 			"TaskGroups[web].Networks[0].Ports[http].HostNetwork: has no effect in nomadlike",

@@ -48,6 +48,9 @@ type Node struct {
 	// HTTPAddr only when its host is one of them.
 	RegisteredFrom string `json:"RegisteredFrom"`
 	HeartbeatFrom  string `json:"HeartbeatFrom"`
+
+	// HostVolumes are the client's host_volume blocks by name (hostvolume.go).
+	HostVolumes map[string]*ClientHostVolumeConfig `json:"HostVolumes"`
 }
 
 // NodeResources is what a node offers.

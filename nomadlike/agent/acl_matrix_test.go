@@ -48,7 +48,14 @@ const matrixBadBody = `{"matrix": `
 // capability class; "ns-CAP" tokens are made for each namespace
 // capability a route needs).
 var matrixPolicies = map[string]string{
-	"default-all":    `namespace "default" { policy = "write" }`,
+	"default-all": `namespace "default" { policy = "write" }`,
+	// vars-all holds every variables right in default (a namespace policy
+	// grants none: variables { } rules do).
+	"vars-all": `namespace "default" {
+  variables {
+    path "*" { capabilities = ["read", "write", "list", "destroy"] }
+  }
+}`,
 	"other-only":     `namespace "other" { policy = "write" }`,
 	"other-all":      `namespace "other" { policy = "write" }` + "\nnode { policy = \"write\" }\nagent { policy = \"write\" }\noperator { policy = \"write\" }",
 	"node-read":      `node { policy = "read" }`,
@@ -289,6 +296,8 @@ func (m *aclMatrix) needClass(p *probe) {
 		p.right, p.wrong = "mgmt", []string{"default-all", "other-all"}
 	case need == "any token (not anonymous)":
 		p.right = "default-all"
+	case strings.HasPrefix(need, "any token, anonymous included") && strings.HasPrefix(p.pattern, "/v1/var"):
+		p.right, p.anonAllowed = "vars-all", true // variables rules, checked by the handler
 	case strings.HasPrefix(need, "any token, anonymous included"):
 		p.right, p.anonAllowed = "default-all", true
 	case need == "node SecretID":
@@ -429,6 +438,9 @@ func (m *aclMatrix) nodeCallProbe(method, pattern string) probe {
 	case "/v1/client/services/deregister": // service catalog
 		p.body = `{"IDs":["forged"]}`
 		p.okBody = `{"IDs":[]}`
+	case "/v1/client/usage": // autoscaler usage samples
+		p.body = matrixJSON(m.t, map[string]any{"Allocs": []map[string]any{{"AllocID": m.anyAlloc(), "CPUMHz": 99999, "MemoryMB": 1}}})
+		p.okBody = `{"Allocs":[]}`
 	default:
 		m.t.Fatalf("node call %s: no probe; teach nodeCallProbe about it", pattern)
 	}
@@ -520,7 +532,9 @@ var (
 	// anyTokenRoutes are the only non-public routes a token without
 	// rights in "default" and without node, agent or operator rights may
 	// use (the event stream filters what it sends).
-	anyTokenRoutes = map[string]bool{"GET /v1/namespaces": true, "GET /v1/acl/token/self": true, "GET /v1/event/stream": true}
+	anyTokenRoutes = map[string]bool{"GET /v1/namespaces": true, "GET /v1/acl/token/self": true, "GET /v1/event/stream": true,
+		"GET /v1/acl/identity/self": true, // any token may ask whose identity it is: 404 unless a workload's
+		"GET /v1/vars":              true} // the list is filtered to the variables the token may list
 	// readWrites are the PUT/POST routes a read-only token may use: they
 	// change nothing.
 	readWrites = map[string]bool{"/v1/search": true, "/v1/search/fuzzy": true, "/v1/jobs/parse": true, "/v1/validate/job": true}
@@ -543,7 +557,7 @@ func withFloors(p probe) probe {
 		add("other-only")
 	}
 	readOnly := p.method != http.MethodGet && !readWrites[p.pattern] ||
-		strings.HasPrefix(p.pattern, "/v1/acl/") && p.pattern != "/v1/acl/token/self" && p.pattern != "/v1/acl/policy/{name}" ||
+		strings.HasPrefix(p.pattern, "/v1/acl/") && p.pattern != "/v1/acl/token/self" && p.pattern != "/v1/acl/policy/{name}" && p.pattern != "/v1/acl/identity/self" ||
 		p.pattern == "/v1/operator/snapshot" || strings.HasPrefix(p.pattern, "/debug/pprof/")
 	if readOnly {
 		add("reader-all")

@@ -57,6 +57,7 @@ func startClient(a *Agent) (clientRole, error) {
 		AgentVersion: Version,
 		Artifact:     c.Client.Artifact,
 		GC:           c.Client.GC,
+		HostVolumes:  c.Client.HostVolumes, // host volumes (issue #17)
 		// A dev agent's data dir is removed: no later agent can reattach
 		// to its plugins, so they are stopped, cleanly.
 		StopDriversOnShutdown: a.removeData,

@@ -197,6 +197,9 @@ type ClientConfig struct {
 	GC client.GCConfig
 	// DNS is the client { dns { } } block (config_dns.go).
 	DNS DNSConfig
+	// HostVolumes are the host_volume "NAME" { path, read_only } blocks
+	// (config_hostvolume.go), fingerprinted into the node.
+	HostVolumes map[string]*nomadlike.ClientHostVolumeConfig
 }
 
 // Reserved are the node resources held back for the host itself.

@@ -118,6 +118,7 @@ func checkCorpusWorks(t *testing.T, cfg *Config) {
 		{"client.network_interface", c.NetworkInterface, "eth0"},
 		{"client.meta", c.Meta["rack"], "r1"},
 		{"client.reserved.cpu", c.Reserved.CPU, 500},
+		{"client.host_volume", c.HostVolumes["mysql"].Path, "/tmp"},
 		{"acl.enabled", cfg.ACL.Enabled, true},
 		{"telemetry.prometheus_metrics", cfg.Telemetry.PrometheusMetrics, true},
 	} {

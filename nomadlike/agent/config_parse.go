@@ -163,6 +163,8 @@ type fileClient struct {
 	LogRetention             *fileLogRetention `hcl:"log_retention,block"`
 	// DNS interface (config_dns.go).
 	DNS *fileDNS `hcl:"dns,block"`
+	// Host volumes (issue #17, config_hostvolume.go).
+	HostVolumes []*fileHostVolume `hcl:"host_volume,block"`
 	// Remain holds meta and options, accepted both as blocks
 	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }),
 	// and Nomad's other client settings (clientNoEffect).
@@ -444,6 +446,8 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 	diags = append(diags, applyClientNomad(dst, c)...)   // Nomad compatibility (config_nomad_apply.go)
 	diags = append(diags, applyClientGC(dst, c)...)      // client GC, log retention (config_clientgc.go)
 	diags = append(diags, applyClientDNS(dst, c.DNS)...) // DNS interface (config_dns.go)
+	// Host volumes (issue #17, config_hostvolume.go).
+	diags = append(diags, applyHostVolumes(dst, c.HostVolumes)...)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {
 			dst  *int

@@ -216,7 +216,7 @@ func (c *Client) Start() error {
 		if err = c.restore(); err != nil {
 			return
 		}
-		c.wg.Add(6)
+		c.wg.Add(7) // the seven goroutines below, each ending with wg.Done
 		go func() {
 			defer c.wg.Done()
 			c.checks.Run(c.ctx)

@@ -54,6 +54,9 @@ type Config struct {
 	NetworkInterface string
 	// Reserved is held back for the host (client { reserved { ... } }).
 	Reserved *nomadlike.NodeReservedResources
+	// HostVolumes are the client's host_volume blocks by name, fingerprinted
+	// into Node.HostVolumes (issue #17).
+	HostVolumes map[string]*nomadlike.ClientHostVolumeConfig
 
 	// PluginDir holds third-party driver plugins (one executable each,
 	// named after its driver).

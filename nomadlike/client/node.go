@@ -45,6 +45,7 @@ func (c *Client) buildNode(id, secret string) (*nomadlike.Node, error) {
 		Drivers:               map[string]*nomadlike.DriverInfo{},
 		SchedulingEligibility: nomadlike.NodeSchedulingEligible,
 		Status:                nomadlike.NodeStatusReady,
+		HostVolumes:           c.hostVolumes(), // issue #17
 	}, nil
 }
 
@@ -113,4 +114,21 @@ func (c *Client) watchDrivers() {
 			}
 		}
 	}
+}
+
+// hostVolumes is a copy of the configured host volumes for the node, or nil.
+func (c *Client) hostVolumes() map[string]*nomadlike.ClientHostVolumeConfig {
+	if len(c.cfg.HostVolumes) == 0 {
+		return nil
+	}
+	out := make(map[string]*nomadlike.ClientHostVolumeConfig, len(c.cfg.HostVolumes))
+	for name, hv := range c.cfg.HostVolumes {
+		if hv == nil {
+			continue
+		}
+		v := *hv
+		v.Name = name
+		out[name] = &v
+	}
+	return out
 }

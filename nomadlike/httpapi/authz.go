@@ -463,7 +463,7 @@ func clientPathNeed(path string) (capability, allocID string, nodeWide bool) {
 		return acl.NamespaceCapabilityReadFS, parts[2], false
 	case len(parts) == 3 && parts[0] == "allocation":
 		switch parts[2] {
-		case "stats":
+		case "stats", "checks": // checks: service health checks (issue #13)
 			return acl.NamespaceCapabilityReadJob, parts[1], false
 		case "exec":
 			return acl.NamespaceCapabilityAllocExec, parts[1], false

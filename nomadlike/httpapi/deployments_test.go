@@ -140,10 +140,12 @@ func TestDeploymentsWithNomadAPI(t *testing.T) {
 	}
 
 	// A forced GC deletes the terminal deployments but the job's latest.
-	all, _, _ := c.Jobs().Deployments("dweb", false, nil)
-	if len(all) != 3 {
-		t.Fatalf("deployments before GC = %d, want 3 (versions 0, 1, 2)", len(all))
-	}
+	// The schedulers make each version's deployment when they process its
+	// evaluation, after the register returned.
+	waitUntil(t, "a deployment per version (0, 1, 2)", func() bool {
+		all, _, _ := c.Jobs().Deployments("dweb", false, nil)
+		return len(all) == 3
+	})
 	if _, err := s.ForceGC(context.Background()); err != nil {
 		t.Fatalf("ForceGC = %v", err)
 	}

@@ -87,6 +87,10 @@ func (h *Handler) jobRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jobNamespace(r, req.Job)
+	if err := checkHostVolumeACL(r, req.Job); err != nil { // host volumes (jobs_hostvolume.go)
+		writeError(w, err)
+		return
+	}
 	h.writeOp(w, r, func() (any, uint64, error) {
 		evalID, index, warnings, err := h.cfg.Server.RegisterJob(req.Job, req.EnforceIndex, req.JobModifyIndex)
 		if err != nil {
@@ -252,6 +256,10 @@ func (h *Handler) jobPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jobNamespace(r, req.Job)
+	if err := checkHostVolumeACL(r, req.Job); err != nil { // host volumes (jobs_hostvolume.go)
+		writeError(w, err)
+		return
+	}
 	h.writeOp(w, r, func() (any, uint64, error) {
 		srv := h.cfg.Server
 		resp, err := srv.PlanJob(req.Job, req.Diff)

@@ -70,6 +70,17 @@ var implemented = map[string]struct{ test, note string }{
 	"depends_on.job":       {"TestParseJobDependsOn (jobspec)", "nomadlike only; job level"},
 	"ephemeral_disk.size":  {"TestNeverOvercommits (scheduler)", "scheduled as disk"},
 
+	// Host volumes (issue #17).
+	"group.volume":             {"TestVolumeHostWriteAndReplacement (e2e)", "host volumes; type \"csi\" draws a warning"},
+	"volume.type":              {"TestHostVolumes (feasible)", "\"host\"; \"csi\" has no effect"},
+	"volume.source":            {"TestHostVolumePlacement (scheduler)", "a client host_volume name"},
+	"volume.read_only":         {"TestHostVolumes (feasible)", ""},
+	"volume.per_alloc":         {"TestHostVolumePerAlloc (scheduler)", ""},
+	"task.volume_mount":        {"TestVolumeHostWriteAndReplacement (e2e)", "exec and containerd mount; raw_exec gets NOMAD_HOST_VOLUME_<name>"},
+	"volume_mount.volume":      {"TestTaskMounts (allocrunner)", ""},
+	"volume_mount.destination": {"TestHostVolumeDestinationSymlink (exec)", ""},
+	"volume_mount.read_only":   {"TestHostVolumeReadOnly (exec)", "not enforced for raw_exec"},
+
 	"network.mode": {"TestPortsWithoutCollisions (scheduler)", `"host" only; another mode draws a warning`},
 	"network.port": {"TestPortsWithoutCollisions (scheduler)", ""},
 	"port.static":  {"TestFitPortsNoCollisionsAndDeterministic (rank)", ""},

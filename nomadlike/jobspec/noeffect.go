@@ -10,7 +10,7 @@ const (
 	reasonDisc    = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
 		"its heartbeats are marked lost and replaced"
 	reasonRender = "templates re-render whenever their data changes; a restart renders from the data already watched and fetches nothing again"
-	reasonVolume = "nomadlike mounts no host or CSI volumes"
+	reasonVolume = "nomadlike has host volumes only, without CSI or dynamic-volume access modes"
 	reasonDisk   = "a replacement allocation starts with an empty alloc/data directory"
 	reasonSecret = "nomadlike fetches no secrets: ${secret.NAME.KEY} stays unresolved"
 	reasonBridge = "nomadlike has host networking only: no network namespace is made for the group"
@@ -41,7 +41,12 @@ var noEffect = map[string]string{
 	"group.stop_after_client_disconnect": reasonDisc,
 	"group.prevent_reschedule_on_lost":   reasonDisc,
 	"group.migrate":                      reasonMigrate,
-	"group.volume":                       reasonVolume + ": the volume is not claimed",
+	"volume.sticky":                      reasonVolume + ": a replacement is placed wherever the host volume is",
+	"volume.attachment_mode":             reasonVolume,
+	"volume.access_mode":                 reasonVolume,
+	"volume.mount_options":               reasonVolume,
+	"volume_mount.propagation_mode":      "volume mounts are always private (rprivate)",
+	"volume_mount.selinux_label":         "nomadlike does not relabel volumes for SELinux",
 	"ephemeral_disk.sticky":              reasonDisk,
 	"ephemeral_disk.migrate":             reasonDisk,
 
@@ -71,7 +76,6 @@ var noEffect = map[string]string{
 	"check.notes":                   "check notes are not kept",
 	"service.on_update":             "set on_update on each check: the service-level default is not read",
 
-	"task.volume_mount":      reasonVolume + ": nothing is mounted",
 	"task.consul":            reasonConsul,
 	"task.vault":             reasonVault,
 	"identity.change_mode":   "the identity is not renewed: it changes only when the allocation is fetched again",

@@ -29,6 +29,9 @@ func (s *genericScheduler) placeOnNode(p reconcile.Placement) (*choice, *nomadli
 		s.cfg.Logger.Debug("system placement filtered", "node", node.ID, "reason", why)
 		return nil, nil
 	}
+	if ok, _ := feasible.HostVolumesFor(node, p.TaskGroup, p.Index); !ok { // per_alloc host volumes
+		return nil, nil
+	}
 	if check := feasible.JobChecks(s.job, p.TaskGroup, s.ctx); check != nil {
 		if ok, _ := check(node); !ok {
 			return nil, nil

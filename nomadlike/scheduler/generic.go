@@ -288,7 +288,7 @@ func (s *genericScheduler) place(places []reconcile.Placement, deferred map[stri
 		if p.NodeID != "" {
 			c, m = s.placeOnNode(p)
 		} else {
-			c, m = s.sel.selectNode(p.TaskGroup)
+			c, m = s.sel.selectNode(p.TaskGroup, p.Index)
 		}
 		if c == nil {
 			if prevStop != nil {

@@ -33,6 +33,7 @@ type groupState struct {
 	affinities []*nomadlike.Affinity
 	spreads    []*nomadlike.Spread
 	failed     *nomadlike.AllocMetric // first failure; later ones coalesce
+	perAlloc   bool                   // per_alloc host volumes: checked per placement index
 }
 
 // choice is a selected node with what it was granted.
@@ -48,6 +49,7 @@ func (s *selector) group(tg *nomadlike.TaskGroup) *groupState {
 	}
 	g := &groupState{tg: tg, ask: tg.ComparableResources(), affinities: rank.Affinities(s.job, tg)}
 	g.spreads = append(append([]*nomadlike.Spread(nil), s.job.Spreads...), tg.Spreads...)
+	g.perAlloc = feasible.HasPerAllocVolumes(tg)
 	g.base.NodesInPool = len(s.nodes)
 	g.base.NodesAvailable = map[string]int{}
 	for _, n := range s.nodes {
@@ -65,12 +67,12 @@ func (s *selector) group(tg *nomadlike.TaskGroup) *groupState {
 }
 
 // selectNode picks the best-scoring node among up to limit candidates that
-// pass the job checks and fit. It returns nil and the failure metric when
-// none fits.
-func (s *selector) selectNode(tg *nomadlike.TaskGroup) (*choice, *nomadlike.AllocMetric) {
+// pass the job checks and fit, for the allocation with the given index. It
+// returns nil and the failure metric when none fits.
+func (s *selector) selectNode(tg *nomadlike.TaskGroup, index int) (*choice, *nomadlike.AllocMetric) {
 	start := time.Now()
 	g := s.group(tg)
-	if g.failed != nil {
+	if g.failed != nil && !g.perAlloc {
 		// The cluster has not changed within this plan except by our own
 		// placements, so a group that did not fit once will not fit again.
 		g.failed.CoalescedFailures++
@@ -96,6 +98,12 @@ func (s *selector) selectNode(tg *nomadlike.TaskGroup) (*choice, *nomadlike.Allo
 		m.NodesEvaluated++
 		if jobCheck != nil {
 			if ok, why := jobCheck(node); !ok {
+				m.FilterNode("", why)
+				continue
+			}
+		}
+		if g.perAlloc {
+			if ok, why := feasible.HostVolumesFor(node, tg, index); !ok {
 				m.FilterNode("", why)
 				continue
 			}

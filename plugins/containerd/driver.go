@@ -62,6 +62,8 @@ func (d *Driver) Info() drivers.Info {
 			SendSignals: true,
 			Exec:        true,
 			FSIsolation: drivers.FSIsolationImage,
+			// Host volumes (issue #17).
+			MountConfigs: drivers.MountConfigSupportAll,
 		},
 	}
 }

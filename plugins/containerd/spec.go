@@ -168,7 +168,11 @@ func taskMounts(cfg *drivers.TaskConfig, tc *TaskConfig, hostsFile string, stage
 		}
 		mounts = append(mounts, specs.Mount{Type: typ, Source: src, Destination: m.Target, Options: opts})
 	}
-	return mounts, nil
+	vols, err := volumeMounts(cfg.Mounts) // host volumes (volumes.go)
+	if err != nil {
+		return nil, err
+	}
+	return append(mounts, vols...), nil
 }
 
 // bindSource returns the host path runc binds. A relative source is

@@ -70,6 +70,8 @@ func (d *Driver) Info() drivers.Info {
 			SendSignals: true,
 			Exec:        true,
 			FSIsolation: drivers.FSIsolationChroot,
+			// Host volumes (issue #17).
+			MountConfigs: drivers.MountConfigSupportAll,
 		},
 	}
 }

@@ -60,6 +60,11 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 	if err != nil {
 		return nil, err
 	}
+	vols, err := volumeBinds(cfg.Mounts) // host volumes (volumes.go)
+	if err != nil {
+		return nil, err
+	}
+	binds = append(binds, vols...)
 
 	d.mu.Lock()
 	if _, ok := d.tasks[cfg.ID]; ok {

@@ -86,6 +86,8 @@ func (d *Driver) Info() drivers.Info {
 			SendSignals: true,
 			Exec:        true,
 			FSIsolation: drivers.FSIsolationNone,
+			// Host volumes (issue #17).
+			MountConfigs: drivers.MountConfigSupportHostPath,
 		},
 	}
 }
@@ -184,7 +186,7 @@ func command(cfg *drivers.TaskConfig, name string, args []string) (*exec.Cmd, er
 	cmd := exec.Command(path, args...)
 	cmd.Args[0] = name
 	cmd.Dir = cfg.TaskDir.Dir
-	cmd.Env = envList(cfg.Env)
+	cmd.Env = envList(withVolumeEnv(cfg.Env, cfg.Mounts)) // host volumes (volumes.go)
 	if cfg.User != "" {
 		cred, err := credential(cfg.User)
 		if err != nil {

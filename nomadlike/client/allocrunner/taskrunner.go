@@ -590,6 +590,12 @@ func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
 	if err != nil {
 		return driverFailureEvent(err, true), false, err
 	}
+	if cfg.Mounts, err = taskMounts(tr.node(), alloc, task); err == nil { // host volumes (volumes.go)
+		err = checkMountSupport(d.Info(), cfg.Mounts)
+	}
+	if err != nil {
+		return driverFailureEvent(err, true), false, err
+	}
 	if err := d.ValidateTaskConfig(cfg.Config); err != nil {
 		return driverFailureEvent(fmt.Errorf("failed to validate task config: %w", err), true), false, err
 	}

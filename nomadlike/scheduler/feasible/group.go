@@ -32,6 +32,9 @@ func (c *Checker) Placeable(node *nomadlike.Node, job *nomadlike.Job, tg *nomadl
 	if ok, why := Drivers(node, tg); !ok {
 		return false, why
 	}
+	if ok, why := HostVolumes(node, tg); !ok { // host volumes (issue #17)
+		return false, why
+	}
 	for _, list := range groupConstraints(job, tg) {
 		for _, con := range list {
 			if ok, why := c.Constraint(node, con); !ok {
@@ -164,6 +167,7 @@ func ComputedClass(node *nomadlike.Node) string {
 	}
 	sort.Strings(drivers)
 	write(drivers...)
+	write(hostVolumeClass(node)...) // host volumes (issue #17); none for most nodes
 	return "v1:" + strconv.FormatUint(h.Sum64(), 16)
 }
 

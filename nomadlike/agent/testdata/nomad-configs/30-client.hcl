@@ -80,7 +80,7 @@ client {
   }
 
   host_volume "mysql" {
-    path      = "/opt/mysql/data"
+    path      = "/tmp"
     read_only = false
   }
 
