@@ -142,8 +142,9 @@ func TestDeploymentsWithNomadAPI(t *testing.T) {
 	// A forced GC deletes the terminal deployments but the job's latest.
 	// The schedulers make each version's deployment when they process its
 	// evaluation, after the register returned.
+	var all []*nomadapi.Deployment
 	waitUntil(t, "a deployment per version (0, 1, 2)", func() bool {
-		all, _, _ := c.Jobs().Deployments("dweb", false, nil)
+		all, _, _ = c.Jobs().Deployments("dweb", false, nil)
 		return len(all) == 3
 	})
 	if _, err := s.ForceGC(context.Background()); err != nil {
