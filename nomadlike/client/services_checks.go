@@ -16,11 +16,24 @@ type checkStatus struct {
 var _ services.CheckStatus = checkStatus{}
 
 // ServiceStatus is the aggregate status of service's checks in the
-// allocation: passing for a service without checks; critical while a
-// service with checks has no result yet (its checks have not started, or
-// one is still pending), so an instance is never passing before its checks
-// say so.
+// allocation, without the allocation: see AllocServiceStatus.
 func (s checkStatus) ServiceStatus(allocID, service string) string {
+	return s.status(allocID, nil, service)
+}
+
+// AllocServiceStatus is the aggregate status of service's checks in a:
+// passing for a service without checks; critical while a service with
+// checks has no result yet (its checks have not started, or one is still
+// pending), so an instance is never passing before its checks say so. It
+// must not take the allocation runner's lock: the runner calls the
+// services manager with it held.
+func (s checkStatus) AllocServiceStatus(a *nomadlike.Allocation, service string) string {
+	return s.status(a.ID, a, service)
+}
+
+// status is the aggregate status of service in allocation allocID (a, when
+// known, tells whether the service declares checks).
+func (s checkStatus) status(allocID string, a *nomadlike.Allocation, service string) string {
 	worst, seen := "", false
 	for _, st := range s.c.checks.ServiceStatuses(allocID) {
 		if st.Service != service || st.Removed {
@@ -32,20 +45,15 @@ func (s checkStatus) ServiceStatus(allocID, service string) string {
 	if seen {
 		return worst
 	}
-	if s.serviceHasChecks(allocID, service) {
+	if serviceHasChecks(a, service) {
 		return nomadlike.ServiceStatusCritical
 	}
 	return nomadlike.ServiceStatusPassing
 }
 
-// serviceHasChecks reports whether a service of the allocation's group (or
-// of one of its tasks) named service declares checks.
-func (s checkStatus) serviceHasChecks(allocID, service string) bool {
-	ar, ok := s.c.runner(allocID)
-	if !ok {
-		return false
-	}
-	a := ar.Alloc()
+// serviceHasChecks reports whether a service of a's group (or of one of
+// its tasks) named service declares checks.
+func serviceHasChecks(a *nomadlike.Allocation, service string) bool {
 	if a == nil || a.Job == nil {
 		return false
 	}

@@ -26,6 +26,13 @@ type CheckStatus interface {
 	ServiceStatus(allocID, service string) string
 }
 
+// AllocCheckStatus is a CheckStatus that is also given the allocation (as
+// the manager holds it), so that it need not look the allocation up: the
+// manager's callers may hold the allocation runner's lock.
+type AllocCheckStatus interface {
+	AllocServiceStatus(a *nomadlike.Allocation, service string) string
+}
+
 // noChecks is the CheckStatus of a client without a check runner.
 type noChecks struct{}
 
@@ -123,6 +130,9 @@ func (m *Manager) recomputeLocked(allocID string) {
 		return
 	}
 	status := func(service string) string { return m.cfg.Checks.ServiceStatus(allocID, service) }
+	if ac, ok := m.cfg.Checks.(AllocCheckStatus); ok {
+		status = func(service string) string { return ac.AllocServiceStatus(a, service) }
+	}
 	for _, r := range Registrations(a, m.cfg.Node(), status) {
 		m.desired[r.ID] = r
 	}
