@@ -89,6 +89,9 @@ type Capabilities struct {
 	SendSignals bool   `json:"SendSignals"`
 	Exec        bool   `json:"Exec"`
 	FSIsolation string `json:"FSIsolation"`
+	// NetIsolationModes lists the network isolation modes the driver
+	// supports (network.go); none means the host's network only.
+	NetIsolationModes []string `json:"NetIsolationModes,omitempty"`
 }
 
 // PluginConfig is the agent's configuration for a driver.
@@ -140,6 +143,9 @@ type TaskConfig struct {
 	Logs LogConfig `json:"Logs"`
 	// KillSignal is the task's kill_signal; empty means the driver's default (SIGINT as Nomad).
 	KillSignal string `json:"KillSignal"`
+	// NetworkIsolation is the allocation's network namespace (network.go);
+	// nil in host network mode.
+	NetworkIsolation *NetworkIsolation `json:"NetworkIsolation,omitempty"`
 }
 
 // Resources are the task's limits.
