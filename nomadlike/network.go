@@ -14,6 +14,10 @@ const (
 	NetworkModeCNIPrefix = "cni/"
 )
 
+// TaskEventHostNetwork tells that a task's driver (raw_exec) runs it in the
+// host's network although its group has a namespace of its own.
+const TaskEventHostNetwork = "Host Network"
+
 // DNSConfig is the resolver configuration of a group in its own network
 // namespace (network.dns), written to the tasks' /etc/resolv.conf.
 type DNSConfig struct {

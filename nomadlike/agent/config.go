@@ -195,6 +195,8 @@ type ClientConfig struct {
 	// the retention of their logs (log_retention), issue #14; zero values
 	// take client.GCConfig's defaults.
 	GC client.GCConfig
+	// Bridge is the bridge networking configuration (config_bridge.go).
+	Bridge ClientBridge
 }
 
 // Reserved are the node resources held back for the host itself.

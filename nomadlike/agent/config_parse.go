@@ -161,6 +161,15 @@ type fileClient struct {
 	GCParallelDestroys       *int              `hcl:"gc_parallel_destroys,optional"`
 	GCParallelDestroysRange  hcl.Range         `hcl:"gc_parallel_destroys,attr_range"`
 	LogRetention             *fileLogRetention `hcl:"log_retention,block"`
+	// Bridge networking (config_bridge.go).
+	CNIPath                  *string   `hcl:"cni_path,optional"`
+	CNIPathRange             hcl.Range `hcl:"cni_path,attr_range"`
+	CNIConfigDir             *string   `hcl:"cni_config_dir,optional"`
+	CNIConfigDirRange        hcl.Range `hcl:"cni_config_dir,attr_range"`
+	BridgeNetworkName        *string   `hcl:"bridge_network_name,optional"`
+	BridgeNetworkNameRange   hcl.Range `hcl:"bridge_network_name,attr_range"`
+	BridgeNetworkSubnet      *string   `hcl:"bridge_network_subnet,optional"`
+	BridgeNetworkSubnetRange hcl.Range `hcl:"bridge_network_subnet,attr_range"`
 	// Remain holds meta and options, accepted both as blocks
 	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }),
 	// and Nomad's other client settings (clientNoEffect).
@@ -439,8 +448,9 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 	if c.Artifact != nil {
 		diags = append(diags, applyArtifact(dst, c.Artifact)...)
 	}
-	diags = append(diags, applyClientNomad(dst, c)...) // Nomad compatibility (config_nomad_apply.go)
-	diags = append(diags, applyClientGC(dst, c)...)    // client GC, log retention (config_clientgc.go)
+	diags = append(diags, applyClientNomad(dst, c)...)  // Nomad compatibility (config_nomad_apply.go)
+	diags = append(diags, applyClientBridge(dst, c)...) // bridge networking (config_bridge.go)
+	diags = append(diags, applyClientGC(dst, c)...)     // client GC, log retention (config_clientgc.go)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {
 			dst  *int

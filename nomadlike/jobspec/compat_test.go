@@ -43,7 +43,7 @@ var implemented = map[string]struct{ test, note string }{
 	"group.restart":        {"TestRestartPolicyThenFail (allocrunner)", ""},
 	"group.reschedule":     {"TestRescheduleFailedAlloc (scheduler)", ""},
 	"group.ephemeral_disk": {"TestNeverOvercommits (scheduler)", "size only"},
-	"group.network":        {"TestPortsWithoutCollisions (scheduler)", "host mode only"},
+	"group.network":        {"TestPortsWithoutCollisions (scheduler)", ""},
 	"group.task":           {"TestRegisterAndRunBatch (client)", ""},
 	// nomadlike only: not in Nomad's job specification (job-spec/depends_on.md).
 	"group.depends_on":     {"TestPipelineAgent (e2e)", "nomadlike only; batch jobs"},
@@ -51,9 +51,19 @@ var implemented = map[string]struct{ test, note string }{
 	"depends_on.condition": {"TestDependsOnNeverEarly (scheduler)", "nomadlike only: success, failure or complete"},
 	"ephemeral_disk.size":  {"TestNeverOvercommits (scheduler)", "scheduled as disk"},
 
-	"network.mode": {"TestPortsWithoutCollisions (scheduler)", `"host" only; another mode draws a warning`},
+	"network.mode": {"TestBridgeExecTwoTasks (e2e)", `host, bridge, none and cni/NAME (client/network)`},
 	"network.port": {"TestPortsWithoutCollisions (scheduler)", ""},
 	"port.static":  {"TestFitPortsNoCollisionsAndDeterministic (rank)", ""},
+	// Bridge networking (nomadlike/client/network); host mode ignores these
+	// with a warning.
+	"network.hostname": {"TestBridgeExecTwoTasks (e2e)", "bridge, none and cni/NAME modes"},
+	"network.dns":      {"TestResolvConf (network)", "bridge, none and cni/NAME modes"},
+	"dns.servers":      {"TestResolvConf (network)", ""},
+	"dns.searches":     {"TestResolvConf (network)", ""},
+	"dns.options":      {"TestResolvConf (network)", ""},
+	"network.cni":      {"TestCNIArgs (network)", "passed as CNI_ARGS"},
+	"cni.args":         {"TestCNIArgs (network)", ""},
+	"port.to":          {"TestBridgeExecTwoTasks (e2e)", "mapped from the host port in bridge and cni/NAME modes (portmap)"},
 
 	"task.driver":           {"TestRegisterAndRunBatch (client)", "exec, raw_exec, containerd and plugins"},
 	"task.user":             {"TestUser (exec)", ""},

@@ -16,7 +16,6 @@ const (
 	reasonVolume = "nomadlike mounts no host or CSI volumes"
 	reasonDisk   = "a replacement allocation starts with an empty alloc/data directory"
 	reasonSecret = "nomadlike fetches no secrets: ${secret.NAME.KEY} stays unresolved"
-	reasonBridge = "nomadlike has host networking only: no network namespace is made for the group"
 )
 
 // noEffect names the items of Nomad's job specification that nomadlike
@@ -52,15 +51,10 @@ var noEffect = map[string]string{
 	"ephemeral_disk.sticky":              reasonDisk,
 	"ephemeral_disk.migrate":             reasonDisk,
 
-	"network.hostname": reasonBridge,
-	"network.dns":      reasonBridge,
-	"network.cni":      reasonBridge,
-	"network.mbits":    "bandwidth is not scheduled (Nomad deprecated mbits too)",
+	"network.mbits": "bandwidth is not scheduled (Nomad deprecated mbits too)",
 	"port.host_network": "nomadlike has no host networks: the port is on the node's " +
 		"fingerprinted address",
 	"port.ignore_collision": "ports are always checked for collisions",
-	"port.to": "nomadlike maps no ports (host networking only): the allocated host port does not " +
-		"forward to to, yet NOMAD_PORT_<label> names to",
 
 	"task.service":           reasonServices,
 	"task.shutdown_delay":    reasonShutdown,

@@ -60,6 +60,8 @@ func (d *Driver) Info() drivers.Info {
 			SendSignals: true,
 			Exec:        true,
 			FSIsolation: drivers.FSIsolationImage,
+			// Bridge networking: the container joins the allocation's namespace.
+			NetIsolationModes: netIsolationModes,
 		},
 	}
 }

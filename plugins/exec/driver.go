@@ -70,6 +70,8 @@ func (d *Driver) Info() drivers.Info {
 			SendSignals: true,
 			Exec:        true,
 			FSIsolation: drivers.FSIsolationChroot,
+			// Bridge networking: the task joins the allocation's namespace.
+			NetIsolationModes: netIsolationModes,
 		},
 	}
 }

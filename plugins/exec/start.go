@@ -60,6 +60,11 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 	if err != nil {
 		return nil, err
 	}
+	netns, hostname, netBinds, err := networkSetup(cfg, ps)
+	if err != nil {
+		return nil, err
+	}
+	binds = append(binds, netBinds...)
 
 	d.mu.Lock()
 	if _, ok := d.tasks[cfg.ID]; ok {
@@ -82,7 +87,8 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		Root:        cfg.TaskDir.Dir,
 		Binds:       binds,
 		HostIPC:     ts.ipcMode == modeHost,
-		Hostname:    taskHostname(cfg),
+		Hostname:    hostname,
+		NetNS:       netns,
 		NoPivotRoot: ps.noPivotRoot,
 		UID:         cred.uid,
 		GID:         cred.gid,

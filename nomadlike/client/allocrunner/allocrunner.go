@@ -43,6 +43,9 @@ type Config struct {
 	DestroyHooks []AllocDestroyHook
 	// Templates is what templates need to read Nomad data (tmplwatch).
 	Templates TemplateConfig
+	// Network makes the namespace of a group in bridge, none or cni/NAME
+	// mode (network.go); nil fails such allocations.
+	Network NetworkManager
 }
 
 // Task roles in the group's lifecycle.
@@ -81,6 +84,7 @@ type AllocRunner struct {
 	updater StateUpdater
 	logger  hclog.Logger
 	hooks   []any
+	netHook *networkHook // nil in host network mode
 
 	mu    sync.Mutex
 	alloc *nomadlike.Allocation
@@ -134,6 +138,10 @@ func New(cfg Config) (*AllocRunner, error) {
 		ar.hooks = append(ar.hooks, h)
 	}
 	ar.hooks = append(ar.hooks, allocDirHook{ad: ar.ad})
+	if n := groupNetwork(a, tg); n != nil {
+		ar.netHook = &networkHook{ar: ar, mgr: cfg.Network, net: n, node: cfg.Node}
+		ar.hooks = append(ar.hooks, ar.netHook)
+	}
 	if cfg.Restored == nil {
 		if err := cfg.DB.PutAlloc(a); err != nil {
 			return nil, fmt.Errorf("persist alloc %s: %w", a.ID, err)
@@ -149,6 +157,9 @@ func New(cfg Config) (*AllocRunner, error) {
 		trc := TaskRunnerConfig{
 			Alloc: a, Task: t, AllocDir: ar.ad, Drivers: cfg.Drivers, DB: cfg.DB, Node: cfg.Node,
 			Hooks: hooks, Logger: ar.logger, OnUpdate: ar.taskStateUpdated,
+		}
+		if ar.netHook != nil {
+			trc.Network = ar.netHook.result
 		}
 		if r := cfg.Restored; r != nil {
 			trc.State = r.TaskStates[t.Name]
@@ -187,6 +198,9 @@ func (ar *AllocRunner) clientAllocLocked() *nomadlike.Allocation {
 		a.TaskStates[name] = tr.State()
 	}
 	a.ClientStatus, a.ClientDescription = ClientStatus(a.TaskStates)
+	if st := ar.netHook.lastStatus(); st != nil {
+		a.NetworkStatus = st
+	}
 	return a
 }
 
@@ -519,6 +533,7 @@ func (ar *AllocRunner) killAndWait(trs []*TaskRunner, cause func() *nomadlike.Ta
 // same phases and simply finds the finished ones satisfied.
 func (ar *AllocRunner) Run() {
 	defer close(ar.waitCh)
+	defer ar.postrun()
 	for _, h := range ar.hooks {
 		if p, ok := h.(AllocPrerunHook); ok {
 			if err := p.Prerun(); err != nil {
