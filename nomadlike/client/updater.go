@@ -42,7 +42,8 @@ func (u *updater) AllocStateUpdated(a *nomadlike.Allocation) {
 	s := &nomadlike.Allocation{
 		ID: a.ID, NodeID: a.NodeID, JobID: a.JobID, Namespace: a.Namespace, TaskGroup: a.TaskGroup, Name: a.Name, EvalID: a.EvalID,
 		ClientStatus: a.ClientStatus, ClientDescription: a.ClientDescription, TaskStates: a.TaskStates,
-		ModifyTime: time.Now().UnixNano(),
+		NetworkStatus: a.NetworkStatus, // bridge networking
+		ModifyTime:    time.Now().UnixNano(),
 	}
 	u.mu.Lock()
 	u.pending[a.ID] = s
