@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -140,7 +142,7 @@ var chainRef = regexp.MustCompile(`\b(CNI-[A-Za-z0-9-]+|NOMAD-ADMIN)\b`)
 
 // leftovers lists what after has and before had not, beyond the bridge
 // itself and the shared chains.
-func leftovers(before, after hostNetState, bridge string) []string {
+func leftovers(before, after hostNetState, bridges ...string) []string {
 	var out []string
 	for n := range after.netns {
 		if !before.netns[n] {
@@ -148,7 +150,7 @@ func leftovers(before, after hostNetState, bridge string) []string {
 		}
 	}
 	for l := range after.links {
-		if !before.links[l] && l != bridge {
+		if !before.links[l] && !slices.Contains(bridges, l) {
 			out = append(out, "link "+l)
 		}
 	}
@@ -388,6 +390,120 @@ func waitNetworkStatus(ctx context.Context, t *testing.T, a *devAgent, allocID s
 		}
 		if !sleepCtx(ctx, 100*time.Millisecond) {
 			t.Fatalf("alloc %s: no network status reached the servers (%v)", allocID, err)
+		}
+	}
+}
+
+// noneAndCNIJob runs one group in mode none and one in a user CNI network.
+const noneAndCNIJob = `job "modes" {
+  type        = "service"
+  datacenters = ["*"]
+  group "isolated" {
+    network {
+      mode = "none"
+    }
+    task "links" {
+      driver = "exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "busybox ip -o link > /alloc/data/links.tmp; mv /alloc/data/links.tmp /alloc/data/links; exec sleep 3600"]
+      }
+      resources {
+        cpu    = 50
+        memory = 32
+      }
+    }
+  }
+  group "custom" {
+    network {
+      mode = "cni/nltest"
+      port "http" {
+        to = 8080
+      }
+      cni {
+        args = {
+          IgnoreUnknown = "true"
+        }
+      }
+    }
+    task "server" {
+      driver = "exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "mkdir -p /local/www && echo cni-ok > /local/www/index.html && exec busybox httpd -f -p 8080 -h /local/www"]
+      }
+      resources {
+        cpu    = 50
+        memory = 32
+      }
+    }
+  }
+}
+`
+
+// nltestConfList is a user network for mode cni/nltest: its own bridge
+// and range, with portmap.
+const nltestConfList = `{
+  "cniVersion": "1.0.0",
+  "name": "nltest",
+  "plugins": [
+    {"type": "loopback"},
+    {"type": "bridge", "bridge": "nltest0", "isGateway": true, "ipMasq": true,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.213.7.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+    {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true}
+  ]
+}`
+
+// TestBridgeNoneAndCNIModes: mode none gives the group a loopback only;
+// mode cni/NAME runs the user's conflist from cni_config_dir (its own
+// bridge), with the group's port mapped; both leave nothing after stop.
+func TestBridgeNoneAndCNIModes(t *testing.T) {
+	needBridge(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	before := captureHostNet(t)
+	confDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(confDir, "nltest.conflist"), []byte(nltestConfList), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", "nltest0").Run() })
+	a := startDevAgent(t, devAgentOptions{persistent: true, config: fmt.Sprintf("client {\n  cni_config_dir = %q\n}\n", confDir)}, "exec")
+	cleanupNetworks(t, a)
+
+	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("modes", noneAndCNIJob))
+	allocs := a.waitAllocs(ctx, "modes", "two running allocations", func(l []*nomadlike.AllocListStub) bool {
+		return len(l) == 2 && l[0].ClientStatus == nomadlike.AllocClientStatusRunning && l[1].ClientStatus == nomadlike.AllocClientStatusRunning
+	})
+	for _, stub := range allocs {
+		switch stub.TaskGroup {
+		case "isolated":
+			links := waitFile(ctx, t, filepath.Join(a.dataDir, "alloc", stub.ID, "alloc", "data", "links"))
+			if n := strings.Count(strings.TrimSpace(links), "\n") + 1; n != 1 || !strings.Contains(links, ": lo:") {
+				t.Errorf("links in mode none = %q, want the loopback only", links)
+			}
+		case "custom":
+			alloc, _, err := a.api().Allocations().Info(ctx, stub.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := alloc.AllocatedResources.Shared.Ports[0]
+			waitHTTP(ctx, t, "http://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(port.Value))+"/", "cni-ok")
+			waitNetworkStatus(ctx, t, a, stub.ID)
+			alloc, _, _ = a.api().Allocations().Info(ctx, stub.ID, nil)
+			if !strings.HasPrefix(alloc.NetworkStatus.Address, "10.213.7.") {
+				t.Errorf("cni/nltest address = %q, want one in 10.213.7.0/24", alloc.NetworkStatus.Address)
+			}
+		}
+	}
+
+	a.mustCLI(ctx, "job", "stop", "modes")
+	for {
+		left := leftovers(before, captureHostNet(t), network.DefaultBridgeName, "nltest0")
+		if len(left) == 0 {
+			break
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			t.Fatalf("after job stop these remain:\n%s", strings.Join(left, "\n"))
 		}
 	}
 }
