@@ -507,3 +507,92 @@ func TestBridgeNoneAndCNIModes(t *testing.T) {
 		}
 	}
 }
+
+// bridgeServeJob is one exec task serving on to = 8080 in bridge mode.
+const bridgeServeJob = `job "bridge-down" {
+  type        = "service"
+  datacenters = ["*"]
+  group "web" {
+    network {
+      mode = "bridge"
+      port "http" {
+        to = 8080
+      }
+    }
+    task "server" {
+      driver = "exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "mkdir -p /local/www && echo down-ok > /local/www/index.html && exec busybox httpd -f -p 8080 -h /local/www"]
+      }
+      resources {
+        cpu    = 50
+        memory = 32
+      }
+    }
+  }
+}
+`
+
+// TestBridgeStoppedWhileAgentDown: the client agent is SIGKILLed while a
+// bridge-mode allocation runs (its namespace, veth and rules stay, as its
+// tasks do), the job is purged meanwhile, and the restarted client removes
+// all of it: nothing of the allocation remains on the host.
+func TestBridgeStoppedWhileAgentDown(t *testing.T) {
+	needBridge(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	before := captureHostNet(t)
+	c := newFaultCluster(t, clusterOptions{servers: 1, clients: 1})
+	client := c.clients[0]
+	t.Cleanup(func() {
+		c.cleanup()
+		m, err := network.NewManager(network.Config{StateDir: filepath.Join(client.dataDir, "client", "network")}, hclog.NewNullLogger())
+		if err == nil {
+			err = m.Reconcile(context.Background(), func(string) bool { return false })
+		}
+		if err != nil {
+			t.Errorf("cleanup networks: %v", err)
+		}
+	})
+	addr := "-address=http://" + c.servers[0].HTTPAddr()
+	jobPath := filepath.Join(t.TempDir(), "job.nomad.hcl")
+	if err := os.WriteFile(jobPath, []byte(bridgeServeJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runCLI(ctx, t, "job", "run", "-detach", addr, jobPath); code != 0 {
+		t.Fatalf("job run = %d\n%s", code, out)
+	}
+	var alloc *nomadlike.Allocation
+	c.waitFor(90*time.Second, "a running bridge allocation", func() bool {
+		stubs, _, err := c.api().Jobs().Allocations(ctx, "bridge-down", false, nil)
+		if err != nil || len(stubs) != 1 || stubs[0].ClientStatus != nomadlike.AllocClientStatusRunning {
+			return false
+		}
+		alloc, _, err = c.api().Allocations().Info(ctx, stubs[0].ID, nil)
+		return err == nil
+	})
+	hostPort := strconv.Itoa(alloc.AllocatedResources.Shared.Ports[0].Value)
+	waitHTTP(ctx, t, "http://127.0.0.1:"+hostPort+"/", "down-ok")
+
+	client.Kill()
+	if _, err := client.Wait(ctx); err != nil {
+		t.Fatalf("wait for the killed client: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(network.DefaultNetnsDir, alloc.ID)); err != nil {
+		t.Fatalf("the namespace should outlive the killed agent: %v", err)
+	}
+	if code, out := runCLI(ctx, t, "job", "stop", "-purge", "-detach", addr, "bridge-down"); code != 0 {
+		t.Fatalf("job stop = %d\n%s", code, out)
+	}
+	client.Start()
+	for {
+		left := leftovers(before, captureHostNet(t), network.DefaultBridgeName)
+		if len(left) == 0 {
+			break
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			t.Fatalf("after the restarted client caught up these remain:\n%s", strings.Join(left, "\n"))
+		}
+	}
+}
