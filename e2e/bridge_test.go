@@ -192,13 +192,13 @@ func needBridge(t *testing.T) {
 	}
 }
 
-// cleanupNetworks kills the agent (and its tasks), then removes whatever
-// namespace its client recorded, before the data dir goes: a failed test
-// leaks nothing.
-func cleanupNetworks(t *testing.T, a *devAgent) {
+// cleanupNetworks registers a cleanup that kills the agents (and their
+// tasks), then removes whatever namespace the client with dataDir recorded,
+// before the data dir goes: a failed test leaks nothing.
+func cleanupNetworks(t *testing.T, kill func(), dataDir string) {
 	t.Cleanup(func() {
-		a.stopAll()
-		m, err := network.NewManager(network.Config{StateDir: filepath.Join(a.dataDir, "client", "network")}, hclog.NewNullLogger())
+		kill()
+		m, err := network.NewManager(network.Config{StateDir: filepath.Join(dataDir, "client", "network")}, hclog.NewNullLogger())
 		if err != nil {
 			t.Errorf("cleanup networks: %v", err)
 			return
@@ -266,7 +266,7 @@ func TestBridgeExecTwoTasks(t *testing.T) {
 	defer cancel()
 	before := captureHostNet(t)
 	a := startDevAgent(t, devAgentOptions{persistent: true}, "exec", "raw_exec")
-	cleanupNetworks(t, a)
+	cleanupNetworks(t, a.stopAll, a.dataDir)
 
 	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("bridge", bridgeJob))
 	stub := a.waitOneAlloc(ctx, "bridge", nomadlike.AllocClientStatusRunning, nomadlike.AllocClientStatusFailed)
@@ -468,7 +468,7 @@ func TestBridgeNoneAndCNIModes(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", "nltest0").Run() })
 	a := startDevAgent(t, devAgentOptions{persistent: true, config: fmt.Sprintf("client {\n  cni_config_dir = %q\n}\n", confDir)}, "exec")
-	cleanupNetworks(t, a)
+	cleanupNetworks(t, a.stopAll, a.dataDir)
 
 	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("modes", noneAndCNIJob))
 	allocs := a.waitAllocs(ctx, "modes", "two running allocations", func(l []*nomadlike.AllocListStub) bool {
@@ -545,16 +545,7 @@ func TestBridgeStoppedWhileAgentDown(t *testing.T) {
 	before := captureHostNet(t)
 	c := newFaultCluster(t, clusterOptions{servers: 1, clients: 1})
 	client := c.clients[0]
-	t.Cleanup(func() {
-		c.cleanup()
-		m, err := network.NewManager(network.Config{StateDir: filepath.Join(client.dataDir, "client", "network")}, hclog.NewNullLogger())
-		if err == nil {
-			err = m.Reconcile(context.Background(), func(string) bool { return false })
-		}
-		if err != nil {
-			t.Errorf("cleanup networks: %v", err)
-		}
-	})
+	cleanupNetworks(t, c.cleanup, client.dataDir)
 	addr := "-address=http://" + c.servers[0].HTTPAddr()
 	jobPath := filepath.Join(t.TempDir(), "job.nomad.hcl")
 	if err := os.WriteFile(jobPath, []byte(bridgeServeJob), 0o644); err != nil {
