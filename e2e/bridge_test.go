@@ -172,6 +172,21 @@ func leftovers(before, after hostNetState, bridges ...string) []string {
 	return out
 }
 
+// waitNoLeftovers waits until the host has nothing of bridge networking
+// that it had not before but the named bridges and the shared chains.
+func waitNoLeftovers(ctx context.Context, t *testing.T, before hostNetState, bridges ...string) {
+	t.Helper()
+	for {
+		left := leftovers(before, captureHostNet(t), bridges...)
+		if len(left) == 0 {
+			return
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			t.Fatalf("these remain on the host:\n%s", strings.Join(left, "\n"))
+		}
+	}
+}
+
 func needBridge(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
@@ -364,16 +379,7 @@ func TestBridgeExecTwoTasks(t *testing.T) {
 	})
 
 	a.mustCLI(ctx, "job", "stop", "bridge")
-	var left []string
-	for {
-		left = leftovers(before, captureHostNet(t), network.DefaultBridgeName)
-		if len(left) == 0 {
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("after job stop these remain:\n%s", strings.Join(left, "\n"))
-		}
-	}
+	waitNoLeftovers(ctx, t, before, network.DefaultBridgeName)
 	if _, err := httpGet(ctx, "http://"+net.JoinHostPort("127.0.0.1", hostPort)+"/"); err == nil {
 		t.Errorf("the host port still answers after the job stopped")
 	}
@@ -497,15 +503,7 @@ func TestBridgeNoneAndCNIModes(t *testing.T) {
 	}
 
 	a.mustCLI(ctx, "job", "stop", "modes")
-	for {
-		left := leftovers(before, captureHostNet(t), network.DefaultBridgeName, "nltest0")
-		if len(left) == 0 {
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("after job stop these remain:\n%s", strings.Join(left, "\n"))
-		}
-	}
+	waitNoLeftovers(ctx, t, before, network.DefaultBridgeName, "nltest0")
 }
 
 // bridgeServeJob is one exec task serving on to = 8080 in bridge mode.
@@ -577,13 +575,48 @@ func TestBridgeStoppedWhileAgentDown(t *testing.T) {
 		t.Fatalf("job stop = %d\n%s", code, out)
 	}
 	client.Start()
-	for {
-		left := leftovers(before, captureHostNet(t), network.DefaultBridgeName)
-		if len(left) == 0 {
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("after the restarted client caught up these remain:\n%s", strings.Join(left, "\n"))
-		}
+	waitNoLeftovers(ctx, t, before, network.DefaultBridgeName)
+}
+
+// TestBridgeContainerd: a containerd task of a bridge-mode group runs in
+// the allocation's namespace (OCI network namespace path), with its
+// hostname and resolv.conf, and is reached on the mapped host port; the
+// job's stop leaves nothing.
+func TestBridgeContainerd(t *testing.T) {
+	needBridge(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	before := captureHostNet(t)
+	e := startContainerdEnv(t, "DEBUG")
+	a := e.agent
+	cleanupNetworks(t, a.stopAll, a.dataDir)
+
+	job := e.job("ctr-bridge", "service", `        command = "sh"
+        args    = ["-c", "echo host=$(hostname); cat /etc/resolv.conf; mkdir -p /tmp/w && echo ctrd-ok > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w"]`, "")
+	job = strings.Replace(job, `group "g" {`, `group "g" {
+    network {
+      mode     = "bridge"
+      hostname = "ctr-web"
+      dns {
+        servers = ["192.0.2.1"]
+      }
+      port "http" {
+        to = 8080
+      }
+    }`, 1)
+	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("ctr-bridge", job))
+	stub := a.waitOneAlloc(ctx, "ctr-bridge", nomadlike.AllocClientStatusRunning)
+	logs := a.waitLogs(ctx, stub.ID, "nameserver 192.0.2.1")
+	if !strings.Contains(logs, "host=ctr-web") {
+		t.Errorf("container output = %q, want its hostname ctr-web", logs)
 	}
+	alloc, _, err := a.api().Allocations().Info(ctx, stub.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := strconv.Itoa(alloc.AllocatedResources.Shared.Ports[0].Value)
+	waitHTTP(ctx, t, "http://127.0.0.1:"+hostPort+"/", "ctrd-ok")
+
+	a.mustCLI(ctx, "job", "stop", "ctr-bridge")
+	waitNoLeftovers(ctx, t, before, network.DefaultBridgeName)
 }
