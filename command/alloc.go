@@ -99,6 +99,7 @@ func formatAllocStatus(w io.Writer, a *nomadlike.Allocation, verbose bool, now t
 			[2]string{"Create Index", fmt.Sprint(a.CreateIndex)}, [2]string{"Modify Index", fmt.Sprint(a.ModifyIndex)})
 	}
 	kv(w, pairs)
+	formatAllocNetwork(w, a) // bridge networking (alloc_network.go)
 
 	var group *nomadlike.TaskGroup
 	if a.Job != nil {

@@ -98,6 +98,9 @@ type Capabilities struct {
 	// MountConfigs says how the driver honours TaskConfig.Mounts
 	// (MountConfigSupport*, mounts.go); empty: as MountConfigSupportNone.
 	MountConfigs string `json:"MountConfigs,omitempty"`
+	// NetIsolationModes lists the network isolation modes the driver
+	// supports (network.go); none means the host's network only.
+	NetIsolationModes []string `json:"NetIsolationModes,omitempty"`
 }
 
 // PluginConfig is the agent's configuration for a driver.
@@ -153,6 +156,9 @@ type TaskConfig struct {
 	// (mounts.go); only sent to drivers whose Capabilities.MountConfigs is
 	// MountConfigSupportAll or MountConfigSupportHostPath.
 	Mounts []MountConfig `json:"Mounts,omitempty"`
+	// NetworkIsolation is the allocation's network namespace (network.go);
+	// nil in host network mode.
+	NetworkIsolation *NetworkIsolation `json:"NetworkIsolation,omitempty"`
 }
 
 // Resources are the task's limits.

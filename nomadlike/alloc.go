@@ -51,10 +51,13 @@ type Allocation struct {
 	ClientStatus       string                `json:"ClientStatus"`
 	ClientDescription  string                `json:"ClientDescription"`
 	TaskStates         map[string]*TaskState `json:"TaskStates"`
-	PreviousAllocation string                `json:"PreviousAllocation"`
-	NextAllocation     string                `json:"NextAllocation"`
-	RescheduleTracker  *RescheduleTracker    `json:"RescheduleTracker"`
-	FollowupEvalID     string                `json:"FollowupEvalID"`
+	// NetworkStatus is the group's own network namespace as the client
+	// made it (bridge, none, cni/NAME); nil in host mode.
+	NetworkStatus      *AllocNetworkStatus `json:"NetworkStatus"`
+	PreviousAllocation string              `json:"PreviousAllocation"`
+	NextAllocation     string              `json:"NextAllocation"`
+	RescheduleTracker  *RescheduleTracker  `json:"RescheduleTracker"`
+	FollowupEvalID     string              `json:"FollowupEvalID"`
 	// SignedIdentities holds each task's workload identity JWT (task name
 	// -> token). Never stored: the servers sign them into the allocations
 	// a client fetches (POST /v1/client/allocations/fetch).

@@ -187,6 +187,8 @@ func (n *NetworkResource) Copy() *NetworkResource {
 	if n.DynamicPorts != nil {
 		c.DynamicPorts = append([]Port(nil), n.DynamicPorts...)
 	}
+	c.DNS = n.DNS.Copy()
+	c.CNI = n.CNI.Copy()
 	return &c
 }
 
@@ -248,6 +250,7 @@ func (a *Allocation) Copy() *Allocation {
 		c.AllocatedResources = ar
 	}
 	c.Metrics = copyPtr(a.Metrics)
+	c.NetworkStatus = a.NetworkStatus.Copy()
 	if a.DeploymentStatus != nil {
 		ds := *a.DeploymentStatus
 		if ds.Healthy != nil {

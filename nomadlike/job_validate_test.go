@@ -61,6 +61,26 @@ func TestJobValidate(t *testing.T) {
 		{name: "template wait min above max", mutate: func(j *nomadlike.Job) {
 			j.TaskGroups[0].Tasks[0].Templates = []*nomadlike.Template{{EmbeddedTmpl: "x", DestPath: "local/x", ChangeMode: "noop", Wait: &nomadlike.WaitConfig{Min: 2 * time.Second, Max: time.Second}}}
 		}, want: []string{"TaskGroups[web].Tasks[app].Templates[0].Wait.Min"}},
+		// Bridge networking: what a group's own namespace is given.
+		{name: "network dns server not an IP", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Networks[0].Mode = "bridge"
+			j.TaskGroups[0].Networks[0].DNS = &nomadlike.DNSConfig{Servers: []string{"dns.example.com"}}
+		}, want: []string{`TaskGroups[web].Networks[0].DNS.Servers[0]: "dns.example.com" is not an IP address`}},
+		{name: "network hostname invalid", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Networks[0].Mode = "bridge"
+			j.TaskGroups[0].Networks[0].Hostname = "web_1"
+		}, want: []string{`TaskGroups[web].Networks[0].Hostname: "web_1" is not a valid hostname`}},
+		{name: "network hostname interpolated on the client", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Networks[0].Mode = "bridge"
+			j.TaskGroups[0].Networks[0].Hostname = "web-${NOMAD_ALLOC_INDEX}"
+		}},
+		{name: "network cni arg with separator", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Networks[0].Mode = "cni/mynet"
+			j.TaskGroups[0].Networks[0].CNI = &nomadlike.CNIConfig{Args: map[string]string{"a;b": "1"}}
+		}, want: []string{"TaskGroups[web].Networks[0].CNI.Args[a;b]"}},
+		{name: "network mode unknown", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Networks[0].Mode = "macvlan"
+		}, want: []string{`TaskGroups[web].Networks[0].Mode: unknown network mode "macvlan"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

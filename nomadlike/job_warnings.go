@@ -43,7 +43,7 @@ func (j *Job) IgnoredFields() []FieldError {
 			ignored(gv.at("EphemeralDisk"), "Sticky", d.Sticky)
 			ignored(gv.at("EphemeralDisk"), "Migrate", d.Migrate)
 		}
-		ignoredNetworks(gv, tg.Networks, ignored)
+		ignoredNetworks(gv, tg.Networks, true, ignored)
 		for _, t := range tg.Tasks {
 			if t != nil {
 				t.ignoredFields(gv.item("Tasks", t.Name), ignored)
@@ -53,18 +53,23 @@ func (j *Job) IgnoredFields() []FieldError {
 	return out
 }
 
-func ignoredNetworks(v validator, nets []*NetworkResource, ignored func(validator, string, bool)) {
+func ignoredNetworks(v validator, nets []*NetworkResource, group bool, ignored func(validator, string, bool)) {
 	for i, n := range nets {
 		if n == nil {
 			continue
 		}
 		nv := v.item("Networks", fmt.Sprint(i))
-		ignored(nv, "Hostname", n.Hostname != "")
+		// hostname, dns, cni and to act only in a group network of its own
+		// namespace; a task's network and host mode ignore them.
+		noEff := !group || !IsolatedMode(n.Mode)
+		ignored(nv, "Hostname", noEff && n.Hostname != "")
+		ignored(nv, "DNS", noEff && n.DNS != nil)
+		ignored(nv, "CNI", noEff && n.CNI != nil)
 		ignored(nv, "MBits", n.MBits != 0)
 		for _, p := range append(append([]Port(nil), n.ReservedPorts...), n.DynamicPorts...) {
 			pv := nv.item("Ports", p.Label)
 			ignored(pv, "HostNetwork", p.HostNetwork != "" && p.HostNetwork != "default")
-			ignored(pv, "To", p.To != 0)
+			ignored(pv, "To", noEff && p.To != 0)
 		}
 	}
 }
@@ -77,7 +82,7 @@ func (t *Task) ignoredFields(v validator, ignored func(validator, string, bool))
 	}
 	if r := t.Resources; r != nil {
 		ignored(v.at("Resources"), "Cores", r.Cores != 0)
-		ignoredNetworks(v.at("Resources"), r.Networks, ignored)
+		ignoredNetworks(v.at("Resources"), r.Networks, false, ignored)
 	}
 	if rp := t.RestartPolicy; rp != nil {
 		ignored(v.at("RestartPolicy"), "RenderTemplates", rp.RenderTemplates)
@@ -97,8 +102,8 @@ func (j *Job) CheckWarnings() []FieldError {
 		}
 		gv := v.item("TaskGroups", tg.Name)
 		for i, n := range tg.Networks {
-			if n != nil && n.Mode != "" && n.Mode != "host" {
-				gv.item("Networks", fmt.Sprint(i)).fail("Mode", "mode %q %s: host networking only", n.Mode, NoEffect)
+			if n != nil && n.Mode == NetworkModeNone && len(n.Ports()) > 0 {
+				gv.item("Networks", fmt.Sprint(i)).fail("Mode", `mode "none" has only a loopback interface: its ports are reserved on the host but nothing forwards them`)
 			}
 		}
 		logMB := 0

@@ -45,7 +45,7 @@ func TestJobWarnings(t *testing.T) {
 		}},
 		{name: "checks Nomad does not make", change: func(j *nomadlike.Job) {
 			tg := j.TaskGroups[0]
-			tg.Networks[0].Mode = "bridge"
+			tg.Networks[0].Mode = "none"
 			tg.EphemeralDisk.SizeMB = 10
 			tg.Tasks[0].LogConfig = &nomadlike.LogConfig{MaxFiles: 2, MaxFileSizeMB: 10}
 			tg.Tasks[0].Artifacts = []*nomadlike.TaskArtifact{
@@ -53,11 +53,26 @@ func TestJobWarnings(t *testing.T) {
 				{GetterSource: "git::https://example.com/r.git", RelativeDest: "../other/local", GetterOptions: map[string]string{"ref": "v1", "checksum": "md5:00"}},
 			}
 		}, want: []string{
-			`TaskGroups[web].Networks[0].Mode: mode "bridge" has no effect in nomadlike: host networking only`,
+			`TaskGroups[web].Networks[0].Mode: mode "none" has only a loopback interface: its ports are reserved on the host but nothing forwards them`,
 			`TaskGroups[web].Tasks[app].Artifacts[1].RelativeDest: "../other/local" is outside the task directory and the shared alloc directory: the client refuses to fetch into it`,
 			`TaskGroups[web].Tasks[app].Artifacts[1].GetterSource: source scheme "git" is not supported: the client fetches http, https and file sources only, and fails the task`,
 			`TaskGroups[web].Tasks[app].Artifacts[1].GetterOptions[ref]: option "ref" has no effect in nomadlike: only checksum and archive are read`,
 			"TaskGroups[web].EphemeralDisk.SizeMB: 10 MB is less than the 20 MB the tasks' logs may use",
+		}},
+		{name: "bridge network acts on hostname, dns and to", change: func(j *nomadlike.Job) {
+			n := j.TaskGroups[0].Networks[0]
+			n.Mode = "bridge"
+			n.Hostname = "web"
+			n.DNS = &nomadlike.DNSConfig{Servers: []string{"1.1.1.1"}}
+			n.DynamicPorts[0].To = 8080
+		}},
+		{name: "host network ignores hostname, dns and to", change: func(j *nomadlike.Job) {
+			n := j.TaskGroups[0].Networks[0]
+			n.DNS = &nomadlike.DNSConfig{Servers: []string{"1.1.1.1"}}
+			n.DynamicPorts[0].To = 8080
+		}, want: []string{
+			"TaskGroups[web].Networks[0].DNS: has no effect in nomadlike",
+			"TaskGroups[web].Networks[0].Ports[http].To: has no effect in nomadlike",
 		}},
 	}
 	for _, tc := range cases {

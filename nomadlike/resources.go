@@ -35,6 +35,10 @@ type NetworkResource struct {
 	MBits         int    `json:"MBits"`
 	ReservedPorts []Port `json:"ReservedPorts"`
 	DynamicPorts  []Port `json:"DynamicPorts"`
+	// DNS and CNI apply to an isolated group network (bridge, none,
+	// cni/NAME); see network.go.
+	DNS *DNSConfig `json:"DNS"`
+	CNI *CNIConfig `json:"CNI"`
 }
 
 // Port is a labelled port: static when in ReservedPorts, assigned by the
@@ -142,6 +146,7 @@ func validateNetworks(v validator, field string, nets []*NetworkResource) {
 		if n.MBits < 0 {
 			nv.fail("MBits", "must be >= 0")
 		}
+		validateNetworkExtras(nv, n)
 		for _, p := range n.ReservedPorts {
 			pv := nv.item("ReservedPorts", p.Label)
 			checkPortLabel(pv, p.Label, labels)

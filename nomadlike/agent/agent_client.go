@@ -58,6 +58,9 @@ func startClient(a *Agent) (clientRole, error) {
 		Artifact:     c.Client.Artifact,
 		GC:           c.Client.GC,
 		HostVolumes:  c.Client.HostVolumes, // host volumes (issue #17)
+		// Bridge networking (config_bridge.go).
+		CNIPath: c.Client.Bridge.CNIPath, CNIConfigDir: c.Client.Bridge.CNIConfigDir,
+		BridgeName: c.Client.Bridge.BridgeName, BridgeSubnet: c.Client.Bridge.BridgeSubnet,
 		// A dev agent's data dir is removed: no later agent can reattach
 		// to its plugins, so they are stopped, cleanly.
 		StopDriversOnShutdown: a.removeData,

@@ -200,6 +200,8 @@ type ClientConfig struct {
 	// HostVolumes are the host_volume "NAME" { path, read_only } blocks
 	// (config_hostvolume.go), fingerprinted into the node.
 	HostVolumes map[string]*nomadlike.ClientHostVolumeConfig
+	// Bridge is the bridge networking configuration (config_bridge.go).
+	Bridge ClientBridge
 }
 
 // Reserved are the node resources held back for the host itself.

@@ -36,7 +36,7 @@ const (
 	whyServerGC   = "nomadlike deletes expired ACL tokens one hour after they expire; the threshold is fixed"
 	whyRaftTuning = "nomadlike's raft settings are fixed"
 	whyEnterprise = "a Nomad Enterprise feature nomadlike does not have"
-	whyNetworking = "nomadlike has no bridge or CNI networking: tasks use the host network"
+	whyNetworking = "nomadlike has no host networks: ports are on the node's fingerprinted address"
 	whyResources  = "nomadlike fingerprints the host's resources; only reserved { } changes what it offers"
 )
 
@@ -118,12 +118,8 @@ var clientNoEffect = map[string]noEffect{
 	"max_dynamic_port":                   {kind: attr, why: "dynamic ports come from the fixed range 20000-32000"},
 	"max_kill_timeout":                   {kind: attr, why: "the client does not cap a task's kill_timeout"},
 	"disable_remote_exec":                {kind: attr, why: "`alloc exec` is governed by ACLs only"},
-	"cni_path":                           {kind: attr, why: whyNetworking},
-	"cni_config_dir":                     {kind: attr, why: whyNetworking},
-	"bridge_network_name":                {kind: attr, why: whyNetworking},
-	"bridge_network_subnet":              {kind: attr, why: whyNetworking},
-	"bridge_network_subnet_ipv6":         {kind: attr, why: whyNetworking},
-	"bridge_network_hairpin_mode":        {kind: attr, why: whyNetworking},
+	"bridge_network_subnet_ipv6":         {kind: attr, why: "the bridge network is IPv4 only"},
+	"bridge_network_hairpin_mode":        {kind: attr, why: "hairpin mode is always on for the bridge network"},
 	"host_network":                       {kind: block, labels: 1, why: whyNetworking},
 	"bind_wildcard_default_host_network": {kind: attr, why: whyNetworking},
 	"gc_volumes_on_node_gc":              {kind: attr, why: "nomadlike has no dynamic host volumes"},

@@ -165,6 +165,15 @@ type fileClient struct {
 	DNS *fileDNS `hcl:"dns,block"`
 	// Host volumes (issue #17, config_hostvolume.go).
 	HostVolumes []*fileHostVolume `hcl:"host_volume,block"`
+	// Bridge networking (config_bridge.go).
+	CNIPath                  *string   `hcl:"cni_path,optional"`
+	CNIPathRange             hcl.Range `hcl:"cni_path,attr_range"`
+	CNIConfigDir             *string   `hcl:"cni_config_dir,optional"`
+	CNIConfigDirRange        hcl.Range `hcl:"cni_config_dir,attr_range"`
+	BridgeNetworkName        *string   `hcl:"bridge_network_name,optional"`
+	BridgeNetworkNameRange   hcl.Range `hcl:"bridge_network_name,attr_range"`
+	BridgeNetworkSubnet      *string   `hcl:"bridge_network_subnet,optional"`
+	BridgeNetworkSubnetRange hcl.Range `hcl:"bridge_network_subnet,attr_range"`
 	// Remain holds meta and options, accepted both as blocks
 	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }),
 	// and Nomad's other client settings (clientNoEffect).
@@ -448,6 +457,7 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 	diags = append(diags, applyClientDNS(dst, c.DNS)...) // DNS interface (config_dns.go)
 	// Host volumes (issue #17, config_hostvolume.go).
 	diags = append(diags, applyHostVolumes(dst, c.HostVolumes)...)
+	diags = append(diags, applyClientBridge(dst, c)...) // bridge networking (config_bridge.go)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {
 			dst  *int

@@ -20,6 +20,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
+	"github.com/nomadlike/nomadlike/nomadlike/client/network"
 	"github.com/nomadlike/nomadlike/nomadlike/client/services"
 )
 
@@ -39,6 +40,7 @@ type Client struct {
 	// services registers the allocations' services (services_hook.go);
 	// nil when the servers' API has no catalog.
 	services *services.Manager
+	network  *network.Manager // bridge networking
 
 	nodeMu sync.RWMutex
 	node   *nomadlike.Node
@@ -122,6 +124,14 @@ func New(cfg Config) (*Client, error) {
 	c.updates = newUpdater(cfg.Servers, secret, cfg.MinRetryInterval, cfg.MaxRetryInterval, c.logger)
 	c.services = c.newServiceManager(secret) // service registration (services_hook.go)
 	c.wireChecksToServices()                 // instances follow their checks (services_checks.go)
+	if c.network, err = network.NewManager(network.Config{
+		StateDir: filepath.Join(cfg.DataDir, "client", "network"),
+		CNIPath:  cfg.CNIPath, CNIConfigDir: cfg.CNIConfigDir,
+		BridgeName: cfg.BridgeName, BridgeSubnet: cfg.BridgeSubnet,
+	}, c.logger); err != nil {
+		db.Close()
+		return nil, err
+	}
 
 	launcher := cfg.DriverLauncher
 	if launcher == nil {
@@ -262,7 +272,23 @@ func (c *Client) restore() error {
 		go ar.Run()
 		c.logger.Info("restored allocation", "alloc_id", st.Alloc.ID)
 	}
+	c.reconcileNetworks()
 	return nil
+}
+
+// reconcileNetworks removes the network namespaces a previous agent left
+// for allocations this one does not run (it died before their teardown).
+func (c *Client) reconcileNetworks() {
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Minute)
+	defer cancel()
+	err := c.network.Reconcile(ctx, func(allocID string) bool {
+		c.runnersMu.RLock()
+		defer c.runnersMu.RUnlock()
+		return c.runners[allocID] != nil
+	})
+	if err != nil {
+		c.logger.Error("remove leftover network namespaces", "error", err)
+	}
 }
 
 func (c *Client) newRunner(a *nomadlike.Allocation, restored *localstate.AllocState) (*allocrunner.AllocRunner, error) {
@@ -272,6 +298,7 @@ func (c *Client) newRunner(a *nomadlike.Allocation, restored *localstate.AllocSt
 		Node: c.nodeForTasks, Getter: c.getter, Updater: c.updates, Logger: c.logger, Restored: restored,
 		DestroyHooks: []allocrunner.AllocDestroyHook{keep}, Checks: c.checks,
 		Templates: c.templateConfig(), // templates (tmplwatch)
+		Network:   c.network,          // bridge networking
 	}
 	if c.services != nil { // service registration (services_hook.go)
 		hook := serviceHook{m: c.services, allocID: a.ID}

@@ -106,6 +106,17 @@ type Config struct {
 	// GC is the garbage collection of terminal allocations and the
 	// retention of their logs (issue #14, gc.go).
 	GC GCConfig
+
+	// Bridge networking (client/network): where CNI plugins are searched
+	// (cni_path; default /usr/lib/cni then /opt/cni/bin) and user network
+	// configurations for mode "cni/NAME" are read (cni_config_dir;
+	// default /opt/cni/config).
+	CNIPath      []string
+	CNIConfigDir string
+	// BridgeName and BridgeSubnet are bridge mode's host bridge and its
+	// address range ("nomad", 172.26.64.0/20).
+	BridgeName   string
+	BridgeSubnet string
 }
 
 // DefaultConfig returns a config with every default filled in but DataDir

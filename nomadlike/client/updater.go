@@ -44,7 +44,8 @@ func (u *updater) AllocStateUpdated(a *nomadlike.Allocation) {
 		ClientStatus: a.ClientStatus, ClientDescription: a.ClientDescription, TaskStates: a.TaskStates,
 		// The client's verdict on the allocation's health in its deployment.
 		DeploymentID: a.DeploymentID, DeploymentStatus: a.DeploymentStatus,
-		ModifyTime: time.Now().UnixNano(),
+		ModifyTime:    time.Now().UnixNano(),
+		NetworkStatus: a.NetworkStatus, // bridge networking
 	}
 	u.mu.Lock()
 	u.pending[a.ID] = s

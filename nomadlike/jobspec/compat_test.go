@@ -81,9 +81,19 @@ var implemented = map[string]struct{ test, note string }{
 	"volume_mount.destination": {"TestHostVolumeDestinationSymlink (exec)", ""},
 	"volume_mount.read_only":   {"TestHostVolumeReadOnly (exec)", "not enforced for raw_exec"},
 
-	"network.mode": {"TestPortsWithoutCollisions (scheduler)", `"host" only; another mode draws a warning`},
+	"network.mode": {"TestBridgeExecTwoTasks (e2e)", `host, bridge, none and cni/NAME (client/network)`},
 	"network.port": {"TestPortsWithoutCollisions (scheduler)", ""},
 	"port.static":  {"TestFitPortsNoCollisionsAndDeterministic (rank)", ""},
+	// Bridge networking (nomadlike/client/network); host mode ignores these
+	// with a warning.
+	"network.hostname": {"TestBridgeExecTwoTasks (e2e)", "bridge, none and cni/NAME modes"},
+	"network.dns":      {"TestResolvConf (network)", "bridge, none and cni/NAME modes"},
+	"dns.servers":      {"TestResolvConf (network)", ""},
+	"dns.searches":     {"TestResolvConf (network)", ""},
+	"dns.options":      {"TestResolvConf (network)", ""},
+	"network.cni":      {"TestCNIArgs (network)", "passed as CNI_ARGS"},
+	"cni.args":         {"TestCNIArgs (network)", ""},
+	"port.to":          {"TestBridgeExecTwoTasks (e2e)", "mapped from the host port in bridge and cni/NAME modes (portmap)"},
 
 	"task.driver":           {"TestRegisterAndRunBatch (client)", "exec, raw_exec, containerd and plugins"},
 	"task.user":             {"TestUser (exec)", ""},

@@ -8,12 +8,19 @@ import (
 )
 
 var networkSpec = blockSpec{
-	name:     "network",
-	fields:   []field{{"mode", "Mode"}, {"hostname", "Hostname"}, {"mbits", "MBits"}},
-	blocks:   []hcl.BlockHeaderSchema{{Type: "port", LabelNames: []string{"label"}}},
-	children: map[string]*blockSpec{"port": &portSpec},
-	drop:     []dropBlock{drop("dns", &dnsSpec), drop("cni", &cniSpec)},
+	name:   "network",
+	fields: []field{{"mode", "Mode"}, {"hostname", "Hostname"}, {"mbits", "MBits"}},
+	blocks: []hcl.BlockHeaderSchema{
+		{Type: "port", LabelNames: []string{"label"}}, {Type: "dns"}, {Type: "cni"},
+	},
+	children: map[string]*blockSpec{"port": &portSpec, "dns": &dnsSpec, "cni": &cniSpec},
 }.build()
+
+var dnsSpec = blockSpec{name: "dns",
+	fields: []field{{"servers", "Servers"}, {"searches", "Searches"}, {"options", "Options"}},
+}.build()
+
+var cniSpec = blockSpec{name: "cni", attrs: []string{"args"}}.build()
 
 // portSpec fields land in a portBlock, then become a static or dynamic port.
 var portSpec = blockSpec{
@@ -91,6 +98,17 @@ func (p *parser) network(b *hcl.Block, path string) *nomadlike.NetworkResource {
 	n := &nomadlike.NetworkResource{}
 	c := p.content(b.Body, networkSpec)
 	p.decodeFields(c, networkSpec, path, n)
+	for _, db := range c.Blocks.OfType("dns") {
+		dpath := joinPath(path, "DNS")
+		p.ranges[dpath] = db.DefRange
+		n.DNS = &nomadlike.DNSConfig{}
+		p.decodeFields(p.content(db.Body, dnsSpec), dnsSpec, dpath, n.DNS)
+	}
+	for _, cb := range c.Blocks.OfType("cni") {
+		cpath := joinPath(path, "CNI")
+		p.ranges[cpath] = cb.DefRange
+		n.CNI = &nomadlike.CNIConfig{Args: p.stringMap(p.content(cb.Body, cniSpec), "args", joinPath(cpath, "Args"))}
+	}
 	for _, pb := range c.Blocks.OfType("port") {
 		label := pb.Labels[0]
 		var port portBlock

@@ -13,7 +13,6 @@ const (
 	reasonVolume = "nomadlike has host volumes only, without CSI or dynamic-volume access modes"
 	reasonDisk   = "a replacement allocation starts with an empty alloc/data directory"
 	reasonSecret = "nomadlike fetches no secrets: ${secret.NAME.KEY} stays unresolved"
-	reasonBridge = "nomadlike has host networking only: no network namespace is made for the group"
 )
 
 // noEffect names the items of Nomad's job specification that nomadlike
@@ -50,15 +49,10 @@ var noEffect = map[string]string{
 	"ephemeral_disk.sticky":              reasonDisk,
 	"ephemeral_disk.migrate":             reasonDisk,
 
-	"network.hostname": reasonBridge,
-	"network.dns":      reasonBridge,
-	"network.cni":      reasonBridge,
-	"network.mbits":    "bandwidth is not scheduled (Nomad deprecated mbits too)",
+	"network.mbits": "bandwidth is not scheduled (Nomad deprecated mbits too)",
 	"port.host_network": "nomadlike has no host networks: the port is on the node's " +
 		"fingerprinted address",
 	"port.ignore_collision": "ports are always checked for collisions",
-	"port.to": "nomadlike maps no ports (host networking only): the allocated host port does not " +
-		"forward to to, yet NOMAD_PORT_<label> names to",
 
 	// Service discovery (issue #13): the service block registers in the
 	// servers' catalog and its checks run on the client; these parts of it

@@ -73,14 +73,6 @@ var multiregionRegionSpec = blockSpec{name: "multiregion.region",
 	drop:  []dropBlock{drop("meta", mapBody)},
 }.build()
 
-var dnsSpec = blockSpec{name: "dns",
-	extra: []typedAttr{listAttr("servers"), listAttr("searches"), listAttr("options")},
-}.build()
-
-var cniSpec = blockSpec{name: "cni",
-	extra: []typedAttr{mapAttr("args")},
-}.build()
-
 var changeScriptSpec = blockSpec{name: "change_script",
 	fields: []field{{"command", "Command"}, {"args", "Args"}, {"timeout", "Timeout"}, {"fail_on_error", "FailOnError"}},
 }.build()

@@ -108,7 +108,8 @@ func (b *allocBatcher) stop() {
 }
 
 // UpdateAllocsFromClient records a client's allocation updates
-// (ClientStatus, ClientDescription, TaskStates; other fields are ignored).
+// (ClientStatus, ClientDescription, TaskStates, NetworkStatus; other
+// fields are ignored).
 // secretID must be the SecretID of the node every allocation is placed on
 // (else an error wrapping nomadlike.ErrPermission, nothing written).
 // Updates arriving while another batch is written share one raft entry
@@ -139,7 +140,8 @@ func (s *Server) updateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64,
 		if a == nil || a.ID == "" {
 			return 0, fmt.Errorf("update allocations: %w: allocation ID is required", nomadlike.ErrValidation)
 		}
-		u := &nomadlike.Allocation{ID: a.ID, ClientStatus: a.ClientStatus, ClientDescription: a.ClientDescription, ModifyTime: a.ModifyTime}
+		u := &nomadlike.Allocation{ID: a.ID, ClientStatus: a.ClientStatus, ClientDescription: a.ClientDescription, ModifyTime: a.ModifyTime,
+			NetworkStatus: a.NetworkStatus.Copy()} // bridge networking
 		if a.TaskStates != nil {
 			u.TaskStates = make(map[string]*nomadlike.TaskState, len(a.TaskStates))
 			for k, ts := range a.TaskStates {

@@ -276,7 +276,8 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, in *nomadlike.Allocation, w *all
 }
 
 // UpdateAllocsFromClient applies client updates at raft index: only
-// ClientStatus (when not empty), ClientDescription and TaskStates change,
+// ClientStatus (when not empty), ClientDescription, TaskStates and
+// NetworkStatus (when set) change,
 // with ModifyIndex and ModifyTime (from the request, kept when zero).
 // Unknown allocation IDs are skipped. Job summaries and statuses follow.
 // The store keeps the TaskStates it is given (see UpsertAllocs).
@@ -305,6 +306,9 @@ func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*nomadlike.Al
 			alloc.TaskStates = in.TaskStates
 			intern.taskStates(alloc.TaskStates)
 			mergeClientDeploymentStatus(alloc, in.DeploymentStatus, index) // deployments (deployments.go)
+			if in.NetworkStatus != nil {                                   // bridge networking
+				alloc.NetworkStatus = in.NetworkStatus
+			}
 			if in.ModifyTime != 0 {
 				alloc.ModifyTime = in.ModifyTime
 			}

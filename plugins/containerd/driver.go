@@ -64,6 +64,8 @@ func (d *Driver) Info() drivers.Info {
 			FSIsolation: drivers.FSIsolationImage,
 			// Host volumes (issue #17).
 			MountConfigs: drivers.MountConfigSupportAll,
+			// Bridge networking: the container joins the allocation's namespace.
+			NetIsolationModes: netIsolationModes,
 		},
 	}
 }

@@ -65,6 +65,11 @@ func specOpts(cfg *drivers.TaskConfig, tc *TaskConfig, pol taskPolicy, img conta
 	}
 	opts = append(opts, oci.WithMounts(mounts))
 
+	netOpts, err := networkOpts(cfg, tc, hostsFile) // bridge networking
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, netOpts...)
 	if tc.HostNetwork {
 		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostResolvconf)
 		if hostsFile == "" {

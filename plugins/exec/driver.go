@@ -72,6 +72,8 @@ func (d *Driver) Info() drivers.Info {
 			FSIsolation: drivers.FSIsolationChroot,
 			// Host volumes (issue #17).
 			MountConfigs: drivers.MountConfigSupportAll,
+			// Bridge networking: the task joins the allocation's namespace.
+			NetIsolationModes: netIsolationModes,
 		},
 	}
 }

@@ -65,6 +65,11 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		return nil, err
 	}
 	binds = append(binds, vols...)
+	netns, hostname, netBinds, err := networkSetup(cfg, ps)
+	if err != nil {
+		return nil, err
+	}
+	binds = append(binds, netBinds...)
 
 	d.mu.Lock()
 	if _, ok := d.tasks[cfg.ID]; ok {
@@ -87,7 +92,8 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		Root:        cfg.TaskDir.Dir,
 		Binds:       binds,
 		HostIPC:     ts.ipcMode == modeHost,
-		Hostname:    taskHostname(cfg),
+		Hostname:    hostname,
+		NetNS:       netns,
 		NoPivotRoot: ps.noPivotRoot,
 		UID:         cred.uid,
 		GID:         cred.gid,

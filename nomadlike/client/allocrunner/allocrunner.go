@@ -49,6 +49,9 @@ type Config struct {
 	Checks *checks.Manager
 	// PreKillHooks run once before the tasks are killed (shutdown_delay).
 	PreKillHooks []AllocPreKillHook
+	// Network makes the namespace of a group in bridge, none or cni/NAME
+	// mode (network.go); nil fails such allocations.
+	Network NetworkManager
 }
 
 // Task roles in the group's lifecycle.
@@ -94,6 +97,7 @@ type AllocRunner struct {
 	health   *nomadlike.AllocDeploymentStatus
 	healthW  *checks.HealthWatcher
 	checksOn bool
+	netHook  *networkHook // nil in host network mode
 
 	alloc *nomadlike.Allocation
 	tasks map[string]*TaskRunner
@@ -151,6 +155,10 @@ func New(cfg Config) (*AllocRunner, error) {
 		ar.hooks = append(ar.hooks, h)
 	}
 	ar.hooks = append(ar.hooks, allocDirHook{ad: ar.ad})
+	if n := groupNetwork(a, tg); n != nil {
+		ar.netHook = &networkHook{ar: ar, mgr: cfg.Network, net: n, node: cfg.Node}
+		ar.hooks = append(ar.hooks, ar.netHook)
+	}
 	if cfg.Restored == nil {
 		if err := cfg.DB.PutAlloc(a); err != nil {
 			return nil, fmt.Errorf("persist alloc %s: %w", a.ID, err)
@@ -166,6 +174,9 @@ func New(cfg Config) (*AllocRunner, error) {
 		trc := TaskRunnerConfig{
 			Alloc: a, Task: t, AllocDir: ar.ad, Drivers: cfg.Drivers, DB: cfg.DB, Node: cfg.Node,
 			Hooks: hooks, Logger: ar.logger, OnUpdate: ar.taskStateUpdated,
+		}
+		if ar.netHook != nil {
+			trc.Network = ar.netHook.result
 		}
 		if r := cfg.Restored; r != nil {
 			trc.State = r.TaskStates[t.Name]
@@ -205,6 +216,9 @@ func (ar *AllocRunner) clientAllocLocked() *nomadlike.Allocation {
 	}
 	a.ClientStatus, a.ClientDescription = ClientStatus(a.TaskStates)
 	ar.withHealthLocked(a)
+	if st := ar.netHook.lastStatus(); st != nil {
+		a.NetworkStatus = st
+	}
 	return a
 }
 
@@ -554,6 +568,7 @@ func (ar *AllocRunner) killAndWait(trs []*TaskRunner, cause func() *nomadlike.Ta
 // same phases and simply finds the finished ones satisfied.
 func (ar *AllocRunner) Run() {
 	defer close(ar.waitCh)
+	defer ar.postrun()
 	for _, h := range ar.hooks {
 		if p, ok := h.(AllocPrerunHook); ok {
 			if err := p.Prerun(); err != nil {

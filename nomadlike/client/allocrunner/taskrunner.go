@@ -54,6 +54,8 @@ type TaskRunner struct {
 	hooks    []TaskPrestartHook
 	logger   hclog.Logger
 	onUpdate func()
+	// network returns the allocation's namespace (network.go); nil in host mode.
+	network func() (*drivers.NetworkIsolation, *nomadlike.AllocNetworkStatus)
 
 	mu       sync.Mutex
 	alloc    *nomadlike.Allocation
@@ -97,6 +99,8 @@ type TaskRunnerConfig struct {
 	Logger   hclog.Logger
 	// OnUpdate is called after every change of the task's state.
 	OnUpdate func()
+	// Network returns the allocation's network namespace (nil: host mode).
+	Network func() (*drivers.NetworkIsolation, *nomadlike.AllocNetworkStatus)
 	// Restored state from a previous agent (nil for a new task).
 	State *nomadlike.TaskState
 	Local *localstate.TaskRunnerState
@@ -114,6 +118,7 @@ func NewTaskRunner(cfg TaskRunnerConfig) *TaskRunner {
 		hooks:     cfg.Hooks,
 		logger:    cfg.Logger.With("task", cfg.Task.Name),
 		onUpdate:  cfg.OnUpdate,
+		network:   cfg.Network,
 		alloc:     cfg.Alloc,
 		task:      cfg.Task,
 		state:     cfg.State,
@@ -596,6 +601,7 @@ func (tr *TaskRunner) prestartAndStart() (*nomadlike.TaskEvent, bool, error) {
 	if err != nil {
 		return driverFailureEvent(err, true), false, err
 	}
+	tr.applyNetwork(d, cfg)
 	if err := d.ValidateTaskConfig(cfg.Config); err != nil {
 		return driverFailureEvent(fmt.Errorf("failed to validate task config: %w", err), true), false, err
 	}
@@ -633,7 +639,7 @@ func (tr *TaskRunner) prestartRequest() (drivers.Driver, *TaskPrestartRequest, e
 	if iso := d.Info().Capabilities.FSIsolation; iso != "" && iso != drivers.FSIsolationNone {
 		paths = taskenv.Paths{AllocDir: "/" + allocdir.SharedAllocName, TaskDir: "/" + allocdir.TaskLocal, SecretsDir: "/" + allocdir.TaskSecrets}
 	}
-	env := taskenv.Build(tr.node(), alloc, task, paths)
+	env := taskenv.Build(tr.node(), tr.withNetworkStatus(alloc), task, paths)
 	req := &TaskPrestartRequest{Alloc: alloc, Task: task, AllocDir: tr.ad, TaskDir: td, Env: env, ArtifactsDone: artifactsDone, Emit: tr.emit, Runner: tr}
 	return d, req, nil
 }

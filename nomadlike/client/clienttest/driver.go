@@ -179,6 +179,8 @@ type FakeDriver struct {
 	Name string
 	// Isolation is the FSIsolation the driver reports (none by default).
 	Isolation string
+	// NetModes are the NetIsolationModes it reports (bridge networking).
+	NetModes []string
 
 	mu     sync.Mutex
 	config *drivers.PluginConfig
@@ -210,7 +212,7 @@ var (
 
 // Info implements drivers.Driver.
 func (d *FakeDriver) Info() drivers.Info {
-	return drivers.Info{Name: d.Name, Version: "0.0.1", Capabilities: drivers.Capabilities{SendSignals: true, Exec: true, FSIsolation: d.Isolation}}
+	return drivers.Info{Name: d.Name, Version: "0.0.1", Capabilities: drivers.Capabilities{SendSignals: true, Exec: true, FSIsolation: d.Isolation, NetIsolationModes: d.NetModes}}
 }
 
 // SetConfig implements drivers.Driver; the config must be a JSON object.

@@ -67,6 +67,11 @@ func Build(node *nomadlike.Node, alloc *nomadlike.Allocation, task *nomadlike.Ta
 		for _, p := range ar.Shared.Ports {
 			addPort(e.env, p.Label, p.HostIP, p.Value, p.To)
 		}
+		if st := alloc.NetworkStatus; st != nil {
+			for k, v := range AllocAddrEnv(alloc, st.Address) {
+				e.env[k] = v
+			}
+		}
 	} else if task.Resources != nil {
 		set("NOMAD_CPU_LIMIT", strconv.Itoa(task.Resources.CPU))
 		set("NOMAD_MEMORY_LIMIT", strconv.Itoa(task.Resources.MemoryMB))
@@ -290,4 +295,29 @@ func (e *Env) replaceValue(v any) any {
 		return l
 	}
 	return v
+}
+
+// AllocAddrEnv returns NOMAD_ALLOC_IP_<label> and NOMAD_ALLOC_ADDR_<label>
+// for every port of the allocation's group network, given the allocation's
+// own address (bridge mode: its address on the bridge). The address pairs
+// with the port inside the namespace ("to", else the host port), as Nomad.
+func AllocAddrEnv(alloc *nomadlike.Allocation, address string) map[string]string {
+	env := map[string]string{}
+	ar := alloc.AllocatedResources
+	if ar == nil || address == "" {
+		return env
+	}
+	for _, p := range ar.Shared.Ports {
+		if p.Label == "" {
+			continue
+		}
+		inside := p.Value
+		if p.To > 0 {
+			inside = p.To
+		}
+		l := cleanKey(p.Label)
+		env["NOMAD_ALLOC_IP_"+l] = address
+		env["NOMAD_ALLOC_ADDR_"+l] = net.JoinHostPort(address, strconv.Itoa(inside))
+	}
+	return env
 }

@@ -57,6 +57,7 @@ var enterNamespaces = []struct {
 	{"ipc", unix.CLONE_NEWIPC},
 	{"uts", unix.CLONE_NEWUTS},
 	{"pid", unix.CLONE_NEWPID},
+	{"net", unix.CLONE_NEWNET},
 	{"mnt", unix.CLONE_NEWNS},
 }
 

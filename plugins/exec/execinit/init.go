@@ -52,6 +52,11 @@ func runInit() error {
 		return err
 	}
 	unix.Umask(0)
+	if spec.NetNS != "" {
+		if err := joinNetns(spec.NetNS); err != nil {
+			return err
+		}
+	}
 	if err := buildRootfs(spec); err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ type Spec struct {
 	HostIPC bool `json:"host_ipc"`
 	// Hostname is set in the task's UTS namespace.
 	Hostname string `json:"hostname"`
+	// NetNS is a network namespace (a bind-mounted nsfs file) the task
+	// joins; empty keeps the host's network.
+	NetNS string `json:"netns,omitempty"`
 	// NoPivotRoot uses chroot(2) instead of pivot_root(2).
 	NoPivotRoot bool `json:"no_pivot_root"`
 
