@@ -63,6 +63,13 @@ func (tg *TaskGroup) canonicalize(j *Job) {
 		u := *j.Update
 		tg.Update = &u
 	}
+	if j.Type == JobTypeService && tg.Migrate == nil { // migrate.go
+		tg.Migrate = DefaultMigrateStrategy()
+		if j.Migrate != nil {
+			m := *j.Migrate
+			tg.Migrate = &m
+		}
+	}
 	for _, t := range tg.Tasks {
 		if t != nil {
 			t.canonicalize(tg)
