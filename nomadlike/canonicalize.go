@@ -64,6 +64,13 @@ func (tg *TaskGroup) canonicalize(j *Job) {
 		tg.Update = &u
 	}
 	tg.canonicalizeScaling(j)
+	if j.Type == JobTypeService && tg.Migrate == nil { // migrate.go
+		tg.Migrate = DefaultMigrateStrategy()
+		if j.Migrate != nil {
+			m := *j.Migrate
+			tg.Migrate = &m
+		}
+	}
 	for _, t := range tg.Tasks {
 		if t != nil {
 			t.canonicalize(tg)

@@ -43,6 +43,7 @@ func (j *Job) Copy() *Job {
 	c.Spreads = copyList(j.Spreads, copySpread)
 	c.TaskGroups = copyList(j.TaskGroups, (*TaskGroup).Copy)
 	c.Update = copyPtr(j.Update)
+	c.Migrate = copyPtr(j.Migrate)
 	c.Periodic = copyPtr(j.Periodic)
 	if j.ParameterizedJob != nil {
 		p := *j.ParameterizedJob
@@ -76,6 +77,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	}
 	c := *tg
 	c.Update = copyPtr(tg.Update)
+	c.Migrate = copyPtr(tg.Migrate)
 	c.Constraints = copyList(tg.Constraints, copyPtr[Constraint])
 	c.Affinities = copyList(tg.Affinities, copyPtr[Affinity])
 	c.Spreads = copyList(tg.Spreads, copySpread)

@@ -33,21 +33,23 @@ const (
 // Job is the unit a user submits: one or more task groups and the rules for
 // placing and running them.
 type Job struct {
-	Region           string                  `json:"Region"`
-	Namespace        string                  `json:"Namespace"`
-	ID               string                  `json:"ID"`
-	ParentID         string                  `json:"ParentID"`
-	Name             string                  `json:"Name"`
-	Type             string                  `json:"Type"`
-	Priority         int                     `json:"Priority"`
-	AllAtOnce        bool                    `json:"AllAtOnce"`
-	Datacenters      []string                `json:"Datacenters"`
-	NodePool         string                  `json:"NodePool"`
-	Constraints      []*Constraint           `json:"Constraints"`
-	Affinities       []*Affinity             `json:"Affinities"`
-	Spreads          []*Spread               `json:"Spreads"`
-	TaskGroups       []*TaskGroup            `json:"TaskGroups"`
-	Update           *UpdateStrategy         `json:"Update"`
+	Region      string          `json:"Region"`
+	Namespace   string          `json:"Namespace"`
+	ID          string          `json:"ID"`
+	ParentID    string          `json:"ParentID"`
+	Name        string          `json:"Name"`
+	Type        string          `json:"Type"`
+	Priority    int             `json:"Priority"`
+	AllAtOnce   bool            `json:"AllAtOnce"`
+	Datacenters []string        `json:"Datacenters"`
+	NodePool    string          `json:"NodePool"`
+	Constraints []*Constraint   `json:"Constraints"`
+	Affinities  []*Affinity     `json:"Affinities"`
+	Spreads     []*Spread       `json:"Spreads"`
+	TaskGroups  []*TaskGroup    `json:"TaskGroups"`
+	Update      *UpdateStrategy `json:"Update"`
+	// Migrate is the default of every group's migrate block (migrate.go).
+	Migrate          *MigrateStrategy        `json:"Migrate,omitempty"`
 	Periodic         *PeriodicConfig         `json:"Periodic"`
 	ParameterizedJob *ParameterizedJobConfig `json:"ParameterizedJob"`
 	Dispatched       bool                    `json:"Dispatched"`
@@ -77,9 +79,11 @@ type Job struct {
 
 // TaskGroup is a set of tasks placed together on one node; Count copies of it run.
 type TaskGroup struct {
-	Name             string                    `json:"Name"`
-	Count            int                       `json:"Count"`
-	Update           *UpdateStrategy           `json:"Update"`
+	Name   string          `json:"Name"`
+	Count  int             `json:"Count"`
+	Update *UpdateStrategy `json:"Update"`
+	// Migrate paces node drains for service groups (migrate.go).
+	Migrate          *MigrateStrategy          `json:"Migrate,omitempty"`
 	Constraints      []*Constraint             `json:"Constraints"`
 	Affinities       []*Affinity               `json:"Affinities"`
 	Spreads          []*Spread                 `json:"Spreads"`

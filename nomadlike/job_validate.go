@@ -123,6 +123,9 @@ func (j *Job) Validate() error {
 	if u := j.Update; u != nil {
 		validateUpdate(v.at("Update"), u)
 	}
+	if m := j.Migrate; m != nil {
+		validateMigrate(v.at("Migrate"), m) // migrate.go
+	}
 	validateDependsOn(v, j) // nomadlike's depends_on (pipeline.go)
 
 	// nomadlike's job-level depends_on (pipeline_jobs.go)
@@ -162,6 +165,9 @@ func (tg *TaskGroup) validate(v validator, j *Job) {
 	}
 	if u := tg.Update; u != nil {
 		validateUpdate(v.at("Update"), u)
+	}
+	if m := tg.Migrate; m != nil {
+		validateMigrate(v.at("Migrate"), m) // migrate.go
 	}
 	validateNetworks(v, "Networks", tg.Networks)
 	if len(tg.Networks) > 1 {

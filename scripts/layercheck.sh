@@ -152,6 +152,15 @@ for d in $(deps "$mod/nomadlike/server/deploywatch"); do
 	fi
 done
 
+# 15. server/drainer (the leader's node drainer, migrate blocks, issue #13)
+# reads the state store and writes through a Writer the server implements,
+# as deploywatch: only state (and hclog).
+for d in $(deps "$mod/nomadlike/server/drainer"); do
+	if ! grep -qxF "$d" <<<"$dwok"; then
+		violation "$mod/nomadlike/server/drainer must import only state (and hclog), imports $d"
+	fi
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

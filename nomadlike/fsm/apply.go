@@ -67,6 +67,8 @@ var handlers = [...]handler{
 	DeploymentAllocHealthRequestType:  applyDeploymentAllocHealth,
 	JobStabilityRequestType:           applyJobStability,
 	DeploymentDeleteRequestType:       applyDeploymentDelete,
+	// node drainer (drain.go)
+	AllocUpdateDesiredTransitionRequestType: applyAllocUpdateDesiredTransition,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

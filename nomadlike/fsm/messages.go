@@ -82,6 +82,8 @@ var typeNames = [...]string{
 	DeploymentUpsertRequestType: "DeploymentUpsert", DeploymentStatusUpdateRequestType: "DeploymentStatusUpdate",
 	DeploymentPromoteRequestType: "DeploymentPromote", DeploymentAllocHealthRequestType: "DeploymentAllocHealth",
 	JobStabilityRequestType: "JobStability", DeploymentDeleteRequestType: "DeploymentDelete",
+	// node drainer (drain.go)
+	AllocUpdateDesiredTransitionRequestType: "AllocUpdateDesiredTransition",
 }
 
 func (t MessageType) String() string {

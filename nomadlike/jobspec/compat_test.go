@@ -47,6 +47,13 @@ var implemented = map[string]struct{ test, note string }{
 	"update.health_check":      {"TestDeploymentsWithNomadAPI (httpapi)", "manual: the allocation-health endpoint; checks and task_states: the client's health tracking"},
 	"update.min_healthy_time":  {"TestHealthMachine (checks)", "applied by the client to checks and task_states health"},
 	"update.healthy_deadline":  {"TestHealthMachine (checks)", "applied by the client to checks and task_states health"},
+	// node drains (issue #13): the drainer paces on the migrate block
+	"job.migrate":              {"TestParseMigrate (jobspec)", "the default of every service group's migrate block"},
+	"group.migrate":            {"TestMigrateDrainPacedAgent (e2e)", "service groups; batch allocations wait for the drain deadline, system ones go last"},
+	"migrate.max_parallel":     {"TestDecideMaxParallel (drainer)", "0 moves nothing before the drain deadline"},
+	"migrate.health_check":     {"TestHealthStrategyOf (checks)", "checks or task_states, applied by the client"},
+	"migrate.min_healthy_time": {"TestHealthStrategyOf (checks)", "applied by the client to the replacement's health"},
+	"migrate.healthy_deadline": {"TestHealthStrategyOf (checks)", "an unhealthy verdict lets the drain go on, as in Nomad"},
 	"group.meta":               {"TestBuild (taskenv)", "NOMAD_META_*"},
 	"group.constraint":         {"TestConstraintFilteringBlocks (scheduler)", ""},
 	"group.affinity":           {"TestSpreadAndAffinity (scheduler)", ""},

@@ -26,6 +26,7 @@ var jobSpec = blockSpec{
 		{Type: "affinity"},
 		{Type: "spread"},
 		{Type: "update"},
+		{Type: "migrate"},
 		{Type: "periodic"},
 		{Type: "parameterized"},
 		{Type: "reschedule"},
@@ -34,12 +35,12 @@ var jobSpec = blockSpec{
 	children: map[string]*blockSpec{
 		"depends_on": &dependsOnSpec,
 		"group":      &groupSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
-		"spread": &spreadSpec, "update": &updateSpec, "periodic": &periodicSpec,
+		"spread": &spreadSpec, "update": &updateSpec, "migrate": &migrateSpec, "periodic": &periodicSpec,
 		"parameterized": &parameterizedSpec, "reschedule": &rescheduleSpec,
 	},
 	extra: []typedAttr{strAttr("vault_token"), strAttr("consul_token")},
 	drop: []dropBlock{
-		drop("migrate", &migrateSpec), drop("multiregion", &multiregionSpec), drop("ui", &uiSpec),
+		drop("multiregion", &multiregionSpec), drop("ui", &uiSpec),
 		drop("vault", &vaultSpec), drop("consul", &consulSpec), drop("secret", &secretSpec, "name"),
 	},
 }.build()
@@ -60,6 +61,7 @@ var groupSpec = blockSpec{
 		{Type: "restart"},
 		{Type: "reschedule"},
 		{Type: "update"},
+		{Type: "migrate"},
 		{Type: "ephemeral_disk"},
 		{Type: "network"},
 		{Type: "service"},
@@ -71,7 +73,7 @@ var groupSpec = blockSpec{
 		"depends_on": &dependsOnSpec,
 		"task":       &taskSpec, "meta": nil, "constraint": &constraintSpec, "affinity": &affinitySpec,
 		"spread": &spreadSpec, "restart": &restartSpec, "reschedule": &rescheduleSpec,
-		"update": &updateSpec, "ephemeral_disk": &ephemeralDiskSpec, "network": &networkSpec,
+		"update": &updateSpec, "migrate": &migrateSpec, "ephemeral_disk": &ephemeralDiskSpec, "network": &networkSpec,
 		"service": &serviceSpec, "volume": &volumeSpec, "scaling": &groupScalingSpec,
 	},
 	extra: []typedAttr{
@@ -80,7 +82,7 @@ var groupSpec = blockSpec{
 	},
 	drop: []dropBlock{
 		drop("consul", &consulSpec), drop("disconnect", &disconnectSpec),
-		drop("migrate", &migrateSpec), drop("vault", &vaultSpec), drop("secret", &secretSpec, "name"),
+		drop("vault", &vaultSpec), drop("secret", &secretSpec, "name"),
 	},
 }.build()
 
@@ -123,6 +125,9 @@ func (p *parser) decodeJob(block *hcl.Block) *nomadlike.Job {
 	job.Spreads = p.spreads(c, "")
 	if b := p.single(c, "update"); b != nil {
 		job.Update = p.update(b, nomadlike.DefaultUpdateStrategy(), "Update")
+	}
+	if b := p.single(c, "migrate"); b != nil {
+		job.Migrate = p.migrate(b, nomadlike.DefaultMigrateStrategy(), "Migrate")
 	}
 	if b := p.single(c, "periodic"); b != nil {
 		job.Periodic = p.periodic(b)
@@ -172,6 +177,14 @@ func (p *parser) decodeGroup(block *hcl.Block, job *nomadlike.Job, jobType strin
 			base = &u
 		}
 		tg.Update = p.update(b, base, joinPath(path, "Update"))
+	}
+	if b := p.single(c, "migrate"); b != nil {
+		base := nomadlike.DefaultMigrateStrategy()
+		if job.Migrate != nil {
+			m := *job.Migrate
+			base = &m
+		}
+		tg.Migrate = p.migrate(b, base, joinPath(path, "Migrate"))
 	}
 	if b := p.single(c, "ephemeral_disk"); b != nil {
 		disk := &nomadlike.EphemeralDisk{SizeMB: nomadlike.DefaultDiskMB}

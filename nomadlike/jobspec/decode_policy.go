@@ -69,6 +69,17 @@ var updateSpec = blockSpec{
 	},
 }.build()
 
+// migrateSpec is the migrate block, at job and group level (migrate.go).
+var migrateSpec = blockSpec{
+	name: "migrate",
+	fields: []field{
+		{"max_parallel", "MaxParallel"},
+		{"health_check", "HealthCheck"},
+		{"min_healthy_time", "MinHealthyTime"},
+		{"healthy_deadline", "HealthyDeadline"},
+	},
+}.build()
+
 var periodicSpec = blockSpec{
 	name: "periodic",
 	fields: []field{
@@ -230,6 +241,13 @@ func (p *parser) reschedule(b *hcl.Block, base *nomadlike.ReschedulePolicy, path
 func (p *parser) update(b *hcl.Block, base *nomadlike.UpdateStrategy, path string) *nomadlike.UpdateStrategy {
 	p.ranges[path] = b.DefRange
 	p.decodeFields(p.content(b.Body, updateSpec), updateSpec, path, base)
+	return base
+}
+
+// migrate overlays the block on base (the defaults, or the job's block).
+func (p *parser) migrate(b *hcl.Block, base *nomadlike.MigrateStrategy, path string) *nomadlike.MigrateStrategy {
+	p.ranges[path] = b.DefRange
+	p.decodeFields(p.content(b.Body, migrateSpec), migrateSpec, path, base)
 	return base
 }
 

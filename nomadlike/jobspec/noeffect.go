@@ -6,7 +6,6 @@ const (
 	reasonVault   = "nomadlike has no Vault integration: no token or secret reaches the task"
 	reasonConsul  = "nomadlike has no Consul integration"
 	reasonScaling = "nomadlike scales task groups, not tasks: a task's scaling block (vertical scaling, Nomad Enterprise) is not read"
-	reasonMigrate = "a node drain stops and replaces allocations without the migrate block's pacing or health checks"
 	reasonDisc    = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
 		"its heartbeats are marked lost and replaced"
 	reasonRender = "templates re-render whenever their data changes; a restart renders from the data already watched and fetches nothing again"
@@ -21,7 +20,6 @@ const (
 // website/compatibility.md is generated from this table and the schema
 // (see TestCompatibilityTable).
 var noEffect = map[string]string{
-	"job.migrate":      reasonMigrate,
 	"job.multiregion":  "nomadlike has one region: the job is not deployed to other regions",
 	"job.ui":           "nomadlike has no web UI",
 	"job.vault":        reasonVault,
@@ -39,7 +37,6 @@ var noEffect = map[string]string{
 	"group.max_client_disconnect":        reasonDisc,
 	"group.stop_after_client_disconnect": reasonDisc,
 	"group.prevent_reschedule_on_lost":   reasonDisc,
-	"group.migrate":                      reasonMigrate,
 	"volume.sticky":                      reasonVolume + ": a replacement is placed wherever the host volume is",
 	"volume.attachment_mode":             reasonVolume,
 	"volume.access_mode":                 reasonVolume,

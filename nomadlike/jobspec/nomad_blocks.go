@@ -31,10 +31,6 @@ var csiPluginSpec = blockSpec{name: "csi_plugin",
 	},
 }.build()
 
-var migrateSpec = blockSpec{name: "migrate",
-	extra: []typedAttr{numAttr("max_parallel"), strAttr("health_check"), durAttr("min_healthy_time"), durAttr("healthy_deadline")},
-}.build()
-
 var disconnectSpec = blockSpec{name: "disconnect",
 	extra: []typedAttr{durAttr("lost_after"), boolAttr("replace"), strAttr("reconcile"), durAttr("stop_on_client_after")},
 }.build()

@@ -252,6 +252,11 @@ func TestDrainingNodeMigrates(t *testing.T) {
 	if err := h.Store.UpdateNodeDrain(h.NextIndex(), victim.NodeID, &nomadlike.DrainStrategy{Deadline: time.Hour}, false); err != nil {
 		t.Fatalf("UpdateNodeDrain: %v", err)
 	}
+	// The node drainer marks the allocation (server/drainer).
+	yes := true
+	if err := h.Store.UpdateAllocsDesiredTransitions(h.NextIndex(), map[string]*nomadlike.DesiredTransition{victim.ID: {Migrate: &yes}}); err != nil {
+		t.Fatalf("UpdateAllocsDesiredTransitions: %v", err)
+	}
 	eval := fixture.Eval(stored)
 	eval.TriggeredBy = nomadlike.EvalTriggerNodeDrain
 	if err := h.Process(testConfig(), eval); err != nil {

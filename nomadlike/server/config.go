@@ -109,8 +109,9 @@ type Config struct {
 	// DefaultJobMaxCount, is the largest job the benchmarks place
 	// (BENCHMARKS.md workload 2: one job of 100,000 on 5,000 nodes).
 	JobMaxCount int
-	// DrainCheckInterval is how often the leader enforces drain deadlines
-	// and marks finished drains complete.
+	// DrainCheckInterval bounds how long the leader's node drainer
+	// (server/drainer) waits for a change before it looks at draining
+	// nodes again; it also wakes at every change and drain deadline.
 	DrainCheckInterval time.Duration
 
 	// RaftApplyTimeout bounds how long a write waits to enter raft.

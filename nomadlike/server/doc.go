@@ -2,7 +2,7 @@
 // (hashicorp/raft with raft-boltdb/v2 and file snapshots under DataDir, the
 // TCP transport on the RPC port) and, while it leads, the cluster's brain:
 // the eval broker and blocked evals, the plan applier, one scheduler worker
-// per core, client heartbeat timers, drain deadlines and the periodic
+// per core, client heartbeat timers, the node drainer and the periodic
 // launcher (periodic jobs' children, launched once across leader changes).
 //
 // Its exported methods are the contract httpapi and agent code against (see

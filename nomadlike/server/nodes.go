@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"time"
@@ -268,23 +267,22 @@ func (s *Server) UpdateNodeEligibility(nodeID, eligibility string) (uint64, erro
 }
 
 // UpdateNodeDrain starts (drain set) or ends (nil) a drain. Starting makes
-// the node ineligible and creates evaluations that migrate its allocations.
-// Deadline < 0 forces: remaining allocations are stopped at once; a positive
-// Deadline stops whatever remains when it passes; 0 waits without limit.
-// Ending a drain with markEligible makes the node eligible again.
+// the node ineligible; the leader's drainer (server/drainer) then moves its
+// allocations at the pace of their groups' migrate blocks. Deadline < 0
+// forces: every allocation moves at once; a positive Deadline moves
+// whatever remains when it passes; 0 waits without limit. Ending a drain
+// with markEligible makes the node eligible again.
 func (s *Server) UpdateNodeDrain(nodeID string, drain *nomadlike.DrainStrategy, markEligible bool) (uint64, error) {
 	if !s.IsLeader() {
 		return 0, notLeader("update node drain")
 	}
-	st := s.fsm.State()
-	node, err := st.NodeByID(nil, nodeID)
+	node, err := s.fsm.State().NodeByID(nil, nodeID)
 	if err != nil {
 		return 0, err
 	}
 	if node == nil {
 		return 0, fmt.Errorf("update node drain %s: %w", nodeID, nomadlike.ErrNotFound)
 	}
-	var evals []*nomadlike.Evaluation
 	if drain != nil {
 		d := *drain
 		now := time.Now()
@@ -300,115 +298,15 @@ func (s *Server) UpdateNodeDrain(nodeID string, drain *nomadlike.DrainStrategy, 
 			}
 		}
 		drain = &d
-		allocs, err := st.AllocsByNode(nil, nodeID)
-		if err != nil {
-			return 0, err
-		}
-		if evals, err = s.jobEvals(allocs, nil, nomadlike.EvalTriggerNodeDrain, nodeID, node.ModifyIndex); err != nil {
-			return 0, err
-		}
 	}
 	index, err := s.raftApply(fsm.NodeUpdateDrainRequestType, &fsm.NodeUpdateDrainRequest{
-		NodeID: nodeID, DrainStrategy: drain, MarkEligible: markEligible, Evals: evals,
+		NodeID: nodeID, DrainStrategy: drain, MarkEligible: markEligible,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("update node drain %s: %w", nodeID, err)
-	}
-	if drain != nil && !drain.ForceDeadline.IsZero() && !drain.ForceDeadline.After(time.Now()) {
-		if i, err := s.enforceDrainDeadline(nodeID, drain); err != nil {
-			return index, err
-		} else if i > index {
-			index = i
-		}
 	}
 	if drain == nil && markEligible {
 		s.unblockNode(node, index)
 	}
 	return index, nil
-}
-
-// drainLoop enforces drain deadlines and completes finished drains.
-func (s *Server) drainLoop(ctx context.Context) {
-	tick := time.NewTicker(s.cfg.DrainCheckInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		nodes, err := s.fsm.State().Nodes(nil, "")
-		if err != nil {
-			continue
-		}
-		for _, n := range nodes {
-			if n.DrainStrategy == nil {
-				continue
-			}
-			if err := s.checkDrain(n); err != nil {
-				s.logger.Warn("check drain", "node_id", n.ID, "error", err)
-			}
-		}
-	}
-}
-
-func (s *Server) drainRemaining(nodeID string, d *nomadlike.DrainStrategy) ([]*nomadlike.Allocation, error) {
-	allocs, err := s.fsm.State().AllocsByNode(nil, nodeID)
-	if err != nil {
-		return nil, err
-	}
-	var out []*nomadlike.Allocation
-	for _, a := range allocs {
-		if a.TerminalStatus() {
-			continue
-		}
-		if d.IgnoreSystemJobs && a.Job != nil && (a.Job.Type == nomadlike.JobTypeSystem || a.Job.Type == nomadlike.JobTypeSysBatch) {
-			continue
-		}
-		out = append(out, a)
-	}
-	return out, nil
-}
-
-func (s *Server) checkDrain(n *nomadlike.Node) error {
-	d := n.DrainStrategy
-	remaining, err := s.drainRemaining(n.ID, d)
-	if err != nil {
-		return err
-	}
-	if len(remaining) == 0 {
-		// Done: the node stays ineligible until an operator says otherwise.
-		_, err := s.raftApply(fsm.NodeUpdateDrainRequestType, &fsm.NodeUpdateDrainRequest{NodeID: n.ID})
-		return err
-	}
-	if !d.ForceDeadline.IsZero() && !d.ForceDeadline.After(time.Now()) {
-		_, err := s.enforceDrainDeadline(n.ID, d)
-		return err
-	}
-	return nil
-}
-
-// enforceDrainDeadline stops every allocation left on a draining node and
-// creates evaluations to replace them.
-func (s *Server) enforceDrainDeadline(nodeID string, d *nomadlike.DrainStrategy) (uint64, error) {
-	remaining, err := s.drainRemaining(nodeID, d)
-	if err != nil || len(remaining) == 0 {
-		return 0, err
-	}
-	migrate := true
-	stops := make([]*nomadlike.Allocation, 0, len(remaining))
-	for _, a := range remaining {
-		c := a.Copy()
-		c.Job = nil
-		c.DesiredStatus = nomadlike.AllocDesiredStatusStop
-		c.DesiredDescription = "alloc stopped: node drain deadline reached"
-		c.DesiredTransition.Migrate = &migrate
-		c.ModifyTime = time.Now().UnixNano()
-		stops = append(stops, c)
-	}
-	evals, err := s.jobEvals(remaining, nil, nomadlike.EvalTriggerNodeDrain, nodeID, 0)
-	if err != nil {
-		return 0, err
-	}
-	return s.raftApply(fsm.AllocUpdateRequestType, &fsm.AllocUpdateRequest{Allocs: stops, Evals: evals})
 }

@@ -327,9 +327,11 @@ func setAllocHealthTxn(txn *memdb.Txn, index uint64, w *allocWrite, depID, id st
 }
 
 // mergeClientDeploymentStatus takes the health a client reports (Healthy,
-// Timestamp) onto alloc, keeping what the servers own (Canary).
+// Timestamp) onto alloc, keeping what the servers own (Canary). An
+// allocation outside deployments takes it too: the node drainer paces
+// migrations on it (server/drainer).
 func mergeClientDeploymentStatus(alloc *nomadlike.Allocation, in *nomadlike.AllocDeploymentStatus, index uint64) {
-	if in == nil || in.Healthy == nil || alloc.DeploymentID == "" {
+	if in == nil || in.Healthy == nil {
 		return
 	}
 	ds := nomadlike.AllocDeploymentStatus{}

@@ -12,9 +12,10 @@ import (
 // Checks and deployment health (issue #13). The alloc runner registers its
 // services' checks with the client's checks.Manager once every main task
 // runs, and deregisters them when the tasks stop; an allocation placed by
-// a deployment gets a HealthWatcher whose verdict becomes
-// Allocation.DeploymentStatus{Healthy, Timestamp}, sent to the servers
-// through the state updater.
+// a deployment, or any other of a service job (node drains pace on it,
+// with the migrate block's parameters), gets a HealthWatcher whose verdict
+// becomes Allocation.DeploymentStatus{Healthy, Timestamp}, sent to the
+// servers through the state updater.
 
 // checkTasks adapts the alloc runner to checks.Tasks.
 type checkTasks struct{ ar *AllocRunner }
@@ -69,10 +70,11 @@ func (ar *AllocRunner) stopChecks() {
 	}
 }
 
-// startHealth watches the health of an allocation placed by a deployment
-// whose health is not known yet.
+// startHealth watches the health of an allocation whose health is not
+// known yet: placed by a deployment (update block), or of a service job
+// outside deployments (migrate block: the node drainer waits on it).
 func (ar *AllocRunner) startHealth(a *nomadlike.Allocation) {
-	if a.DeploymentID == "" || a.DeploymentStatus.IsHealthy() || a.DeploymentStatus.IsUnhealthy() {
+	if a.DeploymentStatus.IsHealthy() || a.DeploymentStatus.IsUnhealthy() || a.Job == nil {
 		return
 	}
 	tg := a.Job.LookupTaskGroup(a.TaskGroup)
@@ -80,7 +82,7 @@ func (ar *AllocRunner) startHealth(a *nomadlike.Allocation) {
 		return
 	}
 	deployment := a.DeploymentID
-	w := checks.NewHealthWatcher(tg.Update, nil, ar.observeHealth, func(healthy bool, at time.Time) {
+	w := checks.NewHealthWatcher(checks.HealthStrategyOf(a, tg), nil, ar.observeHealth, func(healthy bool, at time.Time) {
 		ar.setHealth(deployment, healthy, at)
 	})
 	if w == nil {
@@ -154,7 +156,7 @@ func (ar *AllocRunner) setHealth(deployment string, healthy bool, at time.Time) 
 // allocation until the servers' version carries one.
 func (ar *AllocRunner) withHealthLocked(a *nomadlike.Allocation) {
 	h := ar.health
-	if h == nil || a.DeploymentID == "" {
+	if h == nil {
 		return
 	}
 	if a.DeploymentStatus != nil && a.DeploymentStatus.Healthy != nil {

@@ -70,6 +70,22 @@ func (h *HealthMachine) Step(now time.Time, o Observation) (decided, healthy boo
 	return false, false, wake
 }
 
+// HealthStrategyOf returns the health parameters of an allocation of
+// group tg: the update block when a deployment placed it; otherwise, for
+// a service job, the group's migrate block (as Nomad's client does), whose
+// verdicts the node drainer waits on before it moves more allocations;
+// nil when the allocation's health is not tracked (batch and system jobs).
+func HealthStrategyOf(a *nomadlike.Allocation, tg *nomadlike.TaskGroup) *nomadlike.UpdateStrategy {
+	if a.DeploymentID != "" {
+		return tg.Update
+	}
+	if a.Job == nil || a.Job.Type != nomadlike.JobTypeService {
+		return nil
+	}
+	m := nomadlike.MigrateOf(tg)
+	return &nomadlike.UpdateStrategy{HealthCheck: m.HealthCheck, MinHealthyTime: m.MinHealthyTime, HealthyDeadline: m.HealthyDeadline}
+}
+
 // HealthWatcher drives a HealthMachine from an allocation's changes.
 type HealthWatcher struct {
 	machine HealthMachine

@@ -11,7 +11,7 @@ import (
 const (
 	KindNew         = "new"         // a missing index is filled
 	KindDestructive = "destructive" // replaces an allocation of an older job version
-	KindMigrate     = "migrate"     // replaces an allocation on a draining node
+	KindMigrate     = "migrate"     // replaces an allocation marked for migration (node drains)
 	KindLost        = "lost"        // replaces an allocation on a down node
 	KindReschedule  = "reschedule"  // replaces a failed allocation
 )
@@ -177,11 +177,6 @@ func nodeDown(tainted map[string]*nomadlike.Node, id string) bool {
 	return n == nil || n.Status == nomadlike.NodeStatusDown || n.Status == nomadlike.NodeStatusDisconnected
 }
 
-func nodeDraining(tainted map[string]*nomadlike.Node, id string) bool {
-	n, ok := tainted[id]
-	return ok && n != nil && n.DrainStrategy != nil
-}
-
 // occupies reports whether an allocation holds its name slot in job: it runs
 // or will run, or it failed and awaits a reschedule decision, or (batch) it
 // completed and must not run again. An allocation that finished (complete or
@@ -261,7 +256,10 @@ func reconcileGroup(r *Result, in Input, dep *deployment, tg *nomadlike.TaskGrou
 		case nodeDown(in.TaintedNodes, a.NodeID):
 			r.replace(a, tg, KindLost, StopLost, nomadlike.AllocClientStatusLost)
 			d.Lost++
-		case nodeDraining(in.TaintedNodes, a.NodeID) || isTrue(a.DesiredTransition.Migrate):
+		case isTrue(a.DesiredTransition.Migrate):
+			// Marked by the node drainer (server/drainer), at the pace of
+			// the group's migrate block, or by an operator's alloc stop.
+			// Unmarked allocations on a draining node stay until marked.
 			r.replace(a, tg, KindMigrate, StopMigrating, "")
 			d.Migrate++
 		case !sameVersion(a.Job, in.Job):

@@ -151,13 +151,17 @@ func TestReconcile(t *testing.T) {
 			want:  want{place: []string{"web.web[0]"}, stops: []string{"alloc-0-gone"}, desired: nomadlike.DesiredUpdates{Lost: 1}},
 		},
 		{
-			name: "draining node: migrate",
-			job:  func() *nomadlike.Job { return newJob(2) },
+			name: "draining node: marked for migration moves",
+			job:  func() *nomadlike.Job { return newJob(3) },
 			allocs: func(j *nomadlike.Job) []*nomadlike.Allocation {
-				return []*nomadlike.Allocation{alloc(j, 0, "drain"), alloc(j, 1, "n2")}
+				yes := true
+				marked := alloc(j, 0, "drain")
+				marked.DesiredTransition.Migrate = &yes
+				return []*nomadlike.Allocation{marked, alloc(j, 1, "drain"), alloc(j, 2, "n2")}
 			},
 			taint: map[string]*nomadlike.Node{"drain": {ID: "drain", Status: nomadlike.NodeStatusReady, DrainStrategy: &nomadlike.DrainStrategy{}}},
-			want:  want{place: []string{"web.web[0]"}, stops: []string{"alloc-0-drain"}, desired: nomadlike.DesiredUpdates{Migrate: 1, Ignore: 1}},
+			// The unmarked one waits for the drainer (migrate block pacing).
+			want: want{place: []string{"web.web[0]"}, stops: []string{"alloc-0-drain"}, desired: nomadlike.DesiredUpdates{Migrate: 1, Ignore: 2}},
 		},
 		{
 			name: "duplicate names: the older is stopped",
@@ -342,13 +346,18 @@ func TestSystem(t *testing.T) {
 	inelig := ready("inelig")
 	inelig.SchedulingEligibility = nomadlike.NodeSchedulingIneligible
 	sysAlloc := func(node string) *nomadlike.Allocation { return alloc(j, 0, node) }
+	yes := true
+	drained := sysAlloc("drain") // marked by the drainer
+	drained.DesiredTransition.Migrate = &yes
 	in := SystemInput{
-		Job:    j,
-		Nodes:  []*nomadlike.Node{ready("a"), ready("b"), inelig},
-		Allocs: []*nomadlike.Allocation{sysAlloc("b"), sysAlloc("inelig"), sysAlloc("down"), sysAlloc("drain"), sysAlloc("elsewhere")},
+		Job:   j,
+		Nodes: []*nomadlike.Node{ready("a"), ready("b"), inelig},
+		Allocs: []*nomadlike.Allocation{sysAlloc("b"), sysAlloc("inelig"), sysAlloc("down"), drained, sysAlloc("elsewhere"),
+			sysAlloc("drain-unmarked")},
 		TaintedNodes: map[string]*nomadlike.Node{
-			"down":  {ID: "down", Status: nomadlike.NodeStatusDown},
-			"drain": {ID: "drain", Status: nomadlike.NodeStatusReady, DrainStrategy: &nomadlike.DrainStrategy{}},
+			"down":           {ID: "down", Status: nomadlike.NodeStatusDown},
+			"drain":          {ID: "drain", Status: nomadlike.NodeStatusReady, DrainStrategy: &nomadlike.DrainStrategy{}},
+			"drain-unmarked": {ID: "drain-unmarked", Status: nomadlike.NodeStatusReady, DrainStrategy: &nomadlike.DrainStrategy{}},
 		},
 	}
 	r := System(in)
@@ -358,7 +367,7 @@ func TestSystem(t *testing.T) {
 	if got, want := stopIDs(r.Stop), []string{"alloc-0-down", "alloc-0-drain", "alloc-0-elsewhere"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("stops = %v, want %v", got, want)
 	}
-	want := nomadlike.DesiredUpdates{Place: 1, Ignore: 2, Lost: 1, Migrate: 1, Stop: 1}
+	want := nomadlike.DesiredUpdates{Place: 1, Ignore: 3, Lost: 1, Migrate: 1, Stop: 1}
 	if got := *r.Desired["web"]; got != want {
 		t.Fatalf("desired = %+v, want %+v", got, want)
 	}

@@ -22,7 +22,7 @@ type SystemInput struct {
 // System diffs a system or sysbatch job against its allocations: one
 // allocation of each group on every ready node. Placements carry NodeID.
 // Allocations on down nodes are marked lost and not replaced elsewhere;
-// draining nodes lose theirs unless the drain ignores system jobs; a
+// draining nodes lose theirs once the node drainer marks them; a
 // sysbatch allocation that completed is not run again on its node. Failed
 // allocations are left for the client's restart policy.
 func System(in SystemInput) *Result {
@@ -95,7 +95,9 @@ func systemAlloc(r *Result, in SystemInput, tg *nomadlike.TaskGroup, nodes map[s
 			r.stop(a, StopLost, nomadlike.AllocClientStatusLost)
 			d.Lost++
 			return
-		case node.DrainStrategy != nil && !node.DrainStrategy.IgnoreSystemJobs:
+		case node.DrainStrategy != nil && isTrue(a.DesiredTransition.Migrate):
+			// The node drainer marks system allocations last (and never
+			// when the drain ignores system jobs).
 			r.stop(a, StopMigrating, "")
 			d.Migrate++
 			return
