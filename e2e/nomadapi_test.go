@@ -451,6 +451,10 @@ var nomadOnlyOurs = map[string]string{
 	"Outcome":    "nomadlike's outcome of a finished batch job (succeeded, failed, stopped per shard)",
 	"[].Outcome": "nomadlike's outcome of a finished batch job, on its list stub",
 	"Rerun":      "nomadlike's marker of a version registered by job rerun",
+	// Driver SDK (website/writing-a-driver.md): each driver's task config
+	// schema, which the servers check jobs against.
+	"Drivers.*.ConfigSchema":    "the driver's task config schema (nomadlike's driver SDK)",
+	"[].Drivers.*.ConfigSchema": "the same, on a node list stub",
 }
 
 // nomadFieldLoss compares the JSON nomadlike sent with the JSON Nomad's
