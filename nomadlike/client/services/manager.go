@@ -20,8 +20,12 @@ type Registrar interface {
 
 // CheckStatus is the seam to the client's check runner: the aggregate
 // status of one service of an allocation ("passing", "warning",
-// "critical"). A service without checks is "passing". The check runner
-// calls Manager.ChecksChanged when a status changes.
+// "critical"), "" when none of its checks has reported (Registrations
+// then makes an instance of a service with checks critical, else
+// passing). It is called under the manager's lock, from AllocStateUpdated,
+// which alloc runners call under theirs: it must not call back into an
+// alloc runner. The check runner calls Manager.ChecksChanged when a
+// status changes.
 type CheckStatus interface {
 	ServiceStatus(allocID, service string) string
 }
