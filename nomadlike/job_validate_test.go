@@ -51,6 +51,18 @@ func TestJobValidate(t *testing.T) {
 		{name: "template wait min above max", mutate: func(j *nomadlike.Job) {
 			j.TaskGroups[0].Tasks[0].Templates = []*nomadlike.Template{{EmbeddedTmpl: "x", DestPath: "local/x", ChangeMode: "noop", Wait: &nomadlike.WaitConfig{Min: 2 * time.Second, Max: time.Second}}}
 		}, want: []string{"TaskGroups[web].Tasks[app].Templates[0].Wait.Min"}},
+		{name: "identity signal without a signal", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Identity = &nomadlike.WorkloadIdentity{File: true, ChangeMode: "signal"}
+		}, want: []string{"TaskGroups[web].Tasks[app].Identity.ChangeSignal: must be set when ChangeMode is signal"}},
+		{name: "identity unknown change mode", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Identity = &nomadlike.WorkloadIdentity{ChangeMode: "script"}
+		}, want: []string{`TaskGroups[web].Tasks[app].Identity.ChangeMode: unknown change mode "script"`}},
+		{name: "identity filepath escapes", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Identity = &nomadlike.WorkloadIdentity{File: true, Filepath: "../../etc/shadow"}
+		}, want: []string{"TaskGroups[web].Tasks[app].Identity.Filepath"}},
+		{name: "identity filepath without file", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Identity = &nomadlike.WorkloadIdentity{Filepath: "local/t.jwt"}
+		}, want: []string{"TaskGroups[web].Tasks[app].Identity.Filepath: needs file = true"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
