@@ -67,16 +67,7 @@ func TestVarsIdentityServices(t *testing.T) {
 	v.mustCLI("", "namespace", "apply", "prod")
 	v.mustCLI("", "job", "run", "-detach", v.writeJob(jobID, identityServiceJob(jobID, v.HTTPAddr())))
 	alloc := v.waitOneAlloc(v.ctx, jobID, nomadlike.AllocClientStatusRunning)
-	local := filepath.Join(v.dataDir, "alloc", alloc.ID, "t", "local")
-	for !exists(filepath.Join(local, "done")) {
-		if !sleepCtx(v.ctx, 200*time.Millisecond) {
-			t.Fatal("the task never finished its requests")
-		}
-	}
-	read := func(name string) string {
-		b, _ := os.ReadFile(filepath.Join(local, name))
-		return strings.TrimSpace(string(b))
-	}
+	read := v.waitTaskLocal(alloc.ID, "t", "done")
 	if rc, body := read("svc.rc"), read("svc.txt"); rc != "0" || !strings.Contains(body, `"ServiceName":"web"`) || !strings.Contains(body, alloc.ID) {
 		_, all := v.cli(v.root, "", "service", "list", "-namespace", "*")
 		t.Fatalf("GET /v1/service/web with the identity: rc %s body %q err %q; want 200 with the instance (catalog as root: %s)", rc, body, read("svc.err"), all)
@@ -89,5 +80,21 @@ func TestVarsIdentityServices(t *testing.T) {
 	}
 	if rc, errOut := read("jobs.rc"), read("jobs.err"); rc == "0" || !strings.Contains(errOut, "403") {
 		t.Fatalf("/v1/jobs with the identity: rc %s err %q; want 403", rc, errOut)
+	}
+}
+
+// waitTaskLocal waits until the task has created local/done and returns a
+// reader of its local/ files (trimmed).
+func (v *varsAgent) waitTaskLocal(allocID, task, done string) func(name string) string {
+	v.tb.Helper()
+	local := filepath.Join(v.dataDir, "alloc", allocID, task, "local")
+	for !exists(filepath.Join(local, done)) {
+		if !sleepCtx(v.ctx, 200*time.Millisecond) {
+			v.tb.Fatalf("the task never wrote local/%s", done)
+		}
+	}
+	return func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(local, name))
+		return strings.TrimSpace(string(b))
 	}
 }
