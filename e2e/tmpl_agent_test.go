@@ -92,4 +92,18 @@ func TestTmplVarReRenderRestarts(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(v.dataDir, "alloc", thief.ID, "app", "secrets", "pw")); err == nil && strings.Contains(string(b), "n3w") {
 		t.Fatalf("the thief rendered app's secret")
 	}
+
+	// After the template flow, neither the servers' data dir (Raft log,
+	// BoltDB, snapshots) nor a saved snapshot holds the first value, and
+	// neither does the client's state (the rendered file and the task's
+	// log, in the allocation directory, do: the job asked for them).
+	snap := filepath.Join(t.TempDir(), "tmpl.snap")
+	v.mustCLI("", "operator", "snapshot", "save", snap)
+	serverDir, clientDir := filepath.Join(v.dataDir, "server"), filepath.Join(v.dataDir, "client")
+	if hits := grepTree(t, "nomad/jobs/app", serverDir, snap); len(hits) < 2 {
+		t.Fatalf("the path is in %v only: the grep does not cover the raft data and the snapshot", hits)
+	}
+	if hits := grepTree(t, "s3cret", serverDir, clientDir, snap); len(hits) > 0 {
+		t.Fatalf("plaintext variable value found in %v", hits)
+	}
 }

@@ -303,6 +303,7 @@ func (t *Task) validate(v validator, tg *TaskGroup, j *Job, groupPorts map[strin
 			av.fail("GetterMode", "unknown mode %q (want any, file or dir)", a.GetterMode)
 		}
 	}
+	validateIdentity(v.at("Identity"), t.Identity) // workload identity renewal (identity_validate.go)
 	dests := map[string]bool{}
 	for i, tmpl := range t.Templates {
 		tv := v.item("Templates", fmt.Sprint(i))

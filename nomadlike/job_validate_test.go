@@ -81,6 +81,18 @@ func TestJobValidate(t *testing.T) {
 		{name: "network mode unknown", mutate: func(j *nomadlike.Job) {
 			j.TaskGroups[0].Networks[0].Mode = "macvlan"
 		}, want: []string{`TaskGroups[web].Networks[0].Mode: unknown network mode "macvlan"`}},
+		{name: "identity signal without a signal", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Identity = &nomadlike.WorkloadIdentity{File: true, ChangeMode: "signal"}
+		}, want: []string{"TaskGroups[web].Tasks[app].Identity.ChangeSignal: must be set when ChangeMode is signal"}},
+		{name: "identity unknown change mode", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Identity = &nomadlike.WorkloadIdentity{ChangeMode: "script"}
+		}, want: []string{`TaskGroups[web].Tasks[app].Identity.ChangeMode: unknown change mode "script"`}},
+		{name: "identity filepath escapes", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Identity = &nomadlike.WorkloadIdentity{File: true, Filepath: "../../etc/shadow"}
+		}, want: []string{"TaskGroups[web].Tasks[app].Identity.Filepath"}},
+		{name: "identity filepath without file", mutate: func(j *nomadlike.Job) {
+			j.TaskGroups[0].Tasks[0].Identity = &nomadlike.WorkloadIdentity{Filepath: "local/t.jwt"}
+		}, want: []string{"TaskGroups[web].Tasks[app].Identity.Filepath: needs file = true"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,14 +54,32 @@ type WrappedRootKey struct {
 // structs.WorkloadIdentity, the fields nomadlike honours). Every task
 // gets a default identity signed for it; the block says where the task
 // sees it (Env: NOMAD_TOKEN, File: secrets/nomad_token), its audience and
-// its lifetime (TTL 0: no expiry, as Nomad's default identity).
+// its lifetime (TTL 0: no expiry, as Nomad's default identity). With a
+// TTL the client renews the token before it expires, rewrites the files
+// and acts as ChangeMode says (client/identity).
 type WorkloadIdentity struct {
 	Name     string        `json:"Name"`
 	Audience []string      `json:"Audience"`
 	Env      bool          `json:"Env"`
 	File     bool          `json:"File"`
 	TTL      time.Duration `json:"TTL"`
+	// ChangeMode is what a renewal does to the running task:
+	// IdentityChangeNoop (the default), IdentityChangeSignal (send
+	// ChangeSignal) or IdentityChangeRestart.
+	ChangeMode   string `json:"ChangeMode"`
+	ChangeSignal string `json:"ChangeSignal"`
+	// Filepath, with File, is where the token is written instead of
+	// secrets/nomad_token: a path relative to the task directory, inside
+	// it, whose parent directory exists (local/, secrets/).
+	Filepath string `json:"Filepath"`
 }
+
+// Identity change modes (WorkloadIdentity.ChangeMode), Nomad's.
+const (
+	IdentityChangeNoop    = "noop"
+	IdentityChangeSignal  = "signal"
+	IdentityChangeRestart = "restart"
+)
 
 // DefaultIdentityName is the name of the default workload identity.
 const DefaultIdentityName = "default"

@@ -46,6 +46,13 @@ func startServer(a *Agent) (serverRole, string, error) {
 		}
 		cfg.EncryptKey = key
 	}
+	for i, k := range c.Server.PreviousEncrypt { // keyring rewrap
+		key, err := server.DecodeClusterKey(k)
+		if err != nil {
+			return nil, "", fmt.Errorf("server.previous_encrypt[%d]: %w", i, err)
+		}
+		cfg.PreviousEncryptKeys = append(cfg.PreviousEncryptKeys, key)
+	}
 	if c.Server.DataDir != "" && !c.DevMode {
 		if err := os.MkdirAll(c.Server.DataDir, 0o755); err != nil {
 			return nil, "", fmt.Errorf("server.data_dir %s: %w", c.Server.DataDir, err)

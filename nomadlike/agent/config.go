@@ -134,6 +134,12 @@ type ServerConfig struct {
 	// peer removal, snapshot save and restore) require it as the token.
 	// Empty: the RPC port is unauthenticated (a warning at startup).
 	Encrypt string
+	// PreviousEncrypt (server.previous_encrypt, nomadlike's) lists cluster
+	// keys this cluster used before Encrypt: root keys of the keyring that
+	// were wrapped with one of them still unwrap, and the leader rewraps
+	// them under Encrypt (or inline, without Encrypt). Remove them once
+	// the leader logged "keyring: rewrapped". See server.Config.PreviousEncryptKeys.
+	PreviousEncrypt []string
 	// DataDir (server.data_dir) holds the raft log and snapshots;
 	// data_dir/server by default.
 	DataDir string
@@ -319,6 +325,11 @@ func (c *Config) Validate() error {
 	if c.Server.Encrypt != "" {
 		if _, err := server.DecodeClusterKey(c.Server.Encrypt); err != nil {
 			fail("server.encrypt", "%v", err)
+		}
+	}
+	for i, k := range c.Server.PreviousEncrypt {
+		if _, err := server.DecodeClusterKey(k); err != nil {
+			fail(fmt.Sprintf("server.previous_encrypt[%d]", i), "%v", err)
 		}
 	}
 	if c.Server.RetryInterval <= 0 {

@@ -14,6 +14,9 @@ func TestLoadConfigEncrypt(t *testing.T) {
 		{"32 bytes", "server {\n  encrypt = \"" + strings.Repeat("A", 43) + "=\"\n}\n", ""},
 		{"not base64", "server {\n  encrypt = \"not base64!\"\n}\n", "agent.hcl:2:3: Invalid server.encrypt"},
 		{"short", "server {\n  encrypt = \"c2hvcnQ=\"\n}\n", "agent.hcl:2:3: Invalid server.encrypt: The cluster key decodes to 5 bytes"},
+		{"previous_encrypt", "server {\n  encrypt = \"" + strings.Repeat("A", 43) + "=\"\n  previous_encrypt = [\"" + strings.Repeat("B", 43) + "=\"]\n}\n", ""},
+		{"previous_encrypt short", "server {\n  encrypt = \"" + strings.Repeat("A", 43) + "=\"\n  previous_encrypt = [\"c2hvcnQ=\"]\n}\n",
+			"agent.hcl:3:3: Invalid server.previous_encrypt: Element 0: the cluster key decodes to 5 bytes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ var topNoEffect = map[string]noEffect{
 	"audit":                     {kind: block, why: whyEnterprise},
 	"reporting":                 {kind: block, why: whyEnterprise},
 	"sentinel":                  {kind: block, why: whyEnterprise},
-	"keyring":                   {kind: block, labels: 1, why: "nomadlike has no variables or workload identities to encrypt or sign"},
+	"keyring":                   {kind: block, labels: 1, why: "the root keys are wrapped with server.encrypt (previous_encrypt to change it); KMS and Vault transit wrappers are not supported"},
 }
 
 // serverNoEffect are Nomad's server settings without effect here.

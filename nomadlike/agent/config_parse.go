@@ -89,8 +89,11 @@ type fileServer struct {
 	JobMaxCountRange     hcl.Range       `hcl:"job_max_count,attr_range"`
 	Encrypt              *string         `hcl:"encrypt,optional"`
 	EncryptRange         hcl.Range       `hcl:"encrypt,attr_range"`
-	RetryMax             *int            `hcl:"retry_max,optional"`
-	RetryMaxRange        hcl.Range       `hcl:"retry_max,attr_range"`
+	// keyring rewrap after a cluster key change (server.previous_encrypt)
+	PreviousEncrypt      []string  `hcl:"previous_encrypt,optional"`
+	PreviousEncryptRange hcl.Range `hcl:"previous_encrypt,attr_range"`
+	RetryMax             *int      `hcl:"retry_max,optional"`
+	RetryMaxRange        hcl.Range `hcl:"retry_max,attr_range"`
 	// Nomad's server settings that map onto nomadlike's (applyServerNomad).
 	DataDir                     *string   `hcl:"data_dir,optional"`
 	HeartbeatGrace              *string   `hcl:"heartbeat_grace,optional"`
@@ -412,6 +415,14 @@ func applyServer(dst *ServerConfig, s *fileServer) hcl.Diagnostics {
 			diags = append(diags, diagAt(s.EncryptRange, "Invalid server.encrypt", fmt.Sprintf("The cluster key %v.", err)))
 		}
 		dst.Encrypt = *s.Encrypt
+	}
+	for i, k := range s.PreviousEncrypt { // keyring rewrap (server.previous_encrypt)
+		if _, err := server.DecodeClusterKey(k); err != nil {
+			diags = append(diags, diagAt(s.PreviousEncryptRange, "Invalid server.previous_encrypt", fmt.Sprintf("Element %d: the cluster key %v.", i, err)))
+		}
+	}
+	if s.PreviousEncrypt != nil {
+		dst.PreviousEncrypt = append([]string(nil), s.PreviousEncrypt...)
 	}
 	diags = append(diags, applyServerNomad(dst, s)...) // Nomad compatibility (config_nomad_apply.go)
 	if j := s.ServerJoin; j != nil {

@@ -297,8 +297,9 @@ func (c *Client) newRunner(a *nomadlike.Allocation, restored *localstate.AllocSt
 		Alloc: a, AllocsDir: c.allocsDir(), Drivers: c.drivers, DB: c.db,
 		Node: c.nodeForTasks, Getter: c.getter, Updater: c.updates, Logger: c.logger, Restored: restored,
 		DestroyHooks: []allocrunner.AllocDestroyHook{keep}, Checks: c.checks,
-		Templates: c.templateConfig(), // templates (tmplwatch)
-		Network:   c.network,          // bridge networking
+		Templates:  c.templateConfig(), // templates (tmplwatch)
+		Network:    c.network,          // bridge networking
+		Identities: c.fetchIdentities,  // workload identity renewal (identity_renew.go)
 	}
 	if c.services != nil { // service registration (services_hook.go)
 		hook := serviceHook{m: c.services, allocID: a.ID}

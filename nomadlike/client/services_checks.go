@@ -16,68 +16,20 @@ type checkStatus struct {
 var _ services.CheckStatus = checkStatus{}
 
 // ServiceStatus is the aggregate status of service's checks in the
-// allocation, without the allocation: see AllocServiceStatus.
+// allocation, "" when none has reported (services.Registrations then
+// counts a service that declares checks as critical, so an instance is
+// never passing before its checks say so). It must not call into the
+// allocation runner: the service manager calls it while the runner
+// reports a state change under its lock.
 func (s checkStatus) ServiceStatus(allocID, service string) string {
-	return s.status(allocID, nil, service)
-}
-
-// AllocServiceStatus is the aggregate status of service's checks in a:
-// passing for a service without checks; critical while a service with
-// checks has no result yet (its checks have not started, or one is still
-// pending), so an instance is never passing before its checks say so. It
-// must not take the allocation runner's lock: the runner calls the
-// services manager with it held.
-func (s checkStatus) AllocServiceStatus(a *nomadlike.Allocation, service string) string {
-	return s.status(a.ID, a, service)
-}
-
-// status is the aggregate status of service in allocation allocID (a, when
-// known, tells whether the service declares checks).
-func (s checkStatus) status(allocID string, a *nomadlike.Allocation, service string) string {
-	worst, seen := "", false
+	worst := ""
 	for _, st := range s.c.checks.ServiceStatuses(allocID) {
 		if st.Service != service || st.Removed {
 			continue
 		}
-		seen = true
 		worst = worse(worst, catalogStatus(st.Status))
 	}
-	if seen {
-		return worst
-	}
-	if serviceHasChecks(a, service) {
-		return nomadlike.ServiceStatusCritical
-	}
-	return nomadlike.ServiceStatusPassing
-}
-
-// serviceHasChecks reports whether a service of a's group (or of one of
-// its tasks) named service declares checks.
-func serviceHasChecks(a *nomadlike.Allocation, service string) bool {
-	if a == nil || a.Job == nil {
-		return false
-	}
-	tg := a.Job.LookupTaskGroup(a.TaskGroup)
-	if tg == nil {
-		return false
-	}
-	has := func(list []*nomadlike.Service) bool {
-		for _, svc := range list {
-			if len(svc.Checks) > 0 && svc.Name == service {
-				return true
-			}
-		}
-		return false
-	}
-	if has(tg.Services) {
-		return true
-	}
-	for _, t := range tg.Tasks {
-		if has(t.Services) {
-			return true
-		}
-	}
-	return false
+	return worst
 }
 
 // catalogStatus maps a check status to the catalog's: pending counts as

@@ -76,6 +76,10 @@ type need struct {
 	// orCapability (needNamespace), when set, is a second capability
 	// that also grants the route (Nomad's "parse-job or submit-job").
 	orCapability string
+	// serviceRead (needNamespace, capability read-job) is a service
+	// catalog read: a workload identity of the namespace also has it
+	// (acl.ACL.AllowServiceRead), as Nomad lets workloads read services.
+	serviceRead bool
 }
 
 func public() need           { return need{kind: needPublic} }
@@ -150,6 +154,9 @@ func (n need) String() string {
 		}
 		if n.list {
 			s += ", filtered"
+		}
+		if n.serviceRead {
+			s += ", or a workload identity of the namespace"
 		}
 		if n.orNodeSecret {
 			s += ", or a node SecretID"
@@ -338,6 +345,9 @@ func (h *Handler) allows(r *http.Request, a *acl.ACL, secret string, n need) boo
 		ns := h.requestNamespace(r, n.from)
 		if ns == "*" && n.list {
 			return true
+		}
+		if n.serviceRead {
+			return a.AllowServiceRead(ns)
 		}
 		return a.AllowNamespaceOperation(ns, n.capability) ||
 			(n.orCapability != "" && a.AllowNamespaceOperation(ns, n.orCapability))

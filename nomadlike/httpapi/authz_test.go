@@ -62,6 +62,8 @@ func (f *fakeResolver) ResolveToken(secret string) (*acl.ACL, error) {
 		return acl.ManagementACL(), nil
 	case secret == "":
 		src = ""
+	case strings.HasPrefix(secret, "workload:"): // a workload identity of a job in "default"
+		return acl.WorkloadACL(acl.Workload{Namespace: "default", JobID: strings.TrimPrefix(secret, "workload:"), Group: "g", Task: "t", AllocID: "a"})
 	case strings.HasPrefix(secret, "cap:"):
 		src = fmt.Sprintf(`namespace "default" { capabilities = [%q] }`, strings.TrimPrefix(secret, "cap:"))
 	default:

@@ -30,10 +30,11 @@ var errNoServiceWrites = errors.New("this server cannot write the service catalo
 func (h *Handler) serviceRoutes() {
 	// A client reads with its node's SecretID (its DNS interface and
 	// templates), as Nomad's clients do.
-	h.get("/v1/services", orNodeSecret(nsList(acl.NamespaceCapabilityReadJob)), h.serverOnly(h.serviceList))
-	h.get("/v1/service/{name}", orNodeSecret(ns(acl.NamespaceCapabilityReadJob)), h.serverOnly(h.serviceInfo))
+	// A task reads them with its workload identity (its namespace only).
+	h.get("/v1/services", orNodeSecret(serviceRead(nsList(acl.NamespaceCapabilityReadJob))), h.serverOnly(h.serviceList))
+	h.get("/v1/service/{name}", orNodeSecret(serviceRead(ns(acl.NamespaceCapabilityReadJob))), h.serverOnly(h.serviceInfo))
 	h.del("/v1/service/{name}/{id}", ns(acl.NamespaceCapabilitySubmitJob), h.serverOnly(h.serviceDelete))
-	h.get("/v1/allocation/{id}/services", nsOf(nsAlloc, acl.NamespaceCapabilityReadJob), h.serverOnly(h.allocServices))
+	h.get("/v1/allocation/{id}/services", serviceRead(nsOf(nsAlloc, acl.NamespaceCapabilityReadJob)), h.serverOnly(h.allocServices))
 	// Clients' registrations (Nomad's ServiceRegistration.Upsert and
 	// DeleteByID RPCs), authenticated by the node's SecretID.
 	h.write("/v1/client/services/upsert", nodeCall(), h.serverOnly(h.clientServicesUpsert))
@@ -56,13 +57,22 @@ func (h *Handler) serviceList(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, err
 		}
-		regs = filterNS(r, regs, acl.NamespaceCapabilityReadJob, serviceNS)
+		regs = filterServices(r, regs)
 		idx, err := tableIndex(st, state.TableServiceRegistrations)
 		return nomadlike.ServiceStubs(regs), idx, err
 	})
 }
 
-func serviceNS(s *nomadlike.ServiceRegistration) string { return s.Namespace }
+// filterServices keeps the registrations of the namespaces whose services
+// the caller may read (acl.ACL.AllowServiceRead): all of them with ACLs
+// off or for a node.
+func filterServices(r *http.Request, regs []*nomadlike.ServiceRegistration) []*nomadlike.ServiceRegistration {
+	a := aclFrom(r)
+	if a == nil || a.IsManagement() {
+		return regs
+	}
+	return slices.DeleteFunc(slices.Clone(regs), func(s *nomadlike.ServiceRegistration) bool { return !a.AllowServiceRead(s.Namespace) })
+}
 
 // serviceInfo answers GET /v1/service/{name}: the instances of the service
 // in ?namespace=, [] when none. ?choose=N|KEY keeps a consistent subset
@@ -174,6 +184,13 @@ func (h *Handler) clientServicesWrite(w http.ResponseWriter, r *http.Request, re
 		index, err := op(sb, secret)
 		return map[string]uint64{"Index": index}, index, err
 	})
+}
+
+// serviceRead makes a read-job requirement a service catalog read, which a
+// workload identity of the namespace also passes.
+func serviceRead(n need) need {
+	n.serviceRead = true
+	return n
 }
 
 // orNodeSecret makes a namespace requirement also admit a node's SecretID.

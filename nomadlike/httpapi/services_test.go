@@ -202,6 +202,14 @@ func TestServicesACL(t *testing.T) {
 		{"list of every namespace is filtered", http.MethodGet, "/v1/services?namespace=*", "cap:read-job", http.StatusOK, `"web"`},
 		{"read-job cannot delete", http.MethodDelete, "/v1/service/web/d1", "cap:read-job", http.StatusForbidden, ""},
 		{"node secret cannot delete", http.MethodDelete, "/v1/service/web/d1", fx.node.SecretID, http.StatusForbidden, ""},
+		// A workload identity reads its namespace's services, nothing more.
+		{"workload reads its namespace", http.MethodGet, "/v1/service/web", "workload:app", http.StatusOK, `"d1"`},
+		{"workload list is filtered", http.MethodGet, "/v1/services?namespace=*", "workload:app", http.StatusOK, `"web"`},
+		{"workload reads its namespace's allocation", http.MethodGet, "/v1/allocation/" + fx.alloc.ID + "/services", "workload:app", http.StatusOK, `"d1"`},
+		{"workload cannot read another namespace", http.MethodGet, "/v1/service/db?namespace=prod", "workload:app", http.StatusForbidden, ""},
+		{"workload cannot read another namespace's allocation", http.MethodGet, "/v1/allocation/" + fx.prodAlloc.ID + "/services", "workload:app", http.StatusForbidden, ""},
+		{"workload cannot delete", http.MethodDelete, "/v1/service/web/d1", "workload:app", http.StatusForbidden, ""},
+		{"workload cannot list jobs", http.MethodGet, "/v1/jobs", "workload:app", http.StatusForbidden, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

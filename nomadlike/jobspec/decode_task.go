@@ -57,8 +57,8 @@ var taskIdentitySpec = blockSpec{
 	name: "identity",
 	fields: []field{
 		{"name", "Name"}, {"aud", "Audience"}, {"env", "Env"}, {"file", "File"}, {"ttl", "TTL"},
+		{"change_mode", "ChangeMode"}, {"change_signal", "ChangeSignal"}, {"filepath", "Filepath"},
 	},
-	extra: []typedAttr{strAttr("change_mode"), strAttr("change_signal"), strAttr("filepath")},
 }.build()
 
 var resourcesSpec = blockSpec{

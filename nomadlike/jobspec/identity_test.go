@@ -15,6 +15,9 @@ func TestIdentityBlockDecode(t *testing.T) {
         file = true
         aud  = ["vault.io"]
         ttl  = "1h"
+        change_mode   = "signal"
+        change_signal = "SIGHUP"
+        filepath      = "local/token.jwt"
       }
     }
   }
@@ -24,7 +27,8 @@ func TestIdentityBlockDecode(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := job.TaskGroups[0].Tasks[0].Identity
-	if id == nil || !id.Env || !id.File || id.TTL != time.Hour || len(id.Audience) != 1 || id.Audience[0] != "vault.io" || id.Name != "default" {
+	if id == nil || !id.Env || !id.File || id.TTL != time.Hour || len(id.Audience) != 1 || id.Audience[0] != "vault.io" || id.Name != "default" ||
+		id.ChangeMode != "signal" || id.ChangeSignal != "SIGHUP" || id.Filepath != "local/token.jwt" {
 		t.Fatalf("Identity = %+v", id)
 	}
 }

@@ -132,6 +132,13 @@ type Config struct {
 	// port unauthenticated (a warning is logged at startup). See
 	// DecodeClusterKey.
 	EncryptKey []byte
+	// PreviousEncryptKeys (agent config server.previous_encrypt) are
+	// cluster keys used before EncryptKey. They only unwrap root keys of
+	// the keyring (never authenticate a connection): a root key wrapped
+	// with one of them is rewrapped by the leader under EncryptKey (or
+	// inline when EncryptKey is nil). Without them, a root key wrapped
+	// with another cluster key does not open (ErrKeyringKey).
+	PreviousEncryptKeys [][]byte
 
 	// RPCTLS (mTLS, agent config tls.rpc), when set, makes the RPC port
 	// speak TLS only: raft and join connections, accepted and dialed,
@@ -251,6 +258,11 @@ func (c *Config) Validate() error {
 		return bad("GCThresholds", "thresholds must be >= 0")
 	case len(c.EncryptKey) != 0 && !validKeySize(len(c.EncryptKey)):
 		return bad("EncryptKey", "%d bytes; want 16, 24 or 32", len(c.EncryptKey))
+	}
+	for i, k := range c.PreviousEncryptKeys {
+		if !validKeySize(len(k)) {
+			return bad(fmt.Sprintf("PreviousEncryptKeys[%d]", i), "%d bytes; want 16, 24 or 32", len(k))
+		}
 	}
 	for i, a := range c.RetryJoin {
 		if _, _, err := net.SplitHostPort(a); err != nil {

@@ -80,17 +80,10 @@ func (s *Server) kek() ([]byte, error) {
 }
 
 func (s *Server) unwrapRootKey(w *nomadlike.WrappedRootKey) (*keyring.Key, error) {
-	kek := w.KEK
 	if w.Wrap == nomadlike.WrapClusterKey {
-		var err error
-		if kek, err = s.kek(); err != nil {
-			return nil, err
-		}
-		if kek == nil {
-			return nil, fmt.Errorf("root key %s is wrapped with the cluster key, and this server has no server.encrypt", w.Meta.KeyID)
-		}
+		return s.unwrapWithClusterKeys(w) // keyring_rewrap.go
 	}
-	return keyring.Unwrap(kek, w.Meta, w.WrappedKey)
+	return keyring.Unwrap(w.KEK, w.Meta, w.WrappedKey)
 }
 
 // RootKeys returns the root keys' metadata, oldest first.
@@ -137,18 +130,8 @@ func (s *Server) newRootKey(st string) (*nomadlike.RootKeyMeta, uint64, error) {
 		return nil, 0, err
 	}
 	key.Meta.State = st
-	w := &nomadlike.WrappedRootKey{Meta: key.Meta, Wrap: nomadlike.WrapClusterKey}
-	kek, err := s.kek()
+	w, err := s.wrapRootKey(key)
 	if err != nil {
-		return nil, 0, err
-	}
-	if kek == nil {
-		if kek, err = keyring.NewKEK(); err != nil {
-			return nil, 0, err
-		}
-		w.Wrap, w.KEK = nomadlike.WrapInline, kek
-	}
-	if w.WrappedKey, err = keyring.Wrap(kek, key); err != nil {
 		return nil, 0, err
 	}
 	index, err := s.raftApply(fsm.RootKeyUpsertRequestType, &fsm.RootKeyUpsertRequest{Key: w})
@@ -228,13 +211,44 @@ func (s *Server) wrappedKey(id string) (*nomadlike.WrappedRootKey, error) {
 	return nil, nil
 }
 
-// keyringInit makes the first root key when the cluster has none; the
-// leader runs it once it leads.
+// wrapRootKey wraps key as the configuration says: under the cluster key
+// (server.encrypt) when there is one, else under a fresh random key stored
+// beside it (inline).
+func (s *Server) wrapRootKey(key *keyring.Key) (*nomadlike.WrappedRootKey, error) {
+	w := &nomadlike.WrappedRootKey{Meta: key.Meta, Wrap: nomadlike.WrapClusterKey}
+	kek, err := s.kek()
+	if err != nil {
+		return nil, err
+	}
+	if kek == nil {
+		if kek, err = keyring.NewKEK(); err != nil {
+			return nil, err
+		}
+		w.Wrap, w.KEK = nomadlike.WrapInline, kek
+	}
+	if w.WrappedKey, err = keyring.Wrap(kek, key); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// keyringInit makes the first root key when the cluster has none, and
+// rewraps the root keys that are not wrapped as the configuration says
+// (keyring_rewrap.go); the leader runs it once it leads. A root key that
+// does not unwrap (server.encrypt changed) is logged once as an error
+// saying what to do, and no key is made in its place.
 func (s *Server) keyringInit(ctx context.Context) {
+	reported := false
 	for {
 		r, err := s.ring()
-		if err == nil {
+		if errors.Is(err, ErrKeyringKey) {
+			if !reported {
+				s.logger.Error("keyring: the root keys do not unwrap; variables and workload identities are unavailable", "error", err)
+				reported = true
+			}
+		} else if err == nil {
 			if _, err = r.Active(); err == nil {
+				s.rewrapRootKeys(ctx)
 				return
 			}
 			if errors.Is(err, keyring.ErrNoActiveKey) {
@@ -243,7 +257,7 @@ func (s *Server) keyringInit(ctx context.Context) {
 				}
 			}
 		}
-		if !errors.Is(err, nomadlike.ErrNotLeader) {
+		if !errors.Is(err, nomadlike.ErrNotLeader) && !errors.Is(err, ErrKeyringKey) {
 			s.logger.Warn("keyring: initialize root key", "error", err)
 		}
 		if !waitCtx(ctx, 200*time.Millisecond) {

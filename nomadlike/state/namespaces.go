@@ -93,7 +93,8 @@ func (s *StateStore) UpsertNamespaces(index uint64, namespaces []*nomadlike.Name
 // refuses, changing nothing, the default namespace (a validation error), a
 // namespace that does not exist (nomadlike.ErrNamespaceNotFound), and, as
 // Nomad does, a namespace that has a non-terminal job or allocation
-// (nomadlike.ErrConflict): the check runs in the same transaction as the
+// (nomadlike.ErrConflict), or one that still holds variables
+// (nomadlike.ErrConflict, naming their count): the check runs in the same transaction as the
 // delete, so no job can be registered in between. Terminal (dead) jobs do
 // not block the delete; they stay until purged, and cannot run again
 // unless the namespace is created again.
@@ -137,6 +138,16 @@ func deleteNamespaceTxn(txn *memdb.Txn, name string) error {
 	if len(allocs) > 0 {
 		return fmt.Errorf("delete namespace %s: %w: it has %d non-terminal allocation(s), e.g. %s; wait for them to stop",
 			reqlimit.Quote(name), nomadlike.ErrConflict, len(allocs), reqlimit.Quote(allocs[0].ID))
+	}
+	vars, err := list[nomadlike.VariableEncrypted](txn, nil, nil, TableVariables, indexID+"_prefix", name, "")
+	if err != nil {
+		return err
+	}
+	if len(vars) > 0 {
+		// Nomad refuses too: the variables would be left behind, and
+		// come back readable if the namespace were created again.
+		return fmt.Errorf("delete namespace %s: %w: it holds %d variable(s), e.g. %s; delete them first (var purge -namespace %s PATH)",
+			reqlimit.Quote(name), nomadlike.ErrConflict, len(vars), reqlimit.Quote(vars[0].Path), name)
 	}
 	if err := txn.Delete(TableNamespaces, ns); err != nil {
 		return fmt.Errorf("delete namespace %s: %w", reqlimit.Quote(name), err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
+	"github.com/nomadlike/nomadlike/nomadlike/keyring"
 )
 
 func namespaceNames(t *testing.T, s *StateStore, prefix string) []string {
@@ -218,4 +219,29 @@ func TestNamespacesSnapshotRoundTrip(t *testing.T) {
 	if idx, _ := r.Index(TableNamespaces); idx != 4 {
 		t.Errorf("restored namespaces index = %d, want 4", idx)
 	}
+}
+
+// TestDeleteNamespaceWithVariablesRefused: a namespace that still holds
+// variables is not deleted (the error names their count), a namespace
+// whose name is a prefix of it is, and once its variables are deleted it
+// can be deleted too.
+func TestDeleteNamespaceWithVariablesRefused(t *testing.T) {
+	s := newStore(t)
+	must(t, s.UpsertNamespaces(4, []*nomadlike.Namespace{{Name: "team"}, {Name: "team-a"}}))
+	k, _ := keyring.NewKey("k1", testTime)
+	for i, p := range []string{"app/db", "app/web"} {
+		must(t, s.VariableApply(uint64(5+i), VarOpSet, sealedVar(t, k, "team-a", p, "s3cret"), nil, 1))
+	}
+	err := s.DeleteNamespaces(8, []string{"team-a"})
+	if !errors.Is(err, nomadlike.ErrConflict) || !strings.Contains(err.Error(), "holds 2 variable(s)") || !strings.Contains(err.Error(), "var purge") {
+		t.Fatalf("delete team-a holding variables = %v, want a conflict naming 2 variables", err)
+	}
+	if got := namespaceNames(t, s, ""); !reflect.DeepEqual(got, []string{"default", "team", "team-a"}) {
+		t.Fatalf("namespaces after a refused delete = %v", got)
+	}
+	must(t, s.DeleteNamespaces(9, []string{"team"})) // its name is a prefix: not blocked
+	for i, p := range []string{"app/db", "app/web"} {
+		must(t, s.VariableApply(uint64(10+i), VarOpDelete, &nomadlike.VariableEncrypted{Namespace: "team-a", Path: p}, nil, 2))
+	}
+	must(t, s.DeleteNamespaces(12, []string{"team-a"}))
 }

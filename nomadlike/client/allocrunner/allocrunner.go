@@ -52,6 +52,9 @@ type Config struct {
 	// Network makes the namespace of a group in bridge, none or cni/NAME
 	// mode (network.go); nil fails such allocations.
 	Network NetworkManager
+	// Identities re-fetches the tasks' identities to renew a token with
+	// a ttl (identity_hook.go); nil: tokens are not renewed.
+	Identities IdentityFetcher
 }
 
 // Task roles in the group's lifecycle.
@@ -169,8 +172,9 @@ func New(cfg Config) (*AllocRunner, error) {
 		g = getter.New(getter.DefaultConfig())
 	}
 	for _, t := range tg.Tasks {
-		hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{}, identityHook{},
-			newTemplateHook(cfg.Templates, ar.logger.With("task", t.Name))}
+		idh := newIdentityHook(cfg.Identities, ar.logger.With("task", t.Name)) // workload identity and its renewal
+		hooks := []TaskPrestartHook{taskDirHook{}, artifactHook{getter: g}, dispatchPayloadHook{}, idh,
+			newTemplateHook(cfg.Templates, ar.logger.With("task", t.Name), idh.current)}
 		trc := TaskRunnerConfig{
 			Alloc: a, Task: t, AllocDir: ar.ad, Drivers: cfg.Drivers, DB: cfg.DB, Node: cfg.Node,
 			Hooks: hooks, Logger: ar.logger, OnUpdate: ar.taskStateUpdated,

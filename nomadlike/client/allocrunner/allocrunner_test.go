@@ -61,6 +61,8 @@ type harness struct {
 	node    *nomadlike.Node
 	// templates is handed to the runners (templates_test.go).
 	templates TemplateConfig
+	// identities renews workload identities (identity_hook_test.go).
+	identities IdentityFetcher
 }
 
 func newHarness(t *testing.T) *harness {
@@ -74,7 +76,7 @@ func (h *harness) runner(a *nomadlike.Allocation, restored *localstate.AllocStat
 	ar, err := New(Config{
 		Alloc: a, AllocsDir: h.dir, Drivers: fakeDrivers{clienttest.NewFakeDriver(h.host, "fake")},
 		DB: h.db, Node: func() *nomadlike.Node { return h.node }, Updater: h.updater,
-		Logger: hclog.NewNullLogger(), Restored: restored, Templates: h.templates,
+		Logger: hclog.NewNullLogger(), Restored: restored, Templates: h.templates, Identities: h.identities,
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
-	"github.com/nomadlike/nomadlike/nomadlike/client/identity"
 	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
 )
 
@@ -134,21 +133,5 @@ func (h artifactHook) Prestart(ctx context.Context, req *TaskPrestartRequest, re
 		}
 	}
 	resp.ArtifactsDone = true
-	return nil
-}
-
-// identityHook hands the task its workload identity (package identity):
-// secrets/nomad_token and NOMAD_TOKEN, as its identity block asks.
-type identityHook struct{}
-
-func (identityHook) Name() string { return "identity" }
-
-func (identityHook) Prestart(_ context.Context, req *TaskPrestartRequest, resp *TaskPrestartResponse) error {
-	env, err := identity.Apply(req.AllocDir, req.Alloc, req.Task)
-	if err != nil {
-		ev := newEvent(nomadlike.TaskEventSetupFailure, fmt.Sprintf("workload identity: %v", err))
-		return &HookError{Event: ev, Recoverable: true, Err: err}
-	}
-	resp.Env = env
 	return nil
 }

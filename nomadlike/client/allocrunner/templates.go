@@ -33,13 +33,16 @@ type TemplateConfig struct {
 type templateHook struct {
 	cfg    TemplateConfig
 	logger hclog.Logger
+	// identity is the task's freshest workload identity (renewed by the
+	// identity hook), "" when none: queries then use cfg.Token.
+	identity func() string
 
 	mu  sync.Mutex
 	mgr *tmplwatch.Manager
 }
 
-func newTemplateHook(cfg TemplateConfig, logger hclog.Logger) *templateHook {
-	return &templateHook{cfg: cfg, logger: logger}
+func newTemplateHook(cfg TemplateConfig, logger hclog.Logger, identity func() string) *templateHook {
+	return &templateHook{cfg: cfg, logger: logger, identity: identity}
 }
 
 func (*templateHook) Name() string { return "templates" }
@@ -50,6 +53,11 @@ func (h *templateHook) manager(req *TaskPrestartRequest) *tmplwatch.Manager {
 	if h.mgr == nil {
 		alloc, task, dir, ad := req.Alloc, req.Task.Name, req.TaskDir.Dir, req.AllocDir
 		token := func() string {
+			if h.identity != nil {
+				if tok := h.identity(); tok != "" {
+					return tok
+				}
+			}
 			if h.cfg.Token == nil {
 				return ""
 			}

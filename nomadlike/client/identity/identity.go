@@ -3,6 +3,7 @@ package identity
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
@@ -28,24 +29,47 @@ func Token(a *nomadlike.Allocation, task string) string {
 // atomically, with mode 0600, beneath the allocation directory without
 // following links.
 func Apply(ad *allocdir.AllocDir, a *nomadlike.Allocation, t *nomadlike.Task) (map[string]string, error) {
-	tok := Token(a, t.Name)
+	return ApplyToken(ad, t, Token(a, t.Name))
+}
+
+// ApplyToken is Apply with the token given (a renewed one).
+func ApplyToken(ad *allocdir.AllocDir, t *nomadlike.Task, tok string) (map[string]string, error) {
 	id := t.Identity
 	if tok == "" || id == nil {
 		return nil, nil
 	}
-	if id.File {
-		root, err := ad.Open()
-		if err != nil {
-			return nil, err
-		}
-		defer root.Close()
-		rel := path.Join(t.Name, allocdir.TaskSecrets, TokenFile)
-		if err := root.WriteFileAtomic(rel, []byte(tok), 0o600); err != nil {
-			return nil, fmt.Errorf("write workload identity: %w", err)
-		}
+	if err := WriteFile(ad, t, tok); err != nil {
+		return nil, err
 	}
 	if id.Env {
 		return map[string]string{EnvVar: tok}, nil
 	}
 	return nil, nil
+}
+
+// WriteFile writes tok where the identity block asks (nothing without
+// file = true): filepath, relative to the task directory, else
+// secrets/nomad_token; atomically, mode 0600, beneath the allocation
+// directory without following links (the task can write there).
+func WriteFile(ad *allocdir.AllocDir, t *nomadlike.Task, tok string) error {
+	id := t.Identity
+	if id == nil || !id.File || tok == "" {
+		return nil
+	}
+	rel := path.Join(allocdir.TaskSecrets, TokenFile)
+	if id.Filepath != "" {
+		rel = path.Clean(strings.TrimLeft(id.Filepath, "/"))
+		if rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+			return fmt.Errorf("write workload identity: filepath %q is not inside the task directory", id.Filepath)
+		}
+	}
+	root, err := ad.Open()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := root.WriteFileAtomic(path.Join(t.Name, rel), []byte(tok), 0o600); err != nil {
+		return fmt.Errorf("write workload identity to %s: %w", rel, err)
+	}
+	return nil
 }

@@ -20,17 +20,14 @@ type Registrar interface {
 
 // CheckStatus is the seam to the client's check runner: the aggregate
 // status of one service of an allocation ("passing", "warning",
-// "critical"). A service without checks is "passing". The check runner
-// calls Manager.ChecksChanged when a status changes.
+// "critical"), "" when none of its checks has reported (Registrations
+// then makes an instance of a service with checks critical, else
+// passing). It is called under the manager's lock, from AllocStateUpdated,
+// which alloc runners call under theirs: it must not call back into an
+// alloc runner. The check runner calls Manager.ChecksChanged when a
+// status changes.
 type CheckStatus interface {
 	ServiceStatus(allocID, service string) string
-}
-
-// AllocCheckStatus is a CheckStatus that is also given the allocation (as
-// the manager holds it), so that it need not look the allocation up: the
-// manager's callers may hold the allocation runner's lock.
-type AllocCheckStatus interface {
-	AllocServiceStatus(a *nomadlike.Allocation, service string) string
 }
 
 // noChecks is the CheckStatus of a client without a check runner.
@@ -130,9 +127,6 @@ func (m *Manager) recomputeLocked(allocID string) {
 		return
 	}
 	status := func(service string) string { return m.cfg.Checks.ServiceStatus(allocID, service) }
-	if ac, ok := m.cfg.Checks.(AllocCheckStatus); ok {
-		status = func(service string) string { return ac.AllocServiceStatus(a, service) }
-	}
 	for _, r := range Registrations(a, m.cfg.Node(), status) {
 		m.desired[r.ID] = r
 	}

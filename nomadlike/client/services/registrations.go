@@ -10,7 +10,9 @@ import (
 )
 
 // StatusFunc returns the aggregate check status of one service of an
-// allocation ("passing", "warning", "critical").
+// allocation ("passing", "warning", "critical"), "" when no check of it
+// has reported: the instance is then critical if the service declares
+// checks, else passing.
 type StatusFunc func(service string) string
 
 // Registrations returns the instances allocation a (its client view, with
@@ -54,6 +56,9 @@ func appendReg(out []*nomadlike.ServiceRegistration, a *nomadlike.Allocation, no
 		tags = s.CanaryTags
 	}
 	st := nomadlike.ServiceStatusPassing
+	if len(s.Checks) > 0 {
+		st = nomadlike.ServiceStatusCritical // until its checks report
+	}
 	if status != nil {
 		if v := status(s.Name); v != "" {
 			st = v

@@ -101,3 +101,44 @@ func TestRegistrations(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func fmtTags(tags []string) string { return fmt.Sprint(tags) }
+
+// TestRegistrationsCriticalUntilChecksReport: an instance of a service
+// that declares checks is critical while no check result exists (the
+// status func answers ""), and takes the checks' status once they report;
+// a service without checks is passing. (The decision is made here, from
+// the allocation the manager holds: the check runner's seam must not read
+// the alloc runner, which reports under its lock.)
+func TestRegistrationsCriticalUntilChecksReport(t *testing.T) {
+	a, node := serviceAlloc(t)
+	a.Job.TaskGroups[0].Tasks[0].Services[0].Checks = []*nomadlike.ServiceCheck{{Name: "alive", Type: "tcp"}}
+	cases := []struct {
+		name     string
+		status   StatusFunc
+		web, grp string
+	}{
+		{"no results yet", func(string) string { return "" }, nomadlike.ServiceStatusCritical, nomadlike.ServiceStatusPassing},
+		{"checks pass", func(s string) string {
+			if s == "web" {
+				return nomadlike.ServiceStatusPassing
+			}
+			return ""
+		}, nomadlike.ServiceStatusPassing, nomadlike.ServiceStatusPassing},
+		{"checks warn", func(s string) string {
+			if s == "web" {
+				return nomadlike.ServiceStatusWarning
+			}
+			return ""
+		}, nomadlike.ServiceStatusWarning, nomadlike.ServiceStatusPassing},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := byName(Registrations(a, node, tc.status))
+			if got["web"] == nil || got["grp"] == nil {
+				t.Fatalf("Registrations = %v, want web and grp", got)
+			}
+			if got["web"].Status != tc.web || got["grp"].Status != tc.grp {
+				t.Errorf("status web %q grp %q, want %q %q", got["web"].Status, got["grp"].Status, tc.web, tc.grp)
+			}
+		})
+	}
+}
