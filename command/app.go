@@ -70,11 +70,6 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			varCommand(),        // variables (var.go)
 			queueCommand(),      // nomadlike's queue (queue.go)
 			serviceCommand(),    // service catalog (service.go)
-			namespaceCommand(),  // namespaces (namespace.go)
-			aclCommand(),        // ACL store (acl.go)
-			tlsCommand(),        // mTLS certificates (tls.go)
-			monitorCommand(),    // agent logs (monitor.go)
-			systemCommand(),     // server garbage collection (system.go)
 			deploymentCommand(), // deployments (deployment.go)
 		},
 	}
