@@ -3,9 +3,11 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,7 +103,7 @@ const svcUpdate = `      max_parallel      = 1
 
 // startSvcAgent starts a dev agent whose tasks and checks stay on
 // loopback, with the DNS interface on dnsPort when it is not 0.
-func startSvcAgent(t *testing.T, dnsPort int) *devAgent {
+func startSvcAgent(t *testing.T, dnsPort int, drivers ...string) *devAgent {
 	t.Helper()
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		t.Skip("busybox not installed")
@@ -110,7 +112,7 @@ func startSvcAgent(t *testing.T, dnsPort int) *devAgent {
 	if dnsPort != 0 {
 		cfg += fmt.Sprintf("  dns {\n    enabled = true\n    bind = \"127.0.0.1\"\n    port = %d\n    ttl = \"0s\"\n  }\n", dnsPort)
 	}
-	return startDevAgent(t, devAgentOptions{config: cfg + "}\n", logLevel: "INFO"}, "raw_exec")
+	return startDevAgent(t, devAgentOptions{config: cfg + "}\n", logLevel: "INFO"}, append(drivers, "raw_exec")...)
 }
 
 // healthyAllocs returns the job's allocations that should run, run, and
@@ -378,4 +380,102 @@ func TestServicesDNSFollowsChecks(t *testing.T) {
 	waitUntil(t, 15*time.Second, "the fixed instance back in dig and ?passing=true", func() bool {
 		return fmt.Sprint(dig()) == fmt.Sprint(all) && fmt.Sprint(passingPorts()) == fmt.Sprint(all)
 	})
+}
+
+// lbServer is a server line of the haproxy config lb.nomad.hcl renders.
+var lbServer = regexp.MustCompile(`(?m)^\s*server \S+ (\S+):(\d+) `)
+
+// lbPorts returns the ports of the servers in the rendered haproxy config,
+// sorted ("" when it is not rendered yet).
+func lbPorts(cfgPath string) string {
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return ""
+	}
+	var ports []int
+	for _, m := range lbServer.FindAllStringSubmatch(string(b), -1) {
+		p, _ := strconv.Atoi(m[2])
+		ports = append(ports, p)
+	}
+	sort.Ints(ports)
+	return fmt.Sprint(ports)
+}
+
+// catalogPorts returns the ports of the catalog's instances of service,
+// sorted.
+func catalogPorts(ctx context.Context, cl *api.Client, service string) string {
+	regs, _, err := cl.Services().Get(ctx, service, nil)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var ports []int
+	for _, r := range regs {
+		ports = append(ports, r.Port)
+	}
+	sort.Ints(ports)
+	return fmt.Sprint(ports)
+}
+
+// TestServicesLoadBalancer runs jobspecs/web.nomad.hcl (its deployment
+// completes, with no warning) and jobspecs/lb.nomad.hcl, haproxy whose
+// config a template renders from nomadService "web": requests through
+// the lb port reach web; job scale web web 3 brings the new instance into
+// the config, and a stopped allocation's instance leaves it.
+func TestServicesLoadBalancer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an agent")
+	}
+	if _, err := os.Stat("/usr/sbin/haproxy"); err != nil {
+		t.Skip("haproxy not installed (scripts/deps.sh)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
+	defer cancel()
+	a := startSvcAgent(t, 0, "exec")
+	cl := a.api()
+	out := a.mustCLI(ctx, "job", "run", "../jobspecs/web.nomad.hcl")
+	if !strings.Contains(out, "successful") || strings.Contains(strings.ToLower(out), "warning") {
+		t.Fatalf("job run jobspecs/web.nomad.hcl: want its deployment successful and no warning:\n%s", out)
+	}
+	lbPort := portsTB(t, 1)[0]
+	a.mustCLI(ctx, "job", "run", "-detach", "-var", "port="+strconv.Itoa(lbPort), "../jobspecs/lb.nomad.hcl")
+	lb := a.waitOneAlloc(ctx, "lb", nomadlike.AllocClientStatusRunning)
+	cfg := filepath.Join(a.dataDir, "alloc", lb.ID, "haproxy", "local", "haproxy.cfg")
+	follows := func(what string, n int) string {
+		t.Helper()
+		var want string
+		waitUntil(t, 30*time.Second, what, func() bool {
+			want = catalogPorts(ctx, cl, "web")
+			return strings.Count(want, " ") == n-1 && lbPorts(cfg) == want
+		})
+		return want
+	}
+	follows("the lb config lists the 2 web instances", 2)
+	waitUntil(t, 30*time.Second, "a request through the lb reaches web", func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", lbPort))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b := make([]byte, 512)
+		n, _ := resp.Body.Read(b)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(b[:n]), "nomadlike web example")
+	})
+
+	a.mustCLI(ctx, "job", "scale", "-detach", "web", "web", "3")
+	follows("the lb config lists the 3 web instances after job scale", 3)
+
+	regs, _, err := cl.Services().Get(ctx, "web", nil)
+	if err != nil || len(regs) == 0 {
+		t.Fatalf("catalog: %v", err)
+	}
+	gone := regs[0]
+	a.mustCLI(ctx, "alloc", "stop", "-detach", gone.AllocID)
+	waitUntil(t, 30*time.Second, fmt.Sprintf("port %d leaves the lb config", gone.Port), func() bool {
+		return !strings.Contains(" "+strings.Trim(lbPorts(cfg), "[]")+" ", " "+strconv.Itoa(gone.Port)+" ")
+	})
+	follows("the lb config lists the 3 instances after the replacement", 3)
+	alloc, _, err := cl.Allocations().Info(ctx, lb.ID, nil)
+	if err != nil || !hasEvent(alloc.TaskStates["haproxy"].Events, "Restart Signaled") {
+		t.Fatalf("haproxy was never restarted by its template: %v", err)
+	}
 }
