@@ -371,15 +371,19 @@ func TestServicesDNSFollowsChecks(t *testing.T) {
 	if err := os.Remove(index); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	waitUntil(t, 15*time.Second, "the failing instance leaves dig and ?passing=true", func() bool {
 		return fmt.Sprint(dig()) == rest && fmt.Sprint(passingPorts()) == rest
 	})
+	t.Logf("the failing instance left the DNS answer after %v (check interval 1s)", time.Since(start).Round(10*time.Millisecond))
 	if err := os.WriteFile(index, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	start = time.Now()
 	waitUntil(t, 15*time.Second, "the fixed instance back in dig and ?passing=true", func() bool {
 		return fmt.Sprint(dig()) == fmt.Sprint(all) && fmt.Sprint(passingPorts()) == fmt.Sprint(all)
 	})
+	t.Logf("the fixed instance was back after %v", time.Since(start).Round(10*time.Millisecond))
 }
 
 // lbServer is a server line of the haproxy config lb.nomad.hcl renders.
