@@ -447,10 +447,12 @@ func TestServicesLoadBalancer(t *testing.T) {
 	follows := func(what string, n int) string {
 		t.Helper()
 		var want string
+		start := time.Now()
 		waitUntil(t, 30*time.Second, what, func() bool {
 			want = catalogPorts(ctx, cl, "web")
 			return strings.Count(want, " ") == n-1 && lbPorts(cfg) == want
 		})
+		t.Logf("%s: after %v", what, time.Since(start).Round(10*time.Millisecond))
 		return want
 	}
 	follows("the lb config lists the 2 web instances", 2)
@@ -474,9 +476,11 @@ func TestServicesLoadBalancer(t *testing.T) {
 	}
 	gone := regs[0]
 	a.mustCLI(ctx, "alloc", "stop", "-detach", gone.AllocID)
+	start := time.Now()
 	waitUntil(t, 30*time.Second, fmt.Sprintf("port %d leaves the lb config", gone.Port), func() bool {
 		return !strings.Contains(" "+strings.Trim(lbPorts(cfg), "[]")+" ", " "+strconv.Itoa(gone.Port)+" ")
 	})
+	t.Logf("the stopped instance left the lb config after %v", time.Since(start).Round(10*time.Millisecond))
 	follows("the lb config lists the 3 instances after the replacement", 3)
 	alloc, _, err := cl.Allocations().Info(ctx, lb.ID, nil)
 	if err != nil || !hasEvent(alloc.TaskStates["haproxy"].Events, "Restart Signaled") {

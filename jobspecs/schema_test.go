@@ -4,12 +4,12 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/nomadlike/nomadlike/plugins/containerd"
-	"github.com/nomadlike/nomadlike/plugins/exec"
-	"github.com/nomadlike/nomadlike/plugins/rawexec"
 	"github.com/nomadlike/nomadlike/drivers/schema"
 	"github.com/nomadlike/nomadlike/nomadlike/jobspec"
 	"github.com/nomadlike/nomadlike/nomadlike/server/driverschema"
+	"github.com/nomadlike/nomadlike/plugins/containerd"
+	"github.com/nomadlike/nomadlike/plugins/exec"
+	"github.com/nomadlike/nomadlike/plugins/rawexec"
 )
 
 // TestExamplesMatchDriverSchemas: every example job's task configs pass
