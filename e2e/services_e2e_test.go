@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -144,28 +143,10 @@ func healthyAllocs(ctx context.Context, cl *api.Client, jobID, service string) (
 // the number of samples.
 func healthySampler(ctx context.Context, t *testing.T, cl *api.Client, jobID, service string) func() (int, int) {
 	t.Helper()
-	var mu sync.Mutex
-	fewest, samples := 1<<30, 0
-	sctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	go func() {
-		defer wg.Done()
-		for sctx.Err() == nil {
-			if h, err := healthyAllocs(sctx, cl, jobID, service); err == nil {
-				mu.Lock()
-				fewest, samples = min(fewest, len(h)), samples+1
-				mu.Unlock()
-			}
-			sleepCtx(sctx, 100*time.Millisecond)
-		}
-	}()
-	return func() (int, int) {
-		mu.Lock()
-		defer mu.Unlock()
-		return fewest, samples
-	}
+	return minSampler(ctx, t, func(ctx context.Context) (int, error) {
+		h, err := healthyAllocs(ctx, cl, jobID, service)
+		return len(h), err
+	})
 }
 
 // waitHealthyVersion waits until n allocations of the job's version run
