@@ -23,10 +23,10 @@ func monitorDeployment(c *cli.Context, client *api.Client, d *nomadlike.Deployme
 	for {
 		if d.ModifyIndex != last.ModifyIndex {
 			fmt.Fprintf(w, "\n    %s\n", time.Now().UTC().Format(time.RFC3339))
-			kv(indentWriter{w}, [][2]string{{"ID", shortID(d.ID, verbose)}, {"Job ID", d.JobID},
+			kv(newIndentWriter(w), [][2]string{{"ID", shortID(d.ID, verbose)}, {"Job ID", d.JobID},
 				{"Job Version", fmt.Sprint(d.JobVersion)}, {"Status", d.Status}, {"Description", d.StatusDescription}})
 			fmt.Fprintln(w, "\n    Deployed")
-			formatDeploymentGroups(indentWriter{w}, d)
+			formatDeploymentGroups(newIndentWriter(w), d)
 			last = *d
 		}
 		if !d.Active() {
@@ -46,20 +46,26 @@ func monitorDeployment(c *cli.Context, client *api.Client, d *nomadlike.Deployme
 	return withCode(1, fmt.Errorf("deployment %q %s: %s", shortID(d.ID, verbose), d.Status, d.StatusDescription))
 }
 
-// indentWriter indents every line by four spaces.
+// indentWriter indents every line by four spaces. It remembers across
+// writes whether it is at a line's start: a tabwriter writes a row's cells
+// and paddings in several writes.
 type indentWriter struct {
-	w interface{ Write([]byte) (int, error) }
+	w     interface{ Write([]byte) (int, error) }
+	start bool
 }
 
-func (iw indentWriter) Write(p []byte) (int, error) {
+func newIndentWriter(w interface{ Write([]byte) (int, error) }) *indentWriter {
+	return &indentWriter{w: w, start: true}
+}
+
+func (iw *indentWriter) Write(p []byte) (int, error) {
 	out := make([]byte, 0, len(p)+16)
-	start := true
 	for _, b := range p {
-		if start {
+		if iw.start {
 			out = append(out, "    "...)
 		}
 		out = append(out, b)
-		start = b == '\n'
+		iw.start = b == '\n'
 	}
 	if _, err := iw.w.Write(out); err != nil {
 		return 0, err

@@ -114,6 +114,23 @@ func markRunningHealthy(ctx context.Context, cl *api.Client, jobID string, seen 
 // fewest seen and the number of samples since it started.
 func runningSampler(ctx context.Context, t *testing.T, clientOf func() *api.Client, jobID string) func() (int, int) {
 	t.Helper()
+	return minSampler(ctx, t, func(ctx context.Context) (int, error) {
+		allocs, _, err := clientOf().Jobs().Allocations(ctx, jobID, false, nil)
+		n := 0
+		for _, a := range allocs {
+			if a.DesiredStatus == nomadlike.AllocDesiredStatusRun && a.ClientStatus == nomadlike.AllocClientStatusRunning {
+				n++
+			}
+		}
+		return n, err
+	})
+}
+
+// minSampler calls count every 100 ms until the test ends and returns a
+// func reporting the fewest it counted (errors skipped) and the number of
+// samples.
+func minSampler(ctx context.Context, t *testing.T, count func(context.Context) (int, error)) func() (int, int) {
+	t.Helper()
 	var mu sync.Mutex
 	fewest, samples := 1<<30, 0
 	sctx, cancel := context.WithCancel(ctx)
@@ -123,14 +140,7 @@ func runningSampler(ctx context.Context, t *testing.T, clientOf func() *api.Clie
 	go func() {
 		defer wg.Done()
 		for sctx.Err() == nil {
-			allocs, _, err := clientOf().Jobs().Allocations(sctx, jobID, false, nil)
-			if err == nil {
-				n := 0
-				for _, a := range allocs {
-					if a.DesiredStatus == nomadlike.AllocDesiredStatusRun && a.ClientStatus == nomadlike.AllocClientStatusRunning {
-						n++
-					}
-				}
+			if n, err := count(sctx); err == nil {
 				mu.Lock()
 				fewest, samples = min(fewest, n), samples+1
 				mu.Unlock()

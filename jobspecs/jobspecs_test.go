@@ -2,6 +2,7 @@ package jobspecs
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -60,6 +61,19 @@ func TestExampleKinds(t *testing.T) {
 			}
 			if len(tg.Services) != 1 || tg.Services[0].Checks[0].Type != "http" {
 				t.Errorf("services = %+v, want one with an http check", tg.Services)
+			}
+		}},
+		{"lb renders haproxy's backend from the web service", "lb.nomad.hcl", map[string]string{"port": "9090"}, func(t *testing.T, j *nomadlike.Job) {
+			tg := j.TaskGroups[0]
+			task := tg.Tasks[0]
+			if task.Driver != "raw_exec" || task.Config["command"] != "/usr/sbin/haproxy" {
+				t.Errorf("driver %s config %v, want raw_exec haproxy", task.Driver, task.Config)
+			}
+			if len(tg.Networks) != 1 || len(tg.Networks[0].ReservedPorts) != 1 || tg.Networks[0].ReservedPorts[0].Value != 9090 {
+				t.Errorf("networks = %+v, want the static port from var.port", tg.Networks)
+			}
+			if len(task.Templates) != 1 || task.Templates[0].ChangeMode != "restart" || !strings.Contains(task.Templates[0].EmbeddedTmpl, `nomadService "web"`) {
+				t.Errorf("templates = %+v, want one from nomadService \"web\" with change_mode restart", task.Templates)
 			}
 		}},
 		{"ci-pipeline has prestart and poststop tasks", "ci-pipeline.nomad.hcl", nil, func(t *testing.T, j *nomadlike.Job) {

@@ -96,6 +96,10 @@ type AllocRunner struct {
 	checks  *checks.Manager
 
 	mu sync.Mutex
+	// notifyMu orders the state notifications to the updater, which runs
+	// without mu held: an updater may call back into the runner (the
+	// catalog's check status reads Alloc()).
+	notifyMu sync.Mutex
 	// Deployment health (health.go), under mu.
 	health   *nomadlike.AllocDeploymentStatus
 	healthW  *checks.HealthWatcher
@@ -267,10 +271,13 @@ func (ar *AllocRunner) taskStateUpdated() {
 	default:
 	}
 	ar.notifyHealth()
+	ar.notifyMu.Lock()
+	defer ar.notifyMu.Unlock()
 	ar.mu.Lock()
-	defer ar.mu.Unlock()
-	if ar.updater != nil {
-		ar.updater.AllocStateUpdated(ar.clientAllocLocked())
+	updater, ca := ar.updater, ar.clientAllocLocked()
+	ar.mu.Unlock()
+	if updater != nil {
+		updater.AllocStateUpdated(ca)
 	}
 }
 

@@ -98,8 +98,11 @@ func (m *Manager) Register(a *nomadlike.Allocation, tasks Tasks) {
 				c.last = Result{Status: StatusCritical, Output: err.Error(), Time: now}
 			} else {
 				c.probe = p
-				// Spread the first runs over the first interval.
-				c.next = now.Add(spread(c.id, interval(def)))
+				// Spread the first runs over the first interval, at most
+				// firstRunWindow: an instance stays critical in the catalog
+				// (out of DNS and ?passing=true) until its first result, and
+				// an agent restart registers every check again.
+				c.next = now.Add(spread(c.id, min(interval(def), firstRunWindow)))
 			}
 			ac.checks = append(ac.checks, c)
 		}

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -190,4 +191,29 @@ func TestUnresolvablePortIsCritical(t *testing.T) {
 	if m.AllHealthy(a.ID) {
 		t.Fatal("AllHealthy with a critical check")
 	}
+}
+
+// TestFirstRunSoonWithLongInterval: a check with a long interval runs
+// its first time within firstRunWindow, not somewhere in its first
+// interval (the instance is critical in the catalog until then, and an
+// agent restart registers every check again).
+func TestFirstRunSoonWithLongInterval(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	m := startManager(t)
+	var ids []string
+	for i := 0; i < 5; i++ { // five IDs: five different spreads
+		a := testAlloc(t, fmt.Sprintf("slow%d", i), strings.TrimPrefix(srv.URL, "http://"),
+			&nomadlike.ServiceCheck{Name: "h", Type: "http", Interval: time.Hour})
+		m.Register(a, newFakeTasks())
+		ids = append(ids, a.ID)
+	}
+	clienttest.WaitFor(t, firstRunWindow+5*time.Second, func() (bool, string) {
+		for _, id := range ids {
+			if got := m.ServiceStatuses(id); len(got) != 1 || got[0].Status != StatusPassing {
+				return false, fmt.Sprintf("alloc %s: %+v", id, got)
+			}
+		}
+		return true, ""
+	})
 }

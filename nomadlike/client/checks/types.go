@@ -41,7 +41,9 @@ const (
 	DefaultTimeout  = 5 * time.Second
 	minInterval     = 100 * time.Millisecond
 	slack           = 10 * time.Millisecond
-	maxOutput       = 4096
+	// firstRunWindow bounds the spread of a check's first run.
+	firstRunWindow = time.Second
+	maxOutput      = 4096
 )
 
 // Result is one run of a check.
