@@ -72,7 +72,7 @@ client {
   node_pool = "default"
   gc_interval = "1m"
   host_volume "data" {
-    path = "/srv/data"
+    path = %q
   }
 }
 
@@ -109,7 +109,11 @@ func TestNomadStyleAgentConfigs(t *testing.T) {
 		return p
 	}
 	srvCfg := write("server.hcl", fmt.Sprintf(nomadServerConfig, filepath.Join(c.dir, "srv1"), ports[0], ports[1], ports[2]))
-	cliCfg := write("client.hcl", fmt.Sprintf(nomadClientConfig, filepath.Join(c.dir, "cli1"), ports[3], ports[1]))
+	volDir := filepath.Join(c.dir, "data-volume")
+	if err := os.Mkdir(volDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cliCfg := write("client.hcl", fmt.Sprintf(nomadClientConfig, filepath.Join(c.dir, "cli1"), ports[3], ports[1], volDir))
 	srv := c.newAgent("srv1", []string{"agent", "-config", srvCfg}, ports[0], ports[1])
 	cli := c.newAgent("cli1", []string{"agent", "-config", cliCfg}, ports[3], 0)
 	c.servers, c.clients = []*faultAgent{srv}, []*faultAgent{cli}
@@ -117,6 +121,15 @@ func TestNomadStyleAgentConfigs(t *testing.T) {
 	c.waitLeader(c.servers, 60*time.Second)
 	cli.Start()
 	c.waitClientsReady(60 * time.Second)
+	// Nomad's host_volume block works: the node carries the volume.
+	stubs, _, err := c.api().Nodes().List(ctx, nil)
+	if err != nil || len(stubs) != 1 {
+		t.Fatalf("nodes = %v, %v", stubs, err)
+	}
+	node, _, err := c.api().Nodes().Info(ctx, stubs[0].ID, nil)
+	if err != nil || node.HostVolumes["data"] == nil || node.HostVolumes["data"].Path != volDir {
+		t.Fatalf("node host volumes = %+v, %v; want data at %s", node.HostVolumes, err, volDir)
+	}
 
 	job := write("greet.nomad.hcl", `job "greet" {
   type        = "batch"
@@ -161,7 +174,6 @@ func TestNomadStyleAgentConfigs(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"client.hcl:15:3: client.host_volume has no effect in nomadlike",
 		"server RPC address resolved to its HTTP API: server=127.0.0.1:" + strconv.Itoa(ports[1]) + " http=" + srv.HTTPAddr(),
 	} {
 		if !strings.Contains(cliLog, want) {

@@ -19,10 +19,11 @@ func TestRegisterJobWarnings(t *testing.T) {
 	delay := 5 * time.Second
 	job.TaskGroups[0].ShutdownDelay = &delay
 	job.TaskGroups[0].Services = []*nomadlike.Service{{Name: "web", Provider: "nomad"}}
-	job.TaskGroups[0].Volumes = map[string]*nomadlike.VolumeRequest{"v": {Name: "v", Type: "host", Source: "v"}}
+	// Host volumes work; a CSI volume still has no effect.
+	job.TaskGroups[0].Volumes = map[string]*nomadlike.VolumeRequest{"v": {Name: "v", Type: "csi", Source: "v"}}
 	job.TaskGroups[0].EphemeralDisk.Sticky = true
 	want := []string{
-		"TaskGroups[" + job.TaskGroups[0].Name + "].Volumes: has no effect in nomadlike",
+		"TaskGroups[" + job.TaskGroups[0].Name + "].Volumes[v].Type: has no effect in nomadlike",
 		"TaskGroups[" + job.TaskGroups[0].Name + "].EphemeralDisk.Sticky: has no effect in nomadlike",
 	}
 
