@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,19 +77,25 @@ func queueCLI(ctx context.Context, t *testing.T, addr string) func(want int, arg
 }
 
 // TestQueuePriorityAgent fills a real dev agent's node with a job sized to
-// its memory, then submits two jobs that each need more than half of the
-// node: the low-priority one first, the high-priority one second. Both
-// wait; job status and the queue command show their place and why; when
-// the filler finishes the high-priority job is placed first and the
-// low-priority one only after it finished. Then two jobs of equal
-// priority are placed in submission order.
+// its memory, then submits six jobs of mixed priorities that each need more
+// than half of the node (so one runs at a time), low, middle and high
+// priority interleaved. All wait; job status and the queue command show
+// their place and why. Then the first job of each priority is evaluated
+// again (`job eval`), which gives it a new, later blocked evaluation. When
+// the filler finishes they must be placed one after the other in priority
+// order, then submission order within a priority: the test checks the whole
+// order from the allocations' create indexes. Without the queue (every
+// unblocked evaluation handed to the broker at once, which orders by
+// priority then evaluation create index), the re-evaluated jobs would come
+// after the later submissions of their priority; and with the agent's four
+// scheduler workers the first evaluations would race for each freed slot.
 func TestQueuePriorityAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an agent")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
 	defer cancel()
-	a := startDevAgent(t, devAgentOptions{}, "raw_exec")
+	a := startDevAgent(t, devAgentOptions{config: "server {\n  num_schedulers = 4\n}\n"}, "raw_exec")
 	addr := a.HTTPAddr()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o777); err != nil {
@@ -112,13 +120,6 @@ func TestQueuePriorityAgent(t *testing.T) {
 		}
 		cli(0, "job", "run", "-detach", p)
 	}
-	fill := func(release string) {
-		t.Helper()
-		submit("filler-"+release, 50, avail-32, fmt.Sprintf("while [ ! -e %s ]; do sleep 0.2; done", filepath.Join(dir, release)))
-		waitUntil(t, 60*time.Second, "the filler running", func() bool {
-			return allocStatus(ctx, a, "filler-"+release) == nomadlike.AllocClientStatusRunning
-		})
-	}
 	queued := func(job string) string {
 		t.Helper()
 		var line string
@@ -133,55 +134,82 @@ func TestQueuePriorityAgent(t *testing.T) {
 		})
 		return line
 	}
-	// placedFirst checks that first's allocation was created before
-	// second's and started before second's did.
-	placedFirst := func(first, second string) {
-		t.Helper()
-		waitUntil(t, 90*time.Second, first+" and "+second+" complete", func() bool {
-			return allocStatus(ctx, a, first) == nomadlike.AllocClientStatusComplete &&
-				allocStatus(ctx, a, second) == nomadlike.AllocClientStatusComplete
-		})
-		f, s := onlyAlloc(ctx, t, a, first), onlyAlloc(ctx, t, a, second)
-		if f.CreateIndex >= s.CreateIndex {
-			t.Errorf("%s placed at index %d, not before %s at %d", first, f.CreateIndex, second, s.CreateIndex)
+
+	submit("filler", 50, avail-32, fmt.Sprintf("while [ ! -e %s ]; do sleep 0.2; done", filepath.Join(dir, "release")))
+	waitUntil(t, 60*time.Second, "the filler running", func() bool {
+		return allocStatus(ctx, a, "filler") == nomadlike.AllocClientStatusRunning
+	})
+	submitted := []struct {
+		id   string
+		prio int
+	}{{"low-a", 10}, {"mid-a", 50}, {"high-a", 90}, {"mid-b", 50}, {"low-b", 10}, {"high-b", 90}}
+	for i, j := range submitted {
+		submit(j.id, j.prio, half, "sleep 1")
+		line := queued(j.id)
+		if i == 0 {
+			want := regexp.MustCompile(`^queued: 1st of 1 at priority 10; no node has \d+ MB free memory \(largest free: \d+ MB on dev1\)$`)
+			if !want.MatchString(line) {
+				t.Errorf("job status of low-a: Queue = %q, want %s", line, want)
+			}
 		}
 	}
+	for _, id := range []string{"high-a", "mid-a", "low-a"} {
+		reevaluate(ctx, t, a, cli, id)
+	}
+	want := []string{"high-a", "high-b", "mid-a", "mid-b", "low-a", "low-b"}
+	waitUntil(t, 30*time.Second, "low-a 5th of 6", func() bool { return strings.HasPrefix(queued("low-a"), "queued: 5th of 6 at priority 10;") })
+	q := cli(0, "queue")
+	t.Logf("nomadlike queue:\n%s\njob status low-a:\n%s", q, cli(0, "job", "status", "low-a"))
+	if got := queueListed(q, want); !slices.Equal(got, want) {
+		t.Errorf("queue lists %v, want %v:\n%s", got, want, q)
+	}
 
-	t.Run("higher priority first", func(t *testing.T) {
-		fill("release1")
-		submit("low", 10, half, "sleep 1")
-		line := queued("low")
-		want := regexp.MustCompile(`^queued: 1st of 1 at priority 10; no node has \d+ MB free memory \(largest free: \d+ MB on dev1\)$`)
-		if !want.MatchString(line) {
-			t.Errorf("job status of low: Queue = %q, want %s", line, want)
+	if err := os.WriteFile(filepath.Join(dir, "release"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 150*time.Second, "every queued job complete", func() bool {
+		for _, id := range want {
+			if allocStatus(ctx, a, id) != nomadlike.AllocClientStatusComplete {
+				return false
+			}
 		}
-		submit("high", 90, half, "sleep 1")
-		queued("high")
-		waitUntil(t, 30*time.Second, "low 2nd of 2", func() bool { return strings.HasPrefix(queued("low"), "queued: 2nd of 2 at priority 10;") })
-		q := cli(0, "queue")
-		t.Logf("nomadlike queue:\n%s\njob status low:\n%s", q, cli(0, "job", "status", "low"))
-		if hi, lo := strings.Index(q, "high"), strings.Index(q, "low"); hi < 0 || lo < 0 || hi > lo {
-			t.Errorf("queue does not list high before low:\n%s", q)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "release1"), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		placedFirst("high", "low")
+		return true
 	})
-	t.Run("equal priority in submission order", func(t *testing.T) {
-		fill("release2")
-		submit("first", 50, half, "sleep 1")
-		queued("first")
-		submit("second", 50, half, "sleep 1")
-		queued("second")
-		if err := os.WriteFile(filepath.Join(dir, "release2"), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		placedFirst("first", "second")
-		if q := cli(0, "queue"); !strings.Contains(q, "No jobs waiting") {
-			t.Errorf("queue not empty at the end:\n%s", q)
-		}
+	placed := slices.Clone(want)
+	created := map[string]uint64{}
+	for _, id := range placed {
+		created[id] = onlyAlloc(ctx, t, a, id).CreateIndex
+	}
+	slices.SortFunc(placed, func(x, y string) int { return cmp.Compare(created[x], created[y]) })
+	if !slices.Equal(placed, want) {
+		t.Errorf("placed in order %v (allocation create indexes %v), want %v", placed, created, want)
+	}
+	if q := cli(0, "queue"); !strings.Contains(q, "No jobs waiting") {
+		t.Errorf("queue not empty at the end:\n%s", q)
+	}
+}
+
+// reevaluate forces a new evaluation of a waiting job and waits until it
+// ended with a new blocked evaluation.
+func reevaluate(ctx context.Context, t *testing.T, a *devAgent, cli func(int, ...string) string, job string) {
+	t.Helper()
+	id := strings.TrimSpace(cli(0, "job", "eval", "-detach", job))
+	waitUntil(t, 60*time.Second, "the new evaluation of "+job+" blocked", func() bool {
+		e, _, err := a.client.Evaluations().Info(ctx, id, nil)
+		return err == nil && e.TerminalStatus() && e.BlockedEval != ""
 	})
+}
+
+// queueListed returns the job IDs of ids in the order the queue command's
+// table lists them (its second column).
+func queueListed(out string, ids []string) []string {
+	var got []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && slices.Contains(ids, f[1]) {
+			got = append(got, f[1])
+		}
+	}
+	return got
 }
 
 // allocStatus is the client status of the job's only allocation ("" when

@@ -35,7 +35,7 @@ func NewDispatchQueue(parent *Job, children []*Job) *DispatchQueue {
 	}
 	q := &DispatchQueue{Limit: limit}
 	for _, c := range children {
-		if c != nil && dispatchLive(c) {
+		if c != nil && c.InDispatchLine() {
 			q.Live = append(q.Live, c)
 		}
 	}
@@ -81,19 +81,26 @@ func DispatchAdmitted(parent *Job, children []*Job, childID string) bool {
 			break
 		}
 	}
-	if child == nil || !dispatchLive(child) {
+	if child == nil || !child.InDispatchLine() {
 		return false
 	}
 	ahead := 0
 	for _, c := range children {
-		if c != nil && c != child && dispatchLive(c) && dispatchedBefore(c, child) {
+		if c != nil && c != child && c.InDispatchLine() && dispatchedBefore(c, child) {
 			ahead++
 		}
 	}
 	return ahead < limit
 }
 
-func dispatchLive(c *Job) bool { return c.Dispatched && !c.Stop && c.Status != JobStatusDead }
+// InDispatchLine reports whether the job stands in its parent's
+// max_concurrent line: a dispatched child, neither stopped nor dead. The
+// state store keeps an index of these per parent in dispatch order
+// (state.Reader.DispatchLine), so the scheduler's check reads the line's
+// head instead of every child.
+func (j *Job) InDispatchLine() bool {
+	return j.Dispatched && j.ParentID != "" && !j.Stop && j.Status != JobStatusDead
+}
 
 func dispatchedBefore(a, b *Job) bool {
 	if a.CreateIndex != b.CreateIndex {

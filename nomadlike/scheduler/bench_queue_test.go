@@ -17,7 +17,7 @@ import (
 // in the way: "plain" jobs, jobs with three job-level depends_on (on
 // finished jobs: the check reads them and lets the job through) and
 // dispatched children of a parent with max_concurrent = 10 (the check
-// lists the siblings). BENCHMARKS.md ("Queue and dependencies") compares
+// reads the head of the parent's line). BENCHMARKS.md ("Queue and dependencies") compares
 // the placements per second.
 func BenchmarkQueueChecks(b *testing.B) {
 	shapes := []struct {
@@ -100,38 +100,6 @@ func queueBenchJobs(h *schedtest.Harness, variant string, numJobs, perJob int) [
 		jobs = append(jobs, h.UpsertJob(job))
 	}
 	return jobs
-}
-
-// BenchmarkMaxConcurrentCheck is the slow path of the max_concurrent check
-// of one dispatched child with 1,000 live siblings and max_concurrent = 10,
-// as the scheduler runs it once per evaluation: read the parent, its
-// summary and the children from a state snapshot, then
-// nomadlike.DispatchAdmitted. (With at most max_concurrent live children
-// the summary alone decides.)
-func BenchmarkMaxConcurrentCheck(b *testing.B) {
-	h := schedtest.New(b)
-	jobs := queueBenchJobs(h, "max_concurrent", 1000, 1)
-	snap := h.Snapshot()
-	cs := snap.(scheduler.ChildJobsState)
-	child := jobs[500]
-	for b.Loop() {
-		parent, err := snap.JobByID(child.Namespace, child.ParentID)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if live, err := cs.LiveChildren(child.Namespace, child.ParentID); err != nil || live <= 10 {
-			b.Fatalf("live children %d, %v", live, err)
-		}
-		parent = parent.Copy()
-		parent.ParameterizedJob.MaxConcurrent = 10 // beyond the summary's shortcut: list the children
-		kids, err := cs.ChildJobs(child.Namespace, child.ParentID)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if nomadlike.DispatchAdmitted(parent, kids, child.ID) {
-			b.Fatal("admitted beyond the limit")
-		}
-	}
 }
 
 // BenchmarkDependsOnCheck is the job-level depends_on check of a job with

@@ -12,7 +12,11 @@ import (
 // dispatched child back while its parent's max_concurrent is used up; a
 // State without it does not enforce the limit.
 type ChildJobsState interface {
-	ChildJobs(namespace, parentID string) ([]*nomadlike.Job, error)
+	// DispatchAdmitted reports whether the child is among the first limit
+	// live dispatched children of the parent in dispatch order
+	// (nomadlike.DispatchAdmitted); the state store answers from an index
+	// of that line, reading at most limit rows.
+	DispatchAdmitted(namespace, parentID, childID string, limit int) (bool, error)
 	// LiveChildren counts the children that are not dead (it may count
 	// stopped ones too): when they fit in the limit, every child is
 	// admitted without listing them.
@@ -64,11 +68,11 @@ func (s *genericScheduler) jobHeld(job *nomadlike.Job) (bool, error) {
 	if live <= int64(parent.MaxConcurrent()) {
 		return false, nil
 	}
-	children, err := cs.ChildJobs(job.Namespace, job.ParentID)
+	admitted, err := cs.DispatchAdmitted(job.Namespace, job.ParentID, job.ID, parent.MaxConcurrent())
 	if err != nil {
-		return false, fmt.Errorf("read children of %q: %w", job.ParentID, err)
+		return false, fmt.Errorf("read the dispatch line of %q: %w", job.ParentID, err)
 	}
-	return !nomadlike.DispatchAdmitted(parent, children, job.ID), nil
+	return !admitted, nil
 }
 
 // holdJob drops the new placements of r when the job must wait (see

@@ -75,16 +75,16 @@ func (s *Server) dispatchQueueEvals(ns, parentID string) ([]*nomadlike.Evaluatio
 	if err != nil || parent == nil || parent.Stop {
 		return nil, err
 	}
-	children, err := st.JobsByParent(nil, ns, parentID)
+	limit := parent.MaxConcurrent()
+	if limit <= 0 {
+		return nil, nil
+	}
+	admitted, err := st.DispatchLine(nil, ns, parentID, limit) // the line's head, from its index
 	if err != nil {
 		return nil, err
 	}
-	q := nomadlike.NewDispatchQueue(parent, children)
-	if q == nil {
-		return nil, nil
-	}
 	var out []*nomadlike.Evaluation
-	for _, c := range q.Live[:q.Running] {
+	for _, c := range admitted {
 		idle, err := s.childIdle(c)
 		if err != nil {
 			return nil, err

@@ -74,8 +74,9 @@ func baseSchema() *memdb.DBSchema {
 		TableJobs: {
 			Name: TableJobs,
 			Indexes: map[string]*memdb.IndexSchema{
-				indexID:     {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
-				indexParent: {Name: indexParent, AllowMissing: true, Indexer: nsIDIndex("ParentID")},
+				indexID:           {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
+				indexParent:       {Name: indexParent, AllowMissing: true, Indexer: nsIDIndex("ParentID")},
+				indexDispatchLine: dispatchLineSchema(), // max_concurrent lines (dispatch_line.go)
 				indexPeriodic: {Name: indexPeriodic, Indexer: &memdb.ConditionalIndex{Conditional: func(obj any) (bool, error) {
 					return obj.(*nomadlike.Job).IsPeriodic(), nil
 				}}},

@@ -1,13 +1,5 @@
 package state
 
-import "github.com/nomadlike/nomadlike/nomadlike"
-
-// ChildJobs returns the children of the job (scheduler.ChildJobsState: the
-// scheduler's max_concurrent check of dispatched children).
-func (s *Snapshot) ChildJobs(ns, parentID string) ([]*nomadlike.Job, error) {
-	return s.Reader.JobsByParent(nil, ns, parentID)
-}
-
 // LiveChildren counts the children of the job that are not dead (pending
 // or running), from its job summary: the scheduler's cheap first check of
 // max_concurrent (scheduler.ChildJobsState).
