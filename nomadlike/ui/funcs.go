@@ -32,8 +32,8 @@ var funcs = template.FuncMap{
 		sort.Strings(keys)
 		return keys
 	},
-	"cell":  func(row map[string]any, col string) string { return trim(fmt.Sprint(row[col])) },
-	"query": func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
+	"cell":    func(row map[string]any, col string) string { return trim(fmt.Sprint(row[col])) },
+	"query":   func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
 	"signals": func() []string { return signals },
 	"add":     func(a, b int) int { return a + b },
 }
