@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"html/template"
 	"net/url"
 	"sort"
@@ -35,7 +36,7 @@ var funcs = template.FuncMap{
 	"cell":    func(row map[string]any, col string) string { return trim(fmt.Sprint(row[col])) },
 	"query":   func(kv ...string) template.URL { return template.URL(queryString(kv...)) },
 	"signals": func() []string { return signals },
-	"add":     func(a, b int) int { return a + b },
+	"addf":    func(a, b float64) float64 { return a + b },
 }
 
 // short is the first 8 characters of an ID, as Nomad's UI shows them.
@@ -66,12 +67,13 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-// share is part as a percentage of total, for bar widths (0-100).
-func share(part, total int64) int {
+// share is part as a percentage of total, for bar widths (0-100, to a
+// hundredth, so that a small job still shows).
+func share(part, total int64) float64 {
 	if total <= 0 {
 		return 0
 	}
-	return int(min(100, part*100/total))
+	return math.Round(min(100, float64(part)*100/float64(total))*100) / 100
 }
 
 // queryString encodes key, value pairs, leaving out empty values.

@@ -190,7 +190,9 @@ func (h *Handler) render(w http.ResponseWriter, name string, v *view, fragment b
 func (h *Handler) explain(err error, r *http.Request) *pageError {
 	var se *api.StatusError
 	if !errors.As(err, &se) {
-		h.logger.Warn("UI read failed", "path", r.URL.Path, "error", err)
+		if r.Context().Err() == nil { // not a browser that went away
+			h.logger.Warn("UI read failed", "path", r.URL.Path, "error", err)
+		}
 		return &pageError{Code: http.StatusBadGateway, Title: "The agent did not answer", Message: err.Error()}
 	}
 	pe := &pageError{Code: se.Code, Message: se.Body}

@@ -79,7 +79,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer the browser sends
+	// "Origin: null" on the UI's own form posts, which checkPost refuses.
+	hd.Set("Referrer-Policy", "same-origin")
 	if !strings.HasPrefix(r.URL.Path, "/ui/assets/") {
 		hd.Set("Cache-Control", "no-store")
 	}

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// uiWebJob prints marker lines, the second one after the log view may
+// already be following, then sleeps.
+func uiWebJob(id, marker string) string {
+	return fmt.Sprintf(`job %q {
+  datacenters = ["*"]
+  group "web" {
+    task "server" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo %s-first; sleep 2; echo %s-later; exec sleep 600"]
+      }
+      resources {
+        cpu    = 200
+        memory = 64
+      }
+    }
+  }
+}
+`, id, marker, marker)
+}
+
+// TestUIJobLifecycle drives the web UI in a real Chromium against a real
+// agent: a job submitted through the API is in the jobs list; its page
+// lists its allocation; the allocation's page follows the task's stdout
+// (a line printed after the page opened shows up); the job's Stop button
+// stops it and the page shows the status change without a reload.
+func TestUIJobLifecycle(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("raw_exec and the client need root")
+	}
+	ctx := newBrowser(t, 3*time.Minute)
+	a := startDevAgent(t, devAgentOptions{logLevel: "INFO"}, "raw_exec")
+	base := "http://" + a.HTTPAddr()
+	actx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// The jobs page is open before the job exists: the job appears in it
+	// without a reload (the live fragment), and the page's window keeps a
+	// mark that a reload would lose.
+	browse(t, ctx, "open / (redirects to the jobs list)",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#jobs-table`)))
+	if title, _ := chromedp.Run(ctx, chromedp.Title()); !strings.Contains(title, "Jobs") {
+		t.Errorf("title of / = %q, want the jobs page", title)
+	}
+	browse(t, ctx, "mark the window", chromedp.Evaluate[chromedp.Void](`window.uiNoReload = true`))
+	job := parseJob(t, uiWebJob("uiweb", "ui-marker"))
+	if _, _, err := a.api().Jobs().Register(actx, job, nil); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	for _, other := range []string{"uiweb-batch", "nightly"} { // a fuller list for the screenshot
+		j := parseJob(t, uiWebJob(other, other))
+		j.Type = "batch"
+		if _, _, err := a.api().Jobs().Register(actx, j, nil); err != nil {
+			t.Fatalf("register %s: %v", other, err)
+		}
+	}
+	browse(t, ctx, "see the new job appear live",
+		waitJS(`document.querySelector('#jobs-table a[href*="id=uiweb&"]') !== null && window.uiNoReload === true`))
+	uiShot(t, ctx, "jobs")
+
+	browse(t, ctx, "open the job and wait for its running allocation",
+		chromedp.Click(chromedp.CSS(`#jobs-table a[href*="id=uiweb&"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#job-status`)),
+		waitJS(`[...document.querySelectorAll('#allocs-table .st')].some(e => e.textContent === 'running')`))
+	uiShot(t, ctx, "job")
+
+	browse(t, ctx, "open the allocation and see the task's line in the live log",
+		chromedp.Click(chromedp.CSS(`#allocs-table tbody a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#log`)),
+		waitJS(`document.getElementById('log').textContent.includes('ui-marker-later')`))
+	logText, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(`#log`)))
+	if !strings.Contains(logText, "ui-marker-first") {
+		t.Errorf("log view = %q, want the first line too", logText)
+	}
+	uiShot(t, ctx, "allocation")
+
+	browse(t, ctx, "back to the job, press Stop and see the status change live",
+		chromedp.Click(chromedp.CSS(`#alloc-job`)),
+		chromedp.WaitVisible(chromedp.CSS(`#stop-job`)),
+		chromedp.Click(chromedp.CSS(`#stop-job`)))
+	waitJSNav(t, ctx, "the job's status after Stop",
+		`document.getElementById('job-status') && document.getElementById('job-status').textContent === 'dead'`)
+	got, _, err := a.api().Jobs().Info(actx, "uiweb", nil)
+	if err != nil || !got.Stop {
+		t.Errorf("after the UI's Stop: job = %+v, %v; want stopped", got, err)
+	}
+
+	// The cluster pages render with the agent's node and server.
+	for _, p := range []struct{ path, sel, shot string }{
+		{"/ui/nodes", `#nodes-table meter`, "nodes"},
+		{"/ui/topology", `.topo-node svg`, "topology"},
+		{"/ui/evaluations", `table.list tbody tr`, "evaluations"},
+		{"/ui/servers", `#leader`, "servers"},
+	} {
+		browse(t, ctx, "open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))
+		uiShot(t, ctx, p.shot)
+	}
+}
