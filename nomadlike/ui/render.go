@@ -42,6 +42,9 @@ type view struct {
 	Data    any
 	Error   *pageError
 	Version string // asset version, for cache busting
+	// AskToken: ACLs are on and no token is set; the page offers the
+	// token form above what the anonymous policy lets it show.
+	AskToken bool
 }
 
 // pageError explains a failed read to the user.
@@ -128,6 +131,9 @@ func (h *Handler) page(p pageDef) http.Handler {
 			}
 		}
 		v := &view{Title: p.title, Nav: p.nav, CSRF: h.sess.csrf(r), Signed: h.sess.token(r) != "", Version: h.pages.version}
+		if !fragment && c.token == "" && p.nav != "tokens" {
+			v.AskToken = h.aclEnabled(c)
+		}
 		data, err := p.load(h, c, r)
 		v.Data, v.Index = data, c.index
 		if t, ok := data.(interface{ pageTitle() string }); ok && t.pageTitle() != "" {
@@ -164,6 +170,15 @@ func (h *Handler) wait(c *call, paths []string, idx uint64) {
 	case <-done:
 	case <-ctx.Done():
 	}
+}
+
+// aclEnabled reports whether the agent enforces ACLs: an anonymous read
+// of the ACL policies (management only) is refused then, and answered when
+// ACLs are off.
+func (h *Handler) aclEnabled(c *call) bool {
+	var se *api.StatusError
+	_, err := c.c.Query(c.ctx, "/v1/acl/policies", nil, &api.QueryOptions{Params: map[string]string{"per_page": "1"}})
+	return errors.As(err, &se) && se.Code == http.StatusForbidden
 }
 
 // render executes the page's template (its "main" block alone for a
