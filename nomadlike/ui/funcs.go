@@ -2,8 +2,8 @@ package ui
 
 import (
 	"fmt"
-	"math"
 	"html/template"
+	"math"
 	"net/url"
 	"sort"
 	"strings"
