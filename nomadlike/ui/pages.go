@@ -9,7 +9,9 @@ import (
 )
 
 // pageDefs are the UI's pages, in nav order where they have a nav entry.
-// Deployments and services read endpoints other work adds (pending.go).
+// Deployments and services read endpoints that other work adds: their
+// pages say "not available" on an agent without them (pending.go,
+// services.go).
 var pageDefs []pageDef
 
 func init() {
@@ -24,8 +26,7 @@ func init() {
 		{path: "/ui/variables", tmpl: "vars", title: "Variables", nav: "variables", load: (*Handler).loadVars},
 		{path: "/ui/deployments", tmpl: "pending", title: "Deployments", nav: "deployments",
 			load: fixed(pendingPage("/v1/deployments", "ID", "JobID", "Namespace", "Status", "StatusDescription"))},
-		{path: "/ui/services", tmpl: "pending", title: "Services", nav: "services",
-			load: fixed(pendingPage("/v1/services", "Namespace", "Services"))},
+		{path: "/ui/services", tmpl: "services", title: "Services", nav: "services", load: (*Handler).loadServices, watch: watchServices},
 		{path: "/ui/settings/tokens", tmpl: "tokens", title: "ACL token", nav: "tokens", load: (*Handler).loadToken},
 	}
 }

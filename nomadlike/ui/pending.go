@@ -7,11 +7,11 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
-// Deployments and services are being built as their own API endpoints
-// (/v1/deployments, /v1/services). Their pages are in the nav already: each
-// reads its endpoint and lists what comes back generically, or says "not
-// available on this agent" when the endpoint answers 404. A page of its own
-// replaces this one when the endpoint lands.
+// Deployments are being built as their own API endpoint (/v1/deployments).
+// The page is in the nav already: it reads the endpoint and lists Nomad's
+// fields of what comes back, or says "not available on this agent" when
+// the endpoint answers 404. A page of its own (with promote and fail
+// buttons) replaces this one once the endpoint is on main.
 
 // pendingData is a generic list page.
 type pendingData struct {

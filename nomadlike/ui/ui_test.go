@@ -28,6 +28,9 @@ type uiFixture struct {
 	pipe   *nomadlike.Job
 	mu     sync.Mutex
 	tokens []string
+	// canned answers API paths the fake has no route for (endpoints that
+	// land with other work: /v1/services, /v1/deployments).
+	canned map[string]string
 }
 
 func newUIFixture(t *testing.T) *uiFixture {
@@ -38,7 +41,13 @@ func newUIFixture(t *testing.T) *uiFixture {
 	rec := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.tokens = append(f.tokens, r.Header.Get("X-Nomad-Token"))
+		body, ok := f.canned[r.URL.Path]
 		f.mu.Unlock()
+		if ok {
+			w.Header().Set("X-Nomad-Index", "7")
+			_, _ = io.WriteString(w, body)
+			return
+		}
 		apiH.ServeHTTP(w, r)
 	})
 	f.srv = httptest.NewServer(ui.New(ui.Config{API: rec, LiveWait: 300 * time.Millisecond}))
@@ -108,6 +117,7 @@ func TestPagesRender(t *testing.T) {
 		{"evaluations", "/ui/evaluations", []string{"job-register"}},
 		{"servers", "/ui/servers", []string{"Raft leader"}},
 		{"deployments not there yet", "/ui/deployments", []string{"Not available on this agent"}},
+		{"services not there yet", "/ui/services", []string{"Not available on this agent"}},
 		{"token", "/ui/settings/tokens", []string{`type="password"`, `name="csrf"`}},
 	}
 	for _, tt := range tests {
@@ -125,6 +135,28 @@ func TestPagesRender(t *testing.T) {
 				t.Errorf("GET %s: Content-Security-Policy = %q", tt.path, csp)
 			}
 		})
+	}
+}
+
+// TestCatalogPages: the services and deployments pages read Nomad's shapes
+// of /v1/services, /v1/service/:name and /v1/deployments.
+func TestCatalogPages(t *testing.T) {
+	f := newUIFixture(t)
+	f.mu.Lock()
+	f.canned = map[string]string{
+		"/v1/services":    `[{"Namespace":"default","Services":[{"ServiceName":"web","Tags":["http"]}]}]`,
+		"/v1/service/web": `[{"ID":"_nomad-task-1","ServiceName":"web","Namespace":"default","NodeID":"n1","JobID":"shop","AllocID":"a1b2c3d4-0000","Address":"10.0.0.5","Port":8080,"Status":"critical"}]`,
+		"/v1/deployments": `[{"ID":"d-1","JobID":"shop","Namespace":"default","Status":"running","StatusDescription":"Deployment is running"}]`,
+	}
+	f.mu.Unlock()
+	for _, tt := range []struct{ path, want string }{
+		{"/ui/services", "10.0.0.5:8080"},
+		{"/ui/services", `st-critical">critical`},
+		{"/ui/deployments", "Deployment is running"},
+	} {
+		if code, body, _ := f.get(t, tt.path); code != http.StatusOK || !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s = %d, want %q in:\n%s", tt.path, code, tt.want, body)
+		}
 	}
 }
 
