@@ -154,7 +154,9 @@ func (a *Agent) start() error {
 	}
 	a.api = httpapi.New(cfg)
 	root := withDebug(a.api, a.cfg.EnableDebug || a.cfg.DevMode, a.acl)
-	root = withUI(root, a.api, a.logger) // web UI at /ui/ (issue #18, agent/ui.go)
+	if a.cfg.UI.Enabled {
+		root = withUI(root, a.api, a.logger) // web UI at /ui/ (issue #18, agent/ui.go)
+	}
 	a.httpSrv = newHTTPServer(root, a.cfg.Limits)
 	go func() {
 		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
