@@ -1,7 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +54,7 @@ func newBrowser(tb testing.TB, timeout time.Duration) context.Context {
 		chromedp.Headless,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(tb.TempDir()),
-		chromedp.WindowSize(1200, 800),
+		chromedp.WindowSize(1024, 680),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("force-prefers-reduced-motion", true),
 	)
@@ -98,13 +103,47 @@ func uiShot(tb testing.TB, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		tb.Fatalf("screenshot %s: %v", name, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+	small, err := smallPNG(shot)
+	if err != nil {
+		tb.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), small, 0o644); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// smallPNG re-encodes a screenshot with 256 colours (a 6x6x6 cube and 40
+// greys, no dithering: text stays sharp) at the best compression, about a
+// third of the size, so that website/ui stays small.
+func smallPNG(in []byte) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(in))
+	if err != nil {
+		return nil, err
+	}
+	var pal color.Palette
+	for r := range 6 {
+		for g := range 6 {
+			for b := range 6 {
+				pal = append(pal, color.RGBA{uint8(r * 51), uint8(g * 51), uint8(b * 51), 255})
+			}
+		}
+	}
+	for i := range 40 {
+		v := uint8(i * 255 / 39)
+		pal = append(pal, color.RGBA{v, v, v, 255})
+	}
+	pi := image.NewPaletted(img.Bounds(), pal)
+	draw.Draw(pi, pi.Bounds(), img, img.Bounds().Min, draw.Src)
+	var out bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&out, pi); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 func clipText(s string, n int) string {

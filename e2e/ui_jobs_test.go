@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
 // uiWebJob prints marker lines, the second one after the log view may
@@ -61,6 +63,15 @@ func TestUIJobLifecycle(t *testing.T) {
 	if _, _, err := a.api().Jobs().Register(actx, job, nil); err != nil {
 		t.Fatalf("register: %v", err)
 	}
+	ci := parseJob(t, pipelineCIJob("ci", "sleep 1; echo lint failed; exit 1"))
+	if _, _, err := a.api().Jobs().Register(actx, ci, nil); err != nil {
+		t.Fatalf("register ci: %v", err)
+	}
+	gpu := parseJob(t, uiWebJob("gpu-train", "gpu"))
+	gpu.Constraints = append(gpu.Constraints, &nomadlike.Constraint{LTarget: "${attr.kernel.name}", RTarget: "plan9", Operand: "="})
+	if _, _, err := a.api().Jobs().Register(actx, gpu, nil); err != nil {
+		t.Fatalf("register gpu-train: %v", err)
+	}
 	for _, other := range []string{"uiweb-batch", "nightly"} { // a fuller list for the screenshot
 		j := parseJob(t, uiWebJob(other, other))
 		j.Type = "batch"
@@ -99,11 +110,19 @@ func TestUIJobLifecycle(t *testing.T) {
 		t.Errorf("after the UI's Stop: job = %+v, %v; want stopped", got, err)
 	}
 
+	// A pipeline's stages: lint fails, so package is skipped; the page
+	// follows the stages as they finish.
+	browse(t, ctx, "open the pipeline job and see its stages finish",
+		chromedp.Navigate(base+"/ui/job?id=ci&namespace=default"),
+		chromedp.WaitVisible(chromedp.CSS(`ol.pipeline`)),
+		waitJS(`[...document.querySelectorAll('ol.pipeline li')].some(li => li.textContent.includes('package') && li.textContent.includes('skipped'))`))
+	uiShot(t, ctx, "pipeline")
+
 	// The cluster pages render with the agent's node and server.
 	for _, p := range []struct{ path, sel, shot string }{
 		{"/ui/nodes", `#nodes-table meter`, "nodes"},
 		{"/ui/topology", `.topo-node svg`, "topology"},
-		{"/ui/evaluations", `table.list tbody tr`, "evaluations"},
+		{"/ui/evaluations?failed=1", `ul.why`, "evaluations"}, // gpu-train's placement failure
 		{"/ui/servers", `#leader`, "servers"},
 	} {
 		browse(t, ctx, "open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))

@@ -139,7 +139,7 @@ func (h *Handler) loadEvals(c *call, r *http.Request) (any, error) {
 		q.Params["next_token"] = n
 	}
 	if r.URL.Query().Get("failed") == "1" {
-		q.Params["filter"] = `Status == "blocked" or Status == "failed"`
+		q.Params["filter"] = `Status == "blocked" or Status == "failed" or FailedTGAllocs is not empty`
 	}
 	evals, qm, err := c.c.Evaluations().List(c.ctx, q)
 	c.seen(qm)
