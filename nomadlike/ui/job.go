@@ -19,7 +19,7 @@ type jobData struct {
 	Job      *nomadlike.Job
 	Groups   []groupRow
 	Pipeline []pipelineRow
-	Versions []*nomadlike.Job
+	Versions []versionRow
 	Children []*nomadlike.JobListStub
 	Allocs   []allocRow
 	Evals    []*nomadlike.Evaluation
@@ -88,10 +88,10 @@ func (h *Handler) loadJob(c *call, r *http.Request) (any, error) {
 			d.Pipeline = append(d.Pipeline, pipelineRow{Name: g.Name, DependsOn: dependsText(job.LookupTaskGroup(g.Name)), State: g.State, Reason: g.Reason})
 		}
 	}
-	versions, _, qm, err := c.c.Jobs().Versions(c.ctx, id, false, q)
+	versions, diffs, qm, err := c.c.Jobs().Versions(c.ctx, id, true, q)
 	c.seen(qm)
 	if err == nil {
-		d.Versions = versions
+		d.Versions = versionRows(versions, diffs)
 	}
 	evals, qm, err := c.c.Jobs().Evaluations(c.ctx, id, q)
 	c.seen(qm)

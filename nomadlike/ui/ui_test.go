@@ -303,3 +303,22 @@ func TestLogsStream(t *testing.T) {
 		t.Errorf("logs without a client = %q, want a failure event", b)
 	}
 }
+
+// TestJobVersionDiff: the job page lists what changed between versions.
+func TestJobVersionDiff(t *testing.T) {
+	f := newUIFixture(t)
+	next := f.job.Copy()
+	next.TaskGroups[0].Tasks[0].Env = map[string]string{"FOO": "baz"}
+	if _, _, _, err := f.fake.RegisterJob(next, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := f.get(t, "/ui/job?id="+url.QueryEscape(f.job.ID))
+	if code != http.StatusOK {
+		t.Fatalf("job page = %d", code)
+	}
+	for _, want := range []string{`id="versions-table"`, "group web › task app › Env › FOO", "<del>bar</del> → <ins>baz</ins>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("job page lacks %q", want)
+		}
+	}
+}
