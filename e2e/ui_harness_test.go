@@ -173,3 +173,41 @@ func waitJSNav(tb testing.TB, ctx context.Context, what, expr string) {
 		}
 	}
 }
+
+// uiA11yProblems lists what the page lacks for keyboard and screen reader
+// users: form controls without a label, tables without header cells, images
+// without a text alternative, a first Tab that does not reach the skip link.
+const uiA11yProblems = `(function () {
+  var out = [];
+  document.querySelectorAll('input:not([type=hidden]), select, textarea').forEach(function (e) {
+    if ((!e.labels || e.labels.length === 0) && !e.getAttribute('aria-label')) out.push('unlabelled ' + e.tagName + ' ' + (e.name || e.id));
+  });
+  document.querySelectorAll('table').forEach(function (t, i) {
+    if (!t.querySelector('th')) out.push('table ' + i + ' without header cells');
+  });
+  document.querySelectorAll('svg, img').forEach(function (e, i) {
+    if (!e.getAttribute('aria-label') && !e.getAttribute('alt') && e.getAttribute('aria-hidden') !== 'true') out.push('image ' + i + ' without a text alternative');
+  });
+  if (!document.querySelector('main h1')) out.push('no h1 in main');
+  return out.join('; ');
+})()`
+
+// checkA11y fails the test with what uiA11yProblems finds, and checks that
+// the first Tab reaches the skip link.
+func checkA11y(tb testing.TB, ctx context.Context, page string) {
+	tb.Helper()
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[string](uiA11yProblems))
+	if err != nil {
+		tb.Fatalf("%s: accessibility check: %v", page, err)
+	}
+	if problems != "" {
+		tb.Errorf("%s: %s", page, problems)
+	}
+	browse(tb, ctx, page+": first Tab",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur(); window.getSelection().removeAllRanges()`),
+		chromedp.KeyEvent("\t"))
+	focused, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.textContent : ""`))
+	if focused != "Skip to content" {
+		tb.Errorf("%s: the first Tab focuses %q, want the skip link", page, focused)
+	}
+}

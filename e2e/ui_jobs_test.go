@@ -82,12 +82,14 @@ func TestUIJobLifecycle(t *testing.T) {
 	browse(t, ctx, "see the new job appear live",
 		waitJS(`document.querySelector('#jobs-table a[href*="id=uiweb&"]') !== null && window.uiNoReload === true`))
 	uiShot(t, ctx, "jobs")
+	checkA11y(t, ctx, "jobs")
 
 	browse(t, ctx, "open the job and wait for its running allocation",
 		chromedp.Click(chromedp.CSS(`#jobs-table a[href*="id=uiweb&"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#job-status`)),
 		waitJS(`[...document.querySelectorAll('#allocs-table .st')].some(e => e.textContent === 'running')`))
 	uiShot(t, ctx, "job")
+	checkA11y(t, ctx, "job")
 
 	browse(t, ctx, "open the allocation and see the task's line in the live log",
 		chromedp.Click(chromedp.CSS(`#allocs-table tbody a`)),
@@ -98,6 +100,7 @@ func TestUIJobLifecycle(t *testing.T) {
 		t.Errorf("log view = %q, want the first line too", logText)
 	}
 	uiShot(t, ctx, "allocation")
+	checkA11y(t, ctx, "allocation")
 
 	browse(t, ctx, "back to the job, press Stop and see the status change live",
 		chromedp.Click(chromedp.CSS(`#alloc-job`)),
@@ -127,5 +130,6 @@ func TestUIJobLifecycle(t *testing.T) {
 	} {
 		browse(t, ctx, "open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))
 		uiShot(t, ctx, p.shot)
+		checkA11y(t, ctx, p.path)
 	}
 }
