@@ -37,8 +37,14 @@
     var url = el.getAttribute("data-live");
     var index = el.getAttribute("data-index") || "0";
     var failures = 0;
+    var last = 0;
     for (;;) {
       await visible();
+      // At most one refresh a second: on a busy cluster the index moves
+      // all the time, and each refresh re-reads the page's lists.
+      var since = Date.now() - last;
+      if (since < 1000) await sleep(1000 - since);
+      last = Date.now();
       var resp;
       try {
         resp = await fetch(url + "&index=" + encodeURIComponent(index), { credentials: "same-origin" });
