@@ -120,6 +120,13 @@ func TestUIJobLifecycle(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`ol.pipeline`)),
 		waitJS(`[...document.querySelectorAll('ol.pipeline li')].some(li => li.textContent.includes('package') && li.textContent.includes('skipped'))`))
 	uiShot(t, ctx, "pipeline")
+	browse(t, ctx, "filter the jobs by outcome failed",
+		chromedp.Navigate(base+"/ui/jobs"),
+		chromedp.WaitVisible(chromedp.CSS(`#f-outcome`)),
+		chromedp.SetValue(chromedp.CSS(`#f-outcome`), "failed"),
+		chromedp.Submit(chromedp.CSS(`form.filters`)))
+	waitJSNav(t, ctx, "the failed pipeline listed by outcome",
+		`location.search.includes('outcome=failed') && document.querySelector('#jobs-table a[href*="id=ci&"]') !== null && document.querySelectorAll('#jobs-table tbody tr').length === 1`)
 
 	// The cluster pages render with the agent's node and server.
 	for _, p := range []struct{ path, sel, shot string }{

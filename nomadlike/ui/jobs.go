@@ -23,11 +23,14 @@ const (
 var (
 	jobTypes    = []string{nomadlike.JobTypeService, nomadlike.JobTypeBatch, nomadlike.JobTypeSystem, nomadlike.JobTypeSysBatch}
 	jobStatuses = []string{nomadlike.JobStatusPending, nomadlike.JobStatusRunning, nomadlike.JobStatusDead}
+	// jobOutcomes are a finished batch job's outcomes (nomadlike's
+	// JobListStub.Outcome).
+	jobOutcomes = []string{nomadlike.OutcomeSucceeded, nomadlike.OutcomeFailed, nomadlike.OutcomeStopped}
 )
 
 // jobsFilter is what the jobs page was asked for.
 type jobsFilter struct {
-	Namespace, Type, Status, Prefix, Next string
+	Namespace, Type, Status, Outcome, Prefix, Next string
 	PerPage                               int
 }
 
@@ -43,17 +46,26 @@ func parseJobsFilter(r *http.Request) jobsFilter {
 	if s := q.Get("status"); slices.Contains(jobStatuses, s) {
 		f.Status = s
 	}
+	if o := q.Get("outcome"); slices.Contains(jobOutcomes, o) {
+		f.Outcome = o
+	}
 	if n, err := strconv.Atoi(q.Get("per_page")); err == nil && n > 0 {
 		f.PerPage = min(n, maxPerPage)
 	}
 	return f
 }
 
-// expr is the API filter for the type and (withStatus) the status.
+// expr is the API filter for the type, and (withStatus) the status.
 func (f jobsFilter) expr(withStatus bool) string {
 	var parts []string
 	if f.Type != "" {
 		parts = append(parts, "Type == "+strconv.Quote(f.Type))
+	}
+	if f.Outcome != "" {
+		// Only a dead job has an outcome. The outcome itself is matched
+		// here (outcomePage): the API's filter fails on a job whose
+		// Outcome is null.
+		parts = append(parts, `Status == "dead"`)
 	}
 	if withStatus && f.Status != "" {
 		parts = append(parts, "Status == "+strconv.Quote(f.Status))
@@ -79,6 +91,7 @@ type jobsData struct {
 	Namespaces []string
 	Types      []string
 	Statuses   []string
+	Outcomes   []string
 }
 
 type statusCount struct {
@@ -88,19 +101,13 @@ type statusCount struct {
 
 func (h *Handler) loadJobs(c *call, r *http.Request) (any, error) {
 	f := parseJobsFilter(r)
-	d := &jobsData{Filter: f, Types: jobTypes, Statuses: jobStatuses, Namespaces: h.namespaces(c)}
-	q := f.options(true)
-	q.Params["per_page"] = strconv.Itoa(f.PerPage)
-	if f.Next != "" {
-		q.Params["next_token"] = f.Next
-	}
-	jobs, qm, err := c.c.Jobs().List(c.ctx, q)
-	c.seen(qm)
+	d := &jobsData{Filter: f, Types: jobTypes, Statuses: jobStatuses, Outcomes: jobOutcomes, Namespaces: h.namespaces(c)}
+	jobs, next, index, err := jobsPage(c, f)
 	if err != nil {
 		return d, err
 	}
-	d.Jobs, d.Next = jobs, qm.NextToken
-	counts, err := h.counts.get(c, f, qm.LastIndex)
+	d.Jobs, d.Next = jobs, next
+	counts, err := h.counts.get(c, f, index)
 	if err != nil {
 		return d, err
 	}
@@ -109,6 +116,64 @@ func (h *Handler) loadJobs(c *call, r *http.Request) (any, error) {
 		d.Total += counts[s]
 	}
 	return d, nil
+}
+
+// jobsPage reads one page of the jobs list (and the next page's token)
+// from the API, which filters and pages; with an outcome filter it matches
+// the outcome on the API's pages of dead jobs (outcomePage).
+func jobsPage(c *call, f jobsFilter) ([]*nomadlike.JobListStub, string, uint64, error) {
+	if f.Outcome != "" {
+		return outcomePage(c, f)
+	}
+	q := f.options(true)
+	q.Params["per_page"] = strconv.Itoa(f.PerPage)
+	if f.Next != "" {
+		q.Params["next_token"] = f.Next
+	}
+	jobs, qm, err := c.c.Jobs().List(c.ctx, q)
+	c.seen(qm)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return jobs, qm.NextToken, qm.LastIndex, nil
+}
+
+// outcomeScanPage is how many dead jobs outcomePage reads per API call.
+const outcomeScanPage = 500
+
+// outcomePage pages through the API's dead jobs (outcomeScanPage at a
+// time) and keeps those with f's outcome, until it has a page of them. The
+// next page's token is the API's token of the first match left over:
+// "namespace.ID", the jobs list's order.
+func outcomePage(c *call, f jobsFilter) ([]*nomadlike.JobListStub, string, uint64, error) {
+	var out []*nomadlike.JobListStub
+	var index uint64
+	next := f.Next
+	for {
+		q := f.options(true)
+		q.Params["per_page"] = strconv.Itoa(outcomeScanPage)
+		if next != "" {
+			q.Params["next_token"] = next
+		}
+		jobs, qm, err := c.c.Jobs().List(c.ctx, q)
+		c.seen(qm)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		index = max(index, qm.LastIndex)
+		for _, j := range jobs {
+			if j.Outcome == nil || j.Outcome.Status != f.Outcome {
+				continue
+			}
+			if len(out) == f.PerPage {
+				return out, j.Namespace + "." + j.ID, index, nil
+			}
+			out = append(out, j)
+		}
+		if next = qm.NextToken; next == "" {
+			return out, "", index, nil
+		}
+	}
 }
 
 // namespaces lists the namespaces the token can see ("*" first); on an
@@ -147,20 +212,26 @@ type countEntry struct {
 const maxCountEntries = 256
 
 func (s *statusCounts) get(c *call, f jobsFilter, index uint64) (map[string]int, error) {
-	key := strings.Join([]string{c.tokenHash(), f.Namespace, f.Type, f.Prefix}, "\x00")
+	key := strings.Join([]string{c.tokenHash(), f.Namespace, f.Type, f.Outcome, f.Prefix}, "\x00")
 	s.mu.Lock()
 	e, ok := s.entries[key]
 	s.mu.Unlock()
 	if ok && e.index == index && index > 0 {
 		return e.counts, nil
 	}
-	var stubs []struct{ Status string }
+	var stubs []struct {
+		Status  string
+		Outcome *struct{ Status string }
+	}
 	qm, err := c.query("/v1/jobs", &stubs, f.options(false))
 	if err != nil {
 		return nil, err
 	}
 	counts := map[string]int{}
 	for _, st := range stubs {
+		if f.Outcome != "" && (st.Outcome == nil || st.Outcome.Status != f.Outcome) {
+			continue
+		}
 		counts[st.Status]++
 	}
 	s.mu.Lock()

@@ -322,3 +322,14 @@ func TestJobVersionDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestJobsOutcomeFilter: the outcome filter on jobs that have no outcome
+// (not finished, or not batch) is no error, just no match; the browser
+// test lists a failed pipeline with it.
+func TestJobsOutcomeFilter(t *testing.T) {
+	f := newUIFixture(t)
+	code, body, _ := f.get(t, "/ui/jobs?outcome=failed")
+	if code != http.StatusOK || !strings.Contains(body, "No jobs match.") {
+		t.Fatalf("outcome=failed with no finished job = %d:\n%s", code, body)
+	}
+}
