@@ -31,7 +31,7 @@ var (
 // jobsFilter is what the jobs page was asked for.
 type jobsFilter struct {
 	Namespace, Type, Status, Outcome, Prefix, Next string
-	PerPage                               int
+	PerPage                                        int
 }
 
 func parseJobsFilter(r *http.Request) jobsFilter {
