@@ -72,6 +72,7 @@ func BenchmarkUIJobs10k(b *testing.B) {
 			{"status any", "#f-status", ""},
 			{"name prefix", "#f-prefix", "job-07"},
 			{"type any", "#f-type", ""},
+			{"outcome failed", "#f-outcome", "failed"},
 		} {
 			ms := uiNavMillis(b, ctx, "filter "+f.name,
 				chromedp.SetValue(chromedp.CSS(f.sel), f.value),

@@ -8,6 +8,12 @@
     if (s) s.textContent = text;
   }
 
+  // Requests in flight are aborted when the page goes away: a browser keeps
+  // at most six connections to the agent, and a long poll left running by
+  // each page visited would soon hold them all.
+  var leaving = new AbortController();
+  window.addEventListener("pagehide", function () { leaving.abort(); });
+
   function sleep(ms) {
     return new Promise(function (r) { setTimeout(r, ms); });
   }
@@ -47,8 +53,9 @@
       last = Date.now();
       var resp;
       try {
-        resp = await fetch(url + "&index=" + encodeURIComponent(index), { credentials: "same-origin" });
+        resp = await fetch(url + "&index=" + encodeURIComponent(index), { credentials: "same-origin", signal: leaving.signal });
       } catch (e) {
+        if (leaving.signal.aborted) return;
         resp = null;
       }
       if (!resp || !resp.ok) {
@@ -58,7 +65,12 @@
         continue;
       }
       failures = 0;
-      var html = await resp.text();
+      var html;
+      try {
+        html = await resp.text();
+      } catch (e) {
+        return; // the page is going away
+      }
       var next = resp.headers.get("X-UI-Index") || index;
       if (next !== index || el.innerHTML.trim() !== html.trim()) {
         var key = focusKey(el);
@@ -103,6 +115,7 @@
         }
       };
     }
+    window.addEventListener("pagehide", function () { if (src) src.close(); });
     form.addEventListener("change", follow);
     form.querySelector("[data-follow]").addEventListener("click", follow);
     follow();
