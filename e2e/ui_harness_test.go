@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -210,4 +211,13 @@ func checkA11y(tb testing.TB, ctx context.Context, page string) {
 	if focused != "Skip to content" {
 		tb.Errorf("%s: the first Tab focuses %q, want the skip link", page, focused)
 	}
+}
+
+// clickJS clicks the element sel matches in one script run: a live update
+// may swap the part of the page the element is in between a lookup and a
+// click by chromedp.Click.
+func clickJS(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).click()`, sel)))
 }

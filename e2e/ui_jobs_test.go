@@ -85,14 +85,14 @@ func TestUIJobLifecycle(t *testing.T) {
 	checkA11y(t, ctx, "jobs")
 
 	browse(t, ctx, "open the job and wait for its running allocation",
-		chromedp.Click(chromedp.CSS(`#jobs-table a[href*="id=uiweb&"]`)),
+		clickJS(`#jobs-table a[href*="id=uiweb&"]`),
 		chromedp.WaitVisible(chromedp.CSS(`#job-status`)),
 		waitJS(`[...document.querySelectorAll('#allocs-table .st')].some(e => e.textContent === 'running')`))
 	uiShot(t, ctx, "job")
 	checkA11y(t, ctx, "job")
 
 	browse(t, ctx, "open the allocation and see the task's line in the live log",
-		chromedp.Click(chromedp.CSS(`#allocs-table tbody a`)),
+		clickJS(`#allocs-table tbody a`),
 		chromedp.WaitVisible(chromedp.CSS(`#log`)),
 		waitJS(`document.getElementById('log').textContent.includes('ui-marker-later')`))
 	logText, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(`#log`)))
@@ -103,9 +103,9 @@ func TestUIJobLifecycle(t *testing.T) {
 	checkA11y(t, ctx, "allocation")
 
 	browse(t, ctx, "back to the job, press Stop and see the status change live",
-		chromedp.Click(chromedp.CSS(`#alloc-job`)),
+		clickJS(`#alloc-job`),
 		chromedp.WaitVisible(chromedp.CSS(`#stop-job`)),
-		chromedp.Click(chromedp.CSS(`#stop-job`)))
+		clickJS(`#stop-job`))
 	waitJSNav(t, ctx, "the job's status after Stop",
 		`document.getElementById('job-status') && document.getElementById('job-status').textContent === 'dead'`)
 	got, _, err := a.api().Jobs().Info(actx, "uiweb", nil)
