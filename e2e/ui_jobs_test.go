@@ -81,6 +81,7 @@ func TestUIJobLifecycle(t *testing.T) {
 	}
 	browse(t, ctx, "see the new job appear live",
 		waitJS(`document.querySelector('#jobs-table a[href*="id=uiweb&"]') !== null && window.uiNoReload === true`))
+	browse(t, ctx, "see every job registered", waitJS(`document.querySelectorAll('#jobs-table tbody a').length === 5`))
 	uiShot(t, ctx, "jobs")
 	checkA11y(t, ctx, "jobs")
 
