@@ -161,6 +161,18 @@ for d in $(deps "$mod/nomadlike/server/drainer"); do
 	fi
 done
 
+# 16. ui (the web UI) reads the cluster only through nomadlike/api, as any
+# other API client (direct imports: the standard library, nomadlike,
+# nomadlike/api and go-hclog; issue #18).
+for p in $(go list "$mod/nomadlike/ui/..." 2>/dev/null || true); do
+	for d in $(go list -f '{{join .Imports "\n"}}' "$p"); do
+		case "$d" in
+		"$mod/nomadlike" | "$mod/nomadlike/api" | github.com/hashicorp/go-hclog) continue ;;
+		"$mod/"* | *.*/*) violation "$p imports $d (the UI reads the cluster through nomadlike/api only)" ;;
+		esac
+	done
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

@@ -153,7 +153,11 @@ func (a *Agent) start() error {
 		cfg.NodeID = cl.NodeID
 	}
 	a.api = httpapi.New(cfg)
-	a.httpSrv = newHTTPServer(withDebug(a.api, a.cfg.EnableDebug || a.cfg.DevMode, a.acl), a.cfg.Limits)
+	root := withDebug(a.api, a.cfg.EnableDebug || a.cfg.DevMode, a.acl)
+	if a.cfg.UI.Enabled {
+		root = withUI(root, a.api, a.logger) // web UI at /ui/ (issue #18, agent/ui.go)
+	}
+	a.httpSrv = newHTTPServer(root, a.cfg.Limits)
 	go func() {
 		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.logger.Error("HTTP server stopped", "error", err)

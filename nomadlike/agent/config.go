@@ -60,6 +60,8 @@ type Config struct {
 	// Limits are the connection limits of the HTTP and RPC listeners
 	// (limits { ... }, see limits.go).
 	Limits Limits
+	// UI is the ui block: whether the web UI is served (config_ui.go).
+	UI UIConfig
 	// Plugins maps a driver name to its configuration as JSON
 	// (plugin "NAME" { config { ... } }).
 	Plugins map[string]json.RawMessage
@@ -247,6 +249,7 @@ func DefaultConfig() *Config {
 		Limits:  DefaultLimits(),
 		Plugins: map[string]json.RawMessage{},
 		ACL:     defaultACLConfig(),
+		UI:      UIConfig{Enabled: true}, // web UI (issue #18)
 	}
 }
 

@@ -53,7 +53,6 @@ var topNoEffect = map[string]noEffect{
 	"http_api_response_headers": {kind: attrOrBlock, why: "the HTTP API sets no configurable response headers"},
 	"consul":                    {kind: block, why: "nomadlike has no Consul integration: no service registration, no Consul discovery"},
 	"vault":                     {kind: block, why: "nomadlike has no Vault integration"},
-	"ui":                        {kind: block, why: "nomadlike serves no web UI"},
 	"autopilot":                 {kind: block, why: "nomadlike has no autopilot: dead servers are removed with `operator raft remove-peer`"},
 	"audit":                     {kind: block, why: whyEnterprise},
 	"reporting":                 {kind: block, why: whyEnterprise},

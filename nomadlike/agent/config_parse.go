@@ -43,6 +43,8 @@ type fileConfig struct {
 	Telemetry *fileTelemetry `hcl:"telemetry,block"`
 	// ACL enforcement (issue #11): the acl block (config_acl.go).
 	ACL *fileACL `hcl:"acl,block"`
+	// UI is Nomad's ui block (web UI, config_ui.go).
+	UI *fileUI `hcl:"ui,block"`
 	// Limits is Nomad's limits block (limits.go).
 	Limits *fileLimits `hcl:"limits,block"`
 	// mTLS (issue #11): the tls block (config_tls.go).
@@ -363,6 +365,9 @@ func apply(cfg *Config, fc *fileConfig) hcl.Diagnostics {
 	}
 	if a := fc.ACL; a != nil { // ACL enforcement (issue #11)
 		diags = append(diags, applyACL(&cfg.ACL, a)...)
+	}
+	if u := fc.UI; u != nil { // web UI (issue #18, config_ui.go)
+		diags = append(diags, applyUI(cfg, u)...)
 	}
 	if l := fc.Limits; l != nil {
 		diags = append(diags, applyLimits(&cfg.Limits, l)...)

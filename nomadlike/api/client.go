@@ -128,6 +128,9 @@ type QueryMeta struct {
 	KnownLeader bool
 	LastContact time.Duration
 	RequestTime time.Duration
+	// NextToken is a paged list's X-Nomad-NextToken: pass it as
+	// ?next_token= for the next page; "" on the last page (web UI).
+	NextToken string
 }
 
 // WriteMeta is what a write returned.
@@ -299,6 +302,7 @@ func parseQueryMeta(resp *http.Response) *QueryMeta {
 		qm.LastIndex = idx
 	}
 	qm.KnownLeader = resp.Header.Get("X-Nomad-KnownLeader") == "true"
+	qm.NextToken = resp.Header.Get("X-Nomad-NextToken")
 	if ms, err := strconv.ParseUint(resp.Header.Get("X-Nomad-LastContact"), 10, 64); err == nil {
 		qm.LastContact = time.Duration(ms) * time.Millisecond
 	}
