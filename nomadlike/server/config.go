@@ -167,6 +167,15 @@ type RaftTimeouts struct {
 	Heartbeat, Election, LeaderLease, Commit time.Duration
 }
 
+// devRaftTimeouts are a dev server's (Config.Dev, RaftTimeouts unset): the
+// only voter elects itself 50-100 ms after start instead of raft's 1-2 s
+// (scripts/bench-start.sh). Short timeouts only cost a lone voter nothing:
+// it has no follower to heartbeat and is its own quorum.
+var devRaftTimeouts = RaftTimeouts{
+	Heartbeat: 50 * time.Millisecond, Election: 50 * time.Millisecond,
+	LeaderLease: 50 * time.Millisecond, Commit: 50 * time.Millisecond,
+}
+
 // DefaultConfig returns a config for a single dev-ready server listening on
 // 127.0.0.1:4647; set DataDir (or Dev) before use.
 func DefaultConfig() Config {

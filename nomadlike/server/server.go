@@ -290,7 +290,11 @@ func (s *Server) setupRaft() error {
 	rc.SnapshotThreshold = s.cfg.SnapshotThreshold
 	rc.SnapshotInterval = s.cfg.SnapshotInterval
 	rc.TrailingLogs = s.cfg.TrailingLogs
-	if t := s.cfg.RaftTimeouts; t != nil {
+	t := s.cfg.RaftTimeouts
+	if t == nil && s.cfg.Dev {
+		t = &devRaftTimeouts
+	}
+	if t != nil {
 		rc.HeartbeatTimeout, rc.ElectionTimeout = t.Heartbeat, t.Election
 		rc.LeaderLeaseTimeout, rc.CommitTimeout = t.LeaderLease, t.Commit
 	}
