@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
@@ -80,12 +81,28 @@ func (c *Client) runAllocs(allocs []*nomadlike.Allocation) {
 // changed on the servers) and destroys the runners of allocations not in
 // seen (every allocation the servers have for the node).
 func (c *Client) applyAllocs(seen map[string]bool, changed []*nomadlike.Allocation) {
+	// New runners are made at once: each persists its allocation before
+	// it runs, and concurrent writes share one local-state commit (and
+	// fsync) where a loop made a thousand new allocations wait for a
+	// thousand fsyncs in a row. All are made before this returns, so the
+	// next answer of the watch sees them.
+	var adds sync.WaitGroup
+	defer adds.Wait()
+	adding := map[string]bool{}
 	for _, a := range changed {
 		c.runnersMu.RLock()
 		ar := c.runners[a.ID]
 		c.runnersMu.RUnlock()
 		if ar == nil {
-			c.addAlloc(a)
+			if adding[a.ID] {
+				continue
+			}
+			adding[a.ID] = true
+			adds.Add(1)
+			go func() {
+				defer adds.Done()
+				c.addAlloc(a)
+			}()
 			continue
 		}
 		cur := ar.Alloc()
