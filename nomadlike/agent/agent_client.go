@@ -162,18 +162,6 @@ func (l *serverList) Heartbeat(ctx context.Context, nodeID, secretID, status str
 	return try(l, func(c *api.Client) (*api.HeartbeatResponse, error) { return c.Heartbeat(ctx, nodeID, secretID, status) })
 }
 
-func (l *serverList) NodeAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) ([]*nomadlike.Allocation, *api.QueryMeta, error) {
-	type res struct {
-		allocs []*nomadlike.Allocation
-		qm     *api.QueryMeta
-	}
-	r, err := try(l, func(c *api.Client) (res, error) {
-		a, qm, err := c.NodeAllocations(ctx, nodeID, q)
-		return res{a, qm}, err
-	})
-	return r.allocs, r.qm, err
-}
-
 func (l *serverList) UpdateAllocs(ctx context.Context, secretID string, allocs []*nomadlike.Allocation) (*api.WriteMeta, error) {
 	return try(l, func(c *api.Client) (*api.WriteMeta, error) { return c.UpdateAllocs(ctx, secretID, allocs) })
 }
