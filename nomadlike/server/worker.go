@@ -9,7 +9,12 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/broker"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
+
+// A state snapshot is what the schedulers read. The assertion lives here,
+// where both meet: the state package does not depend on the scheduler.
+var _ scheduler.State = (*state.Snapshot)(nil)
 
 // runWorker is one scheduler worker on the leader: it dequeues an
 // evaluation, runs the scheduler for its job type on a snapshot at least as
