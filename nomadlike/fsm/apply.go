@@ -54,6 +54,8 @@ var handlers = [...]handler{
 	// variables and keyring (variables.go)
 	VariableApplyRequestType: applyVariable,
 	RootKeyUpsertRequestType: applyRootKeyUpsert,
+	// scheduler configuration (scheduler_config.go)
+	SchedulerConfigRequestType: applySchedulerConfig,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -72,6 +72,8 @@ var typeNames = [...]string{
 	GCPurgeRequestType: "GCPurge", GCNodesRequestType: "GCNodes", ReconcileSummariesRequestType: "ReconcileSummaries",
 	// variables and keyring (variables.go)
 	VariableApplyRequestType: "VariableApply", RootKeyUpsertRequestType: "RootKeyUpsert",
+	// scheduler configuration (scheduler_config.go)
+	SchedulerConfigRequestType: "SchedulerConfig",
 }
 
 func (t MessageType) String() string {

@@ -350,6 +350,8 @@ func (h *Handler) routes() {
 	h.rerunRoutes()       // batch and CI: job rerun (jobs_rerun.go)
 	h.fuzzySearchRoutes() // fuzzy search (search_fuzzy.go)
 	h.aclRoutes()         // ACL store (acl.go)
+	// scheduler configuration (scheduler_config.go)
+	h.schedulerConfigRoutes()
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.

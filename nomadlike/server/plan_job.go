@@ -131,7 +131,7 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 	eval := newEval(cand, nomadlike.EvalTriggerJobRegister)
 	eval.AnnotatePlan = true
 	rec := &recordingPlanner{}
-	sched, err := scheduler.NewScheduler(cand.Type, &planState{State: snap, job: cand}, rec, nil)
+	sched, err := scheduler.NewSchedulerWithConfig(cand.Type, &planState{State: snap, job: cand}, rec, s.schedulerConfig(snap))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand"
 	"net"
 	"os"
@@ -43,7 +44,9 @@ type RaftServer struct {
 type Server struct {
 	cfg    Config
 	logger hclog.Logger
-	id     string
+	// schedLogger is logger for the schedulers (log/slog over hclog).
+	schedLogger *slog.Logger
+	id          string
 
 	// usage keeps node usage across the workers' evaluations.
 	usage usageCache
@@ -119,13 +122,14 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Clock = wallClock{}
 	}
 	s := &Server{
-		cfg:        cfg,
-		logger:     cfg.Logger.Named("server"),
-		members:    map[string]member{},
-		confirmed:  map[string]bool{},
-		rng:        rand.New(rand.NewSource(time.Now().UnixNano())),
-		shutdownCh: make(chan struct{}),
-		raftReady:  make(chan struct{}),
+		cfg:         cfg,
+		logger:      cfg.Logger.Named("server"),
+		schedLogger: newSchedulerLogger(cfg.Logger.Named("scheduler")),
+		members:     map[string]member{},
+		confirmed:   map[string]bool{},
+		rng:         rand.New(rand.NewSource(time.Now().UnixNano())),
+		shutdownCh:  make(chan struct{}),
+		raftReady:   make(chan struct{}),
 	}
 	store, err := state.NewStateStore()
 	if err != nil {

@@ -51,7 +51,7 @@ func (s *Server) processEval(ctx context.Context, eval *nomadlike.Evaluation, to
 		return fmt.Errorf("snapshot for eval %s: %w", eval.ID, err)
 	}
 	p := &workerPlanner{s: s, ctx: ctx, eval: eval, token: token}
-	sched, err := scheduler.NewScheduler(eval.Type, s.usage.Wrap(snap, snap.NodeAllocsVersion), p, nil)
+	sched, err := scheduler.NewSchedulerWithConfig(eval.Type, s.usage.Wrap(snap, snap.NodeAllocsVersion), p, s.schedulerConfig(snap))
 	if err != nil {
 		return err
 	}

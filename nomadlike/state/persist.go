@@ -155,6 +155,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.VariableEncrypted)
 	case TableRootKeys: // keyring (variables.go): wrapped keys only
 		obj = new(nomadlike.WrappedRootKey)
+	case TableSchedulerConfig: // scheduler configuration (scheduler_config.go)
+		obj = new(nomadlike.SchedulerConfiguration)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

@@ -27,6 +27,7 @@ var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEva
 	TableACLPolicies, TableACLTokens, // ACL store (acl.go)
 	TableScalingEvents,            // job scaling events (scaling.go)
 	TableVariables, TableRootKeys, // variables and keyring (variables.go)
+	TableSchedulerConfig, // scheduler configuration (scheduler_config.go)
 }
 
 // Index names.
@@ -124,8 +125,9 @@ func baseSchema() *memdb.DBSchema {
 				indexID: {Name: indexID, Unique: true, Indexer: nsIDIndex("ID")},
 			},
 		},
-		TableNamespaces:    namespacesTable(),    // namespaces (namespaces.go)
-		TableScalingEvents: scalingEventsTable(), // job scaling events (scaling.go)
+		TableNamespaces:      namespacesTable(),      // namespaces (namespaces.go)
+		TableScalingEvents:   scalingEventsTable(),   // job scaling events (scaling.go)
+		TableSchedulerConfig: schedulerConfigTable(), // scheduler configuration (scheduler_config.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{

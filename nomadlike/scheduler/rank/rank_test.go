@@ -245,3 +245,28 @@ func TestScores(t *testing.T) {
 		})
 	}
 }
+
+// TestSpreadFitScoreIsWorstFit: the spread algorithm's fit score prefers
+// the emptier of two nodes, and is 1 for an empty node, 0 for a full one.
+func TestSpreadFitScoreIsWorstFit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	node := fixture.Node()
+	capacity := node.Comparable()
+	for range 1000 {
+		u1 := nomadlike.ComparableResources{CPU: rng.Int64N(capacity.CPU), MemoryMB: rng.Int64N(capacity.MemoryMB)}
+		u2 := nomadlike.ComparableResources{CPU: rng.Int64N(capacity.CPU), MemoryMB: rng.Int64N(capacity.MemoryMB)}
+		s1, s2 := SpreadFitScore(node, u1), SpreadFitScore(node, u2)
+		if s1 < 0 || s1 > 1 {
+			t.Fatalf("SpreadFitScore(%v) = %v, out of [0,1]", u1, s1)
+		}
+		if u1.CPU >= u2.CPU && u1.MemoryMB >= u2.MemoryMB && s1 > s2 {
+			t.Fatalf("SpreadFitScore: fuller node %v scored %v > %v for %v", u1, s1, s2, u2)
+		}
+	}
+	if got := SpreadFitScore(node, capacity); got != 0 {
+		t.Errorf("SpreadFitScore(full) = %v, want 0", got)
+	}
+	if got := SpreadFitScore(node, nomadlike.ComparableResources{}); got != 1 {
+		t.Errorf("SpreadFitScore(empty) = %v, want 1", got)
+	}
+}
