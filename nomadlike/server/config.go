@@ -123,6 +123,12 @@ type Config struct {
 	// RaftTimeouts, when set, replaces raft's heartbeat, election, lease and
 	// commit timeouts (tests use short ones).
 	RaftTimeouts *RaftTimeouts
+	// EntryApplier, when set, submits the raft entries of plan commits and
+	// client updates (several per write, see MaxAllocsPerEntry) instead of
+	// the server's raft; it must hand them on to raft, and may record or
+	// fail some (tests fail one entry of a sequence, as a leadership loss
+	// would). Nil: raft.
+	EntryApplier EntryApplier
 
 	// EncryptKey is the cluster key (agent config server.encrypt, 16, 24
 	// or 32 bytes): when set, every raft and join connection between

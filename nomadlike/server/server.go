@@ -74,11 +74,6 @@ type Server struct {
 	snapshots   raft.SnapshotStore
 	leaderNotif chan bool
 
-	// applyEntry, when set, replaces raft.Apply for the entries of plan
-	// commits and client updates (raftApplyAll); tests set it before
-	// the server leads, to fail one entry of a sequence.
-	applyEntry applyEntryFunc
-
 	broker     *broker.EvalBroker
 	blocked    *broker.BlockedEvals
 	applier    *plan.Applier
