@@ -71,6 +71,7 @@ func operatorCommand() *cli.Command {
 				},
 			},
 			operatorSimNodesCommand(),
+			operatorSchedulerCommand(), // scheduler configuration (operator_scheduler.go)
 		},
 	}
 }

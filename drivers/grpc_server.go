@@ -3,6 +3,7 @@ package drivers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 type grpcServer struct {
 	proto.UnimplementedDriverServer
 	impl Driver
+	live *liveness // nil outside Serve
 }
 
 var _ proto.DriverServer = (*grpcServer)(nil)
@@ -71,6 +73,7 @@ func (s *grpcServer) StartTask(_ context.Context, req *proto.JSONRequest) (*prot
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	s.live.taskStarted(cfg.ID)
 	return reply(h)
 }
 
@@ -88,7 +91,11 @@ func (s *grpcServer) StopTask(_ context.Context, req *proto.StopTaskRequest) (*p
 }
 
 func (s *grpcServer) DestroyTask(_ context.Context, req *proto.DestroyTaskRequest) (*proto.Empty, error) {
-	return &proto.Empty{}, toStatus(s.impl.DestroyTask(req.GetTaskId(), req.GetForce()))
+	err := s.impl.DestroyTask(req.GetTaskId(), req.GetForce())
+	if err == nil || errors.Is(err, ErrTaskNotFound) {
+		s.live.taskGone(req.GetTaskId())
+	}
+	return &proto.Empty{}, toStatus(err)
 }
 
 func (s *grpcServer) InspectTask(_ context.Context, req *proto.TaskRequest) (*proto.JSONReply, error) {
@@ -104,7 +111,11 @@ func (s *grpcServer) RecoverTask(_ context.Context, req *proto.JSONRequest) (*pr
 	if err := decode(req.GetJson(), &h, "task handle"); err != nil {
 		return nil, err
 	}
-	return &proto.Empty{}, toStatus(s.impl.RecoverTask(&h))
+	err := s.impl.RecoverTask(&h)
+	if err == nil && h.Config != nil {
+		s.live.taskStarted(h.Config.ID)
+	}
+	return &proto.Empty{}, toStatus(err)
 }
 
 func (s *grpcServer) TaskStats(ctx context.Context, req *proto.TaskRequest) (*proto.JSONReply, error) {

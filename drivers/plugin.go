@@ -29,14 +29,15 @@ const LogLevelEnv = "NOMADLIKE_PLUGIN_LOG_LEVEL"
 // the plugin process and builds the Driver client in the host.
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	impl Driver // nil on the host side
-	name string // plugin name, host side
+	impl Driver    // nil on the host side
+	live *liveness // plugin side, nil in tests that serve without Serve
+	name string    // plugin name, host side
 }
 
 var _ plugin.GRPCPlugin = (*grpcPlugin)(nil)
 
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	proto.RegisterDriverServer(s, &grpcServer{impl: p.impl})
+	proto.RegisterDriverServer(s, &grpcServer{impl: p.impl, live: p.live})
 	return nil
 }
 

@@ -4,9 +4,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 )
 
 // NewPluginLogger returns the logger a driver plugin process should use: JSON
@@ -37,6 +39,10 @@ func NewPluginLogger(name string) hclog.Logger {
 // ignores them because ignored signals stay ignored in the tasks the driver
 // starts, while caught ones are reset to the default in a child.
 // go-plugin itself swallows SIGINT.
+//
+// A plugin process with no task and no host connected for the orphan
+// grace (OrphanGraceEnv, DefaultOrphanGrace) exits: its agent was killed
+// and did not come back. One with tasks keeps them for the next agent.
 func Serve(d Driver) {
 	sigCh := make(chan os.Signal, 8)
 	signal.Notify(sigCh, syscall.SIGPIPE, syscall.SIGHUP)
@@ -45,10 +51,15 @@ func Serve(d Driver) {
 		}
 	}()
 
+	logger := NewPluginLogger("plugin")
+	live := newLiveness(time.Now())
+	go watchOrphaned(live, orphanGrace(logger), logger, func() { os.Exit(0) })
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
-		Plugins:         plugin.PluginSet{pluginName: &grpcPlugin{impl: d}},
-		GRPCServer:      plugin.DefaultGRPCServer,
-		Logger:          NewPluginLogger("plugin"),
+		Plugins:         plugin.PluginSet{pluginName: &grpcPlugin{impl: d, live: live}},
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return plugin.DefaultGRPCServer(append(opts, grpc.StatsHandler(live)))
+		},
+		Logger: logger,
 	})
 }

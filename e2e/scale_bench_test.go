@@ -23,9 +23,7 @@ import (
 // once per iteration; run them with -benchtime 1x (make bench does). Sizes
 // scale with NOMADLIKE_BENCH_SCALE; NOMADLIKE_BENCH_WATCH_INTERVAL sets the
 // simulated nodes' least time between allocation queries (0 by default, as
-// a client agent); NOMADLIKE_BENCH_LEGACY_WATCH=1 makes them follow
-// allocations with the full-object GET /v1/node/:id/allocations instead of
-// the index-only watch; NOMADLIKE_BENCH_MAX_BATCH caps the allocations
+// a client agent); NOMADLIKE_BENCH_MAX_BATCH caps the allocations
 // per status update call; NOMADLIKE_BENCH_CPUPROFILE=path writes a CPU
 // profile of the server agent (it runs with enable_debug), and
 // NOMADLIKE_BENCH_HEAPPROFILE=path a heap profile right after it.
@@ -132,9 +130,6 @@ func startSim(tb testing.TB, addr string, cfg simnode.Config) (*simnode.Simulato
 			tb.Fatalf("NOMADLIKE_BENCH_MAX_BATCH=%q: %v", s, err)
 		}
 		cfg.MaxBatch = n
-	}
-	if os.Getenv("NOMADLIKE_BENCH_LEGACY_WATCH") != "" {
-		cfg.LegacyWatch = true
 	}
 	sim, err := simnode.New(cfg)
 	if err != nil {

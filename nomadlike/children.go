@@ -31,11 +31,6 @@ func PeriodicChildID(parentID string, t time.Time) string {
 	return fmt.Sprintf("%s%s%d", parentID, PeriodicIDPrefix, t.Unix())
 }
 
-// IsChildOf reports whether j was launched or dispatched from parent.
-func (j *Job) IsChildOf(parent *Job) bool {
-	return j.ParentID == parent.ID && j.Namespace == parent.Namespace
-}
-
 // PeriodicChild returns the job a periodic parent launches at t: a copy with
 // the child's ID and name, ParentID set and no periodic block, ready to be
 // registered. The caller owns the result.

@@ -4,9 +4,13 @@
 # systemd, like CI containers), and builds the busybox image archive the
 # example imports, since there is no registry. Idempotent; never fatal, since
 # the dev agent runs without containerd (the driver reports itself unhealthy).
+# With CONTAINERD_PIDFILE set, the pid of a daemon this script started is
+# written there (nothing when one was already running), so that the caller
+# can stop it (scripts/dev.sh does on Ctrl-C). CONTAINERD_ADDRESS (the
+# variable ctr reads) picks another socket.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-sock=/run/containerd/containerd.sock
+sock=${CONTAINERD_ADDRESS:-/run/containerd/containerd.sock}
 archive=/var/lib/nomadlike/images/busybox.tar
 
 if ! command -v containerd >/dev/null 2>&1; then
@@ -17,7 +21,8 @@ elif [ ! -S "$sock" ]; then
 	else
 		mkdir -p /var/log/nomadlike
 		echo "==> starting containerd (log: /var/log/nomadlike/containerd.log)"
-		setsid containerd >/var/log/nomadlike/containerd.log 2>&1 < /dev/null &
+		setsid containerd --address "$sock" >/var/log/nomadlike/containerd.log 2>&1 < /dev/null &
+		[ -n "${CONTAINERD_PIDFILE:-}" ] && echo $! >"$CONTAINERD_PIDFILE"
 		for _ in $(seq 1 100); do
 			[ -S "$sock" ] && break
 			sleep 0.1

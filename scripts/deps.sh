@@ -7,7 +7,7 @@
 # interface's tests) and haproxy (jobspecs/lb.nomad.hcl's load balancer).
 # Idempotent: a no-op when everything is present.
 set -euo pipefail
-pkgs=(busybox-static containerd runc iproute2 chromium containernetworking-plugins iptables bind9-dnsutils haproxy "$@")
+pkgs=(busybox-static containerd runc iproute2 chromium containernetworking-plugins iptables bind9-dnsutils haproxy protobuf-compiler "$@")
 if ! command -v dpkg >/dev/null 2>&1; then
 	echo "deps: not a Debian host; install ${pkgs[*]} yourself" >&2
 	exit 0

@@ -173,6 +173,47 @@ for p in $(go list "$mod/nomadlike/ui/..." 2>/dev/null || true); do
 	done
 done
 
+# 17. simnode (simulated client nodes for the scale benchmarks) talks to the
+# servers through nomadlike/api only, as the client does.
+for d in $(deps "$mod/nomadlike/simnode"); do
+	case "$d" in
+	"$mod/nomadlike/server"* | "$mod/nomadlike/fsm"* | "$mod/nomadlike/state"* | "$mod/nomadlike/scheduler"* | "$mod/nomadlike/broker"* | "$mod/nomadlike/plan"* | "$mod/nomadlike/httpapi"* | "$mod/nomadlike/client"*)
+		violation "$mod/nomadlike/simnode imports $d (simulated nodes talk to servers through nomadlike/api)" ;;
+	esac
+done
+
+# 18. periodic (cron specs, pure) imports only the standard library,
+# nomadlike and cronexpr; fixture (test builders) only the standard library
+# and nomadlike; internal/jsonx only the standard library and go-json.
+for d in $(deps "$mod/nomadlike/periodic"); do
+	case "$d" in
+	"$mod/nomadlike" | github.com/hashicorp/cronexpr) continue ;;
+	esac
+	violation "$mod/nomadlike/periodic must import only the standard library, nomadlike and cronexpr, imports $d"
+done
+for d in $(deps "$mod/nomadlike/fixture"); do
+	[ "$d" = "$mod/nomadlike" ] && continue
+	violation "$mod/nomadlike/fixture must import only the standard library and nomadlike, imports $d"
+done
+for d in $(deps "$mod/nomadlike/internal/jsonx"); do
+	case "$d" in
+	github.com/goccy/go-json | github.com/goccy/go-json/*) continue ;;
+	esac
+	violation "$mod/nomadlike/internal/jsonx must import only the standard library and go-json, imports $d"
+done
+
+# 19. state (the store) is below the scheduler, the server and the HTTP API:
+# it imports none of them (assertions that a snapshot satisfies
+# scheduler.State live in server).
+for p in $(go list "$mod/nomadlike/state/..." 2>/dev/null || true); do
+	for d in $(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "$p"); do
+		case "$d" in
+		"$mod/nomadlike/scheduler"* | "$mod/nomadlike/server"* | "$mod/nomadlike/httpapi"* | "$mod/nomadlike/broker"* | "$mod/nomadlike/plan"* | "$mod/nomadlike/fsm"*)
+			violation "$p imports $d (state is below scheduler, server, httpapi, broker, plan and fsm)" ;;
+		esac
+	done
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

@@ -166,18 +166,6 @@ func (l *serverList) Heartbeat(ctx context.Context, nodeID, secretID, status str
 	return try(l, func(c *api.Client) (*api.HeartbeatResponse, error) { return c.Heartbeat(ctx, nodeID, secretID, status) })
 }
 
-func (l *serverList) NodeAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) ([]*nomadlike.Allocation, *api.QueryMeta, error) {
-	type res struct {
-		allocs []*nomadlike.Allocation
-		qm     *api.QueryMeta
-	}
-	r, err := try(l, func(c *api.Client) (res, error) {
-		a, qm, err := c.NodeAllocations(ctx, nodeID, q)
-		return res{a, qm}, err
-	})
-	return r.allocs, r.qm, err
-}
-
 // PushUsage sends the built-in autoscaler's usage samples (issue #17).
 func (l *serverList) PushUsage(ctx context.Context, secretID string, samples []nomadlike.AllocUsage) error {
 	_, err := try(l, func(c *api.Client) (struct{}, error) { return struct{}{}, c.PushUsage(ctx, secretID, samples) })

@@ -119,13 +119,13 @@ func (s *serverBackend) PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResp
 	return planResponse(r), nil
 }
 
-// planResponse converts the server's dry run to the API's shape. The diff
-// is left to httpapi, whose field-level diff (httpapi.DiffJobs) is what the
-// CLI renders.
+// planResponse converts the server's dry run to the API's shape; its diff
+// is the domain's (nomadlike.Job.Diff), as the versions history's.
 func planResponse(r *server.PlanJobResponse) *api.JobPlanResponse {
 	return &api.JobPlanResponse{
 		JobModifyIndex: r.JobModifyIndex,
 		CreatedEvals:   r.CreatedEvals,
+		Diff:           r.Diff,
 		Annotations:    r.Annotations,
 		FailedTGAllocs: r.FailedTGAllocs,
 		Warnings:       r.Warnings,

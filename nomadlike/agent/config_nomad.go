@@ -89,7 +89,7 @@ var serverNoEffect = map[string]noEffect{
 	"job_tracked_versions":          {kind: attr, why: "nomadlike keeps its own number of job versions"},
 	"deploy_query_rate_limit":       {kind: attr, why: "nomadlike has no deployment watcher to rate-limit"},
 	"oidc_issuer":                   {kind: attr, why: "nomadlike has no workload identities"},
-	"default_scheduler_config":      {kind: block, why: "the scheduler configuration is not read from the agent configuration"},
+	"default_scheduler_config":      {kind: block, why: "the scheduler configuration is not read from the agent configuration; set it with operator scheduler set-config"},
 	"plan_rejection_tracker":        {kind: block, why: "nomadlike does not track plan rejections per node"},
 	"search":                        {kind: block, why: "search is by prefix only; there is nothing to tune"},
 	"client_introduction":           {kind: block, why: "clients authenticate with their node secret; there are no introduction tokens"},

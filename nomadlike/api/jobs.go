@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
@@ -197,5 +196,3 @@ func withParam(q *QueryOptions, key, value string) *QueryOptions {
 	cp.Params = params
 	return &cp
 }
-
-func uitoa(u uint64) string { return strconv.FormatUint(u, 10) }

@@ -50,57 +50,20 @@ type JobPlanResponse struct {
 
 // Diff types of JobDiff, TaskGroupDiff, TaskDiff, ObjectDiff and FieldDiff.
 const (
-	DiffTypeNone    = "None"
-	DiffTypeAdded   = "Added"
-	DiffTypeDeleted = "Deleted"
-	DiffTypeEdited  = "Edited"
+	DiffTypeNone    = nomadlike.DiffTypeNone
+	DiffTypeAdded   = nomadlike.DiffTypeAdded
+	DiffTypeDeleted = nomadlike.DiffTypeDeleted
+	DiffTypeEdited  = nomadlike.DiffTypeEdited
 )
 
-// JobDiff is the difference between the registered job and a candidate.
-type JobDiff struct {
-	Type       string           `json:"Type"`
-	ID         string           `json:"ID"`
-	Fields     []*FieldDiff     `json:"Fields"`
-	Objects    []*ObjectDiff    `json:"Objects"`
-	TaskGroups []*TaskGroupDiff `json:"TaskGroups"`
-}
-
-// TaskGroupDiff is the difference of one group; Updates counts the planned
-// changes by kind ("create", "destroy", "in-place update", ...).
-type TaskGroupDiff struct {
-	Type    string            `json:"Type"`
-	Name    string            `json:"Name"`
-	Fields  []*FieldDiff      `json:"Fields"`
-	Objects []*ObjectDiff     `json:"Objects"`
-	Tasks   []*TaskDiff       `json:"Tasks"`
-	Updates map[string]uint64 `json:"Updates"`
-}
-
-// TaskDiff is the difference of one task.
-type TaskDiff struct {
-	Type        string        `json:"Type"`
-	Name        string        `json:"Name"`
-	Fields      []*FieldDiff  `json:"Fields"`
-	Objects     []*ObjectDiff `json:"Objects"`
-	Annotations []string      `json:"Annotations"`
-}
-
-// ObjectDiff is the difference of a nested object.
-type ObjectDiff struct {
-	Type    string        `json:"Type"`
-	Name    string        `json:"Name"`
-	Fields  []*FieldDiff  `json:"Fields"`
-	Objects []*ObjectDiff `json:"Objects"`
-}
-
-// FieldDiff is the difference of one field.
-type FieldDiff struct {
-	Type        string   `json:"Type"`
-	Name        string   `json:"Name"`
-	Old         string   `json:"Old"`
-	New         string   `json:"New"`
-	Annotations []string `json:"Annotations"`
-}
+// JobDiff and the types below are the domain's (nomadlike.Job.Diff).
+type (
+	JobDiff       = nomadlike.JobDiff
+	TaskGroupDiff = nomadlike.TaskGroupDiff
+	TaskDiff      = nomadlike.TaskDiff
+	ObjectDiff    = nomadlike.ObjectDiff
+	FieldDiff     = nomadlike.FieldDiff
+)
 
 // JobVersionsResponse is the reply to GET /v1/job/:id/versions.
 type JobVersionsResponse struct {

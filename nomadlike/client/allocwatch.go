@@ -8,11 +8,10 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
-// AllocIndexWatcher is an optional capability of ServerAPI (satisfied by
-// *api.Client): the cheap allocation watch. When Config.Servers has it the
-// client watches ID -> AllocModifyIndex of its allocations and fetches only
-// the ones that changed, instead of every allocation with its job on every
-// change.
+// AllocIndexWatcher is the allocation watch of ServerAPI (satisfied by
+// *api.Client): the client watches ID -> AllocModifyIndex of its
+// allocations and fetches only the ones that changed, instead of every
+// allocation with its job on every change.
 type AllocIndexWatcher interface {
 	// ClientAllocations blocks (q.WaitIndex) until one of the node's
 	// allocations changes on the servers and returns them as ID ->
@@ -23,12 +22,21 @@ type AllocIndexWatcher interface {
 	FetchAllocations(ctx context.Context, ids []string, minIndex uint64, stale bool) ([]*nomadlike.Allocation, error)
 }
 
-// watchAllocIndexes is watchAllocations over AllocIndexWatcher: the same
-// loop (one outstanding blocking query, back off on errors, restart from
-// zero when the index goes backwards), but an answer carries only indexes,
-// and the allocations whose AllocModifyIndex moved since this loop last
-// acted on them (or that it never saw) are fetched in one batch. Our own
-// status updates do not move AllocModifyIndex, so they do not wake it.
+// watchAllocIndexes is the client's allocation watch loop.
+//
+// Why it is shaped this way: the servers' view changes through raft, and
+// each change bumps an index. A blocking query (GET
+// /v1/client/allocations/:node_id?index=N) returns the node's allocation
+// IDs with their AllocModifyIndex as soon as one of them moves past N, or
+// after the wait time with the same index. So one goroutine, one
+// outstanding request; the allocations whose AllocModifyIndex moved since
+// this loop last acted on them (or that it never saw) are fetched in one
+// batch and diffed against the runners: new allocations get a runner,
+// changed ones are handed to theirs, and ones the servers forgot are
+// destroyed. Our own status updates do not move AllocModifyIndex, so they
+// do not wake it. Errors back off instead of spinning, and an index that
+// goes backwards (a restored server snapshot) restarts from zero rather
+// than waiting forever for an index that may never come.
 func (c *Client) watchAllocIndexes(w AllocIndexWatcher) {
 	var index uint64
 	acted := map[string]uint64{} // alloc ID -> AllocModifyIndex applied

@@ -23,7 +23,7 @@ import (
 type ServerAPI interface {
 	RegisterNode(ctx context.Context, node *nomadlike.Node) (*api.RegisterNodeResponse, error)
 	Heartbeat(ctx context.Context, nodeID, secretID, status string) (*api.HeartbeatResponse, error)
-	NodeAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) ([]*nomadlike.Allocation, *api.QueryMeta, error)
+	AllocIndexWatcher
 	UpdateAllocs(ctx context.Context, secretID string, allocs []*nomadlike.Allocation) (*api.WriteMeta, error)
 }
 

@@ -69,6 +69,8 @@ var handlers = [...]handler{
 	DeploymentDeleteRequestType:       applyDeploymentDelete,
 	// node drainer (drain.go)
 	AllocUpdateDesiredTransitionRequestType: applyAllocUpdateDesiredTransition,
+	// scheduler configuration (scheduler_config.go)
+	SchedulerConfigRequestType: applySchedulerConfig,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -84,6 +84,8 @@ var typeNames = [...]string{
 	JobStabilityRequestType: "JobStability", DeploymentDeleteRequestType: "DeploymentDelete",
 	// node drainer (drain.go)
 	AllocUpdateDesiredTransitionRequestType: "AllocUpdateDesiredTransition",
+	// scheduler configuration (scheduler_config.go)
+	SchedulerConfigRequestType: "SchedulerConfig",
 }
 
 func (t MessageType) String() string {

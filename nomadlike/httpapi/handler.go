@@ -119,6 +119,12 @@ type Config struct {
 	// BodyLimits caps request bodies by route; zero fields take the
 	// defaults (see BodyLimits).
 	BodyLimits BodyLimits
+	// LeaderHoldTimeout is how long a request that needs the leader waits
+	// for one while none is known (an election), before failing with "no
+	// cluster leader"; 5s by default (Nomad's rpc_hold_timeout). A node
+	// registering while the servers elect is then served as soon as the
+	// leader is up instead of retrying after a backoff.
+	LeaderHoldTimeout time.Duration
 	// Telemetry (metrics): the agent's, whose collection loop the handler
 	// adds its server gauges to; nil builds a private one (see metrics.go).
 	Telemetry *telemetry.Telemetry
@@ -232,6 +238,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.DefaultWait <= 0 {
 		cfg.DefaultWait = 5 * time.Minute
+	}
+	if cfg.LeaderHoldTimeout <= 0 {
+		cfg.LeaderHoldTimeout = DefaultLeaderHoldTimeout
 	}
 	if cfg.NodeID == nil {
 		cfg.NodeID = func() string { return "" }
@@ -347,6 +356,8 @@ func (h *Handler) routes() {
 	h.aclRoutes()           // ACL store (acl.go)
 	h.serviceRoutes()       // service catalog (services.go)
 	h.scalingPolicyRoutes() // scaling policies (scaling_policies.go, issue #17)
+	// scheduler configuration (scheduler_config.go)
+	h.schedulerConfigRoutes()
 }
 
 // ServeHTTP serves the API, counting requests and their latency by route.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -256,7 +257,7 @@ func TestForwarding(t *testing.T) {
 	leader := newTestAPI(t, httpapitest.NewServer())
 	followerFake := httpapitest.NewServer()
 	followerFake.SetLeader(false, leader.srv.URL)
-	follower := newTestAPI(t, followerFake)
+	follower := newTestAPI(t, followerFake, func(c *httpapi.Config) { c.LeaderHoldTimeout = 50 * time.Millisecond })
 	ctx := testCtx(t)
 
 	job := fixture.Job()
@@ -583,5 +584,38 @@ func TestJobIDWithSlash(t *testing.T) {
 	follower := newTestAPI(t, followerFake)
 	if got, _, err := follower.client.Jobs().Info(ctx, job.ID, nil); err != nil || got.ID != job.ID {
 		t.Fatalf("Info(%q) via follower = %v, %v", job.ID, got, err)
+	}
+}
+
+// electingBackend is a follower that learns the leader only on its third
+// Leader() call, as a server during an election does.
+type electingBackend struct {
+	*httpapitest.Server
+	leaderURL string
+	calls     atomic.Int32
+}
+
+func (e *electingBackend) Leader() (string, string) {
+	if e.calls.Add(1) == 3 {
+		e.SetLeader(false, e.leaderURL)
+	}
+	return e.Server.Leader()
+}
+
+// TestForwardWaitsForElection: a request that needs the leader while none
+// is known waits for one (LeaderHoldTimeout) instead of failing, so a node
+// registering during the first election is served when the leader is up.
+func TestForwardWaitsForElection(t *testing.T) {
+	leader := newTestAPI(t, httpapitest.NewServer())
+	fake := httpapitest.NewServer()
+	fake.SetLeader(false, "")
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{
+		Server: &electingBackend{Server: fake, leaderURL: leader.srv.URL},
+		Agent:  &httpapitest.Agent{Healthy: true},
+	}))
+	t.Cleanup(srv.Close)
+	follower := &testAPI{fake: fake, srv: srv}
+	if code, _, body := follower.do(t, "GET", "/v1/jobs", ""); code != 200 {
+		t.Fatalf("read during an election = %d %q, want 200 once the leader is known", code, body)
 	}
 }

@@ -177,12 +177,44 @@ func (h *Handler) forwardToLeader(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("request forwarded to a server that is %w", nomadlike.ErrNotLeader))
 		return
 	}
-	_, addr := h.cfg.Server.Leader()
+	addr := h.waitLeader(r.Context())
 	if addr == "" {
 		writeError(w, fmt.Errorf("%w: no leader is known yet; retry in a moment", nomadlike.ErrNoLeader))
 		return
 	}
 	h.proxy.forward(w, r, addr, nil)
+}
+
+// DefaultLeaderHoldTimeout is Config.LeaderHoldTimeout's default.
+const DefaultLeaderHoldTimeout = 5 * time.Second
+
+// leaderPoll is how often waitLeader looks for a leader during an election.
+const leaderPoll = 10 * time.Millisecond
+
+// waitLeader returns the leader's HTTP address, waiting up to
+// LeaderHoldTimeout while none is known (this server's own address once it
+// wins: the request is then forwarded to itself). "" when none appeared or
+// ctx ended.
+func (h *Handler) waitLeader(ctx context.Context) string {
+	if _, addr := h.cfg.Server.Leader(); addr != "" {
+		return addr
+	}
+	hold := time.NewTimer(h.cfg.LeaderHoldTimeout)
+	defer hold.Stop()
+	tick := time.NewTicker(leaderPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-hold.C:
+			return ""
+		case <-tick.C:
+			if _, addr := h.cfg.Server.Leader(); addr != "" {
+				return addr
+			}
+		}
+	}
 }
 
 // forwardToServers proxies a server request from a client-only agent to one

@@ -129,7 +129,7 @@ var implemented = map[string]struct{ test, note string }{
 	"task.dispatch_payload":  {"TestDispatchPayloadHook (allocrunner)", ""},
 	"task.restart":           {"TestRestartPolicyThenFail (allocrunner)", ""},
 
-	"resources.cpu":        {"TestBinPackScoreIsBestFit (rank)", "MHz, as cgroup CPU shares"},
+	"resources.cpu":        {"TestFitScores (rank)", "MHz, as cgroup CPU shares"},
 	"resources.memory":     {"TestCgroupLimitsAndStats (exec)", ""},
 	"resources.memory_max": {"TestCgroupLimitsAndStats (exec)", ""},
 	"resources.disk":       {"TestFit (rank)", "nomadlike extension, not in Nomad"},

@@ -31,6 +31,11 @@ type Config struct {
 	// MaxPlanAttempts bounds the retries after partial commits; when they
 	// run out the evaluation fails and a blocked evaluation takes over.
 	MaxPlanAttempts int
+	// Algorithm is nomadlike.SchedulerAlgorithmBinpack (the default when
+	// empty: the fullest node that fits scores best) or
+	// nomadlike.SchedulerAlgorithmSpread (the emptiest does), as Nomad's
+	// scheduler_algorithm.
+	Algorithm string
 	// Logger receives debug records; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for reschedule delays and create times; nil means
@@ -57,6 +62,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: CandidateLimit must be >= 0 (0 scores every node), got %d", ErrInvalidConfig, c.CandidateLimit)
 	case c.MaxPlanAttempts < 1:
 		return fmt.Errorf("%w: MaxPlanAttempts must be >= 1, got %d", ErrInvalidConfig, c.MaxPlanAttempts)
+	case c.Algorithm != "" && c.Algorithm != nomadlike.SchedulerAlgorithmBinpack && c.Algorithm != nomadlike.SchedulerAlgorithmSpread:
+		return fmt.Errorf("%w: Algorithm must be %q or %q, got %q", ErrInvalidConfig, nomadlike.SchedulerAlgorithmBinpack, nomadlike.SchedulerAlgorithmSpread, c.Algorithm)
 	}
 	return nil
 }
@@ -86,16 +93,4 @@ func NewSchedulerWithConfig(jobType string, state State, planner Planner, cfg Co
 		return nil, fmt.Errorf("new scheduler: %w %q", ErrUnknownJobType, jobType)
 	}
 	return &genericScheduler{cfg: cfg, jobType: jobType, state: state, planner: planner}, nil
-}
-
-// NewFactory returns a Factory for jobType with cfg; it panics when cfg or
-// jobType is invalid, so call it at startup.
-func NewFactory(jobType string, cfg Config) Factory {
-	if _, err := NewSchedulerWithConfig(jobType, nil, nil, cfg); err != nil {
-		panic(err)
-	}
-	return func(state State, planner Planner) Scheduler {
-		s, _ := NewSchedulerWithConfig(jobType, state, planner, cfg)
-		return s
-	}
 }

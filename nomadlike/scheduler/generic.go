@@ -143,7 +143,8 @@ func (s *genericScheduler) attempt(attempt int) (bool, error) {
 		rng.Shuffle(len(ready), func(i, j int) { ready[i], ready[j] = ready[j], ready[i] })
 		s.sel = &selector{
 			job: job, limit: s.cfg.CandidateLimit, spread: s.jobType == nomadlike.JobTypeService,
-			ctx: s.ctx, checker: feasible.NewChecker(), fitter: rank.NewFitter(rng), nodes: ready,
+			fitSpread: s.cfg.Algorithm == nomadlike.SchedulerAlgorithmSpread,
+			ctx:       s.ctx, checker: feasible.NewChecker(), fitter: rank.NewFitter(rng), nodes: ready,
 			groups: map[string]*groupState{},
 		}
 		s.place(r.Place, deferred)

@@ -62,6 +62,3 @@ type Planner interface {
 type Scheduler interface {
 	Process(eval *nomadlike.Evaluation) error
 }
-
-// Factory builds a scheduler for a snapshot and a planner.
-type Factory func(state State, planner Planner) Scheduler

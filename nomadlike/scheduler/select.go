@@ -13,14 +13,17 @@ import (
 // group, then per placement the job-aware checks, fit and scores over the
 // candidates, visiting the shuffled feasible nodes from a rotating cursor.
 type selector struct {
-	job     *nomadlike.Job
-	limit   int
-	spread  bool // services spread copies with job anti-affinity; batch packs
-	ctx     *planContext
-	checker *feasible.Checker
-	fitter  *rank.Fitter
-	nodes   []*nomadlike.Node // ready nodes, shuffled
-	groups  map[string]*groupState
+	job    *nomadlike.Job
+	limit  int
+	spread bool // services spread copies with job anti-affinity; batch packs
+	// fitSpread scores the emptiest node that fits best (the spread
+	// scheduler algorithm) instead of the fullest (binpack).
+	fitSpread bool
+	ctx       *planContext
+	checker   *feasible.Checker
+	fitter    *rank.Fitter
+	nodes     []*nomadlike.Node // ready nodes, shuffled
+	groups    map[string]*groupState
 }
 
 // groupState is what the selector keeps per task group.
@@ -155,7 +158,11 @@ func (s *selector) score(g *groupState, node *nomadlike.Node, usage *rank.NodeUs
 			parts[name] = v
 		}
 	}
-	add(rank.ScoreBinPack, rank.BinPackScore(node, used))
+	if s.fitSpread {
+		add(rank.ScoreBinPack, rank.SpreadFitScore(node, used))
+	} else {
+		add(rank.ScoreBinPack, rank.BinPackScore(node, used))
+	}
 	if s.spread {
 		if c := s.ctx.groupCount(node.ID, g.tg.Name); c > 0 {
 			add(rank.ScoreAntiAffinity, rank.AntiAffinityScore(c, g.tg.Count))

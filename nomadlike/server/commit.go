@@ -106,9 +106,9 @@ func (s *Server) raftApplyAll(t fsm.MessageType, reqs []any) *raftWrites {
 		w.err = fmt.Errorf("%s: %w", t, nomadlike.ErrNotLeader)
 		return w
 	}
-	apply := s.applyEntry
-	if apply == nil {
-		apply = s.raft.Apply
+	var apply EntryApplier = s.raft
+	if s.cfg.EntryApplier != nil {
+		apply = s.cfg.EntryApplier
 	}
 	for i, req := range reqs {
 		buf, err := fsm.Encode(t, req)
@@ -116,7 +116,7 @@ func (s *Server) raftApplyAll(t fsm.MessageType, reqs []any) *raftWrites {
 			w.err = fmt.Errorf("entry %d of %d: %w", i+1, len(reqs), err)
 			break
 		}
-		w.futures = append(w.futures, apply(buf, s.cfg.RaftApplyTimeout))
+		w.futures = append(w.futures, apply.Apply(buf, s.cfg.RaftApplyTimeout))
 	}
 	return w
 }
@@ -152,5 +152,8 @@ func (w *raftWrites) Wait() (uint64, error) {
 	return index, nil
 }
 
-// applyEntryFunc submits one raft entry; raft.Raft.Apply is one.
-type applyEntryFunc func(cmd []byte, timeout time.Duration) raft.ApplyFuture
+// EntryApplier submits one raft entry (*raft.Raft is one): see
+// Config.EntryApplier.
+type EntryApplier interface {
+	Apply(cmd []byte, timeout time.Duration) raft.ApplyFuture
+}

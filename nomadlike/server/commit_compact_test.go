@@ -2,11 +2,7 @@ package server
 
 import (
 	"encoding/json"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/hashicorp/raft"
 
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 )
@@ -15,15 +11,7 @@ import (
 // entries of at most 10: every entry carries its placements in the compact
 // form, and the store holds the placements as planned.
 func TestCommitWritesCompactPlacements(t *testing.T) {
-	s, _, nodes, job := committerServer(t, 10, nil)
-	var mu sync.Mutex
-	var entries [][]byte
-	s.applyEntry = func(cmd []byte, timeout time.Duration) raft.ApplyFuture {
-		mu.Lock()
-		entries = append(entries, cmd)
-		mu.Unlock()
-		return s.raft.Apply(cmd, timeout)
-	}
+	s, rec, nodes, job := committerServer(t, 10, nil)
 	placed := placements(job, nodes, 0, 35)
 	for i, a := range placed {
 		a.PreviousAllocation = placed[(i+1)%len(placed)].ID
@@ -31,8 +19,9 @@ func TestCommitWritesCompactPlacements(t *testing.T) {
 	if _, err := commit(t, s, planOf(job, placed, nil)); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	rec.mu.Lock()
+	entries := rec.entries
+	rec.mu.Unlock()
 	if len(entries) != 4 {
 		t.Fatalf("commit wrote %d entries, want 4", len(entries))
 	}

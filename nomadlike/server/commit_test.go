@@ -113,27 +113,34 @@ func TestSplitClientUpdates(t *testing.T) {
 	}
 }
 
-// entryRecorder wraps raft.Apply: it counts entries by message type and
-// fails the entries its fail function picks with raft.ErrLeadershipLost,
-// as raft does when leadership is lost before they commit.
+// entryRecorder is a Config.EntryApplier over the server's raft: it keeps
+// the entries, counts them by message type and fails the entries its fail
+// function picks with raft.ErrLeadershipLost, as raft does when leadership
+// is lost before they commit.
 type entryRecorder struct {
-	s    *Server
-	mu   sync.Mutex
-	seen map[fsm.MessageType]int
-	fail func(t fsm.MessageType, n int) bool // n counts entries of t from 1
+	s       *Server // set once the server is started
+	mu      sync.Mutex
+	seen    map[fsm.MessageType]int
+	entries [][]byte
+	fail    func(t fsm.MessageType, n int) bool // n counts entries of t from 1
 }
 
-func recordEntries(s *Server, fail func(t fsm.MessageType, n int) bool) *entryRecorder {
-	r := &entryRecorder{s: s, seen: map[fsm.MessageType]int{}, fail: fail}
-	s.applyEntry = r.apply
-	return r
+// startRecordedServer starts a server whose plan and client-update
+// entries go through an entryRecorder.
+func startRecordedServer(t *testing.T, cfg Config, fail func(t fsm.MessageType, n int) bool) (*Server, *entryRecorder) {
+	t.Helper()
+	r := &entryRecorder{seen: map[fsm.MessageType]int{}, fail: fail}
+	cfg.EntryApplier = r
+	r.s = startServer(t, cfg)
+	return r.s, r
 }
 
-func (r *entryRecorder) apply(cmd []byte, timeout time.Duration) raft.ApplyFuture {
+func (r *entryRecorder) Apply(cmd []byte, timeout time.Duration) raft.ApplyFuture {
 	t := fsm.MessageType(cmd[0])
 	r.mu.Lock()
 	r.seen[t]++
 	n := r.seen[t]
+	r.entries = append(r.entries, cmd)
 	r.mu.Unlock()
 	if r.fail != nil && r.fail(t, n) {
 		return failedFuture{raft.ErrLeadershipLost}
@@ -160,8 +167,7 @@ func committerServer(t *testing.T, maxPerEntry int, fail func(fsm.MessageType, i
 	cfg := testConfig(t)
 	cfg.NumSchedulers = 0
 	cfg.MaxAllocsPerEntry = maxPerEntry
-	s := startServer(t, cfg)
-	rec := recordEntries(s, fail)
+	s, rec := startRecordedServer(t, cfg, fail)
 	waitLeader(t, s)
 	nodes := registerNodes(t, s, 4, nil)
 	job := fixture.BatchJob(40)
@@ -318,8 +324,7 @@ func TestCommitFailedChunk(t *testing.T) {
 func TestPartlyCommittedPlanIsCompleted(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxAllocsPerEntry = 10
-	s := startServer(t, cfg)
-	rec := recordEntries(s, func(mt fsm.MessageType, n int) bool {
+	s, rec := startRecordedServer(t, cfg, func(mt fsm.MessageType, n int) bool {
 		return mt == fsm.PlanResultsEntryType && n == 2
 	})
 	waitLeader(t, s)

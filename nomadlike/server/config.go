@@ -124,6 +124,12 @@ type Config struct {
 	// RaftTimeouts, when set, replaces raft's heartbeat, election, lease and
 	// commit timeouts (tests use short ones).
 	RaftTimeouts *RaftTimeouts
+	// EntryApplier, when set, submits the raft entries of plan commits and
+	// client updates (several per write, see MaxAllocsPerEntry) instead of
+	// the server's raft; it must hand them on to raft, and may record or
+	// fail some (tests fail one entry of a sequence, as a leadership loss
+	// would). Nil: raft.
+	EntryApplier EntryApplier
 
 	// EncryptKey is the cluster key (agent config server.encrypt, 16, 24
 	// or 32 bytes): when set, every raft and join connection between
@@ -173,6 +179,15 @@ const DefaultJobMaxCount = 100_000
 // RaftTimeouts are raft's timing knobs.
 type RaftTimeouts struct {
 	Heartbeat, Election, LeaderLease, Commit time.Duration
+}
+
+// devRaftTimeouts are a dev server's (Config.Dev, RaftTimeouts unset): the
+// only voter elects itself 50-100 ms after start instead of raft's 1-2 s
+// (scripts/bench-start.sh). Short timeouts only cost a lone voter nothing:
+// it has no follower to heartbeat and is its own quorum.
+var devRaftTimeouts = RaftTimeouts{
+	Heartbeat: 50 * time.Millisecond, Election: 50 * time.Millisecond,
+	LeaderLease: 50 * time.Millisecond, Commit: 50 * time.Millisecond,
 }
 
 // DefaultConfig returns a config for a single dev-ready server listening on

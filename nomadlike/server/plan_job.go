@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
@@ -31,37 +30,17 @@ type PlanJobResponse struct {
 	Warnings string
 }
 
-// Diff types.
+// Diff types and JobDiff are the domain's (nomadlike.Job.Diff); these
+// names stay for the code that used the server's own diff.
 const (
-	DiffNone    = "None"
-	DiffAdded   = "Added"
-	DiffDeleted = "Deleted"
-	DiffEdited  = "Edited"
+	DiffNone    = nomadlike.DiffTypeNone
+	DiffAdded   = nomadlike.DiffTypeAdded
+	DiffDeleted = nomadlike.DiffTypeDeleted
+	DiffEdited  = nomadlike.DiffTypeEdited
 )
 
-// JobDiff is a shallow diff of two job versions: top-level fields, and per
-// task group its own fields (tasks compared whole).
-type JobDiff struct {
-	Type       string
-	ID         string
-	Fields     []FieldDiff
-	TaskGroups []TaskGroupDiff
-}
-
-// TaskGroupDiff is one group's change.
-type TaskGroupDiff struct {
-	Type   string
-	Name   string
-	Fields []FieldDiff
-}
-
-// FieldDiff is one field's change; Old and New are JSON.
-type FieldDiff struct {
-	Type string
-	Name string
-	Old  string
-	New  string
-}
+// JobDiff is nomadlike.JobDiff.
+type JobDiff = nomadlike.JobDiff
 
 // PlanJob runs the scheduler for job on a snapshot of the current state
 // with a planner that records instead of committing. It writes nothing.
@@ -131,7 +110,7 @@ func (s *Server) PlanJob(job *nomadlike.Job, diff bool) (*PlanJobResponse, error
 	eval := newEval(cand, nomadlike.EvalTriggerJobRegister)
 	eval.AnnotatePlan = true
 	rec := &recordingPlanner{}
-	sched, err := scheduler.NewScheduler(cand.Type, &planState{State: snap, job: cand}, rec, nil)
+	sched, err := scheduler.NewSchedulerWithConfig(cand.Type, &planState{State: snap, job: cand}, rec, s.schedulerConfig(snap))
 	if err != nil {
 		return nil, err
 	}
@@ -215,119 +194,6 @@ func specChanged(old, cur *nomadlike.Job) bool {
 	return false
 }
 
-// diffJobs compares two versions; old may be nil (a new job).
-func diffJobs(old, cur *nomadlike.Job) *JobDiff {
-	d := &JobDiff{ID: cur.ID, Type: DiffNone}
-	var om map[string]json.RawMessage
-	if old == nil {
-		d.Type = DiffAdded
-		om = map[string]json.RawMessage{}
-	} else {
-		om = specFields(old)
-	}
-	nm := specFields(cur)
-	delete(om, "TaskGroups")
-	delete(nm, "TaskGroups")
-	d.Fields = diffFields(om, nm)
-
-	oldGroups := map[string]*nomadlike.TaskGroup{}
-	if old != nil {
-		for _, tg := range old.TaskGroups {
-			oldGroups[tg.Name] = tg
-		}
-	}
-	newGroups := map[string]*nomadlike.TaskGroup{}
-	for _, tg := range cur.TaskGroups {
-		newGroups[tg.Name] = tg
-	}
-	names := map[string]bool{}
-	for n := range oldGroups {
-		names[n] = true
-	}
-	for n := range newGroups {
-		names[n] = true
-	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
-	for _, n := range sorted {
-		g := TaskGroupDiff{Name: n}
-		o, c := groupFields(oldGroups[n]), groupFields(newGroups[n])
-		switch {
-		case oldGroups[n] == nil:
-			g.Type = DiffAdded
-		case newGroups[n] == nil:
-			g.Type = DiffDeleted
-		}
-		g.Fields = diffFields(o, c)
-		if g.Type == "" {
-			if len(g.Fields) == 0 {
-				g.Type = DiffNone
-			} else {
-				g.Type = DiffEdited
-			}
-		}
-		if g.Type != DiffNone {
-			d.TaskGroups = append(d.TaskGroups, g)
-		}
-	}
-	if d.Type == DiffNone && (len(d.Fields) > 0 || len(d.TaskGroups) > 0) {
-		d.Type = DiffEdited
-	}
-	return d
-}
-
-func groupFields(tg *nomadlike.TaskGroup) map[string]json.RawMessage {
-	m := map[string]json.RawMessage{}
-	if tg == nil {
-		return m
-	}
-	b, _ := json.Marshal(tg)
-	_ = json.Unmarshal(b, &m)
-	return m
-}
-
-func diffFields(old, cur map[string]json.RawMessage) []FieldDiff {
-	keys := map[string]bool{}
-	for k := range old {
-		keys[k] = true
-	}
-	for k := range cur {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	var out []FieldDiff
-	for _, k := range sorted {
-		o, oOK := old[k]
-		n, nOK := cur[k]
-		if oOK && nOK && bytes.Equal(o, n) {
-			continue
-		}
-		if isZeroJSON(o) && isZeroJSON(n) {
-			continue
-		}
-		f := FieldDiff{Name: k, Old: string(o), New: string(n), Type: DiffEdited}
-		switch {
-		case isZeroJSON(o):
-			f.Type, f.Old = DiffAdded, ""
-		case isZeroJSON(n):
-			f.Type, f.New = DiffDeleted, ""
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-func isZeroJSON(v json.RawMessage) bool {
-	switch string(v) {
-	case "", "null", `""`, "0", "false", "[]", "{}":
-		return true
-	}
-	return false
-}
+// diffJobs is old.Diff(cur) (nomadlike.Job.Diff); old may be nil (a new
+// job).
+func diffJobs(old, cur *nomadlike.Job) *JobDiff { return old.Diff(cur) }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand"
 	"net"
 	"os"
@@ -45,7 +46,9 @@ type RaftServer struct {
 type Server struct {
 	cfg    Config
 	logger hclog.Logger
-	id     string
+	// schedLogger is logger for the schedulers (log/slog over hclog).
+	schedLogger *slog.Logger
+	id          string
 
 	// usage keeps node usage across the workers' evaluations.
 	usage usageCache
@@ -76,11 +79,6 @@ type Server struct {
 	bolt        *raftboltdb.BoltStore
 	snapshots   raft.SnapshotStore
 	leaderNotif chan bool
-
-	// applyEntry, when set, replaces raft.Apply for the entries of plan
-	// commits and client updates (raftApplyAll); tests set it before
-	// the server leads, to fail one entry of a sequence.
-	applyEntry applyEntryFunc
 
 	broker     *broker.EvalBroker
 	blocked    *broker.BlockedEvals
@@ -125,14 +123,15 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Clock = wallClock{}
 	}
 	s := &Server{
-		allocUsage: autoscaler.NewUsage(),
-		cfg:        cfg,
-		logger:     cfg.Logger.Named("server"),
-		members:    map[string]member{},
-		confirmed:  map[string]bool{},
-		rng:        rand.New(rand.NewSource(time.Now().UnixNano())),
-		shutdownCh: make(chan struct{}),
-		raftReady:  make(chan struct{}),
+		allocUsage:  autoscaler.NewUsage(),
+		cfg:         cfg,
+		logger:      cfg.Logger.Named("server"),
+		members:     map[string]member{},
+		confirmed:   map[string]bool{},
+		rng:         rand.New(rand.NewSource(time.Now().UnixNano())),
+		shutdownCh:  make(chan struct{}),
+		raftReady:   make(chan struct{}),
+		schedLogger: newSchedulerLogger(cfg.Logger.Named("scheduler")),
 	}
 	store, err := state.NewStateStore()
 	if err != nil {
@@ -297,7 +296,11 @@ func (s *Server) setupRaft() error {
 	rc.SnapshotThreshold = s.cfg.SnapshotThreshold
 	rc.SnapshotInterval = s.cfg.SnapshotInterval
 	rc.TrailingLogs = s.cfg.TrailingLogs
-	if t := s.cfg.RaftTimeouts; t != nil {
+	t := s.cfg.RaftTimeouts
+	if t == nil && s.cfg.Dev {
+		t = &devRaftTimeouts
+	}
+	if t != nil {
 		rc.HeartbeatTimeout, rc.ElectionTimeout = t.Heartbeat, t.Election
 		rc.LeaderLeaseTimeout, rc.CommitTimeout = t.LeaderLease, t.Commit
 	}

@@ -9,7 +9,12 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/broker"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
+
+// A state snapshot is what the schedulers read. The assertion lives here,
+// where both meet: the state package does not depend on the scheduler.
+var _ scheduler.State = (*state.Snapshot)(nil)
 
 // runWorker is one scheduler worker on the leader: it dequeues an
 // evaluation, runs the scheduler for its job type on a snapshot at least as
@@ -46,7 +51,7 @@ func (s *Server) processEval(ctx context.Context, eval *nomadlike.Evaluation, to
 		return fmt.Errorf("snapshot for eval %s: %w", eval.ID, err)
 	}
 	p := &workerPlanner{s: s, ctx: ctx, eval: eval, token: token}
-	sched, err := scheduler.NewScheduler(eval.Type, s.usage.Wrap(snap, snap.NodeAllocsVersion), p, nil)
+	sched, err := scheduler.NewSchedulerWithConfig(eval.Type, s.usage.Wrap(snap, snap.NodeAllocsVersion), p, s.schedulerConfig(snap))
 	if err != nil {
 		return err
 	}

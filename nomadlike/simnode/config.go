@@ -73,12 +73,6 @@ type Config struct {
 	// clients do) instead of forwarding them to the leader; true spreads
 	// the read load over a multi-server cluster.
 	StaleReads bool
-	// LegacyWatch follows allocations with GET /v1/node/:id/allocations
-	// (every allocation of the node with its job, on every change of any
-	// allocation) instead of the index-only GET /v1/client/allocations/:id
-	// plus a fetch of the changed ones; for comparing the two.
-	LegacyWatch bool
-
 	// HTTPClient is shared by all nodes; by default one with a connection
 	// pool sized for Count blocking queries.
 	HTTPClient *http.Client

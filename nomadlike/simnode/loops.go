@@ -129,60 +129,6 @@ func (n *simNode) heartbeatLoop(ctx context.Context) {
 	}
 }
 
-// legacyWatchLoop follows the node's allocations with blocking queries of
-// GET /v1/node/:id/allocations (every allocation of the node, with its
-// job, on every change) and acts on every change.
-func (n *simNode) legacyWatchLoop(ctx context.Context) {
-	cfg := &n.sim.cfg
-	var index uint64
-	backoff := time.Duration(0)
-	var last time.Time
-	for {
-		if cfg.MinWatchInterval > 0 && !last.IsZero() {
-			if !sleep(ctx, cfg.MinWatchInterval-time.Since(last)) {
-				return
-			}
-		}
-		if !sleep(ctx, backoff) {
-			return
-		}
-		last = time.Now()
-		q := &api.QueryOptions{WaitIndex: index, WaitTime: cfg.WatchWait, AllowStale: cfg.StaleReads}
-		cctx, cancel := context.WithTimeout(ctx, cfg.WatchWait+cfg.WatchWait/16+30*time.Second)
-		var allocs []*allocView
-		qm, err := n.client().Query(cctx, "/v1/node/"+n.node.ID+"/allocations", &allocs, q)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			n.sim.stats.watchErrors.Add(1)
-			n.sim.cfg.Logger.Debug("alloc watch failed", "node", n.node.Name, "error", err)
-			n.failover()
-			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
-			continue
-		}
-		backoff = 0
-		n.sim.stats.watches.Add(1)
-		n.sim.stats.allocsWatched.Add(uint64(len(allocs)))
-		// An index going backwards (a restored or lagging server) is
-		// followed, so the next query does not wait for a future that
-		// the server may never reach.
-		index = qm.LastIndex
-		n.sync(ctx, allocs)
-	}
-}
-
-// sync diffs the server's view of the node's allocations against the
-// node's own and makes the transitions.
-func (n *simNode) sync(ctx context.Context, allocs []*allocView) {
-	present := make(map[string]uint64, len(allocs))
-	for _, a := range allocs {
-		present[a.ID] = a.AllocModifyIndex
-	}
-	n.apply(ctx, present, allocs)
-}
-
 // apply makes the transitions of the allocations in changed (new to the
 // node or changed by the servers) and forgets the node's allocations that
 // are not in present (the servers' whole list for the node).

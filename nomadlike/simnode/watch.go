@@ -13,14 +13,11 @@ import (
 // blocking GET /v1/client/allocations/:node_id returns only ID ->
 // AllocModifyIndex, and only when the servers changed one of the node's
 // allocations; the allocations whose index moved are then fetched in one
-// POST /v1/client/allocations/fetch. With Config.LegacyWatch it uses the
-// full-object query instead.
+// POST /v1/client/allocations/fetch. (The full-object GET
+// /v1/node/:id/allocations it used before is compared in BENCHMARKS.md,
+// "After the placement-throughput work".)
 func (n *simNode) watchLoop(ctx context.Context) {
 	cfg := &n.sim.cfg
-	if cfg.LegacyWatch {
-		n.legacyWatchLoop(ctx)
-		return
-	}
 	var index uint64
 	acted := map[string]uint64{} // alloc ID -> AllocModifyIndex already applied
 	backoff := time.Duration(0)

@@ -13,45 +13,34 @@ import (
 // changed it: once when placed, once when stopped, never for their own
 // status updates.
 func TestWatchFetchesOnlyChanges(t *testing.T) {
-	for _, legacy := range []bool{false, true} {
-		name := map[bool]string{false: "index watch", true: "legacy watch"}[legacy]
-		t.Run(name, func(t *testing.T) {
-			f := newFakeServer(t, time.Minute)
-			s := startSim(t, Config{Servers: []string{f.addr()}, Count: 2, LegacyWatch: legacy})
-			var ids []string
-			for _, n := range s.NodeIDs() {
-				ids = append(ids, f.place(fixture.Job(), n, 3)...)
-			}
-			allIn := func(status string) func() bool {
-				return func() bool {
-					for _, id := range ids {
-						if f.alloc(id).ClientStatus != status {
-							return false
-						}
-					}
-					return true
-				}
-			}
-			waitFor(t, 10*time.Second, "allocations running", allIn(nomadlike.AllocClientStatusRunning))
-			f.stop(ids)
-			waitFor(t, 10*time.Second, "allocations complete", allIn(nomadlike.AllocClientStatusComplete))
-
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			if legacy {
-				if f.legacy == 0 || len(f.fetched) != 0 {
-					t.Errorf("legacy watch: %d full queries, %d allocations fetched; want only full queries", f.legacy, len(f.fetched))
-				}
-				return
-			}
-			if f.legacy != 0 {
-				t.Errorf("index watch made %d full allocation queries, want 0", f.legacy)
-			}
+	f := newFakeServer(t, time.Minute)
+	s := startSim(t, Config{Servers: []string{f.addr()}, Count: 2})
+	var ids []string
+	for _, n := range s.NodeIDs() {
+		ids = append(ids, f.place(fixture.Job(), n, 3)...)
+	}
+	allIn := func(status string) func() bool {
+		return func() bool {
 			for _, id := range ids {
-				if got := f.fetched[id]; got != 2 {
-					t.Errorf("alloc %s fetched %d times, want 2 (placed, stopped)", id, got)
+				if f.alloc(id).ClientStatus != status {
+					return false
 				}
 			}
-		})
+			return true
+		}
+	}
+	waitFor(t, 10*time.Second, "allocations running", allIn(nomadlike.AllocClientStatusRunning))
+	f.stop(ids)
+	waitFor(t, 10*time.Second, "allocations complete", allIn(nomadlike.AllocClientStatusComplete))
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.legacy != 0 {
+		t.Errorf("index watch made %d full allocation queries, want 0", f.legacy)
+	}
+	for _, id := range ids {
+		if got := f.fetched[id]; got != 2 {
+			t.Errorf("alloc %s fetched %d times, want 2 (placed, stopped)", id, got)
+		}
 	}
 }

@@ -159,6 +159,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.ServiceRegistration)
 	case TableDeployments: // deployments (deployments.go)
 		obj = new(nomadlike.Deployment)
+	case TableSchedulerConfig: // scheduler configuration (scheduler_config.go)
+		obj = new(nomadlike.SchedulerConfiguration)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

@@ -29,6 +29,7 @@ var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEva
 	TableVariables, TableRootKeys, // variables and keyring (variables.go)
 	TableServiceRegistrations, // service catalog (service_registrations.go)
 	TableDeployments,          // deployments (deployments.go)
+	TableSchedulerConfig,      // scheduler configuration (scheduler_config.go)
 }
 
 // Index names.
@@ -131,6 +132,7 @@ func baseSchema() *memdb.DBSchema {
 		TableScalingEvents:        scalingEventsTable(),        // job scaling events (scaling.go)
 		TableServiceRegistrations: serviceRegistrationsTable(), // service catalog (service_registrations.go)
 		TableDeployments:          deploymentsTable(),          // deployments (deployments.go)
+		TableSchedulerConfig:      schedulerConfigTable(),      // scheduler configuration (scheduler_config.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{

@@ -4,10 +4,7 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/scheduler"
 )
-
-var _ scheduler.State = (*Snapshot)(nil)
 
 // Snapshot is an immutable point-in-time view of the store. It implements
 // scheduler.State with the methods below; the WatchSet reads of the embedded

@@ -52,13 +52,12 @@ func capByName(name string) (int, bool) {
 	return 0, false
 }
 
-func (s capSet) has(c int) bool            { return s&(1<<c) != 0 }
-func (s capSet) minus(o capSet) capSet     { return s &^ o }
-func (s capSet) union(o capSet) capSet     { return s | o }
-func (s capSet) empty() bool               { return s == 0 }
-func (s capSet) count() int                { return bits.OnesCount64(uint64(s)) }
-func (s capSet) words() (lo, hi uint32)    { return uint32(s), uint32(s >> 32) }
-func capSetFromWords(lo, hi uint32) capSet { return capSet(hi)<<32 | capSet(lo) }
+func (s capSet) has(c int) bool         { return s&(1<<c) != 0 }
+func (s capSet) minus(o capSet) capSet  { return s &^ o }
+func (s capSet) union(o capSet) capSet  { return s | o }
+func (s capSet) empty() bool            { return s == 0 }
+func (s capSet) count() int             { return bits.OnesCount64(uint64(s)) }
+func (s capSet) words() (lo, hi uint32) { return uint32(s), uint32(s >> 32) }
 
 // names lists the set's capability names in number order.
 func (s capSet) names() []string {

@@ -119,7 +119,6 @@ type AllocRunner struct {
 	shutdownCh   chan struct{}
 	shutdownOnce sync.Once
 	waitCh       chan struct{}
-	destroyed    chan struct{}
 	preKillOnce  sync.Once
 }
 
@@ -153,7 +152,6 @@ func New(cfg Config) (*AllocRunner, error) {
 		destroyCh:  make(chan struct{}),
 		shutdownCh: make(chan struct{}),
 		waitCh:     make(chan struct{}),
-		destroyed:  make(chan struct{}),
 	}
 	for _, h := range cfg.DestroyHooks {
 		ar.hooks = append(ar.hooks, h)
@@ -205,9 +203,6 @@ func (ar *AllocRunner) AllocDir() *allocdir.AllocDir { return ar.ad }
 
 // WaitCh is closed when every task has finished (or the runner shut down).
 func (ar *AllocRunner) WaitCh() <-chan struct{} { return ar.waitCh }
-
-// DestroyedCh is closed once Destroy has removed the allocation.
-func (ar *AllocRunner) DestroyedCh() <-chan struct{} { return ar.destroyed }
 
 // Alloc returns a copy of the allocation with its current client state.
 func (ar *AllocRunner) Alloc() *nomadlike.Allocation {
@@ -330,11 +325,6 @@ func (ar *AllocRunner) Destroy() {
 	}
 	if err := ar.db.DeleteAlloc(ar.id); err != nil {
 		ar.logger.Error("forget alloc", "error", err)
-	}
-	select {
-	case <-ar.destroyed:
-	default:
-		close(ar.destroyed)
 	}
 }
 

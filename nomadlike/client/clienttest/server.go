@@ -12,7 +12,7 @@ import (
 )
 
 // FakeServer is an in-memory stand-in for the servers' client-facing API
-// (it satisfies client.ServerAPI). NodeAllocations blocks like the real
+// (it satisfies client.ServerAPI). ClientAllocations blocks like the real
 // blocking query; client updates are merged into the stored allocations as
 // the state store does and bump the index.
 type FakeServer struct {
@@ -80,44 +80,6 @@ func (s *FakeServer) Heartbeat(_ context.Context, nodeID, secretID, status strin
 	n.Status = status
 	s.heartbeats++
 	return &api.HeartbeatResponse{HeartbeatTTL: s.TTL, Index: s.index}, nil
-}
-
-// NodeAllocations implements client.ServerAPI.
-func (s *FakeServer) NodeAllocations(ctx context.Context, nodeID string, q *api.QueryOptions) ([]*nomadlike.Allocation, *api.QueryMeta, error) {
-	wait := 5 * time.Minute
-	var minIndex uint64
-	if q != nil {
-		minIndex = q.WaitIndex
-		if q.WaitTime > 0 {
-			wait = q.WaitTime
-		}
-	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		if s.index > minIndex {
-			var out []*nomadlike.Allocation
-			for _, a := range s.allocs {
-				if a.NodeID == nodeID {
-					out = append(out, a.Copy())
-				}
-			}
-			idx := s.index
-			s.mu.Unlock()
-			return out, &api.QueryMeta{LastIndex: idx, KnownLeader: true}, nil
-		}
-		ch := s.changed
-		idx := s.index
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-timer.C:
-			return nil, &api.QueryMeta{LastIndex: idx}, nil
-		case <-ctx.Done():
-			return nil, nil, ctx.Err()
-		}
-	}
 }
 
 // UpdateAllocs implements client.ServerAPI: as the servers, it takes

@@ -114,34 +114,23 @@ func (m *Manager) Start() error {
 	if err != nil {
 		return fmt.Errorf("read plugin reattach configs: %w", err)
 	}
+	// Each plugin starts in its own goroutine: a process launch and its
+	// handshake take 40-120 ms each, and the node registers only after.
 	wanted := map[string]bool{}
+	var wg sync.WaitGroup
 	for _, spec := range m.cfg.Specs {
 		wanted[spec.Name] = true
 		inst := &instance{spec: spec}
 		m.mu.Lock()
 		m.plugins[spec.Name] = inst
 		m.mu.Unlock()
-		if rc := saved[spec.Name]; len(rc) > 0 {
-			p, err := m.cfg.Launcher.Reattach(spec.Name, rc)
-			if err == nil && !p.Exited() {
-				if err = m.configure(spec.Name, p); err == nil {
-					m.logger.Info("reattached to driver plugin", "driver", spec.Name)
-					m.mu.Lock()
-					inst.plugin = p
-					m.mu.Unlock()
-					continue
-				}
-				p.Disconnect()
-			}
-			m.logger.Info("cannot reattach to driver plugin, launching a new one", "driver", spec.Name, "error", err)
-		}
-		m.mu.Lock()
-		_, err := m.launchLocked(inst)
-		m.mu.Unlock()
-		if err != nil {
-			m.logger.Error("driver plugin failed to start", "driver", spec.Name, "error", err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.startOne(inst, saved[spec.Name])
+		}()
 	}
+	wg.Wait()
 	for name := range saved {
 		if !wanted[name] {
 			_ = m.cfg.Store.DeleteDriverPlugin(name)
@@ -151,6 +140,33 @@ func (m *Manager) Start() error {
 	m.wg.Add(1)
 	go m.fingerprintLoop()
 	return nil
+}
+
+// startOne reattaches to inst's plugin left running by a previous agent
+// (rc, when saved) or launches a new one. Start runs one per plugin at once.
+func (m *Manager) startOne(inst *instance, rc json.RawMessage) {
+	name := inst.spec.Name
+	if len(rc) > 0 {
+		p, err := m.cfg.Launcher.Reattach(name, rc)
+		if err == nil && !p.Exited() {
+			if err = m.configure(name, p); err == nil {
+				m.logger.Info("reattached to driver plugin", "driver", name)
+				m.mu.Lock()
+				inst.plugin = p
+				m.mu.Unlock()
+				return
+			}
+			p.Disconnect()
+		}
+		m.logger.Info("cannot reattach to driver plugin, launching a new one", "driver", name, "error", err)
+	}
+	p, err := m.spawn(inst.spec)
+	m.mu.Lock()
+	m.recordLaunchLocked(inst, p, err)
+	m.mu.Unlock()
+	if err != nil {
+		m.logger.Error("driver plugin failed to start", "driver", name, "error", err)
+	}
 }
 
 func (m *Manager) configure(name string, p Plugin) error {
@@ -175,28 +191,44 @@ func (m *Manager) launchLocked(inst *instance) (Plugin, error) {
 	if now := time.Now(); now.Before(inst.retryAt) {
 		return nil, fmt.Errorf("%w (%d failures, next in %v): %v", ErrRelaunchBackoff, inst.failures, inst.retryAt.Sub(now).Round(time.Millisecond), inst.lastErr)
 	}
-	p, err := m.cfg.Launcher.Launch(inst.spec)
-	if err == nil {
-		if err = m.configure(inst.spec.Name, p); err != nil {
-			p.Kill()
+	p, err := m.spawn(inst.spec)
+	m.recordLaunchLocked(inst, p, err)
+	return p, err
+}
+
+// spawn launches and configures a plugin process and persists its reattach
+// config; it touches no instance, so several run at once.
+func (m *Manager) spawn(spec drivers.PluginSpec) (Plugin, error) {
+	p, err := m.cfg.Launcher.Launch(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.configure(spec.Name, p); err != nil {
+		p.Kill()
+		return nil, err
+	}
+	if rc := p.ReattachConfig(); rc != nil {
+		if err := m.cfg.Store.PutDriverPlugin(spec.Name, rc); err != nil {
+			m.logger.Warn("cannot persist plugin reattach config", "driver", spec.Name, "error", err)
 		}
 	}
+	m.logger.Info("launched driver plugin", "driver", spec.Name)
+	return p, nil
+}
+
+// recordLaunchLocked stores a launch's outcome in inst: the plugin, or the
+// failure and when the next launch may be tried (relaunchFirst, doubling
+// up to relaunchMax).
+func (m *Manager) recordLaunchLocked(inst *instance, p Plugin, err error) {
 	if err != nil {
 		inst.plugin = nil
 		inst.lastErr = err
 		inst.failures++
 		inst.retryAt = time.Now().Add(min(relaunchFirst<<min(inst.failures-1, 10), relaunchMax))
-		return nil, err
+		return
 	}
 	inst.failures, inst.retryAt, inst.lastErr = 0, time.Time{}, nil
-	if rc := p.ReattachConfig(); rc != nil {
-		if err := m.cfg.Store.PutDriverPlugin(inst.spec.Name, rc); err != nil {
-			m.logger.Warn("cannot persist plugin reattach config", "driver", inst.spec.Name, "error", err)
-		}
-	}
 	inst.plugin = p
-	m.logger.Info("launched driver plugin", "driver", inst.spec.Name)
-	return p, nil
 }
 
 // Driver returns the named driver, relaunching its plugin when the process
@@ -269,9 +301,21 @@ func (m *Manager) fingerprintAll() {
 	}
 	m.mu.Unlock()
 	sort.Strings(names)
+	// Fingerprint RPCs run at once: a slow driver (containerd's connect)
+	// does not hold up the others.
+	infos := make([]*nomadlike.DriverInfo, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			infos[i] = m.fingerprint(name)
+		}()
+	}
+	wg.Wait()
 	changed := false
-	for _, name := range names {
-		info := m.fingerprint(name)
+	for i, name := range names {
+		info := infos[i]
 		m.mu.Lock()
 		inst := m.plugins[name]
 		if !sameInfo(inst.info, info) {

@@ -52,3 +52,44 @@ func TestRelaunchWithBackoff(t *testing.T) {
 		t.Errorf("launches = %d, want 3", launches)
 	}
 }
+
+// barrierLauncher lets no launch finish before all n have begun: with
+// launches one after the other the first one times out.
+type barrierLauncher struct {
+	*clienttest.FakeLauncher
+	begun chan struct{}
+	n     int
+}
+
+func (b *barrierLauncher) Launch(spec drivers.PluginSpec) (drivermanager.Plugin, error) {
+	b.begun <- struct{}{}
+	deadline := time.After(10 * time.Second)
+	for len(b.begun) < b.n {
+		select {
+		case <-deadline:
+			return nil, fmt.Errorf("launch %s: the other plugins did not start launching meanwhile", spec.Name)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return b.FakeLauncher.Launch(spec)
+}
+
+// TestStartLaunchesPluginsAtOnce: Start launches every plugin concurrently
+// (the node registers only once they are up).
+func TestStartLaunchesPluginsAtOnce(t *testing.T) {
+	specs := []drivers.PluginSpec{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	l := &barrierLauncher{FakeLauncher: clienttest.NewFakeLauncher(clienttest.NewFakeHost()), begun: make(chan struct{}, len(specs)), n: len(specs)}
+	m := drivermanager.New(drivermanager.Config{
+		Specs: specs, Launcher: l, Store: localstate.NewMemDB(),
+		DataDir: t.TempDir(), FingerprintInterval: time.Hour, Logger: hclog.NewNullLogger(),
+	})
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Shutdown)
+	for _, s := range specs {
+		if _, err := m.Driver(s.Name); err != nil {
+			t.Errorf("Driver(%s) after Start = %v, want the launched plugin", s.Name, err)
+		}
+	}
+}

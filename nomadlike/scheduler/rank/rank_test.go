@@ -183,29 +183,43 @@ func TestNodeUsageAddRemove(t *testing.T) {
 	}
 }
 
-// TestBinPackScoreIsBestFit checks that among nodes that can take an
-// allocation, the highest bin-pack score goes to the node left with the
-// least free capacity whenever CPU and memory agree on which that is.
-func TestBinPackScoreIsBestFit(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 3))
-	node := fixture.Node()
-	capacity := node.Comparable()
-	for range 1000 {
-		u1 := nomadlike.ComparableResources{CPU: rng.Int64N(capacity.CPU), MemoryMB: rng.Int64N(capacity.MemoryMB)}
-		u2 := nomadlike.ComparableResources{CPU: rng.Int64N(capacity.CPU), MemoryMB: rng.Int64N(capacity.MemoryMB)}
-		s1, s2 := BinPackScore(node, u1), BinPackScore(node, u2)
-		if s1 < 0 || s1 > 1 {
-			t.Fatalf("score %v out of [0,1]", s1)
-		}
-		if u1.CPU >= u2.CPU && u1.MemoryMB >= u2.MemoryMB && s1 < s2 {
-			t.Fatalf("fuller node %v scored %v < %v for %v", u1, s1, s2, u2)
-		}
+// TestFitScores: binpack scores the fuller of two nodes at least as high
+// (best fit), spread at most as high (worst fit); both stay in [0, 1] with
+// the empty and the full node at the ends.
+func TestFitScores(t *testing.T) {
+	cases := []struct {
+		name        string
+		score       func(*nomadlike.Node, nomadlike.ComparableResources) float64
+		fullerFirst bool
+		empty, full float64
+	}{
+		{"binpack", BinPackScore, true, 0, 1},
+		{"spread", SpreadFitScore, false, 1, 0},
 	}
-	if got := BinPackScore(node, capacity); got != 1 {
-		t.Fatalf("full node score = %v, want 1", got)
-	}
-	if got := BinPackScore(node, nomadlike.ComparableResources{}); got != 0 {
-		t.Fatalf("empty node score = %v, want 0", got)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 3))
+			node := fixture.Node()
+			capacity := node.Comparable()
+			for range 1000 {
+				u1 := nomadlike.ComparableResources{CPU: rng.Int64N(capacity.CPU), MemoryMB: rng.Int64N(capacity.MemoryMB)}
+				u2 := nomadlike.ComparableResources{CPU: rng.Int64N(capacity.CPU), MemoryMB: rng.Int64N(capacity.MemoryMB)}
+				s1, s2 := tc.score(node, u1), tc.score(node, u2)
+				if s1 < 0 || s1 > 1 {
+					t.Fatalf("score(%v) = %v, out of [0,1]", u1, s1)
+				}
+				fuller := u1.CPU >= u2.CPU && u1.MemoryMB >= u2.MemoryMB
+				if fuller && ((tc.fullerFirst && s1 < s2) || (!tc.fullerFirst && s1 > s2)) {
+					t.Fatalf("fuller node %v scored %v against %v for %v", u1, s1, s2, u2)
+				}
+			}
+			if got := tc.score(node, capacity); got != tc.full {
+				t.Errorf("score(full node) = %v, want %v", got, tc.full)
+			}
+			if got := tc.score(node, nomadlike.ComparableResources{}); got != tc.empty {
+				t.Errorf("score(empty node) = %v, want %v", got, tc.empty)
+			}
+		})
 	}
 }
 

@@ -31,6 +31,15 @@ func BinPackScore(node *nomadlike.Node, used nomadlike.ComparableResources) floa
 	return (20 - total) / binPackMax
 }
 
+// SpreadFitScore is the spread algorithm's fit score, in [0, 1]: 1 for a
+// node left empty, 0 for one used up (Nomad's 10^freeCPU + 10^freeMem - 2,
+// normalized), so that allocations go to the least used nodes.
+func SpreadFitScore(node *nomadlike.Node, used nomadlike.ComparableResources) float64 {
+	capacity := node.Comparable()
+	total := math.Pow(10, freeFraction(capacity.CPU, used.CPU)) + math.Pow(10, freeFraction(capacity.MemoryMB, used.MemoryMB))
+	return (total - 2) / binPackMax
+}
+
 func freeFraction(capacity, used int64) float64 {
 	if capacity <= 0 {
 		return 0

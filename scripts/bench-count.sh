@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Measures one batch job of COUNT `/bin/true` tasks on an `agent -dev`:
+# from the register call (`job run -detach`, CLI start included) until the
+# job summary counts COUNT complete, polled every 20 ms. Usage:
+#   scripts/bench-count.sh [BINARY] [DRIVER] [COUNT] [RUNS]
+# defaults: bin/nomadlike raw_exec 1000 3. A fresh agent per run, on free
+# ports. Set PROFILE=file.pprof to take a 10 s CPU profile of the agent
+# from the register call (enable_debug is on in dev mode).
+set -euo pipefail
+BIN=${1:-bin/nomadlike}
+DRIVER=${2:-raw_exec}
+COUNT=${3:-1000}
+RUNS=${4:-3}
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cat >"$dir/job.nomad.hcl" <<JOB
+job "count" {
+  type        = "batch"
+  datacenters = ["*"]
+  group "g" {
+    count = $COUNT
+    ephemeral_disk { size = 10 }
+    reschedule {
+      attempts  = 0
+      unlimited = false
+    }
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+    task "t" {
+      driver = "$DRIVER"
+      config { command = "/bin/true" }
+      logs {
+        max_files     = 1
+        max_file_size = 1
+      }
+      resources {
+        cpu    = 1
+        memory = 10
+      }
+    }
+  }
+}
+JOB
+for i in $(seq 1 "$RUNS"); do
+	http=$(freeport) rpc=$(freeport)
+	"$BIN" agent -dev -http-port "$http" -rpc-port "$rpc" -log-level WARN >"$dir/agent.log" 2>&1 &
+	pid=$!
+	addr="http://127.0.0.1:$http"
+	for _ in $(seq 1 1000); do
+		curl -fs "$addr/v1/nodes" 2>/dev/null | grep -q '"Status":"ready"' && break
+		sleep 0.01
+	done
+	if [ -n "${PROFILE:-}" ]; then
+		curl -fs -o "$PROFILE.$i" "$addr/debug/pprof/profile?seconds=10" &
+	fi
+	start=$(date +%s.%N)
+	"$BIN" job run -detach -address "$addr" "$dir/job.nomad.hcl" >/dev/null
+	done_at=""
+	for _ in $(seq 1 30000); do
+		c=$(curl -fs "$addr/v1/job/count/summary" | python3 -c 'import json,sys; s=json.load(sys.stdin)["Summary"]["g"]; print(s["Complete"], s["Failed"]+s["Lost"])' 2>/dev/null || echo "0 0")
+		if [ "${c% *}" -ge "$COUNT" ]; then
+			done_at=$(date +%s.%N)
+			break
+		fi
+		if [ "${c#* }" -gt 0 ]; then
+			echo "run $i: ${c#* } allocations failed" >&2
+			break
+		fi
+		sleep 0.02
+	done
+	rss=0
+	for p in "$pid" $(pgrep -P "$pid" || true); do
+		rss=$((rss + $(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+	done
+	wait %?curl 2>/dev/null || true
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	if [ -z "$done_at" ]; then
+		echo "run $i: not complete" >&2
+		tail -20 "$dir/agent.log" >&2
+		exit 1
+	fi
+	printf 'run %d: %s count=%d complete %.2f s (peak RSS sum %d MiB), load %s\n' "$i" "$DRIVER" "$COUNT" \
+		"$(echo "$done_at - $start" | bc -l)" $((rss / 1024)) "$(cut -d' ' -f1 /proc/loadavg)"
+done
