@@ -101,7 +101,6 @@ var clientNoEffect = map[string]noEffect{
 	"state_dir":                          {kind: attr, why: "client state is kept under data_dir/client"},
 	"alloc_dir":                          {kind: attr, why: "allocation directories are kept under data_dir/client"},
 	"alloc_mounts_dir":                   {kind: attr, why: "nomadlike has no unveil file isolation"},
-	"host_volumes_dir":                   {kind: attr, why: "nomadlike has no dynamic host volumes"},
 	"common_plugin_dir":                  {kind: attr, why: "nomadlike has no CSI or device plugins"},
 	"chroot_env":                         {kind: attrOrBlock, why: "the exec driver builds its own root filesystem"},
 	"network_speed":                      {kind: attr, why: "nomadlike does not schedule network bandwidth"},

@@ -69,6 +69,9 @@ var handlers = [...]handler{
 	DeploymentDeleteRequestType:       applyDeploymentDelete,
 	// node drainer (drain.go)
 	AllocUpdateDesiredTransitionRequestType: applyAllocUpdateDesiredTransition,
+	// dynamic host volumes (host_volumes.go)
+	HostVolumeUpsertRequestType: applyHostVolumeUpsert,
+	HostVolumeDeleteRequestType: applyHostVolumeDelete,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -84,6 +84,8 @@ var typeNames = [...]string{
 	JobStabilityRequestType: "JobStability", DeploymentDeleteRequestType: "DeploymentDelete",
 	// node drainer (drain.go)
 	AllocUpdateDesiredTransitionRequestType: "AllocUpdateDesiredTransition",
+	// dynamic host volumes (host_volumes.go)
+	HostVolumeUpsertRequestType: "HostVolumeUpsert", HostVolumeDeleteRequestType: "HostVolumeDelete",
 }
 
 func (t MessageType) String() string {

@@ -159,6 +159,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.ServiceRegistration)
 	case TableDeployments: // deployments (deployments.go)
 		obj = new(nomadlike.Deployment)
+	case TableHostVolumes: // dynamic host volumes (host_volumes.go)
+		obj = new(nomadlike.HostVolume)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

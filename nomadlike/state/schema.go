@@ -29,6 +29,7 @@ var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEva
 	TableVariables, TableRootKeys, // variables and keyring (variables.go)
 	TableServiceRegistrations, // service catalog (service_registrations.go)
 	TableDeployments,          // deployments (deployments.go)
+	TableHostVolumes,          // dynamic host volumes (host_volumes.go)
 }
 
 // Index names.
@@ -130,6 +131,7 @@ func baseSchema() *memdb.DBSchema {
 		TableScalingEvents:        scalingEventsTable(),        // job scaling events (scaling.go)
 		TableServiceRegistrations: serviceRegistrationsTable(), // service catalog (service_registrations.go)
 		TableDeployments:          deploymentsTable(),          // deployments (deployments.go)
+		TableHostVolumes:          hostVolumesTable(),          // dynamic host volumes (host_volumes.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{
