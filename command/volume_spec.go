@@ -50,7 +50,7 @@ func parseVolumeSpec(name string, src []byte) (*nomadlike.HostVolume, error) {
 		attrs[k] = s
 	}
 	if t := attrs["type"]; t != nomadlike.VolumeTypeHost {
-		return nil, specError(content.Attributes["type"].Range, "type %q is not supported: nomadlike has dynamic host volumes "+
+		return nil, specError(content.Attributes["type"].Expr.Range(), "type %q is not supported: nomadlike has dynamic host volumes "+
 			"(type = \"host\") only, no CSI volumes", t)
 	}
 	if a, ok := content.Attributes["id"]; ok {
@@ -62,7 +62,7 @@ func parseVolumeSpec(name string, src []byte) (*nomadlike.HostVolume, error) {
 		if s, ok := attrs[attr]; ok {
 			n, err := getter.ParseSize(s)
 			if err != nil {
-				return nil, specError(content.Attributes[attr].Range, "%s: %v", attr, err)
+				return nil, specError(content.Attributes[attr].Expr.Range(), "%s: %v", attr, err)
 			}
 			*dst = n
 		}
