@@ -113,6 +113,10 @@ func volumeCreate(c *cli.Context) error {
 			return agentError(c, fmt.Sprintf("wait for host volume %s", v.ID), err)
 		}
 		v, index = got, qm.LastIndex
+		if v.State == nomadlike.HostVolumeStatePending && v.StatusDescription != "" {
+			return userError("host volume %s could not be created on node %s: %s (the client retries; "+
+				"`volume delete %s` gives up)", v.ID, v.NodeID, cell(v.StatusDescription), v.ID)
+		}
 	}
 	fmt.Fprintf(w, "  ✓ Host volume %q %s\n", shortID(v.ID, c.Bool("verbose")), v.State)
 	kv(w, [][2]string{{"ID", v.ID}, {"Name", cell(v.Name)}, {"Node ID", v.NodeID}, {"Host Path", cell(v.HostPath)}})
@@ -165,6 +169,9 @@ func volumeStatus(c *cli.Context) error {
 	kv(w, [][2]string{{"ID", v.ID}, {"Name", cell(v.Name)}, {"Namespace", v.Namespace}, {"Plugin ID", v.PluginID},
 		{"Node ID", v.NodeID}, {"Node Pool", v.NodePool}, {"Capacity", fmt.Sprintf("%d bytes", v.CapacityBytes)},
 		{"State", v.State}, {"Host Path", cell(v.HostPath)}})
+	if v.StatusDescription != "" {
+		kv(w, [][2]string{{"Status Description", cell(v.StatusDescription)}})
+	}
 	fmt.Fprintln(w, "\nAllocations")
 	if len(v.Allocations) == 0 {
 		fmt.Fprintln(w, "No allocations placed")

@@ -168,3 +168,45 @@ func TestVolumeDynamicLifecycle(t *testing.T) {
 		t.Errorf("node host volumes after delete = %v (%v), want no scratch", node.HostVolumes, err)
 	}
 }
+
+// TestVolumeDynamicCapacityAndPlacement: a volume whose capacity_min the
+// node's file system cannot hold is not made: volume create fails saying
+// why, no directory appears, and volume delete gives it up; a volume
+// whose constraint no node meets is refused and not recorded.
+func TestVolumeDynamicCapacityAndPlacement(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an agent")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	hvDir := filepath.Join(t.TempDir(), "volumes")
+	a := startDevAgent(t, devAgentOptions{config: fmt.Sprintf("client {\n  host_volumes_dir = %q\n}\n", hvDir)}, "exec")
+
+	huge := strings.Replace(dynamicVolumeSpec, `capacity_min = "1MiB"`, `capacity_min = "900PiB"`, 1)
+	huge = strings.Replace(huge, `capacity_max = "10MiB"`, ``, 1)
+	code, out := a.cli(ctx, "volume", "create", a.writeJob("huge.hcl", huge))
+	t.Logf("volume create (900PiB):\n%s", out)
+	m := createdVolumeID.FindStringSubmatch(out)
+	if code == 0 || m == nil || !strings.Contains(out, "not enough free space") {
+		t.Fatalf("volume create = exit %d:\n%s\nwant a failure saying there is not enough space", code, out)
+	}
+	if entries, _ := os.ReadDir(hvDir); len(entries) != 0 {
+		t.Errorf("host_volumes_dir has %v, want nothing", entries)
+	}
+	if st := a.mustCLI(ctx, "volume", "status", m[1]); !strings.Contains(st, "pending") || !strings.Contains(st, "not enough free space") {
+		t.Errorf("volume status does not say why it is pending:\n%s", st)
+	}
+	a.mustCLI(ctx, "volume", "delete", m[1])
+	if code, st := a.cli(ctx, "volume", "status", m[1]); code == 0 || !strings.Contains(st, "not found") {
+		t.Errorf("volume status after delete = %d:\n%s", code, st)
+	}
+
+	nowhere := strings.Replace(dynamicVolumeSpec, `value     = "linux"`, `value     = "plan9"`, 1)
+	code, out = a.cli(ctx, "volume", "create", a.writeJob("nowhere.hcl", nowhere))
+	if code == 0 || !strings.Contains(out, "no node can take it") || !strings.Contains(out, "constraint ${attr.kernel.name} = plan9: 1") {
+		t.Fatalf("volume create (plan9) = exit %d:\n%s", code, out)
+	}
+	if st := a.mustCLI(ctx, "volume", "status"); !strings.Contains(st, "No dynamic host volumes") {
+		t.Errorf("volume status after the refusals:\n%s", st)
+	}
+}

@@ -47,6 +47,9 @@ type HostVolume struct {
 
 	HostPath string `json:"HostPath"`
 	State    string `json:"State"`
+	// StatusDescription is nomadlike's: why the client could not create
+	// the pending volume yet (it retries).
+	StatusDescription string `json:"StatusDescription,omitempty"`
 
 	CreateIndex uint64 `json:"CreateIndex"`
 	CreateTime  int64  `json:"CreateTime"`

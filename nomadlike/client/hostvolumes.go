@@ -112,6 +112,8 @@ func (c *Client) createHostVolume(hs HostVolumeServer, secret string, v *nomadli
 	made, err := c.mkdirPlugin().Create(v)
 	if err != nil {
 		c.logger.Error("create dynamic host volume", "volume_id", v.ID, "name", v.Name, "error", err)
+		c.reportHostVolume(hs, secret, &nomadlike.HostVolume{ID: v.ID, State: nomadlike.HostVolumeStatePending,
+			StatusDescription: "mkdir plugin: " + err.Error()})
 		return false
 	}
 	c.setDynamicVolume(v.Name, &nomadlike.ClientHostVolumeConfig{Name: v.Name, Path: made.HostPath, ID: v.ID})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
@@ -187,10 +188,26 @@ func (s *Server) NodeHostVolumeUpdate(secretID string, u *nomadlike.HostVolume) 
 			return 0, fmt.Errorf("update host volume %s: %w: HostPath %q is not absolute", u.ID, nomadlike.ErrValidation, u.HostPath)
 		}
 		nv := v.Copy()
-		nv.State, nv.HostPath, nv.CapacityBytes = nomadlike.HostVolumeStateReady, u.HostPath, u.CapacityBytes
+		nv.State, nv.HostPath, nv.CapacityBytes, nv.StatusDescription = nomadlike.HostVolumeStateReady, u.HostPath, u.CapacityBytes, ""
+		return s.raftApply(fsm.HostVolumeUpsertRequestType, &fsm.HostVolumeUpsertRequest{Volume: nv})
+	case u.State == nomadlike.HostVolumeStatePending && v.State == nomadlike.HostVolumeStatePending &&
+		u.StatusDescription != v.StatusDescription:
+		nv := v.Copy() // the client could not create it (yet): say why
+		nv.StatusDescription = truncateText(u.StatusDescription, 1024)
 		return s.raftApply(fsm.HostVolumeUpsertRequestType, &fsm.HostVolumeUpsertRequest{Volume: nv})
 	case u.State == nomadlike.HostVolumeStateDeleted && v.State == nomadlike.HostVolumeStateDeleted:
 		return s.raftApply(fsm.HostVolumeDeleteRequestType, &fsm.HostVolumeDeleteRequest{ID: v.ID})
 	}
 	return v.ModifyIndex, nil
+}
+
+// truncateText keeps at most n bytes of s, cut at a rune boundary.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
