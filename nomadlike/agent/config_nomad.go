@@ -121,7 +121,7 @@ var clientNoEffect = map[string]noEffect{
 	"bridge_network_hairpin_mode":        {kind: attr, why: "hairpin mode is always on for the bridge network"},
 	"host_network":                       {kind: block, labels: 1, why: whyNetworking},
 	"bind_wildcard_default_host_network": {kind: attr, why: whyNetworking},
-	"gc_volumes_on_node_gc":              {kind: attr, why: "nomadlike has no dynamic host volumes"},
+	"gc_volumes_on_node_gc":              {kind: attr, why: "dynamic host volumes are removed only by volume delete, not when their node is garbage collected"},
 	"no_host_uuid":                       {kind: attr, why: "the node ID is random and kept in the client's state"},
 	"cgroup_parent":                      {kind: attr, why: "the exec driver places tasks in its own cgroup tree"},
 	"nomad_service_discovery":            {kind: attr, why: "service registration is always on (service catalog, issue #13)"},
