@@ -210,3 +210,38 @@ func TestVolumeDynamicCapacityAndPlacement(t *testing.T) {
 		t.Errorf("volume status after the refusals:\n%s", st)
 	}
 }
+
+// TestVolumeDynamicSurvivesRestart: after the agent (server and client,
+// state on disk) is killed and started again, the volume is still ready
+// in the servers' state (raft log and snapshot) and on its node, and a
+// new job mounts it and reads what was there.
+func TestVolumeDynamicSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an agent")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	a := startDevAgent(t, devAgentOptions{persistent: true}, "exec")
+	out := a.mustCLI(ctx, "volume", "create", a.writeJob("volume.hcl", dynamicVolumeSpec))
+	m := createdVolumeID.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("volume create:\n%s", out)
+	}
+	v, _, err := a.api().HostVolume(ctx, m[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(v.HostPath, "before"), []byte("kept\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	a.crashAndRestart("exec")
+
+	after, _, err := a.api().HostVolume(ctx, v.ID, nil)
+	if err != nil || after.State != nomadlike.HostVolumeStateReady || after.HostPath != v.HostPath {
+		t.Fatalf("volume after restart = %+v, %v", after, err)
+	}
+	a.mustCLI(ctx, "job", "run", a.writeJob("reader", dynamicVolumeJob("cat /srv/data/before > /srv/data/seen; exec sleep 600")))
+	waitVolumeFile(ctx, t, filepath.Join(v.HostPath, "seen"), "kept\n")
+	a.mustCLI(ctx, "job", "stop", "dynvol")
+}
