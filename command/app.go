@@ -72,7 +72,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			serviceCommand(),    // service catalog (service.go)
 			deploymentCommand(), // deployments (deployment.go)
 			scalingCommand(),    // scaling policies (scaling.go, issue #17)
-			volumeCommand(),     // host volumes are static: volume create/status/delete say so (volume.go)
+			volumeCommand(),     // dynamic host volumes: volume create/status/delete; CSI says not supported (volume.go)
 		},
 	}
 	app.Commands = append(app.Commands, shortcutCommands()...) // top-level aliases (shortcuts.go)

@@ -348,7 +348,8 @@ var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 func (m *aclMatrix) fill(pattern string, dummy bool) string {
 	id := matrixDummyID
 	switch {
-	case strings.HasPrefix(pattern, "/v1/client/heartbeat/"), strings.HasPrefix(pattern, "/v1/client/allocations/"):
+	case strings.HasPrefix(pattern, "/v1/client/heartbeat/"), strings.HasPrefix(pattern, "/v1/client/allocations/"),
+		strings.HasPrefix(pattern, "/v1/client/host-volumes/"): // dynamic host volumes
 		id = m.node.ID // a node's own routes: its ID goes with its secret
 	case dummy:
 	case strings.HasPrefix(pattern, "/v1/job/"):
@@ -441,6 +442,9 @@ func (m *aclMatrix) nodeCallProbe(method, pattern string) probe {
 	case "/v1/client/usage": // autoscaler usage samples
 		p.body = matrixJSON(m.t, map[string]any{"Allocs": []map[string]any{{"AllocID": m.anyAlloc(), "CPUMHz": 99999, "MemoryMB": 1}}})
 		p.okBody = `{"Allocs":[]}`
+	case "/v1/client/host-volume/update": // dynamic host volumes
+		p.body = matrixJSON(m.t, map[string]any{"Volume": map[string]any{"ID": matrixDummyID, "State": "ready", "HostPath": "/etc"}})
+		p.okBody = matrixJSON(m.t, map[string]any{"Volume": map[string]any{"ID": matrixDummyID}})
 	default:
 		m.t.Fatalf("node call %s: no probe; teach nodeCallProbe about it", pattern)
 	}

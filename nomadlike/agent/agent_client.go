@@ -58,6 +58,8 @@ func startClient(a *Agent) (clientRole, error) {
 		Artifact:     c.Client.Artifact,
 		GC:           c.Client.GC,
 		HostVolumes:  c.Client.HostVolumes, // host volumes (issue #17)
+		// Dynamic host volumes (issue #17).
+		HostVolumesDir: c.Client.HostVolumesDir,
 		// Bridge networking (config_bridge.go).
 		CNIPath: c.Client.Bridge.CNIPath, CNIConfigDir: c.Client.Bridge.CNIConfigDir,
 		BridgeName: c.Client.Bridge.BridgeName, BridgeSubnet: c.Client.Bridge.BridgeSubnet,
@@ -174,4 +176,23 @@ func (l *serverList) PushUsage(ctx context.Context, secretID string, samples []n
 
 func (l *serverList) UpdateAllocs(ctx context.Context, secretID string, allocs []*nomadlike.Allocation) (*api.WriteMeta, error) {
 	return try(l, func(c *api.Client) (*api.WriteMeta, error) { return c.UpdateAllocs(ctx, secretID, allocs) })
+}
+
+// NodeHostVolumes reads the node's dynamic host volumes (issue #17).
+func (l *serverList) NodeHostVolumes(ctx context.Context, nodeID, secretID string, q *api.QueryOptions) ([]*nomadlike.HostVolume, *api.QueryMeta, error) {
+	type res struct {
+		vols []*nomadlike.HostVolume
+		qm   *api.QueryMeta
+	}
+	r, err := try(l, func(c *api.Client) (res, error) {
+		v, qm, err := c.NodeHostVolumes(ctx, nodeID, secretID, q)
+		return res{v, qm}, err
+	})
+	return r.vols, r.qm, err
+}
+
+// UpdateHostVolume reports a dynamic host volume created or deleted (issue #17).
+func (l *serverList) UpdateHostVolume(ctx context.Context, secretID string, v *nomadlike.HostVolume) error {
+	_, err := try(l, func(c *api.Client) (struct{}, error) { return struct{}{}, c.UpdateHostVolume(ctx, secretID, v) })
+	return err
 }

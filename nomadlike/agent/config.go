@@ -208,6 +208,10 @@ type ClientConfig struct {
 	// HostVolumes are the host_volume "NAME" { path, read_only } blocks
 	// (config_hostvolume.go), fingerprinted into the node.
 	HostVolumes map[string]*nomadlike.ClientHostVolumeConfig
+	// HostVolumesDir (host_volumes_dir) holds the directories of the
+	// dynamic host volumes the built-in mkdir plugin creates; "" is
+	// <data_dir>/host_volumes (config_hostvolume.go).
+	HostVolumesDir string
 	// Bridge is the bridge networking configuration (config_bridge.go).
 	Bridge ClientBridge
 }

@@ -72,3 +72,16 @@ func checkHostVolumePath(p string, rng hcl.Range, name string) *hcl.Diagnostic {
 	}
 	return nil
 }
+
+// applyHostVolumesDir sets client { host_volumes_dir }, which must be an
+// absolute path (it is created when the first volume is).
+func applyHostVolumesDir(dst *ClientConfig, dir *string, rng hcl.Range) hcl.Diagnostics {
+	if dir == nil {
+		return nil
+	}
+	if !filepath.IsAbs(*dir) || strings.ContainsRune(*dir, 0) {
+		return hcl.Diagnostics{diagAt(rng, "Invalid client.host_volumes_dir", fmt.Sprintf("%q is not an absolute path.", *dir))}
+	}
+	dst.HostVolumesDir = filepath.Clean(*dir)
+	return nil
+}

@@ -169,7 +169,9 @@ type fileClient struct {
 	// DNS interface (config_dns.go).
 	DNS *fileDNS `hcl:"dns,block"`
 	// Host volumes (issue #17, config_hostvolume.go).
-	HostVolumes []*fileHostVolume `hcl:"host_volume,block"`
+	HostVolumes         []*fileHostVolume `hcl:"host_volume,block"`
+	HostVolumesDir      *string           `hcl:"host_volumes_dir,optional"`
+	HostVolumesDirRange hcl.Range         `hcl:"host_volumes_dir,attr_range"`
 	// Bridge networking (config_bridge.go).
 	CNIPath                  *string   `hcl:"cni_path,optional"`
 	CNIPathRange             hcl.Range `hcl:"cni_path,attr_range"`
@@ -473,6 +475,7 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 	diags = append(diags, applyClientDNS(dst, c.DNS)...) // DNS interface (config_dns.go)
 	// Host volumes (issue #17, config_hostvolume.go).
 	diags = append(diags, applyHostVolumes(dst, c.HostVolumes)...)
+	diags = append(diags, applyHostVolumesDir(dst, c.HostVolumesDir, c.HostVolumesDirRange)...)
 	diags = append(diags, applyClientBridge(dst, c)...) // bridge networking (config_bridge.go)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {

@@ -19,6 +19,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/client/checks"
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
+	"github.com/nomadlike/nomadlike/nomadlike/client/hostvolumes"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
 	"github.com/nomadlike/nomadlike/nomadlike/client/network"
 	"github.com/nomadlike/nomadlike/nomadlike/client/services"
@@ -44,6 +45,9 @@ type Client struct {
 
 	nodeMu sync.RWMutex
 	node   *nomadlike.Node
+	// dynVols are the node's ready dynamic host volumes by name
+	// (hostvolumes.go), under nodeMu.
+	dynVols map[string]*nomadlike.ClientHostVolumeConfig
 
 	runnersMu sync.RWMutex
 	runners   map[string]*allocrunner.AllocRunner
@@ -76,6 +80,9 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	cfg.DataDir = abs
+	if cfg.HostVolumesDir == "" { // dynamic host volumes (hostvolumes.go)
+		cfg.HostVolumesDir = filepath.Join(cfg.DataDir, "host_volumes")
+	}
 	for _, d := range []string{cfg.DataDir, filepath.Join(cfg.DataDir, "client"), filepath.Join(cfg.DataDir, "alloc"), filepath.Join(cfg.DataDir, "plugins")} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
 			return nil, fmt.Errorf("create %s: %w", d, err)
@@ -114,6 +121,10 @@ func New(cfg Config) (*Client, error) {
 	if c.retained, err = openRetained(filepath.Join(cfg.DataDir, "client", "retained-logs"), cfg.GC.LogRetention, cfg.GC.LogRetentionMaxBytes, c.logger); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("retained logs: %w", err)
+	}
+	if c.dynVols, err = hostvolumes.Load(c.hostVolumesFile()); err != nil { // dynamic host volumes
+		db.Close()
+		return nil, fmt.Errorf("read dynamic host volumes: %w", err)
 	}
 	node, err := c.buildNode(id, secret)
 	if err != nil {
@@ -226,7 +237,8 @@ func (c *Client) Start() error {
 		if err = c.restore(); err != nil {
 			return
 		}
-		c.wg.Add(7) // the seven goroutines below, each ending with wg.Done
+		c.wg.Add(8)             // the eight goroutines below, each ending with wg.Done
+		go c.watchHostVolumes() // dynamic host volumes (hostvolumes.go, issue #17)
 		go func() {
 			defer c.wg.Done()
 			c.checks.Run(c.ctx)

@@ -57,6 +57,10 @@ type Config struct {
 	// HostVolumes are the client's host_volume blocks by name, fingerprinted
 	// into Node.HostVolumes (issue #17).
 	HostVolumes map[string]*nomadlike.ClientHostVolumeConfig
+	// HostVolumesDir holds the dynamic host volumes the built-in mkdir
+	// plugin creates, one directory per volume ID; "" is
+	// DataDir/host_volumes (hostvolumes.go, issue #17).
+	HostVolumesDir string
 
 	// PluginDir holds third-party driver plugins (one executable each,
 	// named after its driver).

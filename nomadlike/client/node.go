@@ -116,12 +116,18 @@ func (c *Client) watchDrivers() {
 	}
 }
 
-// hostVolumes is a copy of the configured host volumes for the node, or nil.
+// hostVolumes is a copy of the configured host volumes for the node, and
+// of the ready dynamic ones (a static volume wins a name), or nil. The
+// caller holds nodeMu or is New.
 func (c *Client) hostVolumes() map[string]*nomadlike.ClientHostVolumeConfig {
-	if len(c.cfg.HostVolumes) == 0 {
+	if len(c.cfg.HostVolumes) == 0 && len(c.dynVols) == 0 {
 		return nil
 	}
-	out := make(map[string]*nomadlike.ClientHostVolumeConfig, len(c.cfg.HostVolumes))
+	out := make(map[string]*nomadlike.ClientHostVolumeConfig, len(c.cfg.HostVolumes)+len(c.dynVols))
+	for name, hv := range c.dynVols { // dynamic host volumes (hostvolumes.go)
+		v := *hv
+		out[name] = &v
+	}
 	for name, hv := range c.cfg.HostVolumes {
 		if hv == nil {
 			continue

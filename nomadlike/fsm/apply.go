@@ -71,6 +71,9 @@ var handlers = [...]handler{
 	AllocUpdateDesiredTransitionRequestType: applyAllocUpdateDesiredTransition,
 	// scheduler configuration (scheduler_config.go)
 	SchedulerConfigRequestType: applySchedulerConfig,
+	// dynamic host volumes (host_volumes.go)
+	HostVolumeUpsertRequestType: applyHostVolumeUpsert,
+	HostVolumeDeleteRequestType: applyHostVolumeDelete,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

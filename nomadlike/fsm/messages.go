@@ -86,6 +86,8 @@ var typeNames = [...]string{
 	AllocUpdateDesiredTransitionRequestType: "AllocUpdateDesiredTransition",
 	// scheduler configuration (scheduler_config.go)
 	SchedulerConfigRequestType: "SchedulerConfig",
+	// dynamic host volumes (host_volumes.go)
+	HostVolumeUpsertRequestType: "HostVolumeUpsert", HostVolumeDeleteRequestType: "HostVolumeDelete",
 }
 
 func (t MessageType) String() string {

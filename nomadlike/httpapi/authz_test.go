@@ -293,7 +293,8 @@ func TestACLRouteMatrix(t *testing.T) {
 	}
 	want := map[string]bool{"/v1/client/register": true, "/v1/client/heartbeat/{id}": true, "/v1/client/allocations/update": true,
 		"/v1/client/services/upsert": true, "/v1/client/services/deregister": true,
-		"/v1/client/usage": true} // service catalog (services.go), autoscaler usage samples (client_usage.go)
+		"/v1/client/usage":              true, // service catalog (services.go), autoscaler usage samples (client_usage.go)
+		"/v1/client/host-volume/update": true} // dynamic host volumes (host_volumes.go)
 	if fmt.Sprint(nodeCalls) != fmt.Sprint(want) {
 		t.Errorf("node-call routes (not user-token routes) = %v, want exactly %v", nodeCalls, want)
 	}

@@ -351,6 +351,7 @@ func (h *Handler) routes() {
 	h.parseRoutes()         // job parse and validate (jobs_parse.go)
 	h.scaleRoutes()         // job scale (jobs_scale.go)
 	h.deploymentRoutes()    // deployments (deployments.go)
+	h.hostVolumeRoutes()    // dynamic host volumes (host_volumes.go, issue #17)
 	h.rerunRoutes()         // batch and CI: job rerun (jobs_rerun.go)
 	h.fuzzySearchRoutes()   // fuzzy search (search_fuzzy.go)
 	h.aclRoutes()           // ACL store (acl.go)

@@ -80,7 +80,7 @@ var implemented = map[string]struct{ test, note string }{
 	// Host volumes (issue #17).
 	"group.volume":             {"TestVolumeHostWriteAndReplacement (e2e)", "host volumes; type \"csi\" draws a warning"},
 	"volume.type":              {"TestHostVolumes (feasible)", "\"host\"; \"csi\" has no effect"},
-	"volume.source":            {"TestHostVolumePlacement (scheduler)", "a client host_volume name"},
+	"volume.source":            {"TestHostVolumePlacement (scheduler)", "a client host_volume name, or a dynamic host volume's (TestVolumeDynamicLifecycle, e2e)"},
 	"volume.read_only":         {"TestHostVolumes (feasible)", ""},
 	"volume.per_alloc":         {"TestHostVolumePerAlloc (scheduler)", ""},
 	"task.volume_mount":        {"TestVolumeHostWriteAndReplacement (e2e)", "exec and containerd mount; raw_exec gets NOMAD_HOST_VOLUME_<name>"},

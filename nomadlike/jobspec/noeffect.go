@@ -9,7 +9,7 @@ const (
 	reasonDisc    = "nomadlike has no disconnected-client handling: the allocations of a node that misses " +
 		"its heartbeats are marked lost and replaced"
 	reasonRender = "templates re-render whenever their data changes; a restart renders from the data already watched and fetches nothing again"
-	reasonVolume = "nomadlike has host volumes only, without CSI or dynamic-volume access modes"
+	reasonVolume = "nomadlike has host volumes only (static and mkdir dynamic ones), without CSI or volume access modes"
 	reasonDisk   = "a replacement allocation starts with an empty alloc/data directory"
 	reasonSecret = "nomadlike fetches no secrets: ${secret.NAME.KEY} stays unresolved"
 )

@@ -161,6 +161,8 @@ func decodeObject(rec dumpRecord) (any, error) {
 		obj = new(nomadlike.Deployment)
 	case TableSchedulerConfig: // scheduler configuration (scheduler_config.go)
 		obj = new(nomadlike.SchedulerConfiguration)
+	case TableHostVolumes: // dynamic host volumes (host_volumes.go)
+		obj = new(nomadlike.HostVolume)
 	default:
 		return nil, fmt.Errorf("unknown table %q", rec.Table)
 	}

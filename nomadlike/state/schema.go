@@ -30,6 +30,7 @@ var dataTables = []string{TableJobs, TableJobVersions, TableJobSummary, TableEva
 	TableServiceRegistrations, // service catalog (service_registrations.go)
 	TableDeployments,          // deployments (deployments.go)
 	TableSchedulerConfig,      // scheduler configuration (scheduler_config.go)
+	TableHostVolumes,          // dynamic host volumes (host_volumes.go)
 }
 
 // Index names.
@@ -133,6 +134,7 @@ func baseSchema() *memdb.DBSchema {
 		TableServiceRegistrations: serviceRegistrationsTable(), // service catalog (service_registrations.go)
 		TableDeployments:          deploymentsTable(),          // deployments (deployments.go)
 		TableSchedulerConfig:      schedulerConfigTable(),      // scheduler configuration (scheduler_config.go)
+		TableHostVolumes:          hostVolumesTable(),          // dynamic host volumes (host_volumes.go)
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{
