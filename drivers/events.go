@@ -59,6 +59,14 @@ func TaskEventsOf(ctx context.Context, d Driver, taskID string) (<-chan *TaskEve
 			if ev.TaskID != taskID {
 				continue
 			}
+			// Deliver what was emitted before ctx ended: the subscriber
+			// cancels when the task exits and still wants the events of
+			// its start (a select on both would drop them at random).
+			select {
+			case out <- ev:
+				continue
+			default:
+			}
 			select {
 			case out <- ev:
 			case <-ctx.Done():
