@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/url"
 	"strings"
+
+	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
 // The reads a client agent makes for templates (nomadVar, nomadVarList,
@@ -11,60 +13,24 @@ import (
 // Nomad's JSON shapes (api.Variable, api.VariableMetadata,
 // api.ServiceRegistration, api.ServiceRegistrationListStub). Every one is a
 // blocking query with q.WaitIndex and q.WaitTime. The types carry a Tmpl
-// prefix so that they never clash with the variables and catalog clients;
-// their JSON is the same.
+// prefix (aliases of the domain types below).
 
-// TmplVariable is GET /v1/var/:path (Nomad's api.Variable).
-type TmplVariable struct {
-	Namespace   string            `json:"Namespace"`
-	Path        string            `json:"Path"`
-	CreateIndex uint64            `json:"CreateIndex"`
-	ModifyIndex uint64            `json:"ModifyIndex"`
-	CreateTime  int64             `json:"CreateTime"`
-	ModifyTime  int64             `json:"ModifyTime"`
-	Items       map[string]string `json:"Items"`
-}
-
-// TmplVariableMeta is an entry of GET /v1/vars (Nomad's
-// api.VariableMetadata).
-type TmplVariableMeta struct {
-	Namespace   string `json:"Namespace"`
-	Path        string `json:"Path"`
-	CreateIndex uint64 `json:"CreateIndex"`
-	ModifyIndex uint64 `json:"ModifyIndex"`
-	CreateTime  int64  `json:"CreateTime"`
-	ModifyTime  int64  `json:"ModifyTime"`
-}
-
-// TmplService is an instance of GET /v1/service/:name (Nomad's
-// api.ServiceRegistration).
-type TmplService struct {
-	ID          string   `json:"ID"`
-	ServiceName string   `json:"ServiceName"`
-	Namespace   string   `json:"Namespace"`
-	NodeID      string   `json:"NodeID"`
-	Datacenter  string   `json:"Datacenter"`
-	JobID       string   `json:"JobID"`
-	AllocID     string   `json:"AllocID"`
-	Tags        []string `json:"Tags"`
-	Address     string   `json:"Address"`
-	Port        int      `json:"Port"`
-	CreateIndex uint64   `json:"CreateIndex"`
-	ModifyIndex uint64   `json:"ModifyIndex"`
-}
-
-// TmplServiceList is an entry of GET /v1/services (Nomad's
-// api.ServiceRegistrationListStub).
-type TmplServiceList struct {
-	Namespace string             `json:"Namespace"`
-	Services  []*TmplServiceStub `json:"Services"`
-}
-
-// TmplServiceStub names one service and its tags.
-type TmplServiceStub struct {
-	ServiceName string   `json:"ServiceName"`
-	Tags        []string `json:"Tags"`
-}
+// The templates read the domain's own types, which have Nomad's JSON
+// shapes; the Tmpl names stay for the template code that uses them.
+type (
+	// TmplVariable is GET /v1/var/:path (Nomad's api.Variable).
+	TmplVariable = nomadlike.Variable
+	// TmplVariableMeta is an entry of GET /v1/vars (api.VariableMetadata).
+	TmplVariableMeta = nomadlike.VariableMetadata
+	// TmplService is an instance of GET /v1/service/:name
+	// (api.ServiceRegistration).
+	TmplService = nomadlike.ServiceRegistration
+	// TmplServiceList is an entry of GET /v1/services
+	// (api.ServiceRegistrationListStub).
+	TmplServiceList = nomadlike.ServiceRegistrationListStub
+	// TmplServiceStub names one service and its tags.
+	TmplServiceStub = nomadlike.ServiceRegistrationStub
+)
 
 // varPath escapes each segment of a variable path (which has slashes).
 func varPath(p string) string {
@@ -97,14 +63,10 @@ func (c *Client) ListVariables(ctx context.Context, q *QueryOptions) ([]*TmplVar
 // ServiceInstances lists the registered instances of a service
 // (q.Params["choose"] = "N|key" asks the servers for a consistent subset).
 func (c *Client) ServiceInstances(ctx context.Context, name string, q *QueryOptions) ([]*TmplService, *QueryMeta, error) {
-	var out []*TmplService
-	qm, err := c.Query(ctx, "/v1/service/"+url.PathEscape(name), &out, q)
-	return out, qm, err
+	return c.Services().Get(ctx, name, q)
 }
 
 // ListServices lists the services of the namespace with their tags.
 func (c *Client) ListServices(ctx context.Context, q *QueryOptions) ([]*TmplServiceList, *QueryMeta, error) {
-	var out []*TmplServiceList
-	qm, err := c.Query(ctx, "/v1/services", &out, q)
-	return out, qm, err
+	return c.Services().List(ctx, q)
 }
