@@ -143,6 +143,9 @@ func runAgent(c *cli.Context) error {
 		IncludeLocation: cfg.LogIncludeLocation,
 	})
 	agent.Version = Version
+	// The built-in drivers are fingerprinted in the agent and their plugin
+	// processes launched on first use (issue #19, idle memory).
+	cfg.InProcessDrivers = BuiltinDrivers
 	w := c.App.Writer
 	for _, f := range cfg.Files {
 		fmt.Fprintf(w, "==> Loaded configuration from %s\n", f)

@@ -47,7 +47,7 @@ for i in $(seq 1 "$RUNS"); do
 	fi
 	sleep "$IDLE"
 	rss=$(sum_kib Rss "$pid") pss=$(sum_kib Pss "$pid") anon=$(sum_kib Anonymous "$pid")
-	nproc=$(( $(pgrep -P "$pid" | wc -l) + 1 ))
+	nproc=$(( $( (pgrep -P "$pid" || true) | wc -l) + 1 ))
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
 	rm -f "$log"

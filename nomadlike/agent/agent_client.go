@@ -31,6 +31,10 @@ func startClient(a *Agent) (clientRole, error) {
 		}
 		servers = list
 	}
+	idleGrace, err := pluginIdleGrace(c.Client) // lazy plugins (config_pluginidle.go)
+	if err != nil {
+		return nil, err
+	}
 	r := c.Client.Reserved
 	cfg := client.Config{
 		DataDir:    a.dataDir,
@@ -66,6 +70,9 @@ func startClient(a *Agent) (clientRole, error) {
 		// A dev agent's data dir is removed: no later agent can reattach
 		// to its plugins, so they are stopped, cleanly.
 		StopDriversOnShutdown: a.removeData,
+		// Built-in drivers fingerprinted in process, their plugins
+		// launched on first use (config_pluginidle.go).
+		InProcessDrivers: c.InProcessDrivers, PluginIdleGrace: idleGrace,
 	}
 	if a.acl != nil { // ACL enforcement (issue #11)
 		cfg.ACL = a.acl

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
 	"github.com/nomadlike/nomadlike/nomadlike/client/getter"
@@ -71,6 +74,11 @@ type Config struct {
 	// "driver NAME"; the running executable by default. Not settable from
 	// files: tests point it at a built binary.
 	DriverBinary string
+	// InProcessDrivers are the built-in drivers' constructors (the
+	// command's BuiltinDrivers): the client fingerprints them in process
+	// and launches their plugin processes on first use. Not settable from
+	// files; nil launches every plugin at start.
+	InProcessDrivers map[string]func(hclog.Logger) drivers.Driver
 	// Files lists the configuration files that were loaded, in order.
 	Files []string
 	// Telemetry is the telemetry block (metrics); its zero value is
@@ -214,6 +222,11 @@ type ClientConfig struct {
 	HostVolumesDir string
 	// Bridge is the bridge networking configuration (config_bridge.go).
 	Bridge ClientBridge
+	// PluginIdleGrace (plugin_idle_grace) is how long a built-in driver's
+	// plugin process runs with no task before it is stopped; 0: unset
+	// (NOMADLIKE_PLUGIN_IDLE_GRACE, else one minute), negative: never
+	// (config_pluginidle.go).
+	PluginIdleGrace time.Duration
 }
 
 // Reserved are the node resources held back for the host itself.

@@ -181,6 +181,9 @@ type fileClient struct {
 	BridgeNetworkNameRange   hcl.Range `hcl:"bridge_network_name,attr_range"`
 	BridgeNetworkSubnet      *string   `hcl:"bridge_network_subnet,optional"`
 	BridgeNetworkSubnetRange hcl.Range `hcl:"bridge_network_subnet,attr_range"`
+	// Lazily launched built-in driver plugins (config_pluginidle.go).
+	PluginIdleGrace      *string   `hcl:"plugin_idle_grace,optional"`
+	PluginIdleGraceRange hcl.Range `hcl:"plugin_idle_grace,attr_range"`
 	// Remain holds meta and options, accepted both as blocks
 	// (meta { rack = "r1" }) and as map attributes (options = { "a.b" = "1" }),
 	// and Nomad's other client settings (clientNoEffect).
@@ -477,6 +480,8 @@ func applyClient(dst *ClientConfig, c *fileClient) hcl.Diagnostics {
 	diags = append(diags, applyHostVolumes(dst, c.HostVolumes)...)
 	diags = append(diags, applyHostVolumesDir(dst, c.HostVolumesDir, c.HostVolumesDirRange)...)
 	diags = append(diags, applyClientBridge(dst, c)...) // bridge networking (config_bridge.go)
+	// Lazily launched built-in driver plugins (config_pluginidle.go).
+	diags = append(diags, applyPluginIdleGrace(dst, c.PluginIdleGrace, c.PluginIdleGraceRange)...)
 	if r := c.Reserved; r != nil {
 		for _, v := range []struct {
 			dst  *int

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -158,6 +159,8 @@ func New(cfg Config) (*Client, error) {
 		DataDir: filepath.Join(cfg.DataDir, "plugins"), AgentVersion: cfg.AgentVersion,
 		FingerprintInterval: cfg.FingerprintInterval, Logger: c.logger,
 		StopOnShutdown: cfg.StopDriversOnShutdown,
+		// Lazily launched built-in drivers (issue #19, idle memory).
+		InProcess: c.inProcessDrivers(specs), IdleGrace: max(cfg.PluginIdleGrace, 0),
 	})
 	return c, nil
 }
@@ -201,6 +204,18 @@ func (c *Client) driverSpecs() ([]drivers.PluginSpec, error) {
 		}
 	}
 	return specs, nil
+}
+
+// inProcessDrivers are the in-process constructors of the built-in
+// drivers among specs (lazily launched); plugin_dir plugins get none.
+func (c *Client) inProcessDrivers(specs []drivers.PluginSpec) map[string]func(hclog.Logger) drivers.Driver {
+	out := map[string]func(hclog.Logger) drivers.Driver{}
+	for _, s := range specs {
+		if f := c.cfg.InProcessDrivers[s.Name]; f != nil && slices.Equal(s.Args, []string{"driver", s.Name}) {
+			out[s.Name] = f
+		}
+	}
+	return out
 }
 
 // NodeID returns the node's ID, stable across restarts.

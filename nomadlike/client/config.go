@@ -10,6 +10,7 @@ import (
 
 	hclog "github.com/hashicorp/go-hclog"
 
+	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
@@ -80,6 +81,16 @@ type Config struct {
 	// DriverLauncher starts driver plugins; default real go-plugin
 	// processes (drivermanager.GoPlugin).
 	DriverLauncher drivermanager.Launcher
+	// InProcessDrivers are constructors of the built-in drivers' code
+	// linked into this binary, by name (issue #19, idle memory): such a
+	// driver is fingerprinted in the agent and its plugin process is
+	// launched on first use, then stopped after PluginIdleGrace without
+	// task. A built-in driver without one is launched at start.
+	InProcessDrivers map[string]func(hclog.Logger) drivers.Driver
+	// PluginIdleGrace is how long a lazily launched plugin process runs
+	// with no task before it is stopped (DefaultPluginIdleGrace when 0;
+	// negative: never stopped).
+	PluginIdleGrace time.Duration
 
 	Servers ServerAPI
 	Logger  hclog.Logger
@@ -123,6 +134,10 @@ type Config struct {
 	BridgeSubnet string
 }
 
+// DefaultPluginIdleGrace is Config.PluginIdleGrace's default: a built-in
+// driver's plugin process with no task for a minute is stopped.
+const DefaultPluginIdleGrace = time.Minute
+
 // DefaultConfig returns a config with every default filled in but DataDir
 // and Servers.
 func DefaultConfig() Config {
@@ -149,6 +164,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FingerprintInterval <= 0 {
 		c.FingerprintInterval = 30 * time.Second
+	}
+	if c.PluginIdleGrace == 0 {
+		c.PluginIdleGrace = DefaultPluginIdleGrace
 	}
 	if c.MinRetryInterval <= 0 {
 		c.MinRetryInterval = time.Second

@@ -17,7 +17,7 @@ import (
 func (tr *TaskRunner) watchDriverEvents(d drivers.Driver, id string) {
 	tr.stopDriverEvents()
 	ctx, cancel := context.WithCancel(tr.shutdownCtx)
-	ch, err := drivers.TaskEventsOf(ctx, d, id)
+	ch, err := taskEventsOf(ctx, d, id)
 	if err != nil {
 		cancel()
 		if !errors.Is(err, drivers.ErrNotSupported) {
@@ -33,6 +33,18 @@ func (tr *TaskRunner) watchDriverEvents(d drivers.Driver, id string) {
 		}
 	}()
 	tr.eventsStop = func() { cancel(); <-done }
+}
+
+// taskEventsOf is drivers.TaskEventsOf, except for a driver that filters
+// one task's events itself: the driver manager's handle of a lazily
+// launched plugin (drivermanager.lazyDriver) has the plugin filter them.
+func taskEventsOf(ctx context.Context, d drivers.Driver, id string) (<-chan *drivers.TaskEvent, error) {
+	if f, ok := d.(interface {
+		TaskEventsFor(context.Context, string) (<-chan *drivers.TaskEvent, error)
+	}); ok {
+		return f.TaskEventsFor(ctx, id)
+	}
+	return drivers.TaskEventsOf(ctx, d, id)
 }
 
 // stopDriverEvents ends the subscription of watchDriverEvents, if any.

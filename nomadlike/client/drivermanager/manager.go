@@ -48,6 +48,16 @@ type Config struct {
 	// plugin is asked to exit, and exits cleanly, so go-plugin logs no
 	// error) instead of disconnecting from them.
 	StopOnShutdown bool
+	// InProcess holds, by driver name, a constructor of the driver's code
+	// linked into this process (the built-in drivers). Such a driver is
+	// fingerprinted in process and its plugin process is launched only
+	// when needed, then stopped after IdleGrace without task (lazy.go).
+	// Drivers without one (plugin_dir) are launched at Start as before.
+	InProcess map[string]func(hclog.Logger) drivers.Driver
+	// IdleGrace is how long the plugin process of an InProcess driver
+	// runs with no task and no call before it is stopped; 0 never stops
+	// it.
+	IdleGrace time.Duration
 }
 
 // Manager is safe for concurrent use.
@@ -66,8 +76,14 @@ type Manager struct {
 
 type instance struct {
 	spec   drivers.PluginSpec
-	plugin Plugin // nil when it could not be started
+	plugin Plugin // nil when it could not be started (or not yet, if lazy)
 	info   *nomadlike.DriverInfo
+	// Lazily launched drivers (lazy.go): local is the in-process driver
+	// that fingerprints (localErr its configuration error); gen is the
+	// running plugin process's generation, set with plugin.
+	local    drivers.Driver
+	localErr error
+	gen      *generation
 	// Relaunch backoff: failed launches in a row, the earliest next try
 	// and the last launch error.
 	failures int
@@ -121,6 +137,10 @@ func (m *Manager) Start() error {
 	for _, spec := range m.cfg.Specs {
 		wanted[spec.Name] = true
 		inst := &instance{spec: spec}
+		if newLocal := m.cfg.InProcess[spec.Name]; newLocal != nil {
+			inst.local = newLocal(m.cfg.Logger.Named("driver").Named(spec.Name))
+			inst.localErr = m.configure(spec.Name, inst.local)
+		}
 		m.mu.Lock()
 		m.plugins[spec.Name] = inst
 		m.mu.Unlock()
@@ -139,6 +159,10 @@ func (m *Manager) Start() error {
 	m.fingerprintAll()
 	m.wg.Add(1)
 	go m.fingerprintLoop()
+	if len(m.cfg.InProcess) > 0 && m.cfg.IdleGrace > 0 {
+		m.wg.Add(1)
+		go m.idleLoop()
+	}
 	return nil
 }
 
@@ -149,16 +173,24 @@ func (m *Manager) startOne(inst *instance, rc json.RawMessage) {
 	if len(rc) > 0 {
 		p, err := m.cfg.Launcher.Reattach(name, rc)
 		if err == nil && !p.Exited() {
-			if err = m.configure(name, p); err == nil {
+			if err = m.configure(name, p.Driver()); err == nil {
 				m.logger.Info("reattached to driver plugin", "driver", name)
 				m.mu.Lock()
-				inst.plugin = p
+				m.setPluginLocked(inst, p)
 				m.mu.Unlock()
 				return
 			}
 			p.Disconnect()
 		}
+		if inst.local != nil {
+			m.logger.Info("cannot reattach to driver plugin; a new one is launched when needed", "driver", name, "error", err)
+			_ = m.cfg.Store.DeleteDriverPlugin(name)
+			return
+		}
 		m.logger.Info("cannot reattach to driver plugin, launching a new one", "driver", name, "error", err)
+	}
+	if inst.local != nil {
+		return // launched on first use (lazy.go)
 	}
 	p, err := m.spawn(inst.spec)
 	m.mu.Lock()
@@ -169,12 +201,14 @@ func (m *Manager) startOne(inst *instance, rc json.RawMessage) {
 	}
 }
 
-func (m *Manager) configure(name string, p Plugin) error {
+// configure hands driver d (a plugin's, or the in-process one of a lazy
+// driver) its plugin config.
+func (m *Manager) configure(name string, d drivers.Driver) error {
 	cfg := m.cfg.PluginConfigs[name]
 	if len(cfg) == 0 {
 		cfg = json.RawMessage(`{}`)
 	}
-	err := p.Driver().SetConfig(&drivers.PluginConfig{
+	err := d.SetConfig(&drivers.PluginConfig{
 		Config:       cfg,
 		AgentVersion: m.cfg.AgentVersion,
 		DataDir:      filepath.Join(m.cfg.DataDir, name),
@@ -203,7 +237,7 @@ func (m *Manager) spawn(spec drivers.PluginSpec) (Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.configure(spec.Name, p); err != nil {
+	if err := m.configure(spec.Name, p.Driver()); err != nil {
 		p.Kill()
 		return nil, err
 	}
@@ -228,11 +262,22 @@ func (m *Manager) recordLaunchLocked(inst *instance, p Plugin, err error) {
 		return
 	}
 	inst.failures, inst.retryAt, inst.lastErr = 0, time.Time{}, nil
-	inst.plugin = p
+	m.setPluginLocked(inst, p)
 }
 
-// Driver returns the named driver, relaunching its plugin when the process
-// has died. Tasks of a relaunched plugin must be recovered (RecoverTask).
+// setPluginLocked makes p inst's plugin; a lazy driver's gets a new
+// generation.
+func (m *Manager) setPluginLocked(inst *instance, p Plugin) {
+	inst.plugin, inst.gen = p, nil
+	if inst.local != nil {
+		inst.gen = newGeneration(p, time.Now())
+	}
+}
+
+// Driver returns the named driver, launching its plugin when it does not
+// run: a lazy driver's first use, or a plugin process that died (its tasks
+// must be recovered: RecoverTask). A lazy driver's is a lazyDriver bound
+// to the running plugin (lazy.go).
 func (m *Manager) Driver(name string) (drivers.Driver, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -240,8 +285,23 @@ func (m *Manager) Driver(name string) (drivers.Driver, error) {
 	if !ok {
 		return nil, fmt.Errorf("driver %q: %w", name, ErrUnknownDriver)
 	}
+	p, err := m.livePluginLocked(inst)
+	if err != nil {
+		return nil, err
+	}
+	if inst.gen != nil {
+		return &lazyDriver{m: m, inst: inst, gen: inst.gen}, nil
+	}
+	return p.Driver(), nil
+}
+
+// livePluginLocked returns inst's running plugin, launching one when none
+// runs (the one relaunch path: first use of a lazy driver, after an idle
+// stop, after a crash).
+func (m *Manager) livePluginLocked(inst *instance) (Plugin, error) {
+	name := inst.spec.Name
 	if inst.plugin != nil && !inst.plugin.Exited() {
-		return inst.plugin.Driver(), nil
+		return inst.plugin, nil
 	}
 	if m.ctx.Err() != nil {
 		return nil, fmt.Errorf("driver %q: client is shutting down", name)
@@ -249,13 +309,13 @@ func (m *Manager) Driver(name string) (drivers.Driver, error) {
 	if inst.plugin != nil {
 		// Its tasks are recovered by their task runners (RecoverTask).
 		m.logger.Warn("driver plugin exited, launching a new one", "driver", name)
-		inst.plugin = nil
+		inst.plugin, inst.gen = nil, nil
 	}
 	p, err := m.launchLocked(inst)
 	if err != nil {
 		return nil, fmt.Errorf("driver %q: %w", name, err)
 	}
-	return p.Driver(), nil
+	return p, nil
 }
 
 // Infos returns a copy of every driver's latest fingerprint.
@@ -337,7 +397,7 @@ func (m *Manager) fingerprintAll() {
 
 func (m *Manager) fingerprint(name string) *nomadlike.DriverInfo {
 	info := &nomadlike.DriverInfo{UpdateTime: time.Now().UTC()}
-	d, err := m.Driver(name)
+	d, err := m.fingerprintDriver(name)
 	if err != nil {
 		info.HealthDescription = fmt.Sprintf("Driver plugin not running: %v", err)
 		return info
@@ -356,6 +416,22 @@ func (m *Manager) fingerprint(name string) *nomadlike.DriverInfo {
 	info.Attributes = maps.Clone(fp.Attributes)
 	info.ConfigSchema = configSchema(d)
 	return info
+}
+
+// fingerprintDriver is the driver that fingerprints name: a lazy driver's
+// in-process one (its plugin is not launched for it), else the plugin's.
+func (m *Manager) fingerprintDriver(name string) (drivers.Driver, error) {
+	m.mu.Lock()
+	inst := m.plugins[name]
+	local, err := inst.local, inst.localErr
+	m.mu.Unlock()
+	if local == nil {
+		return m.Driver(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("driver %q: %w", name, err)
+	}
+	return local, nil
 }
 
 func sameInfo(a, b *nomadlike.DriverInfo) bool {
