@@ -27,9 +27,9 @@ func lazyGraceConfig(grace string) string {
 	return fmt.Sprintf("client {\n  plugin_idle_grace = %q\n}\n", grace)
 }
 
-// pluginProcs lists the agent's driver plugin processes ("driver NAME"
+// driverPlugins lists the agent's driver plugin processes ("driver NAME"
 // children) as name -> PID.
-func (a *devAgent) pluginProcs() map[string]int {
+func (a *devAgent) driverPlugins() map[string]int {
 	out := map[string]int{}
 	for _, pid := range descendants(a.PID()) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
@@ -48,7 +48,7 @@ func (a *devAgent) pluginProcs() map[string]int {
 func (a *devAgent) waitNoPlugins(ctx context.Context, t *testing.T, why string) {
 	t.Helper()
 	for {
-		procs := a.pluginProcs()
+		procs := a.driverPlugins()
 		if len(procs) == 0 {
 			return
 		}
@@ -118,7 +118,7 @@ func TestLazyPluginIdleLifecycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	a := startDevAgent(t, devAgentOptions{config: lazyGraceConfig("2s")}, "exec", "raw_exec")
-	if procs := a.pluginProcs(); len(procs) != 0 {
+	if procs := a.driverPlugins(); len(procs) != 0 {
 		t.Fatalf("plugin processes of an idle agent = %v, want none", procs)
 	}
 	node := a.waitReady(10*time.Second, "exec", "raw_exec")
@@ -206,7 +206,7 @@ func TestLazyPluginTaskSurvivesAgentKill(t *testing.T) {
 			t.Fatalf("task process not found: %v", pids)
 		}
 	}
-	plugin := a.pluginProcs()["raw_exec"]
+	plugin := a.driverPlugins()["raw_exec"]
 	if plugin == 0 {
 		t.Fatal("no raw_exec plugin process while its task runs")
 	}
