@@ -24,7 +24,7 @@ func applyPluginIdleGrace(dst *ClientConfig, src *string, rng hcl.Range) hcl.Dia
 	}
 	d, err := parseIdleGrace(*src)
 	if err != nil {
-		return hcl.Diagnostics{diagAt(rng, "Invalid client.plugin_idle_grace", err.Error())}
+		return hcl.Diagnostics{diagAt(rng, "Invalid client.plugin_idle_grace", err.Error()+".")}
 	}
 	dst.PluginIdleGrace = d
 	return nil
@@ -34,7 +34,7 @@ func applyPluginIdleGrace(dst *ClientConfig, src *string, rng hcl.Range) hcl.Dia
 func parseIdleGrace(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration like \"1m\" (\"0\" never stops the plugin).", s)
+		return 0, fmt.Errorf("%q is not a duration like \"1m\" (\"0\" never stops the plugin)", s)
 	}
 	if d == 0 {
 		return -1, nil

@@ -233,6 +233,7 @@ func (m *Manager) launchLocked(inst *instance) (Plugin, error) {
 // spawn launches and configures a plugin process and persists its reattach
 // config; it touches no instance, so several run at once.
 func (m *Manager) spawn(spec drivers.PluginSpec) (Plugin, error) {
+	start := time.Now()
 	p, err := m.cfg.Launcher.Launch(spec)
 	if err != nil {
 		return nil, err
@@ -246,7 +247,7 @@ func (m *Manager) spawn(spec drivers.PluginSpec) (Plugin, error) {
 			m.logger.Warn("cannot persist plugin reattach config", "driver", spec.Name, "error", err)
 		}
 	}
-	m.logger.Info("launched driver plugin", "driver", spec.Name)
+	m.logger.Info("launched driver plugin", "driver", spec.Name, "took", time.Since(start).Round(time.Millisecond))
 	return p, nil
 }
 
