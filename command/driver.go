@@ -15,8 +15,9 @@ import (
 )
 
 // BuiltinDrivers are the drivers compiled into this binary, by name. The
-// client agent starts each as a plugin process: this binary with the
-// arguments "driver NAME". Add a built-in driver with one line here.
+// client agent fingerprints them in its own process and starts each as a
+// plugin process (this binary with the arguments "driver NAME") when a task
+// first needs it. Add a built-in driver with one line here.
 var BuiltinDrivers = map[string]func(hclog.Logger) drivers.Driver{
 	rawexec.Name:    func(l hclog.Logger) drivers.Driver { return rawexec.New(l) },
 	containerd.Name: func(l hclog.Logger) drivers.Driver { return containerd.New(l) },
