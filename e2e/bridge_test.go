@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/network"
 )
@@ -553,7 +554,7 @@ func TestBridgeStoppedWhileAgentDown(t *testing.T) {
 		t.Fatalf("job run = %d\n%s", code, out)
 	}
 	var alloc *nomadlike.Allocation
-	c.waitFor(90*time.Second, "a running bridge allocation", func() bool {
+	poll.UntilTrue(c.tb, 90*time.Second, "a running bridge allocation", func() bool {
 		stubs, _, err := c.api().Jobs().Allocations(ctx, "bridge-down", false, nil)
 		if err != nil || len(stubs) != 1 || stubs[0].ClientStatus != nomadlike.AllocClientStatusRunning {
 			return false

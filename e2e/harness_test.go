@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
@@ -464,16 +465,12 @@ func leaderOf(cl *api.Client) string {
 // that is itself running, and returns it.
 func (c *faultCluster) waitLeader(among []*faultAgent, timeout time.Duration) *faultAgent {
 	c.tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if l := c.agreedLeader(among); l != nil {
-			return l
-		}
-		if time.Now().After(deadline) {
-			c.tb.Fatalf("no agreed leader among %d servers after %v", len(among), timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var l *faultAgent
+	poll.UntilTrue(c.tb, timeout, fmt.Sprintf("an agreed leader among %d servers", len(among)), func() bool {
+		l = c.agreedLeader(among)
+		return l != nil
+	})
+	return l
 }
 
 // agreedLeader returns the leader every running server in among names, or nil.
@@ -515,7 +512,7 @@ func (c *faultCluster) waitClientsReady(timeout time.Duration) {
 	for _, a := range c.clients {
 		want[a.name] = true
 	}
-	c.waitFor(timeout, "client nodes ready", func() bool {
+	poll.UntilTrue(c.tb, timeout, "client nodes ready", func() bool {
 		nodes, _, err := c.api().Nodes().List(context.Background(), nil)
 		if err != nil {
 			return false
@@ -538,19 +535,6 @@ func (c *faultCluster) api() *api.Client {
 		}
 	}
 	return c.servers[0].client
-}
-
-// waitFor polls cond every 100ms until it holds, failing the test after
-// timeout.
-func (c *faultCluster) waitFor(timeout time.Duration, what string, cond func() bool) {
-	c.tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			c.tb.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // killPID SIGKILLs one process.

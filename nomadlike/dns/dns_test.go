@@ -10,8 +10,8 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // fakeSource is a catalog whose reads block until it changes, as the
@@ -165,7 +165,7 @@ func TestDNSFollowsCatalog(t *testing.T) {
 	s := startTestServer(t, src, Config{}, CacheConfig{})
 	wait := func(want string) {
 		t.Helper()
-		clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+		poll.Until(t, 5*time.Second, "the A answer", func() (bool, string) {
 			got := fmt.Sprint(answers(ask(t, s, "udp", "web.service.nomad", dns.TypeA, 3)))
 			return got == want, "answer " + got + ", want " + want
 		})
@@ -178,7 +178,7 @@ func TestDNSFollowsCatalog(t *testing.T) {
 	src.set(a, b)
 	wait("[A 10.0.0.1 A 10.0.0.2]")
 	src.set()
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "NXDOMAIN", func() (bool, string) {
 		m := ask(t, s, "udp", "web.service.nomad", dns.TypeA, 4)
 		return m.Rcode == dns.RcodeNameError, "rcode " + dns.RcodeToString[m.Rcode]
 	})

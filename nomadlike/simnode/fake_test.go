@@ -244,20 +244,6 @@ func (f *fakeServer) alloc(id string) nomadlike.Allocation {
 	return *f.allocs[id]
 }
 
-// waitFor polls cond every 10ms until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
-}
-
 // eventTypes lists the types of a task's events.
 func eventTypes(ts *nomadlike.TaskState) string {
 	var out []string

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 func write(t *testing.T, dir, name, s string) {
@@ -91,13 +93,10 @@ func TestStreamFollow(t *testing.T) {
 	}()
 	waitFor := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for got.String() != want {
-			if time.Now().After(deadline) {
-				t.Fatalf("followed %q, want %q", got.String(), want)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		poll.Until(t, 5*time.Second, fmt.Sprintf("%q followed", want), func() (bool, string) {
+			g := got.String()
+			return g == want, fmt.Sprintf("followed %q", g)
+		})
 	}
 	waitFor("one\n")
 	write(t, dir, "web.stdout.0", "two\n")

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // fakeCatalog is a Registrar that keeps registrations in memory and can be
@@ -98,7 +98,7 @@ func startManager(t *testing.T, cat *fakeCatalog, node *nomadlike.Node, checks C
 
 func waitSummary(t *testing.T, cat *fakeCatalog, want string) {
 	t.Helper()
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the catalog", func() (bool, string) {
 		got := cat.summary()
 		return got == want, "catalog = " + got + ", want " + want
 	})
@@ -124,7 +124,7 @@ func TestManagerFollowsAllocationAndChecks(t *testing.T) {
 	cat.setFail(errors.New("servers unreachable"))
 	checks.set(a.ID, "web", nomadlike.ServiceStatusPassing)
 	m.ChecksChanged(a.ID)
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the catalog retries", func() (bool, string) {
 		cat.mu.Lock()
 		defer cat.mu.Unlock()
 		return cat.calls >= 5, "retries"
