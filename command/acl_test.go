@@ -25,7 +25,8 @@ import (
 // agent's adapter does (the two methods it converts are not used here).
 type aclBackend struct{ *server.Server }
 
-func (aclBackend) Peers() []httpapi.Peer { return nil }
+func (b aclBackend) State() httpapi.Store { return b.Server.State() }
+func (aclBackend) Peers() []httpapi.Peer  { return nil }
 func (aclBackend) PlanJob(*nomadlike.Job, bool) (*api.JobPlanResponse, error) {
 	return nil, errors.New("not used")
 }

@@ -23,6 +23,8 @@ import (
 // agent's adapter puts it (Peers and PlanJob converted).
 type realBackend struct{ *server.Server }
 
+func (b realBackend) State() httpapi.Store { return b.Server.State() }
+
 func (b realBackend) Peers() []httpapi.Peer { return nil }
 
 func (b realBackend) PlanJob(*nomadlike.Job, bool) (*api.JobPlanResponse, error) {

@@ -16,7 +16,6 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/jobspec"
-	"github.com/nomadlike/nomadlike/nomadlike/state"
 	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
 )
 
@@ -25,8 +24,8 @@ import (
 // commit with the committed index; on a follower they return an error
 // wrapping nomadlike.ErrNotLeader and the handler forwards the request.
 type Backend interface {
-	// State returns the current state store (a restore replaces it).
-	State() *state.StateStore
+	// State returns the current state store's reads (a restore replaces the store).
+	State() Store
 	IsLeader() bool
 	// Leader returns the leader's raft and HTTP addresses, "" when unknown.
 	Leader() (rpcAddr, httpAddr string)
