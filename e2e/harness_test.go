@@ -147,9 +147,9 @@ type faultAgent struct {
 	rpcPort  int // 0 for a client-only agent
 	client   *api.Client
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	doneCh chan struct{}
 }
 
 // HTTPAddr is the agent's HTTP address, "127.0.0.1:port".
@@ -171,7 +171,7 @@ func (a *faultAgent) PID() int {
 // Running reports whether the process is alive.
 func (a *faultAgent) Running() bool {
 	a.mu.Lock()
-	done := a.done
+	done := a.doneCh
 	a.mu.Unlock()
 	if done == nil {
 		return false
@@ -206,7 +206,7 @@ func (a *faultAgent) Start() {
 		close(done)
 	}()
 	a.mu.Lock()
-	a.cmd, a.done = cmd, done
+	a.cmd, a.doneCh = cmd, done
 	a.mu.Unlock()
 }
 
@@ -225,7 +225,7 @@ func (a *faultAgent) Signal(sig syscall.Signal) error {
 // ctx's error first.
 func (a *faultAgent) Wait(ctx context.Context) (*os.ProcessState, error) {
 	a.mu.Lock()
-	cmd, done := a.cmd, a.done
+	cmd, done := a.cmd, a.doneCh
 	a.mu.Unlock()
 	if cmd == nil {
 		return nil, fmt.Errorf("wait %s: not started", a.name)
@@ -251,7 +251,7 @@ func (a *faultAgent) killGroup() { a.signal(syscall.SIGKILL, true) }
 
 func (a *faultAgent) signal(sig syscall.Signal, group bool) {
 	a.mu.Lock()
-	cmd, done := a.cmd, a.done
+	cmd, done := a.cmd, a.doneCh
 	a.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
 		return

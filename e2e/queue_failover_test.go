@@ -25,19 +25,19 @@ type childSampler struct {
 	mu      sync.Mutex
 	max     int
 	samples int
-	stop    chan struct{}
-	done    chan struct{}
+	stopCh  chan struct{}
+	doneCh  chan struct{}
 }
 
 func sampleChildren(c *faultCluster, parent string) *childSampler {
-	s := &childSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	s := &childSampler{stopCh: make(chan struct{}), doneCh: make(chan struct{})}
 	go func() {
-		defer close(s.done)
+		defer close(s.doneCh)
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
-			case <-s.stop:
+			case <-s.stopCh:
 				return
 			case <-tick.C:
 			}
@@ -64,8 +64,8 @@ func sampleChildren(c *faultCluster, parent string) *childSampler {
 }
 
 func (s *childSampler) finish() (maxLive, samples int) {
-	close(s.stop)
-	<-s.done
+	close(s.stopCh)
+	<-s.doneCh
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.max, s.samples

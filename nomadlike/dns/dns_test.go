@@ -17,27 +17,27 @@ import (
 // fakeSource is a catalog whose reads block until it changes, as the
 // servers' blocking queries do.
 type fakeSource struct {
-	mu      sync.Mutex
-	changed chan struct{}
-	index   uint64
-	regs    []*nomadlike.ServiceRegistration
+	mu        sync.Mutex
+	changedCh chan struct{}
+	index     uint64
+	regs      []*nomadlike.ServiceRegistration
 }
 
-func newFakeSource() *fakeSource { return &fakeSource{changed: make(chan struct{}), index: 1} }
+func newFakeSource() *fakeSource { return &fakeSource{changedCh: make(chan struct{}), index: 1} }
 
 func (f *fakeSource) set(regs ...*nomadlike.ServiceRegistration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.regs = regs
 	f.index++
-	close(f.changed)
-	f.changed = make(chan struct{})
+	close(f.changedCh)
+	f.changedCh = make(chan struct{})
 }
 
 func (f *fakeSource) Service(ctx context.Context, ns, name string, waitIndex uint64) ([]*nomadlike.ServiceRegistration, uint64, error) {
 	for {
 		f.mu.Lock()
-		idx, ch := f.index, f.changed
+		idx, ch := f.index, f.changedCh
 		var out []*nomadlike.ServiceRegistration
 		for _, r := range f.regs {
 			if r.Namespace == ns && r.ServiceName == name {

@@ -223,8 +223,8 @@ type Handler struct {
 	proxy   *forwarder
 	// registry lists every route with its requirement (see route).
 	registry []RouteInfo
-	// parseSlots holds a token per running confined parse (jobs_parse.go).
-	parseSlots chan struct{}
+	// parseSlotsCh holds a token per running confined parse (jobs_parse.go).
+	parseSlotsCh chan struct{}
 }
 
 // New returns the handler for cfg.
@@ -246,7 +246,7 @@ func New(cfg Config) *Handler {
 	}
 	cfg.BodyLimits = cfg.BodyLimits.withDefaults()
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: cfg.Telemetry,
-		parseSlots: make(chan struct{}, maxParses)}
+		parseSlotsCh: make(chan struct{}, maxParses)}
 	if h.metrics == nil {
 		h.metrics = newTelemetry()
 	}

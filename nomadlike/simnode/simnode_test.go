@@ -296,22 +296,22 @@ func TestStartTwice(t *testing.T) {
 }
 
 type recordingObserver struct {
-	seen, reported chan string
+	seenCh, reportedCh chan string
 }
 
-func (o *recordingObserver) AllocSeen(_, allocID, _ string, _ time.Time) { o.seen <- allocID }
+func (o *recordingObserver) AllocSeen(_, allocID, _ string, _ time.Time) { o.seenCh <- allocID }
 func (o *recordingObserver) AllocReported(allocID, _, status string, _ time.Time) {
 	if status == nomadlike.AllocClientStatusComplete {
-		o.reported <- allocID
+		o.reportedCh <- allocID
 	}
 }
 
 func TestObserver(t *testing.T) {
 	f := newFakeServer(t, time.Minute)
-	o := &recordingObserver{seen: make(chan string, 10), reported: make(chan string, 10)}
+	o := &recordingObserver{seenCh: make(chan string, 10), reportedCh: make(chan string, 10)}
 	s := startSim(t, Config{Servers: []string{f.addr()}, Count: 1, Observer: o})
 	ids := f.place(fixture.BatchJob(2), s.NodeIDs()[0], 2)
-	for _, ch := range []chan string{o.seen, o.reported} {
+	for _, ch := range []chan string{o.seenCh, o.reportedCh} {
 		got := map[string]bool{}
 		timeout := time.After(10 * time.Second)
 		for len(got) < 2 {

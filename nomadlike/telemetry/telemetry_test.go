@@ -90,7 +90,7 @@ func TestLoopCollectsUntilClose(t *testing.T) {
 	tel.Close() // waits for the loop to end
 	tel.Close() // and may be called again
 	select {
-	case <-tel.done:
+	case <-tel.doneCh:
 	default:
 		t.Error("the collection loop still runs after Close")
 	}

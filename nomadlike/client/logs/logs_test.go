@@ -129,7 +129,7 @@ func TestStreamFollowDone(t *testing.T) {
 	write(t, dir, "web.stdout.0", "a")
 	close(done)
 	write(t, dir, "web.stdout.0", "b")
-	got := collect(t, Options{Dir: dir, Task: "web", Type: "stdout", Follow: true, Done: done, PollInterval: time.Millisecond})
+	got := collect(t, Options{Dir: dir, Task: "web", Type: "stdout", Follow: true, DoneCh: done, PollInterval: time.Millisecond})
 	if got != "ab" {
 		t.Errorf("Stream() = %q, want %q", got, "ab")
 	}

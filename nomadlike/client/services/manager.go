@@ -64,7 +64,7 @@ type Manager struct {
 	sent     map[string]*nomadlike.ServiceRegistration // what the servers accepted
 
 	sendMu sync.Mutex // one send at a time
-	kick   chan struct{}
+	kickCh chan struct{}
 }
 
 // New returns a manager; nothing is sent until Run.
@@ -85,7 +85,7 @@ func New(cfg Config) *Manager {
 		cfg: cfg, log: cfg.Logger.Named("services"),
 		allocs: map[string]*nomadlike.Allocation{}, stopping: map[string]bool{},
 		desired: map[string]*nomadlike.ServiceRegistration{}, sent: map[string]*nomadlike.ServiceRegistration{},
-		kick: make(chan struct{}, 1),
+		kickCh: make(chan struct{}, 1),
 	}
 }
 
@@ -134,7 +134,7 @@ func (m *Manager) recomputeLocked(allocID string) {
 
 func (m *Manager) wake() {
 	select {
-	case m.kick <- struct{}{}:
+	case m.kickCh <- struct{}{}:
 	default:
 	}
 }
@@ -177,7 +177,7 @@ func (m *Manager) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.kick:
+		case <-m.kickCh:
 		case <-retry.C:
 		}
 		if err := m.sync(ctx); err != nil && ctx.Err() == nil {
