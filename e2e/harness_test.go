@@ -537,6 +537,15 @@ func (c *faultCluster) api() *api.Client {
 	return c.servers[0].client
 }
 
+// ctxLeft is the time left before ctx's deadline: the timeout of a wait
+// (poll.Until) bounded by the test's context. A minute when ctx has none.
+func ctxLeft(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return time.Until(d)
+	}
+	return time.Minute
+}
+
 // killPID SIGKILLs one process.
 func killPID(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
 

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -102,11 +103,9 @@ func TestConnExhaustion(t *testing.T) {
 	}
 
 	// (c) Every held connection is closed by the agent.
-	for !allClosed(conns) {
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("%d of %d slow connections still open when the test's deadline passed", openCount(conns), attempts)
-		}
-	}
+	poll.Until(t, ctxLeft(ctx), "every slow connection closed", func() (bool, string) {
+		return allClosed(conns), fmt.Sprintf("%d of %d still open", openCount(conns), attempts)
+	})
 	<-watchDone
 	rejected := 0
 	for _, c := range conns {
@@ -149,15 +148,10 @@ const okJob = `job "ok" {
 // waitReadyNode waits until the agent's own client node is ready.
 func waitReadyNode(ctx context.Context, t *testing.T, a *faultAgent) {
 	t.Helper()
-	for {
+	poll.Until(t, ctxLeft(ctx), "a ready node", func() (bool, string) {
 		nodes, _, err := a.client.Nodes().List(ctx, nil)
-		if err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady {
-			return
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("no ready node: %v %v", nodes, err)
-		}
-	}
+		return err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady, fmt.Sprintf("%v %v", nodes, err)
+	})
 }
 
 // lowerFileLimit sets pid's open file limit (soft and hard) to what it has
