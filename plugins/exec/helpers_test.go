@@ -194,4 +194,3 @@ func readLog(t *testing.T, cfg *drivers.TaskConfig, stream string) string {
 	}
 	return string(b)
 }
-
