@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/urfave/cli/v2"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
@@ -24,7 +25,8 @@ import (
 // agent's adapter does (the two methods it converts are not used here).
 type aclBackend struct{ *server.Server }
 
-func (aclBackend) Peers() []httpapi.Peer { return nil }
+func (b aclBackend) State() httpapi.Store { return b.Server.State() }
+func (aclBackend) Peers() []httpapi.Peer  { return nil }
 func (aclBackend) PlanJob(*nomadlike.Job, bool) (*api.JobPlanResponse, error) {
 	return nil, errors.New("not used")
 }
@@ -41,11 +43,7 @@ func newACLCluster(t *testing.T) *cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Shutdown() })
-	for deadline := time.Now().Add(10 * time.Second); !s.IsLeader(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no leader after 10s")
-		}
-	}
+	poll.UntilTrue(t, 10*time.Second, "a leader", s.IsLeader)
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Server: aclBackend{s}, Agent: &httpapitest.Agent{Healthy: true}}))
 	t.Cleanup(srv.Close)
 	return &cluster{addr: srv.URL, dir: t.TempDir()}

@@ -6,11 +6,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
@@ -307,16 +307,10 @@ func TestNodeCommands(t *testing.T) {
 		code, out, _ := cl.cli(t, "", "node drain", "-enable", "-yes", "-force", id)
 		done <- result{code, out}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	poll.UntilTrue(t, 10*time.Second, "node drain -enable to set the drain strategy", func() bool {
 		n, _ := cl.fake.State().NodeByID(nil, id)
-		if n.DrainStrategy != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("node drain -enable never set the drain strategy")
-		}
-		runtime.Gosched()
-	}
+		return n.DrainStrategy != nil
+	})
 	// The servers finish the drain: the strategy goes, the node stays ineligible.
 	if _, err := cl.fake.UpdateNodeDrain(id, nil, false); err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ type fakeDriver struct {
 
 type fakeTask struct {
 	cfg     *TaskConfig
-	done    chan struct{}
+	doneCh  chan struct{}
 	result  *ExitResult
 	signals []string
 }
@@ -90,7 +90,7 @@ func (d *fakeDriver) StartTask(cfg *TaskConfig) (*TaskHandle, error) {
 	if _, ok := d.tasks[cfg.ID]; ok {
 		return nil, fmt.Errorf("task %q: already started", cfg.ID)
 	}
-	d.tasks[cfg.ID] = &fakeTask{cfg: cfg, done: make(chan struct{})}
+	d.tasks[cfg.ID] = &fakeTask{cfg: cfg, doneCh: make(chan struct{})}
 	d.events.Emit(&TaskEvent{TaskID: cfg.ID, AllocID: cfg.AllocID, TaskName: cfg.Name, Message: "Preparing fake task", Annotations: map[string]string{"step": "1"}})
 	return &TaskHandle{Version: 1, Config: cfg, State: TaskStateRunning, DriverState: json.RawMessage(`{"fake":true}`),
 		Network: &DriverNetwork{IP: "10.0.0.2", PortMap: map[string]int{"http": 8080}}}, nil
@@ -112,7 +112,7 @@ func (d *fakeDriver) WaitTask(ctx context.Context, id string) (*ExitResult, erro
 		return nil, err
 	}
 	select {
-	case <-t.done:
+	case <-t.doneCh:
 		return t.result, nil
 	case <-ctx.Done():
 		d.mu.Lock()
@@ -130,10 +130,10 @@ func (d *fakeDriver) StopTask(id string, _ time.Duration, signal string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	select {
-	case <-t.done:
+	case <-t.doneCh:
 	default:
 		t.result = &ExitResult{ExitCode: 143, Err: "stopped with " + signal}
-		close(t.done)
+		close(t.doneCh)
 	}
 	return nil
 }
@@ -144,7 +144,7 @@ func (d *fakeDriver) DestroyTask(id string, force bool) error {
 		return err
 	}
 	select {
-	case <-t.done:
+	case <-t.doneCh:
 	default:
 		if !force {
 			return fmt.Errorf("task %q: still running", id)
@@ -169,7 +169,7 @@ func (d *fakeDriver) InspectTask(id string) (*TaskStatus, error) {
 		"signals":        fmt.Sprint(t.signals),
 	}}
 	select {
-	case <-t.done:
+	case <-t.doneCh:
 		st.State = TaskStateExited
 		st.ExitResult = t.result
 	default:
@@ -184,7 +184,7 @@ func (d *fakeDriver) RecoverTask(h *TaskHandle) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.tasks[h.Config.ID]; !ok {
-		d.tasks[h.Config.ID] = &fakeTask{cfg: h.Config, done: make(chan struct{})}
+		d.tasks[h.Config.ID] = &fakeTask{cfg: h.Config, doneCh: make(chan struct{})}
 	}
 	return nil
 }

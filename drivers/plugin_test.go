@@ -14,6 +14,8 @@ import (
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 // testModeEnv makes this test binary act as a fake driver plugin ("serve")
@@ -218,26 +220,18 @@ func TestPluginWaitTaskHonoursCancel(t *testing.T) {
 	}
 	// The plugin side saw the cancellation too (the call may have been
 	// cancelled before it reached the driver, so poll).
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	poll.UntilTrue(t, 10*time.Second, "the plugin to see a WaitTask cancellation", func() bool {
 		ctx2, cancel2 := context.WithCancel(context.Background())
 		go func() {
 			_, _ = d.WaitTask(ctx2, "t1")
 		}()
 		st, err := d.InspectTask("t1")
+		cancel2()
 		if err != nil {
-			cancel2()
 			t.Fatalf("InspectTask: %v", err)
 		}
-		cancel2()
-		if st.DriverAttributes["wait_cancelled"] != "0" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the plugin never saw a WaitTask cancellation")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return st.DriverAttributes["wait_cancelled"] != "0"
+	})
 }
 
 func TestPluginDisconnectAndReattach(t *testing.T) {
@@ -359,18 +353,15 @@ func TestPluginSurvivesHostKill(t *testing.T) {
 // waitGone polls until process pid no longer exists (or is a zombie).
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	poll.UntilTrue(t, 30*time.Second, fmt.Sprintf("process %d to go", pid), func() bool {
 		if syscall.Kill(pid, 0) != nil {
-			return
+			return true
 		}
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err == nil {
-			if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(string(b[i+1:]), " Z") {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Errorf("process %d still running", pid)
+		i := strings.LastIndexByte(string(b), ')')
+		return i > 0 && strings.HasPrefix(string(b[i+1:]), " Z")
+	})
 }

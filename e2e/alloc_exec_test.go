@@ -15,6 +15,7 @@ import (
 	napi "github.com/hashicorp/nomad/api"
 
 	"github.com/nomadlike/nomadlike/drivers/drivertest"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -114,19 +115,18 @@ func TestAllocExec(t *testing.T) {
 				stdin, &out, &out, sizes, nil)
 			done <- result{code, err}
 		}()
-		deadline := time.Now().Add(60 * time.Second)
-		for !strings.Contains(out.String(), "40 120") {
+		poll.Until(t, 60*time.Second, "the terminal size to reach the command", func() (bool, string) {
+			if strings.Contains(out.String(), "40 120") {
+				return true, ""
+			}
 			select {
 			case r := <-done:
 				t.Fatalf("Exec returned early: code %d, %v; output %q", r.code, r.err, out.String())
 			default:
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the terminal size never reached the command; output %q", out.String())
-			}
 			stdin.Send("\n")
-			time.Sleep(50 * time.Millisecond)
-		}
+			return false, fmt.Sprintf("output %q", out.String())
+		})
 		stdin.Send("q\n")
 		var r result
 		select {
@@ -175,18 +175,11 @@ func TestAllocExecACL(t *testing.T) {
 	a.Start()
 
 	var root *nomadlike.ACLToken
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	poll.Until(t, 60*time.Second, "the ACL bootstrap", func() (bool, string) {
 		tok, _, err := fa.client.ACLTokens().Bootstrap(ctx, "", nil)
-		if err == nil {
-			root = tok
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ACL bootstrap: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		root = tok
+		return err == nil, fmt.Sprintf("ACL bootstrap: %v", err)
+	})
 	mc, err := api.NewClient(api.Config{Address: "http://" + a.HTTPAddr(), Token: root.SecretID})
 	if err != nil {
 		t.Fatal(err)

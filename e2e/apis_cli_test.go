@@ -10,6 +10,7 @@ import (
 
 	napi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -81,13 +82,13 @@ func TestAPIsCLI(t *testing.T) {
 			return got == n
 		}
 	}
-	waitUntil(t, 60*time.Second, "one running allocation", running(1))
+	poll.UntilTrue(t, 60*time.Second, "one running allocation", running(1))
 	out := cli(0, "job", "allocs", "-address", addr, "-verbose", "apis")
 	if !strings.HasPrefix(out, "ID") || !strings.Contains(out, "Node ID") || !strings.Contains(out, "running") {
 		t.Fatalf("job allocs = %s", out)
 	}
 	allocID := strings.Fields(strings.Split(out, "\n")[1])[0]
-	waitUntil(t, 30*time.Second, "the task's line in logs", func() bool {
+	poll.UntilTrue(t, 30*time.Second, "the task's line in logs", func() bool {
 		code, out := runCLI(ctx, t, "logs", "-address", addr, allocID, "t")
 		return code == 0 && strings.Contains(out, "hello-apis")
 	})
@@ -96,9 +97,9 @@ func TestAPIsCLI(t *testing.T) {
 	if out := cli(0, "job", "scale", "-address", addr, "apis", "3"); !strings.Contains(out, "Monitoring evaluation") {
 		t.Fatalf("job scale = %s", out)
 	}
-	waitUntil(t, 60*time.Second, "three running allocations", running(3))
+	poll.UntilTrue(t, 60*time.Second, "three running allocations", running(3))
 	cli(0, "job", "scale", "-address", addr, "-detach", "apis", "g", "2")
-	waitUntil(t, 60*time.Second, "two running allocations", running(2))
+	poll.UntilTrue(t, 60*time.Second, "two running allocations", running(2))
 	if out := cli(1, "job", "scale", "-address", addr, "apis", "nope", "2"); !strings.Contains(out, `no task group "nope"`) {
 		t.Fatalf("job scale of an unknown group = %s", out)
 	}
@@ -143,7 +144,7 @@ func TestAPIsCLI(t *testing.T) {
 	}
 
 	cli(0, "stop", "-address", addr, "-purge", "apis")
-	waitUntil(t, 30*time.Second, "job purged", func() bool {
+	poll.UntilTrue(t, 30*time.Second, "job purged", func() bool {
 		_, _, err := a.client.Jobs().Info(ctx, "apis", nil)
 		return err != nil && strings.Contains(err.Error(), "404")
 	})

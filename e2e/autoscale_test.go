@@ -10,6 +10,8 @@ import (
 	"time"
 
 	napi "github.com/hashicorp/nomad/api"
+
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 // autoscaleJob is a service job whose group "burn" (count, min 1, max 3)
@@ -128,7 +130,7 @@ func TestAutoscaleCPUTarget(t *testing.T) {
 
 	cli(0, "job", "run", "-detach", jobFile)
 	t.Run("scales up under load, never past max", func(t *testing.T) {
-		waitUntil(t, 90*time.Second, "the autoscaler to scale burn up to 3", func() bool { return desired() == 3 })
+		poll.UntilTrue(t, 90*time.Second, "the autoscaler to scale burn up to 3", func() bool { return desired() == 3 })
 		out := events()
 		if !strings.Contains(out, "scaling up from 1 to") || !strings.Contains(out, `check "cpu": avg_cpu-allocated`) {
 			t.Errorf("scaling events lack the autoscaler's decision and reason:\n%s", out)
@@ -138,7 +140,7 @@ func TestAutoscaleCPUTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("scales down when the load stops, never under min", func(t *testing.T) {
-		waitUntil(t, 90*time.Second, "the autoscaler to scale burn down to 1", func() bool { return desired() == 1 })
+		poll.UntilTrue(t, 90*time.Second, "the autoscaler to scale burn down to 1", func() bool { return desired() == 1 })
 		if out := events(); !strings.Contains(out, "scaling down from") {
 			t.Errorf("scaling events lack the scale down:\n%s", out)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/network"
 )
@@ -176,15 +177,10 @@ func leftovers(before, after hostNetState, bridges ...string) []string {
 // that it had not before but the named bridges and the shared chains.
 func waitNoLeftovers(ctx context.Context, t *testing.T, before hostNetState, bridges ...string) {
 	t.Helper()
-	for {
+	poll.Until(t, ctxLeft(ctx), "no bridge networking leftovers", func() (bool, string) {
 		left := leftovers(before, captureHostNet(t), bridges...)
-		if len(left) == 0 {
-			return
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("these remain on the host:\n%s", strings.Join(left, "\n"))
-		}
-	}
+		return len(left) == 0, "these remain on the host:\n" + strings.Join(left, "\n")
+	})
 }
 
 func needBridge(t *testing.T) {
@@ -244,29 +240,22 @@ func httpGet(ctx context.Context, url string) (string, error) {
 // waitHTTP polls url until it answers want.
 func waitHTTP(ctx context.Context, t *testing.T, url, want string) {
 	t.Helper()
-	var got string
-	var err error
-	for {
-		if got, err = httpGet(ctx, url); err == nil && got == want {
-			return
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("GET %s = %q, %v; want %q", url, got, err, want)
-		}
-	}
+	poll.Until(t, ctxLeft(ctx), fmt.Sprintf("GET %s to answer %q", url, want), func() (bool, string) {
+		got, err := httpGet(ctx, url)
+		return err == nil && got == want, fmt.Sprintf("%q, %v", got, err)
+	})
 }
 
 // waitFile polls for a file the task writes into alloc/data.
 func waitFile(ctx context.Context, t *testing.T, path string) string {
 	t.Helper()
-	for {
-		if b, err := os.ReadFile(path); err == nil {
-			return string(b)
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("%s never appeared", path)
-		}
-	}
+	var b []byte
+	poll.UntilTrue(t, ctxLeft(ctx), path+" to appear", func() bool {
+		var err error
+		b, err = os.ReadFile(path)
+		return err == nil
+	})
+	return string(b)
 }
 
 // TestBridgeExecTwoTasks: two exec tasks of a bridge-mode group share one
@@ -389,15 +378,10 @@ func TestBridgeExecTwoTasks(t *testing.T) {
 // status (the client reports it with the task states).
 func waitNetworkStatus(ctx context.Context, t *testing.T, a *devAgent, allocID string) {
 	t.Helper()
-	for {
+	poll.Until(t, ctxLeft(ctx), "alloc "+allocID+"'s network status to reach the servers", func() (bool, string) {
 		al, _, err := a.api().Allocations().Info(ctx, allocID, nil)
-		if err == nil && al.NetworkStatus != nil && al.NetworkStatus.Address != "" {
-			return
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("alloc %s: no network status reached the servers (%v)", allocID, err)
-		}
-	}
+		return err == nil && al.NetworkStatus != nil && al.NetworkStatus.Address != "", fmt.Sprint(err)
+	})
 }
 
 // noneAndCNIJob runs one group in mode none and one in a user CNI network.
@@ -553,7 +537,7 @@ func TestBridgeStoppedWhileAgentDown(t *testing.T) {
 		t.Fatalf("job run = %d\n%s", code, out)
 	}
 	var alloc *nomadlike.Allocation
-	c.waitFor(90*time.Second, "a running bridge allocation", func() bool {
+	poll.UntilTrue(c.tb, 90*time.Second, "a running bridge allocation", func() bool {
 		stubs, _, err := c.api().Jobs().Allocations(ctx, "bridge-down", false, nil)
 		if err != nil || len(stubs) != 1 || stubs[0].ClientStatus != nomadlike.AllocClientStatusRunning {
 			return false

@@ -12,6 +12,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -99,24 +100,16 @@ func TestCatalogAgent(t *testing.T) {
 	}
 	waitDNS := func(what string, cond func(rcode string, ports []int) bool) {
 		t.Helper()
-		var rcode string
-		var got []int
-		var err error
-		for {
-			if rcode, got, err = dnsSRV(dnsAddr, "web.service.nomad"); err == nil && cond(rcode, got) {
-				return
-			}
-			if !sleepCtx(ctx, 100*time.Millisecond) {
-				t.Fatalf("DNS: %s never happened: last %s %v (err %v)", what, rcode, got, err)
-			}
-		}
+		poll.Until(t, ctxLeft(ctx), "DNS: "+what, func() (bool, string) {
+			rcode, got, err := dnsSRV(dnsAddr, "web.service.nomad")
+			return err == nil && cond(rcode, got), fmt.Sprintf("last %s %v (err %v)", rcode, got, err)
+		})
 	}
 	var regs []*nomadlike.ServiceRegistration
-	for regs = instances(); len(regs) != 2; regs = instances() {
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("catalog has %d instances of web, want 2", len(regs))
-		}
-	}
+	poll.Until(t, ctxLeft(ctx), "2 instances of web in the catalog", func() (bool, string) {
+		regs = instances()
+		return len(regs) == 2, fmt.Sprintf("%d instances", len(regs))
+	})
 	want := ports(regs)
 	for _, r := range regs {
 		if r.Port <= 0 || r.Address == "" || r.Status != nomadlike.ServiceStatusPassing || strings.Join(r.Tags, ",") != "http,e2e" {
@@ -149,19 +142,14 @@ func TestCatalogAgent(t *testing.T) {
 	// (a replacement may come, on another port).
 	stopped := regs[0]
 	a.mustCLI(ctx, "alloc", "stop", "-detach", stopped.AllocID)
-	for {
-		left := instances()
-		gone := true
-		for _, r := range left {
-			gone = gone && r.AllocID != stopped.AllocID
+	poll.UntilTrue(t, ctxLeft(ctx), "the stopped allocation's instance to be deregistered", func() bool {
+		for _, r := range instances() {
+			if r.AllocID == stopped.AllocID {
+				return false
+			}
 		}
-		if gone {
-			break
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("the stopped allocation's instance is still registered")
-		}
-	}
+		return true
+	})
 	waitDNS(fmt.Sprintf("port %d gone", stopped.Port), func(rcode string, got []int) bool {
 		for _, p := range got {
 			if p == stopped.Port {
@@ -171,26 +159,21 @@ func TestCatalogAgent(t *testing.T) {
 		return rcode == "NOERROR" && len(got) >= 1
 	})
 	// The client deregistered, then waited the task's shutdown_delay.
-	for {
+	poll.Until(t, ctxLeft(ctx), "the stopped task's shutdown_delay wait event", func() (bool, string) {
 		alloc, _, err := a.api().Allocations().Info(ctx, stopped.AllocID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ts := alloc.TaskStates["srv"]; ts != nil && hasEvent(ts.Events, "Waiting for shutdown delay") {
-			break
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("the stopped task's events lack the shutdown_delay wait: %+v", alloc.TaskStates["srv"])
-		}
-	}
+		ts := alloc.TaskStates["srv"]
+		return ts != nil && hasEvent(ts.Events, "Waiting for shutdown delay"), fmt.Sprintf("%+v", ts)
+	})
 
 	// Stop the job: nothing is left.
 	a.mustCLI(ctx, "job", "stop", "-detach", "web")
-	for len(instances()) != 0 {
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("instances left after job stop: %d", len(instances()))
-		}
-	}
+	poll.Until(t, ctxLeft(ctx), "no instance left after job stop", func() (bool, string) {
+		n := len(instances())
+		return n == 0, fmt.Sprintf("%d left", n)
+	})
 	waitDNS("NXDOMAIN", func(rcode string, _ []int) bool { return rcode == "NXDOMAIN" })
 	if out := a.mustCLI(ctx, "service", "list"); !strings.Contains(out, "No service registrations found") {
 		t.Errorf("service list after job stop = %q", out)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	napi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -109,30 +111,26 @@ func TestChecksPassAndRestart(t *testing.T) {
 		if code, out := runCLI(ctx, t, "job", "run", "-detach", addr, file); code != 0 {
 			t.Fatalf("job run %s = %d\n%s", name, code, out)
 		}
-		for {
+		var id string
+		poll.Until(t, ctxLeft(ctx), name+"'s allocation to run", func() (bool, string) {
 			allocs, _, err := p.client.Jobs().Allocations(ctx, name, false, nil)
 			if err == nil && len(allocs) == 1 && allocs[0].ClientStatus == nomadlike.AllocClientStatusRunning {
-				return allocs[0].ID
+				id = allocs[0].ID
+				return true, ""
 			}
-			if !sleepCtx(ctx, 200*time.Millisecond) {
-				t.Fatalf("%s: allocation never ran: %v %v", name, allocs, err)
-			}
-		}
+			return false, fmt.Sprintf("%v %v", allocs, err)
+		})
+		return id
 	}
 
 	good := run("web", checksJob("web", "/index.html", ""))
 	var out string
-	for {
+	poll.Until(t, ctxLeft(ctx), "the checks to pass", func() (bool, string) {
 		var code int
 		code, out = runCLI(ctx, t, "alloc", "checks", addr, good)
 		out = checksSpaces.ReplaceAllString(out, " ")
-		if code == 0 && strings.Count(out, "Status = success") == 3 {
-			break
-		}
-		if !sleepCtx(ctx, 300*time.Millisecond) {
-			t.Fatalf("checks never passed:\n%s", out)
-		}
-	}
+		return code == 0 && strings.Count(out, "Status = success") == 3, "\n" + out
+	})
 	for _, want := range []string{"Status of 3 Nomad Service Checks", "Output = in-task", "Name = alive", "StatusCode = 200", "Mode = healthiness", "Name = port"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("alloc checks lacks %q:\n%s", want, out)
@@ -163,16 +161,14 @@ func TestChecksPassAndRestart(t *testing.T) {
           limit = 2
           grace = "1s"
         }`))
-	for {
+	poll.Until(t, ctxLeft(ctx), "the failing check to restart the task", func() (bool, string) {
 		a, _, err := p.client.Allocations().Info(ctx, bad, nil)
-		if err == nil && a.TaskStates["web"] != nil && a.TaskStates["web"].Restarts >= 1 {
-			break
+		if err != nil {
+			return false, err.Error()
 		}
-		if !sleepCtx(ctx, 300*time.Millisecond) {
-			_, co := runCLI(ctx, t, "alloc", "checks", addr, bad)
-			t.Fatalf("the failing check never restarted the task: %v\n%s", err, co)
-		}
-	}
+		ts := a.TaskStates["web"]
+		return ts != nil && ts.Restarts >= 1, fmt.Sprintf("task state %+v", ts)
+	})
 	code, st := runCLI(ctx, t, "alloc", "status", addr, bad)
 	if code != 0 || !strings.Contains(st, `healthcheck: check \"alive\" unhealthy`) && !strings.Contains(st, `healthcheck: check "alive" unhealthy`) {
 		t.Errorf("alloc status shows no check restart:\n%s", st)

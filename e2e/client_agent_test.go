@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -181,17 +182,13 @@ func TestClientAgentCrashReattach(t *testing.T) {
 `, job, tc.driver, tc.command, marker)))
 		alloc := a.waitOneAlloc(ctx, job, nomadlike.AllocClientStatusRunning)
 		var pids []int
-		for {
+		poll.Until(t, ctxLeft(ctx), fmt.Sprintf("%s: task process 'sleep %s'", tc.driver, marker), func() (bool, string) {
 			if pids = pidsWithArgs("/bin/sleep", marker); len(pids) == 1 {
-				break
+				return true, ""
 			}
-			if pids = pidsWithArgs("sleep", marker); len(pids) == 1 {
-				break
-			}
-			if !sleepCtx(ctx, 100*time.Millisecond) {
-				t.Fatalf("%s: task process 'sleep %s' not found (%v)", tc.driver, marker, pids)
-			}
-		}
+			pids = pidsWithArgs("sleep", marker)
+			return len(pids) == 1, fmt.Sprintf("found %v", pids)
+		})
 		runs = append(runs, started{job: job, marker: marker, allocID: alloc.ID, pid: pids[0]})
 	}
 
@@ -226,9 +223,5 @@ func TestClientAgentCrashReattach(t *testing.T) {
 	// The reattached client still controls its tasks: stopping a job kills
 	// its process.
 	a.mustCLI(ctx, "job", "stop", runs[0].job)
-	for alive(runs[0].pid) {
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("task %d still alive after job stop", runs[0].pid)
-		}
-	}
+	poll.UntilTrue(t, ctxLeft(ctx), fmt.Sprintf("task %d to end after job stop", runs[0].pid), func() bool { return !alive(runs[0].pid) })
 }

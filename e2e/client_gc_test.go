@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -89,14 +90,10 @@ func TestClientGCKeepsLogs(t *testing.T) {
 		t.Fatalf("PUT /v1/client/gc: %v", err)
 	}
 	resp.Body.Close()
-	for {
-		if _, err := os.Lstat(allocDir); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("alloc dir %s still there after PUT /v1/client/gc", allocDir)
-		}
-	}
+	poll.UntilTrue(t, ctxLeft(ctx), "alloc dir "+allocDir+" to go after PUT /v1/client/gc", func() bool {
+		_, err := os.Lstat(allocDir)
+		return errors.Is(err, os.ErrNotExist)
+	})
 	if b, err := os.ReadFile(precious); err != nil || string(b) != "host data\n" {
 		t.Fatalf("host directory damaged by the GC: %q, %v", b, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -133,20 +134,16 @@ func (a *devAgent) waitReady(timeout time.Duration, drivers ...string) *nomadlik
 	a.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	var last string
-	for {
-		node, why := a.readyNode(ctx, drivers)
-		if node != nil {
-			return node
+	var node *nomadlike.Node
+	poll.Until(a.tb, ctxLeft(ctx), "the node to be ready", func() (bool, string) {
+		var why string
+		node, why = a.readyNode(ctx, drivers)
+		if node == nil && !a.Running() {
+			a.tb.Fatalf("agent exited while waiting for its node: %s", why)
 		}
-		last = why
-		if !a.Running() {
-			a.tb.Fatalf("agent exited while waiting for its node: %s", last)
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			a.tb.Fatalf("node not ready after %v: %s", timeout, last)
-		}
-	}
+		return node != nil, why
+	})
+	return node
 }
 
 func (a *devAgent) readyNode(ctx context.Context, drivers []string) (*nomadlike.Node, string) {
@@ -212,18 +209,13 @@ func (a *devAgent) mustCLI(ctx context.Context, noun, verb string, args ...strin
 // and returns it.
 func (a *devAgent) waitAllocs(ctx context.Context, jobID, what string, cond func([]*nomadlike.AllocListStub) bool) []*nomadlike.AllocListStub {
 	a.tb.Helper()
-	var last []*nomadlike.AllocListStub
-	var lastErr error
-	for {
-		allocs, _, err := a.client.Jobs().Allocations(ctx, jobID, true, nil)
-		if err == nil && cond(allocs) {
-			return allocs
-		}
-		last, lastErr = allocs, err
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			a.tb.Fatalf("job %s: %s never happened: last %s (err %v)", jobID, what, describeAllocs(last), lastErr)
-		}
-	}
+	var allocs []*nomadlike.AllocListStub
+	poll.Until(a.tb, ctxLeft(ctx), "job "+jobID+": "+what, func() (bool, string) {
+		var err error
+		allocs, _, err = a.client.Jobs().Allocations(ctx, jobID, true, nil)
+		return err == nil && cond(allocs), fmt.Sprintf("last %s (err %v)", describeAllocs(allocs), err)
+	})
+	return allocs
 }
 
 // waitOneAlloc waits until the job has exactly one allocation, in one of

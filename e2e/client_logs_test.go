@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -183,12 +184,8 @@ func fetchLogs(ctx context.Context, t *testing.T, a *devAgent, allocID string, s
 // waitFileContains polls path until it holds want.
 func waitFileContains(ctx context.Context, t *testing.T, path, want string) {
 	t.Helper()
-	for {
-		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), want) {
-			return
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("%s never held %q", path, want)
-		}
-	}
+	poll.UntilTrue(t, ctxLeft(ctx), fmt.Sprintf("%s to hold %q", path, want), func() bool {
+		b, err := os.ReadFile(path)
+		return err == nil && strings.Contains(string(b), want)
+	})
 }

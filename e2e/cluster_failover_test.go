@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -96,15 +97,10 @@ func TestServerClusterFailover(t *testing.T) {
 	// Restart the killed server on its data dir: it rejoins and its own
 	// state (read with ?stale) ends up with every job.
 	old.Start()
-	for {
+	poll.Until(t, ctxLeft(ctx), "the restarted "+old.name+" to have every job", func() (bool, string) {
 		missing := missingStale(ctx, old, acked)
-		if len(missing) == 0 {
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("restarted %s still misses %v", old.name, missing)
-		}
-	}
+		return len(missing) == 0, fmt.Sprintf("it misses %v", missing)
+	})
 	peers, err := old.client.Status().Peers(ctx)
 	if err != nil || len(peers) != 3 {
 		t.Errorf("peers seen by the restarted server = %v, %v; want 3", peers, err)

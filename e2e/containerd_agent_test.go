@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/plugins/containerd/ctrdtest"
 )
@@ -95,15 +96,13 @@ func (e *containerdEnv) containersOf(tb testing.TB, allocID string) []string {
 // waitLogs waits until the allocation's logs contain want.
 func (a *devAgent) waitLogs(ctx context.Context, allocID, want string) string {
 	a.tb.Helper()
-	for {
-		code, out := a.cli(ctx, "alloc", "logs", allocID)
-		if code == 0 && strings.Contains(out, want) {
-			return out
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			a.tb.Fatalf("alloc logs of %s never showed %q; last (exit %d):\n%s", allocID, want, code, out)
-		}
-	}
+	var out string
+	poll.Until(a.tb, ctxLeft(ctx), fmt.Sprintf("alloc logs of %s to show %q", allocID, want), func() (bool, string) {
+		var code int
+		code, out = a.cli(ctx, "alloc", "logs", allocID)
+		return code == 0 && strings.Contains(out, want), fmt.Sprintf("last (exit %d):\n%s", code, out)
+	})
+	return out
 }
 
 func TestContainerdAgent(t *testing.T) {
@@ -263,14 +262,10 @@ func TestContainerdAgent(t *testing.T) {
         args    = [%q]`, marker), "")))
 		alloc := a.waitOneAlloc(ctx, "ctr-long", nomadlike.AllocClientStatusRunning)
 		var pids []int
-		for {
-			if pids = pidsWithArgs("sleep", marker); len(pids) == 1 {
-				break
-			}
-			if !sleepCtx(ctx, 100*time.Millisecond) {
-				t.Fatalf("container process 'sleep %s' not found (%v)", marker, pids)
-			}
-		}
+		poll.Until(t, ctxLeft(ctx), fmt.Sprintf("container process 'sleep %s'", marker), func() (bool, string) {
+			pids = pidsWithArgs("sleep", marker)
+			return len(pids) == 1, fmt.Sprintf("found %v", pids)
+		})
 		ctrs := e.containersOf(t, alloc.ID)
 
 		a.crashAndRestart("containerd")
@@ -291,10 +286,6 @@ func TestContainerdAgent(t *testing.T) {
 		}
 		// Still under control: a stop ends the container.
 		a.mustCLI(ctx, "job", "stop", "ctr-long")
-		for alive(pids[0]) {
-			if !sleepCtx(ctx, 100*time.Millisecond) {
-				t.Fatalf("container process %d alive after job stop", pids[0])
-			}
-		}
+		poll.UntilTrue(t, ctxLeft(ctx), fmt.Sprintf("container process %d to end after job stop", pids[0]), func() bool { return !alive(pids[0]) })
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -300,14 +301,13 @@ func TestDeployCanaryPromoteAgent(t *testing.T) {
 	}
 }
 
-// waitForCond polls cond every 100 ms for up to 120 s.
+// waitForCond polls cond for up to 120 s (failing at once when ctx ends).
 func (a *devAgent) waitForCond(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(120 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			t.Fatalf("timed out waiting for %s", what)
+	poll.UntilTrue(t, 120*time.Second, what, func() bool {
+		if ctx.Err() != nil {
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return cond()
+	})
 }

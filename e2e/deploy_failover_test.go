@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -28,7 +29,7 @@ func TestDeployLeaderFailover(t *testing.T) {
 	sample := runningSampler(ctx, t, c.api, "fo")
 	deployCLI(ctx, t, addr, 0, "job", "run", "-detach", writeJobFile(t, dir, "v1.hcl", deployJob("fo", "v1", "exec sleep 1000", "")))
 	var dep *nomadlike.Deployment
-	c.waitFor(120*time.Second, "the rollout half done", func() bool {
+	poll.UntilTrue(c.tb, 120*time.Second, "the rollout half done", func() bool {
 		d, _, err := c.api().Jobs().LatestDeployment(ctx, "fo", nil)
 		dep = d
 		return err == nil && d != nil && d.JobVersion == 1 && d.TaskGroups["web"].HealthyAllocs >= 1
@@ -44,7 +45,7 @@ func TestDeployLeaderFailover(t *testing.T) {
 		}
 	}
 	c.waitLeader(survivors, 60*time.Second)
-	c.waitFor(180*time.Second, "the deployment to complete under the new leader", func() bool {
+	poll.UntilTrue(c.tb, 180*time.Second, "the deployment to complete under the new leader", func() bool {
 		d, _, err := c.api().Deployments().Info(ctx, dep.ID, nil)
 		return err == nil && d.Status == nomadlike.DeploymentStatusSuccessful
 	})

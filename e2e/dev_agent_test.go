@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -26,15 +28,10 @@ func TestDevAgent(t *testing.T) {
 	addr := "-address=http://" + p.HTTPAddr()
 
 	// Wait for the node to be ready.
-	for {
+	poll.Until(t, ctxLeft(ctx), "a ready node", func() (bool, string) {
 		nodes, _, err := p.client.Nodes().List(ctx, nil)
-		if err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady {
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("no ready node: %v %v", nodes, err)
-		}
-	}
+		return err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady, fmt.Sprintf("%v %v", nodes, err)
+	})
 
 	marker := filepath.Join(dir, "ran")
 	job := filepath.Join(dir, "touch.nomad.hcl")
@@ -62,15 +59,10 @@ func TestDevAgent(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "created: node") || !strings.Contains(out, `finished with status "complete"`) {
 		t.Fatalf("job run = %d\n%s", code, out)
 	}
-	for {
+	poll.Until(t, ctxLeft(ctx), "the allocation to run", func() (bool, string) {
 		allocs, _, err := p.client.Jobs().Allocations(ctx, "touch", false, nil)
-		if err == nil && len(allocs) == 1 && allocs[0].ClientStatus == nomadlike.AllocClientStatusRunning {
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("allocation never ran: %v %v", allocs, err)
-		}
-	}
+		return err == nil && len(allocs) == 1 && allocs[0].ClientStatus == nomadlike.AllocClientStatusRunning, fmt.Sprintf("%v %v", allocs, err)
+	})
 	if _, err := os.Stat(marker); err != nil {
 		t.Fatalf("the task did not run: %v", err)
 	}
@@ -89,11 +81,9 @@ func TestDevAgent(t *testing.T) {
 	if err := p.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	for !strings.Contains(p.logTail(4000), "reloaded log level") {
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatal("no log level reload after SIGHUP")
-		}
-	}
+	poll.UntilTrue(t, ctxLeft(ctx), "a log level reload after SIGHUP", func() bool {
+		return strings.Contains(p.logTail(4000), "reloaded log level")
+	})
 	if _, err := p.client.Agent().Self(ctx); err != nil {
 		t.Fatalf("agent gone after SIGHUP: %v", err)
 	}

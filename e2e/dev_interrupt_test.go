@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -24,7 +25,7 @@ func TestDevAgentInterruptLogsNoErrors(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	p := startAgent(t, "devint", "-dev")
-	waitUntil(t, 60*time.Second, "a ready node", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "a ready node", func() bool {
 		nodes, _, err := p.client.Nodes().List(ctx, nil)
 		return err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady
 	})
@@ -47,7 +48,7 @@ func TestDevAgentInterruptLogsNoErrors(t *testing.T) {
 	if code, out := runCLI(ctx, t, "job", "run", "-address=http://"+p.HTTPAddr(), job); code != 0 {
 		t.Fatalf("job run = %d\n%s", code, out)
 	}
-	waitUntil(t, 60*time.Second, "a running allocation", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "a running allocation", func() bool {
 		allocs, _, err := p.client.Jobs().Allocations(ctx, "sleep", false, nil)
 		return err == nil && len(allocs) == 1 && allocs[0].ClientStatus == nomadlike.AllocClientStatusRunning
 	})
@@ -72,7 +73,7 @@ func TestDevAgentInterruptLogsNoErrors(t *testing.T) {
 	if !strings.Contains(log, "plugin process exited") {
 		t.Errorf("no plugin exit logged; did the agent stop its plugins?")
 	}
-	waitUntil(t, 10*time.Second, "plugins and task gone", func() bool {
+	poll.UntilTrue(t, 10*time.Second, "plugins and task gone", func() bool {
 		for _, pid := range children {
 			if alive(pid) {
 				return false

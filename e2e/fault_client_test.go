@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -103,7 +104,7 @@ func TestFaultClientKilled(t *testing.T) {
 	}
 	names := nodeNames(ctx, t, cl)
 	var byNode map[string]int
-	c.waitFor(60*time.Second, "4 allocations running", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "4 allocations running", func() bool {
 		m, err := runningOn(ctx, cl, job.ID, names)
 		byNode = m
 		return err == nil && m["client0"]+m["client1"] == 4
@@ -122,7 +123,7 @@ func TestFaultClientKilled(t *testing.T) {
 	}
 	t.Logf("killed %s running %d of 4 allocations", victim.name, onVictim)
 
-	c.waitFor(bound, fmt.Sprintf("4 allocations running on %s", other.name), func() bool {
+	poll.UntilTrue(c.tb, bound, fmt.Sprintf("4 allocations running on %s", other.name), func() bool {
 		m, err := runningOn(ctx, cl, job.ID, names)
 		return err == nil && m[other.name] == 4
 	})
@@ -159,12 +160,12 @@ func TestFaultClientRestartKeepsTasks(t *testing.T) {
 		t.Fatalf("register: %v", err)
 	}
 	names := nodeNames(ctx, t, cl)
-	c.waitFor(60*time.Second, "2 allocations running", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "2 allocations running", func() bool {
 		m, err := runningOn(ctx, cl, job.ID, names)
 		return err == nil && m["client0"] == 2
 	})
 	var before []int
-	c.waitFor(10*time.Second, "2 task processes", func() bool {
+	poll.UntilTrue(c.tb, 10*time.Second, "2 task processes", func() bool {
 		before = processesWithArgs("/bin/sleep", "4102")
 		return len(before) == 2
 	})
@@ -184,7 +185,7 @@ func TestFaultClientRestartKeepsTasks(t *testing.T) {
 	c.waitClientsReady(60 * time.Second)
 	// Give the restarted agent time to act on its allocations: it reports
 	// them running again (or would have restarted them by now).
-	c.waitFor(30*time.Second, "allocations running after the restart", func() bool {
+	poll.UntilTrue(c.tb, 30*time.Second, "allocations running after the restart", func() bool {
 		m, err := runningOn(ctx, cl, job.ID, names)
 		return err == nil && m["client0"] == 2
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
@@ -46,7 +47,7 @@ func TestFaultLeaderKillDuringRegistrations(t *testing.T) {
 	defer func() { stopLoad(); <-loadDone }()
 
 	// Let the stream run, then kill the leader.
-	c.waitFor(30*time.Second, "30 acknowledged registrations before the kill", func() bool {
+	poll.UntilTrue(c.tb, 30*time.Second, "30 acknowledged registrations before the kill", func() bool {
 		return len(load.ackedIDs()) >= 30
 	})
 	killedAt := time.Now()
@@ -82,7 +83,7 @@ func TestFaultLeaderKillDuringRegistrations(t *testing.T) {
 
 	// More load on the new leader, then stop and check.
 	before := len(load.ackedIDs())
-	c.waitFor(30*time.Second, "30 more acknowledged registrations after the failover", func() bool {
+	poll.UntilTrue(c.tb, 30*time.Second, "30 more acknowledged registrations after the failover", func() bool {
 		return len(load.ackedIDs()) >= before+30
 	})
 	stopLoad()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
@@ -166,17 +167,6 @@ func agreed(among []*nsServer, all []*nsServer) *nsServer {
 	return nil
 }
 
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // register submits a job through s and reports whether it was acknowledged.
 func register(s *nsServer, id string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -194,7 +184,7 @@ func TestFaultPartitionLeader(t *testing.T) {
 	servers := startNSServers(t, lab)
 
 	var leader *nsServer
-	waitUntil(t, 60*time.Second, "the three servers to agree on a leader", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "the three servers to agree on a leader", func() bool {
 		leader = agreed(servers, servers)
 		return leader != nil
 	})
@@ -216,12 +206,12 @@ func TestFaultPartitionLeader(t *testing.T) {
 	}
 	start := time.Now()
 	var newLeader *nsServer
-	waitUntil(t, 30*time.Second, "the majority to elect a new leader", func() bool {
+	poll.UntilTrue(t, 30*time.Second, "the majority to elect a new leader", func() bool {
 		newLeader = agreed(majority, servers)
 		return newLeader != nil && newLeader != leader
 	})
 	t.Logf("new leader %s elected %v after the partition", newLeader.rpc, time.Since(start).Round(time.Millisecond))
-	waitUntil(t, 30*time.Second, "the isolated leader to step down", func() bool {
+	poll.UntilTrue(t, 30*time.Second, "the isolated leader to step down", func() bool {
 		return leader.leaderSeenBy() != leader.rpc
 	})
 
@@ -240,11 +230,11 @@ func TestFaultPartitionLeader(t *testing.T) {
 	for _, s := range majority {
 		lab.heal(leader.idx, s.idx)
 	}
-	waitUntil(t, 60*time.Second, "all three servers to agree on a leader after healing", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "all three servers to agree on a leader after healing", func() bool {
 		return agreed(servers, servers) != nil
 	})
 	for _, s := range servers {
-		waitUntil(t, 30*time.Second, fmt.Sprintf("server%d to hold every acknowledged job", s.idx), func() bool {
+		poll.UntilTrue(t, 30*time.Second, fmt.Sprintf("server%d to hold every acknowledged job", s.idx), func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			for _, id := range acked {

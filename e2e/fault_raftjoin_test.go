@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
@@ -76,7 +77,7 @@ func TestFaultRaftKeyedJoinAndRemovePeer(t *testing.T) {
 
 	fourth := c.extraServer("server3", keyFile)
 	fourth.Start()
-	c.waitFor(60*time.Second, "the keyed fourth server is a voter", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "the keyed fourth server is a voter", func() bool {
 		p := raftPeers(ctx, c.api())
 		return len(p) == 4 && p[fourth.RPCAddr()] != nil && p[fourth.RPCAddr()].Voter
 	})
@@ -84,7 +85,7 @@ func TestFaultRaftKeyedJoinAndRemovePeer(t *testing.T) {
 
 	intruder := c.extraServer("intruder", wrongFile)
 	intruder.Start()
-	c.waitFor(60*time.Second, "a server logs the refused join", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "a server logs the refused join", func() bool {
 		for _, s := range c.servers[:3] {
 			if strings.Contains(s.logTail(1<<20), "join refused") {
 				return true
@@ -106,7 +107,7 @@ func TestFaultRaftKeyedJoinAndRemovePeer(t *testing.T) {
 	if code, out := runCLI(ctx, t, "operator", "raft", "remove-peer", "-address", addr, "-token", key, "-peer-id", fourthID); code != 0 {
 		t.Fatalf("remove-peer = %d %q", code, out)
 	}
-	c.waitFor(30*time.Second, "three voters", func() bool {
+	poll.UntilTrue(c.tb, 30*time.Second, "three voters", func() bool {
 		p := raftPeers(ctx, c.api())
 		return len(p) == 3 && p[fourth.RPCAddr()] == nil
 	})
@@ -119,7 +120,7 @@ func TestFaultRaftKeyedJoinAndRemovePeer(t *testing.T) {
 		}
 	}
 	c.waitLeader(c.servers[:3], 60*time.Second)
-	c.waitFor(60*time.Second, "a job registered after losing a server", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "a job registered after losing a server", func() bool {
 		rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
 		defer rcancel()
 		_, _, err := c.api().Jobs().Register(rctx, tinyJob("after-remove-peer", "x"), nil)
@@ -143,13 +144,13 @@ func TestFaultPeersJSONRecovery(t *testing.T) {
 		t.Fatalf("register: %v", err)
 	}
 	stale := &api.QueryOptions{AllowStale: true}
-	c.waitFor(30*time.Second, "the survivor has the job", func() bool {
+	poll.UntilTrue(c.tb, 30*time.Second, "the survivor has the job", func() bool {
 		_, _, err := survivor.client.Jobs().Info(ctx, job.ID, stale)
 		return err == nil
 	})
 	c.servers[1].Kill()
 	c.servers[2].Kill()
-	c.waitFor(60*time.Second, "the survivor has no leader", func() bool { return leaderOf(survivor.client) == "" })
+	poll.UntilTrue(c.tb, 60*time.Second, "the survivor has no leader", func() bool { return leaderOf(survivor.client) == "" })
 
 	survivor.Stop()
 	if _, err := survivor.Wait(ctx); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 // TestFaultRestartAllServers: all three servers are killed and started
@@ -28,12 +30,12 @@ func TestFaultRestartAllServers(t *testing.T) {
 		t.Fatalf("register v2: %v", err)
 	}
 	names := nodeNames(ctx, t, cl)
-	c.waitFor(60*time.Second, "2 allocations running", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "2 allocations running", func() bool {
 		m, err := runningOn(ctx, cl, job.ID, names)
 		return err == nil && m["client0"] == 2
 	})
 	var pids []int
-	c.waitFor(10*time.Second, "2 task processes", func() bool {
+	poll.UntilTrue(c.tb, 10*time.Second, "2 task processes", func() bool {
 		pids = processesWithArgs("/bin/sleep", "4103")
 		return len(pids) == 2
 	})
@@ -86,7 +88,7 @@ func TestFaultRestartAllServers(t *testing.T) {
 		t.Fatalf("allocations after the restart %v, want %v", ids(1), ids(0))
 	}
 	// The client keeps its tasks and the servers still see them running.
-	c.waitFor(60*time.Second, "allocations running after the restart", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "allocations running after the restart", func() bool {
 		m, err := runningOn(ctx, cl, job.ID, names)
 		return err == nil && m["client0"] == 2
 	})

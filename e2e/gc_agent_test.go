@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -66,7 +67,7 @@ func TestServerGCAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 		cli(0, "job", "run", "-detach", "-address", addr, file)
-		waitUntil(t, 60*time.Second, id+" complete", func() bool {
+		poll.UntilTrue(t, 60*time.Second, id+" complete", func() bool {
 			j, _, err := a.client.Jobs().Info(ctx, id, nil)
 			if err != nil || j.Status != nomadlike.JobStatusDead {
 				return false
@@ -101,7 +102,7 @@ func TestServerGCAgent(t *testing.T) {
 		}
 	}
 	// The deregister evaluation completes; then system gc takes the rest.
-	waitUntil(t, 30*time.Second, "no open evaluation", func() bool {
+	poll.UntilTrue(t, 30*time.Second, "no open evaluation", func() bool {
 		evals, _, err := a.client.Evaluations().List(ctx, nil)
 		if err != nil {
 			return false
@@ -141,7 +142,7 @@ func TestServerGCAgent(t *testing.T) {
 	// the node that kept them.
 	for _, id := range allocIDs {
 		var out string
-		waitUntil(t, 30*time.Second, "retained logs of "+id, func() bool {
+		poll.UntilTrue(t, 30*time.Second, "retained logs of "+id, func() bool {
 			code, o := runCLI(ctx, t, "alloc", "logs", "-address", addr, id)
 			out = o
 			return code == 0 && strings.Contains(o, "gc-done")

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
 
@@ -146,9 +147,9 @@ type faultAgent struct {
 	rpcPort  int // 0 for a client-only agent
 	client   *api.Client
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	doneCh chan struct{}
 }
 
 // HTTPAddr is the agent's HTTP address, "127.0.0.1:port".
@@ -170,7 +171,7 @@ func (a *faultAgent) PID() int {
 // Running reports whether the process is alive.
 func (a *faultAgent) Running() bool {
 	a.mu.Lock()
-	done := a.done
+	done := a.doneCh
 	a.mu.Unlock()
 	if done == nil {
 		return false
@@ -205,7 +206,7 @@ func (a *faultAgent) Start() {
 		close(done)
 	}()
 	a.mu.Lock()
-	a.cmd, a.done = cmd, done
+	a.cmd, a.doneCh = cmd, done
 	a.mu.Unlock()
 }
 
@@ -224,7 +225,7 @@ func (a *faultAgent) Signal(sig syscall.Signal) error {
 // ctx's error first.
 func (a *faultAgent) Wait(ctx context.Context) (*os.ProcessState, error) {
 	a.mu.Lock()
-	cmd, done := a.cmd, a.done
+	cmd, done := a.cmd, a.doneCh
 	a.mu.Unlock()
 	if cmd == nil {
 		return nil, fmt.Errorf("wait %s: not started", a.name)
@@ -250,7 +251,7 @@ func (a *faultAgent) killGroup() { a.signal(syscall.SIGKILL, true) }
 
 func (a *faultAgent) signal(sig syscall.Signal, group bool) {
 	a.mu.Lock()
-	cmd, done := a.cmd, a.done
+	cmd, done := a.cmd, a.doneCh
 	a.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
 		return
@@ -464,16 +465,12 @@ func leaderOf(cl *api.Client) string {
 // that is itself running, and returns it.
 func (c *faultCluster) waitLeader(among []*faultAgent, timeout time.Duration) *faultAgent {
 	c.tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if l := c.agreedLeader(among); l != nil {
-			return l
-		}
-		if time.Now().After(deadline) {
-			c.tb.Fatalf("no agreed leader among %d servers after %v", len(among), timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var l *faultAgent
+	poll.UntilTrue(c.tb, timeout, fmt.Sprintf("an agreed leader among %d servers", len(among)), func() bool {
+		l = c.agreedLeader(among)
+		return l != nil
+	})
+	return l
 }
 
 // agreedLeader returns the leader every running server in among names, or nil.
@@ -515,7 +512,7 @@ func (c *faultCluster) waitClientsReady(timeout time.Duration) {
 	for _, a := range c.clients {
 		want[a.name] = true
 	}
-	c.waitFor(timeout, "client nodes ready", func() bool {
+	poll.UntilTrue(c.tb, timeout, "client nodes ready", func() bool {
 		nodes, _, err := c.api().Nodes().List(context.Background(), nil)
 		if err != nil {
 			return false
@@ -540,17 +537,13 @@ func (c *faultCluster) api() *api.Client {
 	return c.servers[0].client
 }
 
-// waitFor polls cond every 100ms until it holds, failing the test after
-// timeout.
-func (c *faultCluster) waitFor(timeout time.Duration, what string, cond func() bool) {
-	c.tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			c.tb.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
+// ctxLeft is the time left before ctx's deadline: the timeout of a wait
+// (poll.Until) bounded by the test's context. A minute when ctx has none.
+func ctxLeft(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return time.Until(d)
 	}
+	return time.Minute
 }
 
 // killPID SIGKILLs one process.

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -102,11 +103,9 @@ func TestConnExhaustion(t *testing.T) {
 	}
 
 	// (c) Every held connection is closed by the agent.
-	for !allClosed(conns) {
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("%d of %d slow connections still open when the test's deadline passed", openCount(conns), attempts)
-		}
-	}
+	poll.Until(t, ctxLeft(ctx), "every slow connection closed", func() (bool, string) {
+		return allClosed(conns), fmt.Sprintf("%d of %d still open", openCount(conns), attempts)
+	})
 	<-watchDone
 	rejected := 0
 	for _, c := range conns {
@@ -149,15 +148,10 @@ const okJob = `job "ok" {
 // waitReadyNode waits until the agent's own client node is ready.
 func waitReadyNode(ctx context.Context, t *testing.T, a *faultAgent) {
 	t.Helper()
-	for {
+	poll.Until(t, ctxLeft(ctx), "a ready node", func() (bool, string) {
 		nodes, _, err := a.client.Nodes().List(ctx, nil)
-		if err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady {
-			return
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("no ready node: %v %v", nodes, err)
-		}
-	}
+		return err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady, fmt.Sprintf("%v %v", nodes, err)
+	})
 }
 
 // lowerFileLimit sets pid's open file limit (soft and hard) to what it has
@@ -176,10 +170,10 @@ func lowerFileLimit(t *testing.T, pid, spare int) {
 
 // slowConn is one attacking connection and what came back on it.
 type slowConn struct {
-	mu     sync.Mutex
-	c      net.Conn
-	first  string // the first line the agent answered
-	closed chan struct{}
+	mu       sync.Mutex
+	c        net.Conn
+	first    string // the first line the agent answered
+	closedCh chan struct{}
 }
 
 func (s *slowConn) got429() bool {
@@ -198,17 +192,17 @@ func (s *slowConn) close() {
 // ever gets its first byte (and then a byte now and then from dribble). A
 // goroutine reads what the agent answers until it closes the connection.
 func dialSlow(ctx context.Context, src, addr string) *slowConn {
-	s := &slowConn{closed: make(chan struct{})}
+	s := &slowConn{closedCh: make(chan struct{})}
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		close(s.closed) // never connected: nothing held
+		close(s.closedCh) // never connected: nothing held
 		return s
 	}
 	s.c = c
 	_, _ = io.WriteString(c, "PUT /v1/jobs HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
 	go func() {
-		defer close(s.closed)
+		defer close(s.closedCh)
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute))
 		r := bufio.NewReader(c)
 		line, _ := r.ReadString('\n')
@@ -235,7 +229,7 @@ func dribble(conns []*slowConn) (stop func()) {
 			}
 			for _, s := range conns {
 				select {
-				case <-s.closed:
+				case <-s.closedCh:
 				default:
 					_ = s.c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 					_, _ = s.c.Write([]byte(" "))
@@ -250,7 +244,7 @@ func openCount(conns []*slowConn) int {
 	n := 0
 	for _, s := range conns {
 		select {
-		case <-s.closed:
+		case <-s.closedCh:
 		default:
 			n++
 		}

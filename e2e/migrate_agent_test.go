@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -122,7 +123,7 @@ func TestMigrateDrainPacedAgent(t *testing.T) {
 	deployCLI(ctx, t, addr, 0, "node", "eligibility", "-disable", nodeB)
 	const count = 4
 	deployCLI(ctx, t, addr, 0, "job", "run", "-detach", writeJobFile(t, t.TempDir(), "web.hcl", migrateJob("web", count)))
-	c.waitFor(60*time.Second, "4 allocations running on node A", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "4 allocations running on node A", func() bool {
 		allocs, _, err := cl.Jobs().Allocations(ctx, "web", false, nil)
 		if err != nil {
 			return false
@@ -158,7 +159,7 @@ func TestMigrateDrainPacedAgent(t *testing.T) {
 	if maxMoving == 0 {
 		t.Fatal("no sample saw an allocation moving")
 	}
-	c.waitFor(60*time.Second, "4 healthy allocations running on node B", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "4 healthy allocations running on node B", func() bool {
 		allocs, _, err := cl.Jobs().Allocations(ctx, "web", false, nil)
 		if err != nil {
 			return false

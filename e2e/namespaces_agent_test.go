@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -114,15 +116,10 @@ func TestNamespacesDevAgent(t *testing.T) {
 
 func waitOneReadyNode(ctx context.Context, t *testing.T, c *api.Client) {
 	t.Helper()
-	for {
+	poll.Until(t, ctxLeft(ctx), "a ready node", func() (bool, string) {
 		nodes, _, err := c.Nodes().List(ctx, nil)
-		if err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady {
-			return
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("no ready node: %v %v", nodes, err)
-		}
-	}
+		return err == nil && len(nodes) == 1 && nodes[0].Status == nomadlike.NodeStatusReady, fmt.Sprintf("%v %v", nodes, err)
+	})
 }
 
 func nsWebAllocs(ctx context.Context, t *testing.T, c *api.Client, ns string) []*nomadlike.AllocListStub {
@@ -137,13 +134,8 @@ func nsWebAllocs(ctx context.Context, t *testing.T, c *api.Client, ns string) []
 // waitAllocStatus waits until the one allocation of ns/web has status.
 func waitAllocStatus(ctx context.Context, t *testing.T, c *api.Client, ns, status string) {
 	t.Helper()
-	for {
+	poll.Until(t, ctxLeft(ctx), fmt.Sprintf("%s/web's allocation to be %s", ns, status), func() (bool, string) {
 		allocs := nsWebAllocs(ctx, t, c, ns)
-		if len(allocs) == 1 && allocs[0].ClientStatus == status {
-			return
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("%s/web allocations never %s: %+v", ns, status, allocs)
-		}
-	}
+		return len(allocs) == 1 && allocs[0].ClientStatus == status, fmt.Sprintf("%+v", allocs)
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi/httpapitest"
 )
@@ -142,7 +143,7 @@ func TestNodeForwardingInCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	var allocID, nodeID string
-	c.waitFor(60*time.Second, "a running allocation", func() bool {
+	poll.UntilTrue(c.tb, 60*time.Second, "a running allocation", func() bool {
 		allocs, err := jobAllocs(ctx, c.api(), "fwd")
 		if err != nil || len(allocs) != 1 || allocs[0].ClientStatus != nomadlike.AllocClientStatusRunning {
 			return false

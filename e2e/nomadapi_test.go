@@ -16,6 +16,7 @@ import (
 
 	napi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -120,7 +121,7 @@ func TestNomadAPIClient(t *testing.T) {
 	if _, _, err := nc.Jobs().Deregister(jobID, true, nil); err != nil {
 		t.Fatalf("Jobs().Deregister(purge): %v", err)
 	}
-	waitUntil(t, 30*time.Second, "job purged", func() bool {
+	poll.UntilTrue(t, 30*time.Second, "job purged", func() bool {
 		_, _, err := nc.Jobs().Info(jobID, nil)
 		return err != nil && strings.Contains(err.Error(), "404")
 	})
@@ -186,7 +187,7 @@ func nomadAPIDispatch(t *testing.T, nc *napi.Client) string {
 	if err != nil || d.DispatchedJobID == "" || d.EvalID == "" {
 		t.Fatalf("Jobs().Dispatch = %+v, %v", d, err)
 	}
-	waitUntil(t, 60*time.Second, "dispatched child complete", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "dispatched child complete", func() bool {
 		allocs, _, err := nc.Jobs().Allocations(d.DispatchedJobID, false, nil)
 		return err == nil && len(allocs) == 1 && allocs[0].ClientStatus == "complete"
 	})
@@ -221,7 +222,7 @@ func nomadAPIFailures(t *testing.T, nc *napi.Client) string {
 		t.Fatalf("Jobs().Register(fails): %v", err)
 	}
 	var failed string
-	waitUntil(t, 60*time.Second, "a failed allocation of fails", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "a failed allocation of fails", func() bool {
 		allocs, _, err := nc.Jobs().Allocations("fails", false, nil)
 		if err == nil && len(allocs) == 1 && allocs[0].ClientStatus == "failed" {
 			failed = allocs[0].ID

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -53,11 +54,9 @@ func killPluginMidRun(ctx context.Context, t *testing.T, a *devAgent, driver str
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	for !a.pluginRelaunched(driver, pid) {
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("%s plugin not relaunched after SIGKILL of %d", driver, pid)
-		}
-	}
+	poll.UntilTrue(t, ctxLeft(ctx), fmt.Sprintf("the %s plugin to be relaunched after SIGKILL of %d", driver, pid), func() bool {
+		return a.pluginRelaunched(driver, pid)
+	})
 	for code, id := range allocs {
 		gate := filepath.Join(a.dataDir, "alloc", id, "t", "local", "go")
 		if err := os.WriteFile(gate, nil, 0o644); err != nil {
@@ -66,19 +65,17 @@ func killPluginMidRun(ctx context.Context, t *testing.T, a *devAgent, driver str
 	}
 	for code, id := range allocs {
 		var ts *nomadlike.TaskState
-		for {
+		poll.Until(t, ctxLeft(ctx), fmt.Sprintf("exit %d: alloc %s to become %s", code, id, codes[code]), func() (bool, string) {
 			info, _, err := a.api().Allocations().Info(ctx, id, nil)
-			if err == nil && info.ClientTerminalStatus() {
-				if info.ClientStatus != codes[code] {
-					t.Errorf("exit %d: alloc %s ended %s, want %s", code, id, info.ClientStatus, codes[code])
-				}
-				ts = info.TaskStates["t"]
-				break
+			if err != nil || !info.ClientTerminalStatus() {
+				return false, fmt.Sprintf("%+v (err %v)", info, err)
 			}
-			if !sleepCtx(ctx, 100*time.Millisecond) {
-				t.Fatalf("exit %d: alloc %s never became %s: %+v (err %v)", code, id, codes[code], info, err)
+			if info.ClientStatus != codes[code] {
+				t.Errorf("exit %d: alloc %s ended %s, want %s", code, id, info.ClientStatus, codes[code])
 			}
-		}
+			ts = info.TaskStates["t"]
+			return true, ""
+		})
 		var term, recovered *nomadlike.TaskEvent
 		for _, e := range ts.Events {
 			switch e.Type {

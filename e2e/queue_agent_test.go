@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -123,7 +124,7 @@ func TestQueuePriorityAgent(t *testing.T) {
 	queued := func(job string) string {
 		t.Helper()
 		var line string
-		waitUntil(t, 60*time.Second, job+" queued", func() bool {
+		poll.UntilTrue(t, 60*time.Second, job+" queued", func() bool {
 			out := cli(0, "job", "status", job)
 			m := regexp.MustCompile(`(?m)^Queue\s+=\s+(.*)$`).FindStringSubmatch(out)
 			if m == nil {
@@ -136,7 +137,7 @@ func TestQueuePriorityAgent(t *testing.T) {
 	}
 
 	submit("filler", 50, avail-32, fmt.Sprintf("while [ ! -e %s ]; do sleep 0.2; done", filepath.Join(dir, "release")))
-	waitUntil(t, 60*time.Second, "the filler running", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "the filler running", func() bool {
 		return allocStatus(ctx, a, "filler") == nomadlike.AllocClientStatusRunning
 	})
 	submitted := []struct {
@@ -157,7 +158,7 @@ func TestQueuePriorityAgent(t *testing.T) {
 		reevaluate(ctx, t, a, cli, id)
 	}
 	want := []string{"high-a", "high-b", "mid-a", "mid-b", "low-a", "low-b"}
-	waitUntil(t, 30*time.Second, "low-a 5th of 6", func() bool { return strings.HasPrefix(queued("low-a"), "queued: 5th of 6 at priority 10;") })
+	poll.UntilTrue(t, 30*time.Second, "low-a 5th of 6", func() bool { return strings.HasPrefix(queued("low-a"), "queued: 5th of 6 at priority 10;") })
 	q := cli(0, "queue")
 	t.Logf("nomadlike queue:\n%s\njob status low-a:\n%s", q, cli(0, "job", "status", "low-a"))
 	if got := queueListed(q, want); !slices.Equal(got, want) {
@@ -167,7 +168,7 @@ func TestQueuePriorityAgent(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "release"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 150*time.Second, "every queued job complete", func() bool {
+	poll.UntilTrue(t, 150*time.Second, "every queued job complete", func() bool {
 		for _, id := range want {
 			if allocStatus(ctx, a, id) != nomadlike.AllocClientStatusComplete {
 				return false
@@ -194,7 +195,7 @@ func TestQueuePriorityAgent(t *testing.T) {
 func reevaluate(ctx context.Context, t *testing.T, a *devAgent, cli func(int, ...string) string, job string) {
 	t.Helper()
 	id := strings.TrimSpace(cli(0, "job", "eval", "-detach", job))
-	waitUntil(t, 60*time.Second, "the new evaluation of "+job+" blocked", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "the new evaluation of "+job+" blocked", func() bool {
 		e, _, err := a.client.Evaluations().Info(ctx, id, nil)
 		return err == nil && e.TerminalStatus() && e.BlockedEval != ""
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -64,7 +65,7 @@ func TestQueueJobDependsOnAgent(t *testing.T) {
 		release := filepath.Join(dir, "release-build")
 		cli(0, "job", "run", "-detach", write("build.hcl", queueJob("build", 50, 32, fmt.Sprintf("while [ ! -e %s ]; do sleep 0.2; done", release))))
 		cli(0, "job", "run", "-detach", write("deploy.hcl", depsJob("deploy", dep("build", "success"), "echo deployed")))
-		waitUntil(t, 60*time.Second, "job status of deploy saying what it waits for", func() bool {
+		poll.UntilTrue(t, 60*time.Second, "job status of deploy saying what it waits for", func() bool {
 			return strings.Contains(cli(0, "job", "status", "deploy"), `waiting for job "build" (running) to finish with success`)
 		})
 		if allocs, _, _ := a.client.Jobs().Allocations(ctx, "deploy", false, nil); len(allocs) != 0 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -24,19 +25,19 @@ type childSampler struct {
 	mu      sync.Mutex
 	max     int
 	samples int
-	stop    chan struct{}
-	done    chan struct{}
+	stopCh  chan struct{}
+	doneCh  chan struct{}
 }
 
 func sampleChildren(c *faultCluster, parent string) *childSampler {
-	s := &childSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	s := &childSampler{stopCh: make(chan struct{}), doneCh: make(chan struct{})}
 	go func() {
-		defer close(s.done)
+		defer close(s.doneCh)
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
-			case <-s.stop:
+			case <-s.stopCh:
 				return
 			case <-tick.C:
 			}
@@ -63,8 +64,8 @@ func sampleChildren(c *faultCluster, parent string) *childSampler {
 }
 
 func (s *childSampler) finish() (maxLive, samples int) {
-	close(s.stop)
-	<-s.done
+	close(s.stopCh)
+	<-s.doneCh
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.max, s.samples
@@ -114,11 +115,11 @@ func TestQueueMaxConcurrentFailover(t *testing.T) {
 	if !strings.Contains(st, "Max Concurrent") || !strings.Contains(st, "= 2 (") {
 		t.Errorf("job status of the parent lacks the max_concurrent line:\n%s", st)
 	}
-	waitUntil(t, 60*time.Second, "two children running", func() bool {
+	poll.UntilTrue(t, 60*time.Second, "two children running", func() bool {
 		return strings.Contains(cli("job", "status", "render"), "2 running, 4 queued")
 	})
 	failLeader(t, c)
-	waitUntil(t, 180*time.Second, "all 6 children dead", func() bool {
+	poll.UntilTrue(t, 180*time.Second, "all 6 children dead", func() bool {
 		for _, id := range kids {
 			j, _, err := c.api().Jobs().Info(ctx, id, nil)
 			if err != nil || j.Status != nomadlike.JobStatusDead {
@@ -179,10 +180,10 @@ func TestQueuePeriodicOverlapFailover(t *testing.T) {
 		}
 		return false
 	}
-	waitUntil(t, 60*time.Second, "a child running", running)
+	poll.UntilTrue(t, 60*time.Second, "a child running", running)
 	failLeader(t, c)
 	first := len(children())
-	waitUntil(t, 120*time.Second, "two more children launched after the failover", func() bool {
+	poll.UntilTrue(t, 120*time.Second, "two more children launched after the failover", func() bool {
 		return len(children()) >= first+2
 	})
 	maxLive, samples := sampler.finish()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -213,22 +214,16 @@ func TestSDKDevAgentStopsExternalPlugins(t *testing.T) {
 // waitGone waits (10s at most) until none of procs (pid: start time) runs.
 func waitGone(ctx context.Context, t *testing.T, procs map[int]string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	poll.Until(t, 10*time.Second, "the plugin processes of the exited -dev agent to exit", func() (bool, string) {
+		if err := ctx.Err(); err != nil {
+			t.Fatal(err)
+		}
 		var left []int
 		for pid, st := range procs {
 			if procStartTime(pid) == st {
 				left = append(left, pid)
 			}
 		}
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("plugin processes %v of the exited -dev agent still run (orphaned)", left)
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatal(ctx.Err())
-		}
-	}
+		return len(left) == 0, fmt.Sprintf("%v still run (orphaned)", left)
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -153,7 +154,7 @@ func healthySampler(ctx context.Context, t *testing.T, cl *api.Client, jobID, se
 // with passing checks and serve version's page.
 func waitHealthyVersion(ctx context.Context, t *testing.T, cl *api.Client, w svcWeb, jobVersion uint64, n int) {
 	t.Helper()
-	waitUntil(t, 90*time.Second, fmt.Sprintf("%d healthy allocations of version %d", n, jobVersion), func() bool {
+	poll.UntilTrue(t, 90*time.Second, fmt.Sprintf("%d healthy allocations of version %d", n, jobVersion), func() bool {
 		h, err := healthyAllocs(ctx, cl, w.id, w.id)
 		if err != nil || len(h) != n {
 			return false
@@ -254,7 +255,7 @@ func TestServicesCanaryPromote(t *testing.T) {
 	v1.version = "v1"
 	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("v1", v1.hcl()))
 	var dep *nomadlike.Deployment
-	waitUntil(t, 90*time.Second, "a healthy canary", func() bool {
+	poll.UntilTrue(t, 90*time.Second, "a healthy canary", func() bool {
 		d, _, err := cl.Jobs().LatestDeployment(ctx, "can", nil)
 		dep = d
 		return err == nil && d != nil && d.JobVersion == 1 && d.TaskGroups["web"].HealthyAllocs == 1
@@ -328,7 +329,7 @@ func TestServicesDNSFollowsChecks(t *testing.T) {
 		all = append(all, r.Port)
 	}
 	dig := func() []int { return digSRV(ctx, t, dnsPort, "web.service.nomad") }
-	waitUntil(t, 30*time.Second, fmt.Sprintf("dig answers %v", all), func() bool { return fmt.Sprint(dig()) == fmt.Sprint(all) })
+	poll.UntilTrue(t, 30*time.Second, fmt.Sprintf("dig answers %v", all), func() bool { return fmt.Sprint(dig()) == fmt.Sprint(all) })
 
 	passingPorts := func() []int {
 		regs, _, err := cl.Services().Get(ctx, "web", &api.QueryOptions{Params: map[string]string{"passing": "true"}})
@@ -353,7 +354,7 @@ func TestServicesDNSFollowsChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	waitUntil(t, 15*time.Second, "the failing instance leaves dig and ?passing=true", func() bool {
+	poll.UntilTrue(t, 15*time.Second, "the failing instance leaves dig and ?passing=true", func() bool {
 		return fmt.Sprint(dig()) == rest && fmt.Sprint(passingPorts()) == rest
 	})
 	t.Logf("the failing instance left the DNS answer after %v (check interval 1s)", time.Since(start).Round(10*time.Millisecond))
@@ -361,7 +362,7 @@ func TestServicesDNSFollowsChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	waitUntil(t, 15*time.Second, "the fixed instance back in dig and ?passing=true", func() bool {
+	poll.UntilTrue(t, 15*time.Second, "the fixed instance back in dig and ?passing=true", func() bool {
 		return fmt.Sprint(dig()) == fmt.Sprint(all) && fmt.Sprint(passingPorts()) == fmt.Sprint(all)
 	})
 	t.Logf("the fixed instance was back after %v", time.Since(start).Round(10*time.Millisecond))
@@ -429,7 +430,7 @@ func TestServicesLoadBalancer(t *testing.T) {
 		t.Helper()
 		var want string
 		start := time.Now()
-		waitUntil(t, 30*time.Second, what, func() bool {
+		poll.UntilTrue(t, 30*time.Second, what, func() bool {
 			want = catalogPorts(ctx, cl, "web")
 			return strings.Count(want, " ") == n-1 && lbPorts(cfg) == want
 		})
@@ -437,7 +438,7 @@ func TestServicesLoadBalancer(t *testing.T) {
 		return want
 	}
 	follows("the lb config lists the 2 web instances", 2)
-	waitUntil(t, 30*time.Second, "a request through the lb reaches web", func() bool {
+	poll.UntilTrue(t, 30*time.Second, "a request through the lb reaches web", func() bool {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", lbPort))
 		if err != nil {
 			return false
@@ -458,7 +459,7 @@ func TestServicesLoadBalancer(t *testing.T) {
 	gone := regs[0]
 	a.mustCLI(ctx, "alloc", "stop", "-detach", gone.AllocID)
 	start := time.Now()
-	waitUntil(t, 30*time.Second, fmt.Sprintf("port %d leaves the lb config", gone.Port), func() bool {
+	poll.UntilTrue(t, 30*time.Second, fmt.Sprintf("port %d leaves the lb config", gone.Port), func() bool {
 		return !strings.Contains(" "+strings.Trim(lbPorts(cfg), "[]")+" ", " "+strconv.Itoa(gone.Port)+" ")
 	})
 	t.Logf("the stopped instance left the lb config after %v", time.Since(start).Round(10*time.Millisecond))

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -215,7 +216,7 @@ func TestTLSClusterWithACLs(t *testing.T) {
 	}
 	runInEnv(ctx, t, c.dir, []string{"NOMAD_TOKEN=" + token}, append([]string{"job", "run", "-detach", "-address", base}, append(f.cliFlags(), jobFile)...)...)
 	var alloc *nomadlike.AllocListStub
-	c.waitFor(90*time.Second, "the job's allocation running", func() bool {
+	poll.UntilTrue(c.tb, 90*time.Second, "the job's allocation running", func() bool {
 		allocs, _, err := c.api().Jobs().Allocations(ctx, "tls-web", false, nil)
 		if err == nil && len(allocs) == 1 && allocs[0].ClientStatus == nomadlike.AllocClientStatusRunning {
 			alloc = allocs[0]
@@ -225,7 +226,7 @@ func TestTLSClusterWithACLs(t *testing.T) {
 	})
 	// Logs through a server, forwarded to the node over HTTPS, with the token.
 	logsURL := fmt.Sprintf("%s/v1/client/fs/logs/%s?task=t&type=stdout&plain=true", base, alloc.ID)
-	c.waitFor(30*time.Second, "the task's log through the server", func() bool {
+	poll.UntilTrue(c.tb, 30*time.Second, "the task's log through the server", func() bool {
 		code, body := tlsCall(ctx, f.httpsClient(t, "cli"), "GET", logsURL, token, nil)
 		return code == 200 && strings.Contains(body, "tls-secret-output")
 	})
@@ -339,7 +340,7 @@ func testTLSReload(ctx context.Context, t *testing.T, c *faultCluster, f tlsFile
 	if err := srv.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	c.waitFor(30*time.Second, "new connections see the new certificate", func() bool {
+	poll.UntilTrue(c.tb, 30*time.Second, "new connections see the new certificate", func() bool {
 		s := peerSerial(t, srv.HTTPAddr(), f)
 		return s != "" && s != before
 	})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -60,16 +61,16 @@ func TestTmplVarReRenderRestarts(t *testing.T) {
 			return string(b) == want
 		}
 	}
-	waitUntil(t, 30*time.Second, "the first render", fileIs("s3cret"))
+	poll.UntilTrue(t, 30*time.Second, "the first render", fileIs("s3cret"))
 
 	v.mustCLI("", "var", "put", "nomad/jobs/app", "password=n3w")
-	waitUntil(t, 10*time.Second, "the re-render after var put", fileIs("n3w"))
-	waitUntil(t, 10*time.Second, "the task's restart after the re-render", func() bool {
+	poll.UntilTrue(t, 10*time.Second, "the re-render after var put", fileIs("n3w"))
+	poll.UntilTrue(t, 10*time.Second, "the task's restart after the re-render", func() bool {
 		alloc, _, err := v.api().Allocations().Info(ctx, stub.ID, nil)
 		return err == nil && alloc.TaskStates["app"] != nil && alloc.TaskStates["app"].Restarts >= 1 &&
 			alloc.TaskStates["app"].State == nomadlike.TaskStateRunning
 	})
-	waitUntil(t, 10*time.Second, "the restarted task printing the new value", func() bool {
+	poll.UntilTrue(t, 10*time.Second, "the restarted task printing the new value", func() bool {
 		_, out := v.cli(v.root, "", "alloc", "logs", stub.ID, "app")
 		return strings.Contains(out, "pw=n3w")
 	})
@@ -77,7 +78,7 @@ func TestTmplVarReRenderRestarts(t *testing.T) {
 	// Another job reads app's variable through its own identity: 403.
 	v.mustCLI("", "job", "run", "-detach", v.writeJob("thief", tmplVarJob("thief", "nomad/jobs/app")))
 	thief := v.waitOneAlloc(ctx, "thief", nomadlike.AllocClientStatusPending)
-	waitUntil(t, 30*time.Second, "the thief's template reporting a 403", func() bool {
+	poll.UntilTrue(t, 30*time.Second, "the thief's template reporting a 403", func() bool {
 		alloc, _, err := v.api().Allocations().Info(ctx, thief.ID, nil)
 		if err != nil || alloc.TaskStates["app"] == nil {
 			return false

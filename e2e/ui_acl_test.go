@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -39,20 +41,18 @@ func startACLDevAgent(t *testing.T, ctx context.Context) (*devAgent, string) {
 		}
 	})
 	a.Start()
-	for {
-		tok, _, err := fa.client.ACLTokens().Bootstrap(ctx, "", nil)
-		if err == nil {
-			mc, err := api.NewClient(api.Config{Address: "http://" + a.HTTPAddr(), Token: tok.SecretID})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fa.client = mc
-			return a, tok.SecretID
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("ACL bootstrap: %v", err)
-		}
+	var tok *nomadlike.ACLToken
+	poll.Until(t, ctxLeft(ctx), "the ACL bootstrap", func() (bool, string) {
+		var err error
+		tok, _, err = fa.client.ACLTokens().Bootstrap(ctx, "", nil)
+		return err == nil, fmt.Sprintf("ACL bootstrap: %v", err)
+	})
+	mc, err := api.NewClient(api.Config{Address: "http://" + a.HTTPAddr(), Token: tok.SecretID})
+	if err != nil {
+		t.Fatal(err)
 	}
+	fa.client = mc
+	return a, tok.SecretID
 }
 
 // TestUIACLTokenForm: with ACLs on, the UI without a token explains the 403

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -56,16 +58,11 @@ func TestVarsIdentityClientAgent(t *testing.T) {
 	})
 	srv.Start()
 	var root *nomadlike.ACLToken
-	for {
+	poll.Until(t, ctxLeft(ctx), "the ACL bootstrap", func() (bool, string) {
 		tok, _, err := srv.client.ACLTokens().Bootstrap(ctx, "", nil)
-		if err == nil {
-			root = tok
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("ACL bootstrap: %v", err)
-		}
-	}
+		root = tok
+		return err == nil, fmt.Sprintf("ACL bootstrap: %v", err)
+	})
 	for _, a := range []*faultAgent{srv, cli} {
 		mc, err := api.NewClient(api.Config{Address: "http://" + a.HTTPAddr(), Token: root.SecretID})
 		if err != nil {
@@ -82,11 +79,7 @@ func TestVarsIdentityClientAgent(t *testing.T) {
 	v.mustCLI("", "job", "run", "-detach", v.writeJob(jobID, identityJob(jobID, cli.HTTPAddr())))
 	alloc := v.waitOneAlloc(ctx, jobID, nomadlike.AllocClientStatusRunning)
 	local := filepath.Join(v.dataDir, "alloc", alloc.ID, "t", "local")
-	for !exists(filepath.Join(local, "done")) {
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatal("the task never finished its requests")
-		}
-	}
+	poll.UntilTrue(t, ctxLeft(ctx), "the task to finish its requests", func() bool { return exists(filepath.Join(local, "done")) })
 	read := func(name string) string {
 		b, _ := os.ReadFile(filepath.Join(local, name))
 		return strings.TrimSpace(string(b))

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 )
@@ -60,16 +62,11 @@ func startVarsAgent(t *testing.T, encrypt bool) *varsAgent {
 	})
 	a.Start()
 	var root *nomadlike.ACLToken
-	for {
+	poll.Until(t, ctxLeft(ctx), "the ACL bootstrap", func() (bool, string) {
 		tok, _, err := fa.client.ACLTokens().Bootstrap(ctx, "", nil)
-		if err == nil {
-			root = tok
-			break
-		}
-		if !sleepCtx(ctx, 200*time.Millisecond) {
-			t.Fatalf("ACL bootstrap: %v", err)
-		}
-	}
+		root = tok
+		return err == nil, fmt.Sprintf("ACL bootstrap: %v", err)
+	})
 	mc, err := api.NewClient(api.Config{Address: "http://" + a.HTTPAddr(), Token: root.SecretID})
 	if err != nil {
 		t.Fatal(err)

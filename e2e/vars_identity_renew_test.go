@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -58,16 +59,10 @@ func TestVarsIdentityRenewal(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(local, name))
 		return strings.Fields(string(b))
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	poll.Until(t, 60*time.Second, "3 starts with renewed tokens", func() (bool, string) {
 		toks, rcs := lines("tokens"), lines("rcs")
-		if len(toks) >= 3 && len(rcs) >= 3 {
-			break
-		}
-		if time.Now().After(deadline) || !sleepCtx(v.ctx, 200*time.Millisecond) {
-			t.Fatalf("after 60 s: tokens %d, reads %v; want 3 starts with renewed tokens", len(toks), rcs)
-		}
-	}
+		return len(toks) >= 3 && len(rcs) >= 3, fmt.Sprintf("tokens %d, reads %v", len(toks), rcs)
+	})
 	toks, rcs := lines("tokens"), lines("rcs")
 	seen := map[string]bool{}
 	for _, tok := range toks {

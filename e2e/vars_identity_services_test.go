@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -88,11 +88,7 @@ func TestVarsIdentityServices(t *testing.T) {
 func (v *varsAgent) waitTaskLocal(allocID, task, done string) func(name string) string {
 	v.tb.Helper()
 	local := filepath.Join(v.dataDir, "alloc", allocID, task, "local")
-	for !exists(filepath.Join(local, done)) {
-		if !sleepCtx(v.ctx, 200*time.Millisecond) {
-			v.tb.Fatalf("the task never wrote local/%s", done)
-		}
-	}
+	poll.UntilTrue(v.tb, ctxLeft(v.ctx), "the task to write local/"+done, func() bool { return exists(filepath.Join(local, done)) })
 	return func(name string) string {
 		b, _ := os.ReadFile(filepath.Join(local, name))
 		return strings.TrimSpace(string(b))

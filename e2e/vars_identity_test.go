@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -63,11 +63,7 @@ func TestVarsWorkloadIdentity(t *testing.T) {
 	v.mustCLI("", "job", "run", "-detach", v.writeJob(jobID, identityJob(jobID, v.HTTPAddr())))
 	alloc := v.waitOneAlloc(v.ctx, jobID, nomadlike.AllocClientStatusRunning)
 	local := filepath.Join(v.dataDir, "alloc", alloc.ID, "t", "local")
-	for !exists(filepath.Join(local, "done")) {
-		if !sleepCtx(v.ctx, 200*time.Millisecond) {
-			t.Fatal("the task never finished its requests")
-		}
-	}
+	poll.UntilTrue(t, ctxLeft(v.ctx), "the task to finish its requests", func() bool { return exists(filepath.Join(local, "done")) })
 	read := func(name string) string {
 		b, _ := os.ReadFile(filepath.Join(local, name))
 		return strings.TrimSpace(string(b))

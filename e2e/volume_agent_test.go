@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -151,14 +152,10 @@ func TestVolumeMissingNotPlaced(t *testing.T) {
 	}
 	a.mustCLI(ctx, "job", "run", "-detach", job)
 	var status string
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(status, "missing compatible host volumes") {
-		if time.Now().After(deadline) {
-			t.Fatalf("job status never named the missing volume:\n%s", status)
-		}
+	poll.Until(t, 30*time.Second, "job status to name the missing volume", func() (bool, string) {
 		_, status = a.cli(ctx, "job", "status", "novol")
-		sleepCtx(ctx, 200*time.Millisecond)
-	}
+		return strings.Contains(status, "missing compatible host volumes"), "\n" + status
+	})
 	t.Logf("job status:\n%s", status)
 	if allocs, _, err := a.api().Jobs().Allocations(ctx, "novol", true, nil); err != nil || len(allocs) != 0 {
 		t.Fatalf("allocations = %s (%v), want none", describeAllocs(allocs), err)
@@ -209,17 +206,10 @@ func TestVolumeAddedLaterUnblocks(t *testing.T) {
 	vol := volumeHostDir(t)
 	a := startDevAgent(t, devAgentOptions{persistent: true}, "exec")
 	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob("later", volumeJob("later", "data", false, "echo placed > /srv/data/later")))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	poll.Until(t, 30*time.Second, "the job to block on the missing volume", func() (bool, string) {
 		_, status := a.cli(ctx, "job", "status", "later")
-		if strings.Contains(status, "missing compatible host volumes") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job never blocked on the missing volume:\n%s", status)
-		}
-		sleepCtx(ctx, 200*time.Millisecond)
-	}
+		return strings.Contains(status, "missing compatible host volumes"), "\n" + status
+	})
 
 	cfg := filepath.Join(a.dir, "agent.hcl")
 	old, err := os.ReadFile(cfg)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -69,16 +70,10 @@ var createdVolumeID = regexp.MustCompile(`Created host volume scratch with ID ([
 // waitFile waits until path holds want (a prefix of its content).
 func waitVolumeFile(ctx context.Context, t *testing.T, path, want string) {
 	t.Helper()
-	for {
+	poll.Until(t, ctxLeft(ctx), fmt.Sprintf("%s to hold %q", path, want), func() (bool, string) {
 		b, err := os.ReadFile(path)
-		if err == nil && strings.HasPrefix(string(b), want) {
-			return
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("%s = %q (%v), want %q", path, b, err, want)
-		}
-		sleepCtx(ctx, 200*time.Millisecond)
-	}
+		return err == nil && strings.HasPrefix(string(b), want), fmt.Sprintf("%q (%v)", b, err)
+	})
 }
 
 // TestVolumeDynamicLifecycle: volume create makes the directory with its

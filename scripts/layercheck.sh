@@ -214,6 +214,23 @@ for p in $(go list "$mod/nomadlike/state/..." 2>/dev/null || true); do
 	done
 done
 
+# 20. go-memdb is the state store's implementation: only nomadlike/state
+# imports it (tests included). Its readers (httpapi, server and its leader
+# duties) watch through state.WatchSet; httpapi reads through its own
+# httpapi.Store interface, never *state.StateStore (code health, issue #19).
+while read -r p imports; do
+	[ "$p" = "$mod/nomadlike/state" ] && continue
+	for d in $imports; do
+		case "$d" in
+		github.com/hashicorp/go-memdb | github.com/hashicorp/go-memdb/*)
+			violation "$p imports $d (only nomadlike/state uses go-memdb; readers take a state.WatchSet)" ;;
+		esac
+	done
+done < <(go list -f '{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' "$mod/..." 2>/dev/null || true)
+for l in $(grep -n '\*state\.StateStore\b' nomadlike/httpapi/*.go | grep -v '_test\.go:' | grep -Ev '^[^:]+:[0-9]+:\s*//' | grep -v ':var _ Store = (\*state\.StateStore)(nil)$' | cut -d: -f1,2); do
+	violation "$l names *state.StateStore (httpapi reads through its httpapi.Store interface)"
+done
+
 if [ "$fail" -ne 0 ]; then
 	exit 1
 fi

@@ -17,6 +17,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 // defaultTimeout bounds each wait of a case unless Harness.Timeout is set.
@@ -233,13 +234,7 @@ func (s *suite) pollRunning(t *testing.T, d drivers.Driver, id, what string, con
 // poll calls cond until it is true, failing after the harness timeout.
 func (s *suite) poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(s.h.Timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", s.h.Timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.UntilTrue(t, s.h.Timeout, what, cond)
 }
 
 func tail(s string) string {

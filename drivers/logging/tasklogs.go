@@ -34,7 +34,7 @@ type TaskLogs struct {
 	readers []*os.File
 	writers []*FileRotator
 	wg      sync.WaitGroup
-	done    chan struct{}
+	doneCh  chan struct{}
 
 	mu     sync.Mutex
 	closed bool
@@ -67,9 +67,9 @@ func open(cfg drivers.LogConfig, taskName string, fresh bool) (_ *TaskLogs, err 
 	if taskName == "" || strings.Contains(taskName, "/") {
 		return nil, fmt.Errorf("logs: task name %q: must be a non-empty file name", taskName)
 	}
-	tl := &TaskLogs{done: make(chan struct{})}
+	tl := &TaskLogs{doneCh: make(chan struct{})}
 	if cfg.Disabled {
-		close(tl.done)
+		close(tl.doneCh)
 		if fresh {
 			if tl.Stdout, err = os.OpenFile(os.DevNull, os.O_WRONLY, 0); err != nil {
 				return nil, fmt.Errorf("logs: %w", err)
@@ -149,7 +149,7 @@ func open(cfg drivers.LogConfig, taskName string, fresh bool) (_ *TaskLogs, err 
 	}
 	go func() {
 		tl.wg.Wait()
-		close(tl.done)
+		close(tl.doneCh)
 	}()
 	return tl, nil
 }
@@ -181,7 +181,7 @@ func (tl *TaskLogs) CloseChildEnds() {
 
 // Done is closed when both streams have been copied to the end (the task and
 // its children closed them) or the copy stopped with Close.
-func (tl *TaskLogs) Done() <-chan struct{} { return tl.done }
+func (tl *TaskLogs) Done() <-chan struct{} { return tl.doneCh }
 
 // Close stops copying and closes the files; it does not wait for the task.
 // When the copy had reached the end, the FIFOs are removed too. It returns
@@ -196,7 +196,7 @@ func (tl *TaskLogs) Close() error {
 	tl.mu.Unlock()
 
 	tl.closeAll()
-	<-tl.done
+	<-tl.doneCh
 
 	tl.mu.Lock()
 	defer tl.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 func waitDone(t *testing.T, tl *TaskLogs) {
@@ -88,23 +89,19 @@ func TestTaskLogsSurviveReaderDeath(t *testing.T) {
 		t.Fatalf("fifo removed while the task runs: %v", err)
 	}
 	// With no reader, the task must block on the full pipe, not fail.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	poll.Until(t, 30*time.Second, "the task to block writing", func() (bool, string) {
 		wchan, err := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", cmd.Process.Pid))
 		if err != nil {
 			t.Fatalf("task gone while no reader: %v", err)
 		}
 		if strings.Contains(string(wchan), "pipe_write") {
-			break
+			return true, ""
 		}
 		if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)); strings.Contains(string(st), ") Z") {
 			t.Fatal("task exited while no reader, want it blocked writing")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task never blocked writing; wchan %q", wchan)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return false, fmt.Sprintf("wchan %q", wchan)
+	})
 
 	tl2, err := Reopen(cfg, "web")
 	if err != nil {

@@ -3,6 +3,7 @@ package proc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 const testTimeout = 30 * time.Second
@@ -39,16 +42,10 @@ func waitResult(t *testing.T, p *Process) (code, sig int, errStr string) {
 // waitFile polls until path exists.
 func waitFile(t *testing.T, path string) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never appeared", path)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.UntilTrue(t, testTimeout, path+" to appear", func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
 }
 
 func TestStartWait(t *testing.T) {
@@ -145,17 +142,10 @@ func TestStopKillsTheGroup(t *testing.T) {
 // waitGone polls until pid is gone or a zombie.
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for {
+	poll.UntilTrue(t, testTimeout, fmt.Sprintf("process %d to go", pid), func() bool {
 		st, err := readStat(pid)
-		if err != nil || st.state == 'Z' {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still running", pid)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return err != nil || st.state == 'Z'
+	})
 }
 
 func TestSignal(t *testing.T) {
@@ -223,20 +213,13 @@ func TestRecover(t *testing.T) {
 
 func TestStats(t *testing.T) {
 	p := startSh(t, "sleep 1000 & sleep 1000 & i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; wait")
-	deadline := time.Now().Add(testTimeout)
-	for {
+	poll.Until(t, testTimeout, "3 pids and some memory", func() (bool, string) {
 		u, err := p.Stats()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.Pids == 3 && u.MemoryRSS > 0 && !u.Timestamp.IsZero() && u.CPUPercent >= 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Stats() = %+v, want 3 pids and some memory", u)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return u.Pids == 3 && u.MemoryRSS > 0 && !u.Timestamp.IsZero() && u.CPUPercent >= 0, fmt.Sprintf("Stats() = %+v", u)
+	})
 }
 
 func TestParseStat(t *testing.T) {

@@ -128,7 +128,7 @@ func (d *sleepyDriver) WaitTask(ctx context.Context, id string) (*drivers.ExitRe
 		return nil, err
 	}
 	select {
-	case <-t.done:
+	case <-t.doneCh:
 		return t.result(), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -154,7 +154,7 @@ func (d *sleepyDriver) StopTask(id string, _ time.Duration, signal string) error
 		return fmt.Errorf("signal %q: unknown", signal)
 	}
 	t.stop(num)
-	<-t.done
+	<-t.doneCh
 	return nil
 }
 
@@ -164,13 +164,13 @@ func (d *sleepyDriver) DestroyTask(id string, force bool) error {
 		return err
 	}
 	select {
-	case <-t.done:
+	case <-t.doneCh:
 	default:
 		if !force {
 			return fmt.Errorf("task %q: still running", id)
 		}
 		t.stop(signalNumbers["SIGKILL"])
-		<-t.done
+		<-t.doneCh
 	}
 	d.mu.Lock()
 	delete(d.tasks, id)

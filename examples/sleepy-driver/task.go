@@ -13,7 +13,7 @@ import (
 type task struct {
 	cfg       *drivers.TaskConfig
 	startedAt time.Time
-	done      chan struct{}
+	doneCh    chan struct{}
 	stopCh    chan int
 
 	mu          sync.Mutex
@@ -25,7 +25,7 @@ type task struct {
 // newTask starts the task's timer: it ends at st.StartedAt plus the sleep,
 // which may be now for a recovered task whose time has passed.
 func newTask(cfg *drivers.TaskConfig, st driverState) *task {
-	t := &task{cfg: cfg, startedAt: st.StartedAt, done: make(chan struct{}), stopCh: make(chan int, 1)}
+	t := &task{cfg: cfg, startedAt: st.StartedAt, doneCh: make(chan struct{}), stopCh: make(chan int, 1)}
 	go t.run(time.Until(st.StartedAt.Add(st.Config.duration())), st.Config.exitCode())
 	return t
 }
@@ -42,7 +42,7 @@ func (t *task) run(left time.Duration, code int) {
 	t.mu.Lock()
 	t.res, t.completedAt = res, time.Now()
 	t.mu.Unlock()
-	close(t.done)
+	close(t.doneCh)
 }
 
 // stop ends the task as if signal sig had killed it.

@@ -14,11 +14,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
 	"github.com/nomadlike/nomadlike/nomadlike/client/aclcache"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
 
@@ -263,7 +263,7 @@ func (m *aclMatrix) runJob(ag *Agent) {
 	if m.jobID == "" {
 		m.jobID, m.evalID = job.ID, reg.EvalID
 	}
-	clienttest.WaitFor(m.t, 30*time.Second, func() (bool, string) {
+	poll.Until(m.t, 30*time.Second, "the job's allocations", func() (bool, string) {
 		stubs, _, err := m.mc.Jobs().Allocations(m.ctx, job.ID, false, nil)
 		if err != nil {
 			return false, err.Error()

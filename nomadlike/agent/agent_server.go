@@ -102,6 +102,9 @@ type serverBackend struct {
 	*server.Server
 }
 
+// State is the store's reads the HTTP API uses (httpapi.Store).
+func (s *serverBackend) State() httpapi.Store { return s.Server.State() }
+
 func (s *serverBackend) Peers() []httpapi.Peer {
 	peers := s.Server.Peers()
 	out := make([]httpapi.Peer, 0, len(peers))

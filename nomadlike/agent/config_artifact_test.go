@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -10,13 +9,7 @@ import (
 
 func TestClientArtifactConfig(t *testing.T) {
 	def := getter.DefaultConfig()
-	cases := []struct {
-		name     string
-		src      string
-		want     *getter.Config // nil: no artifact block
-		warnings []string       // substrings, in order
-		errText  string         // substring of the positioned error
-	}{
+	cases := []configCase[*getter.Config]{
 		{name: "no block keeps defaults", src: `client { enabled = true }`, want: nil},
 		{name: "empty block is the defaults", src: `client {
   artifact {}
@@ -66,33 +59,11 @@ func TestClientArtifactConfig(t *testing.T) {
   }
 }`, errText: "a.hcl:3:5: Unsupported argument"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			err := ParseConfigFile(cfg, "a.hcl", []byte(tc.src))
-			if tc.errText != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errText) {
-					t.Fatalf("ParseConfigFile() error = %v, want %q", err, tc.errText)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseConfigFile() error = %v", err)
-			}
-			got := cfg.Client.Artifact
-			if (got == nil) != (tc.want == nil) || got != nil && *got != *tc.want {
-				t.Errorf("Client.Artifact = %+v, want %+v", got, tc.want)
-			}
-			if len(cfg.Client.ArtifactWarnings) != len(tc.warnings) {
-				t.Fatalf("ArtifactWarnings = %q, want %d", cfg.Client.ArtifactWarnings, len(tc.warnings))
-			}
-			for i, w := range tc.warnings {
-				if !strings.Contains(cfg.Client.ArtifactWarnings[i], w) {
-					t.Errorf("ArtifactWarnings[%d] = %q, want %q", i, cfg.Client.ArtifactWarnings[i], w)
-				}
-			}
-		})
-	}
+	runConfigTable(t, configTable[*getter.Config]{
+		field:    "Client.Artifact",
+		get:      func(c *Config) *getter.Config { return c.Client.Artifact },
+		warnings: func(c *Config) []string { return c.Client.ArtifactWarnings },
+	}, cases)
 }
 
 // TestClientArtifactConfigMerge: a later file changes only what it sets.

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -10,12 +9,7 @@ import (
 )
 
 func TestClientGCConfig(t *testing.T) {
-	cases := []struct {
-		name    string
-		src     string
-		want    client.GCConfig
-		errText string // substring of the positioned error
-	}{
+	cases := []configCase[client.GCConfig]{
 		{name: "nothing set keeps the client's defaults", src: `client { enabled = true }`},
 		{name: "every setting", src: `client {
   gc_interval              = "30s"
@@ -59,29 +53,19 @@ func TestClientGCConfig(t *testing.T) {
   }
 }`, errText: "a.hcl:3:5: Unsupported argument"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			err := ParseConfigFile(cfg, "a.hcl", []byte(tc.src))
-			if tc.errText != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errText) {
-					t.Fatalf("ParseConfigFile() error = %v, want %q", err, tc.errText)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseConfigFile() error = %v", err)
-			}
-			got := cfg.Client.GC
+	runConfigTable(t, configTable[client.GCConfig]{
+		field: "Client.GC",
+		get: func(c *Config) client.GCConfig {
+			got := c.Client.GC
 			got.Usage = nil
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("Client.GC = %+v, want %+v", got, tc.want)
-			}
+			return got
+		},
+		check: func(t *testing.T, cfg *Config) {
 			for _, w := range cfg.Client.Warnings {
 				if strings.Contains(w, "gc_") {
 					t.Errorf("warning about a setting that works: %s", w)
 				}
 			}
-		})
-	}
+		},
+	}, cases)
 }

@@ -1,18 +1,12 @@
 package agent
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
 
 func TestClientDNSConfig(t *testing.T) {
-	cases := []struct {
-		name    string
-		src     string
-		want    DNSConfig
-		errText string // substring of the positioned error
-	}{
+	cases := []configCase[DNSConfig]{
 		{name: "off by default", src: `client { enabled = true }`},
 		{name: "every setting", src: `client {
   dns {
@@ -43,22 +37,5 @@ func TestClientDNSConfig(t *testing.T) {
   }
 }`, errText: "a.hcl:3:5: Unsupported argument"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			err := ParseConfigFile(cfg, "a.hcl", []byte(tc.src))
-			if tc.errText != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errText) {
-					t.Fatalf("ParseConfigFile() error = %v, want %q", err, tc.errText)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseConfigFile() error = %v", err)
-			}
-			if cfg.Client.DNS != tc.want {
-				t.Errorf("Client.DNS = %+v, want %+v", cfg.Client.DNS, tc.want)
-			}
-		})
-	}
+	runConfigTable(t, configTable[DNSConfig]{field: "Client.DNS", get: func(c *Config) DNSConfig { return c.Client.DNS }}, cases)
 }

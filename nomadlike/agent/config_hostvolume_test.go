@@ -2,7 +2,6 @@ package agent
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -11,12 +10,7 @@ import (
 
 func TestHostVolumeConfig(t *testing.T) {
 	dir := t.TempDir()
-	cases := []struct {
-		name    string
-		src     string
-		want    map[string]*nomadlike.ClientHostVolumeConfig
-		errText string // substring of the positioned error
-	}{
+	cases := []configCase[map[string]*nomadlike.ClientHostVolumeConfig]{
 		{name: "none", src: `client { enabled = true }`},
 		{name: "two volumes", src: fmt.Sprintf(`client {
   host_volume "data" {
@@ -60,27 +54,15 @@ func TestHostVolumeConfig(t *testing.T) {
   }
 }`, dir), errText: "a.hcl:4:5: Unsupported argument"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			err := ParseConfigFile(cfg, "a.hcl", []byte(tc.src))
-			if tc.errText != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errText) {
-					t.Fatalf("ParseConfigFile() error = %v, want %q", err, tc.errText)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseConfigFile() error = %v", err)
-			}
-			if !reflect.DeepEqual(cfg.Client.HostVolumes, tc.want) {
-				t.Errorf("HostVolumes = %v, want %v", cfg.Client.HostVolumes, tc.want)
-			}
+	runConfigTable(t, configTable[map[string]*nomadlike.ClientHostVolumeConfig]{
+		field: "Client.HostVolumes",
+		get:   func(c *Config) map[string]*nomadlike.ClientHostVolumeConfig { return c.Client.HostVolumes },
+		check: func(t *testing.T, cfg *Config) {
 			for _, w := range cfg.Client.Warnings {
 				if strings.Contains(w, "host_volume") {
 					t.Errorf("warning about a setting that works: %s", w)
 				}
 			}
-		})
-	}
+		},
+	}, cases)
 }

@@ -16,13 +16,7 @@ import (
 )
 
 func TestTelemetryConfig(t *testing.T) {
-	cases := []struct {
-		name     string
-		src      string
-		want     telemetry.Config
-		warnings []string // substrings, in order
-		errText  string   // substring of the positioned error
-	}{
+	cases := []configCase[telemetry.Config]{
 		{name: "no block is Nomad's defaults", src: `name = "a"`, want: telemetry.Config{}},
 		{name: "every setting", src: `telemetry {
   collection_interval           = "5s"
@@ -52,32 +46,11 @@ func TestTelemetryConfig(t *testing.T) {
   disable_hostname = "maybe"
 }`, errText: "a.hcl:2:23: Unsuitable value type"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			err := ParseConfigFile(cfg, "a.hcl", []byte(tc.src))
-			if tc.errText != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errText) {
-					t.Fatalf("ParseConfigFile() error = %v, want %q", err, tc.errText)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseConfigFile() error = %v", err)
-			}
-			if cfg.Telemetry != tc.want {
-				t.Errorf("Telemetry = %+v, want %+v", cfg.Telemetry, tc.want)
-			}
-			if len(cfg.TelemetryWarnings) != len(tc.warnings) {
-				t.Fatalf("TelemetryWarnings = %q, want %d", cfg.TelemetryWarnings, len(tc.warnings))
-			}
-			for i, w := range tc.warnings {
-				if !strings.Contains(cfg.TelemetryWarnings[i], w) {
-					t.Errorf("TelemetryWarnings[%d] = %q, want %q", i, cfg.TelemetryWarnings[i], w)
-				}
-			}
-		})
-	}
+	runConfigTable(t, configTable[telemetry.Config]{
+		field:    "Telemetry",
+		get:      func(c *Config) telemetry.Config { return c.Telemetry },
+		warnings: func(c *Config) []string { return c.TelemetryWarnings },
+	}, cases)
 }
 
 func TestTelemetryConfigValidate(t *testing.T) {

@@ -34,38 +34,25 @@ func TestUIRoutes(t *testing.T) {
 }
 
 func TestUIConfig(t *testing.T) {
-	tests := []struct {
-		name        string
-		src         string
-		wantEnabled bool
-		wantWarning string
-		wantErr     string
-	}{
-		{"default", ``, true, "", ""},
-		{"disabled", "ui {\n  enabled = false\n}\n", false, "", ""},
-		{"Nomad's other settings warn", "ui {\n  enabled = true\n  content_security_policy {\n    script_src = [\"'self'\"]\n  }\n}\n", true,
-			"agent.hcl:3:3: ui.content_security_policy has no effect in nomadlike", ""},
-		{"unknown setting", "ui {\n  colour = \"red\"\n}\n", true, "", "agent.hcl:2:3"},
+	cases := []configCase[bool]{
+		{name: "default", src: ``, want: true},
+		{name: "disabled", src: "ui {\n  enabled = false\n}\n", want: false},
+		{name: "Nomad's other settings warn", src: "ui {\n  enabled = true\n  content_security_policy {\n    script_src = [\"'self'\"]\n  }\n}\n", want: true,
+			warnings: []string{"a.hcl:3:3: ui.content_security_policy has no effect in nomadlike"}},
+		{name: "unknown setting", src: "ui {\n  colour = \"red\"\n}\n", errText: "a.hcl:2:3"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			err := ParseConfigFile(cfg, "agent.hcl", []byte(tt.src))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseConfigFile = %v, want an error at %s", err, tt.wantErr)
+	runConfigTable(t, configTable[bool]{
+		field: "UI.Enabled",
+		get:   func(c *Config) bool { return c.UI.Enabled },
+		// The UI's warnings are the agent's (cfg.Warnings), among others.
+		warnings: func(c *Config) []string {
+			var ui []string
+			for _, w := range c.Warnings {
+				if strings.Contains(w, "ui.") {
+					ui = append(ui, w)
 				}
-				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cfg.UI.Enabled != tt.wantEnabled {
-				t.Errorf("UI.Enabled = %v, want %v", cfg.UI.Enabled, tt.wantEnabled)
-			}
-			if got := strings.Join(cfg.Warnings, "\n"); !strings.Contains(got, tt.wantWarning) {
-				t.Errorf("warnings = %q, want %q", got, tt.wantWarning)
-			}
-		})
-	}
+			return ui
+		},
+	}, cases)
 }

@@ -15,11 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // policyResolver resolves a secret to the policy source of that name in
@@ -198,7 +198,7 @@ func TestAllocReadsCarryNodeSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Shutdown() })
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the client to read its allocations", func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
 		return tokens["allocations"] != "", "the client never read its allocations"

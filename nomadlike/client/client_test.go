@@ -17,6 +17,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
@@ -59,7 +60,7 @@ func (e *env) start(cfg client.Config) *client.Client {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { c.Shutdown() })
-	clienttest.WaitFor(e.t, 5*time.Second, func() (bool, string) {
+	poll.Until(e.t, 5*time.Second, "the node to register", func() (bool, string) {
 		return e.server.Node(c.NodeID()) != nil, "node never registered"
 	})
 	return c
@@ -82,7 +83,7 @@ func (e *env) alloc(nodeID string, cfg map[string]any) *nomadlike.Allocation {
 func (e *env) waitServerStatus(id, status string) *nomadlike.Allocation {
 	e.t.Helper()
 	var a *nomadlike.Allocation
-	clienttest.WaitFor(e.t, 10*time.Second, func() (bool, string) {
+	poll.Until(e.t, 10*time.Second, "the server's alloc status", func() (bool, string) {
 		a = e.server.Alloc(id)
 		return a != nil && a.ClientStatus == status, fmt.Sprintf("server sees %+v, want %s", a, status)
 	})
@@ -123,7 +124,7 @@ func TestRegisterAndRunBatch(t *testing.T) {
 
 	// The server garbage collects the alloc: the client destroys it.
 	e.server.DeleteAlloc(a.ID)
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the alloc dir to be removed", func() (bool, string) {
 		_, err := os.Stat(cfg.AllocDir)
 		return os.IsNotExist(err), "alloc dir still exists"
 	})
@@ -155,12 +156,12 @@ func TestReregisterAndDriverHealth(t *testing.T) {
 	c := e.start(cfg)
 
 	e.server.ForgetNode(c.NodeID())
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the node to register again", func() (bool, string) {
 		return e.server.Node(c.NodeID()) != nil, "node not registered again after the server forgot it"
 	})
 
 	e.host.SetHealth(drivers.HealthUnhealthy)
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the unhealthy fake driver on the node", func() (bool, string) {
 		n := e.server.Node(c.NodeID())
 		d := n.Drivers["fake"]
 		return d != nil && !d.Healthy && n.Attributes["driver.fake"] == "", fmt.Sprintf("driver info %+v", d)
@@ -177,7 +178,7 @@ func TestRestartRecoversTasks(t *testing.T) {
 	if err := c1.Start(); err != nil {
 		t.Fatal(err)
 	}
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) { return e.server.Node(c1.NodeID()) != nil, "not registered" })
+	poll.Until(t, 5*time.Second, "the node to register", func() (bool, string) { return e.server.Node(c1.NodeID()) != nil, "not registered" })
 	nodeID := c1.NodeID()
 	a := e.alloc(nodeID, map[string]any{"run_for": "1h"})
 	e.waitServerStatus(a.ID, nomadlike.AllocClientStatusRunning)
@@ -192,7 +193,7 @@ func TestRestartRecoversTasks(t *testing.T) {
 	if c2.NodeID() != nodeID {
 		t.Fatalf("node ID changed across restarts: %s then %s", nodeID, c2.NodeID())
 	}
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the task to be recovered", func() (bool, string) {
 		for _, ev := range e.host.Events() {
 			if ev == "recover app" {
 				return true, ""
@@ -318,7 +319,7 @@ func TestLogsHandler(t *testing.T) {
 	if code, body := post("/restart", `{}`); code != 200 {
 		t.Errorf("restart = %d %s", code, body)
 	}
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the task to restart", func() (bool, string) {
 		return e.host.Starts(a.ID, "app") == 2, "task not restarted"
 	})
 	if code, _ := post("/../nope/signal", `{}`); code == 200 {

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // TestClientGCMaxAllocs: with gc_max_allocs = 1 the client collects its
@@ -45,7 +45,7 @@ func TestClientGCMaxAllocs(t *testing.T) {
 		allocs = append(allocs, a)
 	}
 	dir := func(a *nomadlike.Allocation) string { return filepath.Join(e.dataDir, "alloc", a.ID) }
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "two alloc dirs to be collected", func() (bool, string) {
 		_, err0 := os.Stat(dir(allocs[0]))
 		_, err1 := os.Stat(dir(allocs[1]))
 		return os.IsNotExist(err0) && os.IsNotExist(err1), "the two oldest alloc dirs were not collected"
@@ -72,7 +72,7 @@ func TestClientGCMaxAllocs(t *testing.T) {
 
 	// The servers forget the newest: destroyed, its logs kept too.
 	e.server.DeleteAlloc(allocs[2].ID)
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the third alloc dir to be collected", func() (bool, string) {
 		_, err := os.Stat(dir(allocs[2]))
 		return os.IsNotExist(err), "alloc dir still exists"
 	})

@@ -139,7 +139,7 @@ func (c *Client) handleLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	follow, _ := strconv.ParseBool(q.Get("follow"))
 	plain, _ := strconv.ParseBool(q.Get("plain"))
-	opts := logs.Options{Dir: src.dir, Task: task, Type: typ, Origin: origin, Offset: offset, Follow: follow, Done: src.done}
+	opts := logs.Options{Dir: src.dir, Task: task, Type: typ, Origin: origin, Offset: offset, Follow: follow, DoneCh: src.doneCh}
 	if plain {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	} else {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
@@ -84,7 +85,7 @@ func TestRawExecThroughPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodeID := c1.NodeID()
-	clienttest.WaitFor(t, 20*time.Second, func() (bool, string) {
+	poll.Until(t, 20*time.Second, "raw_exec to be healthy", func() (bool, string) {
 		n := server.Node(nodeID)
 		return n != nil && n.Attributes["driver.raw_exec"] == "1", "raw_exec not healthy on the node"
 	})
@@ -98,19 +99,19 @@ func TestRawExecThroughPlugin(t *testing.T) {
 	a := fixture.Alloc(job, &nomadlike.Node{ID: nodeID}, 0)
 	a.AllocatedResources.Shared.Ports = nil
 	server.UpsertAlloc(a)
-	clienttest.WaitFor(t, 20*time.Second, func() (bool, string) {
+	poll.Until(t, 20*time.Second, "the alloc to run", func() (bool, string) {
 		got := server.Alloc(a.ID)
 		return got.ClientStatus == nomadlike.AllocClientStatusRunning, "alloc status " + got.ClientStatus
 	})
 	pidsFile := filepath.Join(dataDir, "alloc", a.ID, "app", "local", "pids")
 	var pid int
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the task's pid file", func() (bool, string) {
 		b, _ := os.ReadFile(pidsFile)
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return pid > 0, "no pid written"
 	})
 	logFile := filepath.Join(dataDir, "alloc", a.ID, "alloc", "logs", "app.stdout.0")
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the task's log", func() (bool, string) {
 		b, _ := os.ReadFile(logFile)
 		return strings.Contains(string(b), "hello from "+a.ID), "log: " + string(b)
 	})
@@ -131,7 +132,7 @@ func TestRawExecThroughPlugin(t *testing.T) {
 	defer c2.Shutdown()
 	// Stop the allocation: the recovered task is killed through the plugin.
 	server.StopAlloc(a.ID)
-	clienttest.WaitFor(t, 20*time.Second, func() (bool, string) {
+	poll.Until(t, 20*time.Second, "the alloc to complete", func() (bool, string) {
 		got := server.Alloc(a.ID)
 		return got.ClientStatus == nomadlike.AllocClientStatusComplete, "alloc status " + got.ClientStatus
 	})
@@ -139,7 +140,7 @@ func TestRawExecThroughPlugin(t *testing.T) {
 	if lines := strings.Fields(string(b)); len(lines) != 1 {
 		t.Errorf("task started %d times across the agent restart (pids %v), want once", len(lines), lines)
 	}
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the task process to exit", func() (bool, string) {
 		return !alive(pid), "task process still alive after stop"
 	})
 }

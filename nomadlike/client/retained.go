@@ -313,7 +313,7 @@ func (s *retainedStore) Prune() {
 // allocation's log directory, or its retained copy once it was destroyed.
 type logSource struct {
 	dir, task string
-	done      <-chan struct{}
+	doneCh    <-chan struct{}
 }
 
 var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -322,7 +322,7 @@ func (c *Client) logSource(r *http.Request, task string) (logSource, error) {
 	ar, err := c.lookup(r)
 	if err == nil {
 		t, err := pickTask(ar, task)
-		return logSource{dir: ar.AllocDir().LogDir(), task: t, done: ar.WaitCh()}, err
+		return logSource{dir: ar.AllocDir().LogDir(), task: t, doneCh: ar.WaitCh()}, err
 	}
 	ra, ok := c.retained.Lookup(r.PathValue("alloc"))
 	if !ok {
@@ -336,7 +336,7 @@ func (c *Client) logSource(r *http.Request, task string) (logSource, error) {
 	case !slices.Contains(ra.Tasks, task):
 		return logSource{}, fmt.Errorf("task %s: %w", reqlimit.Quote(task), allocrunner.ErrUnknownTask)
 	}
-	return logSource{dir: c.retained.Dir(ra.ID), task: task, done: closedCh}, nil
+	return logSource{dir: c.retained.Dir(ra.ID), task: task, doneCh: closedCh}, nil
 }
 
 // handleRetained is GET /v1/client/allocation/:id/retained-logs: the index

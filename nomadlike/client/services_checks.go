@@ -61,7 +61,8 @@ func (c *Client) wireChecksToServices() {
 		return
 	}
 	c.services.SetChecks(checkStatus{c: c})
-	// The watcher must not block the check runner: the recompute (which
-	// reads the current statuses, so order does not matter) runs on its own.
-	c.checks.Watch(func(st checks.ServiceStatus) { go c.services.ChecksChanged(st.AllocID) })
+	// The watcher must not block the check runner: ChecksChanged only marks
+	// the allocation; the service manager's own goroutine recomputes it
+	// (reading the current statuses, so a burst of changes coalesces).
+	c.checks.Watch(func(st checks.ServiceStatus) { c.services.ChecksChanged(st.AllocID) })
 }

@@ -46,7 +46,7 @@ type cacheKey struct{ ns, name string }
 // entry is one watched service: the passing instances of its latest
 // answer. ready closes after the first answer (or error).
 type entry struct {
-	ready     chan struct{}
+	readyCh   chan struct{}
 	readyOnce sync.Once
 	used      atomic.Int64 // unix nanos of the latest lookup
 
@@ -62,7 +62,7 @@ func (e *entry) set(regs []*nomadlike.ServiceRegistration, err error) {
 	}
 	e.err = err
 	e.mu.Unlock()
-	e.readyOnce.Do(func() { close(e.ready) })
+	e.readyOnce.Do(func() { close(e.readyCh) })
 }
 
 // Cache keeps the passing instances of the services looked up, each
@@ -116,7 +116,7 @@ func (c *Cache) Lookup(ctx context.Context, ns, name string) ([]*nomadlike.Servi
 			c.mu.Unlock()
 			return nil, c.ctx.Err()
 		}
-		e = &entry{ready: make(chan struct{})}
+		e = &entry{readyCh: make(chan struct{})}
 		c.entries[k] = e
 		c.wg.Add(1)
 		go c.watch(k, e)
@@ -124,7 +124,7 @@ func (c *Cache) Lookup(ctx context.Context, ns, name string) ([]*nomadlike.Servi
 	e.used.Store(time.Now().UnixNano())
 	c.mu.Unlock()
 	select {
-	case <-e.ready:
+	case <-e.readyCh:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -10,34 +10,34 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // fakeSource is a catalog whose reads block until it changes, as the
 // servers' blocking queries do.
 type fakeSource struct {
-	mu      sync.Mutex
-	changed chan struct{}
-	index   uint64
-	regs    []*nomadlike.ServiceRegistration
+	mu        sync.Mutex
+	changedCh chan struct{}
+	index     uint64
+	regs      []*nomadlike.ServiceRegistration
 }
 
-func newFakeSource() *fakeSource { return &fakeSource{changed: make(chan struct{}), index: 1} }
+func newFakeSource() *fakeSource { return &fakeSource{changedCh: make(chan struct{}), index: 1} }
 
 func (f *fakeSource) set(regs ...*nomadlike.ServiceRegistration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.regs = regs
 	f.index++
-	close(f.changed)
-	f.changed = make(chan struct{})
+	close(f.changedCh)
+	f.changedCh = make(chan struct{})
 }
 
 func (f *fakeSource) Service(ctx context.Context, ns, name string, waitIndex uint64) ([]*nomadlike.ServiceRegistration, uint64, error) {
 	for {
 		f.mu.Lock()
-		idx, ch := f.index, f.changed
+		idx, ch := f.index, f.changedCh
 		var out []*nomadlike.ServiceRegistration
 		for _, r := range f.regs {
 			if r.Namespace == ns && r.ServiceName == name {
@@ -165,7 +165,7 @@ func TestDNSFollowsCatalog(t *testing.T) {
 	s := startTestServer(t, src, Config{}, CacheConfig{})
 	wait := func(want string) {
 		t.Helper()
-		clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+		poll.Until(t, 5*time.Second, "the A answer", func() (bool, string) {
 			got := fmt.Sprint(answers(ask(t, s, "udp", "web.service.nomad", dns.TypeA, 3)))
 			return got == want, "answer " + got + ", want " + want
 		})
@@ -178,7 +178,7 @@ func TestDNSFollowsCatalog(t *testing.T) {
 	src.set(a, b)
 	wait("[A 10.0.0.1 A 10.0.0.2]")
 	src.set()
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "NXDOMAIN", func() (bool, string) {
 		m := ask(t, s, "udp", "web.service.nomad", dns.TypeA, 4)
 		return m.Rcode == dns.RcodeNameError, "rcode " + dns.RcodeToString[m.Rcode]
 	})

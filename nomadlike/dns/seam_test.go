@@ -11,9 +11,9 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/services"
 	"github.com/nomadlike/nomadlike/nomadlike/dns"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
@@ -126,7 +126,7 @@ func TestCatalogFailingInstanceLeavesDNS(t *testing.T) {
 	}
 	wait := func(want string) {
 		t.Helper()
-		clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		poll.Until(t, 10*time.Second, "the DNS answer", func() (bool, string) {
 			got := srvAnswer()
 			return got == want, "DNS answer " + got + ", want " + want
 		})

@@ -20,7 +20,7 @@ type Server struct {
 	cfg    Config
 	cache  *Cache
 	log    hclog.Logger
-	sem    chan struct{}
+	semCh  chan struct{}
 	udp    *dns.Server
 	tcp    *dns.Server
 	addr   string
@@ -38,7 +38,7 @@ func Start(cfg Config, cache *Cache, logger hclog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	s := &Server{cfg: cfg, cache: cache, log: logger.Named("dns"), sem: make(chan struct{}, cfg.MaxInFlight)}
+	s := &Server{cfg: cfg, cache: cache, log: logger.Named("dns"), semCh: make(chan struct{}, cfg.MaxInFlight)}
 	pc, ln, err := listen(cfg.Bind, cfg.Port)
 	if err != nil {
 		return nil, err
@@ -101,8 +101,8 @@ func (s *Server) Shutdown() error {
 // are dropped, as an overloaded resolver does; the client retries.
 func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
+	case s.semCh <- struct{}{}:
+		defer func() { <-s.semCh }()
 	default:
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -57,19 +58,16 @@ func newCluster(t *testing.T, n int) (leader *raftNode, all []*raftNode) {
 		t.Cleanup(func() { _ = r.Shutdown().Error() })
 		all = append(all, &raftNode{raft: r, fsm: f})
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for time.Now().Before(deadline) {
+	poll.UntilTrue(t, 10*time.Second, "a raft leader", func() bool {
 		for _, node := range all {
 			if node.raft.State() == raft.Leader {
-				return node, all
+				leader = node
+				return true
 			}
 		}
-		<-tick.C
-	}
-	t.Fatal("no raft leader within 10s")
-	return nil, nil
+		return false
+	})
+	return leader, all
 }
 
 func TestRaftClusterReplicatesState(t *testing.T) {

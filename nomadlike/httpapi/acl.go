@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"slices"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
@@ -111,7 +109,7 @@ func (h *Handler) aclBootstrap(w http.ResponseWriter, r *http.Request, b ACLBack
 }
 
 func (h *Handler) aclPolicyList(w http.ResponseWriter, r *http.Request, _ ACLBackend) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		index, err := st.IndexWatch(ws, state.TableACLPolicies)
 		if err != nil {
 			return nil, 0, err
@@ -134,7 +132,7 @@ func (h *Handler) aclPolicyInfo(w http.ResponseWriter, r *http.Request, b ACLBac
 		writeError(w, fmt.Errorf("read ACL policy: %w", nomadlike.ErrPermission))
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, _ queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, _ queryOptions) (any, uint64, error) {
 		p, err := st.ACLPolicyByName(ws, name)
 		if err != nil {
 			return nil, 0, err
@@ -176,7 +174,7 @@ func (h *Handler) aclPolicyDelete(w http.ResponseWriter, r *http.Request, b ACLB
 }
 
 func (h *Handler) aclTokenList(w http.ResponseWriter, r *http.Request, _ ACLBackend) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		index, err := st.IndexWatch(ws, state.TableACLTokens)
 		if err != nil {
 			return nil, 0, err
@@ -195,7 +193,7 @@ func (h *Handler) aclTokenList(w http.ResponseWriter, r *http.Request, _ ACLBack
 
 func (h *Handler) aclTokenInfo(w http.ResponseWriter, r *http.Request, _ ACLBackend) {
 	id := r.PathValue("id")
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, _ queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, _ queryOptions) (any, uint64, error) {
 		t, err := st.ACLTokenByAccessorID(ws, id)
 		if err != nil {
 			return nil, 0, err
@@ -210,7 +208,7 @@ func (h *Handler) aclTokenInfo(w http.ResponseWriter, r *http.Request, _ ACLBack
 
 func (h *Handler) aclTokenSelf(w http.ResponseWriter, r *http.Request, b ACLBackend) {
 	secret := requestToken(r)
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, _ queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, _ queryOptions) (any, uint64, error) {
 		index, err := st.IndexWatch(ws, state.TableACLTokens)
 		if err != nil {
 			return nil, 0, err

@@ -11,6 +11,7 @@ import (
 	nomadapi "github.com/hashicorp/nomad/api"
 	"github.com/hashicorp/raft"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
@@ -21,6 +22,8 @@ import (
 // realBackend is a real in-memory server behind the handler, as the
 // agent's adapter puts it (Peers and PlanJob converted).
 type realBackend struct{ *server.Server }
+
+func (b realBackend) State() httpapi.Store { return b.Server.State() }
 
 func (b realBackend) Peers() []httpapi.Peer { return nil }
 
@@ -56,13 +59,7 @@ func devServerAgent(t *testing.T, name string, schedulers int) (*nomadapi.Client
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Shutdown() })
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.IsLeader() {
-		if time.Now().After(deadline) {
-			t.Fatal("no leader after 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.UntilTrue(t, 10*time.Second, "a leader", s.IsLeader)
 	h := httpapi.New(httpapi.Config{Server: realBackend{s}, Agent: &httpapitest.Agent{Healthy: true}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

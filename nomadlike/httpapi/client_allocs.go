@@ -3,8 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -30,7 +28,7 @@ func (h *Handler) clientAllocRoutes() {
 func (h *Handler) clientAllocations(w http.ResponseWriter, r *http.Request) {
 	nodeID := r.PathValue("id")
 	var first map[string]uint64 // the first read of this request
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		allocs, err := st.AllocsByNode(ws, nodeID)
 		if err != nil {
 			return nil, 0, err
@@ -90,7 +88,7 @@ func (h *Handler) clientAllocsFetch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	node := nodeFrom(r) // "" with ACLs off: as before, any allocation
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := st.IndexWatch(ws, state.TableAllocs)
 		if err != nil {
 			return nil, 0, err

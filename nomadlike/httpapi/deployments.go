@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
@@ -61,7 +59,7 @@ func (h *Handler) deploymentList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		deps, err := st.Deployments(ws, state.AllNamespaces, q.prefix)
 		if err != nil {
 			return nil, 0, err
@@ -87,7 +85,7 @@ func (h *Handler) deploymentList(w http.ResponseWriter, r *http.Request) {
 
 // deploymentByPath returns the deployment {id} (or unique prefix) of the
 // request's namespace.
-func deploymentByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request) (*nomadlike.Deployment, error) {
+func deploymentByPath(ws state.WatchSet, st Store, r *http.Request) (*nomadlike.Deployment, error) {
 	id := r.PathValue("id")
 	d, err := byIDOrPrefix("deployment", id,
 		func() (*nomadlike.Deployment, error) { return st.DeploymentByID(ws, id) },
@@ -103,7 +101,7 @@ func deploymentByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request) 
 }
 
 func (h *Handler) deploymentInfo(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableDeployments)
 		if err != nil {
 			return nil, 0, err
@@ -114,7 +112,7 @@ func (h *Handler) deploymentInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deploymentAllocations(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableDeployments, state.TableAllocs)
 		if err != nil {
 			return nil, 0, err
@@ -199,7 +197,7 @@ func (h *Handler) deploymentAllocHealth(w http.ResponseWriter, r *http.Request) 
 }
 
 func (h *Handler) jobDeployments(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableDeployments)
 		if err != nil {
 			return nil, 0, err
@@ -214,7 +212,7 @@ func (h *Handler) jobDeployments(w http.ResponseWriter, r *http.Request) {
 
 // jobLatestDeployment answers the job's newest deployment, or null.
 func (h *Handler) jobLatestDeployment(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableDeployments)
 		if err != nil {
 			return nil, 0, err

@@ -9,6 +9,7 @@ import (
 
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
@@ -25,17 +26,6 @@ func deployAgent(t *testing.T) (*nomadapi.Client, *server.Server) {
 		t.Fatal(err)
 	}
 	return c, s
-}
-
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s after 15s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func manualJob() *nomadlike.Job {
@@ -57,7 +47,7 @@ func TestDeploymentsWithNomadAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dep *nomadapi.Deployment
-	waitUntil(t, "deployment with 2 placed", func() bool {
+	poll.UntilTrue(t, 15*time.Second, "deployment with 2 placed", func() bool {
 		d, _, err := c.Jobs().LatestDeployment("dweb", nil)
 		dep = d
 		return err == nil && d != nil && d.TaskGroups["web"].PlacedAllocs == 2
@@ -99,7 +89,7 @@ func TestDeploymentsWithNomadAPI(t *testing.T) {
 	if err != nil || resp.EvalID == "" {
 		t.Fatalf("SetAllocHealth = %+v, %v", resp, err)
 	}
-	waitUntil(t, "successful deployment", func() bool {
+	poll.UntilTrue(t, 15*time.Second, "successful deployment", func() bool {
 		d, _, err := c.Deployments().Info(dep.ID, nil)
 		return err == nil && d.Status == "successful" && d.TaskGroups["web"].HealthyAllocs == 2
 	})
@@ -143,7 +133,7 @@ func TestDeploymentsWithNomadAPI(t *testing.T) {
 	// The schedulers make each version's deployment when they process its
 	// evaluation, after the register returned.
 	var all []*nomadapi.Deployment
-	waitUntil(t, "a deployment per version (0, 1, 2)", func() bool {
+	poll.UntilTrue(t, 15*time.Second, "a deployment per version (0, 1, 2)", func() bool {
 		all, _, _ = c.Jobs().Deployments("dweb", false, nil)
 		return len(all) == 3
 	})

@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
@@ -48,7 +46,7 @@ func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		allocs, err := st.Allocs(ws, q.prefix)
 		if err != nil {
 			return nil, 0, err
@@ -69,7 +67,7 @@ func (h *Handler) allocList(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func allocByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike.Allocation, error) {
+func allocByPath(ws state.WatchSet, st Store, id string) (*nomadlike.Allocation, error) {
 	return byIDOrPrefix("allocation", id,
 		func() (*nomadlike.Allocation, error) { return st.AllocByID(ws, id) },
 		func() ([]*nomadlike.Allocation, error) { return st.Allocs(ws, id) },
@@ -77,7 +75,7 @@ func allocByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike
 }
 
 func (h *Handler) allocInfo(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableAllocs)
 		if err != nil {
 			return nil, 0, err
@@ -117,7 +115,7 @@ func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		evals, err := st.Evals(ws, q.prefix)
 		if err != nil {
 			return nil, 0, err
@@ -144,7 +142,7 @@ func (h *Handler) evalList(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func evalByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike.Evaluation, error) {
+func evalByPath(ws state.WatchSet, st Store, id string) (*nomadlike.Evaluation, error) {
 	return byIDOrPrefix("evaluation", id,
 		func() (*nomadlike.Evaluation, error) { return st.EvalByID(ws, id) },
 		func() ([]*nomadlike.Evaluation, error) { return st.Evals(ws, id) },
@@ -152,7 +150,7 @@ func evalByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike.
 }
 
 func (h *Handler) evalInfo(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableEvals)
 		if err != nil {
 			return nil, 0, err
@@ -163,7 +161,7 @@ func (h *Handler) evalInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) evalAllocations(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		allocs, err := st.AllocsByEval(ws, r.PathValue("id"))
 		if err != nil {
 			return nil, 0, err

@@ -105,16 +105,16 @@ func uitoa(n uint64) string { return strconv.FormatUint(n, 10) }
 // on wrote and blocks until the test releases it: a client that stopped
 // reading.
 type gateWriter struct {
-	h       http.Header
-	wrote   chan string
-	release chan struct{}
+	h         http.Header
+	wroteCh   chan string
+	releaseCh chan struct{}
 }
 
 func (g *gateWriter) Header() http.Header { return g.h }
 func (g *gateWriter) WriteHeader(int)     {}
 func (g *gateWriter) Write(p []byte) (int, error) {
-	g.wrote <- string(p)
-	<-g.release
+	g.wroteCh <- string(p)
+	<-g.releaseCh
 	return len(p), nil
 }
 
@@ -129,7 +129,7 @@ func TestEventStreamSlowSubscriber(t *testing.T) {
 	b.Publish(2, "NodeRegister", []state.Change{{Table: state.TableNodes, After: node}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	g := &gateWriter{h: http.Header{}, wrote: make(chan string), release: make(chan struct{})}
+	g := &gateWriter{h: http.Header{}, wroteCh: make(chan string), releaseCh: make(chan struct{})}
 	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/event/stream?index=1", nil)
 	done := make(chan struct{})
 	go func() {
@@ -138,7 +138,7 @@ func TestEventStreamSlowSubscriber(t *testing.T) {
 	}()
 	next := func() string {
 		select {
-		case s := <-g.wrote:
+		case s := <-g.wroteCh:
 			return s
 		case <-ctx.Done():
 			t.Fatal("no write before the deadline")
@@ -151,11 +151,11 @@ func TestEventStreamSlowSubscriber(t *testing.T) {
 	for i := uint64(3); i < 10; i++ { // the ring (2 entries) wraps past the subscriber
 		b.Publish(i, "NodeRegister", []state.Change{{Table: state.TableNodes, After: node}})
 	}
-	g.release <- struct{}{}
+	g.releaseCh <- struct{}{}
 	if last := next(); !strings.Contains(last, `"Error"`) || !strings.Contains(last, "fell behind") {
 		t.Fatalf("line after the wrap = %q, want the fell-behind error", last)
 	}
-	g.release <- struct{}{}
+	g.releaseCh <- struct{}{}
 	select {
 	case <-done:
 	case <-ctx.Done():

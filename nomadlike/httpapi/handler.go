@@ -16,7 +16,6 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/jobspec"
-	"github.com/nomadlike/nomadlike/nomadlike/state"
 	"github.com/nomadlike/nomadlike/nomadlike/telemetry"
 )
 
@@ -25,8 +24,8 @@ import (
 // commit with the committed index; on a follower they return an error
 // wrapping nomadlike.ErrNotLeader and the handler forwards the request.
 type Backend interface {
-	// State returns the current state store (a restore replaces it).
-	State() *state.StateStore
+	// State returns the current state store's reads (a restore replaces the store).
+	State() Store
 	IsLeader() bool
 	// Leader returns the leader's raft and HTTP addresses, "" when unknown.
 	Leader() (rpcAddr, httpAddr string)
@@ -224,8 +223,8 @@ type Handler struct {
 	proxy   *forwarder
 	// registry lists every route with its requirement (see route).
 	registry []RouteInfo
-	// parseSlots holds a token per running confined parse (jobs_parse.go).
-	parseSlots chan struct{}
+	// parseSlotsCh holds a token per running confined parse (jobs_parse.go).
+	parseSlotsCh chan struct{}
 }
 
 // New returns the handler for cfg.
@@ -247,7 +246,7 @@ func New(cfg Config) *Handler {
 	}
 	cfg.BodyLimits = cfg.BodyLimits.withDefaults()
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.Named("http"), metrics: cfg.Telemetry,
-		parseSlots: make(chan struct{}, maxParses)}
+		parseSlotsCh: make(chan struct{}, maxParses)}
 	if h.metrics == nil {
 		h.metrics = newTelemetry()
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -94,7 +92,7 @@ func (h *Handler) hostVolumeList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nodeID, pool := qv.Get("node_id"), qv.Get("node_pool")
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		vols, err := st.HostVolumes(ws, state.AllNamespaces, q.prefix)
 		if err != nil {
 			return nil, 0, err
@@ -115,7 +113,7 @@ func (h *Handler) hostVolumeList(w http.ResponseWriter, r *http.Request) {
 
 // hostVolumeByPath returns the volume {id} (or unique ID prefix) of the
 // request's namespace.
-func hostVolumeByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request) (*nomadlike.HostVolume, error) {
+func hostVolumeByPath(ws state.WatchSet, st Store, r *http.Request) (*nomadlike.HostVolume, error) {
 	id := r.PathValue("id")
 	v, err := byIDOrPrefix("host volume", id,
 		func() (*nomadlike.HostVolume, error) { return st.HostVolumeByID(ws, id) },
@@ -133,7 +131,7 @@ func hostVolumeByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request) 
 // hostVolumeGet answers GET /v1/volume/host/:id with the volume and the
 // allocations that claim it.
 func (h *Handler) hostVolumeGet(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableHostVolumes)
 		if err != nil {
 			return nil, 0, err
@@ -173,7 +171,7 @@ func (h *Handler) hostVolumeDelete(w http.ResponseWriter, r *http.Request) {
 // node's SecretID): the node's dynamic volumes, a blocking query on them.
 func (h *Handler) clientHostVolumes(w http.ResponseWriter, r *http.Request) {
 	nodeID := r.PathValue("id")
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		vols, err := st.HostVolumesByNode(ws, nodeID)
 		if err != nil {
 			return nil, 0, err

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"slices"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
@@ -20,7 +18,7 @@ func (h *Handler) jobList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		jobs, err := st.Jobs(ws, q.namespace, q.prefix)
 		if err != nil {
 			return nil, 0, err
@@ -49,7 +47,7 @@ func (h *Handler) jobList(w http.ResponseWriter, r *http.Request) {
 }
 
 // jobByPath reads the job named by the {id} path value in q's namespace.
-func jobByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request, q queryOptions) (*nomadlike.Job, error) {
+func jobByPath(ws state.WatchSet, st Store, r *http.Request, q queryOptions) (*nomadlike.Job, error) {
 	id := r.PathValue("id")
 	job, err := st.JobByID(ws, q.namespace, id)
 	if err != nil {
@@ -62,7 +60,7 @@ func jobByPath(ws memdb.WatchSet, st *state.StateStore, r *http.Request, q query
 }
 
 func (h *Handler) jobInfo(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableJobs)
 		if err != nil {
 			return nil, 0, err
@@ -135,7 +133,7 @@ func (h *Handler) jobDeregister(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) jobAllocations(w http.ResponseWriter, r *http.Request) {
 	all := r.URL.Query().Get("all") == "true"
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		id := r.PathValue("id")
 		allocs, err := st.AllocsByJob(ws, q.namespace, id)
 		if err != nil {
@@ -180,7 +178,7 @@ func sortNewestFirst[T any](s []T, key func(T) listKey) {
 }
 
 func (h *Handler) jobEvaluations(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		evals, err := st.EvalsByJob(ws, q.namespace, r.PathValue("id"))
 		if err != nil {
 			return nil, 0, err
@@ -193,7 +191,7 @@ func (h *Handler) jobEvaluations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) jobSummary(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableJobSummary, state.TableJobs) // jobs: Outcome
 		if err != nil {
 			return nil, 0, err
@@ -218,7 +216,7 @@ func (h *Handler) jobSummary(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) jobVersions(w http.ResponseWriter, r *http.Request) {
 	withDiffs := r.URL.Query().Get("diffs") == "true"
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableJobVersions)
 		if err != nil {
 			return nil, 0, err

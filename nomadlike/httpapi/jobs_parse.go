@@ -66,8 +66,8 @@ func (h *Handler) jobsParse(w http.ResponseWriter, r *http.Request) {
 		vars = []jobspec.VarSource{{Name: "variables.hcl", Src: []byte(req.Variables)}}
 	}
 	select {
-	case h.parseSlots <- struct{}{}:
-		defer func() { <-h.parseSlots }()
+	case h.parseSlotsCh <- struct{}{}:
+		defer func() { <-h.parseSlotsCh }()
 	case <-r.Context().Done():
 		writeError(w, r.Context().Err())
 		return

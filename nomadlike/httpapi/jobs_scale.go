@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
@@ -68,7 +66,7 @@ func (h *Handler) jobScale(w http.ResponseWriter, r *http.Request) {
 // placed (not terminal) and running allocations of the current job, and
 // its scaling events, newest first.
 func (h *Handler) jobScaleStatus(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableJobs, state.TableAllocs, state.TableScalingEvents)
 		if err != nil {
 			return nil, 0, err

@@ -83,7 +83,7 @@ type stubBackend struct {
 	st *state.StateStore
 }
 
-func (b stubBackend) State() *state.StateStore { return b.st }
+func (b stubBackend) State() Store             { return b.st }
 func (b stubBackend) IsLeader() bool           { return true }
 func (b stubBackend) Leader() (string, string) { return "", "" }
 func (stubBackend) LastContact() time.Duration { return 0 }

@@ -73,7 +73,7 @@ func (h *Handler) collectServer(m *metrics.Metrics) {
 
 // stateGauges counts the objects of the state store by status: jobs as
 // Nomad's nomad.nomad.job_status.<status>, the rest under nomadlike.
-func stateGauges(m *metrics.Metrics, st *state.StateStore) error {
+func stateGauges(m *metrics.Metrics, st Store) error {
 	byLabel := func(key []string, label string, counts map[string]int) {
 		for k, n := range counts {
 			m.SetGaugeWithLabels(key, float32(n), []metrics.Label{{Name: label, Value: k}})

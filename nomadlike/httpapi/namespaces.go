@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"slices"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -42,7 +40,7 @@ func (h *Handler) namespaceRoutes() {
 // namespaceList answers GET /v1/namespaces (?prefix=), sorted by name,
 // the default namespace included.
 func (h *Handler) namespaceList(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		out, err := st.Namespaces(ws, q.prefix)
 		if err != nil {
 			return nil, 0, err
@@ -66,7 +64,7 @@ func (h *Handler) namespaceInfo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("read namespace: %w", nomadlike.ErrPermission))
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableNamespaces)
 		if err != nil {
 			return nil, 0, err

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
@@ -21,7 +19,7 @@ func (h *Handler) nodeList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		nodes, err := st.Nodes(ws, q.prefix)
 		if err != nil {
 			return nil, 0, err
@@ -41,7 +39,7 @@ func (h *Handler) nodeList(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func nodeByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike.Node, error) {
+func nodeByPath(ws state.WatchSet, st Store, id string) (*nomadlike.Node, error) {
 	return byIDOrPrefix("node", id,
 		func() (*nomadlike.Node, error) { return st.NodeByID(ws, id) },
 		func() ([]*nomadlike.Node, error) { return st.Nodes(ws, id) },
@@ -49,7 +47,7 @@ func nodeByPath(ws memdb.WatchSet, st *state.StateStore, id string) (*nomadlike.
 }
 
 func (h *Handler) nodeInfo(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableNodes)
 		if err != nil {
 			return nil, 0, err
@@ -66,7 +64,7 @@ func (h *Handler) nodeInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) nodeAllocations(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		allocs, err := st.AllocsByNode(ws, r.PathValue("id"))
 		if err != nil {
 			return nil, 0, err
@@ -108,7 +106,7 @@ func (h *Handler) nodeDrain(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func nodeExists(st *state.StateStore, id string) error {
+func nodeExists(st Store, id string) error {
 	n, err := st.NodeByID(nil, id)
 	if err != nil {
 		return err

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"sort"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
@@ -36,7 +34,7 @@ func (h *Handler) statusPeers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, out)
 }
 
-func latest(st *state.StateStore) uint64 {
+func latest(st Store) uint64 {
 	i, _ := st.LatestIndex()
 	return i
 }
@@ -83,7 +81,7 @@ func (h *Handler) agentHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) raftConfiguration(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		peers := h.cfg.Server.Peers()
 		out := &api.RaftConfiguration{Servers: make([]*api.RaftServer, 0, len(peers))}
 		for _, p := range peers {
@@ -239,7 +237,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		ns:    func(n string) bool { return allowNS(r, n, acl.NamespaceCapabilityReadJob) },
 		nodes: aclFrom(r) == nil || aclFrom(r).AllowNodeRead(),
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		out := &api.SearchResponse{Matches: map[string][]string{}, Truncations: map[string]bool{}}
 		for _, c := range contexts {
 			ids, err := searchContext(ws, st, c, ns, req.Prefix, allow)
@@ -267,7 +265,7 @@ type searchFilter struct {
 	nodes bool
 }
 
-func searchContext(ws memdb.WatchSet, st *state.StateStore, context, ns, prefix string, allow searchFilter) ([]string, error) {
+func searchContext(ws state.WatchSet, st Store, context, ns, prefix string, allow searchFilter) ([]string, error) {
 	ids := []string{}
 	switch context {
 	case api.SearchJobs:

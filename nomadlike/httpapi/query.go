@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/internal/reqlimit"
@@ -80,10 +79,10 @@ func parseWait(s string) (time.Duration, error) {
 
 // readFunc runs one read against st, adding what it read to ws, and returns
 // the result and the index the result reflects.
-type readFunc func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error)
+type readFunc func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error)
 
 // tableIndex returns the largest index of the named tables.
-func tableIndex(st *state.StateStore, tables ...string) (uint64, error) {
+func tableIndex(st Store, tables ...string) (uint64, error) {
 	var max uint64
 	for _, t := range tables {
 		i, err := st.Index(t)
@@ -120,7 +119,7 @@ func (h *Handler) query(w http.ResponseWriter, r *http.Request, read readFunc) {
 	}
 	for {
 		st := srv.State()
-		ws := memdb.NewWatchSet()
+		ws := state.NewWatchSet()
 		out, index, err := read(ws, st, q)
 		if err == nil && q.index > 0 && index <= q.index {
 			if werr := ws.WatchCtx(ctx); werr == nil {

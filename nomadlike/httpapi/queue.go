@@ -3,8 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/queue"
@@ -23,7 +21,7 @@ func (h *Handler) queueList(w http.ResponseWriter, r *http.Request) {
 	if a := aclFrom(r); a != nil && !a.AllowNodeRead() {
 		nodeNames = false
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		l, err := buildQueue(ws, st, nodeNames)
 		if err != nil {
 			return nil, 0, err
@@ -46,7 +44,7 @@ func (h *Handler) queueList(w http.ResponseWriter, r *http.Request) {
 
 // buildQueue lists the waiting jobs from the state store: its blocked
 // evaluations and the free resources of the ready nodes.
-func buildQueue(ws memdb.WatchSet, st *state.StateStore, nodeNames bool) (queue.Listing, error) {
+func buildQueue(ws state.WatchSet, st Store, nodeNames bool) (queue.Listing, error) {
 	evals, err := st.Evals(ws, "")
 	if err != nil {
 		return queue.Listing{}, err

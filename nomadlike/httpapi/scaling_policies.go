@@ -3,8 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -24,7 +22,7 @@ func (h *Handler) scalingPolicyRoutes() {
 // ScalingPolicyListStub list, filtered by ?job= and ?type=.
 func (h *Handler) scalingPolicyList(w http.ResponseWriter, r *http.Request) {
 	jobFilter, typeFilter := r.URL.Query().Get("job"), r.URL.Query().Get("type")
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		jobs, err := st.Jobs(ws, q.namespace, "")
 		if err != nil {
 			return nil, 0, err
@@ -50,7 +48,7 @@ func (h *Handler) scalingPolicyList(w http.ResponseWriter, r *http.Request) {
 // ScalingPolicy, looked up in ?namespace=.
 func (h *Handler) scalingPolicyGet(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableJobs)
 		if err != nil {
 			return nil, 0, err

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
@@ -43,7 +41,7 @@ func (h *Handler) schedulerConfigRoutes() {
 // schedulerConfigGet answers GET /v1/operator/scheduler/configuration: the
 // stored configuration, or the defaults (index 0) when none was written.
 func (h *Handler) schedulerConfigGet(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		idx, err := tableIndex(st, state.TableSchedulerConfig)
 		if err != nil {
 			return nil, 0, err

@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
@@ -81,7 +79,7 @@ func (h *Handler) fuzzySearch(w http.ResponseWriter, r *http.Request) {
 		ns:    func(n string) bool { return allowNS(r, n, acl.NamespaceCapabilityReadJob) },
 		nodes: aclFrom(r) == nil || aclFrom(r).AllowNodeRead(),
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		found, err := fuzzyFind(ws, st, contexts, ns, text, allow)
 		if err != nil {
 			return nil, 0, err
@@ -103,7 +101,7 @@ func (h *Handler) fuzzySearch(w http.ResponseWriter, r *http.Request) {
 }
 
 // fuzzyFind collects the matches of text in each of contexts.
-func fuzzyFind(ws memdb.WatchSet, st *state.StateStore, contexts []string, ns, text string, allow searchFilter) (map[string][]fuzzyMatch, error) {
+func fuzzyFind(ws state.WatchSet, st Store, contexts []string, ns, text string, allow searchFilter) (map[string][]fuzzyMatch, error) {
 	want := map[string]bool{}
 	for _, c := range contexts {
 		want[c] = true

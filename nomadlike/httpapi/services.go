@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strconv"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -52,7 +50,7 @@ func (h *Handler) serviceBackend() (ServiceBackend, error) {
 // serviceList answers GET /v1/services: per namespace (?namespace=, "*"
 // for every one the token may read), the services and their tags.
 func (h *Handler) serviceList(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		regs, err := st.ServiceRegistrations(ws, q.namespace)
 		if err != nil {
 			return nil, 0, err
@@ -89,7 +87,7 @@ func (h *Handler) serviceInfo(w http.ResponseWriter, r *http.Request) {
 		passing = b
 	}
 	name := r.PathValue("name")
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		regs, err := st.ServiceRegistrationsByName(ws, q.namespace, name)
 		if err != nil {
 			return nil, 0, err
@@ -131,7 +129,7 @@ func (h *Handler) serviceDelete(w http.ResponseWriter, r *http.Request) {
 // allocServices answers GET /v1/allocation/{id}/services: the allocation's
 // registrations ([] when none; 404 for an unknown allocation).
 func (h *Handler) allocServices(w http.ResponseWriter, r *http.Request) {
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		a, err := allocByPath(ws, st, r.PathValue("id"))
 		if err != nil {
 			return nil, 0, err

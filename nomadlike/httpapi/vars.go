@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	jose "github.com/go-jose/go-jose/v4"
-	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
@@ -78,7 +77,7 @@ func (h *Handler) varList(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		vars, err := st.Variables(ws, q.namespace, q.prefix)
 		if err != nil {
 			return nil, 0, err
@@ -114,7 +113,7 @@ func (h *Handler) varGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.query(w, r, func(ws memdb.WatchSet, st *state.StateStore, q queryOptions) (any, uint64, error) {
+	h.query(w, r, func(ws state.WatchSet, st Store, q queryOptions) (any, uint64, error) {
 		v, err := st.VariableByPath(ws, ns, path)
 		if err != nil {
 			return nil, 0, err

@@ -2,11 +2,13 @@ package httpapi_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/httpapi"
 	"github.com/nomadlike/nomadlike/nomadlike/server"
 )
@@ -23,18 +25,12 @@ func TestVariablesWithNomadAPI(t *testing.T) {
 	c, _ := aclAgent(t)
 	vars := c.Variables()
 	var created *nomadapi.Variable
-	deadline := time.Now().Add(10 * time.Second)
-	for { // the leader makes the first root key just after it leads
+	// The leader makes the first root key just after it leads.
+	poll.Until(t, 10*time.Second, "a variable created", func() (bool, string) {
 		var err error
 		created, _, err = vars.Create(&nomadapi.Variable{Path: "app/db", Items: nomadapi.VariableItems{"password": "p1"}}, nil)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Create = %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil, fmt.Sprintf("Create = %v", err)
+	})
 	if created.ModifyIndex == 0 || created.CreateTime == 0 || created.Items["password"] != "p1" {
 		t.Fatalf("Create = %+v", created)
 	}

@@ -29,13 +29,13 @@ type aclCache struct {
 
 // aclGen is what a cache generation is valid for.
 type aclGen struct {
-	store            *state.StateStore
-	policies, tokens <-chan struct{}
+	store                *state.StateStore
+	policiesCh, tokensCh <-chan struct{}
 }
 
 // current reports whether nothing the generation depends on changed.
 func (g aclGen) current(st *state.StateStore) bool {
-	return g.store == st && g.store != nil && !closed(g.policies) && !closed(g.tokens)
+	return g.store == st && g.store != nil && !closed(g.policiesCh) && !closed(g.tokensCh)
 }
 
 func closed(ch <-chan struct{}) bool {
@@ -103,7 +103,7 @@ func (s *Server) ResolveToken(secretID string) (*acl.ACL, error) {
 	if !ok {
 		g := aclGen{store: st}
 		var err error
-		if g.policies, g.tokens, err = st.ACLWatch(); err != nil {
+		if g.policiesCh, g.tokensCh, err = st.ACLWatch(); err != nil {
 			return nil, err
 		}
 		if e, err = resolveUncached(st, secretID, key); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -334,11 +335,7 @@ func BenchmarkResolveToken(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Shutdown()
-	for deadline := time.Now().Add(10 * time.Second); !s.IsLeader(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			b.Fatal("no leader after 10s")
-		}
-	}
+	poll.UntilTrue(b, 10*time.Second, "a leader", s.IsLeader)
 	for _, p := range []struct{ name, rules string }{
 		{"ns", `namespace "default" { policy = "write" }` + "\n" + `namespace "prod-*" { policy = "read" }`},
 		{"infra", `node { policy = "read" }` + "\n" + `agent { policy = "read" }` + "\n" + `operator { policy = "read" }`},
@@ -386,7 +383,7 @@ func TestACLTokenGC(t *testing.T) {
 	forever, _, err := s.CreateACLToken(&nomadlike.ACLToken{Type: "management"})
 	mustACL(t, err)
 	clock.Set(start.Add(aclTokenGCThreshold + time.Minute + aclTokenGCInterval))
-	waitFor(t, 10*time.Second, "the expired token deleted", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the expired token deleted", func() (bool, string) {
 		tok, _ := s.State().ACLTokenByAccessorID(nil, short.AccessorID)
 		return tok == nil, "still there"
 	})

@@ -29,7 +29,7 @@ type allocBatcher struct {
 
 type allocBatch struct {
 	updates []*nomadlike.Allocation
-	done    chan struct{}
+	doneCh  chan struct{}
 	index   uint64
 	err     error
 }
@@ -45,7 +45,7 @@ func (b *allocBatcher) add(updates []*nomadlike.Allocation) *allocBatch {
 		return nil
 	}
 	if b.cur == nil {
-		b.cur = &allocBatch{done: make(chan struct{})}
+		b.cur = &allocBatch{doneCh: make(chan struct{})}
 	}
 	b.cur.updates = append(b.cur.updates, updates...)
 	if !b.busy {
@@ -88,7 +88,7 @@ func (b *allocBatcher) flush() {
 		return
 	}
 	batch.index, batch.err = b.s.applyClientUpdates(batch.updates)
-	close(batch.done)
+	close(batch.doneCh)
 }
 
 // stop flushes nothing more: a pending batch is failed.
@@ -103,7 +103,7 @@ func (b *allocBatcher) stop() {
 	b.mu.Unlock()
 	if batch != nil {
 		batch.err = fmt.Errorf("server shutting down: %w", nomadlike.ErrNotLeader)
-		close(batch.done)
+		close(batch.doneCh)
 	}
 }
 
@@ -158,7 +158,7 @@ func (s *Server) updateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64,
 	if batch == nil {
 		return 0, notLeader("update allocations")
 	}
-	<-batch.done
+	<-batch.doneCh
 	return batch.index, batch.err
 }
 

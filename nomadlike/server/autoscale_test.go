@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -32,7 +33,7 @@ func TestRecordAllocUsage(t *testing.T) {
 		t.Fatalf("RegisterJob: %v", err)
 	}
 	var live []*nomadlike.Allocation
-	waitFor(t, 10*time.Second, "2 placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "2 placements", func() (bool, string) {
 		live = liveAllocs(t, s, job)
 		return len(live) == 2, fmt.Sprintf("%d live allocs", len(live))
 	})

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 // fakeClock is a Clock that moves only when the test says. It remembers
@@ -86,7 +88,7 @@ func (c *fakeClock) calls() int {
 // its work and sleeps until at.
 func (c *fakeClock) waitSleep(t *testing.T, owner string, since int, at time.Time) {
 	t.Helper()
-	waitFor(t, 10*time.Second, owner+" sleeping until "+at.UTC().Format(time.TimeOnly), func() (bool, string) {
+	poll.Until(t, 10*time.Second, owner+" sleeping until "+at.UTC().Format(time.TimeOnly), func() (bool, string) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		var seen []string

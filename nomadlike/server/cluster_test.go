@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -52,7 +53,7 @@ func inmemCluster(t *testing.T, n int, mutate func(i int, c *Config)) []*Server 
 			t.Fatalf("addVoter: %v", err)
 		}
 	}
-	waitFor(t, 10*time.Second, "all servers see the leader", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "all servers see the leader", func() (bool, string) {
 		for _, s := range servers {
 			if addr, _ := s.Leader(); addr == "" {
 				return false, s.cfg.NodeName + " knows no leader"
@@ -84,7 +85,7 @@ func TestClusterFailoverKeepsAcknowledgedJobs(t *testing.T) {
 	var lastIndex uint64
 	for i := 0; i < 10; i++ {
 		j := fixture.Job()
-		waitFor(t, 10*time.Second, "an acknowledged write", func() (bool, string) {
+		poll.Until(t, 10*time.Second, "an acknowledged write", func() (bool, string) {
 			l := waitLeader(t, servers...)
 			_, idx, _, err := l.RegisterJob(j, false, 0)
 			if err != nil {
@@ -110,7 +111,7 @@ func TestClusterFailoverKeepsAcknowledgedJobs(t *testing.T) {
 	}
 	// The new leader has every acknowledged entry in its log; wait until
 	// its state machine has applied them.
-	waitFor(t, 10*time.Second, "new leader applies the acknowledged log", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "new leader applies the acknowledged log", func() (bool, string) {
 		idx, _ := newLeader.State().LatestIndex()
 		return idx >= lastIndex, fmt.Sprintf("applied %d < %d", idx, lastIndex)
 	})
@@ -122,7 +123,7 @@ func TestClusterFailoverKeepsAcknowledgedJobs(t *testing.T) {
 	}
 	// The new leader takes writes.
 	var err error
-	waitFor(t, 10*time.Second, "a write on the new leader", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "a write on the new leader", func() (bool, string) {
 		_, _, _, err = newLeader.RegisterJob(fixture.Job(), false, 0)
 		return err == nil, fmt.Sprint(err)
 	})
@@ -200,7 +201,7 @@ func freePorts(t *testing.T, n int) []string {
 func TestTCPRetryJoinBootstrap(t *testing.T) {
 	servers := tcpCluster(t, 3, nil)
 	leader := waitLeader(t, servers...)
-	waitFor(t, 10*time.Second, "three voters and leader HTTP address everywhere", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "three voters and leader HTTP address everywhere", func() (bool, string) {
 		for _, s := range servers {
 			if p := s.Peers(); len(p) != 3 {
 				return false, fmt.Sprintf("%s sees %d peers", s.cfg.NodeName, len(p))

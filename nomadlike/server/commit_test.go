@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
@@ -333,13 +334,13 @@ func TestPartlyCommittedPlanIsCompleted(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "35 placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "35 placements", func() (bool, string) {
 		n := len(liveAllocs(t, s, job))
 		return n >= 35, fmt.Sprintf("%d live", n)
 	})
 	// The first plan wrote 4 entries, the second failed; the retry places
 	// the 10 missing allocations in one more entry.
-	waitFor(t, 10*time.Second, "the retried plan", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the retried plan", func() (bool, string) {
 		n := rec.count(fsm.PlanResultsEntryType)
 		return n >= 5, fmt.Sprintf("%d plan entries", n)
 	})

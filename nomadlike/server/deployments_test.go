@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -22,7 +23,7 @@ func TestPlanJobShowsRollingBatch(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "3 placements in a deployment", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "3 placements in a deployment", func() (bool, string) {
 		d, _ := s.State().LatestDeploymentByJob(nil, job.Namespace, job.ID)
 		return d != nil && d.TaskGroups["web"].PlacedAllocs == 3, fmt.Sprintf("deployment %+v", d)
 	})

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -41,7 +42,7 @@ func TestDispatchMaxConcurrent(t *testing.T) {
 	for done := 0; done < 5; done++ {
 		want := min(2, 5-done)
 		var live []*nomadlike.Allocation
-		waitFor(t, 15*time.Second, fmt.Sprintf("%d children running after %d finished", want, done), func() (bool, string) {
+		poll.Until(t, 15*time.Second, fmt.Sprintf("%d children running after %d finished", want, done), func() (bool, string) {
 			live = running()
 			return len(live) == want, fmt.Sprintf("%d running", len(live))
 		})
@@ -62,7 +63,7 @@ func TestDispatchMaxConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 15*time.Second, "every child dead", func() (bool, string) {
+	poll.Until(t, 15*time.Second, "every child dead", func() (bool, string) {
 		for _, c := range children {
 			j, _ := s.State().JobByID(nil, c.Namespace, c.ID)
 			if j.Status != nomadlike.JobStatusDead {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -29,7 +30,7 @@ func TestDispatchJob(t *testing.T) {
 	}
 	// The plain job's scheduling writes in the background; let it finish
 	// so that the index check below sees only what the dispatches write.
-	waitFor(t, 10*time.Second, "the plain job's evaluation complete", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the plain job's evaluation complete", func() (bool, string) {
 		e, _ := s.State().EvalByID(nil, plainEval)
 		return e != nil && e.Status == nomadlike.EvalStatusComplete, fmt.Sprintf("eval %+v", e)
 	})
@@ -73,7 +74,7 @@ func TestDispatchJob(t *testing.T) {
 		child.Meta["input"] != "s3://x" || child.CreateIndex != index {
 		t.Fatalf("dispatched child = %+v", child)
 	}
-	waitFor(t, 10*time.Second, "the child placed and counted", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the child placed and counted", func() (bool, string) {
 		live := liveAllocs(t, s, child)
 		sum, _ := s.State().JobSummaryByID(nil, parent.Namespace, parent.ID)
 		c := sum.Children

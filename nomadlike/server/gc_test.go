@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -30,7 +31,7 @@ func finishedBatchJob(t *testing.T, s *Server, node *nomadlike.Node, count int) 
 		t.Fatalf("RegisterJob: %v", err)
 	}
 	var live []*nomadlike.Allocation
-	waitFor(t, 10*time.Second, "placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "placements", func() (bool, string) {
 		live = liveAllocs(t, s, job)
 		return len(live) == count, fmt.Sprintf("%d live allocs", len(live))
 	})
@@ -41,7 +42,7 @@ func finishedBatchJob(t *testing.T, s *Server, node *nomadlike.Node, count int) 
 	if _, err := s.UpdateAllocsFromClient(secretOf(t, s, node.ID), updates); err != nil {
 		t.Fatalf("UpdateAllocsFromClient: %v", err)
 	}
-	waitFor(t, 10*time.Second, "job dead", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "job dead", func() (bool, string) {
 		j, _ := s.State().JobByID(nil, job.Namespace, job.ID)
 		evals, _ := s.State().EvalsByJob(nil, job.Namespace, job.ID)
 		open := 0
@@ -91,7 +92,7 @@ func TestGCThresholdsAndBatches(t *testing.T) {
 	}
 
 	clock.Set(clock.Now().Add(4 * time.Hour)) // fires the periodic collector too
-	waitFor(t, 10*time.Second, "job collected", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "job collected", func() (bool, string) {
 		j, e, a := jobObjects(t, s, job)
 		return j+e+a == 0, fmt.Sprintf("%d jobs %d evals %d allocs left", j, e, a)
 	})
@@ -127,7 +128,7 @@ func TestPurgeDeletesFinishedAllocsAndEvals(t *testing.T) {
 	if _, e, a := jobObjects(t, s, job); a != 0 || e > 1 {
 		t.Fatalf("after purge: %d evals, %d allocs; want at most the deregister evaluation and none", e, a)
 	}
-	waitFor(t, 10*time.Second, "deregister eval complete", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "deregister eval complete", func() (bool, string) {
 		e, _ := s.State().EvalByID(nil, evalID)
 		return e == nil || e.TerminalStatus(), fmt.Sprintf("eval %+v", e)
 	})

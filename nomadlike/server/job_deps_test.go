@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -35,7 +36,7 @@ func TestJobDependsOn(t *testing.T) {
 	finish := func(job *nomadlike.Job, status string) {
 		t.Helper()
 		var live []*nomadlike.Allocation
-		waitFor(t, 10*time.Second, job.ID+" placed", func() (bool, string) {
+		poll.Until(t, 10*time.Second, job.ID+" placed", func() (bool, string) {
 			live = liveAllocs(t, s, job)
 			return len(live) == 1, fmt.Sprintf("%d live", len(live))
 		})
@@ -46,7 +47,7 @@ func TestJobDependsOn(t *testing.T) {
 	}
 	outcome := func(job *nomadlike.Job, want, reason string) {
 		t.Helper()
-		waitFor(t, 15*time.Second, job.ID+" "+want, func() (bool, string) {
+		poll.Until(t, 15*time.Second, job.ID+" "+want, func() (bool, string) {
 			j, _ := s.State().JobByID(nil, job.Namespace, job.ID)
 			return j != nil && j.Outcome != nil && j.Outcome.Status == want && j.Outcome.Reason == reason, fmt.Sprintf("job %+v", j)
 		})
@@ -61,7 +62,7 @@ func TestJobDependsOn(t *testing.T) {
 	t.Run("waits for success", func(t *testing.T) {
 		build := mk("build")
 		deploy := mk("deploy", "build")
-		waitFor(t, 10*time.Second, "build placed", func() (bool, string) { return len(liveAllocs(t, s, build)) == 1, "" })
+		poll.Until(t, 10*time.Second, "build placed", func() (bool, string) { return len(liveAllocs(t, s, build)) == 1, "" })
 		noAllocs(deploy)
 		finish(build, nomadlike.AllocClientStatusComplete)
 		finish(deploy, nomadlike.AllocClientStatusComplete)

@@ -58,7 +58,7 @@ func (s *Server) answerJoin(req *joinRequest) *joinResponse {
 		return resp
 	}
 	select {
-	case <-s.raftReady:
+	case <-s.raftReadyCh:
 	case <-s.shutdownCh:
 		resp.Error = "server is shutting down"
 		return resp

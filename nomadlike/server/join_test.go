@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -47,7 +48,7 @@ func tcpClusterWith(t *testing.T, n int, mod func(*Config)) []*Server {
 		servers = append(servers, startServer(t, cfg))
 	}
 	waitLeader(t, servers...)
-	waitFor(t, 10*time.Second, "every server sees the voters and a leader", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "every server sees the voters and a leader", func() (bool, string) {
 		for _, s := range servers {
 			if p := s.Peers(); len(p) != n {
 				return false, fmt.Sprintf("%s sees %d peers", s.cfg.NodeName, len(p))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 
@@ -65,7 +66,7 @@ func TestKeyringClusterKeyChange(t *testing.T) {
 	if got, err := readVar(s, "app"); err != nil || got != "s3cret" {
 		t.Fatalf("read with the old key in previous_encrypt = %q, %v", got, err)
 	}
-	waitFor(t, 10*time.Second, "the leader rewraps the root key", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the leader rewraps the root key", func() (bool, string) {
 		keys, _ := s.State().RootKeys(nil)
 		for _, w := range keys {
 			if !s.wrappedAsConfigured(w) {
@@ -81,7 +82,7 @@ func TestKeyringClusterKeyChange(t *testing.T) {
 	}
 
 	s = restartWithKeys(t, s, nil, k2)
-	waitFor(t, 10*time.Second, "the leader rewraps the root key inline", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the leader rewraps the root key inline", func() (bool, string) {
 		keys, _ := s.State().RootKeys(nil)
 		return len(keys) == 1 && keys[0].Wrap == nomadlike.WrapInline, fmt.Sprint(keys)
 	})

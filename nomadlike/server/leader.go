@@ -25,7 +25,7 @@ func (s *Server) monitorLeadership() {
 	}
 	for {
 		select {
-		case leader := <-s.leaderNotif:
+		case leader := <-s.leaderNotifCh:
 			if leader && stopLeader == nil {
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan struct{})

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -23,7 +24,7 @@ func TestHeartbeatExpiryMarksAllocsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Keep the node alive until the allocations are placed.
-	waitFor(t, 10*time.Second, "placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "placements", func() (bool, string) {
 		if _, _, err := s.NodeHeartbeat(node.ID, node.SecretID, nomadlike.NodeStatusReady, "127.0.0.1"); err != nil {
 			return false, err.Error()
 		}
@@ -32,7 +33,7 @@ func TestHeartbeatExpiryMarksAllocsLost(t *testing.T) {
 	})
 	placed := liveAllocs(t, s, job)
 	// Now silence: the TTL runs out.
-	waitFor(t, 10*time.Second, "node down and allocs lost", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "node down and allocs lost", func() (bool, string) {
 		n, _ := s.State().NodeByID(nil, node.ID)
 		if n.Status != nomadlike.NodeStatusDown {
 			return false, "node status " + n.Status
@@ -115,7 +116,7 @@ func TestNodeCallsNeedSecret(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "placement", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "placement", func() (bool, string) {
 		return len(liveAllocs(t, s, job)) == 1, "not placed"
 	})
 	alloc := liveAllocs(t, s, job)[0]
@@ -159,7 +160,7 @@ func TestBlockedEvalUnblocksOnNewNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "a blocked eval", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "a blocked eval", func() (bool, string) {
 		e, _ := s.State().EvalByID(nil, evalID)
 		if e == nil || e.BlockedEval == "" {
 			return false, "no blocked eval yet"
@@ -171,7 +172,7 @@ func TestBlockedEvalUnblocksOnNewNode(t *testing.T) {
 		t.Fatalf("placed %d before the new node, want 2", n)
 	}
 	registerNodes(t, s, 1, nil)
-	waitFor(t, 10*time.Second, "all 4 placed", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "all 4 placed", func() (bool, string) {
 		n := len(liveAllocs(t, s, job))
 		return n == 4, fmt.Sprintf("%d live", n)
 	})
@@ -188,7 +189,7 @@ func TestClientFailureReschedules(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "placement", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "placement", func() (bool, string) {
 		return len(liveAllocs(t, s, job)) == 1, "not placed"
 	})
 	first := liveAllocs(t, s, job)[0]
@@ -196,7 +197,7 @@ func TestClientFailureReschedules(t *testing.T) {
 	if err != nil || index == 0 {
 		t.Fatalf("UpdateAllocsFromClient = %d, %v", index, err)
 	}
-	waitFor(t, 10*time.Second, "replacement", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "replacement", func() (bool, string) {
 		live := liveAllocs(t, s, job)
 		return len(live) == 1 && live[0].ID != first.ID, fmt.Sprintf("%d live", len(live))
 	})
@@ -219,7 +220,7 @@ func TestClientUpdatesAreBatched(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "placements", func() (bool, string) {
 		return len(liveAllocs(t, s, job)) == 3, "not placed"
 	})
 	live := liveAllocs(t, s, job)
@@ -244,7 +245,7 @@ func TestClientUpdatesAreBatched(t *testing.T) {
 			indexes <- i
 		}(a.ID)
 	}
-	waitFor(t, 10*time.Second, "three updates in the batch", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "three updates in the batch", func() (bool, string) {
 		s.batcher.mu.Lock()
 		defer s.batcher.mu.Unlock()
 		n := 0
@@ -280,14 +281,14 @@ func TestForcedDrainMigrates(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "placements", func() (bool, string) {
 		return len(liveAllocs(t, s, job)) == 2, "not placed"
 	})
 	other := registerNodes(t, s, 1, nil)[0]
 	if _, err := s.UpdateNodeDrain(nodes[0].ID, &nomadlike.DrainStrategy{Deadline: -1}, false); err != nil {
 		t.Fatalf("UpdateNodeDrain: %v", err)
 	}
-	waitFor(t, 10*time.Second, "allocs moved to the other node", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "allocs moved to the other node", func() (bool, string) {
 		live := liveAllocs(t, s, job)
 		for _, a := range live {
 			if a.NodeID != other.ID {
@@ -296,7 +297,7 @@ func TestForcedDrainMigrates(t *testing.T) {
 		}
 		return len(live) == 2, fmt.Sprintf("%d live", len(live))
 	})
-	waitFor(t, 10*time.Second, "drain complete", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "drain complete", func() (bool, string) {
 		n, _ := s.State().NodeByID(nil, nodes[0].ID)
 		return n.DrainStrategy == nil && n.SchedulingEligibility == nomadlike.NodeSchedulingIneligible,
 			fmt.Sprintf("drain %v eligibility %s", n.DrainStrategy, n.SchedulingEligibility)
@@ -318,7 +319,7 @@ func TestStopAllocReplaces(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "placement", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "placement", func() (bool, string) {
 		return len(liveAllocs(t, s, job)) == 1, "not placed"
 	})
 	first := liveAllocs(t, s, job)[0]
@@ -326,7 +327,7 @@ func TestStopAllocReplaces(t *testing.T) {
 	if err != nil || evalID == "" {
 		t.Fatalf("StopAlloc = %q, %v", evalID, err)
 	}
-	waitFor(t, 10*time.Second, "replacement", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "replacement", func() (bool, string) {
 		live := liveAllocs(t, s, job)
 		return len(live) == 1 && live[0].ID != first.ID, fmt.Sprintf("%d live", len(live))
 	})
@@ -358,7 +359,7 @@ func TestPlanJobDryRun(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "placements", func() (bool, string) {
 		return len(liveAllocs(t, s, job)) == 3, "not placed"
 	})
 

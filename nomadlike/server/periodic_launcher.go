@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
@@ -70,7 +69,7 @@ func newPeriodicLauncher(s *Server) *periodicLauncher {
 // run launches due jobs until ctx ends.
 func (l *periodicLauncher) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		ws := memdb.NewWatchSet()
+		ws := state.NewWatchSet()
 		wake, err := l.pass(ws)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -87,7 +86,7 @@ func (l *periodicLauncher) run(ctx context.Context) {
 
 // wait blocks until ws fires, the clock reaches wake (never when zero) or
 // ctx ends.
-func (l *periodicLauncher) wait(ctx context.Context, ws memdb.WatchSet, wake time.Time) {
+func (l *periodicLauncher) wait(ctx context.Context, ws state.WatchSet, wake time.Time) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var timerC <-chan time.Time
@@ -102,7 +101,7 @@ func (l *periodicLauncher) wait(ctx context.Context, ws memdb.WatchSet, wake tim
 
 // pass launches every due job and returns the earliest next launch of the
 // others (zero when none). It stops at the first failed write.
-func (l *periodicLauncher) pass(ws memdb.WatchSet) (time.Time, error) {
+func (l *periodicLauncher) pass(ws state.WatchSet) (time.Time, error) {
 	st := l.s.fsm.State()
 	jobs, err := st.PeriodicJobs(ws)
 	if err != nil {
@@ -137,7 +136,7 @@ func (l *periodicLauncher) pass(ws memdb.WatchSet) (time.Time, error) {
 // schedule returns when job launches next, or, when that time has passed,
 // the time to launch it at now (due). Both are zero for a spec that names
 // no later time.
-func (l *periodicLauncher) schedule(st *state.StateStore, ws memdb.WatchSet, job *nomadlike.Job, now time.Time) (next, due time.Time, err error) {
+func (l *periodicLauncher) schedule(st *state.StateStore, ws state.WatchSet, job *nomadlike.Job, now time.Time) (next, due time.Time, err error) {
 	sched, err := periodic.Parse(job.Periodic)
 	if err != nil {
 		return time.Time{}, time.Time{}, err
@@ -159,7 +158,7 @@ func (l *periodicLauncher) schedule(st *state.StateStore, ws memdb.WatchSet, job
 
 // lastLaunch is the later of the job's recorded last launch and its
 // submission time.
-func lastLaunch(st *state.StateStore, ws memdb.WatchSet, job *nomadlike.Job) (time.Time, error) {
+func lastLaunch(st *state.StateStore, ws state.WatchSet, job *nomadlike.Job) (time.Time, error) {
 	last := time.Unix(0, job.SubmitTime)
 	rec, err := st.PeriodicLaunchByID(ws, job.Namespace, job.ID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -61,7 +62,7 @@ func waitChildren(t *testing.T, s *Server, parent *nomadlike.Job, want ...time.T
 		ids = append(ids, nomadlike.PeriodicChildID(parent.ID, w))
 	}
 	sort.Strings(ids)
-	waitFor(t, 10*time.Second, fmt.Sprintf("children %v", ids), func() (bool, string) {
+	poll.Until(t, 10*time.Second, fmt.Sprintf("children %v", ids), func() (bool, string) {
 		got := childIDs(t, s, parent)
 		return strings.Join(got, ",") == strings.Join(ids, ","), fmt.Sprintf("children %v", got)
 	})
@@ -111,7 +112,7 @@ func TestPeriodicLaunchesOnSchedule(t *testing.T) {
 	if rec == nil || !rec.Launch.Equal(at("10:10")) {
 		t.Errorf("launch record = %+v, want 10:10", rec)
 	}
-	waitFor(t, 10*time.Second, "children summary", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "children summary", func() (bool, string) {
 		sum, _ := s.State().JobSummaryByID(nil, job.Namespace, job.ID)
 		c := sum.Children
 		return c != nil && c.Pending+c.Running+c.Dead == 2, fmt.Sprintf("children summary %+v", c)
@@ -248,7 +249,7 @@ func TestPeriodicLeaderChange(t *testing.T) {
 		since := clock.calls()
 		var l *Server
 		moved := false
-		waitFor(t, 10*time.Second, "a new leader", func() (bool, string) {
+		poll.Until(t, 10*time.Second, "a new leader", func() (bool, string) {
 			for _, s := range servers {
 				if s != old && s.IsLeader() {
 					l = s

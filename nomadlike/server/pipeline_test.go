@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -36,7 +37,7 @@ func TestGroupDependencyPipeline(t *testing.T) {
 	finish := func(group, status string) {
 		t.Helper()
 		var live *nomadlike.Allocation
-		waitFor(t, 10*time.Second, group+" placed alone", func() (bool, string) {
+		poll.Until(t, 10*time.Second, group+" placed alone", func() (bool, string) {
 			l := liveAllocs(t, s, job)
 			if len(l) != 1 || l[0].TaskGroup != group {
 				return false, fmt.Sprintf("%d live", len(l))
@@ -51,7 +52,7 @@ func TestGroupDependencyPipeline(t *testing.T) {
 	}
 	finish("build", nomadlike.AllocClientStatusComplete)
 	finish("test", nomadlike.AllocClientStatusFailed)
-	waitFor(t, 10*time.Second, "job dead and failed", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "job dead and failed", func() (bool, string) {
 		j, _ := s.State().JobByID(nil, job.Namespace, job.ID)
 		return j != nil && j.Outcome != nil && j.Outcome.Status == nomadlike.OutcomeFailed, fmt.Sprintf("job %+v", j)
 	})

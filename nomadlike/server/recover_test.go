@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
 
@@ -33,7 +34,7 @@ func TestPeersJSONRecoversALostMajority(t *testing.T) {
 		t.Fatal(err)
 	}
 	survivor := servers[0]
-	waitFor(t, 10*time.Second, "the survivor has the job", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the survivor has the job", func() (bool, string) {
 		got, _ := survivor.State().JobByID(nil, job.Namespace, job.ID)
 		return got != nil, "not yet"
 	})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -29,7 +30,7 @@ func TestRerunJob(t *testing.T) {
 		}
 		return out
 	}
-	waitFor(t, 10*time.Second, "three placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "three placements", func() (bool, string) {
 		return len(allocs()) == 3, fmt.Sprintf("%d allocations", len(allocs()))
 	})
 	if _, _, _, err := s.RerunJob(job.Namespace, job.ID, false); !errors.Is(err, nomadlike.ErrConflict) {
@@ -54,14 +55,14 @@ func TestRerunJob(t *testing.T) {
 	if _, err := s.UpdateAllocsFromClient(secretOf(t, s, nodes[0].ID), updates); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the job dead and failed", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the job dead and failed", func() (bool, string) {
 		j, _ := s.State().JobByID(nil, job.Namespace, job.ID)
 		return j != nil && j.Outcome != nil && j.Outcome.Status == nomadlike.OutcomeFailed, fmt.Sprintf("job %+v", j)
 	})
 	if _, _, _, err := s.RerunJob(job.Namespace, job.ID, true); err != nil {
 		t.Fatalf("RerunJob(-failed) = %v", err)
 	}
-	waitFor(t, 10*time.Second, "one new placement", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "one new placement", func() (bool, string) {
 		return len(allocs()) == 4, fmt.Sprintf("%d allocations", len(allocs()))
 	})
 	var live []int

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -25,7 +26,7 @@ func TestSchedulerAlgorithmReachesWorkers(t *testing.T) {
 		if _, _, _, err := s.RegisterJob(job, false, 0); err != nil {
 			t.Fatalf("RegisterJob: %v", err)
 		}
-		waitFor(t, 10*time.Second, "4 placements", func() (bool, string) {
+		poll.Until(t, 10*time.Second, "4 placements", func() (bool, string) {
 			live := liveAllocs(t, s, job)
 			return len(live) == 4, fmt.Sprintf("%d live allocs", len(live))
 		})
@@ -36,7 +37,7 @@ func TestSchedulerAlgorithmReachesWorkers(t *testing.T) {
 		if _, _, err := s.DeregisterJob(job.Namespace, job.ID, true); err != nil {
 			t.Fatalf("DeregisterJob: %v", err)
 		}
-		waitFor(t, 10*time.Second, "allocations stopped", func() (bool, string) {
+		poll.Until(t, 10*time.Second, "allocations stopped", func() (bool, string) {
 			live := liveAllocs(t, s, job)
 			return len(live) == 0, fmt.Sprintf("%d live allocs", len(live))
 		})

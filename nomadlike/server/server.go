@@ -71,14 +71,14 @@ type Server struct {
 	// leadership barrier (see IsLeader).
 	leaderReady atomic.Bool
 
-	fsm         *fsm.FSM
-	events      *stream.Broker // the event stream (events.go)
-	raft        *raft.Raft
-	trans       raft.Transport
-	mux         *muxListener
-	bolt        *raftboltdb.BoltStore
-	snapshots   raft.SnapshotStore
-	leaderNotif chan bool
+	fsm           *fsm.FSM
+	events        *stream.Broker // the event stream (events.go)
+	raft          *raft.Raft
+	trans         raft.Transport
+	mux           *muxListener
+	bolt          *raftboltdb.BoltStore
+	snapshots     raft.SnapshotStore
+	leaderNotifCh chan bool
 
 	broker     *broker.EvalBroker
 	blocked    *broker.BlockedEvals
@@ -102,7 +102,7 @@ type Server struct {
 	// aclCache holds compiled ACLs by secret hash (ACL store, acl_resolve.go).
 	aclCache aclCache
 
-	raftReady    chan struct{} // closed once s.raft is set
+	raftReadyCh  chan struct{} // closed once s.raft is set
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
 	wg           sync.WaitGroup
@@ -130,7 +130,7 @@ func NewServer(cfg Config) (*Server, error) {
 		confirmed:   map[string]bool{},
 		rng:         rand.New(rand.NewSource(time.Now().UnixNano())),
 		shutdownCh:  make(chan struct{}),
-		raftReady:   make(chan struct{}),
+		raftReadyCh: make(chan struct{}),
 		schedLogger: newSchedulerLogger(cfg.Logger.Named("scheduler")),
 	}
 	store, err := state.NewStateStore()
@@ -304,8 +304,8 @@ func (s *Server) setupRaft() error {
 		rc.HeartbeatTimeout, rc.ElectionTimeout = t.Heartbeat, t.Election
 		rc.LeaderLeaseTimeout, rc.CommitTimeout = t.LeaderLease, t.Commit
 	}
-	s.leaderNotif = make(chan bool, 16)
-	rc.NotifyCh = s.leaderNotif
+	s.leaderNotifCh = make(chan bool, 16)
+	rc.NotifyCh = s.leaderNotifCh
 	if err := raft.ValidateConfig(rc); err != nil {
 		return fmt.Errorf("%w: raft: %v", ErrInvalidConfig, err)
 	}
@@ -324,7 +324,7 @@ func (s *Server) setupRaft() error {
 		return fmt.Errorf("start raft: %w", err)
 	}
 	s.raft = r
-	close(s.raftReady)
+	close(s.raftReadyCh)
 	if !existing && s.cfg.BootstrapExpect <= 1 {
 		boot := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter, ID: rc.LocalID, Address: s.trans.LocalAddr(),

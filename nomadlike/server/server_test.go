@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -41,26 +42,10 @@ func startServer(t *testing.T, cfg Config) *Server {
 	return s
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %s", timeout, what, why)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func waitLeader(t *testing.T, servers ...*Server) *Server {
 	t.Helper()
 	var leader *Server
-	waitFor(t, 10*time.Second, "a leader", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "a leader", func() (bool, string) {
 		for _, s := range servers {
 			if s.IsLeader() {
 				leader = s
@@ -160,11 +145,11 @@ func TestEndToEndPlacement(t *testing.T) {
 	if evalID == "" || index == 0 {
 		t.Fatalf("RegisterJob = eval %q index %d, want both set", evalID, index)
 	}
-	waitFor(t, 10*time.Second, "3 placements", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "3 placements", func() (bool, string) {
 		live := liveAllocs(t, s, job)
 		return len(live) == 3, fmt.Sprintf("%d live allocs", len(live))
 	})
-	waitFor(t, 10*time.Second, "eval complete", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "eval complete", func() (bool, string) {
 		e, _ := s.State().EvalByID(nil, evalID)
 		return e != nil && e.Status == nomadlike.EvalStatusComplete, fmt.Sprintf("eval %+v", e)
 	})
@@ -182,7 +167,7 @@ func TestEndToEndPlacement(t *testing.T) {
 	if _, _, err := s.DeregisterJob(job.Namespace, job.ID, false); err != nil {
 		t.Fatalf("DeregisterJob: %v", err)
 	}
-	waitFor(t, 10*time.Second, "allocations stopped", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "allocations stopped", func() (bool, string) {
 		live := liveAllocs(t, s, job)
 		return len(live) == 0, fmt.Sprintf("%d live allocs", len(live))
 	})

@@ -7,6 +7,7 @@ import (
 
 	metrics "github.com/hashicorp/go-metrics"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -41,7 +42,7 @@ func TestEmitMetricsCountsPlansAndBlockedEvals(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(fits, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "a plan applied", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "a plan applied", func() (bool, string) {
 		g := gauges(t, s)
 		return g["nomad.nomad.plan.applied"] >= 1, fmt.Sprintf("gauges %v", g)
 	})
@@ -53,7 +54,7 @@ func TestEmitMetricsCountsPlansAndBlockedEvals(t *testing.T) {
 	if _, _, _, err := s.RegisterJob(huge, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "one blocked eval", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "one blocked eval", func() (bool, string) {
 		g := gauges(t, s)
 		return g["nomad.nomad.blocked_evals.total_blocked"] == 1, fmt.Sprintf("gauges %v", g)
 	})

@@ -38,14 +38,14 @@ type muxListener struct {
 	logger    hclog.Logger
 	handshake time.Duration // first-byte deadline; 0: none
 	closeOnce sync.Once
-	closed    chan struct{}
+	closedCh  chan struct{}
 	wg        sync.WaitGroup
 }
 
 var _ raft.StreamLayer = (*muxListener)(nil)
 
 func newMuxListener(ln net.Listener, advertise net.Addr, join, httpAddr func(net.Conn), key []byte, logger hclog.Logger, handshake time.Duration, tlsCfg *RPCTLS) *muxListener {
-	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, httpAddr: httpAddr, key: key, tls: tlsCfg, logger: logger, handshake: handshake, closed: make(chan struct{})}
+	m := &muxListener{ln: ln, advertise: advertise, raftCh: make(chan net.Conn), join: join, httpAddr: httpAddr, key: key, tls: tlsCfg, logger: logger, handshake: handshake, closedCh: make(chan struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m
@@ -57,7 +57,7 @@ func (m *muxListener) acceptLoop() {
 		conn, err := m.ln.Accept()
 		if err != nil {
 			select {
-			case <-m.closed:
+			case <-m.closedCh:
 				return
 			default:
 			}
@@ -103,7 +103,7 @@ func (m *muxListener) route(conn net.Conn) {
 		}
 		select {
 		case m.raftCh <- conn:
-		case <-m.closed:
+		case <-m.closedCh:
 			conn.Close()
 		}
 	case connJoin:
@@ -134,7 +134,7 @@ func (m *muxListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-m.raftCh:
 		return c, nil
-	case <-m.closed:
+	case <-m.closedCh:
 		return nil, net.ErrClosed
 	}
 }
@@ -143,7 +143,7 @@ func (m *muxListener) Accept() (net.Conn, error) {
 func (m *muxListener) Close() error {
 	var err error
 	m.closeOnce.Do(func() {
-		close(m.closed)
+		close(m.closedCh)
 		err = m.ln.Close()
 	})
 	return err

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -70,7 +71,7 @@ func TestNodeUpdateUnblocksEvals(t *testing.T) {
 			if err != nil {
 				t.Fatalf("RegisterJob: %v", err)
 			}
-			waitFor(t, 10*time.Second, "a blocked evaluation", func() (bool, string) {
+			poll.Until(t, 10*time.Second, "a blocked evaluation", func() (bool, string) {
 				e, _ := s.State().EvalByID(nil, evalID)
 				if e == nil || e.BlockedEval == "" {
 					return false, fmt.Sprintf("eval %+v", e)
@@ -85,7 +86,7 @@ func TestNodeUpdateUnblocksEvals(t *testing.T) {
 			if _, _, err := s.RegisterNode(updated, "127.0.0.1"); err != nil {
 				t.Fatalf("RegisterNode (update): %v", err)
 			}
-			waitFor(t, 10*time.Second, "the blocked job placed", func() (bool, string) {
+			poll.Until(t, 10*time.Second, "the blocked job placed", func() (bool, string) {
 				n := len(liveAllocs(t, s, job))
 				return n == 1, fmt.Sprintf("%d live allocs", n)
 			})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/acl"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
@@ -19,7 +20,7 @@ import (
 func putVar(t *testing.T, servers []*Server, v *nomadlike.Variable) *Server {
 	t.Helper()
 	var leader *Server
-	waitFor(t, 10*time.Second, "a variable write", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "a variable write", func() (bool, string) {
 		leader = waitLeader(t, servers...)
 		_, _, err := leader.UpsertVariable(v, nil)
 		return err == nil, fmt.Sprint(err)
@@ -47,7 +48,7 @@ func TestVariablesSurviveFailover(t *testing.T) {
 		}
 	}
 	newLeader := waitLeader(t, rest...)
-	waitFor(t, 10*time.Second, "the new leader decrypts", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the new leader decrypts", func() (bool, string) {
 		ev, err := newLeader.State().VariableByPath(nil, "default", "nomad/jobs/app")
 		if err != nil || ev == nil {
 			return false, fmt.Sprint("not replicated: ", err)
@@ -84,7 +85,7 @@ func TestRotateKeepsOldVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "a full rotation re-encrypts", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "a full rotation re-encrypts", func() (bool, string) {
 		all, _ := s.State().Variables(nil, "*", "")
 		for _, v := range all {
 			if v.KeyID != full.KeyID {

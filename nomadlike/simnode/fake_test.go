@@ -21,7 +21,7 @@ type fakeServer struct {
 	ttl time.Duration
 
 	mu         sync.Mutex
-	changed    chan struct{} // closed and replaced on every write
+	changedCh  chan struct{} // closed and replaced on every write
 	index      uint64
 	nodes      map[string]*nomadlike.Node
 	heartbeats map[string]int
@@ -36,7 +36,7 @@ type fakeServer struct {
 func newFakeServer(t *testing.T, ttl time.Duration) *fakeServer {
 	t.Helper()
 	f := &fakeServer{
-		t: t, ttl: ttl, changed: make(chan struct{}), index: 1,
+		t: t, ttl: ttl, changedCh: make(chan struct{}), index: 1,
 		nodes: map[string]*nomadlike.Node{}, heartbeats: map[string]int{},
 		allocs: map[string]*nomadlike.Allocation{}, history: map[string][]string{},
 		fetched: map[string]int{},
@@ -67,8 +67,8 @@ func (f *fakeServer) addr() string { return f.srv.URL }
 // bumpLocked advances the index and wakes blocked queries.
 func (f *fakeServer) bumpLocked() uint64 {
 	f.index++
-	close(f.changed)
-	f.changed = make(chan struct{})
+	close(f.changedCh)
+	f.changedCh = make(chan struct{})
 	return f.index
 }
 
@@ -129,7 +129,7 @@ func (f *fakeServer) nodeAllocs(w http.ResponseWriter, r *http.Request) {
 	defer deadline.Stop()
 	for {
 		f.mu.Lock()
-		idx, ch := f.index, f.changed
+		idx, ch := f.index, f.changedCh
 		var out []*nomadlike.Allocation
 		if idx > minIndex {
 			for _, a := range f.allocs {
@@ -244,20 +244,6 @@ func (f *fakeServer) alloc(id string) nomadlike.Allocation {
 	return *f.allocs[id]
 }
 
-// waitFor polls cond every 10ms until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
-}
-
 // eventTypes lists the types of a task's events.
 func eventTypes(ts *nomadlike.TaskState) string {
 	var out []string
@@ -286,7 +272,7 @@ func (f *fakeServer) clientAllocs(w http.ResponseWriter, r *http.Request) {
 	defer deadline.Stop()
 	for {
 		f.mu.Lock()
-		ch := f.changed
+		ch := f.changedCh
 		out := map[string]uint64{}
 		idx := uint64(1)
 		for _, a := range f.allocs {

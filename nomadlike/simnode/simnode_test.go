@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -121,7 +122,7 @@ func TestRegisterAndHeartbeat(t *testing.T) {
 	}
 	f.mu.Unlock()
 	// Every node heartbeats at least twice within a few TTLs.
-	waitFor(t, 10*time.Second, "two heartbeats per node", func() bool {
+	poll.UntilTrue(t, 10*time.Second, "two heartbeats per node", func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		for id := range f.nodes {
@@ -166,7 +167,7 @@ func TestAllocLifecycle(t *testing.T) {
 				ids = append(ids, f.place(tc.job, n, 4)...)
 			}
 			if tc.stop {
-				waitFor(t, 10*time.Second, "allocations running", func() bool {
+				poll.UntilTrue(t, 10*time.Second, "allocations running", func() bool {
 					for _, id := range ids {
 						if f.alloc(id).ClientStatus != nomadlike.AllocClientStatusRunning {
 							return false
@@ -176,7 +177,7 @@ func TestAllocLifecycle(t *testing.T) {
 				})
 				f.stop(ids)
 			}
-			waitFor(t, 10*time.Second, "allocations "+tc.want, func() bool {
+			poll.UntilTrue(t, 10*time.Second, "allocations "+tc.want, func() bool {
 				for _, id := range ids {
 					if f.alloc(id).ClientStatus != tc.want {
 						return false
@@ -223,7 +224,7 @@ func TestUpdatesBatchedAndOrdered(t *testing.T) {
 	for _, n := range s.NodeIDs() {
 		ids = append(ids, f.place(job, n, 50)...)
 	}
-	waitFor(t, 15*time.Second, "500 allocations complete", func() bool {
+	poll.UntilTrue(t, 15*time.Second, "500 allocations complete", func() bool {
 		return s.Stats().Complete == uint64(len(ids))
 	})
 	f.mu.Lock()
@@ -254,7 +255,7 @@ func TestReregistersWhenForgotten(t *testing.T) {
 	f := newFakeServer(t, 100*time.Millisecond)
 	s := startSim(t, Config{Servers: []string{f.addr()}, Count: 5})
 	f.forget()
-	waitFor(t, 10*time.Second, "nodes registered again", func() bool {
+	poll.UntilTrue(t, 10*time.Second, "nodes registered again", func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return len(f.nodes) == 5
@@ -276,7 +277,7 @@ func TestFailsOverToAnotherServer(t *testing.T) {
 		t.Fatalf("good server has %d nodes, want 6", n)
 	}
 	ids := good.place(fixture.BatchJob(1), s.NodeIDs()[0], 3)
-	waitFor(t, 10*time.Second, "allocations complete through the good server", func() bool {
+	poll.UntilTrue(t, 10*time.Second, "allocations complete through the good server", func() bool {
 		for _, id := range ids {
 			if good.alloc(id).ClientStatus != nomadlike.AllocClientStatusComplete {
 				return false
@@ -295,22 +296,22 @@ func TestStartTwice(t *testing.T) {
 }
 
 type recordingObserver struct {
-	seen, reported chan string
+	seenCh, reportedCh chan string
 }
 
-func (o *recordingObserver) AllocSeen(_, allocID, _ string, _ time.Time) { o.seen <- allocID }
+func (o *recordingObserver) AllocSeen(_, allocID, _ string, _ time.Time) { o.seenCh <- allocID }
 func (o *recordingObserver) AllocReported(allocID, _, status string, _ time.Time) {
 	if status == nomadlike.AllocClientStatusComplete {
-		o.reported <- allocID
+		o.reportedCh <- allocID
 	}
 }
 
 func TestObserver(t *testing.T) {
 	f := newFakeServer(t, time.Minute)
-	o := &recordingObserver{seen: make(chan string, 10), reported: make(chan string, 10)}
+	o := &recordingObserver{seenCh: make(chan string, 10), reportedCh: make(chan string, 10)}
 	s := startSim(t, Config{Servers: []string{f.addr()}, Count: 1, Observer: o})
 	ids := f.place(fixture.BatchJob(2), s.NodeIDs()[0], 2)
-	for _, ch := range []chan string{o.seen, o.reported} {
+	for _, ch := range []chan string{o.seenCh, o.reportedCh} {
 		got := map[string]bool{}
 		timeout := time.After(10 * time.Second)
 		for len(got) < 2 {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 )
@@ -29,9 +30,9 @@ func TestWatchFetchesOnlyChanges(t *testing.T) {
 			return true
 		}
 	}
-	waitFor(t, 10*time.Second, "allocations running", allIn(nomadlike.AllocClientStatusRunning))
+	poll.UntilTrue(t, 10*time.Second, "allocations running", allIn(nomadlike.AllocClientStatusRunning))
 	f.stop(ids)
-	waitFor(t, 10*time.Second, "allocations complete", allIn(nomadlike.AllocClientStatusComplete))
+	poll.UntilTrue(t, 10*time.Second, "allocations complete", allIn(nomadlike.AllocClientStatusComplete))
 
 	f.mu.Lock()
 	defer f.mu.Unlock()

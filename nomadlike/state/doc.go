@@ -10,7 +10,7 @@
 //
 // Readers use the store directly (each call sees the latest committed state)
 // or take a Snapshot, an immutable point-in-time view that implements
-// scheduler.State. Every read takes a memdb.WatchSet (nil when not needed)
+// scheduler.State. Every read takes a WatchSet (nil when not needed)
 // that it fills with the watch channels of what it read, plus the store's
 // AbandonCh. A blocking query reads, then waits with ws.WatchCtx(ctx) and
 // reads again when it returns nil.

@@ -36,7 +36,7 @@ type Broker struct {
 	first  uint64    // sequence number of the oldest buffered entry
 	next   uint64    // sequence number of the next published entry
 	events int       // events buffered, at most MaxBufferedEvents but for the newest entry
-	wake   chan struct{}
+	wakeCh chan struct{}
 	closed bool
 }
 
@@ -46,7 +46,7 @@ func NewBroker(size int) *Broker {
 	if size <= 0 {
 		size = DefaultBufferSize
 	}
-	return &Broker{ring: make([]*Events, size), wake: make(chan struct{})}
+	return &Broker{ring: make([]*Events, size), wakeCh: make(chan struct{})}
 }
 
 // Publish turns an applied entry's changes into events and buffers them
@@ -77,8 +77,8 @@ func (b *Broker) publish(es *Events) {
 	b.ring[b.next%uint64(len(b.ring))] = es
 	b.events += len(es.Events)
 	b.next++
-	close(b.wake)
-	b.wake = make(chan struct{})
+	close(b.wakeCh)
+	b.wakeCh = make(chan struct{})
 }
 
 // Close ends every subscription (their Next returns ErrClosed).
@@ -87,7 +87,7 @@ func (b *Broker) Close() {
 	defer b.mu.Unlock()
 	if !b.closed {
 		b.closed = true
-		close(b.wake)
+		close(b.wakeCh)
 	}
 }
 
@@ -162,5 +162,5 @@ func (s *Subscription) take() (*Events, <-chan struct{}, error) {
 		s.cursor++
 		return es, nil, nil
 	}
-	return nil, b.wake, nil
+	return nil, b.wakeCh, nil
 }

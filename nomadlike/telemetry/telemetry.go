@@ -95,8 +95,8 @@ type Telemetry struct {
 
 	mu         sync.Mutex
 	collectors []Collector
-	stop       chan struct{}
-	done       chan struct{}
+	stopCh     chan struct{}
+	doneCh     chan struct{}
 }
 
 // New builds the sinks of cfg. Nothing runs until Start.
@@ -160,11 +160,11 @@ func (t *Telemetry) Collect() {
 func (t *Telemetry) Start() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.stop != nil {
+	if t.stopCh != nil {
 		return
 	}
-	t.stop, t.done = make(chan struct{}), make(chan struct{})
-	go t.loop(t.stop, t.done)
+	t.stopCh, t.doneCh = make(chan struct{}), make(chan struct{})
+	go t.loop(t.stopCh, t.doneCh)
 }
 
 func (t *Telemetry) loop(stop, done chan struct{}) {
@@ -184,8 +184,8 @@ func (t *Telemetry) loop(stop, done chan struct{}) {
 // Close stops the collection loop and waits for it.
 func (t *Telemetry) Close() {
 	t.mu.Lock()
-	stop, done := t.stop, t.done
-	t.stop = nil
+	stop, done := t.stopCh, t.doneCh
+	t.stopCh = nil
 	t.mu.Unlock()
 	if stop != nil {
 		close(stop)

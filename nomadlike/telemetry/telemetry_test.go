@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -10,6 +11,8 @@ import (
 
 	armon "github.com/armon/go-metrics"
 	metrics "github.com/hashicorp/go-metrics"
+
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 func newTest(t *testing.T, mutate func(*Config)) *Telemetry {
@@ -81,17 +84,13 @@ func TestLoopCollectsUntilClose(t *testing.T) {
 	var n atomic.Int32
 	tel.AddCollector(func(*metrics.Metrics) { n.Add(1) })
 	tel.Start()
-	deadline := time.Now().Add(10 * time.Second)
-	for n.Load() < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("collector ran %d times in 10s, want 3", n.Load())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	poll.Until(t, 10*time.Second, "the collector to run 3 times", func() (bool, string) {
+		return n.Load() >= 3, fmt.Sprintf("it ran %d times", n.Load())
+	})
 	tel.Close() // waits for the loop to end
 	tel.Close() // and may be called again
 	select {
-	case <-tel.done:
+	case <-tel.doneCh:
 	default:
 		t.Error("the collection loop still runs after Close")
 	}

@@ -19,11 +19,11 @@ type Listener struct {
 	timeout time.Duration
 	onError func(net.Addr, error)
 
-	ready     chan net.Conn
-	closed    chan struct{}
+	readyCh   chan net.Conn
+	closedCh  chan struct{}
 	closeOnce sync.Once
 	acceptErr error
-	done      chan struct{}
+	doneCh    chan struct{}
 }
 
 // NewListener wraps inner. timeout bounds each handshake (0: no bound,
@@ -31,13 +31,13 @@ type Listener struct {
 // failed handshakes.
 func NewListener(inner net.Listener, cfg *tls.Config, timeout time.Duration, onError func(net.Addr, error)) *Listener {
 	l := &Listener{inner: inner, cfg: cfg, timeout: timeout, onError: onError,
-		ready: make(chan net.Conn), closed: make(chan struct{}), done: make(chan struct{})}
+		readyCh: make(chan net.Conn), closedCh: make(chan struct{}), doneCh: make(chan struct{})}
 	go l.loop()
 	return l
 }
 
 func (l *Listener) loop() {
-	defer close(l.done)
+	defer close(l.doneCh)
 	for {
 		c, err := l.inner.Accept()
 		if err != nil {
@@ -66,8 +66,8 @@ func (l *Listener) handshake(raw net.Conn) {
 	}
 	_ = raw.SetDeadline(time.Time{})
 	select {
-	case l.ready <- tc:
-	case <-l.closed:
+	case l.readyCh <- tc:
+	case <-l.closedCh:
 		tc.Close()
 	}
 }
@@ -75,13 +75,13 @@ func (l *Listener) handshake(raw net.Conn) {
 // Accept returns the next connection whose handshake succeeded.
 func (l *Listener) Accept() (net.Conn, error) {
 	select {
-	case c := <-l.ready:
+	case c := <-l.readyCh:
 		return c, nil
-	case <-l.closed:
+	case <-l.closedCh:
 		return nil, net.ErrClosed
-	case <-l.done:
+	case <-l.doneCh:
 		select { // a handshake may have finished as the loop ended
-		case c := <-l.ready:
+		case c := <-l.readyCh:
 			return c, nil
 		default:
 		}
@@ -93,7 +93,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 func (l *Listener) Close() error {
 	var err error
 	l.closeOnce.Do(func() {
-		close(l.closed)
+		close(l.closedCh)
 		err = l.inner.Close()
 	})
 	return err

@@ -36,7 +36,7 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r.RequestURI = r.URL.RequestURI()
 	pr, pw := io.Pipe()
-	w := &pipeWriter{header: http.Header{}, body: pw, ready: make(chan struct{})}
+	w := &pipeWriter{header: http.Header{}, body: pw, readyCh: make(chan struct{})}
 	go func() {
 		defer func() {
 			w.writeHeader(http.StatusOK) // a handler that wrote nothing
@@ -45,7 +45,7 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.h.ServeHTTP(w, r)
 	}()
 	select {
-	case <-w.ready:
+	case <-w.readyCh:
 	case <-ctx.Done():
 		cancel()
 		_ = pr.CloseWithError(ctx.Err())
@@ -68,9 +68,9 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 // RoundTrip once (on the first WriteHeader, Write or Flush), the body into
 // the pipe.
 type pipeWriter struct {
-	header http.Header
-	body   *io.PipeWriter
-	ready  chan struct{}
+	header  http.Header
+	body    *io.PipeWriter
+	readyCh chan struct{}
 
 	once sync.Once
 	code int
@@ -84,7 +84,7 @@ func (w *pipeWriter) WriteHeader(code int) { w.writeHeader(code) }
 func (w *pipeWriter) writeHeader(code int) {
 	w.once.Do(func() {
 		w.code, w.sent = code, w.header.Clone()
-		close(w.ready)
+		close(w.readyCh)
 	})
 }
 

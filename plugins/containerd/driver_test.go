@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	ctrd "github.com/nomadlike/nomadlike/plugins/containerd"
 	"github.com/nomadlike/nomadlike/plugins/containerd/ctrdtest"
 )
@@ -327,15 +329,9 @@ func TestContainerdDriver(t *testing.T) {
 // waitForLog polls the task's stdout until it contains s.
 func waitForLog(t *testing.T, cfg *drivers.TaskConfig, s string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	p := filepath.Join(cfg.Logs.Dir, cfg.Name+".stdout.0")
-	for {
-		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), s) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stdout never contained %q", s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.UntilTrue(t, 30*time.Second, fmt.Sprintf("stdout to contain %q", s), func() bool {
+		b, err := os.ReadFile(p)
+		return err == nil && strings.Contains(string(b), s)
+	})
 }

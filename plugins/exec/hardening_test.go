@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 // These tests perform the attacks of issue #10 item 4 with real tasks: run
@@ -104,7 +105,7 @@ func TestForkBombContained(t *testing.T) {
 			if _, err := d.StartTask(cfg); err != nil {
 				t.Fatalf("StartTask() = %v", err)
 			}
-			eventually(t, 60*time.Second, "the fork loop to end", func() bool {
+			poll.UntilTrue(t, 60*time.Second, "the fork loop to end", func() bool {
 				return strings.Contains(readLog(t, cfg, "stdout"), "subshell-ended")
 			})
 			out := readLog(t, cfg, "stdout")

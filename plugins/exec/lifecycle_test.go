@@ -15,6 +15,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/drivers/proc"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -112,7 +113,7 @@ func TestStopTask(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Scripts print "started" once their trap is installed.
-			eventually(t, 10*time.Second, "the task to start", func() bool { return strings.Contains(readLog(t, cfg, "stdout"), "started") })
+			poll.UntilTrue(t, 10*time.Second, "the task to start", func() bool { return strings.Contains(readLog(t, cfg, "stdout"), "started") })
 			if err := d.StopTask(cfg.ID, tc.timeout, tc.signal); err != nil {
 				t.Fatalf("StopTask() = %v", err)
 			}
@@ -216,7 +217,7 @@ func TestCgroupLimitsAndStats(t *testing.T) {
 	}
 
 	var u *drivers.TaskResourceUsage
-	eventually(t, 20*time.Second, "CPU and memory usage", func() bool {
+	poll.UntilTrue(t, 20*time.Second, "CPU and memory usage", func() bool {
 		var err error
 		u, err = d.TaskStats(context.Background(), cfg.ID)
 		if err != nil {
@@ -318,7 +319,7 @@ func TestRecoverTask(t *testing.T) {
 	}
 	// The new driver drains the task's output again.
 	seen := strings.Count(readLog(t, cfg, "stdout"), "tick")
-	eventually(t, 10*time.Second, "new output after recovery", func() bool {
+	poll.UntilTrue(t, 10*time.Second, "new output after recovery", func() bool {
 		return strings.Count(readLog(t, cfg, "stdout"), "tick") > seen+3
 	})
 

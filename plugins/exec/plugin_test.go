@@ -14,6 +14,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/drivers/drivertest"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 // trackedDriver records the tasks started through it, to destroy them
@@ -102,7 +103,7 @@ func TestHardeningOverPlugin(t *testing.T) {
 		if _, err := d.StartTask(cfg); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 60*time.Second, "the fork loop to end", func() bool {
+		poll.UntilTrue(t, 60*time.Second, "the fork loop to end", func() bool {
 			return strings.Contains(readLog(t, cfg, "stdout"), "subshell-ended")
 		})
 		if out := readLog(t, cfg, "stdout"); strings.Contains(out, "not-contained") {

@@ -17,6 +17,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
@@ -117,7 +118,7 @@ func task(name string, cfg map[string]any) *nomadlike.Task {
 func waitStatus(t *testing.T, ar *AllocRunner, status string) *nomadlike.Allocation {
 	t.Helper()
 	var a *nomadlike.Allocation
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the alloc's client status", func() (bool, string) {
 		a = ar.Alloc()
 		return a.ClientStatus == status, fmt.Sprintf("client status %q, want %q; tasks %s", a.ClientStatus, status, describe(a))
 	})
@@ -322,7 +323,7 @@ func TestLeaderAndSiblingFailure(t *testing.T) {
 			a := batchAlloc(first, task("other", map[string]any{"run_for": "1h"}))
 			ar := h.start(a)
 			got := waitStatus(t, ar, tc.wantStatus)
-			clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+			poll.Until(t, 5*time.Second, "the other task to be dead", func() (bool, string) {
 				got = ar.Alloc()
 				return got.TaskStates["other"].State == nomadlike.TaskStateDead, describe(got)
 			})
@@ -421,7 +422,7 @@ func TestStopAndRecover(t *testing.T) {
 	go ar2.Run()
 	t.Cleanup(ar2.Destroy)
 	waitStatus(t, ar2, nomadlike.AllocClientStatusRunning)
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the task to be recovered", func() (bool, string) {
 		return slices.Contains(h.host.Events(), "recover svc"), fmt.Sprint(h.host.Events())
 	})
 	if n := h.host.Starts(a.ID, "svc"); n != 1 {
@@ -440,7 +441,7 @@ func TestStopAndRecover(t *testing.T) {
 	if err := ar2.Restart("svc"); err != nil {
 		t.Fatal(err)
 	}
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the task to start again", func() (bool, string) {
 		return h.host.Starts(a.ID, "svc") == 2 && tr.State().State == nomadlike.TaskStateRunning, describe(ar2.Alloc())
 	})
 

@@ -10,6 +10,7 @@ import (
 
 	hclog "github.com/hashicorp/go-hclog"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/checks"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
@@ -68,7 +69,7 @@ func closedPort(t *testing.T) int {
 func waitHealth(t *testing.T, h *harness) *nomadlike.AllocDeploymentStatus {
 	t.Helper()
 	var ds *nomadlike.AllocDeploymentStatus
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the deployment health verdict", func() (bool, string) {
 		if a := h.updater.Last(); a != nil {
 			ds = a.DeploymentStatus
 		}
@@ -125,7 +126,7 @@ func TestDeploymentHealthManualAndNoDeployment(t *testing.T) {
 			waitStatus(t, ar, nomadlike.AllocClientStatusRunning)
 			// Well past min_healthy_time: still no verdict.
 			deadline := time.Now().Add(200 * time.Millisecond)
-			clienttest.WaitFor(t, 5*time.Second, func() (bool, string) { return time.Now().After(deadline), "" })
+			poll.Until(t, 5*time.Second, "the deadline", func() (bool, string) { return time.Now().After(deadline), "" })
 			if ds := h.updater.Last().DeploymentStatus; ds.IsHealthy() || ds.IsUnhealthy() {
 				t.Fatalf("verdict set: %+v", ds)
 			}
@@ -141,7 +142,7 @@ func TestCheckRestartThroughPolicy(t *testing.T) {
 		CheckRestart: &nomadlike.CheckRestart{Limit: 2}}
 	a := deployedAlloc(nil, closedPort(t), chk)
 	ar := h.startWithChecks(a)
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "a restart", func() (bool, string) {
 		ts := ar.Alloc().TaskStates["web"]
 		return ts.Restarts >= 1 && h.host.Starts(a.ID, "web") >= 2, describe(ar.Alloc())
 	})

@@ -9,8 +9,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/identity"
 	"github.com/nomadlike/nomadlike/nomadlike/keyring"
 )
@@ -94,7 +94,7 @@ func TestIdentityRenewChangeModes(t *testing.T) {
 			if got := readTaskFile(ar, "web", "secrets/nomad_token"); got != first {
 				t.Fatalf("token file = %q, want the allocation's token", got)
 			}
-			clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+			poll.Until(t, 10*time.Second, "the renewed token", func() (bool, string) {
 				got := readTaskFile(ar, "web", "secrets/nomad_token")
 				_, exp, _ := identity.Lifetime(got)
 				_, firstExp, _ := identity.Lifetime(first)
@@ -106,7 +106,7 @@ func TestIdentityRenewChangeModes(t *testing.T) {
 			if tc.wantEvent != "" {
 				waitTaskEvent(t, ar, "web", tc.wantEvent, tc.signal)
 			}
-			clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+			poll.Until(t, 10*time.Second, "the task starts", func() (bool, string) {
 				n := h.host.Starts(a.ID, "web")
 				return n >= tc.wantStarts, fmt.Sprintf("%d starts, want %d", n, tc.wantStarts)
 			})

@@ -12,6 +12,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/network"
@@ -123,7 +124,7 @@ func TestNetworkHook(t *testing.T) {
 		t.Errorf("alloc NetworkStatus = %+v, want the namespace's", got.NetworkStatus)
 	}
 	// The namespace goes once the tasks are done, before any GC.
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the network teardown", func() (bool, string) {
 		_, td := fn.calls()
 		return slices.Equal(td, []string{a.ID}), fmt.Sprintf("teardowns %v", td)
 	})

@@ -9,6 +9,7 @@ import (
 
 	hclog "github.com/hashicorp/go-hclog"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
@@ -55,7 +56,7 @@ func TestUpdaterMayCallBack(t *testing.T) {
 	u.mu.Unlock()
 	go ar.Run()
 	t.Cleanup(ar.Destroy)
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the update", func() (bool, string) {
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		return slices.Contains(u.states, nomadlike.AllocClientStatusRunning), fmt.Sprintf("updater heard %v, want running", u.states)

@@ -10,6 +10,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
@@ -73,7 +74,7 @@ func TestPluginDeathRecoversTask(t *testing.T) {
 			}
 			l.FailLaunches(3)
 			l.KillPlugins()
-			clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+			poll.Until(t, 5*time.Second, "the relaunch and recovery", func() (bool, string) {
 				launches, _ := l.Counts()
 				return launches == 2 && slices.Contains(h.host.Events(), "recover job"), fmt.Sprintf("launches %d events %v", launches, h.host.Events())
 			})
@@ -134,7 +135,7 @@ func TestPluginDeathThenKill(t *testing.T) {
 	stopped.DesiredStatus = nomadlike.AllocDesiredStatusStop
 	ar.Update(stopped)
 	l.FailLaunches(0)
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the alloc to stop", func() (bool, string) {
 		return ar.Alloc().ClientTerminalStatus() && len(h.host.Running()) == 0,
 			fmt.Sprintf("status %s running %v; %s", ar.Alloc().ClientStatus, h.host.Running(), describe(ar.Alloc()))
 	})

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/render"
 	"github.com/nomadlike/nomadlike/nomadlike/client/tmplwatch"
 )
@@ -81,7 +81,7 @@ func readTaskFile(ar *AllocRunner, task, rel string) string {
 
 func waitTaskEvent(t *testing.T, ar *AllocRunner, task, typ, sub string) {
 	t.Helper()
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the task event", func() (bool, string) {
 		a := ar.Alloc()
 		for _, e := range a.TaskStates[task].Events {
 			if e.Type == typ && strings.Contains(e.DisplayMessage, sub) {
@@ -110,7 +110,7 @@ func TestTemplateChangeRestartsTask(t *testing.T) {
 		t.Fatalf("task env PW = %q, want one", env["PW"])
 	}
 	src.put("nomad/jobs/app", map[string]string{"password": "two"})
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the task to restart", func() (bool, string) {
 		n := h.host.Starts(a.ID, "web")
 		return n == 2, fmt.Sprintf("%d starts, want 2", n)
 	})
@@ -118,7 +118,7 @@ func TestTemplateChangeRestartsTask(t *testing.T) {
 	if got := readTaskFile(ar, "web", "secrets/pw"); got != "two" {
 		t.Errorf("rendered %q after the change, want two", got)
 	}
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the new env after the restart", func() (bool, string) {
 		env := h.host.LastConfig(a.ID, "web").Env
 		return env["PW"] == "two", fmt.Sprintf("task env PW = %q after the restart, want two", env["PW"])
 	})
@@ -218,7 +218,7 @@ func TestTemplatesFollowRecoveredTask(t *testing.T) {
 	t.Cleanup(ar2.Destroy)
 	waitStatus(t, ar2, nomadlike.AllocClientStatusRunning)
 	// The new agent watches the data again: a change signals the task.
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the template re-render", func() (bool, string) {
 		src.put("nomad/jobs/app", map[string]string{"password": fmt.Sprint("v", time.Now().UnixNano())})
 		for _, e := range h.host.Events() {
 			if e == "signal web SIGUSR1" {

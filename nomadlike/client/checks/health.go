@@ -88,14 +88,14 @@ func HealthStrategyOf(a *nomadlike.Allocation, tg *nomadlike.TaskGroup) *nomadli
 
 // HealthWatcher drives a HealthMachine from an allocation's changes.
 type HealthWatcher struct {
-	machine HealthMachine
-	observe func() Observation
-	report  func(healthy bool, at time.Time)
-	now     func() time.Time
-	notify  chan struct{}
-	done    chan struct{}
-	cancel  context.CancelFunc
-	decided bool // Run's goroutine, then Stop's
+	machine  HealthMachine
+	observe  func() Observation
+	report   func(healthy bool, at time.Time)
+	now      func() time.Time
+	notifyCh chan struct{}
+	doneCh   chan struct{}
+	cancel   context.CancelFunc
+	decided  bool // Run's goroutine, then Stop's
 }
 
 // NewHealthWatcher returns a watcher of an allocation with update block
@@ -110,7 +110,7 @@ func NewHealthWatcher(u *nomadlike.UpdateStrategy, now func() time.Time, observe
 	}
 	return &HealthWatcher{
 		machine: HealthMachine{Mode: u.HealthCheck, MinHealthyTime: u.MinHealthyTime, HealthyDeadline: u.HealthyDeadline, Start: now()},
-		observe: observe, report: report, now: now, notify: make(chan struct{}, 1), done: make(chan struct{}),
+		observe: observe, report: report, now: now, notifyCh: make(chan struct{}, 1), doneCh: make(chan struct{}),
 	}
 }
 
@@ -119,7 +119,7 @@ func (w *HealthWatcher) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	go func() {
-		defer close(w.done)
+		defer close(w.doneCh)
 		w.Run(ctx)
 	}()
 }
@@ -128,7 +128,7 @@ func (w *HealthWatcher) Start() {
 // before a verdict is reported unhealthy, as Nomad does.
 func (w *HealthWatcher) Stop() {
 	w.cancel()
-	<-w.done
+	<-w.doneCh
 	if !w.decided && w.observe().TaskFailed {
 		w.decided = true
 		w.report(false, w.now())
@@ -138,7 +138,7 @@ func (w *HealthWatcher) Stop() {
 // Notify tells the watcher something changed; it never blocks.
 func (w *HealthWatcher) Notify() {
 	select {
-	case w.notify <- struct{}{}:
+	case w.notifyCh <- struct{}{}:
 	default:
 	}
 }
@@ -163,7 +163,7 @@ func (w *HealthWatcher) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-w.notify:
+		case <-w.notifyCh:
 			timer.Stop() // Go 1.23 timers: no stale value to drain
 		case <-timer.C:
 		}

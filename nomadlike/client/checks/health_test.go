@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // TestHealthMachine drives the machine with a fake clock: each step is
@@ -54,7 +54,7 @@ func TestHealthWatcherReportsOnce(t *testing.T) {
 	w := NewHealthWatcher(u, nil, func() Observation { return Observation{TasksRunning: true, ChecksHealthy: true} },
 		func(h bool, _ time.Time) { verdicts <- h })
 	w.Start()
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) { return len(verdicts) == 1, "no verdict" })
+	poll.Until(t, 10*time.Second, "a verdict", func() (bool, string) { return len(verdicts) == 1, "no verdict" })
 	w.Stop()
 	if len(verdicts) != 1 || !<-verdicts {
 		t.Fatal("want exactly one healthy verdict")

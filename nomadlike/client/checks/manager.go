@@ -27,13 +27,13 @@ type Config struct {
 type Manager struct {
 	logger  hclog.Logger
 	now     func() time.Time
-	due     chan *check
+	dueCh   chan *check
 	workers int
 
 	mu       sync.Mutex
 	queue    checkHeap
 	allocs   map[string]*allocChecks
-	wake     chan struct{}
+	wakeCh   chan struct{}
 	watchers watcherSet
 	// notifyMu orders status notifications with deregistration, so that
 	// no change is sent after an allocation's Removed.
@@ -64,10 +64,10 @@ func New(cfg Config) *Manager {
 	return &Manager{
 		logger:  logger.Named("checks"),
 		now:     now,
-		due:     make(chan *check, 4096),
+		dueCh:   make(chan *check, 4096),
 		workers: n,
 		allocs:  map[string]*allocChecks{},
-		wake:    make(chan struct{}, 1),
+		wakeCh:  make(chan struct{}, 1),
 	}
 }
 
@@ -176,7 +176,7 @@ func spread(id string, d time.Duration) time.Duration {
 
 func (m *Manager) kick() {
 	select {
-	case m.wake <- struct{}{}:
+	case m.wakeCh <- struct{}{}:
 	default:
 	}
 }
@@ -200,7 +200,7 @@ func (m *Manager) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.wake:
+		case <-m.wakeCh:
 			timer.Stop() // Go 1.23 timers: no stale value to drain
 		case <-timer.C:
 		}
@@ -226,7 +226,7 @@ func (m *Manager) dispatchDue() time.Duration {
 			continue // still running from last time: skip this turn
 		}
 		select {
-		case m.due <- c:
+		case m.dueCh <- c:
 			c.running = true
 		default:
 			// Every worker is busy and the queue is full: skip this turn.
@@ -241,7 +241,7 @@ func (m *Manager) work(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case c := <-m.due:
+		case c := <-m.dueCh:
 			m.runCheck(c)
 		}
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // TestHTTPProbeConnections: one kept connection serves every run; a
@@ -57,7 +57,7 @@ func TestHTTPProbeConnections(t *testing.T) {
 			a := testAlloc(t, "conn", addr, c)
 			m.Register(a, newFakeTasks())
 			defer m.Deregister(a.ID)
-			clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+			poll.Until(t, 10*time.Second, "five successful HTTP probes", func() (bool, string) {
 				r := onlyResult(m, a.ID)
 				return hits.Load() >= 5 && r.Status == "success", r.Status + " " + r.Output
 			})
@@ -97,7 +97,7 @@ func TestHTTPProbeServerRestart(t *testing.T) {
 				s = serve(l)
 			}
 		}
-		clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		poll.Until(t, 10*time.Second, "the HTTP check result", func() (bool, string) {
 			r := onlyResult(m, a.ID)
 			return r.Status == want, r.Status + " " + r.Output
 		})

@@ -13,8 +13,8 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 const fast = 50 * time.Millisecond
@@ -83,7 +83,7 @@ func TestProbesAgainstRealServers(t *testing.T) {
 			a := testAlloc(t, tc.name, tc.addr, &c)
 			m.Register(a, newFakeTasks())
 			defer m.Deregister(a.ID)
-			clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+			poll.Until(t, 10*time.Second, "the check result", func() (bool, string) {
 				r := onlyResult(m, a.ID)
 				return r.Status == tc.status && strings.Contains(r.Output, tc.output) && r.Timestamp != 0, r.Status + " " + r.Output
 			})
@@ -110,7 +110,7 @@ func TestScriptCheckExitCodes(t *testing.T) {
 			a := testAlloc(t, tc.name, "127.0.0.1:1", c)
 			m.Register(a, ft)
 			defer m.Deregister(a.ID)
-			clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+			poll.Until(t, 10*time.Second, "the check result and service status", func() (bool, string) {
 				ss := m.ServiceStatuses(a.ID)
 				r := onlyResult(m, a.ID)
 				return len(ss) == 1 && ss[0].Status == tc.status && r.StatusCode == tc.code && strings.Contains(r.Output, "said"), r.Output

@@ -13,8 +13,8 @@ import (
 
 	napi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 func TestThresholds(t *testing.T) {
@@ -92,7 +92,7 @@ func TestCheckRestartRestartsTask(t *testing.T) {
 	a := testAlloc(t, "restart", strings.TrimPrefix(srv.URL, "http://"), c)
 	m.Register(a, ft)
 	defer m.Deregister(a.ID)
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "a restart", func() (bool, string) {
 		return ft.restartCount() >= 1, "no restart yet"
 	})
 	if ft.restarts[0] != "web" {
@@ -108,7 +108,7 @@ func TestResultsDecodeAsNomadAPI(t *testing.T) {
 	a := testAlloc(t, "decode", strings.TrimPrefix(srv.URL, "http://"), c)
 	m.Register(a, newFakeTasks())
 	defer m.Deregister(a.ID)
-	clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the check to succeed", func() (bool, string) {
 		r := onlyResult(m, a.ID)
 		return r.Status == "success", r.Status
 	})
@@ -160,7 +160,7 @@ func TestStatusSeamNotifiesChanges(t *testing.T) {
 	m.Register(a, newFakeTasks())
 	for _, want := range []Status{StatusCritical, StatusPassing} {
 		healthy.Store(want == StatusPassing)
-		clienttest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		poll.Until(t, 10*time.Second, "the check status", func() (bool, string) {
 			s, _ := last()
 			return s.Status == want && s.Service == "web" && s.Task == "web" && s.AllocID == a.ID, string(s.Status)
 		})
@@ -208,7 +208,7 @@ func TestFirstRunSoonWithLongInterval(t *testing.T) {
 		m.Register(a, newFakeTasks())
 		ids = append(ids, a.ID)
 	}
-	clienttest.WaitFor(t, firstRunWindow+5*time.Second, func() (bool, string) {
+	poll.Until(t, firstRunWindow+5*time.Second, "every alloc's service to pass", func() (bool, string) {
 		for _, id := range ids {
 			if got := m.ServiceStatuses(id); len(got) != 1 || got[0].Status != StatusPassing {
 				return false, fmt.Sprintf("alloc %s: %+v", id, got)

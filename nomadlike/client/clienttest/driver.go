@@ -67,7 +67,7 @@ type fakeTask struct {
 	cfg     *drivers.TaskConfig
 	script  FakeTaskConfig
 	started time.Time
-	done    chan struct{}
+	doneCh  chan struct{}
 	result  *drivers.ExitResult
 	stopped bool
 	signals []string
@@ -169,7 +169,7 @@ func (h *FakeHost) finishLocked(t *fakeTask, r *drivers.ExitResult) {
 	}
 	t.result = r
 	h.events = append(h.events, fmt.Sprintf("exit %s %d", t.cfg.Name, r.ExitCode))
-	close(t.done)
+	close(t.doneCh)
 }
 
 // FakeDriver is a drivers.Driver (with Signaler and Execer) whose tasks are
@@ -184,15 +184,15 @@ type FakeDriver struct {
 
 	mu     sync.Mutex
 	config *drivers.PluginConfig
-	// dead is closed when the fake plugin serving this driver exits; nil
+	// deadCh is closed when the fake plugin serving this driver exits; nil
 	// for a driver used directly.
-	dead <-chan struct{}
+	deadCh <-chan struct{}
 }
 
 // gone reports whether the plugin serving d has exited.
 func (d *FakeDriver) gone() bool {
 	select {
-	case <-d.dead:
+	case <-d.deadCh:
 		return true
 	default:
 		return false
@@ -281,7 +281,7 @@ func (d *FakeDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, er
 	if len(script.ExitCodes) > 0 {
 		code = script.ExitCodes[min(n, len(script.ExitCodes)-1)]
 	}
-	t := &fakeTask{cfg: cfg, script: script, started: time.Now(), done: make(chan struct{})}
+	t := &fakeTask{cfg: cfg, script: script, started: time.Now(), doneCh: make(chan struct{})}
 	h.tasks[cfg.ID] = t
 	h.events = append(h.events, "start "+cfg.Name)
 	h.mu.Unlock()
@@ -310,7 +310,7 @@ func (d *FakeDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, er
 			h.mu.Lock()
 			h.finishLocked(t, &drivers.ExitResult{ExitCode: code})
 			h.mu.Unlock()
-		case <-t.done:
+		case <-t.doneCh:
 		}
 	}()
 	for _, msg := range script.Events {
@@ -359,12 +359,12 @@ func (d *FakeDriver) WaitTask(ctx context.Context, id string) (*drivers.ExitResu
 		return nil, err
 	}
 	select {
-	case <-t.done:
+	case <-t.doneCh:
 		d.Host.mu.Lock()
 		defer d.Host.mu.Unlock()
 		r := *t.result
 		return &r, nil
-	case <-d.dead:
+	case <-d.deadCh:
 		return nil, errPluginGone
 	case <-ctx.Done():
 		return nil, ctx.Err()

@@ -66,7 +66,7 @@ func (l *FakeLauncher) exitLocked(name string, gen int) {
 
 func (l *FakeLauncher) newPluginLocked(name string, gen int) *FakePlugin {
 	d := NewFakeDriver(l.Host, name)
-	d.dead = l.deadChLocked(gen)
+	d.deadCh = l.deadChLocked(gen)
 	return &FakePlugin{l: l, name: name, gen: gen, driver: d}
 }
 

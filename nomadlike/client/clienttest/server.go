@@ -21,7 +21,7 @@ type FakeServer struct {
 
 	mu          sync.Mutex
 	index       uint64
-	changed     chan struct{} // closed and replaced on every write
+	changedCh   chan struct{} // closed and replaced on every write
 	nodes       map[string]*nomadlike.Node
 	allocs      map[string]*nomadlike.Allocation
 	registers   int
@@ -34,18 +34,18 @@ type FakeServer struct {
 // NewFakeServer returns an empty fake server.
 func NewFakeServer() *FakeServer {
 	return &FakeServer{
-		TTL:     10 * time.Second,
-		index:   1,
-		changed: make(chan struct{}),
-		nodes:   map[string]*nomadlike.Node{},
-		allocs:  map[string]*nomadlike.Allocation{},
+		TTL:       10 * time.Second,
+		index:     1,
+		changedCh: make(chan struct{}),
+		nodes:     map[string]*nomadlike.Node{},
+		allocs:    map[string]*nomadlike.Allocation{},
 	}
 }
 
 func (s *FakeServer) bumpLocked() uint64 {
 	s.index++
-	close(s.changed)
-	s.changed = make(chan struct{})
+	close(s.changedCh)
+	s.changedCh = make(chan struct{})
 	return s.index
 }
 

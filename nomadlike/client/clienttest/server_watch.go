@@ -42,7 +42,7 @@ func (s *FakeServer) ClientAllocations(ctx context.Context, nodeID string, q *ap
 				}
 			}
 		}
-		ch := s.changed
+		ch := s.changedCh
 		s.mu.Unlock()
 		if idx > minIndex {
 			return out, &api.QueryMeta{LastIndex: idx, KnownLeader: true}, nil

@@ -9,6 +9,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
@@ -44,7 +45,7 @@ func TestRelaunchWithBackoff(t *testing.T) {
 	if _, err := m.Driver("fake"); !errors.Is(err, drivermanager.ErrRelaunchBackoff) {
 		t.Fatalf("Driver right after a failed launch = %v, want ErrRelaunchBackoff", err)
 	}
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the fake driver", func() (bool, string) {
 		_, err := m.Driver("fake")
 		return err == nil, fmt.Sprint(err)
 	})

@@ -41,7 +41,7 @@ type Options struct {
 	// Follow keeps streaming new data until ctx ends or Done is closed
 	// and everything written was sent.
 	Follow bool
-	Done   <-chan struct{}
+	DoneCh <-chan struct{}
 	// PollInterval is how often a follow looks for new data (250ms).
 	PollInterval time.Duration
 }
@@ -197,9 +197,9 @@ func Stream(ctx context.Context, opts Options, emit func(Chunk) error) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-opts.Done:
+		case <-opts.DoneCh:
 			// One more pass picks up what was written before Done.
-			opts.Done, opts.Follow = nil, false
+			opts.DoneCh, opts.Follow = nil, false
 		case <-time.After(poll):
 		}
 	}

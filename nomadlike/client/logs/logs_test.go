@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 )
 
 func write(t *testing.T, dir, name, s string) {
@@ -91,13 +93,10 @@ func TestStreamFollow(t *testing.T) {
 	}()
 	waitFor := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for got.String() != want {
-			if time.Now().After(deadline) {
-				t.Fatalf("followed %q, want %q", got.String(), want)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		poll.Until(t, 5*time.Second, fmt.Sprintf("%q followed", want), func() (bool, string) {
+			g := got.String()
+			return g == want, fmt.Sprintf("followed %q", g)
+		})
 	}
 	waitFor("one\n")
 	write(t, dir, "web.stdout.0", "two\n")
@@ -130,7 +129,7 @@ func TestStreamFollowDone(t *testing.T) {
 	write(t, dir, "web.stdout.0", "a")
 	close(done)
 	write(t, dir, "web.stdout.0", "b")
-	got := collect(t, Options{Dir: dir, Task: "web", Type: "stdout", Follow: true, Done: done, PollInterval: time.Millisecond})
+	got := collect(t, Options{Dir: dir, Task: "web", Type: "stdout", Follow: true, DoneCh: done, PollInterval: time.Millisecond})
 	if got != "ab" {
 		t.Errorf("Stream() = %q, want %q", got, "ab")
 	}

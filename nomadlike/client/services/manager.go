@@ -64,7 +64,13 @@ type Manager struct {
 	sent     map[string]*nomadlike.ServiceRegistration // what the servers accepted
 
 	sendMu sync.Mutex // one send at a time
-	kick   chan struct{}
+	kickCh chan struct{}
+
+	// checksMu guards checksChanged, the allocations whose check status
+	// changed since Run last recomputed them: ChecksChanged marks one
+	// without waiting for mu.
+	checksMu      sync.Mutex
+	checksChanged map[string]struct{}
 }
 
 // New returns a manager; nothing is sent until Run.
@@ -85,7 +91,7 @@ func New(cfg Config) *Manager {
 		cfg: cfg, log: cfg.Logger.Named("services"),
 		allocs: map[string]*nomadlike.Allocation{}, stopping: map[string]bool{},
 		desired: map[string]*nomadlike.ServiceRegistration{}, sent: map[string]*nomadlike.ServiceRegistration{},
-		kick: make(chan struct{}, 1),
+		kickCh: make(chan struct{}, 1), checksChanged: map[string]struct{}{},
 	}
 }
 
@@ -107,12 +113,33 @@ func (m *Manager) AllocStateUpdated(a *nomadlike.Allocation) {
 }
 
 // ChecksChanged is the check runner's notification that a status of the
-// allocation's services changed.
+// allocation's services changed. It never blocks (the check runner calls
+// it from its status watcher): it marks the allocation and wakes Run,
+// whose one goroutine recomputes every marked allocation before it sends,
+// so a burst of changes costs one recompute per allocation.
 func (m *Manager) ChecksChanged(allocID string) {
-	m.mu.Lock()
-	m.recomputeLocked(allocID)
-	m.mu.Unlock()
+	m.checksMu.Lock()
+	m.checksChanged[allocID] = struct{}{}
+	m.checksMu.Unlock()
 	m.wake()
+}
+
+// recomputeChecked recomputes the allocations ChecksChanged marked.
+func (m *Manager) recomputeChecked() {
+	m.checksMu.Lock()
+	ids := m.checksChanged
+	if len(ids) > 0 {
+		m.checksChanged = map[string]struct{}{}
+	}
+	m.checksMu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	m.mu.Lock()
+	for id := range ids {
+		m.recomputeLocked(id)
+	}
+	m.mu.Unlock()
 }
 
 // recomputeLocked replaces the allocation's desired registrations.
@@ -134,7 +161,7 @@ func (m *Manager) recomputeLocked(allocID string) {
 
 func (m *Manager) wake() {
 	select {
-	case m.kick <- struct{}{}:
+	case m.kickCh <- struct{}{}:
 	default:
 	}
 }
@@ -177,9 +204,10 @@ func (m *Manager) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.kick:
+		case <-m.kickCh:
 		case <-retry.C:
 		}
+		m.recomputeChecked()
 		if err := m.sync(ctx); err != nil && ctx.Err() == nil {
 			m.log.Warn("sync services with the servers", "error", err)
 			retry.Reset(m.cfg.RetryInterval)

@@ -26,19 +26,19 @@ type fakeNomad struct {
 	t   *testing.T
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	index    uint64
-	changed  chan struct{} // closed and replaced on every write
-	vars     map[string]*nomadapi.Variable
-	services map[string][]*nomadapi.ServiceRegistration
-	tokens   map[string]bool
-	blocking map[string]int // blocking requests in flight, by path
-	maxBlock map[string]int // the most seen at once, by path
-	failures map[string]int // path -> status to answer (403, 500)
+	mu        sync.Mutex
+	index     uint64
+	changedCh chan struct{} // closed and replaced on every write
+	vars      map[string]*nomadapi.Variable
+	services  map[string][]*nomadapi.ServiceRegistration
+	tokens    map[string]bool
+	blocking  map[string]int // blocking requests in flight, by path
+	maxBlock  map[string]int // the most seen at once, by path
+	failures  map[string]int // path -> status to answer (403, 500)
 }
 
 func newFakeNomad(t *testing.T) *fakeNomad {
-	f := &fakeNomad{t: t, index: 10, changed: make(chan struct{}), vars: map[string]*nomadapi.Variable{},
+	f := &fakeNomad{t: t, index: 10, changedCh: make(chan struct{}), vars: map[string]*nomadapi.Variable{},
 		services: map[string][]*nomadapi.ServiceRegistration{}, tokens: map[string]bool{},
 		blocking: map[string]int{}, maxBlock: map[string]int{}, failures: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -60,8 +60,8 @@ func (f *fakeNomad) client() *api.Client {
 // bumpLocked advances the index and wakes blocked queries.
 func (f *fakeNomad) bumpLocked() uint64 {
 	f.index++
-	close(f.changed)
-	f.changed = make(chan struct{})
+	close(f.changedCh)
+	f.changedCh = make(chan struct{})
 	return f.index
 }
 
@@ -128,7 +128,7 @@ func (f *fakeNomad) serve(w http.ResponseWriter, r *http.Request) {
 		f.maxBlock[r.URL.Path] = max(f.maxBlock[r.URL.Path], f.blocking[r.URL.Path])
 		timeout := time.NewTimer(max(wait, time.Millisecond))
 		for f.index <= index {
-			ch := f.changed
+			ch := f.changedCh
 			f.mu.Unlock()
 			select {
 			case <-ch:

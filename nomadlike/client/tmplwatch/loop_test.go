@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/render"
 )
 
@@ -52,7 +52,7 @@ func TestChangeModes(t *testing.T) {
 			}
 			r.waitFile(tc.tmpls[0].DestPath, want)
 			if tc.restarts+tc.signals > 0 {
-				clienttest.WaitFor(t, bound, func() (bool, string) {
+				poll.Until(t, bound, "the restarts and signals", func() (bool, string) {
 					rs, ss, _, _ := r.ctl.counts()
 					return rs == tc.restarts && ss == tc.signals, fmt.Sprintf("restarts %d signals %d, want %d %d", rs, ss, tc.restarts, tc.signals)
 				})
@@ -84,7 +84,7 @@ func TestEnvTemplateFeedsEnvironment(t *testing.T) {
 		t.Fatalf("env = %v, want PW=one", env)
 	}
 	fake.putVar("default", "nomad/jobs/app", map[string]string{"password": "two"})
-	clienttest.WaitFor(t, bound, func() (bool, string) {
+	poll.Until(t, bound, "a restart", func() (bool, string) {
 		rs, _, _, _ := r.ctl.counts()
 		return rs == 1, "no restart"
 	})
@@ -115,7 +115,7 @@ func TestChangeScript(t *testing.T) {
 			r.ctl.exitCode = tc.exitCode
 			r.render()
 			fake.putVar("default", "nomad/jobs/app", map[string]string{"password": "two"})
-			clienttest.WaitFor(t, bound, func() (bool, string) {
+			poll.Until(t, bound, "the change mode's effect", func() (bool, string) {
 				_, _, es, ks := r.ctl.counts()
 				done := es == 1 && (!tc.wantKill || ks == 1) && (tc.wantEvent == "" || r.events.find(tc.wantEvent) != nil)
 				return done, fmt.Sprintf("execs %d kills %d events %s", es, ks, r.events.all())
@@ -155,7 +155,7 @@ func TestDependenciesDeduplicated(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Fatalf("Watching() = %v, want %s", got, want)
 	}
-	clienttest.WaitFor(t, bound, func() (bool, string) {
+	poll.Until(t, bound, "a blocking query on the variable", func() (bool, string) {
 		n := fake.maxBlocking("/v1/var/nomad/jobs/app")
 		return n >= 1, fmt.Sprintf("%d blocking queries on the variable", n)
 	})
@@ -175,7 +175,7 @@ func TestSplaySeeded(t *testing.T) {
 		r := newRig(t, fake, []*nomadlike.Template{{EmbeddedTmpl: pwTmpl, DestPath: "local/a", ChangeMode: "restart", Splay: splay}})
 		r.render()
 		fake.putVar("default", "nomad/jobs/app", map[string]string{"password": fmt.Sprint("v", i)})
-		clienttest.WaitFor(t, bound, func() (bool, string) {
+		poll.Until(t, bound, "the splay timer", func() (bool, string) {
 			return len(r.timers.requested()) == 1, fmt.Sprintf("timers %v", r.timers.requested())
 		})
 		d := r.timers.requested()[0]
@@ -186,7 +186,7 @@ func TestSplaySeeded(t *testing.T) {
 			t.Fatalf("restarted before the splay passed")
 		}
 		r.timers.fire(0)
-		clienttest.WaitFor(t, bound, func() (bool, string) {
+		poll.Until(t, bound, "a restart after the splay", func() (bool, string) {
 			rs, _, _, _ := r.ctl.counts()
 			return rs == 1, "no restart after the splay"
 		})
@@ -224,7 +224,7 @@ func TestWaitCoalesces(t *testing.T) {
 			for i, v := range []string{"two", "three", "four"} {
 				fake.putVar("default", "nomad/jobs/app", map[string]string{"password": v})
 				// max once, then min after every change seen.
-				clienttest.WaitFor(t, bound, func() (bool, string) {
+				poll.Until(t, bound, "the next timer", func() (bool, string) {
 					return len(r.timers.requested()) == i+2, fmt.Sprintf("timers %v", r.timers.requested())
 				})
 			}
@@ -295,7 +295,7 @@ func TestReRenderRefusesPlantedLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.putVar("default", "nomad/jobs/app", map[string]string{"password": "two"})
-	clienttest.WaitFor(t, bound, func() (bool, string) {
+	poll.Until(t, bound, "a Template Failed event", func() (bool, string) {
 		ev := r.events.find("Template failed: local/conf/pw")
 		return ev != nil && ev.Type == nomadlike.TaskEventTemplateFailed, "no Template Failed event: " + r.events.all()
 	})
@@ -318,7 +318,7 @@ func TestActionErrorsAreEvents(t *testing.T) {
 	r.ctl.err = errors.New("task is not running")
 	r.render()
 	fake.putVar("default", "nomad/jobs/app", map[string]string{"password": "two"})
-	clienttest.WaitFor(t, bound, func() (bool, string) {
+	poll.Until(t, bound, "the failed-change events", func() (bool, string) {
 		ok := r.events.find("Template failed to send signal SIGHUP: task is not running") != nil &&
 			r.events.find("Template failed to run script /bin/reload with arguments []: task is not running") != nil
 		return ok, r.events.all()

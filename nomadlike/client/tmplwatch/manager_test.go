@@ -15,9 +15,9 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/render"
 	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
@@ -92,7 +92,7 @@ func (r *rig) read(rel string) string {
 // waitFile waits until the rendered file reads want.
 func (r *rig) waitFile(rel, want string) {
 	r.t.Helper()
-	clienttest.WaitFor(r.t, bound, func() (bool, string) {
+	poll.Until(r.t, bound, "the rendered file", func() (bool, string) {
 		got := r.read(rel)
 		return got == want, fmt.Sprintf("%s = %q, want %q", rel, got, want)
 	})
@@ -206,7 +206,7 @@ func TestMissingBlocksFirstRender(t *testing.T) {
 		_, err := r.m.Render(context.Background(), r.env)
 		done <- err
 	}()
-	clienttest.WaitFor(t, bound, func() (bool, string) {
+	poll.Until(t, bound, "a Missing event", func() (bool, string) {
 		return r.events.find("Missing: nomad.var.block(nomad/jobs/app@default)") != nil, "no Missing event: " + r.events.all()
 	})
 	select {
@@ -245,7 +245,7 @@ func TestMissingSaysWhyAndRetries(t *testing.T) {
 		_, err := r.m.Render(context.Background(), r.env)
 		done <- err
 	}()
-	clienttest.WaitFor(t, bound, func() (bool, string) {
+	poll.Until(t, bound, "a Missing event with the 403", func() (bool, string) {
 		ev := r.events.find("Missing: nomad.var.block(nomad/jobs/app@default) (Unexpected response code: 403")
 		return ev != nil, "no Missing event with the 403: " + r.events.all()
 	})

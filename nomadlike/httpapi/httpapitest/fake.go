@@ -58,7 +58,11 @@ func (f *Server) Registered() int {
 	return f.registered
 }
 
-func (f *Server) State() *state.StateStore {
+// State is the store's reads, as the handler sees them.
+func (f *Server) State() httpapi.Store { return f.Store() }
+
+// Store is the state store itself, for tests that write to it directly.
+func (f *Server) Store() *state.StateStore {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.st
@@ -120,7 +124,7 @@ func (f *Server) RegisterJob(job *nomadlike.Job, enforce bool, modifyIndex uint6
 		return "", 0, "", err
 	}
 	if enforce {
-		cur, err := f.State().JobByID(nil, job.Namespace, job.ID)
+		cur, err := f.Store().JobByID(nil, job.Namespace, job.ID)
 		if err != nil {
 			return "", 0, "", err
 		}
@@ -162,7 +166,7 @@ func jobWarnings(job *nomadlike.Job) string {
 }
 
 func (f *Server) DeregisterJob(ns, id string, purge bool) (string, uint64, error) {
-	cur, err := f.State().JobByID(nil, ns, id)
+	cur, err := f.Store().JobByID(nil, ns, id)
 	if err != nil {
 		return "", 0, err
 	}
@@ -196,7 +200,7 @@ func (f *Server) PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResponse, e
 	if err := job.Validate(); err != nil {
 		return nil, err
 	}
-	st := f.State()
+	st := f.Store()
 	allocs, err := st.AllocsByJob(nil, job.Namespace, job.ID)
 	if err != nil {
 		return nil, err
@@ -227,7 +231,7 @@ func (f *Server) PlanJob(job *nomadlike.Job, diff bool) (*api.JobPlanResponse, e
 }
 
 func (f *Server) ForceEvaluate(ns, id string) (string, uint64, error) {
-	cur, err := f.State().JobByID(nil, ns, id)
+	cur, err := f.Store().JobByID(nil, ns, id)
 	if err != nil {
 		return "", 0, err
 	}
@@ -243,7 +247,7 @@ func (f *Server) ForceEvaluate(ns, id string) (string, uint64, error) {
 
 // ForcePeriodic launches a child of a periodic job at the current second.
 func (f *Server) ForcePeriodic(ns, id string) (string, uint64, error) {
-	cur, err := f.State().JobByID(nil, ns, id)
+	cur, err := f.Store().JobByID(nil, ns, id)
 	if err != nil {
 		return "", 0, err
 	}
@@ -256,7 +260,7 @@ func (f *Server) ForcePeriodic(ns, id string) (string, uint64, error) {
 	now := time.Now().Truncate(time.Second)
 	for {
 		// One child per second, as the real server.
-		if c, _ := f.State().JobByID(nil, ns, nomadlike.PeriodicChildID(id, now)); c == nil {
+		if c, _ := f.Store().JobByID(nil, ns, nomadlike.PeriodicChildID(id, now)); c == nil {
 			break
 		}
 		now = now.Add(time.Second)
@@ -272,7 +276,7 @@ func (f *Server) ForcePeriodic(ns, id string) (string, uint64, error) {
 
 // DispatchJob dispatches a parameterized job with the domain's rules.
 func (f *Server) DispatchJob(ns, id string, req nomadlike.DispatchRequest) (string, string, uint64, error) {
-	cur, err := f.State().JobByID(nil, ns, id)
+	cur, err := f.Store().JobByID(nil, ns, id)
 	if err != nil {
 		return "", "", 0, err
 	}
@@ -296,7 +300,7 @@ func (f *Server) DispatchJob(ns, id string, req nomadlike.DispatchRequest) (stri
 // RegisterNode registers node as the server does: a known node only with
 // its SecretID; sourceIP becomes RegisteredFrom and HeartbeatFrom.
 func (f *Server) RegisterNode(node *nomadlike.Node, sourceIP string) (time.Duration, uint64, error) {
-	if old, _ := f.State().NodeByID(nil, node.ID); old != nil && old.SecretID != node.SecretID {
+	if old, _ := f.Store().NodeByID(nil, node.ID); old != nil && old.SecretID != node.SecretID {
 		return 0, 0, fmt.Errorf("register node %s: %w", node.ID, nomadlike.ErrPermission)
 	}
 	n := node.Copy()
@@ -307,7 +311,7 @@ func (f *Server) RegisterNode(node *nomadlike.Node, sourceIP string) (time.Durat
 
 // NodeHeartbeat sets the node's status when secretID is its secret.
 func (f *Server) NodeHeartbeat(id, secretID, status, _ string) (time.Duration, uint64, error) {
-	n, err := f.State().NodeByID(nil, id)
+	n, err := f.Store().NodeByID(nil, id)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -326,7 +330,7 @@ func (f *Server) NodeHeartbeat(id, secretID, status, _ string) (time.Duration, u
 // UpdateAllocsFromClient writes the updates when secretID is the secret of
 // the node every allocation is on.
 func (f *Server) UpdateAllocsFromClient(secretID string, allocs []*nomadlike.Allocation) (uint64, error) {
-	st := f.State()
+	st := f.Store()
 	n, err := st.NodeBySecretID(nil, secretID)
 	if err != nil {
 		return 0, err
@@ -353,7 +357,7 @@ func (f *Server) UpdateNodeEligibility(id, e string) (uint64, error) {
 }
 
 func (f *Server) StopAlloc(id string) (string, uint64, error) {
-	a, err := f.State().AllocByID(nil, id)
+	a, err := f.Store().AllocByID(nil, id)
 	if err != nil || a == nil {
 		return "", 0, fmt.Errorf("alloc %q: %w", id, nomadlike.ErrNotFound)
 	}
@@ -371,7 +375,7 @@ func (f *Server) StopAlloc(id string) (string, uint64, error) {
 }
 
 func (f *Server) SnapshotSave(w io.Writer) error {
-	_, err := f.State().WriteTo(w)
+	_, err := f.Store().WriteTo(w)
 	return err
 }
 

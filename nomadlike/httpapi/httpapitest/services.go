@@ -10,7 +10,7 @@ import (
 // UpsertServiceRegistrations writes a node's registrations as the FSM does
 // (httpapi.ServiceBackend) when secretID is that node's secret.
 func (f *Server) UpsertServiceRegistrations(secretID string, regs []*nomadlike.ServiceRegistration) (uint64, error) {
-	n, err := f.State().NodeBySecretID(nil, secretID)
+	n, err := f.Store().NodeBySecretID(nil, secretID)
 	if err != nil {
 		return 0, err
 	}
@@ -27,7 +27,7 @@ func (f *Server) UpsertServiceRegistrations(secretID string, regs []*nomadlike.S
 
 // DeregisterServicesFromClient deletes registrations by ID.
 func (f *Server) DeregisterServicesFromClient(secretID string, ids []string) (uint64, error) {
-	if n, _ := f.State().NodeBySecretID(nil, secretID); secretID == "" || n == nil {
+	if n, _ := f.Store().NodeBySecretID(nil, secretID); secretID == "" || n == nil {
 		return 0, fmt.Errorf("deregister services: %w: unknown node secret", nomadlike.ErrPermission)
 	}
 	return f.Apply(func(st *state.StateStore, index uint64) error { return st.DeleteServiceRegistrationsByIDs(index, ids) })

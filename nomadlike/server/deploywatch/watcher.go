@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -61,7 +60,7 @@ func New(cfg Config) *Watcher {
 // Run watches until ctx ends.
 func (w *Watcher) Run(ctx context.Context) {
 	for ctx.Err() == nil {
-		ws := memdb.NewWatchSet()
+		ws := state.NewWatchSet()
 		next := w.pass(ws)
 		wait := w.cfg.MaxWait
 		if !next.IsZero() {
@@ -80,7 +79,7 @@ func (w *Watcher) Pass() { w.pass(nil) }
 
 // pass checks the running deployments, adding what it read to ws, and
 // returns the nearest progress deadline (zero: none).
-func (w *Watcher) pass(ws memdb.WatchSet) time.Time {
+func (w *Watcher) pass(ws state.WatchSet) time.Time {
 	st := w.cfg.State()
 	deps, err := st.Deployments(ws, state.AllNamespaces, "")
 	if err != nil {
@@ -119,7 +118,7 @@ type groupProgress struct {
 
 // check moves one running deployment on and returns its next progress
 // deadline.
-func (w *Watcher) check(st *state.StateStore, ws memdb.WatchSet, d *nomadlike.Deployment) (time.Time, error) {
+func (w *Watcher) check(st *state.StateStore, ws state.WatchSet, d *nomadlike.Deployment) (time.Time, error) {
 	job, err := st.JobByID(ws, d.Namespace, d.JobID)
 	if err != nil || job == nil || !d.ForJob(job) {
 		return time.Time{}, err // the scheduler cancels it

@@ -4,18 +4,17 @@ import (
 	"sort"
 	"time"
 
-	memdb "github.com/hashicorp/go-memdb"
-
 	"github.com/nomadlike/nomadlike/nomadlike"
+	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
 
 // Reader is what Decide reads; *state.StateStore implements it. Every
 // read adds to ws (nil: no watch).
 type Reader interface {
-	Nodes(ws memdb.WatchSet, prefix string) ([]*nomadlike.Node, error)
-	AllocsByNode(ws memdb.WatchSet, nodeID string) ([]*nomadlike.Allocation, error)
-	AllocsByJob(ws memdb.WatchSet, ns, jobID string) ([]*nomadlike.Allocation, error)
-	JobByID(ws memdb.WatchSet, ns, id string) (*nomadlike.Job, error)
+	Nodes(ws state.WatchSet, prefix string) ([]*nomadlike.Node, error)
+	AllocsByNode(ws state.WatchSet, nodeID string) ([]*nomadlike.Allocation, error)
+	AllocsByJob(ws state.WatchSet, ns, jobID string) ([]*nomadlike.Allocation, error)
+	JobByID(ws state.WatchSet, ns, id string) (*nomadlike.Job, error)
 }
 
 // Migration is an allocation to mark for migration with the job whose
@@ -37,7 +36,7 @@ type Decision struct {
 }
 
 // Decide looks at every draining node at now.
-func Decide(r Reader, ws memdb.WatchSet, now time.Time) (*Decision, error) {
+func Decide(r Reader, ws state.WatchSet, now time.Time) (*Decision, error) {
 	nodes, err := r.Nodes(ws, "")
 	if err != nil {
 		return nil, err
@@ -79,7 +78,7 @@ func Decide(r Reader, ws memdb.WatchSet, now time.Time) (*Decision, error) {
 // decideNode handles one draining node: its deadline, its system
 // allocations once nothing else is left, its completion; the service jobs
 // with allocations on it are added to services for serviceMigrations.
-func decideNode(d *Decision, n *nomadlike.Node, r Reader, ws memdb.WatchSet, jobs *jobCache,
+func decideNode(d *Decision, n *nomadlike.Node, r Reader, ws state.WatchSet, jobs *jobCache,
 	services map[nomadlike.NamespacedID]bool, now time.Time) error {
 	allocs, err := r.AllocsByNode(ws, n.ID)
 	if err != nil {
@@ -206,7 +205,7 @@ func jobType(j *nomadlike.Job) string {
 // gone (the allocation's own copy).
 type jobCache struct {
 	r    Reader
-	ws   memdb.WatchSet
+	ws   state.WatchSet
 	byID map[nomadlike.NamespacedID]*nomadlike.Job
 }
 

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -58,7 +57,7 @@ func New(cfg Config) *Drainer {
 // every MaxWait.
 func (d *Drainer) Run(ctx context.Context) {
 	for ctx.Err() == nil {
-		ws := memdb.NewWatchSet()
+		ws := state.NewWatchSet()
 		next, err := d.pass(ws)
 		wait := d.cfg.MaxWait
 		if err != nil {
@@ -82,7 +81,7 @@ func (d *Drainer) Pass() error {
 	return err
 }
 
-func (d *Drainer) pass(ws memdb.WatchSet) (time.Time, error) {
+func (d *Drainer) pass(ws state.WatchSet) (time.Time, error) {
 	now := d.cfg.Now()
 	dec, err := Decide(d.cfg.State(), ws, now)
 	if err != nil {
