@@ -12,6 +12,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 	"github.com/nomadlike/nomadlike/nomadlike/client/drivermanager"
 	"github.com/nomadlike/nomadlike/nomadlike/client/localstate"
@@ -92,7 +93,7 @@ func TestLazyIdlePluginStops(t *testing.T) {
 	if _, err := m.Driver("witness"); err != nil {
 		t.Fatal(err)
 	}
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the idle plugin to be stopped", func() (bool, string) {
 		saved, _ := store.DriverPlugins()
 		_, ok := saved["witness"]
 		return !ok && len(saved) == 1, fmt.Sprintf("reattach configs %v: want only fake's once witness is stopped idle", saved)
@@ -103,7 +104,7 @@ func TestLazyIdlePluginStops(t *testing.T) {
 	if err := d.DestroyTask("a", true); err != nil {
 		t.Fatal(err)
 	}
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "the reattach configs to go after the idle grace", func() (bool, string) {
 		saved, _ := store.DriverPlugins()
 		return len(saved) == 0, fmt.Sprintf("reattach configs %v after the idle grace", saved)
 	})
@@ -142,7 +143,7 @@ func TestLazyStartRacesIdleStop(t *testing.T) {
 		}()
 	}
 	// Until the plugin was stopped idle and launched again several times.
-	clienttest.WaitFor(t, 20*time.Second, func() (bool, string) {
+	poll.Until(t, 20*time.Second, "the plugin to be stopped idle and relaunched 6 times", func() (bool, string) {
 		launches, _ := l.Counts()
 		return launches >= 6 || len(errs) > 0, fmt.Sprintf("launches = %d", launches)
 	})
