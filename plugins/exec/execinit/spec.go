@@ -48,6 +48,9 @@ type Spec struct {
 	Caps uint64 `json:"caps"`
 	// Ambient caps are raised for a non-root task.
 	Ambient uint64 `json:"ambient"`
+	// LastCap is the highest capability number of the kernel (LastCap());
+	// 0 makes the init read it.
+	LastCap int `json:"last_cap,omitempty"`
 
 	// Command is the program (a path in the chroot, or a name looked up in
 	// PATH); Args are argv[1:]; Env is the complete environment.
