@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +20,10 @@ func BenchmarkStartTasks(b *testing.B) {
 		b.Skip("starts real tasks")
 	}
 	requireRoot(b)
-	const n = 100
+	n := 100
+	if v, err := strconv.Atoi(os.Getenv("EXEC_BENCH_N")); err == nil && v > 0 {
+		n = v
+	}
 	if os.Getenv("EXEC_BENCH_INIT") != "" {
 		// Compare with the re-executed init.
 		threadStart = threadStartOff
@@ -71,7 +75,7 @@ func BenchmarkStartTasks(b *testing.B) {
 				sum[k] += p[k]
 			}
 		}
-		b.Logf("mean start %v wait %v destroy %v", sum[0]/n, sum[1]/n, sum[2]/n)
+		b.Logf("mean start %v wait %v destroy %v", sum[0]/time.Duration(n), sum[1]/time.Duration(n), sum[2]/time.Duration(n))
 		for err := range errs {
 			b.Fatal(err)
 		}

@@ -3,11 +3,14 @@ package exec
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nomadlike/nomadlike/drivers"
 )
 
 // TestInitPath runs the isolation and hardening tests again with every task
@@ -30,6 +33,7 @@ func TestInitPath(t *testing.T) {
 		"HostVolumeReadOnly": TestHostVolumeReadOnly,
 		"StartFailures":      TestStartFailures,
 		"ExitCodes":          TestExitCodes,
+		"TaskInItsCgroup":    TestTaskInItsCgroup,
 	} {
 		t.Run(name, fn)
 	}
@@ -118,5 +122,35 @@ func TestThreadStartLeavesNothing(t *testing.T) {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("cgroup %s still exists (%v)", dir, err)
 		}
+	}
+}
+
+// TestTaskInItsCgroup: the task's first look at /proc/self/cgroup already
+// shows its own cgroup, on v1 (joined while stopped after execve) and on v2
+// (CLONE_INTO_CGROUP), whichever way it started.
+func TestTaskInItsCgroup(t *testing.T) {
+	requireRoot(t)
+	for _, h := range testHierarchies(t) {
+		t.Run("v"+strconv.Itoa(h.version), func(t *testing.T) {
+			d := newTestDriver(t, map[string]any{"pids_limit": 0})
+			want := "memory:"
+			if h.version == 2 {
+				d.hier = &hierarchy{version: 2, mount: h.mount}
+				want = "0::"
+			}
+			cfg := newTaskConfig(t, "incgroup", "", busybox, "cat", "/proc/self/cgroup")
+			if h.version == 2 {
+				// A hybrid host's cgroup2 may have no memory controller.
+				cfg.Resources = drivers.Resources{}
+			}
+			res, out := runTask(t, d, cfg)
+			if !res.Successful() {
+				t.Fatalf("task result = %+v, stderr %q", res, readLog(t, cfg, "stderr"))
+			}
+			want += cgroupRel(testCgroupParent, cfg.ID) + "\n"
+			if !strings.Contains(out, want) {
+				t.Errorf("/proc/self/cgroup of the task = %q, want a line ending %q", out, want)
+			}
+		})
 	}
 }
