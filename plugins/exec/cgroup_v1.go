@@ -1,11 +1,13 @@
 package exec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/containerd/cgroups/v3/cgroup1"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -15,8 +17,19 @@ import (
 // v1Controllers are the cgroup v1 controllers a task cgroup joins.
 var v1Controllers = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Cpuacct, cgroup1.Pids, cgroup1.Freezer, cgroup1.Devices}
 
-// v1Hierarchy is containerd's default v1 hierarchy limited to v1Controllers.
+var (
+	v1HierMu     sync.Mutex
+	v1HierCached []cgroup1.Subsystem
+)
+
+// v1Hierarchy is containerd's default v1 hierarchy limited to v1Controllers,
+// found once (it reads the mount table and /proc/self/cgroup).
 func v1Hierarchy() ([]cgroup1.Subsystem, error) {
+	v1HierMu.Lock()
+	defer v1HierMu.Unlock()
+	if v1HierCached != nil {
+		return v1HierCached, nil
+	}
 	all, err := cgroup1.Default()
 	if err != nil {
 		return nil, err
@@ -27,6 +40,7 @@ func v1Hierarchy() ([]cgroup1.Subsystem, error) {
 			out = append(out, s)
 		}
 	}
+	v1HierCached = out
 	return out, nil
 }
 
@@ -35,6 +49,30 @@ func v1Hierarchy() ([]cgroup1.Subsystem, error) {
 type v1Cgroup struct {
 	rel string
 	cg  cgroup1.Cgroup
+	// dirs are the cgroup's directory in each controller's hierarchy;
+	// memory is the memory controller's.
+	dirs   []string
+	memory string
+}
+
+// pather is what a cgroup1 controller implements to place a cgroup.
+type pather interface{ Path(rel string) string }
+
+// newV1 records the directories of cg.
+func newV1(rel string, cg cgroup1.Cgroup) *v1Cgroup {
+	c := &v1Cgroup{rel: rel, cg: cg}
+	for _, s := range cg.Subsystems() {
+		p, ok := s.(pather)
+		if !ok {
+			continue
+		}
+		dir := p.Path(rel)
+		c.dirs = append(c.dirs, dir)
+		if s.Name() == cgroup1.Memory {
+			c.memory = dir
+		}
+	}
+	return c
 }
 
 func newV1Cgroup(rel string, l cgroupLimits) (*v1Cgroup, error) {
@@ -64,7 +102,7 @@ func newV1Cgroup(rel string, l cgroupLimits) (*v1Cgroup, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create cgroup v1 %s: %w", rel, err)
 	}
-	c := &v1Cgroup{rel: rel, cg: cg}
+	c := newV1(rel, cg)
 	// Fail closed: a limit whose controller is not mounted would be
 	// silently absent.
 	var missing error
@@ -88,7 +126,7 @@ func loadV1Cgroup(rel string) (*v1Cgroup, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load cgroup v1 %s: %w", rel, err)
 	}
-	return &v1Cgroup{rel: rel, cg: cg}, nil
+	return newV1(rel, cg), nil
 }
 
 // has reports whether the cgroup joined controller name.
@@ -124,8 +162,13 @@ func (c *v1Cgroup) Procs() ([]int, error) {
 }
 
 // Kill freezes the cgroup so no process can fork, SIGKILLs every process and
-// thaws it so the signals are delivered.
+// thaws it so the signals are delivered. An empty cgroup (the usual case:
+// a task in its own PID namespace takes every process of it along when it
+// exits) is left alone.
 func (c *v1Cgroup) Kill() error {
+	if c.empty() {
+		return nil
+	}
 	frozen := c.cg.Freeze() == nil
 	pids, err := c.Procs()
 	var errs []error
@@ -145,13 +188,29 @@ func (c *v1Cgroup) Kill() error {
 	return errors.Join(errs...)
 }
 
+// empty reports whether the memory controller's cgroup.procs lists no
+// process (a task cgroup has no child cgroups: the task cannot see the
+// cgroup filesystem). A process that joins later keeps Delete from
+// succeeding, and deleteCgroup then kills it.
+func (c *v1Cgroup) empty() bool {
+	if c.memory == "" {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(c.memory, "cgroup.procs"))
+	return err == nil && len(bytes.TrimSpace(b)) == 0
+}
+
 // OOMKills reads memory.oom_control's oom_kill counter (Linux 4.13+).
 func (c *v1Cgroup) OOMKills() (uint64, error) {
-	mnt, err := v1ControllerMount("memory")
-	if err != nil {
-		return 0, err
+	dir := c.memory
+	if dir == "" {
+		mnt, err := v1ControllerMount("memory")
+		if err != nil {
+			return 0, err
+		}
+		dir = filepath.Join(mnt, c.rel)
 	}
-	n, _, err := readKeyValue(filepath.Join(mnt, c.rel, "memory.oom_control"), "oom_kill")
+	n, _, err := readKeyValue(filepath.Join(dir, "memory.oom_control"), "oom_kill")
 	return n, err
 }
 
@@ -179,7 +238,19 @@ func (c *v1Cgroup) Stats() (cgroupStats, error) {
 	return s, nil
 }
 
+// Delete removes the cgroup's directory in each hierarchy; the kernel
+// refuses (EBUSY) while a process remains. (The library's Delete walks
+// every file of every directory first.)
 func (c *v1Cgroup) Delete() error {
+	if len(c.dirs) > 0 {
+		var errs []error
+		for _, dir := range c.dirs {
+			if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
+				errs = append(errs, fmt.Errorf("delete cgroup %s: %w", dir, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
 	if err := c.cg.Delete(); err != nil {
 		if errors.Is(err, cgroup1.ErrCgroupDeleted) || errors.Is(err, os.ErrNotExist) {
 			return nil

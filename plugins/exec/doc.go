@@ -10,12 +10,16 @@
 // a uid or with a gid in the plugin's denied_host_uids/denied_host_gids
 // (root by default).
 //
-// There is no helper process per task. The driver re-executes its own binary
-// (/proc/self/exe) with a marker in argv[0] and the namespace clone flags; the
-// init hook of this package, run from a package init function, recognises the
-// marker, waits until the driver has placed it in the task's cgroup, builds
-// the chroot, drops privileges and execve()s the task command. The task thus
-// keeps the PID the driver started, is PID 1 of its namespace, and is the
-// process the driver waits for and recovers after a restart. Importing the
-// package is enough for the hook to run.
+// There is no helper process per task. On Linux 6.18+ (procfs "pidns"
+// option) the driver builds the task's namespaces and chroot on one of its
+// own OS threads, forks the task from it stopped after execve (ptrace),
+// mounts its /proc, puts it in its cgroup (CLONE_INTO_CGROUP on v2) and
+// lets it run (threadstart.go, execinit/thread.go). Elsewhere it re-executes
+// its own binary (/proc/self/exe) with a marker in argv[0] and the namespace
+// clone flags; the init hook of execinit, run from a package init function,
+// recognises the marker, waits until the driver has placed it in the task's
+// cgroup, builds the chroot, drops privileges and execve()s the task
+// command. Either way the task keeps the PID the driver started, is PID 1
+// of its namespace, and is the process the driver waits for and recovers
+// after a restart. Importing the package is enough for the hook to run.
 package exec

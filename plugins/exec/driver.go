@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -29,6 +30,10 @@ type Driver struct {
 	// process of this binary, and a thousand started together thrash the
 	// host (and time out) instead of finishing sooner.
 	startSem chan struct{}
+
+	// noThreadStart is set once the in-process start failed for want of
+	// ptrace: later tasks go through the init process directly.
+	noThreadStart atomic.Bool
 
 	mu       sync.Mutex
 	settings *pluginSettings

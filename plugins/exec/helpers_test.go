@@ -41,7 +41,7 @@ func removeTestCgroupParents() {
 }
 
 // requireRoot skips tests that need root and a cgroup hierarchy.
-func requireRoot(t *testing.T) {
+func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("exec driver tests need root")
@@ -63,7 +63,7 @@ func allowRoot(pluginConfig map[string]any) map[string]any {
 
 // newTestDriver returns a configured driver whose tasks are destroyed when
 // the test ends.
-func newTestDriver(t *testing.T, pluginConfig map[string]any) *Driver {
+func newTestDriver(t testing.TB, pluginConfig map[string]any) *Driver {
 	t.Helper()
 	if pluginConfig == nil {
 		pluginConfig = map[string]any{}
@@ -83,7 +83,7 @@ func newTestDriver(t *testing.T, pluginConfig map[string]any) *Driver {
 	return d
 }
 
-func destroyAll(t *testing.T, d *Driver) {
+func destroyAll(t testing.TB, d *Driver) {
 	d.mu.Lock()
 	var ids []string
 	for id := range d.tasks {
@@ -97,7 +97,7 @@ func destroyAll(t *testing.T, d *Driver) {
 	}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -106,7 +106,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // newTaskConfig lays out an alloc dir as the client does and returns a task
 // config running command with args as user (empty: the default, nobody).
-func newTaskConfig(t *testing.T, name, user string, command string, args ...string) *drivers.TaskConfig {
+func newTaskConfig(t testing.TB, name, user string, command string, args ...string) *drivers.TaskConfig {
 	t.Helper()
 	allocDir := filepath.Join(t.TempDir(), "alloc-"+name)
 	taskDir := filepath.Join(allocDir, name)

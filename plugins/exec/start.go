@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
 	"github.com/nomadlike/nomadlike/drivers/logging"
+	"github.com/nomadlike/nomadlike/plugins/exec/execinit"
 )
 
 // ErrStartFailed wraps the reason the task's init failed before execve.
@@ -124,8 +126,9 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		_ = cg.Delete()
 		return nil, fmt.Errorf("start task %s: %w", cfg.ID, err)
 	}
+	spec.LastCap = lastCap()
 	d.startSem <- struct{}{}
-	proc, err := startInit(spec, logs.Stdout, logs.Stderr, cg, flags)
+	proc, err := d.startProcess(spec, logs.Stdout, logs.Stderr, cg, flags)
 	<-d.startSem
 	logs.CloseChildEnds()
 	if err != nil {
@@ -171,6 +174,32 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		State:       drivers.TaskStateRunning,
 		DriverState: raw,
 	}, nil
+}
+
+// startProcess starts the task from a driver thread where the host allows
+// it (threadstart.go), else through the re-executed init.
+func (d *Driver) startProcess(spec *initSpec, stdout, stderr *os.File, cg taskCgroup, cloneflags uintptr) (*os.Process, error) {
+	privatePID := cloneflags&syscall.CLONE_NEWPID != 0
+	if !d.noThreadStart.Load() && canStartInProcess(privatePID) {
+		proc, err := startOnThread(spec, stdout, stderr, cg, privatePID)
+		if !errors.Is(err, errNoThreadStart) {
+			return proc, err
+		}
+		d.logger.Warn("starting tasks through the init process", "reason", err)
+		d.noThreadStart.Store(true)
+	}
+	return startInit(spec, stdout, stderr, cg, cloneflags)
+}
+
+var (
+	lastCapOnce sync.Once
+	lastCapNum  int
+)
+
+// lastCap is execinit.LastCap, read once.
+func lastCap() int {
+	lastCapOnce.Do(func() { lastCapNum = execinit.LastCap() })
+	return lastCapNum
 }
 
 // startInit starts the init (this binary with the init marker) in new

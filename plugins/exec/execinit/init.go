@@ -178,13 +178,8 @@ func checkExecutable(p string) error {
 // execve) and sets no_new_privs.
 func dropPrivileges(spec *Spec) error {
 	caps := spec.Caps
-	for c := 0; c <= lastCap(); c++ {
-		if has(caps, c) {
-			continue
-		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
-			return fmt.Errorf("drop capability %d from the bounding set: %w", c, err)
-		}
+	if err := dropBoundingSet(caps, spec.LastCap); err != nil {
+		return err
 	}
 	root := spec.UID == 0
 	if !root {
@@ -231,6 +226,24 @@ func dropPrivileges(spec *Spec) error {
 	return nil
 }
 
+// dropBoundingSet removes every capability not in caps from the calling
+// thread's bounding set. last is the highest capability the kernel knows
+// (0: read it from /proc).
+func dropBoundingSet(caps uint64, last int) error {
+	if last <= 0 || last > 63 {
+		last = LastCap()
+	}
+	for c := 0; c <= last; c++ {
+		if has(caps, c) {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("drop capability %d from the bounding set: %w", c, err)
+		}
+	}
+	return nil
+}
+
 // has reports whether capability c is in the bit mask set.
 func has(set uint64, c int) bool { return set&(1<<c) != 0 }
 
@@ -250,8 +263,9 @@ func capset(effective, permitted, inheritable uint64) error {
 	return nil
 }
 
-// lastCap returns the highest capability number the kernel knows.
-func lastCap() int {
+// LastCap returns the highest capability number the kernel knows. The
+// driver reads it once and sends it in Spec.LastCap.
+func LastCap() int {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
 		return 40

@@ -305,40 +305,62 @@ func (r *rootfs) mountDev(hostIPC bool) error {
 // onto itself (pivot_root needs a mount point), mounts the binds, /proc,
 // /dev and /tmp, then pivots (or chroots) into it.
 func buildRootfs(spec *Spec) error {
+	r, err := mountRootfs(spec, true)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(r.fd)
+	return r.enter(spec.NoPivotRoot)
+}
+
+// mountRootfs mounts the chroot below spec.Root, /proc included when
+// withProc is set (otherwise only its mount point is made), in the calling
+// thread's mount namespace, which must be a fresh one. The caller owns the
+// returned root's fd.
+func mountRootfs(spec *Spec, withProc bool) (*rootfs, error) {
 	// Nothing mounted from here on may propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make mounts private: %w", err)
+		return nil, fmt.Errorf("make mounts private: %w", err)
 	}
 	if err := unix.Mount(spec.Root, spec.Root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind task dir %s onto itself: %w", spec.Root, err)
+		return nil, fmt.Errorf("bind task dir %s onto itself: %w", spec.Root, err)
 	}
 	fd, err := unix.Open(spec.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open task dir %s: %w", spec.Root, err)
+		return nil, fmt.Errorf("open task dir %s: %w", spec.Root, err)
 	}
 	r := &rootfs{dir: spec.Root, fd: fd}
-	defer unix.Close(fd)
+	if err := r.mountAll(spec, withProc); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *rootfs) mountAll(spec *Spec, withProc bool) error {
 	// The task directory, and its /tmp, hold files the task or its job
 	// wrote: no setuid program and no device node there works.
 	if err := r.setAttr(".", unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV); err != nil {
 		return err
 	}
-
 	for _, b := range spec.Binds {
 		if err := r.bind(b); err != nil {
 			return err
 		}
 	}
-	if err := r.mountProc(); err != nil {
+	var err error
+	if withProc {
+		err = r.mountProc()
+	} else {
+		err = r.ensure("proc", true, 0o555)
+	}
+	if err != nil {
 		return err
 	}
 	if err := r.mountDev(spec.HostIPC); err != nil {
 		return err
 	}
-	if err := r.ensure("tmp", true, 0o1777); err != nil {
-		return err
-	}
-	return r.enter(spec.NoPivotRoot)
+	return r.ensure("tmp", true, 0o1777)
 }
 
 // enter makes the chroot the process's root directory.

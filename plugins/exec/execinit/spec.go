@@ -4,8 +4,10 @@
 // this package's init function takes over before the heavy packages of the
 // binary (gRPC, protobuf, containerd clients) initialize, since it depends
 // only on the standard library and x/sys/unix, so that starting a task
-// costs a small part of a full start of the binary. It has no API beyond
-// the spec the driver sends.
+// costs a small part of a full start of the binary. On Linux 6.18+ the
+// driver does not re-execute itself at all: PrepareThread and MountProc
+// (thread.go) build the same sandbox on a driver thread the task is forked
+// from. Beyond that, it has no API but the spec the driver sends.
 package execinit
 
 // Argv0 is the argv[0] marking a re-executed binary as the task init.
@@ -48,6 +50,9 @@ type Spec struct {
 	Caps uint64 `json:"caps"`
 	// Ambient caps are raised for a non-root task.
 	Ambient uint64 `json:"ambient"`
+	// LastCap is the highest capability number of the kernel (LastCap());
+	// 0 makes the init read it.
+	LastCap int `json:"last_cap,omitempty"`
 
 	// Command is the program (a path in the chroot, or a name looked up in
 	// PATH); Args are argv[1:]; Env is the complete environment.
