@@ -85,6 +85,7 @@ type Server struct {
 	applier    *plan.Applier
 	heartbeats *heartbeater
 	batcher    *allocBatcher
+	evalWrites *evalBatcher // the workers' evaluation updates (eval_batch.go)
 
 	membersMu sync.Mutex
 	members   map[string]member // by raft server ID, self included
@@ -153,12 +154,16 @@ func NewServer(cfg Config) (*Server, error) {
 		Committer:  raftCommitter{s},
 		CheckToken: s.checkEvalToken,
 		Logger:     cfg.Logger,
+		// group commit: a batch of plans is one raft entry and one state
+		// store transaction, bounded as one plan's entry is.
+		MaxBatchAllocs: cfg.MaxAllocsPerEntry,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.heartbeats = newHeartbeater(s)
 	s.batcher = newAllocBatcher(s)
+	s.evalWrites = &evalBatcher{s: s}
 
 	if err := s.setupRaft(); err != nil {
 		// Release what setupRaft opened: a leaked raft log keeps its file
@@ -375,6 +380,7 @@ func (s *Server) Shutdown() error {
 		}
 		s.wg.Wait()
 		s.batcher.stop()
+		s.evalWrites.stop()
 		s.closeTransport()
 		if s.bolt != nil {
 			if e := s.bolt.Close(); e != nil && err == nil {
