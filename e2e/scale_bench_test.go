@@ -61,7 +61,41 @@ func benchServer(tb testing.TB) *faultAgent {
 	if path := os.Getenv("NOMADLIKE_BENCH_CPUPROFILE"); path != "" {
 		go serverProfile(tb, srv.HTTPAddr(), path)
 	}
+	if path := os.Getenv("NOMADLIKE_BENCH_TRACE"); path != "" {
+		go serverTrace(tb, srv.HTTPAddr(), path)
+	}
 	return srv
+}
+
+// serverTrace writes a runtime trace of the server agent to path: 5 s
+// (NOMADLIKE_BENCH_TRACE_SECONDS) from NOMADLIKE_BENCH_CPUPROFILE_DELAY
+// (5 s) after it started. `go tool trace -pprof=sync path` then says where
+// its goroutines waited (the plan applier, workers, raft).
+func serverTrace(tb testing.TB, addr, path string) {
+	secs := os.Getenv("NOMADLIKE_BENCH_TRACE_SECONDS")
+	if secs == "" {
+		secs = "5"
+	}
+	delay := 5 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("NOMADLIKE_BENCH_CPUPROFILE_DELAY")); err == nil {
+		delay = d
+	}
+	time.Sleep(delay)
+	resp, err := http.Get("http://" + addr + "/debug/pprof/trace?seconds=" + secs)
+	if err != nil {
+		tb.Logf("server trace: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Logf("server trace: %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		tb.Logf("server trace: %v", err)
+	}
 }
 
 // serverProfile writes a CPU profile of the server agent to path: 30 s
@@ -339,11 +373,14 @@ func BenchmarkClusterBatchStream(b *testing.B) {
 		b.ReportMetric(float64(percentile(lat, 50).Milliseconds()), "p50_ms")
 		b.ReportMetric(float64(percentile(lat, 99).Milliseconds()), "p99_ms")
 		b.ReportMetric(float64(hwm)/1024, "server_MiB")
+		gctx, gcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		plan := planGauges(gctx, c)
+		gcancel()
 		b.Logf("batch stream: %d jobs accepted in %v (%.0f/s), all complete after %v (%.0f jobs/s); "+
-			"submit→complete p50 %v p99 %v; server peak RSS %s",
+			"submit→complete p50 %v p99 %v; server peak RSS %s; plans: %v applied in full, %v in part, in %v raft writes",
 			jobs, acceptedIn.Round(time.Millisecond), float64(jobs)/acceptedIn.Seconds(), wall.Round(time.Millisecond),
 			float64(jobs)/wall.Seconds(), percentile(lat, 50).Round(time.Millisecond),
-			percentile(lat, 99).Round(time.Millisecond), mib(hwm))
+			percentile(lat, 99).Round(time.Millisecond), mib(hwm), plan["applied"], plan["partial"], plan["commits"])
 	}
 }
 
