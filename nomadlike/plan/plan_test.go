@@ -100,6 +100,7 @@ type storeCommitter struct {
 	mu      sync.Mutex
 	overErr error
 	writes  []int // plans per successful write
+	stopped bool
 }
 
 type testFuture struct {
@@ -129,10 +130,36 @@ func newCommitter(c *testCluster, hold bool) *storeCommitter {
 	return sc
 }
 
-func (sc *storeCommitter) stop() { close(sc.stopCh); sc.wg.Wait() }
+// stop ends the commit goroutine and fails the commits still queued, and
+// any later one, so that nothing waits for a commit forever.
+func (sc *storeCommitter) stop() {
+	close(sc.stopCh)
+	sc.wg.Wait()
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.stopped = true
+	for {
+		select {
+		case f := <-sc.queue:
+			f.err = errors.New("committer stopped")
+			close(f.done)
+		default:
+			return
+		}
+	}
+}
 
 func (sc *storeCommitter) Commit(cm *Commit) (CommitFuture, error) {
-	f := &testFuture{commits: []*Commit{cm}, done: make(chan struct{})}
+	return sc.enqueue([]*Commit{cm})
+}
+
+func (sc *storeCommitter) enqueue(cms []*Commit) (CommitFuture, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.stopped {
+		return nil, errors.New("committer stopped")
+	}
+	f := &testFuture{commits: cms, done: make(chan struct{})}
 	sc.queue <- f
 	return f, nil
 }
@@ -189,9 +216,7 @@ func (sc *storeCommitter) apply(f *testFuture, stop chan struct{}) {
 type batchCommitter struct{ *storeCommitter }
 
 func (bc batchCommitter) CommitBatch(cms []*Commit) (CommitFuture, error) {
-	f := &testFuture{commits: cms, done: make(chan struct{})}
-	bc.queue <- f
-	return f, nil
+	return bc.enqueue(cms)
 }
 
 // writeSizes returns the number of plans of every successful write, in order.
