@@ -148,7 +148,7 @@ func (a *Applier) collect(ctx context.Context, b *batch, prev *inflight) {
 				return
 			}
 		}
-		if len(b.items) > 0 && (f.alone || b.allocs+planSize(f.plan) > a.cfg.MaxBatchAllocs) {
+		if len(b.items) > 0 && (f.alone || b.allocs+Size(f.plan) > a.cfg.MaxBatchAllocs) {
 			a.queue.pushBack(f) // next batch
 			return
 		}
@@ -175,7 +175,7 @@ func (a *Applier) add(b *batch, f *Future) {
 		return
 	}
 	b.items = append(b.items, &batchItem{f: f, result: result, rejected: rejected})
-	if f.alone || planSize(p) > a.cfg.MaxBatchAllocs {
+	if f.alone || Size(p) > a.cfg.MaxBatchAllocs {
 		b.closed = true
 	}
 	for _, m := range []map[string][]*nomadlike.Allocation{result.NodeUpdate, result.NodeAllocation} {
@@ -299,8 +299,8 @@ func (a *Applier) failed(written, riders []*batchItem, err error) {
 	}
 }
 
-// planSize is the allocations a plan places or stops.
-func planSize(p *nomadlike.Plan) int {
+// Size is the allocations a plan places or stops.
+func Size(p *nomadlike.Plan) int {
 	n := 0
 	for _, m := range []map[string][]*nomadlike.Allocation{p.NodeUpdate, p.NodeAllocation} {
 		for _, allocs := range m {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/broker"
+	"github.com/nomadlike/nomadlike/nomadlike/plan"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
@@ -36,17 +37,6 @@ const EvalsPerScheduler = 8
 // times the node rejections when every plan gave its slot up). Small plans
 // rarely collide, and one that does costs a retry of a few placements.
 const PipelinedPlanMax = 8
-
-func planSize(p *nomadlike.Plan) int {
-	n := 0
-	for _, allocs := range p.NodeAllocation {
-		n += len(allocs)
-	}
-	for _, allocs := range p.NodeUpdate {
-		n += len(allocs)
-	}
-	return n
-}
 
 // startWorkers starts the leader's scheduler workers: NumSchedulers slots
 // of scheduling, EvalsPerScheduler evaluations in flight per slot.
@@ -161,7 +151,7 @@ func (p *workerPlanner) SubmitPlan(pl *nomadlike.Plan) (*nomadlike.PlanResult, s
 		return err
 	}
 	var err error
-	if planSize(pl) <= PipelinedPlanMax {
+	if plan.Size(pl) <= PipelinedPlanMax {
 		err = p.waiting(apply)
 	} else {
 		err = apply() // keeps the slot: see PipelinedPlanMax
