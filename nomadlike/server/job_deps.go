@@ -24,6 +24,7 @@ func (s *Server) checkJobDependencies(job *nomadlike.Job) error {
 	if len(job.DependsOn) == 0 {
 		return nil
 	}
+	s.jobDepsUsed.Store(true)
 	return nomadlike.CheckJobDependencies(job, s.lookupJob)
 }
 
@@ -120,6 +121,9 @@ func (s *Server) skipJob(j *nomadlike.Job, reason string) error {
 // (a stopped or purged job).
 func (s *Server) sweepJobDependencies(jobs []*nomadlike.Job) {
 	for _, j := range jobs {
+		if len(j.DependsOn) > 0 {
+			s.jobDepsUsed.Store(true)
+		}
 		if len(j.DependsOn) > 0 && s.settleJob(j) {
 			s.settleDependents(j.Namespace, j.ID)
 		}

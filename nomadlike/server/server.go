@@ -67,6 +67,14 @@ type Server struct {
 	// (job_driverschema.go, issue #20).
 	driverSchemas driverschema.Cache
 
+	// jobDepsUsed is set once a job with job-level depends_on was
+	// registered here or seen by the leader's sweep (job_deps.go): until
+	// then a finished job has no dependents to look for, and the look
+	// (a pass over the namespace's jobs per client update) is skipped. A
+	// dependent missed meanwhile (registered under another leader before
+	// this one's first sweep) is settled by the sweep, every 5 s.
+	jobDepsUsed atomic.Bool
+
 	// leaderReady is true while this server leads and has passed the
 	// leadership barrier (see IsLeader).
 	leaderReady atomic.Bool
