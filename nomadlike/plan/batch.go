@@ -24,6 +24,7 @@ type inflight struct {
 type batch struct {
 	snap    NodeState
 	changed map[string][]*nomadlike.Allocation // node ID → stops and placements of prev and this batch, in order
+	own     map[string][]*nomadlike.Allocation // those of this batch only: the next batch's overlay
 	items   []*batchItem
 	allocs  int  // placements and stops of the accepted results
 	closed  bool // takes no more plans
@@ -119,7 +120,7 @@ func (a *Applier) newBatch(ctx context.Context, minIndex uint64, prev *inflight)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot at index %d: %w", minIndex, err)
 	}
-	b := &batch{snap: snap, changed: map[string][]*nomadlike.Allocation{}}
+	b := &batch{snap: snap, changed: map[string][]*nomadlike.Allocation{}, own: map[string][]*nomadlike.Allocation{}}
 	if prev != nil {
 		for id, allocs := range prev.changed {
 			b.changed[id] = slices.Clip(allocs)
@@ -181,6 +182,7 @@ func (a *Applier) add(b *batch, f *Future) {
 	for _, m := range []map[string][]*nomadlike.Allocation{result.NodeUpdate, result.NodeAllocation} {
 		for id, allocs := range m {
 			b.changed[id] = append(b.changed[id], allocs...)
+			b.own[id] = append(b.own[id], allocs...)
 			b.allocs += len(allocs)
 		}
 	}
@@ -250,7 +252,10 @@ func (a *Applier) write(b *batch, lastIndex uint64) *inflight {
 		return nil
 	}
 	a.commits.Add(1)
-	cur := &inflight{changed: b.changed, done: make(chan struct{})}
+	// The next batch's snapshot is at least as new as every write before
+	// this one (each is settled before the next starts): only this
+	// batch's own allocations need laying over it.
+	cur := &inflight{changed: b.own, done: make(chan struct{})}
 	go func() {
 		idx, err := cf.Wait()
 		if err != nil {
