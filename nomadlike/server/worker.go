@@ -18,9 +18,9 @@ var _ scheduler.State = (*state.Snapshot)(nil)
 
 // EvalsPerScheduler is how many evaluations each scheduler worker keeps in
 // flight: Config.NumSchedulers evaluations are computed at once (the CPU
-// part), and while one waits for its plan or its evaluation update to be
-// committed through raft (an fsync and an FSM apply, milliseconds on a
-// disk) its slot goes to another. With only NumSchedulers in flight every
+// part), and while one waits for its evaluation update or its small plan
+// (PipelinedPlanMax) to be committed through raft (an fsync and an FSM
+// apply, milliseconds on a disk) its slot goes to another. With only NumSchedulers in flight every
 // evaluation waited for two raft rounds in a row and the leader sat idle
 // between them (BENCHMARKS.md, "Round 5 ... short batch jobs"): 2 workers
 // completed at most 2 evaluations per ~2 raft rounds. The waiting ones
