@@ -61,52 +61,69 @@ func benchServer(tb testing.TB) *faultAgent {
 	if path := os.Getenv("NOMADLIKE_BENCH_CPUPROFILE"); path != "" {
 		go serverProfile(tb, srv.HTTPAddr(), path)
 	}
+	if path := os.Getenv("NOMADLIKE_BENCH_TRACE"); path != "" {
+		go serverTrace(tb, srv.HTTPAddr(), path)
+	}
 	return srv
+}
+
+// serverTrace writes a runtime trace of the server agent to path: 5 s
+// (NOMADLIKE_BENCH_TRACE_SECONDS) from NOMADLIKE_BENCH_CPUPROFILE_DELAY
+// (5 s) after it started. `go tool trace -pprof=sync path` then says where
+// its goroutines waited (the plan applier, workers, raft).
+func serverTrace(tb testing.TB, addr, path string) {
+	time.Sleep(profileDelay())
+	fetchTo(tb, "server trace", "http://"+addr+"/debug/pprof/trace?seconds="+envOr("NOMADLIKE_BENCH_TRACE_SECONDS", "5"), path)
 }
 
 // serverProfile writes a CPU profile of the server agent to path: 30 s
 // (NOMADLIKE_BENCH_CPUPROFILE_SECONDS) from 5 s
 // (NOMADLIKE_BENCH_CPUPROFILE_DELAY) after it started.
 func serverProfile(tb testing.TB, addr, path string) {
-	secs := os.Getenv("NOMADLIKE_BENCH_CPUPROFILE_SECONDS")
-	if secs == "" {
-		secs = "30"
-	}
-	delay := 5 * time.Second
-	if d, err := time.ParseDuration(os.Getenv("NOMADLIKE_BENCH_CPUPROFILE_DELAY")); err == nil {
-		delay = d
-	}
-	time.Sleep(delay)
-	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=" + secs)
-	if err != nil {
-		tb.Logf("server CPU profile: %v", err)
+	time.Sleep(profileDelay())
+	if !fetchTo(tb, "server CPU profile", "http://"+addr+"/debug/pprof/profile?seconds="+envOr("NOMADLIKE_BENCH_CPUPROFILE_SECONDS", "30"), path) {
 		return
+	}
+	if heap := os.Getenv("NOMADLIKE_BENCH_HEAPPROFILE"); heap != "" {
+		fetchTo(tb, "server heap profile", "http://"+addr+"/debug/pprof/heap", heap)
+	}
+}
+
+// profileDelay is NOMADLIKE_BENCH_CPUPROFILE_DELAY, 5 s by default.
+func profileDelay() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("NOMADLIKE_BENCH_CPUPROFILE_DELAY")); err == nil {
+		return d
+	}
+	return 5 * time.Second
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// fetchTo writes the body of url to path; it logs what failed and reports
+// whether all went well.
+func fetchTo(tb testing.TB, what, url, path string) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		tb.Logf("%s: %v", what, err)
+		return false
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(path)
 	if err != nil {
-		tb.Logf("server CPU profile: %v", err)
-		return
+		tb.Logf("%s: %v", what, err)
+		return false
 	}
 	defer f.Close()
 	if _, err := io.Copy(f, resp.Body); err != nil {
-		tb.Logf("server CPU profile: %v", err)
+		tb.Logf("%s: %v", what, err)
+		return false
 	}
-	if heap := os.Getenv("NOMADLIKE_BENCH_HEAPPROFILE"); heap != "" {
-		resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
-		if err != nil {
-			tb.Logf("server heap profile: %v", err)
-			return
-		}
-		defer resp.Body.Close()
-		h, err := os.Create(heap)
-		if err != nil {
-			tb.Logf("server heap profile: %v", err)
-			return
-		}
-		defer h.Close()
-		_, _ = io.Copy(h, resp.Body)
-	}
+	return true
 }
 
 // startSim registers count simulated nodes with the server and returns the
@@ -339,11 +356,14 @@ func BenchmarkClusterBatchStream(b *testing.B) {
 		b.ReportMetric(float64(percentile(lat, 50).Milliseconds()), "p50_ms")
 		b.ReportMetric(float64(percentile(lat, 99).Milliseconds()), "p99_ms")
 		b.ReportMetric(float64(hwm)/1024, "server_MiB")
+		gctx, gcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		plan := planGauges(gctx, c)
+		gcancel()
 		b.Logf("batch stream: %d jobs accepted in %v (%.0f/s), all complete after %v (%.0f jobs/s); "+
-			"submit→complete p50 %v p99 %v; server peak RSS %s",
+			"submit→complete p50 %v p99 %v; server peak RSS %s; plans: %v applied in full, %v in part, in %v raft writes",
 			jobs, acceptedIn.Round(time.Millisecond), float64(jobs)/acceptedIn.Seconds(), wall.Round(time.Millisecond),
 			float64(jobs)/wall.Seconds(), percentile(lat, 50).Round(time.Millisecond),
-			percentile(lat, 99).Round(time.Millisecond), mib(hwm))
+			percentile(lat, 99).Round(time.Millisecond), mib(hwm), plan["applied"], plan["partial"], plan["commits"])
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -129,9 +130,11 @@ type EvalBroker struct {
 	requeue map[string]*nomadlike.Evaluation
 	delayed delayHeap
 
-	// readyCh is closed and replaced whenever something becomes ready or the
-	// broker is disabled, waking blocked Dequeue calls.
-	readyCh chan struct{}
+	// waiters are the blocked Dequeue calls, first come first woken: an
+	// evaluation made ready wakes ONE that serves its type, and disabling
+	// the broker wakes them all. (A channel closed on every change woke
+	// every idle worker for each evaluation; the leader runs dozens.)
+	waiters []*waiter
 	// delayCh wakes the delay goroutine when the earliest deadline changes.
 	delayCh   chan struct{}
 	stopDelay context.CancelFunc
@@ -149,7 +152,6 @@ func NewEvalBroker(cfg Config, logger hclog.Logger) (*EvalBroker, error) {
 	b := &EvalBroker{
 		cfg:     cfg,
 		logger:  logger.Named("broker"),
-		readyCh: make(chan struct{}),
 		delayCh: make(chan struct{}, 1),
 	}
 	b.resetLocked()
@@ -258,12 +260,61 @@ func (b *EvalBroker) pushReadyLocked(eval *nomadlike.Evaluation, queue string) {
 		b.ready[queue] = h
 	}
 	heap.Push(h, eval)
-	b.broadcastLocked()
+	b.wakeLocked(queue)
 }
 
+// waiter is a blocked Dequeue call.
+type waiter struct {
+	types []string
+	ch    chan struct{} // buffered: one wake-up
+}
+
+// wakeLocked wakes the first waiter that serves queue.
+func (b *EvalBroker) wakeLocked(queue string) {
+	for i, w := range b.waiters {
+		if slices.Contains(w.types, queue) {
+			b.waiters = slices.Delete(b.waiters, i, i+1)
+			w.ch <- struct{}{}
+			return
+		}
+	}
+}
+
+// wakeReadyLocked wakes a waiter for each queue that still has ready
+// evaluations: the caller that was woken may have taken an evaluation of
+// another queue than the one it was woken for, and a backlog is handed out
+// by one worker waking the next.
+func (b *EvalBroker) wakeReadyLocked() {
+	if len(b.waiters) == 0 {
+		return
+	}
+	for t, h := range b.ready {
+		if h.Len() > 0 {
+			b.wakeLocked(t)
+		}
+	}
+}
+
+// broadcastLocked wakes every waiter.
 func (b *EvalBroker) broadcastLocked() {
-	close(b.readyCh)
-	b.readyCh = make(chan struct{})
+	for _, w := range b.waiters {
+		w.ch <- struct{}{}
+	}
+	b.waiters = nil
+}
+
+// leaveLocked removes w, which gave up waiting; a wake-up it received and
+// will not use goes to the next waiter of each ready queue it serves.
+func (b *EvalBroker) leaveLocked(w *waiter) {
+	if i := slices.Index(b.waiters, w); i >= 0 {
+		b.waiters = slices.Delete(b.waiters, i, i+1)
+		return
+	}
+	select {
+	case <-w.ch:
+		b.wakeReadyLocked()
+	default:
+	}
 }
 
 // Dequeue blocks until an evaluation of one of schedulerTypes is ready and
@@ -287,14 +338,19 @@ func (b *EvalBroker) Dequeue(ctx context.Context, schedulerTypes []string) (*nom
 				token: token,
 				timer: time.AfterFunc(b.cfg.NackTimeout, func() { b.nackTimeout(id, token) }),
 			}
+			b.wakeReadyLocked()
 			b.mu.Unlock()
 			return eval, token, nil
 		}
-		ch := b.readyCh
+		w := &waiter{types: schedulerTypes, ch: make(chan struct{}, 1)}
+		b.waiters = append(b.waiters, w)
 		b.mu.Unlock()
 		select {
-		case <-ch:
+		case <-w.ch:
 		case <-ctx.Done():
+			b.mu.Lock()
+			b.leaveLocked(w)
+			b.mu.Unlock()
 			return nil, "", ctx.Err()
 		}
 	}

@@ -74,6 +74,8 @@ var handlers = [...]handler{
 	// dynamic host volumes (host_volumes.go)
 	HostVolumeUpsertRequestType: applyHostVolumeUpsert,
 	HostVolumeDeleteRequestType: applyHostVolumeDelete,
+	// plan group commit (plan_batch.go)
+	PlanResultsBatchType: applyPlanResultsBatch,
 }
 
 // stampEvals sets the leader's append time on evals: ModifyTime always,

@@ -88,6 +88,8 @@ var typeNames = [...]string{
 	SchedulerConfigRequestType: "SchedulerConfig",
 	// dynamic host volumes (host_volumes.go)
 	HostVolumeUpsertRequestType: "HostVolumeUpsert", HostVolumeDeleteRequestType: "HostVolumeDelete",
+	// plan group commit (plan_batch.go)
+	PlanResultsBatchType: "PlanResultsBatch",
 }
 
 func (t MessageType) String() string {

@@ -3,8 +3,6 @@ package plan
 import (
 	"context"
 	"errors"
-	"fmt"
-	"maps"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -52,6 +50,34 @@ type Config struct {
 	CheckToken func(evalID, token string) error
 	// Logger defaults to a null logger.
 	Logger hclog.Logger
+	// MaxBatchPlans and MaxBatchAllocs bound a group commit when Committer
+	// is a BatchCommitter: at most that many plans, with at most that many
+	// placements and stops together, in one write (defaults
+	// DefaultMaxBatchPlans and DefaultMaxBatchAllocs). A plan with more
+	// allocations than MaxBatchAllocs is committed alone with Commit.
+	MaxBatchPlans  int
+	MaxBatchAllocs int
+}
+
+// Group commit defaults: see Config.MaxBatchPlans. A batch is one state
+// store transaction; go-immutable-radix tracks about 8,000 changed tree
+// nodes per transaction before its commit gets slow, and a one-placement
+// plan changes about twenty (allocation indexes, summary, job status,
+// evaluation).
+const (
+	DefaultMaxBatchPlans  = 64
+	DefaultMaxBatchAllocs = 1000
+)
+
+// BatchCommitter is a Committer that also writes several accepted plans as
+// one write that is applied whole or not at all (the server: one raft
+// entry, one state store transaction). The applier then commits the plans
+// that queued up while the previous write was in flight together, each
+// checked against the ones before it (group commit).
+type BatchCommitter interface {
+	Committer
+	// CommitBatch starts writing cs, in order, all or none.
+	CommitBatch(cs []*Commit) (CommitFuture, error)
 }
 
 // Stats counts what the applier did since it was created.
@@ -60,6 +86,7 @@ type Stats struct {
 	Applied  uint64 // plans committed in full
 	Partial  uint64 // plans committed in part (or not at all) because nodes were rejected
 	Rejected uint64 // node rejections
+	Commits  uint64 // writes started (a write carries one plan, or several: group commit)
 }
 
 // Applier is the leader's plan queue and its single applier goroutine.
@@ -72,7 +99,7 @@ type Applier struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	applied, partial, rejected atomic.Uint64
+	applied, partial, rejected, commits atomic.Uint64
 }
 
 // NewApplier returns a disabled applier.
@@ -82,6 +109,15 @@ func NewApplier(cfg Config) (*Applier, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.MaxBatchPlans <= 0 {
+		cfg.MaxBatchPlans = DefaultMaxBatchPlans
+	}
+	if cfg.MaxBatchAllocs <= 0 {
+		cfg.MaxBatchAllocs = DefaultMaxBatchAllocs
+	}
+	if _, ok := cfg.Committer.(BatchCommitter); !ok {
+		cfg.MaxBatchPlans = 1
 	}
 	return &Applier{cfg: cfg, logger: cfg.Logger.Named("plan_applier"), queue: newQueue()}, nil
 }
@@ -131,136 +167,8 @@ func (a *Applier) Stats() Stats {
 		Applied:  a.applied.Load(),
 		Partial:  a.partial.Load(),
 		Rejected: a.rejected.Load(),
+		Commits:  a.commits.Load(),
 	}
-}
-
-// inflight is a commit that has been started but not yet answered.
-type inflight struct {
-	view  *nomadlike.PlanResult // private copy of the committed maps, for overlay
-	done  chan struct{}
-	index uint64
-	err   error
-}
-
-// run is the applier goroutine.
-//
-// Why one goroutine: fit is a property of a node's whole set of allocations,
-// and plans from parallel workers may each fit on their own yet not
-// together. Checking and committing strictly one plan at a time, each
-// against a state that contains every plan committed before it, is what
-// makes "no node is ever over-committed" hold no matter how stale the
-// workers' snapshots were.
-//
-// Why the overlap: a raft commit takes a network round trip and an fsync,
-// much longer than checking a plan. So while plan N is being committed the
-// loop already takes plan N+1 and evaluates it against the newest snapshot
-// with N's accepted allocations laid over it (overlay). That view equals the
-// state after N whether or not the snapshot already contains N. Before N+1
-// is committed the loop waits for N: if N failed, N+1 was checked against
-// allocations that do not exist (too pessimistic, and the overlay may hide
-// stops N did not make), so N+1 is evaluated again on a fresh snapshot. Only
-// one commit is ever in flight, so commits land in queue order and the
-// snapshot floor (lastIndex) only moves forward.
-func (a *Applier) run(ctx context.Context, done chan struct{}) {
-	defer close(done)
-	var lastIndex uint64
-	var prev *inflight
-	// settle waits for the in-flight commit and advances lastIndex; it
-	// reports whether that commit succeeded.
-	settle := func() bool {
-		if prev == nil {
-			return true
-		}
-		<-prev.done
-		ok := prev.err == nil
-		if ok && prev.index > lastIndex {
-			lastIndex = prev.index
-		}
-		prev = nil
-		return ok
-	}
-	defer settle()
-
-	for {
-		f, err := a.queue.pop(ctx)
-		if err != nil {
-			return
-		}
-		p := f.plan
-		if a.cfg.CheckToken != nil {
-			if err := a.cfg.CheckToken(p.EvalID, p.EvalToken); err != nil {
-				f.respond(nil, fmt.Errorf("plan for eval %s: %w", p.EvalID, err))
-				continue
-			}
-		}
-		result, rejected, err := a.evaluate(ctx, p, lastIndex, prev)
-		if err == nil && prev != nil {
-			if !settle() {
-				result, rejected, err = a.evaluate(ctx, p, lastIndex, nil)
-			}
-		}
-		if err != nil {
-			f.respond(nil, err)
-			if ctx.Err() != nil {
-				return
-			}
-			continue
-		}
-		a.rejected.Add(uint64(len(rejected)))
-		if len(rejected) > 0 {
-			a.partial.Add(1)
-			if result.RefreshIndex < lastIndex {
-				result.RefreshIndex = lastIndex
-			}
-			a.logger.Debug("plan partly rejected", "eval_id", p.EvalID, "rejected_nodes", len(rejected),
-				"first_node", rejected[0].NodeID, "reason", rejected[0].Reason, "all_at_once", p.AllAtOnce)
-		} else {
-			a.applied.Add(1)
-		}
-		if len(result.NodeAllocation) == 0 && len(result.NodeUpdate) == 0 &&
-			result.Deployment == nil && len(result.DeploymentUpdates) == 0 {
-			f.respond(result, nil)
-			continue
-		}
-		cf, err := a.cfg.Committer.Commit(&Commit{Plan: p, Result: result})
-		if err != nil {
-			f.respond(nil, fmt.Errorf("commit plan for eval %s: %w", p.EvalID, err))
-			continue
-		}
-		cur := &inflight{
-			view: &nomadlike.PlanResult{
-				NodeUpdate:     maps.Clone(result.NodeUpdate),
-				NodeAllocation: maps.Clone(result.NodeAllocation),
-			},
-			done: make(chan struct{}),
-		}
-		prev = cur
-		go func() {
-			idx, err := cf.Wait()
-			cur.index, cur.err = idx, err
-			close(cur.done)
-			if err != nil {
-				f.respond(nil, fmt.Errorf("commit plan for eval %s: %w", p.EvalID, err))
-				return
-			}
-			result.AllocIndex = idx
-			f.respond(result, nil)
-		}()
-	}
-}
-
-// evaluate checks p against a snapshot at or after minIndex, with prev's
-// accepted allocations laid over it when a commit is in flight.
-func (a *Applier) evaluate(ctx context.Context, p *nomadlike.Plan, minIndex uint64, prev *inflight) (*nomadlike.PlanResult, []Rejection, error) {
-	snap, err := a.cfg.Snapshot(ctx, minIndex)
-	if err != nil {
-		return nil, nil, fmt.Errorf("plan for eval %s: snapshot at index %d: %w", p.EvalID, minIndex, err)
-	}
-	var st NodeState = snap
-	if prev != nil {
-		st = overlay{base: snap, result: prev.view}
-	}
-	return Evaluate(st, p)
 }
 
 // Allocs flattens the accepted result into the placed or updated

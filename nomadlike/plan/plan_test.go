@@ -99,13 +99,15 @@ type storeCommitter struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	overErr error
+	writes  []int // plans per successful write
+	stopped bool
 }
 
 type testFuture struct {
-	commit *Commit
-	done   chan struct{}
-	index  uint64
-	err    error
+	commits []*Commit // one, or a batch (CommitBatch)
+	done    chan struct{}
+	index   uint64
+	err     error
 }
 
 func (f *testFuture) Wait() (uint64, error) { <-f.done; return f.index, f.err }
@@ -128,10 +130,36 @@ func newCommitter(c *testCluster, hold bool) *storeCommitter {
 	return sc
 }
 
-func (sc *storeCommitter) stop() { close(sc.stopCh); sc.wg.Wait() }
+// stop ends the commit goroutine and fails the commits still queued, and
+// any later one, so that nothing waits for a commit forever.
+func (sc *storeCommitter) stop() {
+	close(sc.stopCh)
+	sc.wg.Wait()
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.stopped = true
+	for {
+		select {
+		case f := <-sc.queue:
+			f.err = errors.New("committer stopped")
+			close(f.done)
+		default:
+			return
+		}
+	}
+}
 
 func (sc *storeCommitter) Commit(cm *Commit) (CommitFuture, error) {
-	f := &testFuture{commit: cm, done: make(chan struct{})}
+	return sc.enqueue([]*Commit{cm})
+}
+
+func (sc *storeCommitter) enqueue(cms []*Commit) (CommitFuture, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.stopped {
+		return nil, errors.New("committer stopped")
+	}
+	f := &testFuture{commits: cms, done: make(chan struct{})}
 	sc.queue <- f
 	return f, nil
 }
@@ -150,23 +178,52 @@ func (sc *storeCommitter) apply(f *testFuture, stop chan struct{}) {
 			return
 		}
 	}
-	updated, stopped := f.commit.Allocs()
 	idx := sc.c.next()
-	req := &state.ApplyPlanResultsRequest{Job: f.commit.Plan.Job, AllocsUpdated: updated, AllocsStopped: stopped, EvalID: f.commit.Plan.EvalID}
-	if err := sc.c.store.UpsertPlanResults(idx, req); err != nil {
+	reqs := make([]*state.ApplyPlanResultsRequest, len(f.commits))
+	for i, cm := range f.commits {
+		updated, stopped := cm.Allocs()
+		reqs[i] = &state.ApplyPlanResultsRequest{Job: cm.Plan.Job, AllocsUpdated: updated, AllocsStopped: stopped, EvalID: cm.Plan.EvalID}
+	}
+	var err error
+	if len(reqs) == 1 {
+		err = sc.c.store.UpsertPlanResults(idx, reqs[0])
+	} else {
+		err = sc.c.store.UpsertPlanResultsBatch(idx, reqs)
+	}
+	if err != nil {
 		f.err = err
 		return
 	}
 	f.index = idx
-	for nodeID := range f.commit.Result.NodeAllocation {
-		if err := checkNodeFits(sc.c.store, nodeID); err != nil {
-			sc.mu.Lock()
-			if sc.overErr == nil {
-				sc.overErr = fmt.Errorf("after commit at index %d: %w", idx, err)
+	sc.mu.Lock()
+	sc.writes = append(sc.writes, len(f.commits))
+	sc.mu.Unlock()
+	for _, cm := range f.commits {
+		for nodeID := range cm.Result.NodeAllocation {
+			if err := checkNodeFits(sc.c.store, nodeID); err != nil {
+				sc.mu.Lock()
+				if sc.overErr == nil {
+					sc.overErr = fmt.Errorf("after commit at index %d: %w", idx, err)
+				}
+				sc.mu.Unlock()
 			}
-			sc.mu.Unlock()
 		}
 	}
+}
+
+// batchCommitter is a storeCommitter that also commits batches (group
+// commit), each as one store transaction.
+type batchCommitter struct{ *storeCommitter }
+
+func (bc batchCommitter) CommitBatch(cms []*Commit) (CommitFuture, error) {
+	return bc.enqueue(cms)
+}
+
+// writeSizes returns the number of plans of every successful write, in order.
+func (sc *storeCommitter) writeSizes() []int {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return append([]int(nil), sc.writes...)
 }
 
 func (sc *storeCommitter) overcommit() error {
@@ -195,7 +252,14 @@ func checkNodeFits(s *state.StateStore, nodeID string) error {
 // for the commit in flight) cannot hang.
 func newApplier(t *testing.T, c *testCluster, cm *storeCommitter) *Applier {
 	t.Helper()
-	a, err := NewApplier(Config{Snapshot: c.snapshot, Committer: cm})
+	return newApplierWith(t, c, cm, cm)
+}
+
+// newApplierWith is newApplier with committer wrapping cm (batchCommitter{cm}
+// for group commit).
+func newApplierWith(t *testing.T, c *testCluster, cm *storeCommitter, committer Committer) *Applier {
+	t.Helper()
+	a, err := NewApplier(Config{Snapshot: c.snapshot, Committer: committer})
 	if err != nil {
 		t.Fatalf("NewApplier: %v", err)
 	}
@@ -539,83 +603,127 @@ func TestApplierDisableAndToken(t *testing.T) {
 // seeded random plans built from stale snapshots (so they conflict), with
 // random stops, while commits are applied asynchronously; after every commit
 // every node it touched still fits its allocations, and every committed
-// allocation was part of an accepted result.
+// allocation was part of an accepted result. In the group-commit mode the
+// plans that queue up while a write is held are written together, and a
+// seeded eighth of the writes fail (the store refusing a batch, or a
+// leadership loss), so batches are checked again and split.
 func TestApplierNeverOvercommits(t *testing.T) {
-	for seed := int64(1); seed <= 8; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			c := newCluster(t)
-			r := rand.New(rand.NewSource(seed))
-			var nodes []*nomadlike.Node
-			for i := 0; i < 6; i++ {
-				cpu := int64(1000 + r.Intn(4000))
-				nodes = append(nodes, c.node(func(n *nomadlike.Node) {
-					n.NodeResources.Cpu.CpuShares = cpu
-					if r.Intn(6) == 0 {
-						n.Status = nomadlike.NodeStatusDown
-					}
-				}))
-			}
-			jobs := []*nomadlike.Job{c.job(), c.job(), c.job()}
-			cm := newCommitter(c, false)
-			a := newApplier(t, c, cm)
+	for _, mode := range []string{"one plan per write", "group commit"} {
+		for seed := int64(1); seed <= 8; seed++ {
+			t.Run(fmt.Sprintf("%s/seed%d", mode, seed), func(t *testing.T) {
+				neverOvercommits(t, seed, mode == "group commit")
+			})
+		}
+	}
+}
 
-			const workers, plansPerWorker = 4, 15
-			seeds := make([]int64, workers)
-			for i := range seeds {
-				seeds[i] = r.Int63()
+func neverOvercommits(t *testing.T, seed int64, group bool) {
+	c := newCluster(t)
+	r := rand.New(rand.NewSource(seed))
+	var nodes []*nomadlike.Node
+	for i := 0; i < 6; i++ {
+		cpu := int64(1000 + r.Intn(4000))
+		nodes = append(nodes, c.node(func(n *nomadlike.Node) {
+			n.NodeResources.Cpu.CpuShares = cpu
+			if r.Intn(6) == 0 {
+				n.Status = nomadlike.NodeStatusDown
 			}
-			var wg sync.WaitGroup
-			errc := make(chan error, workers)
-			for w := 0; w < workers; w++ {
-				wg.Add(1)
-				go func(wr *rand.Rand) {
-					defer wg.Done()
-					for i := 0; i < plansPerWorker; i++ {
-						snap, err := c.store.Snapshot()
-						if err != nil {
-							errc <- err
-							return
-						}
-						job := jobs[wr.Intn(len(jobs))]
-						p := &nomadlike.Plan{EvalID: nomadlike.GenerateUUID(), Job: job, AllAtOnce: wr.Intn(4) == 0, Priority: wr.Intn(100)}
-						for k := wr.Intn(5); k > 0; k-- {
-							n := nodes[wr.Intn(len(nodes))]
-							p.AppendAlloc(alloc(job, n, int64(200+wr.Intn(1500))))
-						}
-						existing, _ := snap.AllocsByJob(job.Namespace, job.ID)
-						for _, ex := range existing {
-							if !ex.TerminalStatus() && wr.Intn(5) == 0 {
-								p.AppendStoppedAlloc(ex, "random stop", "")
-							}
-						}
-						res, err := a.Apply(ctx5s(t), p)
-						if err != nil {
-							errc <- err
-							return
-						}
-						if p.AllAtOnce && res.RefreshIndex != 0 && len(res.NodeAllocation)+len(res.NodeUpdate) != 0 {
-							errc <- fmt.Errorf("AllAtOnce plan partly committed")
-							return
-						}
-					}
-				}(rand.New(rand.NewSource(seeds[w])))
-			}
-			wg.Wait()
-			close(errc)
-			for err := range errc {
-				t.Fatal(err)
-			}
-			if err := cm.overcommit(); err != nil {
-				t.Fatal(err)
-			}
-			for _, n := range nodes {
-				if err := checkNodeFits(c.store, n.ID); err != nil {
-					t.Fatal(err)
+		}))
+	}
+	jobs := []*nomadlike.Job{c.job(), c.job(), c.job()}
+	cm := newCommitter(c, group)
+	var a *Applier
+	injected := errors.New("injected write failure")
+	if group {
+		a = newApplierWith(t, c, cm, batchCommitter{cm})
+		stop := make(chan struct{})
+		t.Cleanup(func() { close(stop) })
+		fr := rand.New(rand.NewSource(seed * 7))
+		go func() {
+			for {
+				var err error
+				switch fr.Intn(16) {
+				case 0:
+					err = injected
+				case 1:
+					err = fmt.Errorf("%w: %w", nomadlike.ErrNotLeader, injected)
+				}
+				select {
+				case cm.release <- err:
+				case <-stop:
+					return
 				}
 			}
-			if s := a.Stats(); s.Applied+s.Partial != workers*plansPerWorker {
-				t.Fatalf("Stats() = %+v, want %d plans handled", s, workers*plansPerWorker)
+		}()
+	} else {
+		a = newApplier(t, c, cm)
+	}
+
+	const workers, plansPerWorker = 4, 15
+	seeds := make([]int64, workers)
+	for i := range seeds {
+		seeds[i] = r.Int63()
+	}
+	var wg sync.WaitGroup
+	var answered sync.Map
+	errc := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(wr *rand.Rand) {
+			defer wg.Done()
+			for i := 0; i < plansPerWorker; i++ {
+				snap, err := c.store.Snapshot()
+				if err != nil {
+					errc <- err
+					return
+				}
+				job := jobs[wr.Intn(len(jobs))]
+				p := &nomadlike.Plan{EvalID: nomadlike.GenerateUUID(), Job: job, AllAtOnce: wr.Intn(4) == 0, Priority: wr.Intn(100)}
+				for k := wr.Intn(5); k > 0; k-- {
+					n := nodes[wr.Intn(len(nodes))]
+					p.AppendAlloc(alloc(job, n, int64(200+wr.Intn(1500))))
+				}
+				existing, _ := snap.AllocsByJob(job.Namespace, job.ID)
+				for _, ex := range existing {
+					if !ex.TerminalStatus() && wr.Intn(5) == 0 {
+						p.AppendStoppedAlloc(ex, "random stop", "")
+					}
+				}
+				res, err := a.Apply(ctx5s(t), p)
+				if errors.Is(err, injected) {
+					continue
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+				answered.Store(p.EvalID, true)
+				if p.AllAtOnce && res.RefreshIndex != 0 && len(res.NodeAllocation)+len(res.NodeUpdate) != 0 {
+					errc <- fmt.Errorf("AllAtOnce plan partly committed")
+					return
+				}
 			}
-		})
+		}(rand.New(rand.NewSource(seeds[w])))
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	if err := cm.overcommit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if err := checkNodeFits(c.store, n.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if group {
+		t.Logf("plans per write: %v", cm.writeSizes())
+	}
+	n := 0
+	answered.Range(func(any, any) bool { n++; return true })
+	if s := a.Stats(); s.Applied+s.Partial != uint64(n) {
+		t.Fatalf("Stats() = %+v, want %d plans answered with a result", s, n)
 	}
 }

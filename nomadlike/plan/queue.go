@@ -16,6 +16,8 @@ type Future struct {
 	done   chan struct{}
 	result *nomadlike.PlanResult
 	err    error
+	// alone: commit this plan in a write of its own (its batch was refused).
+	alone bool
 }
 
 func newFuture(p *nomadlike.Plan, seq uint64) *Future {
@@ -100,6 +102,31 @@ func (q *queue) pop(ctx context.Context) (*Future, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// tryPop returns the next plan, or nil and a channel closed when one is
+// queued.
+func (q *queue) tryPop() (*Future, <-chan struct{}) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) > 0 {
+		return heap.Pop(&q.items).(*Future), nil
+	}
+	return nil, q.readyCh
+}
+
+// pushBack queues a popped plan again, in its old place; when the queue is
+// disabled it is answered with an error wrapping nomadlike.ErrNotLeader.
+func (q *queue) pushBack(f *Future) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.enabled {
+		f.respond(nil, fmt.Errorf("plan for eval %s: %w", f.plan.EvalID, nomadlike.ErrNotLeader))
+		return
+	}
+	heap.Push(&q.items, f)
+	close(q.readyCh)
+	q.readyCh = make(chan struct{})
 }
 
 func (q *queue) len() int {

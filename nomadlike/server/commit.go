@@ -40,6 +40,28 @@ func (c raftCommitter) Commit(cm *plan.Commit) (plan.CommitFuture, error) {
 	return w, nil
 }
 
+// CommitBatch writes several plans as one raft entry (a PlanResultsBatch),
+// which the FSM applies in one state store transaction: all or none. The
+// plan applier keeps the batch within MaxAllocsPerEntry allocations.
+func (c raftCommitter) CommitBatch(cms []*plan.Commit) (plan.CommitFuture, error) {
+	if !c.s.IsLeader() {
+		return nil, nomadlike.ErrNotLeader
+	}
+	b := &fsm.PlanResultsBatch{Plans: make([]*fsm.PlanResultsEntry, len(cms))}
+	for i, cm := range cms {
+		updated, stopped := cm.Allocs()
+		b.Plans[i] = fsm.NewPlanResultsEntry(&fsm.ApplyPlanResultsRequest{
+			Job: cm.Plan.Job, AllocsUpdated: updated, AllocsStopped: stopped, EvalID: cm.Plan.EvalID,
+			Deployment: cm.Result.Deployment, DeploymentUpdates: cm.Result.DeploymentUpdates, // deployments
+		})
+	}
+	w := c.s.raftApplyAll(fsm.PlanResultsBatchType, []any{b})
+	if len(w.futures) == 0 {
+		return nil, w.err
+	}
+	return w, nil
+}
+
 // splitPlanResults splits a plan result into requests of at most max
 // allocations (max <= 0: one request). Stops come before placements, in
 // the order given, as the single-request form applies them; every request

@@ -52,9 +52,12 @@ type Config struct {
 	// and join; RetryInterval is the pause between attempts.
 	RetryJoin     []string
 	RetryInterval time.Duration
-	// NumSchedulers is how many scheduler workers run on the leader; more
-	// plan in parallel (and conflict more in the plan applier). Default one
-	// per core. EnabledSchedulers are the job types they serve.
+	// NumSchedulers is how many scheduler workers run on the leader: how
+	// many evaluations are computed at once; each keeps up to
+	// EvalsPerScheduler evaluations in flight while their commits wait for
+	// raft (worker.go). More plan in parallel (and conflict more in the plan
+	// applier). Default one per core. EnabledSchedulers are the job types
+	// they serve.
 	NumSchedulers     int
 	EnabledSchedulers []string
 

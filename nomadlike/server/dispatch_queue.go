@@ -43,10 +43,17 @@ func (s *Server) kickQueues(f finishedJobs) {
 		for key := range f.parents {
 			s.startAdmitted(key.Namespace, key.ID)
 		}
+		if !s.jobDepsUsed.Load() {
+			return // no job-level depends_on seen: no dependents to settle
+		}
+		dead := map[string][]string{} // namespace → jobs now dead
 		for key := range f.jobs {
 			if j := s.lookupJob(key.Namespace, key.ID); j != nil && j.Status == nomadlike.JobStatusDead {
-				s.settleDependents(key.Namespace, key.ID)
+				dead[key.Namespace] = append(dead[key.Namespace], key.ID)
 			}
+		}
+		for ns, ids := range dead {
+			s.settleDependentsOf(ns, ids)
 		}
 	}()
 }

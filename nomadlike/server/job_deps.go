@@ -24,6 +24,7 @@ func (s *Server) checkJobDependencies(job *nomadlike.Job) error {
 	if len(job.DependsOn) == 0 {
 		return nil
 	}
+	s.jobDepsUsed.Store(true)
 	return nomadlike.CheckJobDependencies(job, s.lookupJob)
 }
 
@@ -32,7 +33,33 @@ func (s *Server) checkJobDependencies(job *nomadlike.Job) error {
 // dependencies are met, or skipped when one can no longer be; a skipped job
 // finishes too, so its own dependents are settled in turn.
 func (s *Server) settleDependents(ns, id string) {
-	todo := []string{id}
+	s.settleDependentsOf(ns, []string{id})
+}
+
+// settleDependentsOf is settleDependents for several jobs of one namespace
+// with ONE pass over the namespace's jobs: a stream of short batch jobs
+// finishes hundreds a second, and a pass per finished job made the leader's
+// work grow with the square of the jobs stored (27% of its CPU at 10,000
+// jobs, BENCHMARKS.md round 5). Dependents are read again before they are
+// settled, so a job settled earlier in the same pass is seen as it is now.
+func (s *Server) settleDependentsOf(ns string, ids []string) {
+	jobs, err := s.fsm.State().Jobs(nil, ns, "")
+	if err != nil {
+		s.logger.Warn("job dependencies: list jobs", "namespace", ns, "error", err)
+		return
+	}
+	dependents := map[string][]string{} // job ID → IDs of the jobs that depend on it
+	for _, j := range jobs {
+		for _, d := range j.DependsOn {
+			if d != nil {
+				dependents[d.Job] = append(dependents[d.Job], j.ID)
+			}
+		}
+	}
+	if len(dependents) == 0 {
+		return
+	}
+	todo := append([]string(nil), ids...)
 	seen := map[string]bool{}
 	for len(todo) > 0 {
 		cur := todo[0]
@@ -41,13 +68,8 @@ func (s *Server) settleDependents(ns, id string) {
 			continue
 		}
 		seen[cur] = true
-		jobs, err := s.fsm.State().Jobs(nil, ns, "")
-		if err != nil {
-			s.logger.Warn("job dependencies: list jobs", "namespace", ns, "error", err)
-			return
-		}
-		for _, j := range jobs {
-			if j.DependsOnJob(cur) && s.settleJob(j) {
+		for _, id := range dependents[cur] {
+			if j := s.lookupJob(ns, id); j != nil && s.settleJob(j) {
 				todo = append(todo, j.ID)
 			}
 		}
@@ -99,6 +121,9 @@ func (s *Server) skipJob(j *nomadlike.Job, reason string) error {
 // (a stopped or purged job).
 func (s *Server) sweepJobDependencies(jobs []*nomadlike.Job) {
 	for _, j := range jobs {
+		if len(j.DependsOn) > 0 {
+			s.jobDepsUsed.Store(true)
+		}
 		if len(j.DependsOn) > 0 && s.settleJob(j) {
 			s.settleDependents(j.Namespace, j.ID)
 		}

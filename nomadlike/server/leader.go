@@ -94,9 +94,7 @@ func (s *Server) establishLeadership(ctx context.Context, wg *sync.WaitGroup) {
 			f(ctx)
 		}()
 	}
-	for i := 0; i < s.cfg.NumSchedulers; i++ {
-		run(s.runWorker)
-	}
+	s.startWorkers(run)
 	run(s.reapFailedEvals)
 	run(s.reapCancelledEvals)
 	run(s.drainLoop)

@@ -67,6 +67,14 @@ type Server struct {
 	// (job_driverschema.go, issue #20).
 	driverSchemas driverschema.Cache
 
+	// jobDepsUsed is set once a job with job-level depends_on was
+	// registered here or seen by the leader's sweep (job_deps.go): until
+	// then a finished job has no dependents to look for, and the look
+	// (a pass over the namespace's jobs per client update) is skipped. A
+	// dependent missed meanwhile (registered under another leader before
+	// this one's first sweep) is settled by the sweep, every 5 s.
+	jobDepsUsed atomic.Bool
+
 	// leaderReady is true while this server leads and has passed the
 	// leadership barrier (see IsLeader).
 	leaderReady atomic.Bool
@@ -85,6 +93,7 @@ type Server struct {
 	applier    *plan.Applier
 	heartbeats *heartbeater
 	batcher    *allocBatcher
+	evalWrites *evalBatcher // the workers' evaluation updates (eval_batch.go)
 
 	membersMu sync.Mutex
 	members   map[string]member // by raft server ID, self included
@@ -153,12 +162,16 @@ func NewServer(cfg Config) (*Server, error) {
 		Committer:  raftCommitter{s},
 		CheckToken: s.checkEvalToken,
 		Logger:     cfg.Logger,
+		// group commit: a batch of plans is one raft entry and one state
+		// store transaction, bounded as one plan's entry is.
+		MaxBatchAllocs: cfg.MaxAllocsPerEntry,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.heartbeats = newHeartbeater(s)
 	s.batcher = newAllocBatcher(s)
+	s.evalWrites = &evalBatcher{s: s}
 
 	if err := s.setupRaft(); err != nil {
 		// Release what setupRaft opened: a leaked raft log keeps its file
@@ -375,6 +388,7 @@ func (s *Server) Shutdown() error {
 		}
 		s.wg.Wait()
 		s.batcher.stop()
+		s.evalWrites.stop()
 		s.closeTransport()
 		if s.bolt != nil {
 			if e := s.bolt.Close(); e != nil && err == nil {

@@ -10,7 +10,8 @@ import (
 // nomad.nomad.plan.queue_depth) and in the same subsystems where it has not
 // (broker total_delayed and total_failed; plan applied, partial and
 // rejected_nodes: plans committed in full, plans committed in part because
-// some nodes no longer had room, and those node rejections, since this
+// some nodes no longer had room, and those node rejections; commits: the
+// raft writes that carried them, several plans each under load; all since this
 // server became leader; partly rejected plans are what parallel scheduler
 // workers cost). On a follower the broker is disabled and every figure is
 // zero. The key is prefixed by the telemetry's "nomad".
@@ -34,6 +35,7 @@ func (s *Server) EmitMetrics(m *metrics.Metrics) {
 		{[]string{"nomad", "plan", "applied"}, float32(p.Applied)},
 		{[]string{"nomad", "plan", "partial"}, float32(p.Partial)},
 		{[]string{"nomad", "plan", "rejected_nodes"}, float32(p.Rejected)},
+		{[]string{"nomad", "plan", "commits"}, float32(p.Commits)}, // raft writes of plans (group commit)
 	} {
 		m.SetGauge(g.key, g.v)
 	}

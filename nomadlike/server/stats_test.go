@@ -60,10 +60,13 @@ func TestEmitMetricsCountsPlansAndBlockedEvals(t *testing.T) {
 	})
 	g := gauges(t, s)
 	for _, k := range []string{"nomad.nomad.broker.total_ready", "nomad.nomad.broker.total_unacked", "nomad.nomad.broker.total_delayed",
-		"nomad.nomad.plan.partial", "nomad.nomad.plan.rejected_nodes"} {
+		"nomad.nomad.plan.partial", "nomad.nomad.plan.rejected_nodes", "nomad.nomad.plan.commits"} {
 		if _, ok := g[k]; !ok {
 			t.Errorf("EmitMetrics set no %s (gauges %v)", k, g)
 		}
+	}
+	if v := g["nomad.nomad.plan.commits"]; v < 1 || v > g["nomad.nomad.plan.applied"] {
+		t.Errorf("nomad.nomad.plan.commits = %v, want between 1 and the %v plans applied", v, g["nomad.nomad.plan.applied"])
 	}
 	if v := g["nomad.nomad.plan.queue_depth"]; v != 0 {
 		t.Errorf("nomad.nomad.plan.queue_depth = %v after the plans were answered, want 0", v)

@@ -72,41 +72,61 @@ func (s *StateStore) UpsertPlanResults(index uint64, req *ApplyPlanResultsReques
 	if req == nil {
 		return fmt.Errorf("upsert plan results: nil request")
 	}
+	return s.writeTxn(func(txn *memdb.Txn) error { return s.upsertPlanResultsTxn(txn, index, req) })
+}
+
+// UpsertPlanResultsBatch writes several committed plans at raft index in ONE
+// transaction, in order, each as UpsertPlanResults would: all of them or,
+// when one fails, none (the plan applier's group commit relies on that: it
+// checked each plan against the ones before it).
+func (s *StateStore) UpsertPlanResultsBatch(index uint64, reqs []*ApplyPlanResultsRequest) error {
 	return s.writeTxn(func(txn *memdb.Txn) error {
-		if err := planDeploymentsTxn(txn, index, req); err != nil { // deployments (deployments.go)
-			return err
-		}
-		w := s.newAllocWrite(txn, index)
-		planJob, err := storedJobVersion(txn, req.Job)
-		if err != nil {
-			return err
-		}
-		for _, a := range req.AllocsStopped {
-			if err := stopAllocTxn(txn, index, a, w); err != nil {
-				return err
+		for i, req := range reqs {
+			if req == nil {
+				return fmt.Errorf("upsert plan results: nil request %d of %d", i+1, len(reqs))
 			}
-		}
-		for _, a := range req.AllocsUpdated {
-			if err := upsertAllocInternTxn(txn, index, a, planJob, w); err != nil {
-				return err
+			if err := s.upsertPlanResultsTxn(txn, index, req); err != nil {
+				return fmt.Errorf("plan %d of %d: %w", i+1, len(reqs), err)
 			}
-		}
-		if err := w.sums.flush(); err != nil {
-			return err
-		}
-		if len(req.AllocsStopped)+len(req.AllocsUpdated) > 0 {
-			if err := bumpIndex(txn, TableAllocs, index); err != nil {
-				return err
-			}
-		}
-		if err := upsertEvalsTxn(txn, index, req.Evals, w.js); err != nil {
-			return err
-		}
-		if err := refreshStatuses(txn, index, w.js); err != nil {
-			return fmt.Errorf("upsert plan results of eval %q: %w", req.EvalID, err)
 		}
 		return nil
 	})
+}
+
+func (s *StateStore) upsertPlanResultsTxn(txn *memdb.Txn, index uint64, req *ApplyPlanResultsRequest) error {
+	if err := planDeploymentsTxn(txn, index, req); err != nil { // deployments (deployments.go)
+		return err
+	}
+	w := s.newAllocWrite(txn, index)
+	planJob, err := storedJobVersion(txn, req.Job)
+	if err != nil {
+		return err
+	}
+	for _, a := range req.AllocsStopped {
+		if err := stopAllocTxn(txn, index, a, w); err != nil {
+			return err
+		}
+	}
+	for _, a := range req.AllocsUpdated {
+		if err := upsertAllocInternTxn(txn, index, a, planJob, w); err != nil {
+			return err
+		}
+	}
+	if err := w.sums.flush(); err != nil {
+		return err
+	}
+	if len(req.AllocsStopped)+len(req.AllocsUpdated) > 0 {
+		if err := bumpIndex(txn, TableAllocs, index); err != nil {
+			return err
+		}
+	}
+	if err := upsertEvalsTxn(txn, index, req.Evals, w.js); err != nil {
+		return err
+	}
+	if err := refreshStatuses(txn, index, w.js); err != nil {
+		return fmt.Errorf("upsert plan results of eval %q: %w", req.EvalID, err)
+	}
+	return nil
 }
 
 // storedJobVersion returns the stored version of job (same version and

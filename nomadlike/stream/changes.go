@@ -19,6 +19,7 @@ var typesByMessage = map[string]map[string]string{
 	"NodeUpdateDrain":       {TopicNode: "NodeDrain"},
 	"ApplyPlanResults":      {"*": "PlanResult"},
 	"PlanResultsEntry":      {"*": "PlanResult"},
+	"PlanResultsBatch":      {"*": "PlanResult"}, // plan group commit
 }
 
 // defaultTypes are the types of changes a message makes to other tables.
