@@ -3,12 +3,12 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
-	"github.com/nomadlike/nomadlike/nomadlike/client/clienttest"
 )
 
 // groupSetup holds the first plan's write in flight and queues more behind
@@ -43,13 +43,13 @@ func (g *groupSetup) submit(t *testing.T, cpu ...int64) {
 		}
 		g.fs, g.plan = append(g.fs, f), append(g.plan, p)
 		if len(g.fs) == 1 { // the first write must be in flight before the rest queue
-			clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+			poll.Until(t, 5*time.Second, "the first write in flight", func() (bool, string) {
 				s := g.a.Stats()
 				return s.Commits == 1, fmt.Sprintf("stats %+v", s)
 			})
 		}
 	}
-	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) {
+	poll.Until(t, 5*time.Second, "every queued plan taken by a write", func() (bool, string) {
 		s := g.a.Stats()
 		return s.Pending == 0, fmt.Sprintf("stats %+v", s)
 	})

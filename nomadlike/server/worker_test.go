@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"sync"
 	"testing"
 	"time"
@@ -82,13 +83,13 @@ func TestWorkersPipelineAndGroupCommit(t *testing.T) {
 		}
 		jobs = append(jobs, j)
 	}
-	waitFor(t, 10*time.Second, "the other plans to queue behind the held commit", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "the other plans to queue behind the held commit", func() (bool, string) {
 		st := s.applier.Stats()
 		return st.Pending == EvalsPerScheduler-1, fmt.Sprintf("plan applier %+v", st)
 	})
 	close(h.release)
 	released = true
-	waitFor(t, 10*time.Second, "every job placed and evaluated", func() (bool, string) {
+	poll.Until(t, 10*time.Second, "every job placed and evaluated", func() (bool, string) {
 		for _, j := range jobs {
 			allocs, err := s.State().AllocsByJob(nil, j.Namespace, j.ID)
 			if err != nil || len(allocs) != 1 {
