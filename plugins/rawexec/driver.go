@@ -43,7 +43,7 @@ const disabledMsg = `disabled, set plugin "raw_exec" { config { enabled = true }
 type Driver struct {
 	logger hclog.Logger
 
-	mu     sync.RWMutex
+	mu       sync.RWMutex
 	config   PluginConfig
 	tasks    map[string]*task
 	starting map[string]struct{} // IDs whose StartTask is under way
