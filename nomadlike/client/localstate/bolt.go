@@ -225,6 +225,37 @@ func (b *BoltDB) PutTaskState(allocID, task string, s *nomadlike.TaskState) erro
 	return b.putAllocValue(allocID, stateBucket, []byte(task), s)
 }
 
+// PutTask implements DB.
+func (b *BoltDB) PutTask(allocID, task string, state *nomadlike.TaskState, runner *TaskRunnerState) error {
+	rawState, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("encode local state: %w", err)
+	}
+	rawRunner, err := json.Marshal(runner)
+	if err != nil {
+		return fmt.Errorf("encode local state: %w", err)
+	}
+	return b.update(func(tx *bolt.Tx) error {
+		ab, err := tx.Bucket(allocsBucket).CreateBucketIfNotExists([]byte(allocID))
+		if err != nil {
+			return err
+		}
+		for _, kv := range []struct {
+			sub []byte
+			raw []byte
+		}{{stateBucket, rawState}, {runnerBucket, rawRunner}} {
+			sb, err := ab.CreateBucketIfNotExists(kv.sub)
+			if err != nil {
+				return err
+			}
+			if err := sb.Put([]byte(task), kv.raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // DeleteAlloc implements DB.
 func (b *BoltDB) DeleteAlloc(allocID string) error {
 	return b.update(func(tx *bolt.Tx) error {
