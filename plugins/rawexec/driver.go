@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,9 @@ type Driver struct {
 	config   PluginConfig
 	tasks    map[string]*task
 	starting map[string]struct{} // IDs whose StartTask is under way
+
+	// startSlots bounds the starts under way at once (a slot is a send).
+	startSlots chan struct{}
 }
 
 var (
@@ -75,7 +79,8 @@ func New(logger hclog.Logger) *Driver {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Driver{logger: logger.Named(Name), tasks: make(map[string]*task), starting: make(map[string]struct{})}
+	return &Driver{logger: logger.Named(Name), tasks: make(map[string]*task), starting: make(map[string]struct{}),
+		startSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 }
 
 // Info describes raw_exec.
@@ -147,8 +152,10 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		return nil, err
 	}
 	// The lock guards the task table only: the ID is reserved under it,
-	// and the FIFOs, log files and fork/exec run outside it, so concurrent
-	// starts (a count = 1000 group) run in parallel rather than one by one.
+	// and the FIFOs, log files and fork/exec run outside it, so WaitTask,
+	// InspectTask and the rest are not queued behind a thousand starts (a
+	// count = 1000 group reported no task complete until all had
+	// started). Starts themselves are CPU work: startSlots of them at once.
 	d.mu.Lock()
 	_, running := d.tasks[cfg.ID]
 	_, starting := d.starting[cfg.ID]
@@ -159,7 +166,9 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 	d.starting[cfg.ID] = struct{}{}
 	d.mu.Unlock()
 
+	d.startSlots <- struct{}{}
 	t, err := d.start(cfg, tc)
+	<-d.startSlots
 	d.mu.Lock()
 	delete(d.starting, cfg.ID)
 	if err == nil {
