@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,9 +44,13 @@ const disabledMsg = `disabled, set plugin "raw_exec" { config { enabled = true }
 type Driver struct {
 	logger hclog.Logger
 
-	mu     sync.RWMutex
-	config PluginConfig
-	tasks  map[string]*task
+	mu       sync.RWMutex
+	config   PluginConfig
+	tasks    map[string]*task
+	starting map[string]struct{} // IDs whose StartTask is under way
+
+	// startSlots bounds the starts under way at once (a slot is a send).
+	startSlots chan struct{}
 }
 
 var (
@@ -74,7 +79,8 @@ func New(logger hclog.Logger) *Driver {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Driver{logger: logger.Named(Name), tasks: make(map[string]*task)}
+	return &Driver{logger: logger.Named(Name), tasks: make(map[string]*task), starting: make(map[string]struct{}),
+		startSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 }
 
 // Info describes raw_exec.
@@ -145,12 +151,44 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 	if err != nil {
 		return nil, err
 	}
+	// The lock guards the task table only: the ID is reserved under it,
+	// and the FIFOs, log files and fork/exec run outside it, so WaitTask,
+	// InspectTask and the rest are not queued behind a thousand starts (a
+	// count = 1000 group reported no task complete until all had
+	// started). Starts themselves are CPU work: startSlots of them at once.
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.tasks[cfg.ID]; ok {
+	_, running := d.tasks[cfg.ID]
+	_, starting := d.starting[cfg.ID]
+	if running || starting {
+		d.mu.Unlock()
 		return nil, fmt.Errorf("task %q: already started", cfg.ID)
 	}
+	d.starting[cfg.ID] = struct{}{}
+	d.mu.Unlock()
 
+	d.startSlots <- struct{}{}
+	t, err := d.start(cfg, tc)
+	<-d.startSlots
+	d.mu.Lock()
+	delete(d.starting, cfg.ID)
+	if err == nil {
+		d.tasks[cfg.ID] = t
+	}
+	d.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	d.logger.Debug("started task", "task_id", cfg.ID, "pid", t.proc.Pid(), "command", tc.Command)
+
+	state, err := json.Marshal(driverState{Pid: t.proc.Pid(), StartTime: t.proc.StartTime(), StartedAt: t.startedAt})
+	if err != nil {
+		return nil, fmt.Errorf("task %q: encode driver state: %w", cfg.ID, err)
+	}
+	return &drivers.TaskHandle{Version: handleVersion, Config: cfg, State: drivers.TaskStateRunning, DriverState: state}, nil
+}
+
+// start opens the task's logs and starts its process.
+func (d *Driver) start(cfg *drivers.TaskConfig, tc TaskConfig) (*task, error) {
 	cmd, err := command(cfg, tc.Command, tc.Args)
 	if err != nil {
 		return nil, err
@@ -166,15 +204,7 @@ func (d *Driver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error)
 		_ = logs.Close()
 		return nil, fmt.Errorf("task %q: start %s: %w", cfg.ID, tc.Command, err)
 	}
-	t := &task{cfg: cfg, proc: p, logs: logs, startedAt: time.Now()}
-	d.tasks[cfg.ID] = t
-	d.logger.Debug("started task", "task_id", cfg.ID, "pid", p.Pid(), "command", cmd.Path)
-
-	state, err := json.Marshal(driverState{Pid: p.Pid(), StartTime: p.StartTime(), StartedAt: t.startedAt})
-	if err != nil {
-		return nil, fmt.Errorf("task %q: encode driver state: %w", cfg.ID, err)
-	}
-	return &drivers.TaskHandle{Version: handleVersion, Config: cfg, State: drivers.TaskStateRunning, DriverState: state}, nil
+	return &task{cfg: cfg, proc: p, logs: logs, startedAt: time.Now()}, nil
 }
 
 // command builds the task's exec.Cmd: env, working directory, user.

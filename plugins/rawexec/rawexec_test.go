@@ -129,3 +129,37 @@ func TestResolveCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestStartTaskSameIDAtOnce: StartTask runs outside the driver's lock, so
+// two starts of one ID at the same time must still start it once.
+func TestStartTaskSameIDAtOnce(t *testing.T) {
+	d := New(nil)
+	if err := d.SetConfig(&drivers.PluginConfig{Config: json.RawMessage(`{"enabled": true}`)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := &drivers.TaskConfig{ID: "a/web/1", Name: "web", Config: shellTask("sleep 30"),
+		TaskDir: drivers.TaskDir{Dir: dir}, Logs: drivers.LogConfig{Dir: dir}}
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := d.StartTask(cfg)
+			errs <- err
+		}()
+	}
+	started := 0
+	for range n {
+		if err := <-errs; err == nil {
+			started++
+		} else if !strings.Contains(err.Error(), "already started") {
+			t.Errorf("StartTask: %v", err)
+		}
+	}
+	if started != 1 {
+		t.Fatalf("%d of %d concurrent starts of one ID succeeded, want 1", started, n)
+	}
+	if err := d.DestroyTask(cfg.ID, true); err != nil {
+		t.Fatal(err)
+	}
+}

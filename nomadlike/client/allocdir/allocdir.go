@@ -73,7 +73,7 @@ type dirSpec struct {
 // user with mode 0755: tasks can read their logs but not create, remove or
 // replace a file there (drivers write logs from the plugin process).
 func (d *AllocDir) Build() error {
-	if err := os.MkdirAll(d.Dir, 0o755); err != nil {
+	if err := mkdir(d.Dir); err != nil {
 		return fmt.Errorf("create %s: %w", d.Dir, err)
 	}
 	return d.build([]dirSpec{
@@ -83,6 +83,19 @@ func (d *AllocDir) Build() error {
 		{path.Join(SharedAllocName, LogDirName), 0o755},
 		{path.Join(SharedAllocName, TmpDirName), 0o777 | os.ModeSticky},
 	}, path.Join(SharedAllocName, LogDirName))
+}
+
+// mkdir makes dir, and its parents only when they are missing: one
+// mkdir(2) where os.MkdirAll stats the path and its parent first.
+func mkdir(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil || errors.Is(err, os.ErrExist):
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		return os.MkdirAll(dir, 0o755)
+	}
+	return err
 }
 
 // BuildTask creates task's directories. It is idempotent.
@@ -105,28 +118,61 @@ func (d *AllocDir) BuildTask(task string) (TaskDir, error) {
 // build creates and chmods dirs beneath the alloc dir's descriptor, so a
 // link a task planted in a directory it can write to is refused rather than
 // followed (a chmod 0777 through it would open up any host directory), and
-// makes own belong to the agent's user.
+// makes own belong to the agent's user. dirs lists parents before their
+// children; each directory is made and chmodded from its parent's open
+// descriptor, so a path is never walked from the top again (a thousand
+// allocations starting at once make nine thousand directories).
 func (d *AllocDir) build(dirs []dirSpec, own string) error {
 	root, err := beneath.Open(d.Dir)
 	if err != nil {
 		return fmt.Errorf("alloc dir: %w", err)
 	}
-	defer root.Close()
-	for _, x := range dirs {
-		if err := root.MkdirAll(x.rel, 0o755); err != nil {
-			return err
+	open := map[string]*beneath.Dir{".": root}
+	defer func() {
+		for _, dir := range open {
+			_ = dir.Close()
 		}
-		// MkdirAll is subject to the umask; set the intended mode explicitly.
-		if err := root.Chmod(x.rel, x.mode); err != nil {
-			return err
-		}
-		if x.rel == own {
-			if err := root.Chown(x.rel, os.Geteuid(), os.Getegid()); err != nil {
+	}()
+	for i, x := range dirs {
+		parent, base := root, x.rel
+		if x.rel != "." {
+			p, ok := open[path.Dir(x.rel)]
+			if !ok {
+				return fmt.Errorf("alloc dir: %s: parent not made first", x.rel)
+			}
+			parent, base = p, path.Base(x.rel)
+			if err := parent.MkdirAll(base, 0o755); err != nil {
 				return err
 			}
 		}
+		// MkdirAll is subject to the umask; set the intended mode explicitly.
+		if err := parent.Chmod(base, x.mode); err != nil {
+			return err
+		}
+		if x.rel == own {
+			if err := parent.Chown(base, os.Geteuid(), os.Getegid()); err != nil {
+				return err
+			}
+		}
+		if x.rel != "." && hasChild(dirs[i+1:], x.rel) {
+			sub, err := parent.OpenDir(base)
+			if err != nil {
+				return err
+			}
+			open[x.rel] = sub
+		}
 	}
 	return nil
+}
+
+// hasChild reports whether one of dirs is directly below rel.
+func hasChild(dirs []dirSpec, rel string) bool {
+	for _, x := range dirs {
+		if path.Dir(x.rel) == rel {
+			return true
+		}
+	}
+	return false
 }
 
 // Open opens the allocation directory for work beneath it that must not

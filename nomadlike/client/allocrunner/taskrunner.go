@@ -202,12 +202,11 @@ func (tr *TaskRunner) appendEventLocked(ev *nomadlike.TaskEvent) {
 	tr.logger.Debug("task event", "type", ev.Type, "msg", ev.DisplayMessage)
 }
 
+// persistLocked writes the task's state and runner state in one local-state
+// transaction: one commit to wait for per change, not two in a row.
 func (tr *TaskRunner) persistLocked() {
-	if err := tr.db.PutTaskState(tr.allocID, tr.name, tr.state); err != nil {
+	if err := tr.db.PutTask(tr.allocID, tr.name, tr.state, tr.local); err != nil {
 		tr.logger.Error("persist task state", "error", err)
-	}
-	if err := tr.db.PutTaskRunnerState(tr.allocID, tr.name, tr.local); err != nil {
-		tr.logger.Error("persist task runner state", "error", err)
 	}
 }
 

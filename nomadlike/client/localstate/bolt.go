@@ -191,38 +191,62 @@ func (b *BoltDB) Allocs() ([]*AllocState, error) {
 	return out, bad
 }
 
-func (b *BoltDB) putAllocValue(allocID string, sub []byte, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode local state: %w", err)
+// allocValue is one value below an allocation's bucket: key in the
+// sub-bucket sub (nil: the allocation's bucket itself).
+type allocValue struct {
+	sub, key []byte
+	v        any
+}
+
+// putAllocValues writes vals below the allocation's bucket in one
+// transaction.
+func (b *BoltDB) putAllocValues(allocID string, vals ...allocValue) error {
+	raws := make([][]byte, len(vals))
+	for i, val := range vals {
+		raw, err := json.Marshal(val.v)
+		if err != nil {
+			return fmt.Errorf("encode local state: %w", err)
+		}
+		raws[i] = raw
 	}
 	return b.update(func(tx *bolt.Tx) error {
 		ab, err := tx.Bucket(allocsBucket).CreateBucketIfNotExists([]byte(allocID))
 		if err != nil {
 			return err
 		}
-		if sub != nil {
-			if ab, err = ab.CreateBucketIfNotExists(sub); err != nil {
+		for i, val := range vals {
+			bk := ab
+			if val.sub != nil {
+				if bk, err = ab.CreateBucketIfNotExists(val.sub); err != nil {
+					return err
+				}
+			}
+			if err := bk.Put(val.key, raws[i]); err != nil {
 				return err
 			}
 		}
-		return ab.Put(key, raw)
+		return nil
 	})
 }
 
 // PutAlloc implements DB.
 func (b *BoltDB) PutAlloc(a *nomadlike.Allocation) error {
-	return b.putAllocValue(a.ID, nil, allocKey, a)
+	return b.putAllocValues(a.ID, allocValue{nil, allocKey, a})
 }
 
 // PutTaskRunnerState implements DB.
 func (b *BoltDB) PutTaskRunnerState(allocID, task string, s *TaskRunnerState) error {
-	return b.putAllocValue(allocID, runnerBucket, []byte(task), s)
+	return b.putAllocValues(allocID, allocValue{runnerBucket, []byte(task), s})
 }
 
 // PutTaskState implements DB.
 func (b *BoltDB) PutTaskState(allocID, task string, s *nomadlike.TaskState) error {
-	return b.putAllocValue(allocID, stateBucket, []byte(task), s)
+	return b.putAllocValues(allocID, allocValue{stateBucket, []byte(task), s})
+}
+
+// PutTask implements DB.
+func (b *BoltDB) PutTask(allocID, task string, state *nomadlike.TaskState, runner *TaskRunnerState) error {
+	return b.putAllocValues(allocID, allocValue{stateBucket, []byte(task), state}, allocValue{runnerBucket, []byte(task), runner})
 }
 
 // DeleteAlloc implements DB.

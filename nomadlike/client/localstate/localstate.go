@@ -40,6 +40,10 @@ type DB interface {
 	PutAlloc(a *nomadlike.Allocation) error
 	PutTaskRunnerState(allocID, task string, s *TaskRunnerState) error
 	PutTaskState(allocID, task string, s *nomadlike.TaskState) error
+	// PutTask writes a task's user-visible state and its runner state
+	// together, in one transaction (a task runner persists both on every
+	// change).
+	PutTask(allocID, task string, state *nomadlike.TaskState, runner *TaskRunnerState) error
 	// DeleteAlloc forgets an allocation and its tasks.
 	DeleteAlloc(allocID string) error
 

@@ -52,6 +52,11 @@ func TestDBRoundTrip(t *testing.T) {
 			if err := db.PutTaskState("a1", "web", &nomadlike.TaskState{State: nomadlike.TaskStateRunning, Restarts: 2}); err != nil {
 				t.Fatal(err)
 			}
+			// PutTask writes both states of a task at once.
+			if err := db.PutTask("a1", "api", &nomadlike.TaskState{State: nomadlike.TaskStateDead, Failed: true},
+				&TaskRunnerState{RestartCount: 3, ArtifactsDone: true}); err != nil {
+				t.Fatal(err)
+			}
 			if err := db.PutAlloc(&nomadlike.Allocation{ID: "gone"}); err != nil {
 				t.Fatal(err)
 			}
@@ -80,6 +85,10 @@ func TestDBRoundTrip(t *testing.T) {
 			}
 			if ts := allocs[0].TaskStates["web"]; ts == nil || ts.State != nomadlike.TaskStateRunning || ts.Restarts != 2 {
 				t.Fatalf("task state = %+v", ts)
+			}
+			if ts, tr := allocs[0].TaskStates["api"], allocs[0].Tasks["api"]; ts == nil || ts.State != nomadlike.TaskStateDead || !ts.Failed ||
+				tr == nil || tr.RestartCount != 3 || !tr.ArtifactsDone {
+				t.Fatalf("PutTask's task state = %+v, runner state = %+v", ts, tr)
 			}
 			plugins, err := db.DriverPlugins()
 			if err != nil || string(plugins["raw_exec"]) != `{"Pid":7}` {

@@ -120,6 +120,24 @@ func (m *MemDB) PutTaskState(allocID, task string, s *nomadlike.TaskState) error
 	return nil
 }
 
+// PutTask implements DB.
+func (m *MemDB) PutTask(allocID, task string, state *nomadlike.TaskState, runner *TaskRunnerState) error {
+	rawState, err := json.Marshal(state)
+	if err != nil {
+		return err
+	}
+	rawRunner, err := json.Marshal(runner)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.entryLocked(allocID)
+	e.state[task] = rawState
+	e.runner[task] = rawRunner
+	return nil
+}
+
 // DeleteAlloc implements DB.
 func (m *MemDB) DeleteAlloc(allocID string) error {
 	m.mu.Lock()
