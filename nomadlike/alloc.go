@@ -236,6 +236,10 @@ const (
 )
 
 // TaskEvent is one thing that happened to a task, with its reason.
+//
+// The two bools sit together so that the struct is 128 bytes, not 136 (a
+// 144-byte allocation): servers store a few events per task of every
+// allocation.
 type TaskEvent struct {
 	Type           string            `json:"Type"`
 	Time           int64             `json:"Time"`
@@ -243,12 +247,12 @@ type TaskEvent struct {
 	DisplayMessage string            `json:"DisplayMessage"`
 	Details        map[string]string `json:"Details"`
 	FailsTask      bool              `json:"FailsTask"`
+	OOMKilled      bool              `json:"OOMKilled"`
 	ExitCode       int               `json:"ExitCode"`
 	Signal         int               `json:"Signal"`
 	KillTimeout    int64             `json:"KillTimeout"`
 	RestartReason  string            `json:"RestartReason"`
 	DriverError    string            `json:"DriverError"`
-	OOMKilled      bool              `json:"OOMKilled"`
 }
 
 // TerminalStatus reports whether the allocation will not run again: its

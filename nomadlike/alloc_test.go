@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nomadlike/nomadlike/nomadlike/internal/jsonx"
 )
@@ -90,3 +91,25 @@ func TestAllocationOldTaskStatesDecode(t *testing.T) {
 }
 
 func itoa64(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// The structs a server stores per allocation stay within their allocation
+// size classes (a field added in the wrong place can cost a class: 16 bytes
+// and more per allocation, tens of MiB at a million).
+func TestStoredStructSizes(t *testing.T) {
+	cases := []struct {
+		name      string
+		size, max uintptr
+	}{
+		{"Allocation", unsafe.Sizeof(Allocation{}), 384},
+		{"TaskEvent", unsafe.Sizeof(TaskEvent{}), 128},
+		{"TaskState", unsafe.Sizeof(TaskState{}), 144},
+		{"AllocMetric", unsafe.Sizeof(AllocMetric{}), 112},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.size > tc.max {
+				t.Fatalf("unsafe.Sizeof(%s{}) = %d, want at most %d", tc.name, tc.size, tc.max)
+			}
+		})
+	}
+}

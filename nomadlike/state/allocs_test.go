@@ -2,8 +2,11 @@ package state
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
@@ -248,5 +251,59 @@ func TestAllocReads(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// AllocsByEval of a stored evaluation reads its job's allocations (there is
+// no eval index): it finds the eval's allocations, terminal ones included,
+// not the job's others, and a blocking query on it wakes when one of them
+// changes.
+func TestAllocsByStoredEval(t *testing.T) {
+	s := newStore(t)
+	n1, n2 := fixture.Node(), fixture.Node()
+	job := storeJob(t, s, 10, fixture.Job())
+	eval, later := evalFor(job, nomadlike.EvalStatusComplete), evalFor(job, nomadlike.EvalStatusPending)
+	must(t, s.UpsertEvals(11, []*nomadlike.Evaluation{eval, later}))
+	a := allocFor(job, n1, 0, nomadlike.AllocClientStatusRunning)
+	b := allocFor(job, n2, 1, nomadlike.AllocClientStatusComplete)
+	c := allocFor(job, n1, 2, nomadlike.AllocClientStatusRunning)
+	a.EvalID, b.EvalID, c.EvalID = eval.ID, eval.ID, later.ID
+	must(t, s.UpsertAllocs(12, []*nomadlike.Allocation{a, b, c}))
+
+	cases := []struct {
+		name   string
+		evalID string
+		want   []string
+	}{
+		{"stored eval", eval.ID, []string{a.ID, b.ID}},
+		{"other eval of the job", later.ID, []string{c.ID}},
+		{"unknown eval", "no-such-eval", nil},
+		{"empty ID", "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.AllocsByEval(nil, tc.evalID)
+			must(t, err)
+			ids := make([]string, 0, len(got))
+			for _, x := range got {
+				ids = append(ids, x.ID)
+			}
+			slices.Sort(ids)
+			want := slices.Clone(tc.want)
+			slices.Sort(want)
+			if !slices.Equal(ids, want) {
+				t.Fatalf("AllocsByEval(%q) = %v, want %v", tc.evalID, ids, want)
+			}
+		})
+	}
+
+	ws := memdb.NewWatchSet()
+	if _, err := s.AllocsByEval(ws, eval.ID); err != nil {
+		t.Fatal(err)
+	}
+	up := &nomadlike.Allocation{ID: b.ID, ClientStatus: nomadlike.AllocClientStatusFailed}
+	must(t, s.UpdateAllocsFromClient(13, []*nomadlike.Allocation{up}))
+	if !fired(ws) {
+		t.Fatal("AllocsByEval watch did not fire when one of the eval's allocations changed")
 	}
 }

@@ -1,7 +1,9 @@
 package state
 
 import (
+	"encoding/binary"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -23,6 +25,7 @@ import (
 //     the store's bounded string table;
 //   - AllocatedResources without networks or ports, and equal AllocMetric
 //     count maps, within a write (a plan places many alike);
+//   - equal placement score maps, through the same bounded table;
 //   - on restore, the Job with the stored version.
 // Stored objects are immutable, so sharing is safe; a change copies the
 // Allocation struct and replaces what it changes. Interning writes a field
@@ -37,11 +40,53 @@ const (
 	maxInterned = 1 << 14
 )
 
-// stringTable holds one copy of short common strings. Only write
-// transactions use it, and memdb runs one at a time.
-type stringTable struct{ m map[string]string }
+// stringTable holds one copy of short common strings, and of placement
+// score maps (see scores). Only write transactions use it, and memdb runs
+// one at a time.
+type stringTable struct {
+	m      map[string]string
+	scores map[string]map[string]float64
+	key    []byte
+}
 
-func newStringTable() *stringTable { return &stringTable{m: map[string]string{}} }
+func newStringTable() *stringTable {
+	return &stringTable{m: map[string]string{}, scores: map[string]map[string]float64{}}
+}
+
+// scores returns the table's equal copy of a placement's score map
+// (AllocMetric.ScoreMetaData[].Scores: a few named scores), or m. The
+// allocations a scheduler places on alike nodes carry equal scores (the
+// bin-pack score depends only on the node's size and usage), and each map
+// costs about 250 bytes. A nil table returns m.
+func (t *stringTable) scoreMap(m map[string]float64) map[string]float64 {
+	if t == nil || len(m) == 0 || len(m) > 8 {
+		return m
+	}
+	var names [8]string
+	n := 0
+	for name := range m {
+		if len(name) > maxInternLen {
+			return m
+		}
+		names[n] = name
+		n++
+	}
+	slices.Sort(names[:n])
+	k := t.key[:0]
+	for _, name := range names[:n] {
+		k = append(k, name...)
+		k = append(k, 0)
+		k = binary.LittleEndian.AppendUint64(k, math.Float64bits(m[name]))
+	}
+	t.key = k
+	if c, ok := t.scores[string(k)]; ok {
+		return c
+	}
+	if len(t.scores) < maxInterned {
+		t.scores[string(k)] = m
+	}
+	return m
+}
 
 // intern returns the table's copy of s, or s. A nil table returns s.
 func (t *stringTable) intern(s string) string {
@@ -250,29 +295,45 @@ func (in *allocInterner) metrics(m *nomadlike.AllocMetric, nodeID string) *nomad
 			*f.last = *f.cur
 		}
 	}
-	scoreNode := false
-	for _, s := range m.ScoreMetaData {
-		if s != nil && s.NodeID == nodeID && unsafe.StringData(s.NodeID) != unsafe.StringData(nodeID) {
-			scoreNode = true
+	// Each score entry shares the node ID and an equal score map.
+	scoreChanged := false
+	scores := make([]map[string]float64, len(m.ScoreMetaData))
+	for i, s := range m.ScoreMetaData {
+		if s == nil {
+			continue
+		}
+		scores[i] = in.strs.scoreMap(s.Scores)
+		if !sameScores(scores[i], s.Scores) ||
+			(s.NodeID == nodeID && unsafe.StringData(s.NodeID) != unsafe.StringData(nodeID)) {
+			scoreChanged = true
 		}
 	}
-	if !changed && !scoreNode {
+	if !changed && !scoreChanged {
 		return m
 	}
 	c := *m
 	c.NodesAvailable, c.ClassFiltered, c.ConstraintFiltered, c.ClassExhausted, c.DimensionExhausted =
 		shared[0], shared[1], shared[2], shared[3], shared[4]
-	if scoreNode {
+	if scoreChanged {
 		c.ScoreMetaData = slices.Clone(m.ScoreMetaData)
 		for i, s := range c.ScoreMetaData {
-			if s != nil && s.NodeID == nodeID {
-				sc := *s
-				sc.NodeID = nodeID
-				c.ScoreMetaData[i] = &sc
+			if s == nil {
+				continue
 			}
+			sc := *s
+			sc.Scores = scores[i]
+			if sc.NodeID == nodeID {
+				sc.NodeID = nodeID
+			}
+			c.ScoreMetaData[i] = &sc
 		}
 	}
 	return &c
+}
+
+// sameScores reports whether a and b are the same map, not only equal ones.
+func sameScores(a, b map[string]float64) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // sameMap reports whether a and b are the same map, not only equal ones.

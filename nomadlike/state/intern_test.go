@@ -159,3 +159,42 @@ func TestStringTable(t *testing.T) {
 		t.Error("nil table: intern returned a copy")
 	}
 }
+
+// TestScoreMapsShared checks that equal placement score maps are stored
+// once, in the live store and after a restore, and that unequal ones stay
+// apart.
+func TestScoreMapsShared(t *testing.T) {
+	s := newStore(t)
+	fillC1M(t, s, c1mShape{allocs: 60, perJob: 20, perNode: 6}, 5)
+	var buf bytes.Buffer
+	if _, err := s.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := RestoreFrom(&buf)
+	must(t, err)
+	for _, tc := range []struct {
+		name  string
+		store *StateStore
+	}{{"live", s}, {"restored", restored}} {
+		t.Run(tc.name, func(t *testing.T) {
+			allocs, err := tc.store.Allocs(nil, "")
+			must(t, err)
+			byValue := map[string]map[string]float64{}
+			for _, a := range allocs {
+				scores := a.Metrics.ScoreMetaData[0].Scores
+				k := fmt.Sprint(scores)
+				first, ok := byValue[k]
+				if !ok {
+					byValue[k] = scores
+					continue
+				}
+				if !sameScores(first, scores) {
+					t.Errorf("alloc %s: score map %v equal to another but not shared", a.Name, scores)
+				}
+			}
+			if len(byValue) < 2 {
+				t.Fatalf("%d distinct score maps, want several", len(byValue))
+			}
+		})
+	}
+}

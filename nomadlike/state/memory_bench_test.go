@@ -103,6 +103,10 @@ func fillC1M(tb testing.TB, s *StateStore, sh c1mShape, seed int64) uint64 {
 		req := &ApplyPlanResultsRequest{Job: stored, EvalID: eval.ID}
 		for i := 0; i < sh.perJob && next < sh.allocs; i, next = i+1, next+1 {
 			node := nodes[next%len(nodes)]
+			// The bin-pack score grows with the node's usage, as the
+			// scheduler's does on alike nodes.
+			onNode := next / len(nodes)
+			binpack := 0.05 + 0.9*float64(onNode)/float64(sh.perNode)
 			req.AllocsUpdated = append(req.AllocsUpdated, &nomadlike.Allocation{
 				ID: ids.next(), Namespace: stored.Namespace, EvalID: eval.ID,
 				Name:   nomadlike.AllocName(stored.ID, tg.Name, i),
@@ -116,8 +120,8 @@ func fillC1M(tb testing.TB, s *StateStore, sh c1mShape, seed int64) uint64 {
 				Metrics: &nomadlike.AllocMetric{
 					NodesEvaluated: 2, NodesInPool: len(nodes), NodesAvailable: map[string]int{"dc1": len(nodes)},
 					ScoreMetaData: []*nomadlike.NodeScoreMeta{{
-						NodeID: node.ID, NormScore: 0.42,
-						Scores: map[string]float64{"binpack": 0.42, "job-anti-affinity": 0},
+						NodeID: node.ID, NormScore: binpack,
+						Scores: map[string]float64{"binpack": binpack, "job-anti-affinity": 0},
 					}},
 					AllocationTime: 12345,
 				},

@@ -16,5 +16,20 @@ func (r *Reader) NodeAllocsVersion(nodeID string) (any, error) {
 	// The watch channel of the radix node holding the node's index
 	// entries: immutable radix trees replace (and give a new channel to)
 	// every node on the path of a change, and share unchanged ones.
-	return it.WatchCh(), nil
+	ch := it.WatchCh()
+	select {
+	case <-ch:
+		// This view is older than a change on that path. The store's
+		// radix tree makes channels on demand (third_party/
+		// go-immutable-radix), and a channel first asked for after the
+		// change is one closed channel shared by all such nodes, not this
+		// version's own: a fresh token, equal to no other.
+		return new(staleVersion), nil
+	default:
+		return ch, nil
+	}
 }
+
+// staleVersion is the token of a view older than a change to the node's
+// allocations. Not zero-sized, so that each one is a distinct pointer.
+type staleVersion struct{ _ byte }

@@ -15,10 +15,21 @@ import (
 // The dump format is JSON lines: a header line, then one record per stored
 // object, table by table, ending with the index table. Objects are written
 // as stored, indexes included, so a restore reproduces the store exactly.
+//
+// Version 2: an allocation whose job version is stored in the job_versions
+// table (dumped before the allocations) is written without its Job and
+// with a JobRef naming that version; version 1 wrote every allocation's
+// Job in full (a million allocations of a thousand jobs wrote a million
+// copies of the jobs). Version 1 dumps still restore; an older server
+// refuses a version 2 dump with an error rather than restore allocations
+// without jobs.
 const (
 	dumpFormat  = "nomadlike-state"
-	dumpVersion = 1
+	dumpVersion = 2
 )
+
+// dumpVersions are the versions RestoreFrom reads.
+var dumpVersions = map[int]bool{1: true, 2: true}
 
 type dumpHeader struct {
 	Format  string `json:"Format"`
@@ -28,6 +39,15 @@ type dumpHeader struct {
 type dumpRecord struct {
 	Table  string          `json:"Table"`
 	Object json.RawMessage `json:"Object"`
+	// JobRef is the stored job version of an allocation dumped without
+	// its Job (version 2).
+	JobRef *dumpJobRef `json:"JobRef,omitempty"`
+}
+
+// dumpJobRef names a job version of the allocation's namespace and job ID.
+type dumpJobRef struct {
+	Version        uint64 `json:"Version"`
+	JobModifyIndex uint64 `json:"JobModifyIndex"`
 }
 
 // WriteTo writes every object the reader sees, as of one point in time, to
@@ -62,11 +82,16 @@ func dump(txn *memdb.Txn, w io.Writer) error {
 			return fmt.Errorf("dump table %q: %w", table, err)
 		}
 		for raw := it.Next(); raw != nil; raw = it.Next() {
-			obj, err := json.Marshal(raw)
-			if err != nil {
+			rec := dumpRecord{Table: table}
+			if a, ok := raw.(*nomadlike.Allocation); ok {
+				if raw, rec.JobRef, err = allocWithoutJob(txn, a); err != nil {
+					return err
+				}
+			}
+			if rec.Object, err = json.Marshal(raw); err != nil {
 				return fmt.Errorf("encode object of table %q: %w", table, err)
 			}
-			if err := enc.Encode(dumpRecord{Table: table, Object: obj}); err != nil {
+			if err := enc.Encode(rec); err != nil {
 				return fmt.Errorf("write object of table %q: %w", table, err)
 			}
 		}
@@ -89,8 +114,8 @@ func RestoreFrom(r io.Reader) (*StateStore, error) {
 	if err := dec.Decode(&h); err != nil {
 		return nil, fmt.Errorf("%w: read header: %v", ErrCorruptSnapshot, err)
 	}
-	if h.Format != dumpFormat || h.Version != dumpVersion {
-		return nil, fmt.Errorf("%w: format %q version %d, want %q version %d",
+	if h.Format != dumpFormat || !dumpVersions[h.Version] {
+		return nil, fmt.Errorf("%w: format %q version %d, want %q version 1 to %d",
 			ErrCorruptSnapshot, h.Format, h.Version, dumpFormat, dumpVersion)
 	}
 	err = s.writeTxn(func(txn *memdb.Txn) error {
@@ -107,9 +132,15 @@ func RestoreFrom(r io.Reader) (*StateStore, error) {
 				return fmt.Errorf("%w: record %d: %v", ErrCorruptSnapshot, n, err)
 			}
 			if a, ok := obj.(*nomadlike.Allocation); ok {
-				// Each dumped allocation carries its job: share it.
-				if a.Job, err = in.restoredJob(a.Job); err != nil {
-					return err
+				// A dumped allocation names its stored job version or
+				// carries its job: share it.
+				if rec.JobRef != nil {
+					a.Job, err = refJob(txn, a, rec.JobRef)
+				} else {
+					a.Job, err = in.restoredJob(a.Job)
+				}
+				if err != nil {
+					return fmt.Errorf("%w: record %d: %v", ErrCorruptSnapshot, n, err)
 				}
 				if err := in.alloc(a); err != nil {
 					return err
@@ -124,6 +155,39 @@ func RestoreFrom(r io.Reader) (*StateStore, error) {
 		return nil, fmt.Errorf("restore state: %w", err)
 	}
 	return s, nil
+}
+
+// allocWithoutJob returns what to dump of a: a copy without its Job and
+// the reference to the stored job version when that version is stored,
+// else a itself.
+func allocWithoutJob(txn *memdb.Txn, a *nomadlike.Allocation) (any, *dumpJobRef, error) {
+	j := a.Job
+	if j == nil || j.ID != a.JobID || j.Namespace != a.Namespace {
+		return a, nil, nil
+	}
+	v, err := first[nomadlike.Job](txn, nil, TableJobVersions, indexID, j.Namespace, j.ID, j.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v == nil || v.JobModifyIndex != j.JobModifyIndex {
+		return a, nil, nil
+	}
+	cp := *a
+	cp.Job = nil
+	return &cp, &dumpJobRef{Version: j.Version, JobModifyIndex: j.JobModifyIndex}, nil
+}
+
+// refJob returns the restored job version ref names, for a.
+func refJob(txn *memdb.Txn, a *nomadlike.Allocation, ref *dumpJobRef) (*nomadlike.Job, error) {
+	v, err := first[nomadlike.Job](txn, nil, TableJobVersions, indexID, a.Namespace, a.JobID, ref.Version)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil || v.JobModifyIndex != ref.JobModifyIndex {
+		return nil, fmt.Errorf("allocation %q: job %q version %d (modify index %d) is not in the dump",
+			a.ID, a.JobID, ref.Version, ref.JobModifyIndex)
+	}
+	return v, nil
 }
 
 func decodeObject(rec dumpRecord) (any, error) {

@@ -38,7 +38,6 @@ const (
 	indexID       = "id"
 	indexJob      = "job"
 	indexNode     = "node"
-	indexEval     = "eval"
 	indexSecretID = "secret_id"
 	indexParent   = "parent"   // jobs by (Namespace, ParentID): the children of a job
 	indexPeriodic = "periodic" // jobs by whether they are periodic parents
@@ -113,7 +112,6 @@ func baseSchema() *memdb.DBSchema {
 				indexID:   {Name: indexID, Unique: true, Indexer: allocIndex("ID", false)},
 				indexNode: {Name: indexNode, AllowMissing: true, Indexer: allocIndex("NodeID", true)},
 				indexJob:  {Name: indexJob, Indexer: allocJobIndex{nsIDIndex("JobID")}},
-				indexEval: {Name: indexEval, AllowMissing: true, Indexer: allocIndex("EvalID", true)},
 			},
 		},
 		TableNodes: {
@@ -162,7 +160,7 @@ func bumpIndex(txn *memdb.Txn, table string, index uint64) error {
 // Allocation indexes. They build the same keys as memdb's StringFieldIndex
 // and CompoundIndex (value, then a NUL, per field), which still serve the
 // lookups (FromArgs, PrefixFromArgs), but without reflection, and with room
-// for the primary key memdb appends to the keys of non-unique indexes: four
+// for the primary key memdb appends to the keys of non-unique indexes: three
 // indexes per allocation write, twice for an update (old and new keys).
 
 // allocStringIndex indexes allocations by one string field.
@@ -176,7 +174,6 @@ func allocIndex(field string, nonUnique bool) *allocStringIndex {
 	get := map[string]func(*nomadlike.Allocation) string{
 		"ID":     func(a *nomadlike.Allocation) string { return a.ID },
 		"NodeID": func(a *nomadlike.Allocation) string { return a.NodeID },
-		"EvalID": func(a *nomadlike.Allocation) string { return a.EvalID },
 	}[field]
 	return &allocStringIndex{StringFieldIndex: &memdb.StringFieldIndex{Field: field}, field: get, unique: !nonUnique}
 }

@@ -16,7 +16,6 @@ func TestAllocIndexKeysMatchMemdb(t *testing.T) {
 		indexID:   &memdb.StringFieldIndex{Field: "ID"},
 		indexNode: &memdb.StringFieldIndex{Field: "NodeID"},
 		indexJob:  nsIDIndex("JobID"),
-		indexEval: &memdb.StringFieldIndex{Field: "EvalID"},
 	}
 	cases := []struct {
 		name  string

@@ -299,3 +299,47 @@ func TestSnapshotMinIndex(t *testing.T) {
 		}
 	})
 }
+
+// Views older than a change to a node's allocations give tokens that match
+// neither each other nor the current one, even when their radix node's
+// channel was first asked for after the change (the store's radix tree
+// makes channels on demand and then returns one shared closed channel).
+func TestNodeAllocsVersionStaleViews(t *testing.T) {
+	s := newStore(t)
+	node := fixture.Node()
+	must(t, s.UpsertNode(1, node))
+	job := storeJob(t, s, 2, fixture.Job())
+	must(t, s.UpsertAllocs(3, []*nomadlike.Allocation{allocFor(job, node, 0, nomadlike.AllocClientStatusRunning)}))
+	old, err := s.Snapshot()
+	must(t, err)
+	must(t, s.UpsertAllocs(4, []*nomadlike.Allocation{allocFor(job, node, 1, nomadlike.AllocClientStatusRunning)}))
+	mid, err := s.Snapshot()
+	must(t, err)
+	must(t, s.UpsertAllocs(5, []*nomadlike.Allocation{allocFor(job, node, 2, nomadlike.AllocClientStatusRunning)}))
+
+	vOld, err := old.NodeAllocsVersion(node.ID)
+	must(t, err)
+	vMid, err := mid.NodeAllocsVersion(node.ID)
+	must(t, err)
+	vNow, err := s.NodeAllocsVersion(node.ID)
+	must(t, err)
+	vNow2, err := s.NodeAllocsVersion(node.ID)
+	must(t, err)
+	cases := []struct {
+		name  string
+		equal bool
+		want  bool
+	}{
+		{"old and mid views differ", vOld == vMid, false},
+		{"old view and now differ", vOld == vNow, false},
+		{"mid view and now differ", vMid == vNow, false},
+		{"current view is stable", vNow == vNow2, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.equal != tc.want {
+				t.Fatalf("tokens equal = %v, want %v", tc.equal, tc.want)
+			}
+		})
+	}
+}

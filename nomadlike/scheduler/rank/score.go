@@ -27,8 +27,23 @@ func BinPackScore(node *nomadlike.Node, used nomadlike.ComparableResources) floa
 	capacity := node.Comparable()
 	freeCPU := freeFraction(capacity.CPU, used.CPU)
 	freeMem := freeFraction(capacity.MemoryMB, used.MemoryMB)
-	total := math.Pow(10, freeCPU) + math.Pow(10, freeMem)
+	total := pow10(freeCPU) + pow10(freeMem)
 	return (20 - total) / binPackMax
+}
+
+// pow10 is 10^x for x in [0, 1], as math.Exp: math.Pow's general case
+// cost several times as much, and the scheduler scores up to
+// CandidateLimit nodes per placement (two calls each: 5% of a busy
+// server's CPU in the C1M benchmark). The ends are exact, so an empty node
+// scores 0 and a full one 1 as before.
+func pow10(x float64) float64 {
+	switch {
+	case x <= 0:
+		return 1
+	case x >= 1:
+		return 10
+	}
+	return math.Exp(x * math.Ln10)
 }
 
 // SpreadFitScore is the spread algorithm's fit score, in [0, 1]: 1 for a
@@ -36,7 +51,7 @@ func BinPackScore(node *nomadlike.Node, used nomadlike.ComparableResources) floa
 // normalized), so that allocations go to the least used nodes.
 func SpreadFitScore(node *nomadlike.Node, used nomadlike.ComparableResources) float64 {
 	capacity := node.Comparable()
-	total := math.Pow(10, freeFraction(capacity.CPU, used.CPU)) + math.Pow(10, freeFraction(capacity.MemoryMB, used.MemoryMB))
+	total := pow10(freeFraction(capacity.CPU, used.CPU)) + pow10(freeFraction(capacity.MemoryMB, used.MemoryMB))
 	return (total - 2) / binPackMax
 }
 
