@@ -191,6 +191,12 @@ func (s *Server) reapFailedEvals(ctx context.Context) {
 		if _, err := s.raftApply(fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: []*nomadlike.Evaluation{failed, followup}}); err != nil {
 			s.logger.Error("mark evaluation failed", "eval_id", eval.ID, "error", err)
 			_ = s.broker.Nack(eval.ID, token)
+			// The write fails while leadership is being lost: pause instead of
+			// dequeuing the same evaluation again at once (a busy loop until
+			// the leader loop's context ends).
+			if !waitCtx(ctx, 100*time.Millisecond) {
+				return
+			}
 			continue
 		}
 		s.logger.Warn("evaluation failed after its delivery limit; follow-up scheduled", "eval_id", eval.ID, "followup", followup.ID, "delay", delay)
