@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"os"
 	"reflect"
 	"strings"
@@ -47,15 +48,10 @@ func (a *devAgent) driverPlugins() map[string]int {
 // waitNoPlugins waits until the agent has no plugin process.
 func (a *devAgent) waitNoPlugins(ctx context.Context, t *testing.T, why string) {
 	t.Helper()
-	for {
+	poll.Until(t, ctxLeft(ctx), why+": no plugin process", func() (bool, string) {
 		procs := a.driverPlugins()
-		if len(procs) == 0 {
-			return
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("%s: plugin processes %v still run", why, procs)
-		}
-	}
+		return len(procs) == 0, fmt.Sprintf("plugin processes %v still run", procs)
+	})
 }
 
 // batchJob is a raw_exec batch job of count tasks running /bin/true.
@@ -199,13 +195,13 @@ func TestLazyPluginTaskSurvivesAgentKill(t *testing.T) {
 `, marker)))
 	alloc := a.waitOneAlloc(ctx, "lazy-svc", nomadlike.AllocClientStatusRunning)
 	var task int
-	for task == 0 {
-		if pids := pidsWithArgs("/bin/sleep", marker); len(pids) == 1 {
+	poll.Until(t, ctxLeft(ctx), "the task process", func() (bool, string) {
+		pids := pidsWithArgs("/bin/sleep", marker)
+		if len(pids) == 1 {
 			task = pids[0]
-		} else if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("task process not found: %v", pids)
 		}
-	}
+		return task != 0, fmt.Sprintf("processes %v", pids)
+	})
 	plugin := a.driverPlugins()["raw_exec"]
 	if plugin == 0 {
 		t.Fatal("no raw_exec plugin process while its task runs")
@@ -227,11 +223,9 @@ func TestLazyPluginTaskSurvivesAgentKill(t *testing.T) {
 	}
 
 	a.mustCLI(ctx, "job", "stop", "lazy-svc")
-	for alive(task) || alive(plugin) {
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			t.Fatalf("after job stop: task %d alive %v, plugin %d alive %v; want both gone (plugin idle)", task, alive(task), plugin, alive(plugin))
-		}
-	}
+	poll.Until(t, ctxLeft(ctx), "the task and the idle plugin gone after job stop", func() (bool, string) {
+		return !alive(task) && !alive(plugin), fmt.Sprintf("task %d alive %v, plugin %d alive %v", task, alive(task), plugin, alive(plugin))
+	})
 }
 
 // TestLazyPluginStartsRaceIdleStop: with an idle grace of 1ms the plugin
