@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"os"
 	"reflect"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/drivers"
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 

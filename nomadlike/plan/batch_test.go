@@ -3,11 +3,11 @@ package plan
 import (
 	"errors"
 	"fmt"
-	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 )
 

@@ -3,13 +3,13 @@ package server
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 
+	"github.com/nomadlike/nomadlike/drivers/testing/poll"
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fixture"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
