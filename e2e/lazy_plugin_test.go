@@ -54,41 +54,11 @@ func (a *devAgent) waitNoPlugins(ctx context.Context, t *testing.T, why string) 
 	})
 }
 
-// batchJob is a raw_exec batch job of count tasks running /bin/true.
-func batchJob(name string, count int) string {
-	return fmt.Sprintf(`job %q {
-  type        = "batch"
-  datacenters = ["*"]
-  group "g" {
-    count = %d
-    restart {
-      attempts = 0
-      mode     = "fail"
-    }
-    reschedule {
-      attempts  = 0
-      unlimited = false
-    }
-    task "t" {
-      driver = "raw_exec"
-      config {
-        command = "/bin/true"
-      }
-      resources {
-        cpu    = 20
-        memory = 16
-      }
-    }
-  }
-}
-`, name, count)
-}
-
 // runBatch runs a batch job and waits until all its count allocations
 // completed; a failed one fails the test.
 func (a *devAgent) runBatch(ctx context.Context, t *testing.T, name string, count int) {
 	t.Helper()
-	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob(name, batchJob(name, count)))
+	a.mustCLI(ctx, "job", "run", "-detach", a.writeJob(name, batchCIJob(name, count, 0, "true")))
 	a.waitAllocs(ctx, name, fmt.Sprintf("%d complete allocations", count), func(l []*nomadlike.AllocListStub) bool {
 		done := 0
 		for _, s := range l {
