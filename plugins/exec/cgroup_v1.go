@@ -50,9 +50,12 @@ type v1Cgroup struct {
 	rel string
 	cg  cgroup1.Cgroup
 	// dirs are the cgroup's directory in each controller's hierarchy;
-	// memory is the memory controller's.
+	// names the controllers of dirs; memory and pids are the memory and
+	// pids controllers' directories.
 	dirs   []string
+	names  []string
 	memory string
+	pids   string
 }
 
 // pather is what a cgroup1 controller implements to place a cgroup.
@@ -68,8 +71,12 @@ func newV1(rel string, cg cgroup1.Cgroup) *v1Cgroup {
 		}
 		dir := p.Path(rel)
 		c.dirs = append(c.dirs, dir)
-		if s.Name() == cgroup1.Memory {
+		c.names = append(c.names, string(s.Name()))
+		switch s.Name() {
+		case cgroup1.Memory:
 			c.memory = dir
+		case cgroup1.Pids:
+			c.pids = dir
 		}
 	}
 	return c

@@ -12,9 +12,9 @@
 //
 // There is no helper process per task. On Linux 6.18+ (procfs "pidns"
 // option) the driver builds the task's namespaces and chroot on one of its
-// own OS threads, forks the task from it stopped after execve (ptrace),
-// mounts its /proc, puts it in its cgroup (CLONE_INTO_CGROUP on v2) and
-// lets it run (threadstart.go, execinit/thread.go). Elsewhere it re-executes
+// own OS threads, forks the task from it into its cgroup (CLONE_INTO_CGROUP
+// on v2; on v1 the thread joins the task's cgroups first) stopped after
+// execve (ptrace), mounts its /proc and lets it run (threadstart.go, execinit/thread.go). Elsewhere it re-executes
 // its own binary (/proc/self/exe) with a marker in argv[0] and the namespace
 // clone flags; the init hook of execinit, run from a package init function,
 // recognises the marker, waits until the driver has placed it in the task's

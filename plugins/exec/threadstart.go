@@ -69,8 +69,17 @@ func startOnThread(spec *initSpec, stdout, stderr *os.File, cg taskCgroup, priva
 		sys.Cloneflags = syscall.CLONE_NEWPID
 	}
 	setCredential(sys, spec)
-	// cgroup v2: the task is born in its cgroup (CLONE_INTO_CGROUP). v1
-	// has no such clone flag: the task joins while stopped after execve.
+	// The task is born in its cgroup: on v2 by CLONE_INTO_CGROUP, on v1
+	// because the start thread joins it before the fork (cgroup_v1_thread.go).
+	var v1 *v1ThreadJoin
+	if c, ok := cg.(*v1Cgroup); ok {
+		j, err := c.threadJoin()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrStartFailed, err)
+		}
+		defer j.close()
+		v1 = j
+	}
 	if v2, ok := cg.(*v2Cgroup); ok {
 		fd, err := unix.Open(v2.dir(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -81,7 +90,7 @@ func startOnThread(spec *initSpec, stdout, stderr *os.File, cg taskCgroup, priva
 	}
 	attr := &os.ProcAttr{Dir: spec.Dir, Files: []*os.File{devnull, stdout, stderr}, Sys: sys}
 
-	return onOwnThread(func() (*os.Process, error) { return forkOnThread(spec, attr, cg, privatePID) })
+	return onOwnThread(func() (*os.Process, error) { return forkOnThread(spec, attr, v1, privatePID) })
 }
 
 // onOwnThread runs fn on a new locked OS thread that is not the process's
@@ -130,15 +139,30 @@ func setCredential(sys *syscall.SysProcAttr, spec *initSpec) {
 	}
 }
 
-// forkOnThread runs on the locked thread: it prepares the thread, forks the
-// task (stopped after execve by PTRACE_TRACEME), mounts its /proc, puts it
-// in its cgroup and lets it run.
-func forkOnThread(spec *initSpec, attr *os.ProcAttr, cg taskCgroup, privatePID bool) (*os.Process, error) {
+// afterExecStop, when set (tests), is called with the task's pid while it
+// is stopped after its execve, before it runs its first instruction (on the
+// start thread, which sees the task's root, not the host's).
+var afterExecStop func(pid int)
+
+// forkOnThread runs on the locked thread: it prepares the thread, joins the
+// task's v1 cgroups (v1 non-nil), forks the task (stopped after execve by
+// PTRACE_TRACEME), mounts its /proc and lets it run.
+func forkOnThread(spec *initSpec, attr *os.ProcAttr, v1 *v1ThreadJoin, privatePID bool) (*os.Process, error) {
 	th, err := execinit.PrepareThread(spec, privatePID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStartFailed, err)
 	}
 	defer th.Close()
+	if v1 != nil {
+		// After the chroot, so that the mounts are not the task's charge.
+		err := v1.enter()
+		// Also on every failure: a thread left in the task's cgroups is
+		// the plugin in their cgroup.procs (cgroup_v1_thread.go).
+		defer func() { _ = v1.leave() }()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrStartFailed, err)
+		}
+	}
 	argv := append([]string{spec.Command}, spec.Args...)
 	attr.Env = th.Env
 	proc, err := os.StartProcess(th.Prog, argv, attr)
@@ -166,24 +190,20 @@ func forkOnThread(spec *initSpec, attr *os.ProcAttr, cg taskCgroup, privatePID b
 			return abort(fmt.Errorf("%w: %w", ErrStartFailed, err))
 		}
 	}
-	if !attr.Sys.UseCgroupFD {
-		// On another thread: this one no longer sees the host's /sys.
-		if err := offThread(func() error { return cg.AddProc(proc.Pid) }); err != nil {
-			return abort(err)
+	if afterExecStop != nil {
+		afterExecStop(proc.Pid)
+	}
+	if v1 != nil {
+		// Out of the task's cgroups while the task is still stopped: it
+		// never runs beside the thread there, nor with the raised pids.max.
+		if err := v1.leave(); err != nil {
+			return abort(fmt.Errorf("%w: %w", ErrStartFailed, err))
 		}
 	}
 	if err := unix.PtraceDetach(proc.Pid); err != nil {
 		return abort(fmt.Errorf("%w: release the task: %w", ErrStartFailed, err))
 	}
 	return proc, nil
-}
-
-// offThread runs fn on another goroutine (thus another thread than the
-// locked caller's) and returns its error.
-func offThread(fn func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	return <-done
 }
 
 // waitExecStop waits for the stop that follows a traced child's execve,

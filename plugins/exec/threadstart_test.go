@@ -127,8 +127,9 @@ func TestThreadStartLeavesNothing(t *testing.T) {
 }
 
 // TestTaskInItsCgroup: the task's first look at /proc/self/cgroup already
-// shows its own cgroup, on v1 (joined while stopped after execve) and on v2
-// (CLONE_INTO_CGROUP), whichever way it started.
+// shows its own cgroup, on v1 (the start thread joined it before the fork;
+// the init before it read its spec) and on v2 (CLONE_INTO_CGROUP), whichever
+// way it started.
 func TestTaskInItsCgroup(t *testing.T) {
 	requireRoot(t)
 	for _, h := range testHierarchies(t) {
