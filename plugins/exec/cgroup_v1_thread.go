@@ -1,13 +1,11 @@
 package exec
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -50,18 +48,22 @@ func (c *v1Cgroup) threadJoin() (j *v1ThreadJoin, err error) {
 			j.close()
 		}
 	}()
+	own, err := ownV1Cgroups()
+	if err != nil {
+		return nil, err
+	}
 	for i, dir := range c.dirs {
 		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY, 0)
 		if err != nil {
 			return nil, fmt.Errorf("cgroup %s: %w", c.rel, err)
 		}
 		j.tasks = append(j.tasks, f)
-		own, err := ownV1Cgroup(c.names[i])
-		if err != nil {
-			return nil, err
+		home, ok := own[c.names[i]]
+		if !ok {
+			return nil, fmt.Errorf("%w: no %s line in /proc/thread-self/cgroup", ErrNoCgroup, c.names[i])
 		}
 		root := strings.TrimSuffix(dir, c.rel)
-		if f, err = os.OpenFile(filepath.Join(root, own, "tasks"), os.O_WRONLY, 0); err != nil {
+		if f, err = os.OpenFile(filepath.Join(root, home, "tasks"), os.O_WRONLY, 0); err != nil {
 			return nil, fmt.Errorf("the plugin's %s cgroup: %w", c.names[i], err)
 		}
 		j.home = append(j.home, f)
@@ -84,23 +86,25 @@ func (c *v1Cgroup) threadJoin() (j *v1ThreadJoin, err error) {
 	return j, nil
 }
 
-// ownV1Cgroup returns the calling thread's cgroup in controller's v1
-// hierarchy.
-func ownV1Cgroup(controller string) (string, error) {
-	f, err := os.Open("/proc/thread-self/cgroup")
+// ownV1Cgroups maps each v1 controller to the calling thread's cgroup in
+// its hierarchy (read once per start: the plugin may be moved).
+func ownV1Cgroups() (map[string]string, error) {
+	b, err := os.ReadFile("/proc/thread-self/cgroup")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	own := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
 		// hierarchy-ID:controller-list:path
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) == 3 && slices.Contains(strings.Split(parts[1], ","), controller) {
-			return parts[2], nil
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			own[c] = parts[2]
 		}
 	}
-	return "", fmt.Errorf("%w: no %s line in /proc/thread-self/cgroup", ErrNoCgroup, controller)
+	return own, nil
 }
 
 // enter moves the calling thread into the task's cgroups, with room for it
