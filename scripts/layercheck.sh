@@ -184,7 +184,8 @@ done
 
 # 18. periodic (cron specs, pure) imports only the standard library,
 # nomadlike and cronexpr; fixture (test builders) only the standard library
-# and nomadlike; internal/jsonx only the standard library and go-json.
+# and nomadlike; internal/jsonx only the standard library and go-json;
+# internal/ctxsleep only the standard library.
 for d in $(deps "$mod/nomadlike/periodic"); do
 	case "$d" in
 	"$mod/nomadlike" | github.com/hashicorp/cronexpr) continue ;;
@@ -200,6 +201,9 @@ for d in $(deps "$mod/nomadlike/internal/jsonx"); do
 	github.com/goccy/go-json | github.com/goccy/go-json/*) continue ;;
 	esac
 	violation "$mod/nomadlike/internal/jsonx must import only the standard library and go-json, imports $d"
+done
+for d in $(deps "$mod/nomadlike/internal/ctxsleep"); do
+	violation "$mod/nomadlike/internal/ctxsleep must import only the standard library, imports $d"
 done
 
 # 19. state (the store) is below the scheduler, the server and the HTTP API:

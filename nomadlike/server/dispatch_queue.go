@@ -6,6 +6,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 )
 
 // dispatchQueueSweep is how often the leader checks every parameterized job
@@ -138,7 +139,7 @@ func (s *Server) sweepQueues(ctx context.Context) {
 			}
 			s.sweepJobDependencies(jobs)
 		}
-		if !waitCtx(ctx, dispatchQueueSweep) {
+		if !ctxsleep.Sleep(ctx, dispatchQueueSweep) {
 			return
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 	"github.com/nomadlike/nomadlike/nomadlike/keyring"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
@@ -260,7 +261,7 @@ func (s *Server) keyringInit(ctx context.Context) {
 		if !errors.Is(err, nomadlike.ErrNotLeader) && !errors.Is(err, ErrKeyringKey) {
 			s.logger.Warn("keyring: initialize root key", "error", err)
 		}
-		if !waitCtx(ctx, 200*time.Millisecond) {
+		if !ctxsleep.Sleep(ctx, 200*time.Millisecond) {
 			return
 		}
 	}

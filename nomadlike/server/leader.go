@@ -10,6 +10,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/broker"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 )
 
 // monitorLeadership runs the leader's duties while this server leads.
@@ -166,7 +167,7 @@ func (s *Server) reapFailedEvals(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if !waitCtx(ctx, 100*time.Millisecond) {
+			if !ctxsleep.Sleep(ctx, 100*time.Millisecond) {
 				return
 			}
 			continue
@@ -194,7 +195,7 @@ func (s *Server) reapFailedEvals(ctx context.Context) {
 			// The write fails while leadership is being lost: pause instead of
 			// dequeuing the same evaluation again at once (a busy loop until
 			// the leader loop's context ends).
-			if !waitCtx(ctx, 100*time.Millisecond) {
+			if !ctxsleep.Sleep(ctx, 100*time.Millisecond) {
 				return
 			}
 			continue
@@ -232,17 +233,5 @@ func (s *Server) reapCancelledEvals(ctx context.Context) {
 		if _, err := s.raftApply(fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: out}); err != nil {
 			s.logger.Warn("cancel superseded evaluations", "count", len(out), "error", err)
 		}
-	}
-}
-
-// waitCtx sleeps d or until ctx ends; it reports whether ctx is still live.
-func waitCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 	"github.com/nomadlike/nomadlike/nomadlike/periodic"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
 )
@@ -75,7 +76,7 @@ func (l *periodicLauncher) run(ctx context.Context) {
 			if ctx.Err() == nil {
 				l.logger.Warn("periodic launch failed; retrying", "error", err, "retry_in", launchRetryDelay)
 			}
-			if !waitCtx(ctx, launchRetryDelay) {
+			if !ctxsleep.Sleep(ctx, launchRetryDelay) {
 				return
 			}
 			continue

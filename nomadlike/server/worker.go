@@ -7,6 +7,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/broker"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 	"github.com/nomadlike/nomadlike/nomadlike/plan"
 	"github.com/nomadlike/nomadlike/nomadlike/scheduler"
 	"github.com/nomadlike/nomadlike/nomadlike/state"
@@ -77,7 +78,7 @@ func (s *Server) runWorker(ctx context.Context, slots schedSlots) {
 			if ctx.Err() != nil {
 				return
 			}
-			if !waitCtx(ctx, backoff) {
+			if !ctxsleep.Sleep(ctx, backoff) {
 				return
 			}
 			continue

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 )
 
 // defaultTTL is used until a server has returned a heartbeat TTL.
@@ -38,21 +39,6 @@ func (n *simNode) failover() {
 	n.mu.Unlock()
 }
 
-// sleep waits d or until ctx is done; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // register registers the node once.
 func (n *simNode) register(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -79,7 +65,7 @@ func (n *simNode) registerRetry(ctx context.Context) error {
 			return nil
 		}
 		n.sim.cfg.Logger.Debug("register failed; retrying", "node", n.node.Name, "error", err)
-		if !sleep(ctx, backoff) {
+		if !ctxsleep.Sleep(ctx, backoff) {
 			return err
 		}
 		backoff = min(2*backoff, 5*time.Second)
@@ -100,7 +86,7 @@ func (n *simNode) heartbeatLoop(ctx context.Context) {
 			ttl = defaultTTL
 		}
 		wait := ttl/2 + time.Duration(r.Int64N(int64(ttl/4)+1))
-		if !sleep(ctx, wait) {
+		if !ctxsleep.Sleep(ctx, wait) {
 			return
 		}
 		cctx, cancel := context.WithTimeout(ctx, ttl/4+time.Second)

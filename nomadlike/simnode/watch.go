@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike/api"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 )
 
 // watchLoop follows the node's allocations as a client agent does: a
@@ -24,11 +25,11 @@ func (n *simNode) watchLoop(ctx context.Context) {
 	var last time.Time
 	for {
 		if cfg.MinWatchInterval > 0 && !last.IsZero() {
-			if !sleep(ctx, cfg.MinWatchInterval-time.Since(last)) {
+			if !ctxsleep.Sleep(ctx, cfg.MinWatchInterval-time.Since(last)) {
 				return
 			}
 		}
-		if !sleep(ctx, backoff) {
+		if !ctxsleep.Sleep(ctx, backoff) {
 			return
 		}
 		last = time.Now()

@@ -8,6 +8,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 )
 
 // Renewal. A token signed with a ttl carries exp; the client asks the
@@ -97,7 +99,7 @@ func (r *Renewer) Run(ctx context.Context) {
 		if failures > 0 {
 			wait = r.backoff(failures)
 		}
-		if !sleep(ctx, wait) {
+		if !ctxsleep.Sleep(ctx, wait) {
 			return
 		}
 		fresh, err := r.Fetch(ctx)
@@ -132,20 +134,4 @@ func (r *Renewer) backoff(failures int) time.Duration {
 		d *= 2
 	}
 	return min(d, hi)
-}
-
-// sleep waits d (nothing when d <= 0) or until ctx ends; it reports
-// whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/nomadlike/nomadlike/nomadlike/client/allocdir"
 	"github.com/nomadlike/nomadlike/nomadlike/client/render"
 	"github.com/nomadlike/nomadlike/nomadlike/client/taskenv"
+	"github.com/nomadlike/nomadlike/nomadlike/internal/ctxsleep"
 )
 
 // Sentinel errors.
@@ -320,7 +321,7 @@ func (m *Manager) watchLoop(d render.Dep) {
 			if !failing {
 				m.notify()
 			}
-			if !sleep(m.ctx, backoff) {
+			if !ctxsleep.Sleep(m.ctx, backoff) {
 				return
 			}
 			continue
@@ -338,7 +339,7 @@ func (m *Manager) watchLoop(d render.Dep) {
 			m.logger.Debug("template data changed", "dependency", d.String())
 			m.notify()
 		}
-		if nxt.Index == cur.Index && nxt.Absent == cur.Absent && !changed && !sleep(m.ctx, m.cfg.RetryMin) {
+		if nxt.Index == cur.Index && nxt.Absent == cur.Absent && !changed && !ctxsleep.Sleep(m.ctx, m.cfg.RetryMin) {
 			// An answer that neither changed nor moved the index: a
 			// server that does not block. Do not spin.
 			return
@@ -351,18 +352,6 @@ func (m *Manager) notify() {
 	select {
 	case m.changeCh <- struct{}{}:
 	default:
-	}
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 
