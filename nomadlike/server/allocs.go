@@ -2,110 +2,10 @@ package server
 
 import (
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/nomadlike/nomadlike/nomadlike"
 	"github.com/nomadlike/nomadlike/nomadlike/fsm"
 )
-
-// allocBatcher writes client allocation updates to raft, many per entry
-// (group commit). An update that finds no write in progress is written at
-// once, so an idle cluster adds no delay; updates arriving while a write is
-// in progress are collected, then for ClientUpdateBatch more once it ends,
-// and written together, so that under load raft sees one entry per
-// ClientUpdateBatch (plus the write's own time) whatever the number of
-// clients. A batch of more than Config.MaxAllocsPerEntry updates is written
-// as several entries, back to back. Every caller of a batch gets the index
-// of its last entry, once all are written.
-type allocBatcher struct {
-	s       *Server
-	stopCh  chan struct{}
-	mu      sync.Mutex
-	cur     *allocBatch
-	busy    bool // the writer goroutine runs
-	stopped bool
-}
-
-type allocBatch struct {
-	updates []*nomadlike.Allocation
-	doneCh  chan struct{}
-	index   uint64
-	err     error
-}
-
-func newAllocBatcher(s *Server) *allocBatcher {
-	return &allocBatcher{s: s, stopCh: make(chan struct{})}
-}
-
-func (b *allocBatcher) add(updates []*nomadlike.Allocation) *allocBatch {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.stopped {
-		return nil
-	}
-	if b.cur == nil {
-		b.cur = &allocBatch{doneCh: make(chan struct{})}
-	}
-	b.cur.updates = append(b.cur.updates, updates...)
-	if !b.busy {
-		b.busy = true
-		go b.write()
-	}
-	return b.cur
-}
-
-// write writes batches until none is pending: the first at once, each
-// later one after collecting for ClientUpdateBatch.
-func (b *allocBatcher) write() {
-	for {
-		b.flush()
-		b.mu.Lock()
-		if b.cur == nil || b.stopped {
-			b.busy = false
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
-		if d := b.s.cfg.ClientUpdateBatch; d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-b.stopCh:
-				t.Stop()
-			}
-		}
-	}
-}
-
-// flush writes the collected batch, if any.
-func (b *allocBatcher) flush() {
-	b.mu.Lock()
-	batch := b.cur
-	b.cur = nil
-	b.mu.Unlock()
-	if batch == nil {
-		return
-	}
-	batch.index, batch.err = b.s.applyClientUpdates(batch.updates)
-	close(batch.doneCh)
-}
-
-// stop flushes nothing more: a pending batch is failed.
-func (b *allocBatcher) stop() {
-	b.mu.Lock()
-	if !b.stopped {
-		close(b.stopCh)
-	}
-	b.stopped = true
-	batch := b.cur
-	b.cur = nil
-	b.mu.Unlock()
-	if batch != nil {
-		batch.err = fmt.Errorf("server shutting down: %w", nomadlike.ErrNotLeader)
-		close(batch.doneCh)
-	}
-}
 
 // UpdateAllocsFromClient records a client's allocation updates
 // (ClientStatus, ClientDescription, TaskStates, NetworkStatus; other
@@ -113,7 +13,10 @@ func (b *allocBatcher) stop() {
 // secretID must be the SecretID of the node every allocation is placed on
 // (else an error wrapping nomadlike.ErrPermission, nothing written).
 // Updates arriving while another batch is written share one raft entry
-// (see allocBatcher). Failed allocations of groups with a reschedule
+// (s.batcher, a groupCommitter collecting for Config.ClientUpdateBatch
+// after each write); a batch of more than Config.MaxAllocsPerEntry updates
+// is written as several entries back to back, and every caller gets the
+// index of the last. Failed allocations of groups with a reschedule
 // policy get an evaluation; finished ones unblock blocked evaluations.
 func (s *Server) UpdateAllocsFromClient(secretID string, allocs []*nomadlike.Allocation) (uint64, error) {
 	if !s.IsLeader() {
@@ -154,12 +57,7 @@ func (s *Server) updateAllocsFromClient(allocs []*nomadlike.Allocation) (uint64,
 		}
 		updates = append(updates, u)
 	}
-	batch := s.batcher.add(updates)
-	if batch == nil {
-		return 0, notLeader("update allocations")
-	}
-	<-batch.doneCh
-	return batch.index, batch.err
+	return s.batcher.commit(updates)
 }
 
 // retriesFailed reports whether update u fails allocation a, which its

@@ -250,7 +250,7 @@ func TestClientUpdatesAreBatched(t *testing.T) {
 		defer s.batcher.mu.Unlock()
 		n := 0
 		if s.batcher.cur != nil {
-			n = len(s.batcher.cur.updates)
+			n = len(s.batcher.cur.items)
 		}
 		return n == len(live), fmt.Sprintf("%d queued", n)
 	})

@@ -92,8 +92,8 @@ type Server struct {
 	blocked    *broker.BlockedEvals
 	applier    *plan.Applier
 	heartbeats *heartbeater
-	batcher    *allocBatcher
-	evalWrites *evalBatcher // the workers' evaluation updates (eval_batch.go)
+	batcher    *groupCommitter[*nomadlike.Allocation] // client allocation updates, many per raft entry (groupcommit.go)
+	evalWrites *groupCommitter[*nomadlike.Evaluation] // the workers' evaluation updates, many per raft entry
 
 	membersMu sync.Mutex
 	members   map[string]member // by raft server ID, self included
@@ -170,8 +170,10 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.heartbeats = newHeartbeater(s)
-	s.batcher = newAllocBatcher(s)
-	s.evalWrites = &evalBatcher{s: s}
+	s.batcher = newGroupCommitter(s.applyClientUpdates, func() time.Duration { return s.cfg.ClientUpdateBatch })
+	s.evalWrites = newGroupCommitter(func(evals []*nomadlike.Evaluation) (uint64, error) {
+		return s.raftApply(fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: evals})
+	}, nil)
 
 	if err := s.setupRaft(); err != nil {
 		// Release what setupRaft opened: a leaked raft log keeps its file

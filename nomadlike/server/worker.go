@@ -174,7 +174,7 @@ func (p *workerPlanner) SubmitPlan(pl *nomadlike.Plan) (*nomadlike.PlanResult, s
 func (p *workerPlanner) writeEval(e *nomadlike.Evaluation) error {
 	evals := []*nomadlike.Evaluation{e.Copy()}
 	return p.waiting(func() error {
-		_, err := p.s.evalWrites.write(evals)
+		_, err := p.s.evalWrites.commit(evals)
 		return err
 	})
 }
