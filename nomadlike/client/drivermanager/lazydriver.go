@@ -13,6 +13,29 @@ import (
 // (acquire), calls its plugin and leaves; StartTask, RecoverTask and
 // DestroyTask keep the generation's task set.
 
+// onPlugin calls f with the current plugin's driver as I, holding the
+// plugin for the call (an idle stop waits for it); a driver that is not an
+// I gets drivers.ErrNotSupported.
+func onPlugin[I, R any](d *lazyDriver, f func(I) (R, error)) (R, error) {
+	var zero R
+	g, err := d.acquire()
+	if err != nil {
+		return zero, err
+	}
+	defer g.leave()
+	i, ok := g.plugin.Driver().(I)
+	if !ok {
+		return zero, drivers.ErrNotSupported
+	}
+	return f(i)
+}
+
+// onPluginErr is onPlugin for calls that return only an error.
+func onPluginErr[I any](d *lazyDriver, f func(I) error) error {
+	_, err := onPlugin(d, func(i I) (struct{}, error) { return struct{}{}, f(i) })
+	return err
+}
+
 // Info returns the plugin's Info (asked once per plugin process).
 func (d *lazyDriver) Info() drivers.Info {
 	g, err := d.acquire()
@@ -24,30 +47,15 @@ func (d *lazyDriver) Info() drivers.Info {
 }
 
 func (d *lazyDriver) SetConfig(cfg *drivers.PluginConfig) error {
-	g, err := d.acquire()
-	if err != nil {
-		return err
-	}
-	defer g.leave()
-	return g.plugin.Driver().SetConfig(cfg)
+	return onPluginErr(d, func(p drivers.Driver) error { return p.SetConfig(cfg) })
 }
 
 func (d *lazyDriver) Fingerprint(ctx context.Context) (*drivers.Fingerprint, error) {
-	g, err := d.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer g.leave()
-	return g.plugin.Driver().Fingerprint(ctx)
+	return onPlugin(d, func(p drivers.Driver) (*drivers.Fingerprint, error) { return p.Fingerprint(ctx) })
 }
 
 func (d *lazyDriver) ValidateTaskConfig(config json.RawMessage) error {
-	g, err := d.acquire()
-	if err != nil {
-		return err
-	}
-	defer g.leave()
-	return g.plugin.Driver().ValidateTaskConfig(config)
+	return onPluginErr(d, func(p drivers.Driver) error { return p.ValidateTaskConfig(config) })
 }
 
 func (d *lazyDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, error) {
@@ -64,21 +72,11 @@ func (d *lazyDriver) StartTask(cfg *drivers.TaskConfig) (*drivers.TaskHandle, er
 }
 
 func (d *lazyDriver) WaitTask(ctx context.Context, taskID string) (*drivers.ExitResult, error) {
-	g, err := d.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer g.leave()
-	return g.plugin.Driver().WaitTask(ctx, taskID)
+	return onPlugin(d, func(p drivers.Driver) (*drivers.ExitResult, error) { return p.WaitTask(ctx, taskID) })
 }
 
 func (d *lazyDriver) StopTask(taskID string, timeout time.Duration, signal string) error {
-	g, err := d.acquire()
-	if err != nil {
-		return err
-	}
-	defer g.leave()
-	return g.plugin.Driver().StopTask(taskID, timeout, signal)
+	return onPluginErr(d, func(p drivers.Driver) error { return p.StopTask(taskID, timeout, signal) })
 }
 
 func (d *lazyDriver) DestroyTask(taskID string, force bool) error {
@@ -95,12 +93,7 @@ func (d *lazyDriver) DestroyTask(taskID string, force bool) error {
 }
 
 func (d *lazyDriver) InspectTask(taskID string) (*drivers.TaskStatus, error) {
-	g, err := d.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer g.leave()
-	return g.plugin.Driver().InspectTask(taskID)
+	return onPlugin(d, func(p drivers.Driver) (*drivers.TaskStatus, error) { return p.InspectTask(taskID) })
 }
 
 func (d *lazyDriver) RecoverTask(h *drivers.TaskHandle) error {
@@ -117,55 +110,25 @@ func (d *lazyDriver) RecoverTask(h *drivers.TaskHandle) error {
 }
 
 func (d *lazyDriver) TaskStats(ctx context.Context, taskID string) (*drivers.TaskResourceUsage, error) {
-	g, err := d.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer g.leave()
-	return g.plugin.Driver().TaskStats(ctx, taskID)
+	return onPlugin(d, func(p drivers.Driver) (*drivers.TaskResourceUsage, error) { return p.TaskStats(ctx, taskID) })
 }
 
 // SignalTask implements drivers.Signaler (ErrNotSupported when the plugin's
 // driver does not).
 func (d *lazyDriver) SignalTask(taskID, signal string) error {
-	g, err := d.acquire()
-	if err != nil {
-		return err
-	}
-	defer g.leave()
-	s, ok := g.plugin.Driver().(drivers.Signaler)
-	if !ok {
-		return drivers.ErrNotSupported
-	}
-	return s.SignalTask(taskID, signal)
+	return onPluginErr(d, func(s drivers.Signaler) error { return s.SignalTask(taskID, signal) })
 }
 
 // ExecTask implements drivers.Execer.
 func (d *lazyDriver) ExecTask(taskID string, cmd []string, timeout time.Duration) (*drivers.ExecResult, error) {
-	g, err := d.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer g.leave()
-	e, ok := g.plugin.Driver().(drivers.Execer)
-	if !ok {
-		return nil, drivers.ErrNotSupported
-	}
-	return e.ExecTask(taskID, cmd, timeout)
+	return onPlugin(d, func(e drivers.Execer) (*drivers.ExecResult, error) { return e.ExecTask(taskID, cmd, timeout) })
 }
 
 // ExecTaskStreaming implements drivers.ExecStreamer.
 func (d *lazyDriver) ExecTaskStreaming(ctx context.Context, taskID string, opts *drivers.ExecOptions) (*drivers.ExitResult, error) {
-	g, err := d.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer g.leave()
-	e, ok := g.plugin.Driver().(drivers.ExecStreamer)
-	if !ok {
-		return nil, drivers.ErrNotSupported
-	}
-	return e.ExecTaskStreaming(ctx, taskID, opts)
+	return onPlugin(d, func(e drivers.ExecStreamer) (*drivers.ExitResult, error) {
+		return e.ExecTaskStreaming(ctx, taskID, opts)
+	})
 }
 
 // TaskEvents implements drivers.EventEmitter: the events of every task.
